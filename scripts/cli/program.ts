@@ -1,0 +1,20 @@
+import { Command } from "commander";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+
+/**
+ * Each role registers its subcommands here. Commands live in `scripts/cli/commands/<name>.ts` and export
+ * `register(program)`; keeping registration explicit makes `--help` list them in a stable order.
+ */
+const registrations: Array<(program: Command) => void> = [];
+
+export function buildProgram(): Command {
+  const pkg = JSON.parse(readFileSync(join(__dirname, "..", "..", "package.json"), "utf8")) as { version: string };
+  const program = new Command()
+    .name("ciphershare")
+    .description("Privacy-preserving AI contribution royalties: encrypted contributions, encrypted Shapley valuation.")
+    .version(pkg.version)
+    .showHelpAfterError("(run with --help for usage)");
+  for (const register of registrations) register(program);
+  return program;
+}
