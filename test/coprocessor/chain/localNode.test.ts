@@ -1,59 +1,48 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import { expect } from "chai";
-import { Contract, ContractFactory, HDNodeWallet, JsonRpcProvider, Mnemonic, type InterfaceAbi } from "ethers";
+import type { Contract, JsonRpcProvider } from "ethers";
 
 import { DecryptionRefusedError, LocalNodeError } from "../../../coprocessor/src/chain/errors";
 import { FhevmClient, viemAccountSigner, type Hex } from "../../../coprocessor/src/chain/fhevmClient";
 import { findProjectRoot, startLocalNode, type LocalNode } from "../../../coprocessor/src/chain/localNode";
+import { HARDHAT_MNEMONIC, connectChainProbe, type ChainProbeFixture } from "./chainProbeFixture";
 import { descendantPids, isAlive, waitUntilDead } from "./processTree";
 
-// Hardhat's well-known development mnemonic: the node funds these accounts.
-const HARDHAT_MNEMONIC = "test test test test test test test test test test test junk";
 const projectRoot = findProjectRoot(__dirname);
-
-function hardhatWallet(index: number, provider: JsonRpcProvider): HDNodeWallet {
-  return HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(HARDHAT_MNEMONIC), `m/44'/60'/0'/0/${index}`).connect(provider);
-}
-
-function chainProbeArtifact(): { abi: InterfaceAbi; bytecode: string } {
-  const path = join(projectRoot, "artifacts/contracts/mocks/ChainProbe.sol/ChainProbe.json");
-  return JSON.parse(readFileSync(path, "utf8")) as { abi: InterfaceAbi; bytecode: string };
-}
 
 describe("chain/localNode + fhevmClient (separate hardhat node process)", function () {
   this.timeout(120_000);
 
   let node: LocalNode;
+  let owner: ChainProbeFixture;
+  let stranger: ChainProbeFixture;
   let provider: JsonRpcProvider;
   let client: FhevmClient;
   let probe: Contract;
   let probeAddress: string;
-  let owner: HDNodeWallet;
   let nodeProcesses: number[];
 
   before(async () => {
     node = await startLocalNode();
     nodeProcesses = [node.pid, ...descendantPids(node.pid)];
-    // cacheTimeout -1: ethers otherwise reuses a nonce read within 250 ms for back-to-back transactions.
-    provider = new JsonRpcProvider(node.rpcUrl, node.chainId, { staticNetwork: true, cacheTimeout: -1 });
-    owner = hardhatWallet(0, provider);
-    const artifact = chainProbeArtifact();
-    const deployed = await new ContractFactory(artifact.abi, artifact.bytecode, owner).deploy();
-    await deployed.waitForDeployment();
-    probeAddress = await deployed.getAddress();
-    probe = new Contract(probeAddress, artifact.abi, owner);
-    // The client gets nothing but the URL, as a separate process would.
+    owner = await connectChainProbe(node.rpcUrl, 0);
+    probe = owner.probe;
+    probeAddress = probe.target as string;
+    stranger = await connectChainProbe(node.rpcUrl, 1, probeAddress);
+    provider = owner.provider;
+    // This client gets nothing but the URL, as a separate process would.
     client = await FhevmClient.connect(node.rpcUrl);
   });
 
   after(async () => {
     client?.destroy();
-    provider?.destroy();
+    owner?.close();
+    stranger?.close();
     await node?.stop();
   });
 
@@ -66,13 +55,13 @@ describe("chain/localNode + fhevmClient (separate hardhat node process)", functi
   });
 
   it("stores an encrypted value from a plain wallet and user-decrypts it as the owner", async () => {
-    const input = await client.encryptUint64(probeAddress, owner.address, [1_234_567_890_123n]);
+    const input = await client.encryptUint64(probeAddress, owner.wallet.address, [1_234_567_890_123n]);
     expect(input.handles).to.have.length(1);
     await (await probe.getFunction("store")(input.handles[0], input.inputProof)).wait();
-    const handle = (await probe.getFunction("valueOf")(owner.address)) as Hex;
+    const handle = (await probe.getFunction("valueOf")(owner.wallet.address)) as Hex;
     expect(handle).to.equal(input.handles[0]);
 
-    expect(await client.userDecryptUint64(handle, probeAddress, owner)).to.equal(1_234_567_890_123n);
+    expect(await client.userDecryptUint64(handle, probeAddress, owner.wallet)).to.equal(1_234_567_890_123n);
     // The same through a viem account: the client takes either signer.
     const { mnemonicToAccount } = await import("viem/accounts");
     const viemOwner = viemAccountSigner(mnemonicToAccount(HARDHAT_MNEMONIC, { addressIndex: 0 }));
@@ -80,21 +69,20 @@ describe("chain/localNode + fhevmClient (separate hardhat node process)", functi
   });
 
   it("refuses user decryption to an account the ACL never allowed", async () => {
-    const input = await client.encryptUint64(probeAddress, owner.address, [7n]);
+    const input = await client.encryptUint64(probeAddress, owner.wallet.address, [7n]);
     await (await probe.getFunction("store")(input.handles[0], input.inputProof)).wait();
-    const stranger = hardhatWallet(1, provider);
-    const error = await client.userDecryptUint64(input.handles[0], probeAddress, stranger).catch((e: unknown) => e);
+    const error = await client
+      .userDecryptUint64(input.handles[0], probeAddress, stranger.wallet)
+      .catch((e: unknown) => e);
     expect(error).to.be.instanceOf(DecryptionRefusedError);
-    expect((error as DecryptionRefusedError).details).to.contain(stranger.address);
+    expect((error as DecryptionRefusedError).details).to.contain(stranger.wallet.address);
   });
 
   it("refuses an input proof submitted by another account than the one it was made for", async () => {
-    const input = await client.encryptUint64(probeAddress, owner.address, [5n]);
-    const stranger = hardhatWallet(1, provider);
-    const asStranger = probe.connect(stranger) as Contract;
+    const input = await client.encryptUint64(probeAddress, owner.wallet.address, [5n]);
     let reverted = false;
     try {
-      await (await asStranger.getFunction("store")(input.handles[0], input.inputProof)).wait();
+      await (await stranger.probe.getFunction("store")(input.handles[0], input.inputProof)).wait();
     } catch {
       reverted = true;
     }
@@ -102,7 +90,7 @@ describe("chain/localNode + fhevmClient (separate hardhat node process)", functi
   });
 
   it("public-decrypts a value only after the contract made it publicly decryptable", async () => {
-    const input = await client.encryptUint64(probeAddress, owner.address, [99n]);
+    const input = await client.encryptUint64(probeAddress, owner.wallet.address, [99n]);
     await (await probe.getFunction("store")(input.handles[0], input.inputProof)).wait();
     const handle = input.handles[0];
     const early = await client.publicDecrypt([handle]).catch((e: unknown) => e);
