@@ -9,13 +9,19 @@ export class JsonRpcError extends CipherShareError {
  * One JSON-RPC 2.0 call over HTTP with `fetch` (Node 18+ and browsers), without the polling and network
  * detection of a full provider: for readiness probes and one-off metadata reads.
  */
-export async function jsonRpcRequest(rpcUrl: string, method: string, params: readonly unknown[]): Promise<unknown> {
+export async function jsonRpcRequest(
+  rpcUrl: string,
+  method: string,
+  params: readonly unknown[],
+  timeoutMs = 30_000,
+): Promise<unknown> {
   let response: Response;
   try {
     response = await fetch(rpcUrl, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+      signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (error) {
     throw new JsonRpcError(`Could not reach the JSON-RPC endpoint for ${method}.`, { details: rpcUrl, cause: error });
