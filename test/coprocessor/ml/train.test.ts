@@ -12,7 +12,13 @@ import {
   type ContributorBehaviour,
   type FederatedSetup,
 } from "../../../coprocessor/src/ml/federated";
-import { zeroModel, type ClientUpdate, type LinearModel } from "../../../coprocessor/src/ml/model";
+import {
+  decodeModel,
+  encodeModel,
+  zeroModel,
+  type ClientUpdate,
+  type LinearModel,
+} from "../../../coprocessor/src/ml/model";
 import { SeededRandom } from "../../../coprocessor/src/ml/random";
 import { trainLocalModel, type LossKind } from "../../../coprocessor/src/ml/train";
 
@@ -170,5 +176,22 @@ describe("ml: evaluation, FedAvg and label flips (exact)", () => {
     expect(() => trainLocalModel(tiny, zeroModel(2, 2), { epochs: 0 }, random)).to.throw(InvalidInputError, /epochs 0/);
     expect(() => trainLocalModel(tiny, zeroModel(3, 2), {}, random)).to.throw(InvalidInputError, /base model/);
     expect(() => freeRiderUpdate(zeroModel(2, 2), -1)).to.throw(InvalidInputError, /claimed sample count/);
+  });
+
+  it("encodes a model to bytes and back exactly, and names malformed bytes", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ noNaN: true, noDefaultInfinity: true }), { minLength: 6, maxLength: 6 }),
+        (w) => {
+          const model: LinearModel = { weights: Float64Array.from(w), dimension: 3, classes: 2 };
+          const decoded = decodeModel(encodeModel(model));
+          return decoded.dimension === 3 && decoded.classes === 2 && bytesOf(decoded).equals(bytesOf(model));
+        },
+      ),
+    );
+    const encoded = encodeModel(zeroModel(785, 10));
+    expect(encoded.length).to.equal(12 + 7850 * 8);
+    expect(() => decodeModel(encoded.subarray(0, 100))).to.throw(InvalidInputError, /wrong length/);
+    expect(() => decodeModel(new Uint8Array(20))).to.throw(InvalidInputError, /not an encoded model/);
   });
 });
