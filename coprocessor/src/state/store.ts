@@ -1,6 +1,6 @@
 import { InvalidInputError } from "../errors/base";
 import { StateLockedError, StateStoreError, StepConflictError } from "./errors";
-import { LATEST_SCHEMA_VERSION, MIGRATIONS, type Migration } from "./schema";
+import { MIGRATIONS, type Migration } from "./schema";
 import { openDatabase, type Database } from "./sqlite";
 
 export type Hex = `0x${string}`;
@@ -42,6 +42,11 @@ export interface StateStoreOptions {
   now?: () => number;
   /** How long to wait for a lock held by another connection before refusing (default 0: refuse at once). */
   busyTimeoutMs?: number;
+  /**
+   * The schema to migrate to (default `MIGRATIONS`). A role with tables of its own passes
+   * `[...MIGRATIONS, ...its own]`, numbered after them.
+   */
+  migrations?: readonly Migration[];
 }
 
 interface StepRow {
@@ -116,7 +121,7 @@ export class StateStore {
     }
     const store = new StateStore(path, db, options.now ?? Date.now);
     try {
-      store.#migrate(MIGRATIONS);
+      store.#migrate(options.migrations ?? MIGRATIONS);
     } catch (error) {
       db.close();
       throw error;
@@ -318,9 +323,10 @@ export class StateStore {
       "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
     );
     const current = this.schemaVersion;
-    if (current > LATEST_SCHEMA_VERSION) {
+    const latest = migrations.length === 0 ? 0 : migrations[migrations.length - 1].version;
+    if (current > latest) {
       throw new StateStoreError("The state database was written by a newer CipherShare.", {
-        details: `${this.path}: schema version ${current}, this build knows up to ${LATEST_SCHEMA_VERSION}`,
+        details: `${this.path}: schema version ${current}, this build knows up to ${latest}`,
       });
     }
     for (const migration of migrations) {

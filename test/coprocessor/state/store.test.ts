@@ -7,7 +7,7 @@ import { expect } from "chai";
 
 import { InvalidInputError } from "../../../coprocessor/src/errors/base";
 import { StateLockedError, StateStoreError, StepConflictError } from "../../../coprocessor/src/state/errors";
-import { LATEST_SCHEMA_VERSION } from "../../../coprocessor/src/state/schema";
+import { LATEST_SCHEMA_VERSION, MIGRATIONS } from "../../../coprocessor/src/state/schema";
 import { openDatabase } from "../../../coprocessor/src/state/sqlite";
 import { StateStore, type Hex } from "../../../coprocessor/src/state/store";
 
@@ -65,6 +65,28 @@ describe("state/store", () => {
       const versions = db.prepare("SELECT version FROM schema_version ORDER BY version").all();
       expect(versions.map((row) => row.version)).to.deep.equal([1]);
       expect(db.prepare("PRAGMA journal_mode").get()).to.deep.equal({ journal_mode: "wal" });
+      db.close();
+    });
+
+    it("applies only pending migrations, each atomically", () => {
+      const path = join(directory, "upgrade.sqlite");
+      StateStore.open(path).close();
+      const v2 = { version: 2, description: "blobs", sql: "CREATE TABLE blobs (hash TEXT PRIMARY KEY);" };
+      const upgraded = StateStore.open(path, { migrations: [...MIGRATIONS, v2] });
+      expect(upgraded.schemaVersion).to.equal(2);
+      upgraded.close();
+
+      // A migration that fails half-way leaves no trace: neither its first table nor its version.
+      const broken = {
+        version: 3,
+        description: "broken",
+        sql: "CREATE TABLE half (x INTEGER); CREATE TABLE blobs (hash TEXT);",
+      };
+      expect(() => StateStore.open(path, { migrations: [...MIGRATIONS, v2, broken] })).to.throw(/already exists/);
+      const db = openDatabase(path);
+      const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all();
+      expect(tables.map((row) => row.name)).to.deep.equal(["blobs", "schema_version", "settings", "steps"]);
+      expect(db.prepare("SELECT MAX(version) AS v FROM schema_version").get()).to.deep.equal({ v: 2 });
       db.close();
     });
 
