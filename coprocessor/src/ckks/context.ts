@@ -153,23 +153,28 @@ export class CkksContext {
    * check) and the expectations (size, scale, level). Throws `MalformedKeyMaterialError` otherwise.
    */
   loadCiphertext(bytes: Uint8Array, expectations: CiphertextExpectations = {}): Ciphertext {
-    this.assertUsable();
     const ciphertext = new this.seal.Ciphertext();
     try {
-      try {
-        ciphertext.loadFromArray(this.context, bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
-      } catch (error) {
-        throw new MalformedKeyMaterialError(
-          `The ciphertext bytes are not a valid ${this.parameterSet.id} ciphertext.`,
-          { details: describeSealException(error), cause: error },
-        );
-      }
-      this.checkCiphertext(ciphertext, expectations);
+      this.loadCiphertextInto(ciphertext, bytes, expectations);
       return ciphertext;
     } catch (error) {
       ciphertext.delete();
       throw error;
     }
+  }
+
+  /** `loadCiphertext` into an existing ciphertext, reusing its memory (hot loops keep the heap flat). */
+  loadCiphertextInto(ciphertext: Ciphertext, bytes: Uint8Array, expectations: CiphertextExpectations = {}): void {
+    this.assertUsable();
+    try {
+      ciphertext.loadFromArray(this.context, bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
+    } catch (error) {
+      throw new MalformedKeyMaterialError(`The ciphertext bytes are not a valid ${this.parameterSet.id} ciphertext.`, {
+        details: describeSealException(error),
+        cause: error,
+      });
+    }
+    this.checkCiphertext(ciphertext, expectations);
   }
 
   /** Throws `MalformedKeyMaterialError` unless the ciphertext has the expected size, scale and level. */

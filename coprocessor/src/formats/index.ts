@@ -1,0 +1,4 @@
+export * from "./model-update";
+export * from "./npy";
+export * from "./safetensors";
+export * from "./json";
