@@ -13,7 +13,7 @@ import { InvalidInputError } from "../errors/base";
  */
 export const DEFAULT_FLOODING_SIGMA: Readonly<Record<string, number>> = Object.freeze({
   "fast-v1": 2 ** -19,
-  "deep-v1": 2 ** -29,
+  "deep-v1": 2 ** -28,
 });
 
 /** A source of uniform random 32-bit words; `cryptoRandomWords` unless a test needs repeatability. */
