@@ -1,4 +1,5 @@
 import { InvalidInputError } from "../errors/base";
+import { checksum128Sync, initChecksum } from "../hash/checksum";
 import { bytesToHex, hexToBytes, initKeccak, keccak256Sync, sameHash, type Hex } from "../hash/keccak";
 import { manifestSize, MODEL_UPDATE_LIMITS, type TensorSpec } from "../formats/model-update";
 import { getParameterSetByNumericId, type CkksParameterSet } from "./params";
@@ -11,8 +12,9 @@ import { UnsupportedParametersError } from "./errors";
  */
 export const ENVELOPE_MAGIC = Object.freeze([0x43, 0x53, 0x45, 0x4e]); // "CSEN"
 export const ENVELOPE_FORMAT_VERSION = 1;
-export const ENVELOPE_HEADER_BYTES = 104;
-const INTEGRITY_HASH_OFFSET = 52;
+export const ENVELOPE_HEADER_BYTES = 88;
+const CHECKSUM_OFFSET = 52;
+const CHECKSUM_BYTES = 16;
 const MAX_MANIFEST_BYTES = 1 << 20;
 /** SEAL's uncompressed ciphertext = 113 bytes of header + size × N × primes × 8 bytes. */
 const SEAL_CIPHERTEXT_OVERHEAD_BYTES = 113;
@@ -42,8 +44,8 @@ export interface EnvelopeHeader {
 
 export interface ParsedEnvelope {
   readonly header: EnvelopeHeader;
-  /** The integrity hash stored in (and verified against) the header. */
-  readonly integrityHash: Hex;
+  /** The XXH3-128 checksum stored in (and verified against) the header. */
+  readonly checksum: Hex;
   /** Views into the envelope bytes, one SEAL ciphertext each. */
   readonly chunks: readonly Uint8Array[];
 }
@@ -74,7 +76,7 @@ export type EnvelopeProblem =
   | "bad-chunk-length"
   | "bad-manifest"
   | "length-mismatch"
-  | "integrity-mismatch"
+  | "checksum-mismatch"
   | "wrong-kind"
   | "wrong-parameter-set"
   | "wrong-public-bundle"
@@ -95,14 +97,14 @@ export function ciphertextByteLength(set: CkksParameterSet, coeffModulusSize: nu
   return SEAL_CIPHERTEXT_OVERHEAD_BYTES + ciphertextSize * set.polyModulusDegree * coeffModulusSize * 8;
 }
 
-/** Builds an envelope around serialized ciphertexts and stamps its integrity hash. */
+/** Builds an envelope around serialized ciphertexts and stamps its checksum. */
 export async function buildEnvelope(
   header: Omit<EnvelopeHeader, "chunkCount" | "chunkByteLength" | "valueCount" | "parameterSetId"> & {
     parameterSet: CkksParameterSet;
   },
   chunks: readonly Uint8Array[],
 ): Promise<Uint8Array> {
-  await initKeccak();
+  await initChecksum();
   const set = header.parameterSet;
   const valueCount = manifestSize(header.tensors);
   const chunkByteLength = chunks[0]?.length ?? 0;
@@ -122,17 +124,17 @@ export async function buildEnvelope(
   view.setUint8(8, header.coeffModulusSize);
   view.setFloat64(12, header.scale);
   out.set(hexToBytes(header.publicBundleHash, 32), 20);
-  view.setBigUint64(84, BigInt(valueCount));
-  view.setUint32(92, chunks.length);
-  view.setUint32(96, chunkByteLength);
-  view.setUint32(100, manifest.length);
+  view.setBigUint64(68, BigInt(valueCount));
+  view.setUint32(76, chunks.length);
+  view.setUint32(80, chunkByteLength);
+  view.setUint32(84, manifest.length);
   out.set(manifest, ENVELOPE_HEADER_BYTES);
   let offset = ENVELOPE_HEADER_BYTES + manifest.length;
   for (const chunk of chunks) {
     out.set(chunk, offset);
     offset += chunkByteLength;
   }
-  out.set(hexToBytes(integrityHashOf(out), 32), INTEGRITY_HASH_OFFSET);
+  out.set(hexToBytes(checksumOf(out), CHECKSUM_BYTES), CHECKSUM_OFFSET);
   // Parse what we built: the writer and the reader must agree on every rule.
   parseEnvelopeSync(out);
   return out;
@@ -140,15 +142,15 @@ export async function buildEnvelope(
 
 /**
  * Parses and validates an envelope: every field, every length (bounded before anything is allocated),
- * the manifest, the exact total length and the integrity hash, then the caller's expectations. It
+ * the manifest, the exact total length and the checksum, then the caller's expectations. It
  * never touches SEAL, so tampered files are rejected cheaply before any WASM work.
  */
 export async function parseEnvelope(bytes: Uint8Array, expect: EnvelopeExpectations = {}): Promise<ParsedEnvelope> {
-  await initKeccak();
+  await initChecksum();
   return parseEnvelopeSync(bytes, expect);
 }
 
-/** `parseEnvelope` after `initKeccak()` has resolved. */
+/** `parseEnvelope` after `initChecksum()` has resolved. */
 export function parseEnvelopeSync(bytes: Uint8Array, expect: EnvelopeExpectations = {}): ParsedEnvelope {
   const maxBytes = expect.maxBytes ?? 2 ** 31;
   if (!(bytes instanceof Uint8Array)) throw new EnvelopeError("truncated", "expected bytes.");
@@ -209,28 +211,28 @@ export function parseEnvelopeSync(bytes: Uint8Array, expect: EnvelopeExpectation
     });
   }
   const publicBundleHash = bytesToHex(bytes.subarray(20, 52));
-  const integrityHash = bytesToHex(bytes.subarray(INTEGRITY_HASH_OFFSET, INTEGRITY_HASH_OFFSET + 32));
-  const valueCountBig = view.getBigUint64(84);
+  const checksum = bytesToHex(bytes.subarray(CHECKSUM_OFFSET, CHECKSUM_OFFSET + CHECKSUM_BYTES));
+  const valueCountBig = view.getBigUint64(68);
   if (valueCountBig === 0n || valueCountBig > BigInt(MODEL_UPDATE_LIMITS.maxValues)) {
     throw new EnvelopeError("bad-value-count", "value count out of bounds.", {
       details: `${valueCountBig} (1–${MODEL_UPDATE_LIMITS.maxValues})`,
     });
   }
   const valueCount = Number(valueCountBig);
-  const chunkCount = view.getUint32(92);
+  const chunkCount = view.getUint32(76);
   if (chunkCount !== Math.ceil(valueCount / set.slotCount)) {
     throw new EnvelopeError("bad-chunk-count", "chunk count does not match the value count.", {
       details: `${chunkCount} chunks for ${valueCount} values at ${set.slotCount} slots`,
     });
   }
-  const chunkByteLength = view.getUint32(96);
+  const chunkByteLength = view.getUint32(80);
   const expectedChunkBytes = ciphertextByteLength(set, coeffModulusSize, ciphertextSize);
   if (chunkByteLength !== expectedChunkBytes) {
     throw new EnvelopeError("bad-chunk-length", "chunk length does not match the parameters.", {
       details: `${chunkByteLength} ≠ ${expectedChunkBytes} bytes`,
     });
   }
-  const manifestLength = view.getUint32(100);
+  const manifestLength = view.getUint32(84);
   if (manifestLength > MAX_MANIFEST_BYTES || ENVELOPE_HEADER_BYTES + manifestLength > bytes.length) {
     throw new EnvelopeError("bad-manifest", "manifest length out of bounds.", { details: `${manifestLength} bytes` });
   }
@@ -248,10 +250,10 @@ export function parseEnvelopeSync(bytes: Uint8Array, expect: EnvelopeExpectation
       details: `${manifestSize(tensors)} ≠ ${valueCount}`,
     });
   }
-  const actualHash = integrityHashOf(bytes);
-  if (!sameHash(actualHash, integrityHash)) {
-    throw new EnvelopeError("integrity-mismatch", "content does not match its integrity hash (corrupted or altered).", {
-      details: `stored ${integrityHash}, computed ${actualHash}`,
+  const actualChecksum = checksumOf(bytes);
+  if (actualChecksum !== checksum) {
+    throw new EnvelopeError("checksum-mismatch", "content does not match its checksum (corrupted or altered).", {
+      details: `stored ${checksum}, computed ${actualChecksum}`,
     });
   }
   const chunksStart = ENVELOPE_HEADER_BYTES + manifestLength;
@@ -271,7 +273,7 @@ export function parseEnvelopeSync(bytes: Uint8Array, expect: EnvelopeExpectation
     chunkByteLength,
   };
   assertEnvelopeExpectations(header, expect);
-  return { header, integrityHash, chunks };
+  return { header, checksum, chunks };
 }
 
 /** Throws an `EnvelopeError` unless a (validated) header is of the expected kind, set and bundle. */
@@ -298,15 +300,15 @@ export async function envelopeCommitment(bytes: Uint8Array): Promise<Hex> {
   return keccak256Sync(bytes);
 }
 
-/** keccak256 of the envelope with its integrity-hash field taken as zeros. */
-function integrityHashOf(bytes: Uint8Array): Hex {
-  return keccak256Sync([
-    bytes.subarray(0, INTEGRITY_HASH_OFFSET),
-    ZERO_HASH,
-    bytes.subarray(INTEGRITY_HASH_OFFSET + 32),
+/** XXH3-128 of the envelope with its checksum field taken as zeros. */
+function checksumOf(bytes: Uint8Array): Hex {
+  return checksum128Sync([
+    bytes.subarray(0, CHECKSUM_OFFSET),
+    ZERO_CHECKSUM,
+    bytes.subarray(CHECKSUM_OFFSET + CHECKSUM_BYTES),
   ]);
 }
-const ZERO_HASH = new Uint8Array(32);
+const ZERO_CHECKSUM = new Uint8Array(CHECKSUM_BYTES);
 
 /** Manifest: u16 tensor count, then per tensor u16 name length, UTF-8 name, u8 rank, u32 dims. */
 function encodeManifest(tensors: readonly TensorSpec[]): Uint8Array {

@@ -14,6 +14,7 @@ import {
 } from "../../../coprocessor/src/ckks/index";
 import { CipherShareError } from "../../../coprocessor/src/errors/base";
 import { modelUpdateFromArray } from "../../../coprocessor/src/formats/index";
+import { checksum128Sync, initChecksum } from "../../../coprocessor/src/hash/checksum";
 import { initKeccak, keccak256Sync, hexToBytes } from "../../../coprocessor/src/hash/keccak";
 import { keyedContext, sampleUpdate, seededRandom, type KeyedContext } from "./helpers";
 
@@ -71,14 +72,14 @@ describe("ciphertext envelope", () => {
     await expectProblem(parseEnvelope(padded), "length-mismatch");
   });
 
-  it("catches a bit flip anywhere in the ciphertext bytes (integrity hash)", async () => {
+  it("catches a bit flip anywhere in the ciphertext bytes (checksum)", async () => {
     const copy = envelope.slice();
     copy[copy.length - 1000] ^= 0x10;
-    await expectProblem(parseEnvelope(copy), "integrity-mismatch");
+    await expectProblem(parseEnvelope(copy), "checksum-mismatch");
   });
 
-  it("rejects ciphertext bytes SEAL refuses even under a re-stamped integrity hash", async () => {
-    // An attacker who rewrites the integrity hash passes the header check; SEAL's own validation
+  it("rejects ciphertext bytes SEAL refuses even under a re-stamped checksum", async () => {
+    // An attacker who rewrites the checksum passes the header check; SEAL's own validation
     // (here: a coefficient ≥ its modulus) still refuses the chunk, as a clear EnvelopeError.
     const copy = envelope.slice();
     const chunkStart = copy.length - 393_329;
@@ -96,10 +97,10 @@ describe("ciphertext envelope", () => {
   });
 
   it("rejects thousands of random mutations, each with an EnvelopeError naming the problem", async function () {
-    await initKeccak();
+    await initChecksum();
     const random = seededRandom(20261121);
     const counts = new Map<string, number>();
-    const mutations = 3000;
+    const mutations = 5000;
     const headerRegion = ENVELOPE_HEADER_BYTES + 30;
     const original = envelope.slice();
     for (let m = 0; m < mutations; m++) {
@@ -157,7 +158,38 @@ describe("ciphertext envelope", () => {
     this.test!.title += ` [${[...counts.entries()].map(([p, n]) => `${p}:${n}`).join(" ")}]`;
   });
 
+  it("never crashes on SEAL-level corruption under a re-stamped checksum: loads or rejects clearly", async () => {
+    // Past the checksum only SEAL's own checks remain; they must fail as EnvelopeErrors, not crashes.
+    const random = seededRandom(7);
+    const chunkStart = envelope.length - 393_329;
+    let rejected = 0;
+    for (let m = 0; m < 300; m++) {
+      const copy = envelope.slice();
+      // SEAL's serialization header and the ciphertext metadata (first 113 bytes), then anywhere
+      const position = chunkStart + Math.floor(random() * (m % 2 === 0 ? 113 : 393_329));
+      copy[position] ^= 1 << Math.floor(random() * 8);
+      await restamp(copy);
+      let parsed;
+      try {
+        parsed = parseEnvelopeSync(copy);
+      } catch (error) {
+        expect(error).to.be.instanceOf(EnvelopeError);
+        rejected++;
+        continue;
+      }
+      try {
+        loadEnvelopeChunk(fixture.ctx, parsed, 0).delete();
+      } catch (error) {
+        expect(error, String(error)).to.be.instanceOf(EnvelopeError);
+        expect((error as EnvelopeError).problem).to.equal("bad-ciphertext");
+        rejected++;
+      }
+    }
+    expect(rejected).to.be.at.least(100);
+  });
+
   it("has a commitment that is the keccak256 of the whole envelope", async () => {
+    await initKeccak();
     expect(await envelopeCommitment(envelope)).to.equal(keccak256Sync(envelope));
   });
 });
@@ -173,9 +205,9 @@ async function expectProblem(promise: Promise<unknown>, problem: EnvelopeProblem
   expect((error as EnvelopeError).problem).to.equal(problem);
 }
 
-/** Recomputes the integrity hash as an attacker could (the hash protects against accidents and cheap edits). */
+/** Recomputes the checksum as an attacker could (it catches accidents; the on-chain keccak binds owners). */
 async function restamp(bytes: Uint8Array): Promise<void> {
-  await initKeccak();
-  bytes.fill(0, 52, 84);
-  bytes.set(hexToBytes(keccak256Sync(bytes), 32), 52);
+  await initChecksum();
+  bytes.fill(0, 52, 68);
+  bytes.set(hexToBytes(checksum128Sync([bytes]), 16), 52);
 }
