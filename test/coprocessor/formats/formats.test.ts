@@ -8,6 +8,7 @@ import {
   parseModelJson,
   parseNpy,
   parseSafetensors,
+  readModelUpdateFile,
   serializeModelJson,
   serializeNpy,
   serializeSafetensors,
@@ -115,6 +116,18 @@ describe("model update formats", () => {
       expect(() => parseModelJson("{")).to.throw(ModelFormatError, /invalid JSON/);
       expect(() => parseModelJson("7")).to.throw(ModelFormatError, /not an array/);
     });
+  });
+
+  it("reads files by extension and refuses unknown types", async () => {
+    const npy = await readModelUpdateFile(join(__dirname, "fixtures", "float64-2d.npy"));
+    expect(npy.tensors[0].shape).to.deep.equal([2, 3]);
+    const st = await readModelUpdateFile(join(__dirname, "fixtures", "model-f32.safetensors"));
+    expect(st.tensors).to.have.length(2);
+    for (const path of ["update.csv", join(__dirname, "fixtures", "missing.npy")]) {
+      let error: unknown;
+      await readModelUpdateFile(path).catch((e: unknown) => (error = e));
+      expect(error).to.be.instanceOf(ModelFormatError);
+    }
   });
 
   it("refuses non-finite values, naming the tensor and element", () => {
