@@ -17,6 +17,7 @@ import { modelUpdateFromArray } from "../../../coprocessor/src/formats/index";
 import { checksum128Sync, initChecksum } from "../../../coprocessor/src/hash/checksum";
 import { initKeccak, keccak256Sync, hexToBytes } from "../../../coprocessor/src/hash/keccak";
 import { keyedContext, sampleUpdate, seededRandom, type KeyedContext } from "./helpers";
+import { rejectionOf } from "../rejection";
 
 describe("ciphertext envelope", () => {
   let fixture: KeyedContext;
@@ -86,14 +87,9 @@ describe("ciphertext envelope", () => {
     copy.fill(0xff, chunkStart + 200, chunkStart + 208);
     await restamp(copy);
     const parsed = await parseEnvelope(copy);
-    let error: unknown;
-    try {
-      loadEnvelopeChunk(fixture.ctx, parsed, 0).delete();
-    } catch (e) {
-      error = e;
-    }
-    expect(error).to.be.instanceOf(EnvelopeError);
-    expect((error as EnvelopeError).problem).to.equal("bad-ciphertext");
+    expect(() => loadEnvelopeChunk(fixture.ctx, parsed, 0).delete())
+      .to.throw(EnvelopeError)
+      .with.property("problem", "bad-ciphertext");
   });
 
   it("rejects thousands of random mutations, each with an EnvelopeError naming the problem", async function () {
@@ -194,20 +190,13 @@ describe("ciphertext envelope", () => {
   });
 });
 
-async function expectProblem(promise: Promise<unknown>, problem: EnvelopeProblem): Promise<void> {
-  let error: unknown;
-  try {
-    await promise;
-  } catch (e) {
-    error = e;
-  }
-  expect(error, `expected ${problem}`).to.be.instanceOf(EnvelopeError);
-  expect((error as EnvelopeError).problem).to.equal(problem);
-}
-
 /** Recomputes the checksum as an attacker could (it catches accidents; the on-chain keccak binds owners). */
 async function restamp(bytes: Uint8Array): Promise<void> {
   await initChecksum();
   bytes.fill(0, 52, 68);
   bytes.set(hexToBytes(checksum128Sync([bytes]), 16), 52);
+}
+
+async function expectProblem(promise: Promise<unknown>, problem: EnvelopeProblem): Promise<void> {
+  expect((await rejectionOf(promise, EnvelopeError)).problem).to.equal(problem);
 }

@@ -22,6 +22,7 @@ import { fedAvgEncrypted } from "../../../coprocessor/src/fedavg/homomorphic";
 import { fedAvgPlain } from "../../../coprocessor/src/fedavg/weights";
 import { modelUpdateFromArray } from "../../../coprocessor/src/formats/index";
 import { fastContext, maxAbsError, sampleUpdate, seededRandom, sharedContext } from "../ckks/helpers";
+import { rejectionOf } from "../rejection";
 
 describe("key custodian", () => {
   const passphrase = "custodian passphrase";
@@ -99,16 +100,13 @@ describe("key custodian", () => {
   });
 
   it("refuses to open with a wrong passphrase or for another parameter set", async () => {
-    let error: unknown;
-    await KeyCustodian.open(ctx, epoch.keystore, "not the passphrase", { commitments }).catch(
-      (e: unknown) => (error = e),
-    );
-    expect(error).to.be.instanceOf(KeystoreError);
+    await rejectionOf(KeyCustodian.open(ctx, epoch.keystore, "not the passphrase", { commitments }), KeystoreError);
     const deep = await sharedContext("deep-v1");
-    error = undefined;
-    await KeyCustodian.open(deep, epoch.keystore, passphrase, { commitments }).catch((e: unknown) => (error = e));
-    expect(error).to.be.instanceOf(KeystoreError);
-    expect((error as Error).message).to.match(/another parameter set/);
+    await rejectionOf(
+      KeyCustodian.open(deep, epoch.keystore, passphrase, { commitments }),
+      KeystoreError,
+      /another parameter set/,
+    );
   });
 });
 
@@ -143,12 +141,5 @@ describe("flooding noise", () => {
 });
 
 async function expectRefusal(promise: Promise<unknown>, reason: RefusalReason): Promise<void> {
-  let error: unknown;
-  try {
-    await promise;
-  } catch (e) {
-    error = e;
-  }
-  expect(error, `expected a ${reason} refusal`).to.be.instanceOf(DecryptionRefusedError);
-  expect((error as DecryptionRefusedError).reason).to.equal(reason);
+  expect((await rejectionOf(promise, DecryptionRefusedError)).reason).to.equal(reason);
 }

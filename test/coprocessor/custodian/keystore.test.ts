@@ -11,6 +11,7 @@ import {
   writeKeystoreFile,
 } from "../../../coprocessor/src/custodian/keystore";
 import { InvalidInputError } from "../../../coprocessor/src/errors/base";
+import { rejectionOf } from "../rejection";
 
 describe("secret-key keystore (scrypt → AES-256-GCM)", () => {
   const secret = Uint8Array.from({ length: 5000 }, (_, i) => (i * 7) & 0xff);
@@ -34,7 +35,7 @@ describe("secret-key keystore (scrypt → AES-256-GCM)", () => {
 
   it("fails with a clear error on a wrong passphrase or any altered field", async () => {
     const keystore = await sealKeystore(secret, passphrase, metadata, TEST_SCRYPT);
-    await expectKeystoreError(openKeystore(keystore, "wrong passphrase!"), /Wrong passphrase/);
+    await rejectionOf(openKeystore(keystore, "wrong passphrase!"), KeystoreError, /Wrong passphrase/);
     const file = JSON.parse(keystore);
     const altered = [
       { ...file, metadata: { ...file.metadata, publicBundleHash: `0x${"cd".repeat(32)}` } },
@@ -44,20 +45,19 @@ describe("secret-key keystore (scrypt → AES-256-GCM)", () => {
       { ...file, kdf: { ...file.kdf, r: 4 } },
     ];
     for (const variant of altered) {
-      await expectKeystoreError(openKeystore(JSON.stringify(variant), passphrase), /Wrong passphrase|altered/);
+      await rejectionOf(openKeystore(JSON.stringify(variant), passphrase), KeystoreError, /Wrong passphrase|altered/);
     }
-    await expectKeystoreError(openKeystore("{}", passphrase), /not a CipherShare CKKS keystore/);
-    await expectKeystoreError(openKeystore("nope", passphrase), /not valid JSON/);
-    await expectKeystoreError(
+    await rejectionOf(openKeystore("{}", passphrase), KeystoreError, /not a CipherShare CKKS keystore/);
+    await rejectionOf(openKeystore("nope", passphrase), KeystoreError, /not valid JSON/);
+    await rejectionOf(
       openKeystore(JSON.stringify({ ...file, kdf: { ...file.kdf, N: 2 ** 30 } }), passphrase),
+      KeystoreError,
       /out of bounds/,
     );
   });
 
   it("refuses short passphrases", async () => {
-    let error: unknown;
-    await sealKeystore(secret, "short", metadata, TEST_SCRYPT).catch((e: unknown) => (error = e));
-    expect(error).to.be.instanceOf(InvalidInputError);
+    await rejectionOf(sealKeystore(secret, "short", metadata, TEST_SCRYPT), InvalidInputError, /at least 8/);
   });
 
   it("writes the file with owner-only permissions and reads it back", async () => {
@@ -67,25 +67,12 @@ describe("secret-key keystore (scrypt → AES-256-GCM)", () => {
       await writeKeystoreFile(path, await sealKeystore(secret, passphrase, metadata, TEST_SCRYPT));
       expect(statSync(path).mode & 0o777).to.equal(0o600);
       expect((await readKeystoreFile(path, passphrase)).secretKey).to.deep.equal(secret);
-      let error: unknown;
-      await readKeystoreFile(join(directory, "missing.json"), passphrase).catch((e: unknown) => (error = e));
-      expect(error).to.be.instanceOf(InvalidInputError);
+      await rejectionOf(readKeystoreFile(join(directory, "missing.json"), passphrase), InvalidInputError);
     } finally {
       rmSync(directory, { recursive: true, force: true });
     }
   });
 });
-
-async function expectKeystoreError(promise: Promise<unknown>, message: RegExp): Promise<void> {
-  let error: unknown;
-  try {
-    await promise;
-  } catch (e) {
-    error = e;
-  }
-  expect(error).to.be.instanceOf(KeystoreError);
-  expect((error as Error).message).to.match(message);
-}
 
 function flipBase64(text: string): string {
   const bytes = Buffer.from(text, "base64");

@@ -19,6 +19,7 @@ import { fedAvgPlain } from "../../../coprocessor/src/fedavg/weights";
 import { modelUpdateFromArray } from "../../../coprocessor/src/formats/index";
 import { keccak256 } from "../../../coprocessor/src/hash/keccak";
 import { keyedContext, maxAbsError, sampleUpdate, type KeyedContext } from "../ckks/helpers";
+import { rejectionOf } from "../rejection";
 
 describe("homomorphic FedAvg", () => {
   let fixture: KeyedContext;
@@ -74,7 +75,7 @@ describe("homomorphic FedAvg", () => {
       fixture.bundle,
       modelUpdateFromArray(updates[0], [10_000]),
     );
-    await expectRejection(
+    await rejectionOf(
       aggregate([
         { envelope: envelopes[0], sampleCount: 1 },
         { envelope: otherShape, sampleCount: 1 },
@@ -82,7 +83,7 @@ describe("homomorphic FedAvg", () => {
       InvalidInputError,
       /same tensor names and shapes/,
     );
-    await expectRejection(
+    await rejectionOf(
       fedAvgEncrypted(fixture.ctx, [{ envelope: envelopes[0], sampleCount: 1 }], {
         publicBundleHash: `0x${"11".repeat(32)}`,
       }),
@@ -90,8 +91,8 @@ describe("homomorphic FedAvg", () => {
       /wrong-public-bundle/,
     );
     const output = await aggregate();
-    await expectRejection(aggregate([{ envelope: output, sampleCount: 1 }]), EnvelopeError, /wrong-kind/);
-    await expectRejection(aggregate([{ envelope: envelopes[0], sampleCount: -1 }]), InvalidInputError, /client 0/);
+    await rejectionOf(aggregate([{ envelope: output, sampleCount: 1 }]), EnvelopeError, /wrong-kind/);
+    await rejectionOf(aggregate([{ envelope: envelopes[0], sampleCount: -1 }]), InvalidInputError, /client 0/);
   });
 
   it("gives bit-identical output bytes in a separate process (auditors compare hashes)", async () => {
@@ -146,21 +147,6 @@ describe("homomorphic FedAvg", () => {
     expect(leakedHeap - after).to.be.at.least(10 << 20);
   });
 });
-
-async function expectRejection(
-  promise: Promise<unknown>,
-  type: new (...args: never[]) => Error,
-  message: RegExp,
-): Promise<void> {
-  let error: unknown;
-  try {
-    await promise;
-  } catch (e) {
-    error = e;
-  }
-  expect(error).to.be.instanceOf(type);
-  expect((error as Error).message).to.match(message);
-}
 
 function mb(bytes: number): string {
   return (bytes / 2 ** 20).toFixed(1);

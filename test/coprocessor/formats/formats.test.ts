@@ -15,6 +15,7 @@ import {
   splitTensors,
   validateModelUpdate,
 } from "../../../coprocessor/src/formats/index";
+import { rejectionOf } from "../rejection";
 
 const fixture = (name: string) => new Uint8Array(readFileSync(join(__dirname, "fixtures", name)));
 
@@ -124,9 +125,7 @@ describe("model update formats", () => {
     const st = await readModelUpdateFile(join(__dirname, "fixtures", "model-f32.safetensors"));
     expect(st.tensors).to.have.length(2);
     for (const path of ["update.csv", join(__dirname, "fixtures", "missing.npy")]) {
-      let error: unknown;
-      await readModelUpdateFile(path).catch((e: unknown) => (error = e));
-      expect(error).to.be.instanceOf(ModelFormatError);
+      await rejectionOf(readModelUpdateFile(path), ModelFormatError);
     }
   });
 

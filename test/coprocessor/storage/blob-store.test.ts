@@ -15,6 +15,7 @@ import {
   type BlobStore,
   type RunningBlobServer,
 } from "../../../coprocessor/src/storage/index";
+import { rejectionOf } from "../rejection";
 
 const LIMIT = 64 * 1024;
 
@@ -56,9 +57,9 @@ describe("content-addressed blob store", () => {
         const s: BlobStore = store();
         const missing = `0x${"00".repeat(32)}` as const;
         expect(await s.has(missing)).to.equal(false);
-        await expectError(s.get(missing), BlobNotFoundError);
-        await expectError(s.get("0x1234" as `0x${string}`), InvalidInputError);
-        await expectError(s.put(new Uint8Array(LIMIT + 1)), BlobTooLargeError);
+        await rejectionOf(s.get(missing), BlobNotFoundError);
+        await rejectionOf(s.get("0x1234" as `0x${string}`), InvalidInputError);
+        await rejectionOf(s.put(new Uint8Array(LIMIT + 1)), BlobTooLargeError);
       });
     });
   }
@@ -68,8 +69,8 @@ describe("content-addressed blob store", () => {
     const hash = await local.put(bytes);
     const file = join(directory, hash.slice(2, 4), hash.slice(2));
     writeFileSync(file, Uint8Array.of(1, 2, 3, 5));
-    await expectError(local.get(hash), BlobIntegrityError);
-    await expectError(remote.get(hash), BlobServerError);
+    await rejectionOf(local.get(hash), BlobIntegrityError);
+    await rejectionOf(remote.get(hash), BlobServerError);
     writeFileSync(file, bytes);
     expect(await remote.get(hash)).to.deep.equal(bytes);
   });
@@ -113,13 +114,3 @@ describe("content-addressed blob store", () => {
     expect(server.url).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
   });
 });
-
-async function expectError(promise: Promise<unknown>, type: new (...args: never[]) => Error): Promise<void> {
-  let error: unknown;
-  try {
-    await promise;
-  } catch (e) {
-    error = e;
-  }
-  expect(error).to.be.instanceOf(type);
-}
