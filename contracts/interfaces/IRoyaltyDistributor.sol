@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.27;
+
+import {ebool, euint64} from "@fhevm/solidity/lib/FHE.sol";
+import {IRoundManager} from "./IRoundManager.sol";
+
+/**
+ * @title IRoyaltyDistributor
+ * @notice Confidential royalty pools per round, settled by the program's key custodian into per-contributor
+ * encrypted owed amounts that contributors claim (pull payments).
+ */
+interface IRoyaltyDistributor {
+    /// @notice `funder` added the encrypted `amount` to the pool of round `roundId`.
+    event PoolFunded(uint256 indexed roundId, address indexed funder, euint64 amount);
+
+    /// @notice `contributor` was credited the encrypted `owed` amount for round `roundId`.
+    event RoyaltyCredited(uint256 indexed roundId, address indexed contributor, euint64 owed);
+
+    /**
+     * @notice The custodian settled batch `batchIndex` of round `roundId` (`size` contributors). `accepted`
+     * (publicly decryptable) is false when the batch would have allocated more than the unallocated pool:
+     * then every share of the batch was credited as 0.
+     */
+    event SettlementBatchRecorded(uint256 indexed roundId, uint256 indexed batchIndex, uint256 size, ebool accepted);
+
+    /// @notice `contributor` claimed round `roundId`; `paid` is the encrypted amount transferred to it.
+    event RoyaltyClaimed(uint256 indexed roundId, address indexed contributor, euint64 paid);
+
+    /// @notice Round `roundId` is in phase `phase`; settling needs a finalized round.
+    error RoundNotFinalized(uint256 roundId, IRoundManager.RoundPhase phase);
+    error NotProgramCustodian(uint256 programId, address caller);
+    error EmptySettlement(uint256 roundId);
+    error SettlementLengthMismatch(uint256 contributors, uint256 shares);
+    /// @notice Shares come in input proofs of at most `SHARES_PER_PROOF` each: `expected` proofs, got `actual`.
+    error InputProofCountMismatch(uint256 expected, uint256 actual);
+    /// @notice `contributor` did not commit to round `roundId` or was excluded by the coprocessor.
+    error ContributorNotIncluded(uint256 roundId, address contributor);
+    error AlreadySettled(uint256 roundId, address contributor);
+    error PoolNotFunded(uint256 roundId);
+    error NothingOwed(uint256 roundId, address contributor);
+    error AlreadyClaimed(uint256 roundId, address contributor);
+
+    /// @notice Encrypted total funded into round `roundId` (publicly decryptable).
+    function poolOf(uint256 roundId) external view returns (euint64);
+
+    /// @notice Encrypted part of the pool not yet allocated by accepted batches (publicly decryptable).
+    /// When the round is fully settled, 0 proves the shares sum to the pool.
+    function unallocatedOf(uint256 roundId) external view returns (euint64);
+
+    /// @notice Encrypted part of the pool not yet paid out to claimers.
+    function unclaimedOf(uint256 roundId) external view returns (euint64);
+
+    /// @notice Encrypted amount credited to `contributor` for round `roundId` (decryptable by it only).
+    function owedOf(uint256 roundId, address contributor) external view returns (euint64);
+
+    /// @notice Whether `contributor` was settled for round `roundId`.
+    function isSettled(uint256 roundId, address contributor) external view returns (bool);
+
+    /// @notice Whether `contributor` claimed round `roundId`.
+    function isClaimed(uint256 roundId, address contributor) external view returns (bool);
+
+    /// @notice Number of settlement batches recorded for round `roundId`.
+    function settlementBatchCount(uint256 roundId) external view returns (uint256);
+}
