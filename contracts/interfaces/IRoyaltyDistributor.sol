@@ -23,6 +23,9 @@ interface IRoyaltyDistributor {
      */
     event SettlementBatchRecorded(uint256 indexed roundId, uint256 indexed batchIndex, uint256 size, ebool accepted);
 
+    /// @notice Rejected batch `batchIndex` of round `roundId` was released: its contributors can be settled again.
+    event SettlementBatchReleased(uint256 indexed roundId, uint256 indexed batchIndex);
+
     /// @notice `contributor` claimed round `roundId`; `paid` is the encrypted amount transferred to it.
     event RoyaltyClaimed(uint256 indexed roundId, address indexed contributor, euint64 paid);
 
@@ -37,6 +40,10 @@ interface IRoyaltyDistributor {
     error ContributorNotIncluded(uint256 roundId, address contributor);
     error AlreadySettled(uint256 roundId, address contributor);
     error PoolNotFunded(uint256 roundId);
+    error UnknownSettlementBatch(uint256 roundId, uint256 batchIndex);
+    error SettlementBatchAlreadyReleased(uint256 roundId, uint256 batchIndex);
+    /// @notice The contributors given are not the ones batch `batchIndex` of round `roundId` settled, in order.
+    error SettlementBatchContributorsMismatch(uint256 roundId, uint256 batchIndex);
     error NothingOwed(uint256 roundId, address contributor);
     error AlreadyClaimed(uint256 roundId, address contributor);
 
@@ -58,6 +65,13 @@ interface IRoyaltyDistributor {
 
     /// @notice Whether `contributor` claimed round `roundId`.
     function isClaimed(uint256 roundId, address contributor) external view returns (bool);
+
+    /// @notice Batch `batchIndex` of round `roundId`: its encrypted verdict (publicly decryptable), the
+    /// keccak256 of its contributors (`abi.encodePacked(address[])`) and whether it was released.
+    function settlementBatch(
+        uint256 roundId,
+        uint256 batchIndex
+    ) external view returns (ebool accepted, bytes32 contributorsHash, bool released);
 
     /// @notice Number of settlement batches recorded for round `roundId`.
     function settlementBatchCount(uint256 roundId) external view returns (uint256);

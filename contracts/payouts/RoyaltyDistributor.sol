@@ -18,6 +18,8 @@ import {IRoyaltyDistributor} from "../interfaces/IRoyaltyDistributor.sol";
  *    per included contributor. Each share is *assigned* (not added) to the contributor's owed amount for the
  *    round, so a contributor is settled at most once and batches can be sent in any order.
  * 3. Each contributor claims ({claim}); the owed amount is transferred from this contract to it.
+ * A batch rejected by the over-allocation check (below) can be released with the public decryption of its verdict
+ * ({releaseRejectedBatch}), after which its contributors can be settled again.
  *
  * Never owing more than the pool, on encrypted values:
  * - settle: a batch's shares are summed as a balanced tree; if the sum exceeds the pool's unallocated part the
@@ -35,6 +37,13 @@ contract RoyaltyDistributor is IRoyaltyDistributor, ZamaEthereumConfig {
     /// @notice Shares per input proof: an fhEVM input proof packs at most 2048 bits, i.e. 32 euint64.
     uint256 public constant SHARES_PER_PROOF = 32;
 
+    /// @dev One call to {settle}; see {settlementBatch}.
+    struct SettlementBatch {
+        ebool accepted;
+        bytes32 contributorsHash;
+        bool released;
+    }
+
     /// @dev Encrypted accounts of one round; see {poolOf}, {unallocatedOf}, {unclaimedOf}.
     struct RoundAccounts {
         euint64 pool;
@@ -49,6 +58,7 @@ contract RoyaltyDistributor is IRoyaltyDistributor, ZamaEthereumConfig {
     mapping(uint256 roundId => RoundAccounts) private _accounts;
     mapping(uint256 roundId => mapping(address contributor => euint64)) private _owed;
     mapping(uint256 roundId => mapping(address contributor => bool)) private _claimed;
+    mapping(uint256 roundId => mapping(uint256 batchIndex => SettlementBatch)) private _batches;
 
     constructor(IRoundManager rounds_) {
         rounds = rounds_;
@@ -124,7 +134,40 @@ contract RoyaltyDistributor is IRoyaltyDistributor, ZamaEthereumConfig {
         FHE.allowThis(accepted);
         FHE.allow(accepted, custodian);
         FHE.makePubliclyDecryptable(accepted);
-        emit SettlementBatchRecorded(roundId, _accounts[roundId].batchCount++, credited.length, accepted);
+        uint256 batchIndex = _accounts[roundId].batchCount++;
+        _batches[roundId][batchIndex] = SettlementBatch(accepted, keccak256(abi.encodePacked(contributors)), false);
+        emit SettlementBatchRecorded(roundId, batchIndex, credited.length, accepted);
+    }
+
+    /**
+     * @notice Releases a batch that the over-allocation check rejected, so that its contributors (credited 0) can be
+     * settled again; anyone may call, with the public decryption of the batch's `accepted` flag proving it false.
+     * A contributor of the batch who already claimed (and was paid 0) may claim again after resettlement.
+     * @param contributors The batch's contributors, in the order they were settled.
+     * @param decryptionProof KMS proof that `accepted` decrypts to false (from the relayer's public decryption); a
+     * proof of `true` fails in the KMS verifier (`KMSInvalidSigner`).
+     */
+    function releaseRejectedBatch(
+        uint256 roundId,
+        uint256 batchIndex,
+        address[] calldata contributors,
+        bytes calldata decryptionProof
+    ) external {
+        SettlementBatch storage batch = _batches[roundId][batchIndex];
+        if (!FHE.isInitialized(batch.accepted)) revert UnknownSettlementBatch(roundId, batchIndex);
+        if (batch.released) revert SettlementBatchAlreadyReleased(roundId, batchIndex);
+        if (keccak256(abi.encodePacked(contributors)) != batch.contributorsHash) {
+            revert SettlementBatchContributorsMismatch(roundId, batchIndex);
+        }
+        bytes32[] memory handles = new bytes32[](1);
+        handles[0] = ebool.unwrap(batch.accepted);
+        FHE.checkSignatures(handles, abi.encode(false), decryptionProof);
+        batch.released = true;
+        for (uint256 i = 0; i < contributors.length; ++i) {
+            _owed[roundId][contributors[i]] = euint64.wrap(0);
+            delete _claimed[roundId][contributors[i]];
+        }
+        emit SettlementBatchReleased(roundId, batchIndex);
     }
 
     /**
@@ -178,6 +221,15 @@ contract RoyaltyDistributor is IRoyaltyDistributor, ZamaEthereumConfig {
     /// @inheritdoc IRoyaltyDistributor
     function isClaimed(uint256 roundId, address contributor) external view returns (bool) {
         return _claimed[roundId][contributor];
+    }
+
+    /// @inheritdoc IRoyaltyDistributor
+    function settlementBatch(
+        uint256 roundId,
+        uint256 batchIndex
+    ) external view returns (ebool accepted, bytes32 contributorsHash, bool released) {
+        SettlementBatch storage batch = _batches[roundId][batchIndex];
+        return (batch.accepted, batch.contributorsHash, batch.released);
     }
 
     /// @inheritdoc IRoyaltyDistributor

@@ -36,17 +36,21 @@ export async function deployCipherShare(deployer?: Signer): Promise<CipherShareD
   return { rounds, distributor, token, underlying };
 }
 
-/** Signs the EIP-712 `Register` message that lets anyone register `contributor` with `metadataURI`. */
+/**
+ * Signs the EIP-712 `Register` message that lets anyone register a contributor with `metadataURI`. The contributor
+ * is the signer unless `options.contributor` names another address (a smart-contract wallet the signer owns);
+ * the nonce is read from the registry unless given.
+ */
 export async function signRegistration(
   registry: ContributorRegistry | RoundManager,
-  contributor: Signer,
+  signer: Signer,
   metadataURI: string,
   deadline: bigint,
-  nonce?: bigint,
+  options: { contributor?: string; nonce?: bigint } = {},
 ): Promise<string> {
-  const address = await contributor.getAddress();
+  const contributor = options.contributor ?? (await signer.getAddress());
   const { chainId } = await ethers.provider.getNetwork();
-  return contributor.signTypedData(
+  return signer.signTypedData(
     { name: "CipherShare ContributorRegistry", version: "1", chainId, verifyingContract: await registry.getAddress() },
     {
       Register: [
@@ -56,7 +60,7 @@ export async function signRegistration(
         { name: "deadline", type: "uint256" },
       ],
     },
-    { contributor: address, metadataURI, nonce: nonce ?? (await registry.nonces(address)), deadline },
+    { contributor, metadataURI, nonce: options.nonce ?? (await registry.nonces(contributor)), deadline },
   );
 }
 

@@ -153,6 +153,59 @@ describe("RoyaltyDistributor", () => {
       expect(await owedOf(roundId, alice)).to.equal(600n);
     });
 
+    describe("releaseRejectedBatch", () => {
+      /** Settles alice (600 of 1000), then bob and carol for 500: the second batch (index 1) is rejected. */
+      const rejectSecondBatch = async () => {
+        await settle(roundId, [alice], [600n]);
+        await settle(roundId, [bob, carol], [300n, 200n]);
+        const [accepted] = await s.distributor.settlementBatch(roundId, 1n);
+        return fhevm.publicDecrypt([accepted]);
+      };
+
+      it("lets the contributors of a rejected batch be settled again", async () => {
+        const { decryptionProof } = await rejectSecondBatch();
+        await s.distributor.connect(bob).claim(roundId);
+        const release = s.distributor
+          .connect(s.outsider)
+          .releaseRejectedBatch(roundId, 1n, [bob.address, carol.address], decryptionProof);
+        await expect(release).to.emit(s.distributor, "SettlementBatchReleased").withArgs(roundId, 1n);
+        const [, contributorsHash, released] = await s.distributor.settlementBatch(roundId, 1n);
+        expect(contributorsHash).to.equal(
+          ethers.solidityPackedKeccak256(["address[]"], [[bob.address, carol.address]]),
+        );
+        expect(released).to.equal(true);
+        expect(await s.distributor.isSettled(roundId, bob.address)).to.equal(false);
+        expect(await s.distributor.isClaimed(roundId, bob.address)).to.equal(false);
+        await settle(roundId, [bob, carol], [300n, 100n]);
+        expect(await owedOf(roundId, bob)).to.equal(300n);
+        expect(await owedOf(roundId, carol)).to.equal(100n);
+        await s.distributor.connect(bob).claim(roundId);
+        expect(await decryptAs(await s.token.confidentialBalanceOf(bob.address), tokenAddress, bob)).to.equal(300n);
+        await expect(s.distributor.releaseRejectedBatch(roundId, 1n, [bob.address, carol.address], decryptionProof))
+          .to.be.revertedWithCustomError(s.distributor, "SettlementBatchAlreadyReleased")
+          .withArgs(roundId, 1n);
+      });
+
+      it("reverts for an accepted batch: its verdict does not decrypt to false", async () => {
+        await rejectSecondBatch();
+        const [accepted] = await s.distributor.settlementBatch(roundId, 0n);
+        const { decryptionProof } = await fhevm.publicDecrypt([accepted]);
+        await expect(
+          s.distributor.releaseRejectedBatch(roundId, 0n, [alice.address], decryptionProof),
+        ).to.be.revertedWithCustomError(...fhevm.revertedWithCustomErrorArgs("KMSVerifier", "KMSInvalidSigner"));
+      });
+
+      it("reverts for an unknown batch or other contributors", async () => {
+        const { decryptionProof } = await rejectSecondBatch();
+        await expect(s.distributor.releaseRejectedBatch(roundId, 2n, [bob.address], decryptionProof))
+          .to.be.revertedWithCustomError(s.distributor, "UnknownSettlementBatch")
+          .withArgs(roundId, 2n);
+        await expect(s.distributor.releaseRejectedBatch(roundId, 1n, [carol.address, bob.address], decryptionProof))
+          .to.be.revertedWithCustomError(s.distributor, "SettlementBatchContributorsMismatch")
+          .withArgs(roundId, 1n);
+      });
+    });
+
     it("reverts unless the round is finalized", async () => {
       const open = await openRound(s);
       await expect(settle(open, [alice], [1n]))

@@ -67,6 +67,22 @@ describe("ContributorRegistry", () => {
       );
     });
 
+    it("accepts a smart-contract wallet's registration signed by its owner (ERC-1271)", async () => {
+      const wallet = await ethers.deployContract("ERC1271WalletMock", [alice.address]);
+      const walletAddress = await wallet.getAddress();
+      const deadline = (await latestTimestamp()) + 3600n;
+      const signature = await signRegistration(registry, alice, "", deadline, { contributor: walletAddress });
+      await expect(registry.connect(relayer).registerWithSignature(walletAddress, "", deadline, signature))
+        .to.emit(registry, "ContributorRegistered")
+        .withArgs(walletAddress, relayer.address, "");
+      const other = await ethers.deployContract("ERC1271WalletMock", [alice.address]);
+      const otherAddress = await other.getAddress();
+      const byStranger = await signRegistration(registry, bob, "", deadline, { contributor: otherAddress });
+      await expect(registry.connect(relayer).registerWithSignature(otherAddress, "", deadline, byStranger))
+        .to.be.revertedWithCustomError(registry, "InvalidRegistrationSignature")
+        .withArgs(otherAddress);
+    });
+
     it("reverts when the signature expired", async () => {
       const deadline = (await latestTimestamp()) - 1n;
       const signature = await signRegistration(registry, alice, "", deadline);
@@ -78,7 +94,7 @@ describe("ContributorRegistry", () => {
 
     it("reverts when another account signed", async () => {
       const deadline = (await latestTimestamp()) + 3600n;
-      const signature = await signRegistration(registry, bob, "", deadline, 0n);
+      const signature = await signRegistration(registry, bob, "", deadline, { contributor: alice.address });
       await expect(registry.connect(relayer).registerWithSignature(alice.address, "", deadline, signature))
         .to.be.revertedWithCustomError(registry, "InvalidRegistrationSignature")
         .withArgs(alice.address);

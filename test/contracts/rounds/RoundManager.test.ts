@@ -171,6 +171,25 @@ describe("RoundManager", () => {
         .withArgs(roundId, alice.address);
     });
 
+    it("reverts once a round holds 2^32 - 1 commitments (the count never carries into the next field)", async () => {
+      // Find the round's first storage slot (mapping slot unknown to the test) and set its commitCount field.
+      const hub = await s.rounds.getAddress();
+      const commitCountBits = 0xffffffffn << 160n;
+      for (let mappingSlot = 0n; mappingSlot < 32n; mappingSlot++) {
+        const slot = ethers.keccak256(
+          ethers.AbiCoder.defaultAbiCoder().encode(["uint256", "uint256"], [roundId, mappingSlot]),
+        );
+        const word = BigInt(await ethers.provider.getStorage(hub, slot));
+        if ((word & 0xffffffffffffffffn) !== s.programId || word >> 224n !== BigInt(Phase.Open)) continue;
+        await ethers.provider.send("hardhat_setStorageAt", [hub, slot, ethers.toBeHex(word | commitCountBits, 32)]);
+        break;
+      }
+      expect((await s.rounds.round(roundId)).commitCount).to.equal(0xffffffffn);
+      await expect(
+        s.rounds.connect(alice).commitContribution(roundId, hash, 1, STORE_URI),
+      ).to.be.revertedWithCustomError(s.rounds, "TooManyCommitments");
+    });
+
     it("reverts reading a commitment index past the end", async () => {
       await s.rounds.connect(alice).commitContribution(roundId, hash, 1, STORE_URI);
       await expect(s.rounds.commitmentAt(roundId, 1n))
