@@ -34,6 +34,9 @@ const COMMIT_PERIOD = 3600;
 const DISPUTE_WINDOW = 60;
 const SHARE = 1_000n;
 
+/** The HCU limit error the last rejected batch reverted with. */
+let lastLimitError = "";
+
 const gasOf = (receipt: TransactionReceipt | null): number => Number(receipt!.gasUsed);
 
 interface Settlement {
@@ -105,47 +108,49 @@ async function main(): Promise<void> {
       who.map(() => SHARE),
     );
     const addresses = await Promise.all(who.map((w: Signer) => w.getAddress()));
-    try {
-      const tx = await d.distributor
-        .connect(custodian)
-        .settle(roundId, addresses, encrypted.handles, encrypted.inputProofs);
-      const receipt = await tx.wait();
-      const hcu = fhevm.computeTransactionHCU(receipt!);
-      next += size;
-      return { size, gas: gasOf(receipt), hcu: hcu.globalHCU, depth: hcu.maxHCUDepth };
-    } catch (error) {
-      if (exceedsHcuLimit(error)) return undefined;
-      throw error;
-    }
+    const outcome = await measureBatch(size, () =>
+      d.distributor.connect(custodian).settle(roundId, addresses, encrypted.handles, encrypted.inputProofs),
+    );
+    if (outcome !== undefined) next += size;
+    return outcome;
   };
 
   log("measuring settlement batches…");
-  const small = (await settle(16))!;
-  const medium = (await settle(48))!;
-  const hcuPerContributor = (medium.hcu - small.hcu) / (medium.size - small.size);
-  const gasPerContributor = (medium.gas - small.gas) / (medium.size - small.size);
-  const fixedHcu = small.hcu - hcuPerContributor * small.size;
-  let size = Math.floor((HCU_PER_TX - 1 - fixedHcu) / hcuPerContributor);
-  log(`  ${hcuPerContributor} HCU per share, ${fixedHcu} per batch: predicted largest batch ${size}`);
-  let largest = await settle(size);
-  while (largest === undefined && size > 1) largest = await settle(--size);
-  for (;;) {
-    const bigger = await settle(size + 1);
-    if (bigger === undefined) break;
-    largest = bigger;
-    size += 1;
-  }
-  const best = largest!;
+  const settlement = await largestBatch(settle, 16, 48);
+  const { perItemHcu: hcuPerContributor, perItemGas: gasPerContributor, fixedHcu } = settlement;
+  const best = settlement.largest;
   log(
     `  largest batch that fits: ${best.size} shares, ${best.hcu} HCU (limit ${HCU_PER_TX}), depth ${best.depth} (limit ${HCU_DEPTH_PER_TX}), ${best.gas} gas`,
   );
-  log(`  a batch of ${best.size + 1} reverts with HCUTransactionLimitExceeded`);
+  log(`  a batch of ${best.size + 1} reverts with ${lastLimitError}`);
 
   const claimer = crowd[0];
   const claimReceipt = await (await d.distributor.connect(claimer).claim(roundId)).wait();
   const claimGas = gasOf(claimReceipt);
   const claimHcu = fhevm.computeTransactionHCU(claimReceipt!);
   log(`claim: ${claimGas} gas, ${claimHcu.globalHCU} HCU`);
+
+  log("baseline: pushing one ERC-7984 transfer per recipient from one balance…");
+  const push = await ethers.deployContract("PushPayoutMock", [await d.token.getAddress()], network);
+  const pushAddress = await push.getAddress();
+  await fundPushBaseline(d, network, pushAddress, SHARE * BigInt(CROWD));
+  const recipients = await Promise.all(crowd.map((w: Signer) => w.getAddress()));
+  const pushBatch = async (size: number): Promise<Settlement | undefined> => {
+    const encrypted = await encryptShares(
+      pushAddress,
+      network.address,
+      recipients.slice(0, size).map(() => 1n),
+    );
+    return measureBatch(size, () =>
+      push.connect(network).payAll(recipients.slice(0, size), encrypted.handles, encrypted.inputProofs),
+    );
+  };
+  const pushed = await largestBatch(pushBatch, 4, 8);
+  log(
+    `  largest push batch: ${pushed.largest.size} transfers, depth ${pushed.largest.depth} (limit ${HCU_DEPTH_PER_TX}), ${pushed.largest.hcu} HCU; ${pushed.largest.size + 1} revert with ${lastLimitError}`,
+  );
+  const batchRatio = best.size / pushed.largest.size;
+  log(`  pull settlement fits ${batchRatio.toFixed(1)}x more contributors per transaction than push payouts`);
 
   const result = {
     commitGas,
@@ -166,6 +171,10 @@ async function main(): Promise<void> {
     settleGasPerContributor: gasPerContributor,
     claimGas,
     claimHcu: claimHcu.globalHCU,
+    pushPayoutMaxPerTx: pushed.largest.size,
+    pushPayoutHcuDepthPerRecipient: pushed.perItemDepth,
+    pushPayoutHcuPerRecipient: pushed.perItemHcu,
+    settleVsPushBatchRatio: batchRatio,
     hcuLimitPerTx: HCU_PER_TX,
     hcuDepthLimitPerTx: HCU_DEPTH_PER_TX,
   };
@@ -176,12 +185,81 @@ async function main(): Promise<void> {
   else console.table(result);
 }
 
-/** Whether `error` is the fhEVM host's HCU limit revert (by name, or by selector when the ABI is unknown). */
-function exceedsHcuLimit(error: unknown): boolean {
-  const names = ["HCUTransactionLimitExceeded", "HCUTransactionDepthLimitExceeded"];
-  const selectors = names.map((name) => ethers.id(`${name}()`).slice(0, 10));
+/** Gas and HCU of one batch transaction, or undefined when it exceeds the fhEVM HCU limits. */
+async function measureBatch(
+  size: number,
+  send: () => Promise<{ wait(): Promise<TransactionReceipt | null> }>,
+): Promise<Settlement | undefined> {
+  try {
+    const receipt = await (await send()).wait();
+    const hcu = fhevm.computeTransactionHCU(receipt!);
+    return { size, gas: gasOf(receipt), hcu: hcu.globalHCU, depth: hcu.maxHCUDepth };
+  } catch (error) {
+    const limit = hcuLimitError(error);
+    if (limit === undefined) throw error;
+    lastLimitError = limit;
+    return undefined;
+  }
+}
+
+interface BatchLimit {
+  largest: Settlement;
+  perItemHcu: number;
+  perItemDepth: number;
+  perItemGas: number;
+  fixedHcu: number;
+}
+
+/**
+ * The largest batch `run` accepts: predicts it from two measured sizes (HCU and depth grow linearly), then steps
+ * down until a batch passes and up until the next one fails. `run` consumes whatever it settles.
+ */
+async function largestBatch(
+  run: (size: number) => Promise<Settlement | undefined>,
+  smallSize: number,
+  mediumSize: number,
+): Promise<BatchLimit> {
+  const small = (await run(smallSize))!;
+  const medium = (await run(mediumSize))!;
+  const items = medium.size - small.size;
+  const perItemHcu = (medium.hcu - small.hcu) / items;
+  const perItemDepth = (medium.depth - small.depth) / items;
+  const perItemGas = (medium.gas - small.gas) / items;
+  const fixedHcu = small.hcu - perItemHcu * small.size;
+  const fixedDepth = small.depth - perItemDepth * small.size;
+  const byTotal = Math.floor((HCU_PER_TX - 1 - fixedHcu) / perItemHcu);
+  const byDepth = perItemDepth > 0 ? Math.floor((HCU_DEPTH_PER_TX - 1 - fixedDepth) / perItemDepth) : Infinity;
+  let size = Math.min(byTotal, byDepth);
+  log(`  ${perItemHcu} HCU (depth ${perItemDepth}) per item, ${fixedHcu} per batch: predicted largest batch ${size}`);
+  let largest = await run(size);
+  while (largest === undefined && size > 1) largest = await run(--size);
+  for (;;) {
+    const bigger = await run(size + 1);
+    if (bigger === undefined) break;
+    largest = bigger;
+    size += 1;
+  }
+  return { largest: largest!, perItemHcu, perItemDepth, perItemGas, fixedHcu };
+}
+
+async function fundPushBaseline(
+  d: CipherShareDeployment,
+  funder: Signer,
+  recipient: string,
+  amount: bigint,
+): Promise<void> {
+  const funderAddress = await funder.getAddress();
+  await (await d.underlying.mint(funderAddress, amount)).wait();
+  await (await d.underlying.connect(funder).approve(await d.token.getAddress(), amount)).wait();
+  await (await d.token.connect(funder).wrap(recipient, amount)).wait();
+}
+
+/** The fhEVM host's HCU limit error `error` carries (by name, or by selector when the ABI is unknown), if any. */
+function hcuLimitError(error: unknown): string | undefined {
   const text = `${String(error)} ${JSON.stringify(error, (_key, value: unknown) => (typeof value === "bigint" ? value.toString() : value))}`;
-  return [...names, ...selectors].some((marker) => text.includes(marker));
+  return ["HCUTransactionDepthLimitExceeded", "HCUTransactionLimitExceeded"].find(
+    (name) => text.includes(name) || text.includes(ethers.id(`${name}()`).slice(0, 10)),
+  );
 }
 
 async function openRound(d: CipherShareDeployment, network: Signer): Promise<bigint> {

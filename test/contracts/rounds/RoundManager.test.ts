@@ -349,12 +349,17 @@ describe("RoundManager", () => {
         .withArgs(roundId, disputeDeadline, (await latestTimestamp()) + 1n);
     });
 
-    it("upheld: clears the results and exclusions and lets the coprocessor publish again", async () => {
+    /** The auditor challenges, the network resolves; returns the round afterwards. */
+    const challengeAndResolve = async (upheld: boolean) => {
       await s.rounds.connect(s.auditor).challengeResults(roundId, EVIDENCE, "");
-      await expect(s.rounds.connect(s.network).resolveChallenge(roundId, true))
+      await expect(s.rounds.connect(s.network).resolveChallenge(roundId, upheld))
         .to.emit(s.rounds, "ChallengeResolved")
-        .withArgs(roundId, s.auditor.address, true);
-      const round = await s.rounds.round(roundId);
+        .withArgs(roundId, s.auditor.address, upheld);
+      return s.rounds.round(roundId);
+    };
+
+    it("upheld: clears the results and exclusions and lets the coprocessor publish again", async () => {
+      const round = await challengeAndResolve(true);
       expect(round.phase).to.equal(BigInt(Phase.Closed));
       expect([round.aggregateHash, round.inputsHash, round.challenger]).to.deep.equal([
         ethers.ZeroHash,
@@ -369,11 +374,7 @@ describe("RoundManager", () => {
 
     it("rejected: back to ResultsPublished with the original deadline", async () => {
       const disputeDeadline = (await s.rounds.round(roundId)).disputeDeadline;
-      await s.rounds.connect(s.auditor).challengeResults(roundId, EVIDENCE, "");
-      await expect(s.rounds.connect(s.network).resolveChallenge(roundId, false))
-        .to.emit(s.rounds, "ChallengeResolved")
-        .withArgs(roundId, s.auditor.address, false);
-      const round = await s.rounds.round(roundId);
+      const round = await challengeAndResolve(false);
       expect(round.phase).to.equal(BigInt(Phase.ResultsPublished));
       expect(round.disputeDeadline).to.equal(disputeDeadline);
       expect(round.inputsHash).to.equal(inputsHashOf([hashes[0]]));
