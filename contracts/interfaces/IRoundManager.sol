@@ -75,6 +75,7 @@ interface IRoundManager is IContributorRegistry, IProgramRegistry {
         bytes32 ciphertextHash;
     }
 
+    /// @notice The network opened round `roundId` of program `programId`.
     event RoundOpened(
         uint256 indexed roundId,
         uint256 indexed programId,
@@ -92,11 +93,13 @@ interface IRoundManager is IContributorRegistry, IProgramRegistry {
         string uri
     );
 
+    /// @notice Round `roundId` closed after its commit deadline with `commitCount` commitments.
     event RoundClosed(uint256 indexed roundId, uint256 commitCount);
 
     /// @notice The coprocessor left `contributor`'s contribution to round `roundId` out, for `reason`.
     event ContributionExcluded(uint256 indexed roundId, address indexed contributor, ExclusionReason reason);
 
+    /// @notice The coprocessor published the results of round `roundId`; challenges are open until `disputeDeadline`.
     event ResultsPublished(
         uint256 indexed roundId,
         bytes32 aggregateHash,
@@ -117,29 +120,44 @@ interface IRoundManager is IContributorRegistry, IProgramRegistry {
     /// @notice The network resolved the challenge: `upheld` sends the round back to Closed for new results.
     event ChallengeResolved(uint256 indexed roundId, address indexed challenger, bool upheld);
 
+    /// @notice Round `roundId` is final: its results stand and it can be settled.
     event RoundFinalized(uint256 indexed roundId);
 
+    /// @notice No round has id `roundId`.
     error RoundNotFound(uint256 roundId);
     /// @notice Round `roundId` is in phase `actual`; the call needs phase `expected`.
     error RoundWrongPhase(uint256 roundId, RoundPhase actual, RoundPhase expected);
+    /// @notice A round must close in the future: `commitDeadline` is not after the block time `timestamp`.
     error CommitDeadlineNotInFuture(uint64 commitDeadline, uint256 timestamp);
+    /// @notice A round needs a dispute window of at least one second.
     error ZeroDisputeWindow();
+    /// @notice Round `roundId` stopped accepting commitments at `commitDeadline` (block time `timestamp`).
     error CommitDeadlinePassed(uint256 roundId, uint64 commitDeadline, uint256 timestamp);
+    /// @notice Round `roundId` accepts commitments until `commitDeadline` (block time `timestamp`).
     error CommitDeadlineNotReached(uint256 roundId, uint64 commitDeadline, uint256 timestamp);
+    /// @notice `contributor` already committed to round `roundId`.
     error AlreadyCommitted(uint256 roundId, address contributor);
+    /// @notice A commitment needs the hash of its ciphertext.
     error ZeroCiphertextHash();
+    /// @notice A commitment needs a positive sample count (its aggregation weight).
     error ZeroSampleCount();
+    /// @notice `caller` is not the coprocessor of program `programId`.
     error NotProgramCoprocessor(uint256 programId, address caller);
     /// @notice `contributor` did not commit to round `roundId`, so it cannot be excluded.
     error NotACommitter(uint256 roundId, address contributor);
+    /// @notice The exclusion of `contributor` has reason `None`.
     error InvalidExclusionReason(address contributor);
+    /// @notice `contributor` is listed twice in the exclusions of round `roundId`.
     error AlreadyExcluded(uint256 roundId, address contributor);
     /// @notice The published inputs hash does not match the included contributions' ciphertext hashes.
     error InputsHashMismatch(uint256 roundId, bytes32 expected, bytes32 published);
+    /// @notice The dispute window of round `roundId` ended at `disputeDeadline` (block time `timestamp`).
     error DisputeWindowClosed(uint256 roundId, uint64 disputeDeadline, uint256 timestamp);
+    /// @notice Round `roundId` can be challenged until `disputeDeadline` (block time `timestamp`).
     error DisputeWindowOpen(uint256 roundId, uint64 disputeDeadline, uint256 timestamp);
     /// @notice A round holds at most 2^32 - 1 commitments.
     error TooManyCommitments();
+    /// @notice Round `roundId` has `commitCount` commitments; index `index` is past the end.
     error CommitmentIndexOutOfBounds(uint256 roundId, uint256 index, uint256 commitCount);
 
     function roundCount() external view returns (uint256);

@@ -31,20 +31,29 @@ interface IRoyaltyDistributor {
 
     /// @notice Round `roundId` is in phase `phase`; settling needs a finalized round.
     error RoundNotFinalized(uint256 roundId, IRoundManager.RoundPhase phase);
+    /// @notice `caller` is not the custodian of program `programId`.
     error NotProgramCustodian(uint256 programId, address caller);
+    /// @notice A settlement batch of round `roundId` needs at least one contributor.
     error EmptySettlement(uint256 roundId);
+    /// @notice `contributors` addresses were given with `shares` shares.
     error SettlementLengthMismatch(uint256 contributors, uint256 shares);
     /// @notice Shares come in input proofs of at most `SHARES_PER_PROOF` each: `expected` proofs, got `actual`.
     error InputProofCountMismatch(uint256 expected, uint256 actual);
     /// @notice `contributor` did not commit to round `roundId` or was excluded by the coprocessor.
     error ContributorNotIncluded(uint256 roundId, address contributor);
+    /// @notice `contributor` was already settled for round `roundId` (or is listed twice in the batch).
     error AlreadySettled(uint256 roundId, address contributor);
+    /// @notice Round `roundId` has no pool to settle: fund it first.
     error PoolNotFunded(uint256 roundId);
+    /// @notice Round `roundId` has no settlement batch `batchIndex`.
     error UnknownSettlementBatch(uint256 roundId, uint256 batchIndex);
+    /// @notice Batch `batchIndex` of round `roundId` was already released.
     error SettlementBatchAlreadyReleased(uint256 roundId, uint256 batchIndex);
     /// @notice The contributors given are not the ones batch `batchIndex` of round `roundId` settled, in order.
     error SettlementBatchContributorsMismatch(uint256 roundId, uint256 batchIndex);
+    /// @notice `contributor` has no royalty credited for round `roundId`.
     error NothingOwed(uint256 roundId, address contributor);
+    /// @notice `contributor` already claimed round `roundId`.
     error AlreadyClaimed(uint256 roundId, address contributor);
 
     /// @notice Encrypted total funded into round `roundId` (publicly decryptable).
