@@ -41,6 +41,13 @@ describe("a full royalty round, from registration to claim", () => {
       .publishResults(roundId, ethers.id("aggregate"), ethers.id("scores"), inputsHashOf(hashes.slice(0, 3)), [
         { contributor: dave.address, reason: Reason.BlobMissing },
       ]);
+
+    // An auditor re-checks from chain data alone: the published inputs are the commitments minus the exclusions.
+    const commitments = await s.rounds.commitments(roundId, 0n, 100n);
+    const reasons = await Promise.all(commitments.map((c) => s.rounds.exclusionOf(roundId, c.contributor)));
+    const kept = commitments.filter((_, i) => reasons[i] === BigInt(Reason.None)).map((c) => c.ciphertextHash);
+    expect((await s.rounds.round(roundId)).inputsHash).to.equal(inputsHashOf(kept));
+
     await advanceTime(DISPUTE_WINDOW + 1);
     await s.rounds.finalizeRound(roundId);
 

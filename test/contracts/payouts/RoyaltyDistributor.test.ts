@@ -277,6 +277,10 @@ describe("RoyaltyDistributor", () => {
       await expectDecryptionDenied(decryptAs(claimed.args.paid, tokenAddress, bob));
       expect(await s.distributor.isClaimed(roundId, alice.address)).to.equal(true);
       expect(await s.distributor.isClaimed(roundId, bob.address)).to.equal(false);
+      const unclaimed = await s.distributor.unclaimedOf(roundId);
+      for (const anyone of [alice, s.custodian, s.network]) {
+        await expectDecryptionDenied(decryptAs(unclaimed, distributorAddress, anyone));
+      }
     });
 
     it("reverts on a second claim and when nothing is owed", async () => {
