@@ -15,7 +15,7 @@ interface IProgramRegistry {
      * @param custodian Holds the CKKS secret key; settles rounds with encrypted shares.
      * @param payoutToken ERC-7984 confidential token the royalties are paid in.
      * @param publicKeyHash keccak256 of the CKKS public key bundle contributors must encrypt under.
-     * @param valuationMethod Valuation method id (see docs/contracts.md; e.g. 1 = Monte-Carlo Shapley).
+     * @param valuationMethod Valuation method id (docs/contracts.md: 1 = exact Shapley, 2 = sampled Shapley).
      */
     struct Program {
         address network;

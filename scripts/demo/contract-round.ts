@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   await (
     await rounds
       .connect(network)
-      .createProgram(coprocessor.address, custodian.address, ethers.id("ckks-public-key-bundle"), 1, tokenAddress)
+      .createProgram(coprocessor.address, custodian.address, ethers.id("ckks-public-key-bundle"), 2, tokenAddress)
   ).wait();
   const programId = await rounds.programCount();
   const commitDeadline = (await latestTimestamp()) + BigInt(COMMIT_PERIOD);

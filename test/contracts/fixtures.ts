@@ -18,7 +18,7 @@ export const COMMIT_PERIOD = 3600;
 export const DISPUTE_WINDOW = 600;
 export const PUBLIC_KEY_HASH = ethers.id("ckks-public-key-bundle");
 export const BASE_MODEL_HASH = ethers.id("base-model-v0");
-export const SHAPLEY_MONTE_CARLO = 1;
+export const SHAPLEY_SAMPLED = 2;
 
 export enum Phase {
   None,
@@ -57,7 +57,7 @@ export async function deployScenario(): Promise<Scenario> {
       coprocessor.address,
       custodian.address,
       PUBLIC_KEY_HASH,
-      SHAPLEY_MONTE_CARLO,
+      SHAPLEY_SAMPLED,
       await deployment.token.getAddress(),
     );
   return {

@@ -2,7 +2,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import type { RoundManager } from "../../../typechain-types";
-import { PUBLIC_KEY_HASH, SHAPLEY_MONTE_CARLO } from "../fixtures";
+import { PUBLIC_KEY_HASH, SHAPLEY_SAMPLED } from "../fixtures";
 
 // ProgramRegistry is abstract; the RoundManager hub is its deployable form.
 describe("ProgramRegistry", () => {
@@ -24,7 +24,7 @@ describe("ProgramRegistry", () => {
         overrides.coprocessor ?? coprocessor.address,
         overrides.custodian ?? custodian.address,
         PUBLIC_KEY_HASH,
-        SHAPLEY_MONTE_CARLO,
+        SHAPLEY_SAMPLED,
         overrides.token ?? token.address,
       );
 
@@ -38,7 +38,7 @@ describe("ProgramRegistry", () => {
         custodian.address,
         token.address,
         PUBLIC_KEY_HASH,
-        SHAPLEY_MONTE_CARLO,
+        SHAPLEY_SAMPLED,
       );
     await create();
     expect(await programs.programCount()).to.equal(2n);
@@ -48,7 +48,7 @@ describe("ProgramRegistry", () => {
     expect(program.custodian).to.equal(custodian.address);
     expect(program.payoutToken).to.equal(token.address);
     expect(program.publicKeyHash).to.equal(PUBLIC_KEY_HASH);
-    expect(program.valuationMethod).to.equal(BigInt(SHAPLEY_MONTE_CARLO));
+    expect(program.valuationMethod).to.equal(BigInt(SHAPLEY_SAMPLED));
   });
 
   for (const role of ["coprocessor", "custodian", "token"] as const) {
