@@ -47,6 +47,8 @@ interface Settlement {
 }
 
 async function main(): Promise<void> {
+  // tsx loads Hardhat as a library, which (unlike `hardhat run`) does not compile first.
+  await hre.run("compile", { quiet: true });
   await ensureFhevmMock();
   const [network, coprocessor, custodian, relayer, gasless] = await ethers.getSigners();
   const d = await deployCipherShare(network);
