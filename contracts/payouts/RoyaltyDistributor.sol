@@ -30,8 +30,9 @@ import {IRoyaltyDistributor} from "../interfaces/IRoyaltyDistributor.sol";
  *   one case the settle check cannot see cheaply: shares chosen so that their uint64 sum wraps around.
  *
  * HCU (fhEVM limits: 20M per transaction, 5M depth): per share one tree `add` (162k) and one `and` (34k), plus
- * about 0.4M per batch; a batch of 100 costs about 19.8M HCU with a depth of about 1.5M. Bigger rounds settle in
- * several batches. Gas-wise each input proof carries at most {SHARES_PER_PROOF} shares (2048 bits).
+ * about 0.24M per batch; a batch of 100 costs 19.84M HCU with a depth of 1.53M (measured by `bench:chain`), 101
+ * exceed the limit. Bigger rounds settle in several batches. Each input proof carries at most {SHARES_PER_PROOF}
+ * shares (2048 bits), so a batch of 100 comes with 4 proofs.
  */
 contract RoyaltyDistributor is IRoyaltyDistributor, ZamaEthereumConfig {
     /// @notice Shares per input proof: an fhEVM input proof packs at most 2048 bits, i.e. 32 euint64.
