@@ -1,1 +1,3 @@
 export * from "./errors/base";
+export * from "./hash/keccak";
+export * from "./ckks/index";

@@ -1,0 +1,5 @@
+export * from "./errors";
+export * from "./seal";
+export * from "./params";
+export * from "./context";
+export * from "./keys";
