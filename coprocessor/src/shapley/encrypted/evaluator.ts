@@ -5,7 +5,8 @@ import { InvalidInputError } from "../../errors/base";
 import type { CoefficientMap } from "../coefficients";
 import { biasIndex, pairIndex } from "../gram";
 import type { Matrix } from "../matrix";
-import { assertMapFits, coefficientMask, matvecPlan, packModel, slotSumSteps, type MatvecPlan } from "./layout";
+import { assertMapFits, coefficientMask, matvecPlan, packModel, type MatvecPlan } from "./layout";
+import { sumSlotsInplace } from "./slots";
 
 /** The plaintext side of the computation: the validation kernel's R and XᵀY, and the coefficient map. */
 export interface EvaluatorSetup {
@@ -37,7 +38,6 @@ export class EncryptedShapleyEvaluator {
   private diagonalsAtTop: Plaintext[][] | undefined;
   private diagonalsAtLevel1: Plaintext[][] | undefined;
   private xtyForBias: Plaintext | undefined;
-  private readonly masks = new Map<number, Plaintext>();
 
   constructor(
     private readonly ctx: CkksContext,
@@ -174,28 +174,16 @@ export class EncryptedShapleyEvaluator {
     }
   }
 
-  /** Rotate-and-add by 1, 2, …, slots/2: afterwards every slot holds the sum of all slots. */
   sumSlotsInplace(ct: Ciphertext): void {
-    const { evaluator, seal } = this.ctx;
-    const rotated = new seal.Ciphertext();
-    try {
-      for (const step of slotSumSteps(this.ctx.slotCount)) {
-        sealCall(`rotate by ${step} for a slot sum`, () => {
-          evaluator.rotateVector(ct, step, this.keys.galoisKeys, rotated);
-          evaluator.addInplace(ct, rotated);
-        });
-      }
-    } finally {
-      rotated.delete();
-    }
+    sumSlotsInplace(this.ctx, this.keys.galoisKeys, ct);
   }
 
-  /** Frees every cached plaintext (diagonals, masks). */
+  /** Frees every cached plaintext (diagonals, XᵀY). */
   dispose(): void {
     for (const set of [this.diagonalsAtTop, this.diagonalsAtLevel1]) if (set) deleteAll(...set.flat());
     this.diagonalsAtTop = this.diagonalsAtLevel1 = undefined;
-    deleteAll(this.xtyForBias, ...this.masks.values());
-    this.masks.clear();
+    deleteAll(this.xtyForBias);
+    this.xtyForBias = undefined;
   }
 
   private requireMap(): CoefficientMap {
@@ -203,16 +191,12 @@ export class EncryptedShapleyEvaluator {
     return this.setup.map;
   }
 
+  /** Masks are encoded on use and freed at once: each Gram entry is handled exactly once per run. */
   private applyMask(summed: Ciphertext, entry: number): Ciphertext {
-    const map = this.requireMap();
-    let mask = this.masks.get(entry);
-    if (!mask) {
-      mask = this.ctx.encode(coefficientMask(map, entry, this.ctx.slotCount), {
-        scale: this.primes[1],
-        levelOf: summed,
-      });
-      this.masks.set(entry, mask);
-    }
+    const mask = this.ctx.encode(coefficientMask(this.requireMap(), entry, this.ctx.slotCount), {
+      scale: this.primes[1],
+      levelOf: summed,
+    });
     const out = new this.ctx.seal.Ciphertext();
     try {
       sealCall("apply a Shapley coefficient mask", () => {
@@ -224,6 +208,8 @@ export class EncryptedShapleyEvaluator {
     } catch (error) {
       out.delete();
       throw error;
+    } finally {
+      mask.delete();
     }
   }
 
