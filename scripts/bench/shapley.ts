@@ -126,6 +126,9 @@ interface Row {
   maxRelError: number;
   speedupVsBaseline: number;
   encryptedBreakdown: Record<string, number>;
+  /** Core-seconds of one projection z_i = (R⊗I)·w_i and of one Gram term (product, slot sum, mask). */
+  projectionCoreSecondsPerClient: number;
+  termCoreSecondsPerEntry: number;
   permutations?: number;
   maxStandardError?: number;
   flagged: number[];
@@ -219,6 +222,8 @@ async function main() {
       maxRelError,
       speedupVsBaseline: round(baselineSeconds / encrypted.seconds),
       encryptedBreakdown: Object.fromEntries(Object.entries(encrypted.heSeconds ?? {}).map(([k, v]) => [k, round(v)])),
+      projectionCoreSecondsPerClient: round(((encrypted.heSeconds?.projection ?? 0) * WORKERS) / n),
+      termCoreSecondsPerEntry: round(((encrypted.heSeconds?.terms ?? 0) * WORKERS) / ((n * (n + 1)) / 2 + n)),
       permutations: encrypted.permutations,
       maxStandardError: encrypted.method === "sampled" ? Math.max(...encrypted.standardError) : undefined,
       flagged: encrypted.phi.flatMap((v, k) => (v <= 0 ? [k] : [])),
