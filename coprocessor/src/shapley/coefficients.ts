@@ -19,6 +19,20 @@ export interface CoefficientMap {
   readonly constant: Float64Array;
   readonly method: "exact" | "sampled";
   readonly permutations?: number;
+  /**
+   * Power of two the encrypted path divides φ by before it lands in the final ciphertext (and the
+   * custodian multiplies back): the last CKKS level of deep-v1 only holds values below about 2^9.
+   */
+  readonly outputScale: number;
+}
+
+/**
+ * Utilities are minus mean squared errors, so |φ_k| is of the order of |U(∅)| + ‖Y‖²/(n_v·c); keep that
+ * magnitude (with margin) below 2^5 in the encrypted output.
+ */
+function outputScaleFor(constants: UtilityConstants): number {
+  const magnitude = Math.abs(constants.utilityEmpty) + constants.yNormSquared / constants.normalizer;
+  return 2 ** Math.max(0, Math.ceil(Math.log2(Math.max(magnitude, 1e-300))) + 1 - 5);
 }
 
 export const MAX_EXACT_CLIENTS = 22;
@@ -103,7 +117,15 @@ export function exactCoefficientMap(sampleCounts: readonly number[], constants: 
       rows[row + biasIndex(i, n)] = biasScale * sampleCounts[i] * (inBias[support | kBit] - outBias[support]);
     }
   }
-  return { n, entries, batches: 1, rows, constant: shapleyConstant(constants, n), method: "exact" };
+  return {
+    n,
+    entries,
+    batches: 1,
+    rows,
+    constant: shapleyConstant(constants, n),
+    method: "exact",
+    outputScale: outputScaleFor(constants),
+  };
 }
 
 /** In place: f(T) ← Σ_{S ⊇ T} f(S). */
@@ -221,6 +243,7 @@ export function sampledCoefficientMap(
     rows,
     constant: shapleyConstant(constants, n),
     method: "sampled",
+    outputScale: outputScaleFor(constants),
     permutations: perBatch * batches,
   };
 }

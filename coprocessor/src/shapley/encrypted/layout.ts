@@ -115,20 +115,25 @@ export function assertMapFits(map: CoefficientMap, slotCount: number): void {
 export function coefficientMask(map: CoefficientMap, entry: number, slotCount: number): Float64Array {
   const out = new Float64Array(slotCount);
   for (let b = 0; b < map.batches; b++)
-    for (let k = 0; k < map.n; k++) out[outputSlot(b, k, map.n)] = map.rows[(b * map.n + k) * map.entries + entry];
+    for (let k = 0; k < map.n; k++)
+      out[outputSlot(b, k, map.n)] = map.rows[(b * map.n + k) * map.entries + entry] / map.outputScale;
   return out;
 }
 
 /** The public constants of φ in the same layout, added in plaintext to the encrypted sum. */
 export function constantMask(map: CoefficientMap, slotCount: number): Float64Array {
   const out = new Float64Array(slotCount);
-  for (let b = 0; b < map.batches; b++) for (let k = 0; k < map.n; k++) out[outputSlot(b, k, map.n)] = map.constant[k];
+  for (let b = 0; b < map.batches; b++)
+    for (let k = 0; k < map.n; k++) out[outputSlot(b, k, map.n)] = map.constant[k] / map.outputScale;
   return out;
 }
 
-/** Reads the per-batch estimates back out of the decrypted slots. */
-export function readBatches(slots: ArrayLike<number>, n: number, batches: number): Float64Array[] {
-  return Array.from({ length: batches }, (_, b) =>
-    Float64Array.from({ length: n }, (_, k) => slots[outputSlot(b, k, n)]),
+/** Reads the per-batch estimates back out of the decrypted slots, undoing the output scale. */
+export function readBatches(
+  slots: ArrayLike<number>,
+  map: Pick<CoefficientMap, "n" | "batches" | "outputScale">,
+): Float64Array[] {
+  return Array.from({ length: map.batches }, (_, b) =>
+    Float64Array.from({ length: map.n }, (_, k) => slots[outputSlot(b, k, map.n)] * map.outputScale),
   );
 }

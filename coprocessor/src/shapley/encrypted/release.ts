@@ -28,7 +28,7 @@ export function decryptScoreBatches(
 ): Float64Array[] {
   const ciphertext = ctx.loadCiphertext(scores);
   try {
-    return readBatches(ctx.decrypt(ciphertext, decryptor), map.n, map.batches);
+    return readBatches(ctx.decrypt(ciphertext, decryptor), map);
   } finally {
     ciphertext.delete();
   }
