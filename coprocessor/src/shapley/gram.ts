@@ -42,6 +42,17 @@ export function pairIndex(i: number, j: number, n: number): number {
   return lo * n - (lo * (lo - 1)) / 2 + (hi - lo);
 }
 
+/** Inverse of `pairIndex`: the pair (i, j), i ≤ j, stored at `index`. */
+export function pairOfIndex(index: number, n: number): [number, number] {
+  let i = 0;
+  let rowStart = 0;
+  while (index >= rowStart + (n - i)) {
+    rowStart += n - i;
+    i++;
+  }
+  return [i, i + index - rowStart];
+}
+
 export function biasIndex(i: number, n: number): number {
   return pairCount(n) + i;
 }

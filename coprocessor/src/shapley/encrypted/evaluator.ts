@@ -3,9 +3,10 @@ import type { CkksContext } from "../../ckks/context";
 import { deleteAll, sealCall, type Ciphertext, type GaloisKeys, type Plaintext, type RelinKeys } from "../../ckks/seal";
 import { InvalidInputError } from "../../errors/base";
 import type { CoefficientMap } from "../coefficients";
-import { biasIndex, pairIndex } from "../gram";
+import { pairCount, pairOfIndex } from "../gram";
 import type { Matrix } from "../matrix";
-import { assertMapFits, coefficientMask, matvecPlan, packModel, type MatvecPlan } from "./layout";
+import { ConstantPlaintexts } from "./constants";
+import { assertMapFits, coefficientMask, matvecPlan, outputSlot, packModel, type MatvecPlan } from "./layout";
 import { sumSlotsInplace } from "./slots";
 
 /** The plaintext side of the computation: the validation kernel's R and XᵀY, and the coefficient map. */
@@ -25,10 +26,13 @@ export interface EvaluatorSetup {
  * Levels and scales with deep-v1 (data primes q0 (60 bits), q1, q2, q3 (50 bits), Δ = 2^50); each
  * plaintext is encoded at the scale of the prime the next rescale divides by, so scales stay put:
  * - level 1: z_i = (R⊗I)·w_i, diagonals at scale q3 → z_i at scale Δ;
- *   b-path: w_i ⊙ XᵀY at scale Δ·q3/q2 → scale Δ²/q2, then slot sum, then a modulus switch to level 2;
- * - level 2: z_i ⊙ z_j (relinearised) → scale Δ²/q2, then slot sum (every slot holds G_ij);
- * - level 3: × the coefficient mask (A_b[k][p] in slot b·n + k) at scale q1 → scale Δ²/q2.
- * All terms then add into one ciphertext that holds φ minus its public constant, and zeros elsewhere.
+ *   b-path: w_i ⊙ XᵀY at scale Δ·q3/q2 → scale Δ²/q2, then a modulus switch to level 2;
+ * - level 2: z_i ⊙ z_j (relinearised) → scale Δ²/q2;
+ * - level 3, packed layout: slot sum (every slot holds the Gram entry), × the coefficient mask
+ *   (A_b[k][p] in slot b·n + k) at scale q1, all terms added: one ciphertext with φ (minus its public
+ *   constant) in the output slots and zeros elsewhere;
+ * - level 3, replicated layout: × the scalar A_b[k][p] at scale q1 into one accumulator per output,
+ *   rescale, slot sum: one ciphertext per output with φ_o in every slot.
  */
 export class EncryptedShapleyEvaluator {
   readonly plan: MatvecPlan;
@@ -38,6 +42,7 @@ export class EncryptedShapleyEvaluator {
   private diagonalsAtTop: Plaintext[][] | undefined;
   private diagonalsAtLevel1: Plaintext[][] | undefined;
   private xtyForBias: Plaintext | undefined;
+  private scalars: ConstantPlaintexts | undefined;
 
   constructor(
     private readonly ctx: CkksContext,
@@ -66,9 +71,8 @@ export class EncryptedShapleyEvaluator {
     return this.bsgs(w, this.diagonalsAtTop);
   }
 
-  /** The level-3 term for Gram entry G_ij: mask_p ⊙ slotSum(z_i ⊙ z_j). */
-  pairTerm(zi: Ciphertext, zj: Ciphertext, i: number, j: number): Ciphertext {
-    const map = this.requireMap();
+  /** z_i ⊙ z_j, relinearised and rescaled: level 2 at `termScale`. */
+  pairProduct(zi: Ciphertext, zj: Ciphertext): Ciphertext {
     const { evaluator } = this.ctx;
     const product = new this.ctx.seal.Ciphertext();
     try {
@@ -77,16 +81,16 @@ export class EncryptedShapleyEvaluator {
         evaluator.relinearizeInplace(product, this.keys.relinKeys);
         evaluator.rescaleToNextInplace(product);
       });
-      this.sumSlotsInplace(product);
-      return this.applyMask(product, pairIndex(i, j, map.n));
-    } finally {
+      product.setScale(sameScale(product.scale(), this.termScale));
+      return product;
+    } catch (error) {
       product.delete();
+      throw error;
     }
   }
 
-  /** The level-3 term for b_i = ⟨w_i, XᵀY⟩: mask_p ⊙ slotSum(w_i ⊙ XᵀY), from the fresh ciphertext. */
-  biasTerm(w: Ciphertext, i: number): Ciphertext {
-    const map = this.requireMap();
+  /** w_i ⊙ XᵀY from the fresh ciphertext, rescaled and switched down: level 2 at `termScale`. */
+  biasProduct(w: Ciphertext): Ciphertext {
     const [, , q2, q3] = this.primes;
     this.xtyForBias ??= this.ctx.encode(packModel(this.setup.xty, this.ctx.slotCount), {
       scale: (this.ctx.scale * q3) / q2,
@@ -97,12 +101,82 @@ export class EncryptedShapleyEvaluator {
       sealCall("weight a model by XᵀY", () => {
         evaluator.multiplyPlain(w, this.xtyForBias!, product);
         evaluator.rescaleToNextInplace(product);
+        evaluator.cipherModSwitchToNextInplace(product);
       });
-      this.sumSlotsInplace(product);
-      sealCall("switch a bias term down a level", () => evaluator.cipherModSwitchToNextInplace(product));
-      return this.applyMask(product, biasIndex(i, map.n));
-    } finally {
+      product.setScale(sameScale(product.scale(), this.termScale));
+      return product;
+    } catch (error) {
       product.delete();
+      throw error;
+    }
+  }
+
+  /** Product of Gram entry `entry` (pairs first, then biases, as in the Gram layout). */
+  entryProduct(entry: number, projections: (i: number) => Ciphertext, models: (i: number) => Ciphertext): Ciphertext {
+    const n = this.requireMap().n;
+    if (entry >= pairCount(n)) return this.biasProduct(models(entry - pairCount(n)));
+    const [i, j] = pairOfIndex(entry, n);
+    return this.pairProduct(projections(i), projections(j));
+  }
+
+  /**
+   * Packed layout, level 3: mask_p ⊙ slotSum(product), the mask holding A_b[k][p] in slot b·n + k. The
+   * slot sum (13 rotations at level 2) dominates; one ciphertext carries all outputs.
+   */
+  maskedTerm(product: Ciphertext, entry: number): Ciphertext {
+    const summed = product.copy();
+    try {
+      this.sumSlotsInplace(summed);
+      return this.applyMask(summed, entry);
+    } finally {
+      summed.delete();
+    }
+  }
+
+  /**
+   * Replicated layout: accumulators[o] += (A_b[k][p] / outputScale)·product for every output o = b·n + k,
+   * without rescaling. Scalars instead of masks let the slot sum move after the accumulation: one slot
+   * sum per output (at level 3, where rotations are cheapest) instead of one per Gram entry.
+   */
+  accumulateScalarTerms(accumulators: (Ciphertext | undefined)[], product: Ciphertext, entry: number): void {
+    const map = this.requireMap();
+    this.scalars ??= new ConstantPlaintexts(this.ctx, this.primes[1], product);
+    const scaled = new this.ctx.seal.Ciphertext();
+    try {
+      for (let b = 0; b < map.batches; b++) {
+        for (let k = 0; k < map.n; k++) {
+          const coefficient = map.rows[(b * map.n + k) * map.entries + entry] / map.outputScale;
+          if (coefficient === 0) continue; // SEAL refuses a product with an all-zero plaintext
+          const output = outputSlot(b, k, map.n);
+          const scalar = this.scalars.plaintext(coefficient);
+          try {
+            sealCall("scale a Gram product by its Shapley coefficient", () => {
+              const target = accumulators[output];
+              if (target === undefined) {
+                const fresh = new this.ctx.seal.Ciphertext();
+                this.ctx.evaluator.multiplyPlain(product, scalar, fresh);
+                accumulators[output] = fresh;
+              } else {
+                this.ctx.evaluator.multiplyPlain(product, scalar, scaled);
+                this.ctx.evaluator.addInplace(target, scaled);
+              }
+            });
+          } finally {
+            scalar.delete();
+          }
+        }
+      }
+    } finally {
+      scaled.delete();
+    }
+  }
+
+  /** Replicated layout: rescale each accumulator to level 3 and slot-sum it (every slot then holds φ_o). */
+  finishScalarTerms(accumulators: Ciphertext[]): void {
+    for (const accumulator of accumulators) {
+      sealCall("rescale a Shapley output", () => this.ctx.evaluator.rescaleToNextInplace(accumulator));
+      accumulator.setScale(sameScale(accumulator.scale(), this.termScale));
+      this.sumSlotsInplace(accumulator);
     }
   }
 
@@ -184,6 +258,7 @@ export class EncryptedShapleyEvaluator {
     this.diagonalsAtTop = this.diagonalsAtLevel1 = undefined;
     deleteAll(this.xtyForBias);
     this.xtyForBias = undefined;
+    this.scalars = undefined;
   }
 
   private requireMap(): CoefficientMap {

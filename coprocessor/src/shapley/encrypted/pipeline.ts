@@ -2,10 +2,10 @@ import { CkksContext } from "../../ckks/context";
 import { deleteAll, sealCall, type Ciphertext } from "../../ckks/seal";
 import { InvalidInputError } from "../../errors/base";
 import type { CoefficientMap } from "../coefficients";
-import { forEachPair, type ValidationKernel } from "../gram";
+import type { ValidationKernel } from "../gram";
 import { constantMask } from "./layout";
 import { openRuntimes, runJobs, type RuntimeHandle } from "./pool";
-import type { RuntimeResponse } from "./runtime";
+import type { OutputLayout, RuntimeResponse } from "./runtime";
 
 export interface EncryptedValuationRequest {
   readonly parameterSetId: string;
@@ -18,11 +18,17 @@ export interface EncryptedValuationRequest {
   /** Worker threads (default 2, one per core); 0 runs everything in the calling thread. */
   readonly workers?: number;
   readonly onProgress?: (phase: "setup" | "projection" | "terms", done: number, total: number) => void;
+  /** Force an output layout; by default the cheaper one for the map's number of outputs. */
+  readonly layout?: OutputLayout;
 }
 
 export interface EncryptedValuationResult {
-  /** The only ciphertext the custodian decrypts: φ_b,k in slot b·n + k, zeros elsewhere. */
-  readonly scores: Uint8Array;
+  /**
+   * What the custodian decrypts, and nothing else: packed — one ciphertext with φ_b,k in slot b·n + k and
+   * zeros elsewhere; replicated — one ciphertext per output b·n + k with that value in every slot.
+   */
+  readonly scores: Uint8Array[];
+  readonly layout: OutputLayout;
   readonly seconds: { setup: number; projection: number; terms: number; total: number };
 }
 
@@ -55,18 +61,21 @@ export async function computeEncryptedScores(request: EncryptedValuationRequest)
     await Promise.all(runtimes.map((runtime) => runtime.request({ type: "projections", projections })));
     const projectionDone = performance.now();
 
-    const jobs = termJobs(n, runtimes.length);
+    const layout = request.layout ?? outputLayoutFor(request.map);
+    const jobs = termJobs(request.map.entries, layout === "replicated" ? runtimes.length : runtimes.length * 4);
     let termsDone = 0;
-    const partials = await runJobs(runtimes, jobs, async (runtime, job) => {
-      const bytes = ciphertextOf(await runtime.request({ type: "terms", ...job }));
-      termsDone += job.pairs.length + job.biases.length;
-      request.onProgress?.("terms", termsDone, (n * (n + 1)) / 2 + n);
-      return bytes;
+    const partials = await runJobs(runtimes, jobs, async (runtime, entries) => {
+      const response = await runtime.request({ type: "terms", entries, layout });
+      if (response.type !== "ciphertexts") throw new InvalidInputError("A Shapley worker returned no terms.");
+      termsDone += entries.length;
+      request.onProgress?.("terms", termsDone, request.map.entries);
+      return response.list;
     });
-    const scores = sumWithConstant(ctx, partials, request.map);
+    const scores = sumWithConstant(ctx, partials, request.map, layout);
     const finished = performance.now();
     return {
       scores,
+      layout,
       seconds: {
         setup: (setupDone - started) / 1000,
         projection: (projectionDone - setupDone) / 1000,
@@ -139,15 +148,18 @@ async function initRuntimes(
   );
 }
 
-/** Splits the pair and bias terms into jobs of similar cost, a few per runtime so both cores stay busy. */
-function termJobs(n: number, runtimeCount: number): { pairs: [number, number][]; biases: number[] }[] {
-  const pairs: [number, number][] = [];
-  forEachPair(n, (i, j) => pairs.push([i, j]));
-  const jobCount = Math.max(1, Math.min(pairs.length, runtimeCount * 4));
-  const jobs = Array.from({ length: jobCount }, () => ({ pairs: [] as [number, number][], biases: [] as number[] }));
-  pairs.forEach((pair, index) => jobs[index % jobCount].pairs.push(pair));
-  for (let i = 0; i < n; i++) jobs[(jobCount - 1 - (i % jobCount) + jobCount) % jobCount].biases.push(i);
-  return jobs.filter((job) => job.pairs.length + job.biases.length > 0);
+/** Above this many outputs (batches × clients) one packed ciphertext is cheaper than one per output. */
+export const REPLICATED_MAX_OUTPUTS = 64;
+
+export function outputLayoutFor(map: CoefficientMap): OutputLayout {
+  return map.batches * map.n <= REPLICATED_MAX_OUTPUTS ? "replicated" : "packed";
+}
+
+/** Deals the Gram entries round-robin into `count` jobs of similar cost. */
+function termJobs(entries: number, count: number): number[][] {
+  const jobs = Array.from({ length: Math.max(1, Math.min(entries, count)) }, () => [] as number[]);
+  for (let entry = 0; entry < entries; entry++) jobs[entry % jobs.length].push(entry);
+  return jobs;
 }
 
 function ciphertextOf(response: RuntimeResponse): Uint8Array {
@@ -155,17 +167,29 @@ function ciphertextOf(response: RuntimeResponse): Uint8Array {
   return response.bytes;
 }
 
-function sumWithConstant(ctx: CkksContext, partials: readonly Uint8Array[], map: CoefficientMap): Uint8Array {
-  const loaded: Ciphertext[] = partials.map((bytes) => ctx.loadCiphertext(bytes));
-  const constant = ctx.encode(constantMask(map, ctx.slotCount), { scale: loaded[0].scale(), levelOf: loaded[0] });
-  try {
-    const total = loaded[0];
-    sealCall("sum the Shapley terms", () => {
-      for (const partial of loaded.slice(1)) ctx.evaluator.addInplace(total, partial);
-      ctx.evaluator.addPlainInplace(total, constant);
-    });
-    return ctx.saveCiphertext(total);
-  } finally {
-    deleteAll(constant, ...loaded);
-  }
+/** Adds the partial outputs of all jobs and the public constants (in plaintext). */
+function sumWithConstant(
+  ctx: CkksContext,
+  partials: readonly Uint8Array[][],
+  map: CoefficientMap,
+  layout: OutputLayout,
+): Uint8Array[] {
+  return partials[0].map((_, output) => {
+    const loaded: Ciphertext[] = partials.map((list) => ctx.loadCiphertext(list[output]));
+    const values =
+      layout === "packed"
+        ? constantMask(map, ctx.slotCount)
+        : new Float64Array(ctx.slotCount).fill(map.constant[output % map.n] / map.outputScale);
+    const constant = ctx.encode(values, { scale: loaded[0].scale(), levelOf: loaded[0] });
+    try {
+      const total = loaded[0];
+      sealCall("sum the Shapley terms", () => {
+        for (const partial of loaded.slice(1)) ctx.evaluator.addInplace(total, partial);
+        ctx.evaluator.addPlainInplace(total, constant);
+      });
+      return ctx.saveCiphertext(total);
+    } finally {
+      deleteAll(constant, ...loaded);
+    }
+  });
 }

@@ -13,11 +13,21 @@ export type RuntimeRequest =
   | { type: "models"; models: Uint8Array[] }
   | { type: "project"; index: number }
   | { type: "projections"; projections: Uint8Array[] }
-  | { type: "terms"; pairs: [number, number][]; biases: number[] }
+  | { type: "terms"; entries: number[]; layout: OutputLayout }
   | { type: "coalition"; members: number[]; sampleCounts: number[] }
   | { type: "dispose" };
 
-export type RuntimeResponse = { type: "ok" } | { type: "ciphertext"; bytes: Uint8Array; milliseconds: number };
+export type RuntimeResponse =
+  | { type: "ok" }
+  | { type: "ciphertext"; bytes: Uint8Array; milliseconds: number }
+  | { type: "ciphertexts"; list: Uint8Array[]; milliseconds: number };
+
+/**
+ * How the released outputs are laid out: "packed" puts every output in one ciphertext (slot b·n + k,
+ * one slot sum per Gram entry); "replicated" gives one ciphertext per output with the value in every
+ * slot (one slot sum per output; cheaper when outputs are few, i.e. exact maps).
+ */
+export type OutputLayout = "packed" | "replicated";
 
 /** Holds one SEAL instance's state for the encrypted valuation: keys, evaluator, loaded ciphertexts. */
 export class ShapleyRuntime {
@@ -68,23 +78,42 @@ export class ShapleyRuntime {
         return done(this.evaluatorOrThrow().matvec(this.model(request.index)));
       case "terms": {
         const evaluator = this.evaluatorOrThrow();
-        let sum: Ciphertext | undefined;
-        const add = (term: Ciphertext) => {
-          if (!sum) sum = term;
-          else {
-            this.context().evaluator.addInplace(sum, term);
-            term.delete();
-          }
-        };
+        const ctx = this.context();
+        const outputs: (Ciphertext | undefined)[] = [];
         try {
-          for (const [i, j] of request.pairs) add(evaluator.pairTerm(this.projection(i), this.projection(j), i, j));
-          for (const i of request.biases) add(evaluator.biasTerm(this.model(i), i));
-        } catch (error) {
-          deleteAll(sum);
-          throw error;
+          for (const entry of request.entries) {
+            const product = evaluator.entryProduct(
+              entry,
+              (i) => this.projection(i),
+              (i) => this.model(i),
+            );
+            try {
+              if (request.layout === "replicated") evaluator.accumulateScalarTerms(outputs, product, entry);
+              else {
+                const term = evaluator.maskedTerm(product, entry);
+                if (outputs[0] === undefined) outputs[0] = term;
+                else {
+                  ctx.evaluator.addInplace(outputs[0], term);
+                  term.delete();
+                }
+              }
+            } finally {
+              product.delete();
+            }
+          }
+          const finished = outputs.map((output) => {
+            if (!output) throw new CkksError("A Shapley output received no term (all its coefficients are zero).");
+            return output;
+          });
+          if (request.layout === "replicated") evaluator.finishScalarTerms(finished);
+          return {
+            type: "ciphertexts",
+            list: finished.map((output) => ctx.saveCiphertext(output)),
+            milliseconds: Date.now() - started,
+          };
+        } finally {
+          deleteAll(...outputs);
         }
-        if (!sum) throw new CkksError("A Shapley term job had no terms.");
-        return done(sum);
       }
       case "coalition":
         return done(
