@@ -13,8 +13,8 @@ import { matrix, type Matrix } from "../../coprocessor/src/shapley/matrix";
 import { valueContributions } from "../../coprocessor/src/shapley/valuation";
 import { referenceShapley, type ValuationProblem } from "../../coprocessor/src/shapley/utility";
 import { validationKernel } from "../../coprocessor/src/shapley/gram";
-import { CkksContext, generateKeys, serializePublicBundle, loadPublicBundle } from "../../coprocessor/src/ckks";
-import { matvecPlan, packModel, requiredGaloisSteps } from "../../coprocessor/src/shapley/encrypted/layout";
+import { CkksContext, serializePublicBundle, loadPublicBundle } from "../../coprocessor/src/ckks";
+import { encryptModel, generateShapleyKeys } from "../../coprocessor/src/shapley/encrypted/client";
 import { computeCoalitionUtilities } from "../../coprocessor/src/shapley/encrypted/pipeline";
 import { members } from "../../coprocessor/src/shapley/utility";
 
@@ -138,14 +138,9 @@ async function perCoalitionCost(problem: ValuationProblem): Promise<{ wallSecond
   const n = problem.models.length;
   const kernel = validationKernel(problem.x, problem.y, problem.base);
   const ctx = await CkksContext.create("deep-v1");
-  const keys = generateKeys(ctx, { galoisSteps: requiredGaloisSteps(matvecPlan(kernel.r, C, ctx.slotCount)) });
+  const keys = generateShapleyKeys(ctx, kernel.r, C);
   const bundle = await loadPublicBundle(ctx, keys.bundle);
-  const models = problem.models.map((w) => {
-    const ciphertext = ctx.encrypt(packModel(w, ctx.slotCount), bundle.encryptor);
-    const bytes = ctx.saveCiphertext(ciphertext);
-    ciphertext.delete();
-    return bytes;
-  });
+  const models = problem.models.map((w) => encryptModel(ctx, w, bundle.encryptor));
   bundle.dispose();
   ctx.dispose();
   const coalitions = Array.from({ length: 2 ** n - 1 }, (_, s) => members(s + 1, n));

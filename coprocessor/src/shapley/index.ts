@@ -11,3 +11,4 @@ export * from "./encrypted/evaluator";
 export * from "./encrypted/pipeline";
 export * from "./encrypted/release";
 export * from "./encrypted/royalties";
+export * from "./encrypted/client";

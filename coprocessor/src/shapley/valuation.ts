@@ -1,5 +1,5 @@
 import { CkksContext } from "../ckks/context";
-import { generateKeys, loadPublicBundle, loadSecretKey, serializePublicBundle } from "../ckks/keys";
+import { loadPublicBundle, loadSecretKey, serializePublicBundle } from "../ckks/keys";
 import { InvalidInputError } from "../errors/base";
 import {
   applyCoefficientMap,
@@ -10,7 +10,7 @@ import {
   type CoefficientMap,
 } from "./coefficients";
 import { gramVector, utilityFromGram, validationKernel, type ValidationKernel } from "./gram";
-import { packModel, matvecPlan, requiredGaloisSteps } from "./encrypted/layout";
+import { encryptModel, generateShapleyKeys } from "./encrypted/client";
 import { computeEncryptedScores } from "./encrypted/pipeline";
 import { decryptScoreBatches, releaseScores } from "./encrypted/release";
 import { assertValidProblem, type ValuationProblem } from "./utility";
@@ -103,20 +103,12 @@ export async function valueContributions(
   const ctx = await CkksContext.create(SHAPLEY_PARAMETER_SET);
   try {
     const keygenStarted = performance.now();
-    const plan = matvecPlan(kernel.r, problem.y.cols, ctx.slotCount);
-    const keys = generateKeys(ctx, { galoisSteps: requiredGaloisSteps(plan) });
+    const keys = generateShapleyKeys(ctx, kernel.r, problem.y.cols);
     const bundle = await loadPublicBundle(ctx, keys.bundle);
     const secret = loadSecretKey(ctx, keys.secretKey);
     try {
       const encryptStarted = performance.now();
-      const models = problem.models.map((w) => {
-        const ciphertext = ctx.encrypt(packModel(w, ctx.slotCount), bundle.encryptor);
-        try {
-          return ctx.saveCiphertext(ciphertext);
-        } finally {
-          ciphertext.delete();
-        }
-      });
+      const models = problem.models.map((w) => encryptModel(ctx, w, bundle.encryptor));
       const encryptDone = performance.now();
       const result = await computeEncryptedScores({
         parameterSetId: SHAPLEY_PARAMETER_SET,

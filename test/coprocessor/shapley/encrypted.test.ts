@@ -1,20 +1,10 @@
 import { expect } from "chai";
-import {
-  CkksContext,
-  generateKeys,
-  loadPublicBundle,
-  loadSecretKey,
-  serializePublicBundle,
-} from "../../../coprocessor/src/ckks";
+import { CkksContext, loadPublicBundle, loadSecretKey, serializePublicBundle } from "../../../coprocessor/src/ckks";
 import type { LoadedPublicBundle, LoadedSecretKey } from "../../../coprocessor/src/ckks";
 import { exactCoefficientMap } from "../../../coprocessor/src/shapley/coefficients";
 import { validationKernel } from "../../../coprocessor/src/shapley/gram";
-import {
-  matvecPlan,
-  packModel,
-  readBatches,
-  requiredGaloisSteps,
-} from "../../../coprocessor/src/shapley/encrypted/layout";
+import { readBatches } from "../../../coprocessor/src/shapley/encrypted/layout";
+import { encryptModel, generateShapleyKeys } from "../../../coprocessor/src/shapley/encrypted/client";
 import { matrix } from "../../../coprocessor/src/shapley/matrix";
 import { computeCoalitionUtilities, computeEncryptedScores } from "../../../coprocessor/src/shapley/encrypted/pipeline";
 import { valueContributions } from "../../../coprocessor/src/shapley/valuation";
@@ -36,16 +26,11 @@ describe("shapley: encrypted Gram path (deep-v1)", function () {
 
   before(async () => {
     ctx = await CkksContext.create("deep-v1");
-    const keys = generateKeys(ctx, { galoisSteps: requiredGaloisSteps(matvecPlan(kernel.r, 3, ctx.slotCount)) });
+    const keys = generateShapleyKeys(ctx, kernel.r, 3);
     bundleBytes = serializePublicBundle(keys.bundle);
     bundle = await loadPublicBundle(ctx, keys.bundle);
     secret = loadSecretKey(ctx, keys.secretKey);
-    models = problem.models.map((w) => {
-      const ciphertext = ctx.encrypt(packModel(w, ctx.slotCount), bundle.encryptor);
-      const bytes = ctx.saveCiphertext(ciphertext);
-      ciphertext.delete();
-      return bytes;
-    });
+    models = problem.models.map((w) => encryptModel(ctx, w, bundle.encryptor));
   });
 
   after(() => {

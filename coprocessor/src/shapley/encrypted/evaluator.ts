@@ -61,10 +61,6 @@ export class EncryptedShapleyEvaluator {
     this.termScale = (ctx.scale * ctx.scale) / q2;
   }
 
-  encryptModel(w: Matrix, encryptor: Parameters<CkksContext["encrypt"]>[1]): Ciphertext {
-    return this.ctx.encrypt(packModel(w, this.ctx.slotCount), encryptor);
-  }
-
   /** z = (R ⊗ I_c)·vec(w) by baby-step/giant-step diagonals; input fresh (level 0), output at level 1. */
   matvec(w: Ciphertext): Ciphertext {
     this.diagonalsAtTop ??= this.encodeDiagonals(this.primes[3], undefined);
