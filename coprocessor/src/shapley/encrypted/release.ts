@@ -3,11 +3,10 @@ import type { CkksContext } from "../../ckks/context";
 import type { Decryptor } from "../../ckks/seal";
 import { combineBatches, type CoefficientMap, type ShapleyEstimate } from "../coefficients";
 import { readBatches } from "./layout";
-import { InvalidInputError } from "../../errors/base";
 
 /**
- * The custodian's step, kept minimal here until the shared custodian policy lands: decrypt the score
- * ciphertext(s), read the batch estimates from their slots, flood them with Gaussian noise and release
+ * The custodian's step, kept minimal here until the shared custodian policy lands: decrypt the one
+ * score ciphertext, read the batch estimates from their slots, flood them with Gaussian noise and release
  * only φ (the batch mean) and its standard error.
  *
  * Flooding: SEAL's CKKS is not IND-CPA-D, so exact decryptions can leak the secret key; the released
@@ -20,37 +19,25 @@ export interface ReleaseOptions {
 
 export const DEFAULT_RELATIVE_FLOODING = 2 ** -24;
 
-/** Decrypts the score ciphertexts into their batch estimates (custodian-internal, before flooding). */
+/** Decrypts the score ciphertext into its batch estimates (custodian-internal, before flooding). */
 export function decryptScoreBatches(
   ctx: CkksContext,
   decryptor: Decryptor,
-  scores: readonly Uint8Array[],
+  scores: Uint8Array,
   map: CoefficientMap,
 ): Float64Array[] {
-  const decrypted = scores.map((bytes) => {
-    const ciphertext = ctx.loadCiphertext(bytes);
-    try {
-      return ctx.decrypt(ciphertext, decryptor);
-    } finally {
-      ciphertext.delete();
-    }
-  });
-  if (decrypted.length === 1) return readBatches(decrypted[0], map);
-  if (decrypted.length !== map.batches * map.n) {
-    throw new InvalidInputError("The number of score ciphertexts does not match the coefficient map.", {
-      details: `${decrypted.length} ciphertexts for ${map.batches} batches × ${map.n} clients`,
-    });
+  const ciphertext = ctx.loadCiphertext(scores);
+  try {
+    return readBatches(ctx.decrypt(ciphertext, decryptor), map);
+  } finally {
+    ciphertext.delete();
   }
-  // Replicated layout: output b·n + k in every slot of its own ciphertext.
-  return Array.from({ length: map.batches }, (_, b) =>
-    Float64Array.from({ length: map.n }, (_, k) => decrypted[b * map.n + k][0] * map.outputScale),
-  );
 }
 
 export function releaseScores(
   ctx: CkksContext,
   decryptor: Decryptor,
-  scores: readonly Uint8Array[],
+  scores: Uint8Array,
   map: CoefficientMap,
   options: ReleaseOptions = {},
 ): ShapleyEstimate {
