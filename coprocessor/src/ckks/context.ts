@@ -62,21 +62,21 @@ export class CkksContext {
     const set = typeof parameterSet === "string" ? getParameterSet(parameterSet) : getParameterSet(parameterSet.id);
     const seal = await loadSeal();
     const parms = new seal.EncryptionParameters(seal.SchemeType.ckks);
-    let coeffModulus: ReturnType<Seal["CoeffModulus"]["Create"]> | undefined;
+    const coeffModulus = sealCall(`build the modulus of ${set.id}`, () =>
+      seal.CoeffModulus.Create(set.polyModulusDegree, Int32Array.from(set.coeffModulusBits)),
+    );
     let context: SEALContext | undefined;
     try {
-      sealCall(`set up parameters for ${set.id}`, () => {
+      const created = sealCall(`set up parameters for ${set.id}`, () => {
         parms.setPolyModulusDegree(set.polyModulusDegree);
-        coeffModulus = seal.CoeffModulus.Create(set.polyModulusDegree, Int32Array.from(set.coeffModulusBits));
         parms.setCoeffModulus(coeffModulus);
-        context = new seal.SEALContext(parms, true, seal.SecLevelType.tc128);
+        return new seal.SEALContext(parms, true, seal.SecLevelType.tc128);
       });
-      if (!context!.parametersSet()) {
-        throw new CkksError(`SEAL rejected the parameters of ${set.id}.`, { details: context!.toHuman() });
+      context = created;
+      if (!created.parametersSet()) {
+        throw new CkksError(`SEAL rejected the parameters of ${set.id}.`, { details: created.toHuman() });
       }
-      const encoder = new seal.CKKSEncoder(context!);
-      const evaluator = new seal.Evaluator(context!);
-      return new CkksContext(seal, set, context!, encoder, evaluator);
+      return new CkksContext(seal, set, created, new seal.CKKSEncoder(created), new seal.Evaluator(created));
     } catch (error) {
       deleteAll(context);
       throw error;
@@ -153,23 +153,28 @@ export class CkksContext {
    * check) and the expectations (size, scale, level). Throws `MalformedKeyMaterialError` otherwise.
    */
   loadCiphertext(bytes: Uint8Array, expectations: CiphertextExpectations = {}): Ciphertext {
-    this.assertUsable();
     const ciphertext = new this.seal.Ciphertext();
     try {
-      try {
-        ciphertext.loadFromArray(this.context, bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
-      } catch (error) {
-        throw new MalformedKeyMaterialError(
-          `The ciphertext bytes are not a valid ${this.parameterSet.id} ciphertext.`,
-          { details: describeSealException(error), cause: error },
-        );
-      }
-      this.checkCiphertext(ciphertext, expectations);
+      this.loadCiphertextInto(ciphertext, bytes, expectations);
       return ciphertext;
     } catch (error) {
       ciphertext.delete();
       throw error;
     }
+  }
+
+  /** `loadCiphertext` into an existing ciphertext, reusing its memory (hot loops keep the heap flat). */
+  loadCiphertextInto(ciphertext: Ciphertext, bytes: Uint8Array, expectations: CiphertextExpectations = {}): void {
+    this.assertUsable();
+    try {
+      ciphertext.loadFromArray(this.context, bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
+    } catch (error) {
+      throw new MalformedKeyMaterialError(`The ciphertext bytes are not a valid ${this.parameterSet.id} ciphertext.`, {
+        details: describeSealException(error),
+        cause: error,
+      });
+    }
+    this.checkCiphertext(ciphertext, expectations);
   }
 
   /** Throws `MalformedKeyMaterialError` unless the ciphertext has the expected size, scale and level. */

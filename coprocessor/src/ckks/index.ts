@@ -3,3 +3,5 @@ export * from "./seal";
 export * from "./params";
 export * from "./context";
 export * from "./keys";
+export * from "./envelope";
+export * from "./update";

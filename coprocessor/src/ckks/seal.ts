@@ -59,7 +59,7 @@ function loadOnce(): Promise<LoadedSeal> {
   loading ??= instantiate().catch((error: unknown) => {
     loading = undefined;
     throw new CkksError("node-seal could not be loaded; it needs Node 22 or later (run through npx/npm).", {
-      details: `Node ${process.versions.node}`,
+      details: `runtime: Node ${globalThis.process?.versions?.node ?? "absent (browser)"}`,
       cause: error,
     });
   });
