@@ -9,7 +9,7 @@
  * `--json`: the last stdout line is the JSON array of rows. `--large` adds n = 50 and 100 (sampled).
  */
 import { matrix } from "../../coprocessor/src/shapley/matrix";
-import { C, clients, D, validationSet, VALIDATION_PER_DIGIT } from "./mnist-clients";
+import { C, clients, D, validationSet, VALIDATION_ROWS } from "./mnist-clients";
 
 import { valueContributions } from "../../coprocessor/src/shapley/valuation";
 import { referenceShapley, type ValuationProblem } from "../../coprocessor/src/shapley/utility";
@@ -69,7 +69,7 @@ async function perCoalitionCost(problem: ValuationProblem): Promise<{ wallSecond
 
 async function main() {
   const sizes = large ? [5, 10, 20, 50, 100] : [5, 10, 20];
-  log(`Loading MNIST: ${C * VALIDATION_PER_DIGIT} validation rows, d = ${D}, c = ${C}`);
+  log(`Loading MNIST: ${VALIDATION_ROWS} validation rows, d = ${D}, c = ${C}`);
   const { x, y } = validationSet();
   const all = clients(Math.max(...sizes));
   const rows: Row[] = [];
