@@ -1,3 +1,4 @@
+import { SeededRandom } from "../random/seeded-random";
 import { InvalidInputError } from "../errors/base";
 import { biasIndex, entryCount, forEachPair, pairCount, pairIndex, type ValidationKernel } from "./gram";
 import { shapleyWeight } from "./utility";
@@ -144,18 +145,6 @@ function supersetSums(f: Float64Array, n: number): void {
   }
 }
 
-/** A small seeded generator (mulberry32) so a sampled map can be re-derived by auditors from its seed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export interface SamplingOptions {
   /** Total permutations, split evenly over the batches (rounded up to an even count per batch). */
   readonly permutations: number;
@@ -196,7 +185,7 @@ export function sampledCoefficientMap(
     });
   }
   const perBatch = 2 * Math.ceil(options.permutations / batches / 2);
-  const random = seededRandom(options.seed ?? 1);
+  const random = new SeededRandom(options.seed ?? 1);
   const entries = entryCount(n);
   const batchRows = new Float64Array(batches * n * entries);
   const pairWeight = new Float64Array(pairCount(n));
@@ -238,7 +227,7 @@ export function sampledCoefficientMap(
     const offset = batch * n * entries;
     for (let draw = 0; draw < perBatch / 2; draw++) {
       for (let i = n - 1; i > 0; i--) {
-        const j = Math.floor(random() * (i + 1));
+        const j = random.nextInt(i + 1);
         [order[i], order[j]] = [order[j], order[i]];
       }
       for (let i = 0; i < n; i++) reversed[i] = order[n - 1 - i];
