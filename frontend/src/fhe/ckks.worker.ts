@@ -1,0 +1,170 @@
+/// <reference lib="webworker" />
+// Runs node-seal's WASM off the main thread so the page stays responsive while it encrypts.
+import initialize from "node-seal";
+import sealWasmUrl from "node-seal-wasm?url";
+import type { CKKSEncoder, Ciphertext, MainModule, PublicKey, SEALContext } from "node-seal";
+import { CKKS_PARAMS, CKKS_SLOTS, chunkCount } from "./params";
+import type { CkksProgress, CkksRequest, CkksResponse, EncryptedUpdate, SelfTestResult } from "./protocol";
+
+declare const self: DedicatedWorkerGlobalScope;
+
+interface Ckks {
+  readonly seal: MainModule;
+  readonly context: SEALContext;
+  readonly encoder: CKKSEncoder;
+}
+
+let ckks: Promise<Ckks> | undefined;
+
+function loadCkks(): Promise<Ckks> {
+  ckks ??= (async () => {
+    const seal = await initialize({ locateFile: () => sealWasmUrl });
+    const parms = new seal.EncryptionParameters(seal.SchemeType.ckks);
+    parms.setPolyModulusDegree(CKKS_PARAMS.polyModulusDegree);
+    const moduli = seal.CoeffModulus.Create(
+      CKKS_PARAMS.polyModulusDegree,
+      Int32Array.from(CKKS_PARAMS.coeffModulusBits),
+    );
+    parms.setCoeffModulus(moduli);
+    const context = new seal.SEALContext(parms, true, seal.SecLevelType.tc128);
+    moduli.delete();
+    parms.delete();
+    if (!context.parametersSet()) throw new Error(`SEAL rejected the CKKS parameters: ${context.toHuman()}`);
+    return { seal, context, encoder: new seal.CKKSEncoder(context) };
+  })();
+  return ckks;
+}
+
+function post(message: CkksResponse, transfer: Transferable[] = []): void {
+  self.postMessage(message, transfer);
+}
+
+/** Encodes and encrypts `values` in slot-sized chunks under `publicKey`, reporting each chunk. */
+function encryptChunks(
+  { seal, context, encoder }: Ckks,
+  values: Float64Array,
+  publicKey: PublicKey,
+  report: (p: CkksProgress) => void,
+): EncryptedUpdate {
+  const total = chunkCount(values.length);
+  const encryptor = new seal.Encryptor(context, publicKey);
+  const plain = new seal.Plaintext();
+  const cipher = new seal.Ciphertext();
+  const ciphertexts: Uint8Array[] = [];
+  try {
+    for (let i = 0; i < total; i++) {
+      // encode zero-pads a short last chunk.
+      encoder.encode(values.subarray(i * CKKS_SLOTS, (i + 1) * CKKS_SLOTS), CKKS_PARAMS.scale, plain);
+      encryptor.encrypt(plain, cipher);
+      ciphertexts.push(Uint8Array.from(cipher.saveToArray(seal.ComprModeType.none)));
+      report({ stage: "encrypting", done: i + 1, total });
+    }
+  } finally {
+    cipher.delete();
+    plain.delete();
+    encryptor.delete();
+  }
+  return { ciphertexts, valueCount: values.length };
+}
+
+function loadPublicKey({ seal, context }: Ckks, bytes: Uint8Array): PublicKey {
+  const key = new seal.PublicKey();
+  try {
+    key.loadFromArray(context, bytes);
+  } catch (error) {
+    key.delete();
+    throw new Error(
+      `The key bundle's public key does not load under CKKS N=${CKKS_PARAMS.polyModulusDegree}: ${sealMessage(error)}`,
+    );
+  }
+  return key;
+}
+
+async function encrypt(id: number, values: Float64Array, publicKeyBytes: Uint8Array): Promise<void> {
+  const report = (progress: CkksProgress) => post({ id, kind: "progress", progress });
+  report({ stage: "loading", done: 0, total: 1 });
+  const loaded = await loadCkks();
+  const publicKey = loadPublicKey(loaded, publicKeyBytes);
+  try {
+    const result = encryptChunks(loaded, values, publicKey, report);
+    report({ stage: "done", done: 1, total: 1 });
+    post(
+      { id, kind: "encrypted", result },
+      result.ciphertexts.map((c) => c.buffer as ArrayBuffer),
+    );
+  } finally {
+    publicKey.delete();
+  }
+}
+
+/** Generates a throwaway key, encrypts a vector through the same path as a real update, decrypts it. */
+async function selfTest(id: number, valueCount: number): Promise<void> {
+  const report = (progress: CkksProgress) => post({ id, kind: "progress", progress });
+  const started = performance.now();
+  report({ stage: "loading", done: 0, total: 1 });
+  const loaded = await loadCkks();
+  const { seal, context, encoder } = loaded;
+  report({ stage: "keys", done: 0, total: 1 });
+  const keygen = new seal.KeyGenerator(context);
+  const secretKey = keygen.secretKey();
+  const generated = keygen.createPublicKey();
+  const publicKeyBytes = Uint8Array.from(generated.saveToArray(seal.ComprModeType.none));
+  generated.delete();
+  const publicKey = loadPublicKey(loaded, publicKeyBytes);
+  report({ stage: "keys", done: 1, total: 1 });
+
+  const values = Float64Array.from({ length: valueCount }, (_, i) => Math.sin(i) * (1 + (i % 7)));
+  const encryptStarted = performance.now();
+  const update = encryptChunks(loaded, values, publicKey, report);
+  const encryptMs = performance.now() - encryptStarted;
+
+  const decryptor = new seal.Decryptor(context, secretKey);
+  const cipher: Ciphertext = new seal.Ciphertext();
+  const plain = new seal.Plaintext();
+  let maxAbsoluteError = 0;
+  try {
+    update.ciphertexts.forEach((bytes, chunk) => {
+      cipher.loadFromArray(context, bytes);
+      decryptor.decrypt(cipher, plain);
+      const decoded = encoder.decodeFloat64(plain);
+      const offset = chunk * CKKS_SLOTS;
+      for (let j = 0; j < CKKS_SLOTS && offset + j < values.length; j++) {
+        maxAbsoluteError = Math.max(maxAbsoluteError, Math.abs(decoded[j]! - values[offset + j]!));
+      }
+      report({ stage: "decrypting", done: chunk + 1, total: update.ciphertexts.length });
+    });
+  } finally {
+    plain.delete();
+    cipher.delete();
+    decryptor.delete();
+    publicKey.delete();
+    secretKey.delete();
+    keygen.delete();
+  }
+  const result: SelfTestResult = {
+    valueCount,
+    ciphertextCount: update.ciphertexts.length,
+    ciphertextBytes: update.ciphertexts.reduce((sum, c) => sum + c.byteLength, 0),
+    maxAbsoluteError,
+    encryptMs,
+    totalMs: performance.now() - started,
+  };
+  report({ stage: "done", done: 1, total: 1 });
+  post({ id, kind: "selfTested", result });
+}
+
+/** SEAL throws WebAssembly.Exception whose message is [type, text]; make it one readable line. */
+function sealMessage(error: unknown): string {
+  const message = (error as { message?: unknown } | null)?.message;
+  if (Array.isArray(message)) return message.join(": ");
+  return typeof message === "string" ? message : String(error);
+}
+
+self.onmessage = (event: MessageEvent<CkksRequest>) => {
+  const request = event.data;
+  const run =
+    request.kind === "encrypt"
+      ? encrypt(request.id, request.values, request.publicKey)
+      : selfTest(request.id, request.valueCount);
+  run.catch((error: unknown) => post({ id: request.id, kind: "error", message: sealMessage(error) }));
+};

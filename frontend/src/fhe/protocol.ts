@@ -1,0 +1,36 @@
+/** Messages between the page and the CKKS worker. Typed arrays travel by transfer, never as JSON. */
+
+export type CkksStage = "loading" | "keys" | "encrypting" | "decrypting" | "done";
+
+export interface CkksProgress {
+  readonly stage: CkksStage;
+  /** Units done in this stage (ciphertexts while encrypting/decrypting). */
+  readonly done: number;
+  readonly total: number;
+}
+
+export interface EncryptedUpdate {
+  /** One serialized SEAL ciphertext per CKKS_SLOTS values, in order. */
+  readonly ciphertexts: Uint8Array[];
+  readonly valueCount: number;
+}
+
+export interface SelfTestResult {
+  readonly valueCount: number;
+  readonly ciphertextCount: number;
+  readonly ciphertextBytes: number;
+  /** Largest |decrypt(encrypt(x)) - x| over the vector. */
+  readonly maxAbsoluteError: number;
+  readonly encryptMs: number;
+  readonly totalMs: number;
+}
+
+export type CkksRequest =
+  | { readonly id: number; readonly kind: "encrypt"; readonly values: Float64Array; readonly publicKey: Uint8Array }
+  | { readonly id: number; readonly kind: "selfTest"; readonly valueCount: number };
+
+export type CkksResponse =
+  | { readonly id: number; readonly kind: "progress"; readonly progress: CkksProgress }
+  | { readonly id: number; readonly kind: "encrypted"; readonly result: EncryptedUpdate }
+  | { readonly id: number; readonly kind: "selfTested"; readonly result: SelfTestResult }
+  | { readonly id: number; readonly kind: "error"; readonly message: string };

@@ -1,0 +1,188 @@
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { buildAndServeApp, type ServedApp } from "../support/app";
+import { launchChromium, type Browser } from "../support/browser";
+import { REPO_ROOT } from "../support/processes";
+
+const ARTIFACTS = join(REPO_ROOT, "test-artifacts", "frontend");
+const HARDHAT_ACCOUNT_1 = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+const INJECTED_ACCOUNT = "0x90F79bf6EB2c4f870365E785982E1f101E93b906";
+
+/** A MetaMask-like EIP-1193 wallet in the page, on Ethereum mainnet until the app asks it to switch. */
+function injectWalletOnMainnet(account: string): void {
+  type Listener = (value: unknown) => void;
+  const listeners: Record<string, Listener[]> = {};
+  const emit = (event: string, value: unknown) => (listeners[event] ?? []).forEach((l) => l(value));
+  let chainId = "0x1";
+  let connected = false;
+  const ethereum = {
+    isMetaMask: true,
+    async request({ method, params }: { method: string; params?: unknown[] }): Promise<unknown> {
+      switch (method) {
+        case "eth_requestAccounts":
+          connected = true;
+          return [account];
+        case "eth_accounts":
+          return connected ? [account] : [];
+        case "eth_chainId":
+          return chainId;
+        case "wallet_requestPermissions":
+        case "wallet_getPermissions":
+          return [{ parentCapability: "eth_accounts" }];
+        case "wallet_switchEthereumChain": {
+          chainId = (params?.[0] as { chainId: string }).chainId;
+          emit("chainChanged", chainId);
+          return null;
+        }
+        default:
+          throw Object.assign(new Error(`unsupported ${method}`), { code: 4200 });
+      }
+    },
+    on(event: string, listener: Listener) {
+      (listeners[event] ??= []).push(listener);
+    },
+    removeListener(event: string, listener: Listener) {
+      listeners[event] = (listeners[event] ?? []).filter((l) => l !== listener);
+    },
+    /** What a person does in the wallet's own network menu. */
+    userSwitchesTo(id: string) {
+      chainId = id;
+      emit("chainChanged", id);
+    },
+  };
+  Object.assign(window, { ethereum });
+}
+
+describe("CipherShare web app in headless Chromium", () => {
+  let app: ServedApp;
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  const screenshot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+  const text = async (testId: string) => (await page.getByTestId(testId).textContent())?.trim();
+  const open = async (route: string) => {
+    await page.locator(`nav a[href="#/${route}"]`).click();
+    await page.getByTestId(`page-${route}`).waitFor();
+  };
+
+  beforeAll(async () => {
+    rmSync(ARTIFACTS, { recursive: true, force: true });
+    mkdirSync(ARTIFACTS, { recursive: true });
+    app = await buildAndServeApp(inject("rpcUrl"));
+    browser = await launchChromium();
+    page = await browser.context.newPage();
+    page.on("pageerror", (error) => pageErrors.push(error.message));
+    page.on("console", (message) => {
+      if (message.type() === "error") pageErrors.push(message.text());
+    });
+    page.on("response", (response) => {
+      if (response.status() >= 400) pageErrors.push(`${response.status()} ${response.url()}`);
+    });
+  });
+
+  afterAll(async () => {
+    if (pageErrors.length > 0) writeFileSync(join(ARTIFACTS, "page-errors.txt"), pageErrors.join("\n"));
+    await browser?.close();
+    await app?.close();
+  });
+
+  it("connects the development wallet and shows the account and the chain", async () => {
+    await page.goto(`${app.url}/#/connect`);
+    const devWallet = page.getByTestId("dev-wallet");
+    await devWallet.waitFor();
+    expect(await devWallet.locator("h2").textContent()).toBe(
+      "Development wallet — local test accounts, never use on a real network",
+    );
+    await page.getByTestId("rpc-chain-id").filter({ hasText: "31337" }).waitFor();
+    await screenshot("01-connect");
+
+    await page.getByTestId("dev-account-select").selectOption("1");
+    await page.getByRole("button", { name: "Connect development wallet" }).click();
+    await page.getByTestId("account-address").waitFor();
+    expect(await text("account-address")).toBe(HARDHAT_ACCOUNT_1);
+    expect(await text("wallet-chain-id")).toBe("31337");
+    await page.getByTestId("account-balance").filter({ hasText: "ETH" }).waitFor();
+    expect(await text("header-account")).toBe("0x7099…79C8");
+    expect(Number(await text("block-number"))).toBeGreaterThanOrEqual(0);
+    await screenshot("02-connect-development-wallet");
+  });
+
+  it("switches the test account from the picker while connected", async () => {
+    await page.getByTestId("dev-account-select").selectOption("2");
+    await page
+      .getByTestId("account-address")
+      .filter({ hasText: "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC" })
+      .waitFor();
+    await page.getByTestId("dev-account-select").selectOption("1");
+    await page.getByTestId("account-address").filter({ hasText: HARDHAT_ACCOUNT_1 }).waitFor();
+  });
+
+  it("encrypts and decrypts a CKKS vector with node-seal's WASM in a worker", async () => {
+    await open("contribute");
+    await page.getByTestId("ckks-selftest-run").click();
+    const result = page.getByTestId("ckks-selftest-result");
+    const failure = page.getByTestId("ckks-selftest-error");
+    await Promise.race([result.waitFor({ timeout: 120_000 }), failure.waitFor({ timeout: 120_000 })]);
+    if ((await failure.count()) > 0) throw new Error(`${await failure.textContent()}`);
+    const maxError = Number(await result.getAttribute("data-max-error"));
+    expect(maxError).toBeGreaterThan(0);
+    expect(maxError).toBeLessThan(1e-4);
+    expect(await result.textContent()).toMatch(/Encrypted 10,000 values into 3 ciphertexts/);
+  });
+
+  it("accepts a model-update file and explains why another one cannot be used", async () => {
+    const input = page.getByTestId("update-file");
+    await input.setInputFiles({ name: "weights.pt", mimeType: "application/octet-stream", buffer: Buffer.from("x") });
+    expect(await text("update-file-error")).toBe(
+      "weights.pt is not a model update: choose a .npy, .safetensors, .json file.",
+    );
+    await input.setInputFiles({
+      name: "update.json",
+      mimeType: "application/json",
+      buffer: Buffer.from(JSON.stringify({ values: [0.1, -0.2, 0.3] })),
+    });
+    expect(await text("update-file-ok")).toMatch(/^update\.json — \d+ B, json$/);
+    await screenshot("03-contribute");
+  });
+
+  it("shows the royalties, dashboard and audit pages", async () => {
+    await open("royalties");
+    expect(await text("royalties-account")).toBe(HARDHAT_ACCOUNT_1);
+    await screenshot("04-royalties");
+    await open("dashboard");
+    await page.getByTestId("dashboard-chain-id").filter({ hasText: "31337" }).waitFor();
+    await page.getByTestId("scores-empty").waitFor();
+    await screenshot("05-dashboard");
+    await open("audit");
+    await screenshot("06-audit");
+  });
+
+  it("flags an injected wallet on the wrong network and switches it back", async () => {
+    const walletPage = await browser.context.newPage();
+    walletPage.on("pageerror", (error) => pageErrors.push(error.message));
+    await walletPage.addInitScript(injectWalletOnMainnet, INJECTED_ACCOUNT);
+    await walletPage.goto(`${app.url}/#/connect`);
+    await walletPage.getByRole("button", { name: /^Connect (MetaMask|Injected)/ }).click();
+    await walletPage.getByTestId("account-address").filter({ hasText: INJECTED_ACCOUNT }).waitFor();
+    // Connecting asked the wallet to move to the local chain.
+    expect((await walletPage.getByTestId("wallet-chain-id").textContent())?.trim()).toBe("31337");
+
+    await walletPage.evaluate(() =>
+      (window as unknown as { ethereum: { userSwitchesTo(id: string): void } }).ethereum.userSwitchesTo("0x1"),
+    );
+    const banner = walletPage.getByTestId("network-banner");
+    await banner.filter({ hasText: "Wrong network: your wallet is on chain 1." }).waitFor();
+    await walletPage.screenshot({ path: join(ARTIFACTS, "07-wrong-network.png"), fullPage: true });
+    await banner.getByRole("button", { name: /^Switch to / }).click();
+    await banner.waitFor({ state: "detached" });
+    expect((await walletPage.getByTestId("wallet-chain-id").textContent())?.trim()).toBe("31337");
+    await walletPage.close();
+  });
+
+  it("raised no error in the page", () => {
+    expect(pageErrors).toEqual([]);
+  });
+});
