@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { build, preview, type PreviewServer } from "vite";
+import { build, createServer, preview, type PreviewServer } from "vite";
 import { freePort, REPO_ROOT } from "./processes";
 
 const FRONTEND = join(REPO_ROOT, "frontend");
@@ -16,9 +16,7 @@ export interface ServedApp {
 export async function buildAndServeApp(rpcUrl: string): Promise<ServedApp> {
   const configFile = join(FRONTEND, "vite.config.mts");
   await build({ configFile, root: FRONTEND, logLevel: "warn" });
-  // The preview server reads these per request (see vite.config.mts).
-  process.env.CIPHERSHARE_RPC_URL = rpcUrl;
-  process.env.CIPHERSHARE_CHAIN_ID = "31337";
+  pointAt(rpcUrl);
   const port = await freePort();
   const server: PreviewServer = await preview({
     configFile,
@@ -30,4 +28,24 @@ export async function buildAndServeApp(rpcUrl: string): Promise<ServedApp> {
     url: `http://127.0.0.1:${port}`,
     close: () => server.close(),
   };
+}
+
+/** Serves the sources with Vite's dev server (on-demand transforms, no bundle), as `npm run app:dev` does. */
+export async function serveAppForDevelopment(rpcUrl: string): Promise<ServedApp> {
+  pointAt(rpcUrl);
+  const port = await freePort();
+  const server = await createServer({
+    configFile: join(FRONTEND, "vite.config.mts"),
+    root: FRONTEND,
+    logLevel: "warn",
+    server: { host: "127.0.0.1", port, strictPort: true, hmr: false, open: false },
+  });
+  await server.listen();
+  return { url: `http://127.0.0.1:${port}`, close: () => server.close() };
+}
+
+/** The dev and preview servers read these per request (see vite.config.mts). */
+function pointAt(rpcUrl: string): void {
+  process.env.CIPHERSHARE_RPC_URL = rpcUrl;
+  process.env.CIPHERSHARE_CHAIN_ID = "31337";
 }
