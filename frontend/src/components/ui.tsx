@@ -45,7 +45,7 @@ export function Step({
       <div className="step-head">
         <span className="step-index">{index}</span>
         <h3>{title}</h3>
-        <span className={`badge ${state}`}>{STEP_LABELS[state]}</span>
+        <span className={`badge badge-${state}`}>{STEP_LABELS[state]}</span>
       </div>
       <div className="step-body">{children}</div>
     </li>

@@ -2,9 +2,9 @@
 // Runs node-seal's WASM off the main thread so the page stays responsive while it encrypts.
 import initialize from "node-seal";
 import sealWasmUrl from "node-seal-wasm?url";
-import type { CKKSEncoder, Ciphertext, MainModule, PublicKey, SEALContext } from "node-seal";
+import type { CKKSEncoder, MainModule, PublicKey, SEALContext, SecretKey } from "node-seal";
 import { CKKS_PARAMS, CKKS_SLOTS, chunkCount } from "./params";
-import type { CkksProgress, CkksRequest, CkksResponse, EncryptedUpdate, SelfTestResult } from "./protocol";
+import type { CkksProgress, CkksRequest, CkksResponse, EncryptedUpdate } from "./protocol";
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -97,60 +97,54 @@ async function encrypt(id: number, values: Float64Array, publicKeyBytes: Uint8Ar
   }
 }
 
-/** Generates a throwaway key, encrypts a vector through the same path as a real update, decrypts it. */
-async function selfTest(id: number, valueCount: number): Promise<void> {
-  const report = (progress: CkksProgress) => post({ id, kind: "progress", progress });
-  const started = performance.now();
-  report({ stage: "loading", done: 0, total: 1 });
-  const loaded = await loadCkks();
-  const { seal, context, encoder } = loaded;
-  report({ stage: "keys", done: 0, total: 1 });
+/** Throwaway secret keys for the self-test, by id; each is deleted after its one decryption. */
+const testKeys = new Map<number, SecretKey>();
+let nextTestKeyId = 1;
+
+async function generateTestKeys(id: number): Promise<void> {
+  post({ id, kind: "progress", progress: { stage: "loading", done: 0, total: 1 } });
+  const { seal, context } = await loadCkks();
+  post({ id, kind: "progress", progress: { stage: "keys", done: 0, total: 1 } });
   const keygen = new seal.KeyGenerator(context);
-  const secretKey = keygen.secretKey();
-  const generated = keygen.createPublicKey();
-  const publicKeyBytes = Uint8Array.from(generated.saveToArray(seal.ComprModeType.none));
-  generated.delete();
-  const publicKey = loadPublicKey(loaded, publicKeyBytes);
-  report({ stage: "keys", done: 1, total: 1 });
+  const publicKey = keygen.createPublicKey();
+  const bytes = Uint8Array.from(publicKey.saveToArray(seal.ComprModeType.none));
+  const keyId = nextTestKeyId++;
+  testKeys.set(keyId, keygen.secretKey());
+  publicKey.delete();
+  keygen.delete();
+  post({ id, kind: "testKeys", keyId, publicKey: bytes }, [bytes.buffer as ArrayBuffer]);
+}
 
-  const values = Float64Array.from({ length: valueCount }, (_, i) => Math.sin(i) * (1 + (i % 7)));
-  const encryptStarted = performance.now();
-  const update = encryptChunks(loaded, values, publicKey, report);
-  const encryptMs = performance.now() - encryptStarted;
-
+async function decryptWithTestKey(
+  id: number,
+  keyId: number,
+  ciphertexts: Uint8Array[],
+  valueCount: number,
+): Promise<void> {
+  const secretKey = testKeys.get(keyId);
+  if (!secretKey) throw new Error(`No self-test key ${keyId}.`);
+  testKeys.delete(keyId);
+  const { seal, context, encoder } = await loadCkks();
   const decryptor = new seal.Decryptor(context, secretKey);
-  const cipher: Ciphertext = new seal.Ciphertext();
+  const cipher = new seal.Ciphertext();
   const plain = new seal.Plaintext();
-  let maxAbsoluteError = 0;
+  const values = new Float64Array(valueCount);
   try {
-    update.ciphertexts.forEach((bytes, chunk) => {
+    ciphertexts.forEach((bytes, chunk) => {
       cipher.loadFromArray(context, bytes);
       decryptor.decrypt(cipher, plain);
       const decoded = encoder.decodeFloat64(plain);
       const offset = chunk * CKKS_SLOTS;
-      for (let j = 0; j < CKKS_SLOTS && offset + j < values.length; j++) {
-        maxAbsoluteError = Math.max(maxAbsoluteError, Math.abs(decoded[j]! - values[offset + j]!));
-      }
-      report({ stage: "decrypting", done: chunk + 1, total: update.ciphertexts.length });
+      values.set(decoded.subarray(0, Math.min(CKKS_SLOTS, valueCount - offset)), offset);
+      post({ id, kind: "progress", progress: { stage: "decrypting", done: chunk + 1, total: ciphertexts.length } });
     });
   } finally {
     plain.delete();
     cipher.delete();
     decryptor.delete();
-    publicKey.delete();
     secretKey.delete();
-    keygen.delete();
   }
-  const result: SelfTestResult = {
-    valueCount,
-    ciphertextCount: update.ciphertexts.length,
-    ciphertextBytes: update.ciphertexts.reduce((sum, c) => sum + c.byteLength, 0),
-    maxAbsoluteError,
-    encryptMs,
-    totalMs: performance.now() - started,
-  };
-  report({ stage: "done", done: 1, total: 1 });
-  post({ id, kind: "selfTested", result });
+  post({ id, kind: "decrypted", values }, [values.buffer]);
 }
 
 /** SEAL throws WebAssembly.Exception whose message is [type, text]; make it one readable line. */
@@ -165,6 +159,8 @@ self.onmessage = (event: MessageEvent<CkksRequest>) => {
   const run =
     request.kind === "encrypt"
       ? encrypt(request.id, request.values, request.publicKey)
-      : selfTest(request.id, request.valueCount);
+      : request.kind === "generateTestKeys"
+        ? generateTestKeys(request.id)
+        : decryptWithTestKey(request.id, request.keyId, request.ciphertexts, request.valueCount);
   run.catch((error: unknown) => post({ id: request.id, kind: "error", message: sealMessage(error) }));
 };

@@ -27,10 +27,20 @@ export interface SelfTestResult {
 
 export type CkksRequest =
   | { readonly id: number; readonly kind: "encrypt"; readonly values: Float64Array; readonly publicKey: Uint8Array }
-  | { readonly id: number; readonly kind: "selfTest"; readonly valueCount: number };
+  /** Self-test only: a throwaway key pair whose secret key never leaves the worker. */
+  | { readonly id: number; readonly kind: "generateTestKeys" }
+  /** Self-test only: decrypts with the throwaway secret key, then forgets it. */
+  | {
+      readonly id: number;
+      readonly kind: "decryptWithTestKey";
+      readonly keyId: number;
+      readonly ciphertexts: Uint8Array[];
+      readonly valueCount: number;
+    };
 
 export type CkksResponse =
   | { readonly id: number; readonly kind: "progress"; readonly progress: CkksProgress }
   | { readonly id: number; readonly kind: "encrypted"; readonly result: EncryptedUpdate }
-  | { readonly id: number; readonly kind: "selfTested"; readonly result: SelfTestResult }
+  | { readonly id: number; readonly kind: "testKeys"; readonly keyId: number; readonly publicKey: Uint8Array }
+  | { readonly id: number; readonly kind: "decrypted"; readonly values: Float64Array }
   | { readonly id: number; readonly kind: "error"; readonly message: string };

@@ -48,7 +48,7 @@ export async function startHardhatNode(): Promise<LocalChain> {
   child.stdout?.on("data", (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
   child.stderr?.on("data", (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
   const rpcUrl = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 90_000;
+  const deadline = Date.now() + 240_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`hardhat node exited (${child.exitCode}):\n${output}`);
     try {
@@ -59,7 +59,7 @@ export async function startHardhatNode(): Promise<LocalChain> {
     await new Promise((r) => setTimeout(r, 250));
   }
   await stopProcess(child);
-  throw new Error(`hardhat node did not answer on ${rpcUrl} within 90 s:\n${output}`);
+  throw new Error(`hardhat node did not answer on ${rpcUrl} within 240 s:\n${output}`);
 }
 
 export function stopProcess(child: ChildProcess): Promise<void> {
