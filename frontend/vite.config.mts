@@ -46,7 +46,14 @@ function runtimeConfig(): Plugin {
 export default defineConfig({
   root: fileURLToPath(new URL(".", import.meta.url)),
   plugins: [react(), runtimeConfig()],
-  resolve: { alias: [{ find: /^node-seal-wasm(\?.*)?$/, replacement: `${SEAL_WASM}$1` }] },
+  resolve: {
+    alias: [
+      { find: /^node-seal-wasm(\?.*)?$/, replacement: `${SEAL_WASM}$1` },
+      // fhEVM's mock client imports the SDK's Node build (key pair, EIP-712); the web build has the
+      // same exports over browser WASM.
+      { find: /^@zama-fhe\/relayer-sdk\/node$/, replacement: "@zama-fhe/relayer-sdk/web" },
+    ],
+  },
   optimizeDeps: { exclude: ["node-seal"] },
   worker: { format: "es" },
   build: { outDir: "dist", emptyOutDir: true, target: "es2022", chunkSizeWarningLimit: 2048 },

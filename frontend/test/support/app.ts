@@ -13,15 +13,20 @@ export interface ServedApp {
  * Builds the app for production and serves it with Vite's preview server on a free loopback port,
  * pointed at `rpcUrl` through the runtime configuration.
  */
-export async function buildAndServeApp(rpcUrl: string): Promise<ServedApp> {
+export async function buildAndServeApp(rpcUrl: string, entry?: { html: string; outDir: string }): Promise<ServedApp> {
   const configFile = join(FRONTEND, "vite.config.mts");
-  await build({ configFile, root: FRONTEND, logLevel: "warn" });
+  // A test page (entry.html) is built on its own into entry.outDir, never into the app's dist/.
+  const buildOptions = entry
+    ? { outDir: entry.outDir, emptyOutDir: true, rollupOptions: { input: join(FRONTEND, entry.html) } }
+    : {};
+  await build({ configFile, root: FRONTEND, logLevel: "warn", build: buildOptions });
   pointAt(rpcUrl);
   const port = await freePort();
   const server: PreviewServer = await preview({
     configFile,
     root: FRONTEND,
     logLevel: "warn",
+    build: entry ? { outDir: entry.outDir } : {},
     preview: { host: "127.0.0.1", port, strictPort: true, open: false },
   });
   return {
