@@ -13,16 +13,20 @@ export function NetworkBanner() {
   if (status.isError) {
     return (
       <div className="banner error" role="alert" data-testid="network-banner">
-        The chain at <code>{runtime.rpcUrl}</code> is not answering. Start the local stack with <code>npm run app</code>{" "}
-        and reload this page.
+        <span>
+          The chain at <code>{runtime.rpcUrl}</code> is not answering. Start the local stack with{" "}
+          <code>npm run app</code> and reload this page.
+        </span>
       </div>
     );
   }
   if (status.data && status.data.chainId !== runtime.chainId) {
     return (
       <div className="banner error" role="alert" data-testid="network-banner">
-        The node at <code>{runtime.rpcUrl}</code> reports chain {status.data.chainId}, but this app was configured for
-        chain {runtime.chainId}. Check <code>CIPHERSHARE_RPC_URL</code>.
+        <span>
+          The node at <code>{runtime.rpcUrl}</code> reports chain {status.data.chainId}, but this app was configured for
+          chain {runtime.chainId}. Check <code>CIPHERSHARE_RPC_URL</code>.
+        </span>
       </div>
     );
   }

@@ -27,7 +27,7 @@ export function RoyaltiesPage() {
         <button type="button" disabled>
           Decrypt my balance
         </button>
-        <NotWired needs="the confidential token's ABI and the fhEVM user-decryption client" />
+        <NotWired needs="the confidential token's ABI (user decryption itself works in the browser; see the tests)" />
       </Card>
       <Card title="Claim">
         <button type="button" disabled>

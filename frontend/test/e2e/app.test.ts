@@ -4,7 +4,7 @@ import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { buildAndServeApp, type ServedApp } from "../support/app";
 import { launchChromium, type Browser } from "../support/browser";
-import { REPO_ROOT } from "../support/processes";
+import { freePort, REPO_ROOT } from "../support/processes";
 
 const ARTIFACTS = join(REPO_ROOT, "test-artifacts", "frontend");
 const HARDHAT_ACCOUNT_1 = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
@@ -180,6 +180,26 @@ describe("CipherShare web app in headless Chromium", () => {
     await banner.waitFor({ state: "detached" });
     expect((await walletPage.getByTestId("wallet-chain-id").textContent())?.trim()).toBe("31337");
     await walletPage.close();
+  });
+
+  it("says how to start the chain when the node does not answer", async () => {
+    const deadPort = await freePort();
+    const configured = process.env.CIPHERSHARE_RPC_URL;
+    process.env.CIPHERSHARE_RPC_URL = `http://127.0.0.1:${deadPort}`;
+    const offline = await browser.context.newPage();
+    try {
+      await offline.goto(`${app.url}/#/connect`);
+      const banner = offline.getByTestId("network-banner");
+      await banner.filter({ hasText: "is not answering" }).waitFor();
+      expect(await banner.textContent()).toBe(
+        `The chain at http://127.0.0.1:${deadPort} is not answering. Start the local stack with npm run app and reload this page.`,
+      );
+      expect((await offline.getByTestId("rpc-chain-id").textContent())?.trim()).toBe("unreachable");
+      await offline.screenshot({ path: join(ARTIFACTS, "08-chain-not-answering.png"), fullPage: true });
+    } finally {
+      process.env.CIPHERSHARE_RPC_URL = configured;
+      await offline.close();
+    }
   });
 
   it("raised no error in the page", () => {
