@@ -1,13 +1,15 @@
-import { useEffect, useState } from "react";
+import { lazy, Suspense, useEffect, useState } from "react";
 import { useConnection } from "wagmi";
 import { NetworkBanner } from "./components/NetworkBanner";
 import { shortAddress } from "./format";
-import { AuditPage } from "./pages/AuditPage";
 import { ConnectPage } from "./pages/ConnectPage";
-import { ContributePage } from "./pages/ContributePage";
-import { DashboardPage } from "./pages/DashboardPage";
-import { RoyaltiesPage } from "./pages/RoyaltiesPage";
 import { PAGES, pageFromHash, type PageId } from "./routes";
+
+// Pages past Connect load on first visit: the dashboard's charts alone are a third of the bundle.
+const ContributePage = lazy(() => import("./pages/ContributePage").then((m) => ({ default: m.ContributePage })));
+const RoyaltiesPage = lazy(() => import("./pages/RoyaltiesPage").then((m) => ({ default: m.RoyaltiesPage })));
+const DashboardPage = lazy(() => import("./pages/DashboardPage").then((m) => ({ default: m.DashboardPage })));
+const AuditPage = lazy(() => import("./pages/AuditPage").then((m) => ({ default: m.AuditPage })));
 
 function useHashPage(): PageId {
   const [page, setPage] = useState(() => pageFromHash(window.location.hash));
@@ -57,11 +59,13 @@ export function App() {
       </header>
       <NetworkBanner />
       <main>
-        {page === "connect" && <ConnectPage />}
-        {page === "contribute" && <ContributePage />}
-        {page === "royalties" && <RoyaltiesPage />}
-        {page === "dashboard" && <DashboardPage />}
-        {page === "audit" && <AuditPage />}
+        <Suspense fallback={<p className="muted">Loading…</p>}>
+          {page === "connect" && <ConnectPage />}
+          {page === "contribute" && <ContributePage />}
+          {page === "royalties" && <RoyaltiesPage />}
+          {page === "dashboard" && <DashboardPage />}
+          {page === "audit" && <AuditPage />}
+        </Suspense>
       </main>
       <footer>Raw model updates never leave this page unencrypted. Amounts stay encrypted on-chain.</footer>
     </div>
