@@ -29,4 +29,25 @@ describe("CipherShare under the Vite dev server", () => {
     if ((await failure.count()) > 0) throw new Error(`${await failure.textContent()}`);
     expect(Number(await result.getAttribute("data-max-error"))).toBeLessThan(1e-4);
   });
+
+  it("says so when the key bundle's public key is not a SEAL key, and refuses non-finite values", async () => {
+    await page.goto(`${app.url}/test/e2e/fixtures/ckks.html`);
+    await page.waitForFunction(() => "tryEncrypt" in window);
+    const tryEncrypt = (values: number[], key: number[]) =>
+      page.evaluate(
+        ([v, k]) => (window as unknown as { tryEncrypt(v: number[], k: number[]): Promise<string> }).tryEncrypt(v, k),
+        [values, key] as const,
+      );
+    expect(
+      await tryEncrypt(
+        [0.5, 1.5],
+        Array.from({ length: 64 }, (_, i) => i),
+      ),
+    ).toMatch(
+      /^The key bundle's public key does not load under CKKS N=8192: std::logic_error: loaded SEALHeader is invalid$/,
+    );
+    expect(await tryEncrypt([0.5, Number.NaN], [1, 2, 3])).toBe(
+      "The model update has a non-finite value (NaN) at position 1.",
+    );
+  });
 });
