@@ -17,6 +17,9 @@ export default mergeConfig(
           test: {
             name: "components",
             environment: "happy-dom",
+            // happy-dom's fetch rejects the node's CORS answer that Chromium accepts (the browser
+            // tests cover the real thing), so components reach the local node without it.
+            environmentOptions: { happyDOM: { settings: { fetch: { disableSameOriginPolicy: true } } } },
             include: ["test/unit/**/*.test.{ts,tsx}"],
             testTimeout: 30_000,
           },

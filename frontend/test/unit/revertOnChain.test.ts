@@ -1,35 +1,13 @@
 // @vitest-environment node
 import { describe, expect, inject, it } from "vitest";
-import {
-  concatHex,
-  createPublicClient,
-  createWalletClient,
-  custom,
-  http,
-  numberToHex,
-  parseAbi,
-  size,
-  toFunctionSelector,
-  type Hex,
-} from "viem";
+import { createPublicClient, createWalletClient, custom, http, parseAbi, type Hex } from "viem";
 import { appChain } from "../../src/chain/chain";
 import { DEFAULT_RUNTIME_CONFIG } from "../../src/config/runtime";
 import { describeContractError } from "../../src/errors/decodeContractError";
 import { DevWalletProvider } from "../../src/wallet/devProvider";
+import { revertingContractBytecode, testContractAbi } from "../support/contracts";
 
-const abi = parseAbi(["function commit(bytes32 hash)", "error RoundClosed(uint64 round, uint8 phase)"]);
-
-/**
- * A contract whose every call reverts with RoundClosed(3, 2), assembled by hand so the test needs no
- * compiler: mstore(0, selector << 224); mstore(4, 3); mstore(0x24, 2); revert(0, 0x44).
- */
-function revertingContractBytecode(): Hex {
-  const selector = toFunctionSelector("RoundClosed(uint64,uint8)");
-  const runtime = concatHex(["0x63", selector, "0x60e01b600052", "0x6003600452", "0x6002602452", "0x60446000fd"]);
-  // Init code: codecopy(0, 11, len); return(0, len) — 11 bytes, then the runtime code.
-  const length = numberToHex(size(runtime), { size: 1 });
-  return concatHex(["0x60", length, "0x80600b6000396000f3", runtime]);
-}
+const abi = testContractAbi;
 
 describe("describeContractError against the local node", () => {
   const rpcUrl = inject("rpcUrl");
