@@ -1,0 +1,4 @@
+export * from "./keystore";
+export * from "./noise";
+export * from "./policy";
+export * from "./custodian";

@@ -1,0 +1,5 @@
+export * from "./model-update";
+export * from "./npy";
+export * from "./safetensors";
+export * from "./json";
+export * from "./files";

@@ -1,0 +1,63 @@
+import { CipherShareError, InvalidInputError } from "../errors/base";
+import { keccak256, sameHash, type Hex } from "../hash/keccak";
+
+/**
+ * Content-addressed storage for envelopes and bundles: a blob's name is its keccak256, so whatever
+ * a backend returns can be checked against the hash a contract recorded. Backends: a local directory
+ * (default), its HTTP front end, and any store that can put/get bytes by key (S3-compatible object
+ * stores, IPFS with a keccak → CID index) by implementing this interface.
+ */
+export interface BlobStore {
+  /** Largest blob accepted, in bytes. */
+  readonly maxBlobBytes: number;
+  /** Stores the bytes (idempotent) and returns their keccak256. */
+  put(bytes: Uint8Array): Promise<Hex>;
+  /** Returns the bytes whose keccak256 is `hash`, verified; `BlobNotFoundError` when absent. */
+  get(hash: Hex): Promise<Uint8Array>;
+  has(hash: Hex): Promise<boolean>;
+}
+
+export class BlobNotFoundError extends CipherShareError {
+  override name = "BlobNotFoundError";
+}
+
+/** Stored bytes do not hash to their name: the backend is corrupt or lying. */
+export class BlobIntegrityError extends CipherShareError {
+  override name = "BlobIntegrityError";
+}
+
+export class BlobTooLargeError extends InvalidInputError {
+  override name = "BlobTooLargeError";
+}
+
+const HASH_PATTERN = /^0x[0-9a-f]{64}$/;
+
+/** Normalizes a blob name to lowercase 0x-hex of 32 bytes, or throws `InvalidInputError`. */
+export function normalizeBlobHash(hash: string): Hex {
+  const lower = hash.toLowerCase();
+  if (!HASH_PATTERN.test(lower)) {
+    throw new InvalidInputError("A blob hash must be 0x followed by 64 hex digits.", {
+      details: `got "${hash.slice(0, 80)}"`,
+    });
+  }
+  return lower as Hex;
+}
+
+export function assertBlobSize(length: number, maxBlobBytes: number): void {
+  if (length > maxBlobBytes) {
+    throw new BlobTooLargeError("The blob is larger than the store accepts.", {
+      details: `${length} > ${maxBlobBytes} bytes`,
+    });
+  }
+}
+
+/** Throws `BlobIntegrityError` unless the bytes hash to `hash`. */
+export async function verifyBlob(hash: Hex, bytes: Uint8Array, where: string): Promise<Uint8Array> {
+  const actual = await keccak256(bytes);
+  if (!sameHash(actual, hash)) {
+    throw new BlobIntegrityError(`The blob from ${where} does not match its hash.`, {
+      details: `asked for ${hash}, got bytes hashing to ${actual}`,
+    });
+  }
+  return bytes;
+}

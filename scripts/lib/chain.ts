@@ -1,0 +1,153 @@
+// Helpers shared by the contract tests, the chain benchmark and the contract-level demo: deploy the CipherShare
+// contracts on the Hardhat network (fhEVM mock), sign gasless registrations, encrypt settlement shares.
+import path from "node:path";
+import type { Signer } from "ethers";
+import { ethers, fhevm, network } from "hardhat";
+import type {
+  ContributorRegistry,
+  RoundManager,
+  RoyaltyDistributor,
+  RoyaltyToken,
+  TestERC20,
+} from "../../typechain-types";
+
+/** Encrypted settlement shares: an fhEVM input proof packs at most 2048 bits, so 32 euint64 per proof. */
+export const SHARES_PER_PROOF = 32;
+
+export interface CipherShareDeployment {
+  /** The hub: contributor registry, programs and rounds in one contract. */
+  rounds: RoundManager;
+  distributor: RoyaltyDistributor;
+  token: RoyaltyToken;
+  underlying: TestERC20;
+}
+
+/** Deploys the test ERC-20, the royalty token wrapping it, the round manager (hub) and the distributor. */
+export async function deployCipherShare(deployer?: Signer): Promise<CipherShareDeployment> {
+  const from = deployer ?? (await ethers.getSigners())[0];
+  const underlying = await ethers.deployContract("TestERC20", ["Test USD", "tUSD"], from);
+  const token = await ethers.deployContract(
+    "RoyaltyToken",
+    [await underlying.getAddress(), "CipherShare Royalty", "cROY", "ipfs://ciphershare/royalty-token.json"],
+    from,
+  );
+  const rounds = await ethers.deployContract("RoundManager", from);
+  const distributor = await ethers.deployContract("RoyaltyDistributor", [await rounds.getAddress()], from);
+  return { rounds, distributor, token, underlying };
+}
+
+/**
+ * Signs the EIP-712 `Register` message that lets anyone register a contributor with `metadataURI`. The contributor
+ * is the signer unless `options.contributor` names another address (a smart-contract wallet the signer owns);
+ * the nonce is read from the registry unless given.
+ */
+export async function signRegistration(
+  registry: ContributorRegistry | RoundManager,
+  signer: Signer,
+  metadataURI: string,
+  deadline: bigint,
+  options: { contributor?: string; nonce?: bigint } = {},
+): Promise<string> {
+  const contributor = options.contributor ?? (await signer.getAddress());
+  const { chainId } = await ethers.provider.getNetwork();
+  return signer.signTypedData(
+    { name: "CipherShare ContributorRegistry", version: "1", chainId, verifyingContract: await registry.getAddress() },
+    {
+      Register: [
+        { name: "contributor", type: "address" },
+        { name: "metadataURI", type: "string" },
+        { name: "nonce", type: "uint256" },
+        { name: "deadline", type: "uint256" },
+      ],
+    },
+    { contributor, metadataURI, nonce: options.nonce ?? (await registry.nonces(contributor)), deadline },
+  );
+}
+
+/** The `inputsHash` the coprocessor publishes: keccak256 of the included ciphertext hashes, in commit order. */
+export function inputsHashOf(ciphertextHashes: readonly string[]): string {
+  return ethers.keccak256(ethers.concat([...ciphertextHashes]));
+}
+
+export interface EncryptedShares {
+  handles: string[];
+  inputProofs: string[];
+}
+
+/** Encrypts `shares` as euint64 inputs of `contract` for `user`, `SHARES_PER_PROOF` per input proof. */
+export async function encryptShares(
+  contract: string,
+  user: string,
+  shares: readonly bigint[],
+): Promise<EncryptedShares> {
+  const handles: string[] = [];
+  const inputProofs: string[] = [];
+  for (let start = 0; start < shares.length; start += SHARES_PER_PROOF) {
+    const input = fhevm.createEncryptedInput(contract, user);
+    for (const share of shares.slice(start, start + SHARES_PER_PROOF)) input.add64(share);
+    const encrypted = await input.encrypt();
+    handles.push(...encrypted.handles.map((h) => ethers.hexlify(h)));
+    inputProofs.push(ethers.hexlify(encrypted.inputProof));
+  }
+  return { handles, inputProofs };
+}
+
+/** Encrypts one euint64 input of `contract` for `user`. */
+export async function encryptAmount(
+  contract: string,
+  user: string,
+  amount: bigint,
+): Promise<{ handle: string; inputProof: string }> {
+  const encrypted = await fhevm.createEncryptedInput(contract, user).add64(amount).encrypt();
+  return { handle: ethers.hexlify(encrypted.handles[0]), inputProof: ethers.hexlify(encrypted.inputProof) };
+}
+
+/** Moves the chain's clock forward by `seconds` and mines a block. */
+export async function advanceTime(seconds: number): Promise<void> {
+  await network.provider.send("evm_increaseTime", [seconds]);
+  await network.provider.send("evm_mine", []);
+}
+
+/** Timestamp of the latest block. */
+export async function latestTimestamp(): Promise<bigint> {
+  const block = await ethers.provider.getBlock("latest");
+  if (block === null) throw new Error("the chain has no latest block");
+  return BigInt(block.timestamp);
+}
+
+/**
+ * `count` funded signers for bulk scenarios (more contributors than Hardhat's 20 accounts): impersonated
+ * addresses derived from `seed`, so no private keys are derived. They can send transactions but not sign
+ * messages; use Hardhat's own accounts where a signature or a user decryption is needed.
+ */
+export async function impersonatedSigners(count: number, seed = 1): Promise<Signer[]> {
+  const signers: Signer[] = [];
+  for (let i = 0; i < count; i++) {
+    const address = ethers.getAddress(ethers.dataSlice(ethers.keccak256(ethers.toBeHex(seed * 1_000_000 + i, 32)), 12));
+    await network.provider.send("hardhat_impersonateAccount", [address]);
+    await network.provider.send("hardhat_setBalance", [address, "0x56BC75E2D63100000"]);
+    signers.push(await ethers.getSigner(address));
+  }
+  return signers;
+}
+
+interface FhevmEnvironmentInternals {
+  readonly isDeployed: boolean;
+  deploy(): Promise<void>;
+}
+
+/**
+ * Installs the fhEVM mock host contracts on the in-process Hardhat network when a script runs outside
+ * `hardhat test` (which does it by itself). The plugin exposes this step only to its own `test` task, so it is
+ * reached through the plugin's internal module, resolved by path because the package's exports hide it.
+ */
+export async function ensureFhevmMock(): Promise<void> {
+  if (network.name !== "hardhat") return;
+  const pluginDir = path.dirname(require.resolve("@fhevm/hardhat-plugin/package.json"));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const extender = require(path.join(pluginDir, "internal", "EnvironmentExtender.js")) as {
+    fhevmContext: { get(): FhevmEnvironmentInternals };
+  };
+  const environment = extender.fhevmContext.get();
+  if (!environment.isDeployed) await environment.deploy();
+}
