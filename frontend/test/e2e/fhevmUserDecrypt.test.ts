@@ -11,7 +11,7 @@ import { buildAndServeApp, serveAppForDevelopment, type ServedApp } from "../sup
 import { launchChromium, type Browser } from "../support/browser";
 import { REPO_ROOT } from "../support/processes";
 
-const PROBE_ARTIFACT = join(REPO_ROOT, "artifacts", "contracts", "Probe.sol", "Probe.json");
+const PROBE_ARTIFACT = join(REPO_ROOT, "artifacts", "contracts", "mocks", "ChainProbe.sol", "ChainProbe.json");
 
 /**
  * The piece the Royalties page rests on: fhEVM user decryption in the browser. The mock client is
