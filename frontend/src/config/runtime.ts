@@ -1,4 +1,4 @@
-import { isAddress, type Address } from "viem";
+import { getAddress, isAddress, type Address } from "viem";
 
 /** Where the app finds the chain and the coprocessor; served at run time so one build fits any port. */
 export interface RuntimeConfig {
@@ -55,7 +55,7 @@ export function parseRuntimeConfig(json: unknown): RuntimeConfig {
           `Runtime configuration: contract ${name} has no valid address (${String(address)}).`,
         );
       }
-      contracts[name] = address;
+      contracts[name] = getAddress(address);
     }
   }
   return { rpcUrl, chainId, chainName, coprocessorUrl, contracts };

@@ -1,3 +1,10 @@
+import { CipherShareError } from "../../../coprocessor/src/errors/base";
+import { parseModelJson } from "../../../coprocessor/src/formats/json";
+import type { ModelUpdate } from "../../../coprocessor/src/formats/model-update";
+import { parseNpy } from "../../../coprocessor/src/formats/npy";
+import { parseSafetensors } from "../../../coprocessor/src/formats/safetensors";
+import { chunkCount } from "../fhe/params";
+
 /** Model-update files the Contribute page accepts, checked before anything is read. */
 export const UPDATE_FILE_EXTENSIONS = [".npy", ".safetensors", ".json"] as const;
 
@@ -27,4 +34,51 @@ export function checkUpdateFile(file: { readonly name: string; readonly size: nu
     };
   }
   return { ok: true, format: extension.slice(1) as UpdateFileFormat };
+}
+
+/** What the page shows about a parsed update: never its values. */
+export interface UpdateSummary {
+  readonly valueCount: number;
+  readonly tensors: readonly { readonly name: string; readonly shape: readonly number[] }[];
+  readonly ciphertextCount: number;
+}
+
+export type UpdateFileResult =
+  | { readonly ok: true; readonly update: ModelUpdate; readonly summary: UpdateSummary }
+  | { readonly ok: false; readonly message: string };
+
+/**
+ * Checks and parses a chosen file in the page with the coprocessor's own readers, so the browser and
+ * the CLI accept exactly the same files. Nothing is sent anywhere.
+ */
+export async function readUpdateFile(file: Blob & { readonly name: string }): Promise<UpdateFileResult> {
+  const check = checkUpdateFile(file);
+  if (!check.ok) return check;
+  try {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    const update =
+      check.format === "npy"
+        ? parseNpy(bytes, file.name.replace(/\.npy$/i, ""))
+        : check.format === "safetensors"
+          ? parseSafetensors(bytes)
+          : parseModelJson(new TextDecoder("utf-8").decode(bytes));
+    const bad = update.values.findIndex((v) => !Number.isFinite(v));
+    if (bad !== -1) {
+      return { ok: false, message: `${file.name} has a non-finite value (${update.values[bad]}) at position ${bad}.` };
+    }
+    return {
+      ok: true,
+      update,
+      summary: {
+        valueCount: update.values.length,
+        tensors: update.tensors,
+        ciphertextCount: chunkCount(update.values.length),
+      },
+    };
+  } catch (error) {
+    if (error instanceof CipherShareError) {
+      return { ok: false, message: `${file.name}: ${error.shortMessage}${error.details ? ` (${error.details})` : ""}` };
+    }
+    throw error;
+  }
 }

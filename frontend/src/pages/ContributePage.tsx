@@ -2,7 +2,8 @@ import { useState, type ChangeEvent } from "react";
 import { useConnection } from "wagmi";
 import { CkksSelfTest } from "../components/CkksSelfTest";
 import { Step, NotWired } from "../components/ui";
-import { checkUpdateFile, UPDATE_FILE_EXTENSIONS, type UpdateFileCheck } from "../contribute/updateFile";
+import { RegisterStep } from "../contribute/RegisterStep";
+import { readUpdateFile, UPDATE_FILE_EXTENSIONS, type UpdateFileResult } from "../contribute/updateFile";
 import { useAppContext } from "../context";
 import { formatBytes } from "../format";
 
@@ -10,12 +11,18 @@ export function ContributePage() {
   const { runtime } = useAppContext();
   const connection = useConnection();
   const [file, setFile] = useState<File | null>(null);
-  const [check, setCheck] = useState<UpdateFileCheck | null>(null);
+  const [result, setResult] = useState<UpdateFileResult | null>(null);
 
   const onFile = (event: ChangeEvent<HTMLInputElement>) => {
     const chosen = event.target.files?.[0] ?? null;
     setFile(chosen);
-    setCheck(chosen ? checkUpdateFile(chosen) : null);
+    setResult(null);
+    if (chosen) {
+      readUpdateFile(chosen).then(
+        (read) => setResult(read),
+        (error: unknown) => setResult({ ok: false, message: `${chosen.name}: ${String(error)}` }),
+      );
+    }
   };
 
   return (
@@ -27,11 +34,8 @@ export function ContributePage() {
       </p>
       {!connection.isConnected && <p className="hint">Connect a wallet first (Connect page).</p>}
       <ol className="steps">
-        <Step index={1} title="Register as a contributor" state="not-wired">
-          <p>Register with a transaction, or sign a gasless registration (EIP-712) that a relayer submits.</p>
-          <NotWired needs="the contributor registry contract's ABI and address" />
-        </Step>
-        <Step index={2} title="Choose your model update" state={check?.ok ? "done" : "ready"}>
+        <RegisterStep index={1} />
+        <Step index={2} title="Choose your model update" state={result?.ok ? "done" : "ready"}>
           <input
             type="file"
             accept={UPDATE_FILE_EXTENSIONS.join(",")}
@@ -39,17 +43,19 @@ export function ContributePage() {
             data-testid="update-file"
             aria-label="Model update file"
           />
-          {file && check?.ok && (
+          {file && result?.ok && (
             <p className="ok" data-testid="update-file-ok">
-              {file.name} — {formatBytes(file.size)}, {check.format}
+              {file.name} — {formatBytes(file.size)}: {result.summary.valueCount.toLocaleString("en-US")} values in{" "}
+              {result.summary.tensors.map((t) => `${t.name} [${t.shape.join("×")}]`).join(", ")} →{" "}
+              {result.summary.ciphertextCount} ciphertext{result.summary.ciphertextCount === 1 ? "" : "s"}
             </p>
           )}
-          {check && !check.ok && (
+          {result && !result.ok && (
             <p className="error" role="alert" data-testid="update-file-error">
-              {check.message}
+              {result.message}
             </p>
           )}
-          <p className="muted">Reading the tensor values waits for the shared update-format readers.</p>
+          <p className="muted">The file is read here, in this page; its values are never sent anywhere unencrypted.</p>
         </Step>
         <Step index={3} title="Fetch the program's public key bundle and check its hash on-chain" state="not-wired">
           <p>Coprocessor: {runtime.coprocessorUrl ? <code>{runtime.coprocessorUrl}</code> : <em>not configured</em>}</p>

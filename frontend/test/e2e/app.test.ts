@@ -1,14 +1,33 @@
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { createPublicClient, createWalletClient, getAddress, http, type Abi, type Address, type Hex } from "viem";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { buildAndServeApp, type ServedApp } from "../support/app";
 import { launchChromium, type Browser } from "../support/browser";
+import { appChain } from "../../src/chain/chain";
+import { DEFAULT_RUNTIME_CONFIG } from "../../src/config/runtime";
+import { contributorRegistryAbi } from "../../src/contracts/abis";
+import { devAccount } from "../../src/wallet/devAccounts";
 import { freePort, REPO_ROOT } from "../support/processes";
 
 const ARTIFACTS = join(REPO_ROOT, "test-artifacts", "frontend");
 const HARDHAT_ACCOUNT_1 = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
 const INJECTED_ACCOUNT = "0x90F79bf6EB2c4f870365E785982E1f101E93b906";
+const REGISTRY_ARTIFACT = join(
+  REPO_ROOT,
+  "artifacts/contracts/registry/ContributorRegistry.sol/ContributorRegistry.json",
+);
+
+/** Deploys a ContributorRegistry from the compiled artifact, as the launcher's deployment would. */
+async function deployRegistry(rpcUrl: string): Promise<Address> {
+  const { bytecode } = JSON.parse(readFileSync(REGISTRY_ARTIFACT, "utf8")) as { abi: Abi; bytecode: Hex };
+  const chain = appChain({ ...DEFAULT_RUNTIME_CONFIG, rpcUrl });
+  const deployer = createWalletClient({ account: devAccount(9), chain, transport: http(rpcUrl) });
+  const hash = await deployer.deployContract({ abi: contributorRegistryAbi, bytecode });
+  const receipt = await createPublicClient({ chain, transport: http(rpcUrl) }).waitForTransactionReceipt({ hash });
+  return getAddress(receipt.contractAddress!);
+}
 
 /** A MetaMask-like EIP-1193 wallet in the page, on Ethereum mainnet until the app asks it to switch. */
 function injectWalletOnMainnet(account: string): void {
@@ -59,6 +78,8 @@ describe("CipherShare web app in headless Chromium", () => {
   let app: ServedApp;
   let browser: Browser;
   let page: Page;
+  let registry: Address;
+  const rpcUrl = inject("rpcUrl");
   const pageErrors: string[] = [];
 
   const screenshot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
@@ -71,7 +92,11 @@ describe("CipherShare web app in headless Chromium", () => {
   beforeAll(async () => {
     rmSync(ARTIFACTS, { recursive: true, force: true });
     mkdirSync(ARTIFACTS, { recursive: true });
-    app = await buildAndServeApp(inject("rpcUrl"));
+    registry = await deployRegistry(rpcUrl);
+    const deployment = join(ARTIFACTS, "deployment.json");
+    writeFileSync(deployment, JSON.stringify({ contracts: { ContributorRegistry: registry } }));
+    process.env.CIPHERSHARE_DEPLOYMENT = deployment;
+    app = await buildAndServeApp(rpcUrl);
     browser = await launchChromium();
     page = await browser.context.newPage();
     page.on("pageerror", (error) => pageErrors.push(error.message));
@@ -120,8 +145,27 @@ describe("CipherShare web app in headless Chromium", () => {
     await page.getByTestId("account-address").filter({ hasText: HARDHAT_ACCOUNT_1 }).waitFor();
   });
 
-  it("encrypts and decrypts a CKKS vector with node-seal's WASM in a worker", async () => {
+  it("registers the connected account with a transaction", async () => {
     await open("contribute");
+    const step = page.getByTestId("step-1");
+    await step.getByRole("button", { name: "Register" }).click();
+    await page.getByTestId("registered").waitFor({ timeout: 30_000 });
+    expect(await text("registered")).toBe(
+      `${HARDHAT_ACCOUNT_1} is registered with the contributor registry at ${registry}.`,
+    );
+    expect(await text("tx-status")).toMatch(/^Confirmed in block \d+\.$/);
+    const chain = createPublicClient({ transport: http(rpcUrl) });
+    expect(
+      await chain.readContract({
+        address: registry,
+        abi: contributorRegistryAbi,
+        functionName: "isRegistered",
+        args: [HARDHAT_ACCOUNT_1],
+      }),
+    ).toBe(true);
+  });
+
+  it("encrypts and decrypts a CKKS vector with node-seal's WASM in a worker", async () => {
     await page.getByTestId("ckks-selftest-run").click();
     const result = page.getByTestId("ckks-selftest-result");
     const failure = page.getByTestId("ckks-selftest-error");
@@ -144,7 +188,7 @@ describe("CipherShare web app in headless Chromium", () => {
       mimeType: "application/json",
       buffer: Buffer.from(JSON.stringify({ values: [0.1, -0.2, 0.3] })),
     });
-    expect(await text("update-file-ok")).toMatch(/^update\.json — \d+ B, json$/);
+    expect(await text("update-file-ok")).toBe("update.json — 25 B: 3 values in values [3] → 1 ciphertext");
     await screenshot("03-contribute");
   });
 

@@ -27,6 +27,14 @@ describe("parseRuntimeConfig", () => {
     });
   });
 
+  it("checksums contract addresses", () => {
+    expect(
+      parseRuntimeConfig({ contracts: { Registry: "0x5fbdb2315678afecb367f032d93f642f64180aa3" } }).contracts,
+    ).toEqual({
+      Registry: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+    });
+  });
+
   it.each([
     [[], /must be a JSON object/],
     [{ rpcUrl: "ftp://x" }, /rpcUrl must be http\(s\)/],
