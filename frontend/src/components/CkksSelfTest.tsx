@@ -1,6 +1,6 @@
 import { useState } from "react";
 import { runCkksSelfTest, type CkksProgress, type SelfTestResult } from "../fhe/ckksClient";
-import { CKKS_PARAMS } from "../fhe/params";
+import { CKKS_PARAMETER_SET } from "../fhe/params";
 import { ProgressBar } from "./ui";
 
 const SELF_TEST_VALUES = 10_000;
@@ -32,8 +32,9 @@ export function CkksSelfTest() {
   return (
     <div className="selftest" data-testid="ckks-selftest">
       <p>
-        CKKS N={CKKS_PARAMS.polyModulusDegree}, moduli [{CKKS_PARAMS.coeffModulusBits.join(", ")}], scale 2^
-        {Math.log2(CKKS_PARAMS.scale)}, in a Web Worker so this page stays responsive.
+        CKKS {CKKS_PARAMETER_SET.id}: N={CKKS_PARAMETER_SET.polyModulusDegree}, moduli [
+        {CKKS_PARAMETER_SET.coeffModulusBits.join(", ")}], scale 2^{CKKS_PARAMETER_SET.scaleBits}, in a Web Worker so
+        this page stays responsive.
       </p>
       <button type="button" onClick={run} disabled={running} data-testid="ckks-selftest-run">
         {running ? "Running…" : "Run in-browser CKKS self-test"}

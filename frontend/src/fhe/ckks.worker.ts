@@ -3,7 +3,8 @@
 import initialize from "node-seal";
 import sealWasmUrl from "node-seal-wasm?url";
 import type { CKKSEncoder, MainModule, PublicKey, SEALContext, SecretKey } from "node-seal";
-import { CKKS_PARAMS, CKKS_SLOTS, chunkCount } from "./params";
+import { parsePublicBundle, serializePublicBundle } from "../../../coprocessor/src/ckks/keys";
+import { CKKS_PARAMETER_SET, CKKS_SLOTS, chunkCount } from "./params";
 import type { CkksProgress, CkksRequest, CkksResponse, EncryptedUpdate } from "./protocol";
 
 declare const self: DedicatedWorkerGlobalScope;
@@ -20,10 +21,10 @@ function loadCkks(): Promise<Ckks> {
   ckks ??= (async () => {
     const seal = await initialize({ locateFile: () => sealWasmUrl });
     const parms = new seal.EncryptionParameters(seal.SchemeType.ckks);
-    parms.setPolyModulusDegree(CKKS_PARAMS.polyModulusDegree);
+    parms.setPolyModulusDegree(CKKS_PARAMETER_SET.polyModulusDegree);
     const moduli = seal.CoeffModulus.Create(
-      CKKS_PARAMS.polyModulusDegree,
-      Int32Array.from(CKKS_PARAMS.coeffModulusBits),
+      CKKS_PARAMETER_SET.polyModulusDegree,
+      Int32Array.from(CKKS_PARAMETER_SET.coeffModulusBits),
     );
     parms.setCoeffModulus(moduli);
     const context = new seal.SEALContext(parms, true, seal.SecLevelType.tc128);
@@ -54,7 +55,7 @@ function encryptChunks(
   try {
     for (let i = 0; i < total; i++) {
       // encode zero-pads a short last chunk.
-      encoder.encode(values.subarray(i * CKKS_SLOTS, (i + 1) * CKKS_SLOTS), CKKS_PARAMS.scale, plain);
+      encoder.encode(values.subarray(i * CKKS_SLOTS, (i + 1) * CKKS_SLOTS), CKKS_PARAMETER_SET.scale, plain);
       encryptor.encrypt(plain, cipher);
       ciphertexts.push(Uint8Array.from(cipher.saveToArray(seal.ComprModeType.none)));
       report({ stage: "encrypting", done: i + 1, total });
@@ -67,24 +68,41 @@ function encryptChunks(
   return { ciphertexts, valueCount: values.length };
 }
 
-function loadPublicKey({ seal, context }: Ckks, bytes: Uint8Array): PublicKey {
+/** Loads the public key of a program's key bundle, refusing a bundle made for other parameters. */
+function loadBundlePublicKey({ seal, context }: Ckks, bundleBytes: Uint8Array): PublicKey {
+  let bundle;
+  try {
+    bundle = parsePublicBundle(bundleBytes);
+  } catch (error) {
+    throw new Error(`This is not a CipherShare key bundle: ${describe(error)}`);
+  }
+  if (bundle.parameterSetId !== CKKS_PARAMETER_SET.id) {
+    throw new Error(
+      `The key bundle is for CKKS parameter set ${bundle.parameterSetId}; contributions are encrypted under ${CKKS_PARAMETER_SET.id}.`,
+    );
+  }
   const key = new seal.PublicKey();
   try {
-    key.loadFromArray(context, bytes);
+    key.loadFromArray(context, bundle.publicKey);
   } catch (error) {
     key.delete();
-    throw new Error(
-      `The key bundle's public key does not load under CKKS N=${CKKS_PARAMS.polyModulusDegree}: ${sealMessage(error)}`,
-    );
+    throw new Error(`The key bundle's public key does not load under ${CKKS_PARAMETER_SET.id}: ${sealMessage(error)}`);
   }
   return key;
 }
 
-async function encrypt(id: number, values: Float64Array, publicKeyBytes: Uint8Array): Promise<void> {
+/** CipherShareError keeps the reason in shortMessage and the offending value in details. */
+function describe(error: unknown): string {
+  const { shortMessage, details } = error as { shortMessage?: string; details?: string };
+  if (typeof shortMessage === "string") return details ? `${shortMessage} (${details})` : shortMessage;
+  return sealMessage(error);
+}
+
+async function encrypt(id: number, values: Float64Array, publicBundle: Uint8Array): Promise<void> {
   const report = (progress: CkksProgress) => post({ id, kind: "progress", progress });
   report({ stage: "loading", done: 0, total: 1 });
   const loaded = await loadCkks();
-  const publicKey = loadPublicKey(loaded, publicKeyBytes);
+  const publicKey = loadBundlePublicKey(loaded, publicBundle);
   try {
     const result = encryptChunks(loaded, values, publicKey, report);
     report({ stage: "done", done: 1, total: 1 });
@@ -106,13 +124,20 @@ async function generateTestKeys(id: number): Promise<void> {
   const { seal, context } = await loadCkks();
   post({ id, kind: "progress", progress: { stage: "keys", done: 0, total: 1 } });
   const keygen = new seal.KeyGenerator(context);
-  const publicKey = keygen.createPublicKey();
-  const bytes = Uint8Array.from(publicKey.saveToArray(seal.ComprModeType.none));
+  const publicKey = keygen.createPublicKeySerializable();
+  // A bundle in the custodian's format, with only what encryption needs (no evaluation keys).
+  const bytes = serializePublicBundle({
+    parameterSetId: CKKS_PARAMETER_SET.id,
+    publicKey: Uint8Array.from(publicKey.saveToArray(seal.ComprModeType.none)),
+    relinKeys: new Uint8Array(0),
+    galoisKeys: new Uint8Array(0),
+    galoisSteps: [],
+  });
   const keyId = nextTestKeyId++;
   testKeys.set(keyId, keygen.secretKey());
   publicKey.delete();
   keygen.delete();
-  post({ id, kind: "testKeys", keyId, publicKey: bytes }, [bytes.buffer as ArrayBuffer]);
+  post({ id, kind: "testKeys", keyId, publicBundle: bytes }, [bytes.buffer as ArrayBuffer]);
 }
 
 async function decryptWithTestKey(
@@ -158,7 +183,7 @@ self.onmessage = (event: MessageEvent<CkksRequest>) => {
   const request = event.data;
   const run =
     request.kind === "encrypt"
-      ? encrypt(request.id, request.values, request.publicKey)
+      ? encrypt(request.id, request.values, request.publicBundle)
       : request.kind === "generateTestKeys"
         ? generateTestKeys(request.id)
         : decryptWithTestKey(request.id, request.keyId, request.ciphertexts, request.valueCount);

@@ -56,30 +56,31 @@ const worker = () => (shared ??= new CkksWorker());
  * Encrypts a model update in the browser under the program's CKKS public key. The plaintext goes
  * only to this page's own worker; what comes back is ciphertext, one per CKKS_SLOTS values.
  *
- * `publicKeyBytes` is the serialized SEAL public key from the program's key bundle (its hash is
- * checked against the chain before this is called).
+ * `publicBundleBytes` is the program's key bundle as the custodian serialized it
+ * (`serializePublicBundle`); check its keccak256 against the chain before calling this.
  */
 export async function encryptUpdate(
   values: Float64Array,
-  publicKeyBytes: Uint8Array,
+  publicBundleBytes: Uint8Array,
   onProgress?: (progress: CkksProgress) => void,
 ): Promise<EncryptedUpdate> {
   checkUpdateValues(values);
   // Copies, so the caller keeps its arrays usable after the transfer.
   const copy = Float64Array.from(values);
-  const key = Uint8Array.from(publicKeyBytes);
-  const response = await worker().request((id) => ({ id, kind: "encrypt", values: copy, publicKey: key }), onProgress, [
-    copy.buffer,
-    key.buffer,
-  ]);
+  const bundle = Uint8Array.from(publicBundleBytes);
+  const response = await worker().request(
+    (id) => ({ id, kind: "encrypt", values: copy, publicBundle: bundle }),
+    onProgress,
+    [copy.buffer, bundle.buffer],
+  );
   if (response.kind !== "encrypted") throw new Error(`Unexpected worker response ${response.kind}.`);
   return response.result;
 }
 
 /**
  * Proves the WASM path works in this browser through the same `encryptUpdate` a contribution uses:
- * a throwaway key pair is made in the worker, the vector is encrypted under its serialized public
- * key, then decrypted there and compared here.
+ * a throwaway key pair is made in the worker, the vector is encrypted under a key bundle in the
+ * custodian's format, then decrypted there and compared here.
  */
 export async function runCkksSelfTest(
   valueCount: number,
@@ -92,7 +93,7 @@ export async function runCkksSelfTest(
 
   const values = selfTestVector(valueCount);
   const encryptStarted = performance.now();
-  const update = await encryptUpdate(values, keys.publicKey, (progress) => {
+  const update = await encryptUpdate(values, keys.publicBundle, (progress) => {
     if (progress.stage !== "done") onProgress?.(progress);
   });
   const encryptMs = performance.now() - encryptStarted;

@@ -26,7 +26,7 @@ export interface SelfTestResult {
 }
 
 export type CkksRequest =
-  | { readonly id: number; readonly kind: "encrypt"; readonly values: Float64Array; readonly publicKey: Uint8Array }
+  | { readonly id: number; readonly kind: "encrypt"; readonly values: Float64Array; readonly publicBundle: Uint8Array }
   /** Self-test only: a throwaway key pair whose secret key never leaves the worker. */
   | { readonly id: number; readonly kind: "generateTestKeys" }
   /** Self-test only: decrypts with the throwaway secret key, then forgets it. */
@@ -41,6 +41,6 @@ export type CkksRequest =
 export type CkksResponse =
   | { readonly id: number; readonly kind: "progress"; readonly progress: CkksProgress }
   | { readonly id: number; readonly kind: "encrypted"; readonly result: EncryptedUpdate }
-  | { readonly id: number; readonly kind: "testKeys"; readonly keyId: number; readonly publicKey: Uint8Array }
+  | { readonly id: number; readonly kind: "testKeys"; readonly keyId: number; readonly publicBundle: Uint8Array }
   | { readonly id: number; readonly kind: "decrypted"; readonly values: Float64Array }
   | { readonly id: number; readonly kind: "error"; readonly message: string };

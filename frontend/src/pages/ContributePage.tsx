@@ -1,22 +1,25 @@
 import { useState, type ChangeEvent } from "react";
 import { useConnection } from "wagmi";
-import { CkksSelfTest } from "../components/CkksSelfTest";
 import { Step, NotWired } from "../components/ui";
+import { EncryptStep } from "../contribute/EncryptStep";
+import { KeyBundleStep, type VerifiedKeyBundle } from "../contribute/KeyBundleStep";
 import { RegisterStep } from "../contribute/RegisterStep";
+import type { EncryptedUpdate } from "../fhe/ckksClient";
 import { readUpdateFile, UPDATE_FILE_EXTENSIONS, type UpdateFileResult } from "../contribute/updateFile";
-import { useAppContext } from "../context";
 import { formatBytes } from "../format";
 
 export function ContributePage() {
-  const { runtime } = useAppContext();
   const connection = useConnection();
   const [file, setFile] = useState<File | null>(null);
   const [result, setResult] = useState<UpdateFileResult | null>(null);
+  const [bundle, setBundle] = useState<VerifiedKeyBundle | null>(null);
+  const [encrypted, setEncrypted] = useState<EncryptedUpdate | null>(null);
 
   const onFile = (event: ChangeEvent<HTMLInputElement>) => {
     const chosen = event.target.files?.[0] ?? null;
     setFile(chosen);
     setResult(null);
+    setEncrypted(null);
     if (chosen) {
       readUpdateFile(chosen).then(
         (read) => setResult(read),
@@ -57,13 +60,14 @@ export function ContributePage() {
           )}
           <p className="muted">The file is read here, in this page; its values are never sent anywhere unencrypted.</p>
         </Step>
-        <Step index={3} title="Fetch the program's public key bundle and check its hash on-chain" state="not-wired">
-          <p>Coprocessor: {runtime.coprocessorUrl ? <code>{runtime.coprocessorUrl}</code> : <em>not configured</em>}</p>
-          <NotWired needs="the coprocessor's key-bundle endpoint and the program contract's ABI" />
-        </Step>
-        <Step index={4} title="Encrypt in this browser" state="ready">
-          <CkksSelfTest />
-        </Step>
+        <KeyBundleStep index={3} verified={bundle} onVerified={setBundle} />
+        <EncryptStep
+          index={4}
+          update={result?.ok ? result.update : null}
+          bundle={bundle}
+          encrypted={encrypted}
+          onEncrypted={setEncrypted}
+        />
         <Step index={5} title="Upload the ciphertexts" state="not-wired">
           <NotWired needs="the coprocessor's upload endpoint" />
         </Step>

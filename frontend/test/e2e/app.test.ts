@@ -1,4 +1,5 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createPublicClient, createWalletClient, getAddress, http, type Abi, type Address, type Hex } from "viem";
 import type { Page } from "playwright-core";
@@ -7,26 +8,47 @@ import { buildAndServeApp, type ServedApp } from "../support/app";
 import { launchChromium, type Browser } from "../support/browser";
 import { appChain } from "../../src/chain/chain";
 import { DEFAULT_RUNTIME_CONFIG } from "../../src/config/runtime";
-import { contributorRegistryAbi } from "../../src/contracts/abis";
+import { CkksContext } from "../../../coprocessor/src/ckks/context";
+import { generateKeys, serializePublicBundle } from "../../../coprocessor/src/ckks/keys";
+import { keccak256 } from "../../../coprocessor/src/hash/keccak";
+import { startBlobServer, type RunningBlobServer } from "../../../coprocessor/src/storage/http-server";
+import { LocalDirectoryBlobStore } from "../../../coprocessor/src/storage/local-directory";
+import { contributorRegistryAbi, roundManagerAbi } from "../../src/contracts/abis";
+import { CKKS_PARAMETER_SET } from "../../src/fhe/params";
 import { devAccount } from "../../src/wallet/devAccounts";
 import { freePort, REPO_ROOT } from "../support/processes";
 
 const ARTIFACTS = join(REPO_ROOT, "test-artifacts", "frontend");
 const HARDHAT_ACCOUNT_1 = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
 const INJECTED_ACCOUNT = "0x90F79bf6EB2c4f870365E785982E1f101E93b906";
-const REGISTRY_ARTIFACT = join(
-  REPO_ROOT,
-  "artifacts/contracts/registry/ContributorRegistry.sol/ContributorRegistry.json",
-);
+const HUB_ARTIFACT = join(REPO_ROOT, "artifacts/contracts/rounds/RoundManager.sol/RoundManager.json");
 
-/** Deploys a ContributorRegistry from the compiled artifact, as the launcher's deployment would. */
-async function deployRegistry(rpcUrl: string): Promise<Address> {
-  const { bytecode } = JSON.parse(readFileSync(REGISTRY_ARTIFACT, "utf8")) as { abi: Abi; bytecode: Hex };
+/** Deploys the RoundManager hub (contributor and program registries) from the compiled artifact. */
+async function deployHub(rpcUrl: string): Promise<Address> {
+  const { bytecode } = JSON.parse(readFileSync(HUB_ARTIFACT, "utf8")) as { abi: Abi; bytecode: Hex };
   const chain = appChain({ ...DEFAULT_RUNTIME_CONFIG, rpcUrl });
   const deployer = createWalletClient({ account: devAccount(9), chain, transport: http(rpcUrl) });
-  const hash = await deployer.deployContract({ abi: contributorRegistryAbi, bytecode });
+  const hash = await deployer.deployContract({ abi: roundManagerAbi, bytecode });
   const receipt = await createPublicClient({ chain, transport: http(rpcUrl) }).waitForTransactionReceipt({ hash });
   return getAddress(receipt.contractAddress!);
+}
+
+/** What the custodian does: a fast-v1 key pair, its public bundle in the blob store, its hash in a program. */
+async function createProgramWithKeyBundle(rpcUrl: string, hub: Address, store: LocalDirectoryBlobStore): Promise<Hex> {
+  const ctx = await CkksContext.create(CKKS_PARAMETER_SET.id);
+  const bundleBytes = serializePublicBundle(generateKeys(ctx).bundle);
+  const hash = await store.put(bundleBytes);
+  expect(hash).toBe(await keccak256(bundleBytes));
+  const chain = appChain({ ...DEFAULT_RUNTIME_CONFIG, rpcUrl });
+  const network = createWalletClient({ account: devAccount(9), chain, transport: http(rpcUrl) });
+  const tx = await network.writeContract({
+    address: hub,
+    abi: roundManagerAbi,
+    functionName: "createProgram",
+    args: [devAccount(8).address, devAccount(7).address, hash, 1, devAccount(6).address],
+  });
+  await createPublicClient({ chain, transport: http(rpcUrl) }).waitForTransactionReceipt({ hash: tx });
+  return hash;
 }
 
 /** A MetaMask-like EIP-1193 wallet in the page, on Ethereum mainnet until the app asks it to switch. */
@@ -79,6 +101,9 @@ describe("CipherShare web app in headless Chromium", () => {
   let browser: Browser;
   let page: Page;
   let registry: Address;
+  let blobServer: RunningBlobServer;
+  let keyBundleHash: Hex;
+  const blobDir = mkdtempSync(join(tmpdir(), "ciphershare-blobs-"));
   const rpcUrl = inject("rpcUrl");
   const pageErrors: string[] = [];
 
@@ -92,11 +117,15 @@ describe("CipherShare web app in headless Chromium", () => {
   beforeAll(async () => {
     rmSync(ARTIFACTS, { recursive: true, force: true });
     mkdirSync(ARTIFACTS, { recursive: true });
-    registry = await deployRegistry(rpcUrl);
+    registry = await deployHub(rpcUrl);
     const deployment = join(ARTIFACTS, "deployment.json");
-    writeFileSync(deployment, JSON.stringify({ contracts: { ContributorRegistry: registry } }));
+    writeFileSync(deployment, JSON.stringify({ contracts: { RoundManager: registry } }));
     process.env.CIPHERSHARE_DEPLOYMENT = deployment;
+    const store = new LocalDirectoryBlobStore(blobDir);
+    keyBundleHash = await createProgramWithKeyBundle(rpcUrl, registry, store);
     app = await buildAndServeApp(rpcUrl);
+    blobServer = await startBlobServer(store, { allowedOrigins: [app.url] });
+    process.env.CIPHERSHARE_COPROCESSOR_URL = blobServer.url;
     browser = await launchChromium();
     page = await browser.context.newPage();
     page.on("pageerror", (error) => pageErrors.push(error.message));
@@ -112,6 +141,8 @@ describe("CipherShare web app in headless Chromium", () => {
     if (pageErrors.length > 0) writeFileSync(join(ARTIFACTS, "page-errors.txt"), pageErrors.join("\n"));
     await browser?.close();
     await app?.close();
+    await blobServer?.close();
+    rmSync(blobDir, { recursive: true, force: true });
   });
 
   it("connects the development wallet and shows the account and the chain", async () => {
@@ -166,6 +197,7 @@ describe("CipherShare web app in headless Chromium", () => {
   });
 
   it("encrypts and decrypts a CKKS vector with node-seal's WASM in a worker", async () => {
+    await page.getByText("Check that encryption works in this browser").click();
     await page.getByTestId("ckks-selftest-run").click();
     const result = page.getByTestId("ckks-selftest-result");
     const failure = page.getByTestId("ckks-selftest-error");
@@ -189,6 +221,16 @@ describe("CipherShare web app in headless Chromium", () => {
       buffer: Buffer.from(JSON.stringify({ values: [0.1, -0.2, 0.3] })),
     });
     expect(await text("update-file-ok")).toBe("update.json — 25 B: 3 values in values [3] → 1 ciphertext");
+  });
+
+  it("checks the program's key bundle against its on-chain hash and encrypts the update under it", async () => {
+    await page.getByTestId("program-key-hash").filter({ hasText: keyBundleHash }).waitFor();
+    await page.getByRole("button", { name: "Fetch and check the key bundle" }).click();
+    await page.getByTestId("key-bundle-ok").waitFor({ timeout: 30_000 });
+    expect(await text("key-bundle-ok")).toMatch(/^Key bundle of program 1 \(.+\) matches its on-chain hash\.$/);
+    await page.getByRole("button", { name: "Encrypt my update" }).click();
+    await page.getByTestId("encrypted-ok").waitFor({ timeout: 60_000 });
+    expect(await text("encrypted-ok")).toMatch(/^Encrypted 3 values into 1 ciphertext \(.+\) under program 1's key\.$/);
     await screenshot("03-contribute");
   });
 
