@@ -31,7 +31,7 @@ export function EncryptStep({
     onEncrypted(null);
     setProgress({ stage: "loading", done: 0, total: 1 });
     try {
-      onEncrypted(await encryptUpdate(update.values, bundle.bytes, setProgress));
+      onEncrypted(await encryptUpdate(update, bundle.bytes, setProgress));
     } catch (e) {
       setError(e instanceof Error ? e.message : String(e));
     }
@@ -53,10 +53,9 @@ export function EncryptStep({
       )}
       {encrypted && bundle && (
         <p className="ok" data-testid="encrypted-ok">
-          Encrypted {encrypted.valueCount.toLocaleString("en-US")} values into {encrypted.ciphertexts.length} ciphertext
-          {encrypted.ciphertexts.length === 1 ? "" : "s"} (
-          {formatBytes(encrypted.ciphertexts.reduce((sum, c) => sum + c.byteLength, 0))}) under program{" "}
-          {bundle.programId.toString()}&apos;s key.
+          Encrypted {encrypted.valueCount.toLocaleString("en-US")} values into {encrypted.ciphertextCount} ciphertext
+          {encrypted.ciphertextCount === 1 ? "" : "s"} under program {bundle.programId.toString()}&apos;s key: envelope{" "}
+          {formatBytes(encrypted.envelope.byteLength)}, hash <code>{encrypted.envelopeHash}</code>.
         </p>
       )}
       {error && (

@@ -3,7 +3,10 @@
 import initialize from "node-seal";
 import sealWasmUrl from "node-seal-wasm?url";
 import type { CKKSEncoder, MainModule, PublicKey, SEALContext, SecretKey } from "node-seal";
+import { buildEnvelope, EnvelopeKind, parseEnvelope } from "../../../coprocessor/src/ckks/envelope";
 import { parsePublicBundle, serializePublicBundle } from "../../../coprocessor/src/ckks/keys";
+import type { TensorSpec } from "../../../coprocessor/src/formats/model-update";
+import { keccak256 } from "../../../coprocessor/src/hash/keccak";
 import { CKKS_PARAMETER_SET, CKKS_SLOTS, chunkCount } from "./params";
 import type { CkksProgress, CkksRequest, CkksResponse, EncryptedUpdate } from "./protocol";
 
@@ -46,7 +49,7 @@ function encryptChunks(
   values: Float64Array,
   publicKey: PublicKey,
   report: (p: CkksProgress) => void,
-): EncryptedUpdate {
+): Uint8Array[] {
   const total = chunkCount(values.length);
   const encryptor = new seal.Encryptor(context, publicKey);
   const plain = new seal.Plaintext();
@@ -65,7 +68,7 @@ function encryptChunks(
     plain.delete();
     encryptor.delete();
   }
-  return { ciphertexts, valueCount: values.length };
+  return ciphertexts;
 }
 
 /** Loads the public key of a program's key bundle, refusing a bundle made for other parameters. */
@@ -98,18 +101,39 @@ function describe(error: unknown): string {
   return sealMessage(error);
 }
 
-async function encrypt(id: number, values: Float64Array, publicBundle: Uint8Array): Promise<void> {
+async function encrypt(
+  id: number,
+  values: Float64Array,
+  tensors: readonly TensorSpec[],
+  publicBundle: Uint8Array,
+): Promise<void> {
   const report = (progress: CkksProgress) => post({ id, kind: "progress", progress });
   report({ stage: "loading", done: 0, total: 1 });
   const loaded = await loadCkks();
   const publicKey = loadBundlePublicKey(loaded, publicBundle);
   try {
-    const result = encryptChunks(loaded, values, publicKey, report);
-    report({ stage: "done", done: 1, total: 1 });
-    post(
-      { id, kind: "encrypted", result },
-      result.ciphertexts.map((c) => c.buffer as ArrayBuffer),
+    const chunks = encryptChunks(loaded, values, publicKey, report);
+    // The same envelope the CLI writes, so the coprocessor reads browser and CLI uploads alike.
+    const envelope = await buildEnvelope(
+      {
+        kind: EnvelopeKind.Contribution,
+        parameterSet: CKKS_PARAMETER_SET,
+        publicBundleHash: await keccak256(publicBundle),
+        scale: CKKS_PARAMETER_SET.scale,
+        coeffModulusSize: CKKS_PARAMETER_SET.coeffModulusBits.length - 1,
+        ciphertextSize: 2,
+        tensors,
+      },
+      chunks,
     );
+    const result: EncryptedUpdate = {
+      envelope,
+      envelopeHash: await keccak256(envelope),
+      ciphertextCount: chunks.length,
+      valueCount: values.length,
+    };
+    report({ stage: "done", done: 1, total: 1 });
+    post({ id, kind: "encrypted", result }, [envelope.buffer as ArrayBuffer]);
   } finally {
     publicKey.delete();
   }
@@ -140,28 +164,25 @@ async function generateTestKeys(id: number): Promise<void> {
   post({ id, kind: "testKeys", keyId, publicBundle: bytes }, [bytes.buffer as ArrayBuffer]);
 }
 
-async function decryptWithTestKey(
-  id: number,
-  keyId: number,
-  ciphertexts: Uint8Array[],
-  valueCount: number,
-): Promise<void> {
+async function decryptWithTestKey(id: number, keyId: number, envelopeBytes: Uint8Array): Promise<void> {
   const secretKey = testKeys.get(keyId);
   if (!secretKey) throw new Error(`No self-test key ${keyId}.`);
   testKeys.delete(keyId);
   const { seal, context, encoder } = await loadCkks();
+  const envelope = await parseEnvelope(envelopeBytes, { kind: EnvelopeKind.Contribution });
+  const { valueCount, chunkCount: total } = envelope.header;
   const decryptor = new seal.Decryptor(context, secretKey);
   const cipher = new seal.Ciphertext();
   const plain = new seal.Plaintext();
   const values = new Float64Array(valueCount);
   try {
-    ciphertexts.forEach((bytes, chunk) => {
+    envelope.chunks.forEach((bytes, chunk) => {
       cipher.loadFromArray(context, bytes);
       decryptor.decrypt(cipher, plain);
       const decoded = encoder.decodeFloat64(plain);
       const offset = chunk * CKKS_SLOTS;
       values.set(decoded.subarray(0, Math.min(CKKS_SLOTS, valueCount - offset)), offset);
-      post({ id, kind: "progress", progress: { stage: "decrypting", done: chunk + 1, total: ciphertexts.length } });
+      post({ id, kind: "progress", progress: { stage: "decrypting", done: chunk + 1, total } });
     });
   } finally {
     plain.delete();
@@ -183,9 +204,9 @@ self.onmessage = (event: MessageEvent<CkksRequest>) => {
   const request = event.data;
   const run =
     request.kind === "encrypt"
-      ? encrypt(request.id, request.values, request.publicBundle)
+      ? encrypt(request.id, request.values, request.tensors, request.publicBundle)
       : request.kind === "generateTestKeys"
         ? generateTestKeys(request.id)
-        : decryptWithTestKey(request.id, request.keyId, request.ciphertexts, request.valueCount);
+        : decryptWithTestKey(request.id, request.keyId, request.envelope);
   run.catch((error: unknown) => post({ id: request.id, kind: "error", message: sealMessage(error) }));
 };

@@ -1,3 +1,4 @@
+import type { ModelUpdate } from "../../../coprocessor/src/formats/model-update";
 import type { CkksProgress, CkksRequest, CkksResponse, EncryptedUpdate, SelfTestResult } from "./protocol";
 
 export type { CkksProgress, EncryptedUpdate, SelfTestResult } from "./protocol";
@@ -60,16 +61,17 @@ const worker = () => (shared ??= new CkksWorker());
  * (`serializePublicBundle`); check its keccak256 against the chain before calling this.
  */
 export async function encryptUpdate(
-  values: Float64Array,
+  update: ModelUpdate,
   publicBundleBytes: Uint8Array,
   onProgress?: (progress: CkksProgress) => void,
 ): Promise<EncryptedUpdate> {
-  checkUpdateValues(values);
+  checkUpdateValues(update.values);
   // Copies, so the caller keeps its arrays usable after the transfer.
-  const copy = Float64Array.from(values);
+  const copy = Float64Array.from(update.values);
+  const tensors = update.tensors;
   const bundle = Uint8Array.from(publicBundleBytes);
   const response = await worker().request(
-    (id) => ({ id, kind: "encrypt", values: copy, publicBundle: bundle }),
+    (id) => ({ id, kind: "encrypt", values: copy, tensors, publicBundle: bundle }),
     onProgress,
     [copy.buffer, bundle.buffer],
   );
@@ -93,21 +95,25 @@ export async function runCkksSelfTest(
 
   const values = selfTestVector(valueCount);
   const encryptStarted = performance.now();
-  const update = await encryptUpdate(values, keys.publicBundle, (progress) => {
-    if (progress.stage !== "done") onProgress?.(progress);
-  });
+  const update = await encryptUpdate(
+    { tensors: [{ name: "self-test", shape: [valueCount] }], values },
+    keys.publicBundle,
+    (progress) => {
+      if (progress.stage !== "done") onProgress?.(progress);
+    },
+  );
   const encryptMs = performance.now() - encryptStarted;
 
   const decrypted = await worker().request(
-    (id) => ({ id, kind: "decryptWithTestKey", keyId: keys.keyId, ciphertexts: update.ciphertexts, valueCount }),
+    (id) => ({ id, kind: "decryptWithTestKey", keyId: keys.keyId, envelope: update.envelope }),
     onProgress,
   );
   if (decrypted.kind !== "decrypted") throw new Error(`Unexpected worker response ${decrypted.kind}.`);
   onProgress?.({ stage: "done", done: 1, total: 1 });
   return {
     valueCount,
-    ciphertextCount: update.ciphertexts.length,
-    ciphertextBytes: update.ciphertexts.reduce((sum, c) => sum + c.byteLength, 0),
+    ciphertextCount: update.ciphertextCount,
+    ciphertextBytes: update.envelope.byteLength,
     maxAbsoluteError: maxAbsoluteDifference(values, decrypted.values),
     encryptMs,
     totalMs: performance.now() - started,

@@ -1,3 +1,5 @@
+import type { TensorSpec } from "../../../coprocessor/src/formats/model-update";
+
 /** Messages between the page and the CKKS worker. Typed arrays travel by transfer, never as JSON. */
 
 export type CkksStage = "loading" | "keys" | "encrypting" | "decrypting" | "done";
@@ -10,8 +12,14 @@ export interface CkksProgress {
 }
 
 export interface EncryptedUpdate {
-  /** One serialized SEAL ciphertext per CKKS_SLOTS values, in order. */
-  readonly ciphertexts: Uint8Array[];
+  /**
+   * The coprocessor's contribution envelope (`coprocessor/src/ckks/envelope.ts`): header with the
+   * key bundle's hash and the tensor shapes, then one SEAL ciphertext per CKKS_SLOTS values.
+   */
+  readonly envelope: Uint8Array;
+  /** keccak256 of the envelope: what is uploaded and committed on-chain. */
+  readonly envelopeHash: `0x${string}`;
+  readonly ciphertextCount: number;
   readonly valueCount: number;
 }
 
@@ -26,7 +34,13 @@ export interface SelfTestResult {
 }
 
 export type CkksRequest =
-  | { readonly id: number; readonly kind: "encrypt"; readonly values: Float64Array; readonly publicBundle: Uint8Array }
+  | {
+      readonly id: number;
+      readonly kind: "encrypt";
+      readonly values: Float64Array;
+      readonly tensors: readonly TensorSpec[];
+      readonly publicBundle: Uint8Array;
+    }
   /** Self-test only: a throwaway key pair whose secret key never leaves the worker. */
   | { readonly id: number; readonly kind: "generateTestKeys" }
   /** Self-test only: decrypts with the throwaway secret key, then forgets it. */
@@ -34,8 +48,7 @@ export type CkksRequest =
       readonly id: number;
       readonly kind: "decryptWithTestKey";
       readonly keyId: number;
-      readonly ciphertexts: Uint8Array[];
-      readonly valueCount: number;
+      readonly envelope: Uint8Array;
     };
 
 export type CkksResponse =

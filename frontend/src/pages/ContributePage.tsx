@@ -1,9 +1,11 @@
 import { useState, type ChangeEvent } from "react";
+import type { Hex } from "viem";
 import { useConnection } from "wagmi";
 import { Step, NotWired } from "../components/ui";
 import { EncryptStep } from "../contribute/EncryptStep";
 import { KeyBundleStep, type VerifiedKeyBundle } from "../contribute/KeyBundleStep";
 import { RegisterStep } from "../contribute/RegisterStep";
+import { UploadStep } from "../contribute/UploadStep";
 import type { EncryptedUpdate } from "../fhe/ckksClient";
 import { readUpdateFile, UPDATE_FILE_EXTENSIONS, type UpdateFileResult } from "../contribute/updateFile";
 import { formatBytes } from "../format";
@@ -14,6 +16,7 @@ export function ContributePage() {
   const [result, setResult] = useState<UpdateFileResult | null>(null);
   const [bundle, setBundle] = useState<VerifiedKeyBundle | null>(null);
   const [encrypted, setEncrypted] = useState<EncryptedUpdate | null>(null);
+  const [uploaded, setUploaded] = useState<Hex | null>(null);
 
   const onFile = (event: ChangeEvent<HTMLInputElement>) => {
     const chosen = event.target.files?.[0] ?? null;
@@ -68,9 +71,7 @@ export function ContributePage() {
           encrypted={encrypted}
           onEncrypted={setEncrypted}
         />
-        <Step index={5} title="Upload the ciphertexts" state="not-wired">
-          <NotWired needs="the coprocessor's upload endpoint" />
-        </Step>
+        <UploadStep index={5} encrypted={encrypted} uploaded={uploaded} onUploaded={setUploaded} />
         <Step index={6} title="Commit the hash on-chain" state="not-wired">
           <NotWired needs="the round contract's ABI and address" />
         </Step>

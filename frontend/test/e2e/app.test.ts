@@ -9,7 +9,9 @@ import { launchChromium, type Browser } from "../support/browser";
 import { appChain } from "../../src/chain/chain";
 import { DEFAULT_RUNTIME_CONFIG } from "../../src/config/runtime";
 import { CkksContext } from "../../../coprocessor/src/ckks/context";
-import { generateKeys, serializePublicBundle } from "../../../coprocessor/src/ckks/keys";
+import { EnvelopeKind, parseEnvelope } from "../../../coprocessor/src/ckks/envelope";
+import { generateKeys, loadSecretKey, serializePublicBundle } from "../../../coprocessor/src/ckks/keys";
+import { decryptEnvelopeValues } from "../../../coprocessor/src/ckks/update";
 import { keccak256 } from "../../../coprocessor/src/hash/keccak";
 import { startBlobServer, type RunningBlobServer } from "../../../coprocessor/src/storage/http-server";
 import { LocalDirectoryBlobStore } from "../../../coprocessor/src/storage/local-directory";
@@ -34,9 +36,14 @@ async function deployHub(rpcUrl: string): Promise<Address> {
 }
 
 /** What the custodian does: a fast-v1 key pair, its public bundle in the blob store, its hash in a program. */
-async function createProgramWithKeyBundle(rpcUrl: string, hub: Address, store: LocalDirectoryBlobStore): Promise<Hex> {
+async function createProgramWithKeyBundle(
+  rpcUrl: string,
+  hub: Address,
+  store: LocalDirectoryBlobStore,
+): Promise<{ hash: Hex; ctx: CkksContext; secretKey: Uint8Array }> {
   const ctx = await CkksContext.create(CKKS_PARAMETER_SET.id);
-  const bundleBytes = serializePublicBundle(generateKeys(ctx).bundle);
+  const keys = generateKeys(ctx);
+  const bundleBytes = serializePublicBundle(keys.bundle);
   const hash = await store.put(bundleBytes);
   expect(hash).toBe(await keccak256(bundleBytes));
   const chain = appChain({ ...DEFAULT_RUNTIME_CONFIG, rpcUrl });
@@ -48,7 +55,7 @@ async function createProgramWithKeyBundle(rpcUrl: string, hub: Address, store: L
     args: [devAccount(8).address, devAccount(7).address, hash, 1, devAccount(6).address],
   });
   await createPublicClient({ chain, transport: http(rpcUrl) }).waitForTransactionReceipt({ hash: tx });
-  return hash;
+  return { hash, ctx, secretKey: keys.secretKey };
 }
 
 /** A MetaMask-like EIP-1193 wallet in the page, on Ethereum mainnet until the app asks it to switch. */
@@ -103,6 +110,8 @@ describe("CipherShare web app in headless Chromium", () => {
   let registry: Address;
   let blobServer: RunningBlobServer;
   let keyBundleHash: Hex;
+  let custodian: { ctx: CkksContext; secretKey: Uint8Array };
+  let store: LocalDirectoryBlobStore;
   const blobDir = mkdtempSync(join(tmpdir(), "ciphershare-blobs-"));
   const rpcUrl = inject("rpcUrl");
   const pageErrors: string[] = [];
@@ -121,8 +130,10 @@ describe("CipherShare web app in headless Chromium", () => {
     const deployment = join(ARTIFACTS, "deployment.json");
     writeFileSync(deployment, JSON.stringify({ contracts: { RoundManager: registry } }));
     process.env.CIPHERSHARE_DEPLOYMENT = deployment;
-    const store = new LocalDirectoryBlobStore(blobDir);
-    keyBundleHash = await createProgramWithKeyBundle(rpcUrl, registry, store);
+    store = new LocalDirectoryBlobStore(blobDir);
+    const program = await createProgramWithKeyBundle(rpcUrl, registry, store);
+    keyBundleHash = program.hash;
+    custodian = program;
     app = await buildAndServeApp(rpcUrl);
     blobServer = await startBlobServer(store, { allowedOrigins: [app.url] });
     process.env.CIPHERSHARE_COPROCESSOR_URL = blobServer.url;
@@ -230,8 +241,31 @@ describe("CipherShare web app in headless Chromium", () => {
     expect(await text("key-bundle-ok")).toMatch(/^Key bundle of program 1 \(.+\) matches its on-chain hash\.$/);
     await page.getByRole("button", { name: "Encrypt my update" }).click();
     await page.getByTestId("encrypted-ok").waitFor({ timeout: 60_000 });
-    expect(await text("encrypted-ok")).toMatch(/^Encrypted 3 values into 1 ciphertext \(.+\) under program 1's key\.$/);
+    expect(await text("encrypted-ok")).toMatch(
+      /^Encrypted 3 values into 1 ciphertext under program 1's key: envelope .+, hash 0x[0-9a-f]{64}\.$/,
+    );
+  });
+
+  it("uploads the envelope, which the custodian's key decrypts back to the file's values", async () => {
+    await page.getByRole("button", { name: "Upload to the coprocessor" }).click();
+    await page.getByTestId("uploaded-ok").waitFor({ timeout: 30_000 });
+    const hash = (await page.getByTestId("uploaded-ok").locator("code").textContent()) as Hex;
+    expect(await text("encrypted-ok")).toContain(hash);
     await screenshot("03-contribute");
+
+    // The coprocessor's own reader accepts what the browser wrote, bound to the program's key bundle.
+    const envelope = await parseEnvelope(await store.get(hash), {
+      kind: EnvelopeKind.Contribution,
+      publicBundleHash: keyBundleHash,
+    });
+    expect(envelope.header.tensors).toEqual([{ name: "values", shape: [3] }]);
+    const key = loadSecretKey(custodian.ctx, custodian.secretKey);
+    try {
+      const values = decryptEnvelopeValues(custodian.ctx, envelope, key.decryptor);
+      [0.1, -0.2, 0.3].forEach((expected, i) => expect(values[i]).toBeCloseTo(expected, 6));
+    } finally {
+      key.dispose();
+    }
   });
 
   it("shows the royalties, dashboard and audit pages", async () => {
