@@ -1,7 +1,8 @@
 import { useState, type ChangeEvent } from "react";
 import type { Hex } from "viem";
 import { useConnection } from "wagmi";
-import { Step, NotWired } from "../components/ui";
+import { Step } from "../components/ui";
+import { CommitSteps } from "../contribute/CommitStep";
 import { EncryptStep } from "../contribute/EncryptStep";
 import { KeyBundleStep, type VerifiedKeyBundle } from "../contribute/KeyBundleStep";
 import { RegisterStep } from "../contribute/RegisterStep";
@@ -72,12 +73,7 @@ export function ContributePage() {
           onEncrypted={setEncrypted}
         />
         <UploadStep index={5} encrypted={encrypted} uploaded={uploaded} onUploaded={setUploaded} />
-        <Step index={6} title="Commit the hash on-chain" state="not-wired">
-          <NotWired needs="the round contract's ABI and address" />
-        </Step>
-        <Step index={7} title="Round status" state="not-wired">
-          <NotWired needs="the round contract's events" />
-        </Step>
+        <CommitSteps index={6} uploaded={uploaded} />
       </ol>
     </div>
   );

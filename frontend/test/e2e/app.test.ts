@@ -54,7 +54,17 @@ async function createProgramWithKeyBundle(
     functionName: "createProgram",
     args: [devAccount(8).address, devAccount(7).address, hash, 1, devAccount(6).address],
   });
-  await createPublicClient({ chain, transport: http(rpcUrl) }).waitForTransactionReceipt({ hash: tx });
+  const publicClient = createPublicClient({ chain, transport: http(rpcUrl) });
+  await publicClient.waitForTransactionReceipt({ hash: tx });
+  // Round 1 of program 1, open for an hour.
+  const { timestamp } = await publicClient.getBlock();
+  const opened = await network.writeContract({
+    address: hub,
+    abi: roundManagerAbi,
+    functionName: "openRound",
+    args: [1n, `0x${"ba".repeat(32)}`, timestamp + 3600n, 60],
+  });
+  await publicClient.waitForTransactionReceipt({ hash: opened });
   return { hash, ctx, secretKey: keys.secretKey };
 }
 
@@ -266,6 +276,37 @@ describe("CipherShare web app in headless Chromium", () => {
     } finally {
       key.dispose();
     }
+  });
+
+  it("commits the envelope's hash to the open round and follows the round", async () => {
+    const hash = (await page.getByTestId("uploaded-ok").locator("code").textContent()) as Hex;
+    await page.getByTestId("sample-count").fill("600");
+    const step = page.getByTestId("step-6");
+    await step.getByRole("button", { name: "Commit on-chain" }).click();
+    await step
+      .getByTestId("tx-status")
+      .filter({ hasText: /^Confirmed in block \d+\.$/ })
+      .waitFor({ timeout: 30_000 });
+    await page.getByTestId("my-commitment").filter({ hasText: hash }).waitFor();
+    expect(await text("round-phase")).toBe("open");
+    expect(await text("round-commit-count")).toBe("1");
+    const chain = createPublicClient({ transport: http(rpcUrl) });
+    expect(
+      await chain.readContract({
+        address: registry,
+        abi: roundManagerAbi,
+        functionName: "commitmentOf",
+        args: [1n, HARDHAT_ACCOUNT_1],
+      }),
+    ).toBe(hash);
+
+    // A second commit is refused by the contract; the page names the custom error and sends nothing.
+    await step.getByRole("button", { name: "Commit on-chain" }).click();
+    await step.getByRole("alert").waitFor({ timeout: 30_000 });
+    expect(await step.getByRole("alert").textContent()).toBe(
+      `The contract rejected the call with AlreadyCommitted(roundId: 1, contributor: ${HARDHAT_ACCOUNT_1}). You already committed to this round; one contribution per round.`,
+    );
+    await screenshot("03-contribute");
   });
 
   it("shows the royalties, dashboard and audit pages", async () => {
