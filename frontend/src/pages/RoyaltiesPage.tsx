@@ -1,5 +1,6 @@
 import { useConnection } from "wagmi";
 import { Card, Field, NotWired } from "../components/ui";
+import { BalanceCard } from "../royalties/BalanceCard";
 
 export function RoyaltiesPage() {
   const connection = useConnection();
@@ -20,20 +21,14 @@ export function RoyaltiesPage() {
         </Card>
       )}
       <Card title="Encrypted owed amount per round">
-        <NotWired needs="the royalty vault contract's ABI" />
+        <NotWired needs="a deployment with the RoyaltyDistributor address" />
       </Card>
-      <Card title="Confidential balance">
-        <p>Decrypting asks your wallet for one EIP-712 signature; the cleartext is shown here and nowhere else.</p>
-        <button type="button" disabled>
-          Decrypt my balance
-        </button>
-        <NotWired needs="the confidential token's ABI (user decryption itself works in the browser; see the tests)" />
-      </Card>
+      <BalanceCard />
       <Card title="Claim">
         <button type="button" disabled>
           Claim royalties
         </button>
-        <NotWired needs="the royalty vault contract's ABI" />
+        <NotWired needs="a deployment with the RoyaltyDistributor address" />
       </Card>
     </div>
   );

@@ -15,7 +15,7 @@ import { decryptEnvelopeValues } from "../../../coprocessor/src/ckks/update";
 import { keccak256 } from "../../../coprocessor/src/hash/keccak";
 import { startBlobServer, type RunningBlobServer } from "../../../coprocessor/src/storage/http-server";
 import { LocalDirectoryBlobStore } from "../../../coprocessor/src/storage/local-directory";
-import { contributorRegistryAbi, roundManagerAbi } from "../../src/contracts/abis";
+import { contributorRegistryAbi, roundManagerAbi, royaltyTokenAbi } from "../../src/contracts/abis";
 import { CKKS_PARAMETER_SET } from "../../src/fhe/params";
 import { devAccount } from "../../src/wallet/devAccounts";
 import { freePort, REPO_ROOT } from "../support/processes";
@@ -33,6 +33,41 @@ async function deployHub(rpcUrl: string): Promise<Address> {
   const hash = await deployer.deployContract({ abi: roundManagerAbi, bytecode });
   const receipt = await createPublicClient({ chain, transport: http(rpcUrl) }).waitForTransactionReceipt({ hash });
   return getAddress(receipt.contractAddress!);
+}
+
+/** A royalty token over a test ERC-20, and an encrypted balance of 1234.5 for `holder` (wrapped). */
+async function fundConfidentialBalance(rpcUrl: string, holderIndex: number): Promise<Address> {
+  const chain = appChain({ ...DEFAULT_RUNTIME_CONFIG, rpcUrl });
+  const publicClient = createPublicClient({ chain, transport: http(rpcUrl) });
+  const artifact = (path: string) =>
+    JSON.parse(readFileSync(join(REPO_ROOT, "artifacts/contracts", path), "utf8")) as { abi: Abi; bytecode: Hex };
+  const deployer = createWalletClient({ account: devAccount(9), chain, transport: http(rpcUrl) });
+  const holder = createWalletClient({ account: devAccount(holderIndex), chain, transport: http(rpcUrl) });
+  const mined = async (hash: Hex) => publicClient.waitForTransactionReceipt({ hash });
+  const erc20 = artifact("mocks/TestERC20.sol/TestERC20.json");
+  const underlying = (await mined(await deployer.deployContract({ ...erc20, args: ["Test USD", "TUSD"] })))
+    .contractAddress!;
+  const token = (
+    await mined(
+      await deployer.deployContract({
+        abi: royaltyTokenAbi,
+        bytecode: artifact("token/RoyaltyToken.sol/RoyaltyToken.json").bytecode,
+        args: [underlying, "CipherShare Royalty", "cRYL", ""],
+      }),
+    )
+  ).contractAddress!;
+  const amount = 1_234_500_000n; // 1234.5 at 6 decimals
+  const to = devAccount(holderIndex).address;
+  await mined(
+    await holder.writeContract({ address: underlying, abi: erc20.abi, functionName: "mint", args: [to, amount] }),
+  );
+  await mined(
+    await holder.writeContract({ address: underlying, abi: erc20.abi, functionName: "approve", args: [token, amount] }),
+  );
+  await mined(
+    await holder.writeContract({ address: token, abi: royaltyTokenAbi, functionName: "wrap", args: [to, amount] }),
+  );
+  return getAddress(token);
 }
 
 /** What the custodian does: a fast-v1 key pair, its public bundle in the blob store, its hash in a program. */
@@ -138,7 +173,8 @@ describe("CipherShare web app in headless Chromium", () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     registry = await deployHub(rpcUrl);
     const deployment = join(ARTIFACTS, "deployment.json");
-    writeFileSync(deployment, JSON.stringify({ contracts: { RoundManager: registry } }));
+    const royaltyToken = await fundConfidentialBalance(rpcUrl, 1);
+    writeFileSync(deployment, JSON.stringify({ contracts: { RoundManager: registry, RoyaltyToken: royaltyToken } }));
     process.env.CIPHERSHARE_DEPLOYMENT = deployment;
     store = new LocalDirectoryBlobStore(blobDir);
     const program = await createProgramWithKeyBundle(rpcUrl, registry, store);
@@ -288,8 +324,8 @@ describe("CipherShare web app in headless Chromium", () => {
       .filter({ hasText: /^Confirmed in block \d+\.$/ })
       .waitFor({ timeout: 30_000 });
     await page.getByTestId("my-commitment").filter({ hasText: hash }).waitFor();
+    await page.getByTestId("round-commit-count").filter({ hasText: /^1$/ }).waitFor();
     expect(await text("round-phase")).toBe("open");
-    expect(await text("round-commit-count")).toBe("1");
     const chain = createPublicClient({ transport: http(rpcUrl) });
     expect(
       await chain.readContract({
@@ -312,6 +348,10 @@ describe("CipherShare web app in headless Chromium", () => {
   it("shows the royalties, dashboard and audit pages", async () => {
     await open("royalties");
     expect(await text("royalties-account")).toBe(HARDHAT_ACCOUNT_1);
+    // fhEVM user decryption: one EIP-712 signature from the development wallet, clear value on this page only.
+    await page.getByRole("button", { name: "Decrypt my balance" }).click();
+    await page.getByTestId("balance-clear").waitFor({ timeout: 60_000 });
+    expect(await text("balance-clear")).toBe("1,234.5 (1234500000 base units)");
     await screenshot("04-royalties");
     await open("dashboard");
     await page.getByTestId("dashboard-chain-id").filter({ hasText: "31337" }).waitFor();
