@@ -6,6 +6,7 @@ import { TransactionStatus } from "../components/TransactionStatus";
 import { Field, NotWired, Step } from "../components/ui";
 import { cipherShareErrorsAbi, roundManagerAbi } from "../contracts/abis";
 import { useAppContext } from "../context";
+import { ROUND_PHASES } from "../dashboard/RoundsTable";
 
 const HINTS = {
   AlreadyCommitted: "You already committed to this round; one contribution per round.",
@@ -14,8 +15,6 @@ const HINTS = {
   RoundNotFound: "There is no such round; check the round number.",
   CommitDeadlinePassed: "The round's commit deadline has passed.",
 };
-
-const PHASES = ["none", "open", "closed", "results published", "challenged", "finalized"] as const;
 
 interface RoundView {
   programId: bigint;
@@ -123,7 +122,7 @@ export function CommitSteps({ index, uploaded }: { index: number; uploaded: Hex 
               {roundInput} of program {view.programId.toString()}
             </Field>
             <Field label="Phase" testId="round-phase">
-              {PHASES[view.phase] ?? view.phase}
+              {ROUND_PHASES[view.phase] ?? view.phase}
             </Field>
             <Field label="Commit deadline">
               {new Date(Number(view.commitDeadline) * 1000).toISOString().replace(".000Z", "Z")}

@@ -1,6 +1,7 @@
 import { Card, Field, NotWired } from "../components/ui";
 import { ScoreCharts } from "../components/ScoreCharts";
 import { useAppContext } from "../context";
+import { RoundsTable } from "../dashboard/RoundsTable";
 import { scoreSeries } from "../dashboard/scoreSeries";
 import { useChainStatus } from "../hooks/useChainStatus";
 
@@ -39,10 +40,8 @@ export function DashboardPage() {
         </Card>
       </div>
       <Card title="Programs and rounds">
-        <p>
-          Each program&apos;s rounds with their phase, number of contributors and pool size (as far as it is public).
-        </p>
-        <NotWired needs="the program and round contracts' ABIs" />
+        <RoundsTable />
+        <p className="muted">Pool sizes are encrypted; they show here once a program makes them public.</p>
       </Card>
       <Card title="Shapley scores released" testId="scores">
         <ScoreCharts series={NO_ROUNDS} />

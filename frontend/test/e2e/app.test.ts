@@ -355,6 +355,11 @@ describe("CipherShare web app in headless Chromium", () => {
     await screenshot("04-royalties");
     await open("dashboard");
     await page.getByTestId("dashboard-chain-id").filter({ hasText: "31337" }).waitFor();
+    // Round 1 of program 1, open, with the contribution committed above.
+    await page
+      .getByTestId("round-row-1")
+      .filter({ hasText: /^11open10/ })
+      .waitFor();
     await page.getByTestId("scores-empty").waitFor();
     await screenshot("05-dashboard");
     await open("audit");
