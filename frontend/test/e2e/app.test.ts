@@ -363,6 +363,11 @@ describe("CipherShare web app in headless Chromium", () => {
     await page.getByTestId("scores-empty").waitFor();
     await screenshot("05-dashboard");
     await open("audit");
+    // The commitment made above, and its blob re-hashed from the coprocessor's store.
+    const row = page.getByTestId("audit-commitment");
+    await row.getByTestId("audit-blob").filter({ hasText: "blob matches" }).waitFor({ timeout: 30_000 });
+    expect(await row.locator("td").nth(0).textContent()).toBe(HARDHAT_ACCOUNT_1);
+    expect(await row.locator("td").nth(1).textContent()).toBe("600");
     await screenshot("06-audit");
   });
 
