@@ -1,3 +1,4 @@
+import reactHooks from "eslint-plugin-react-hooks";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
@@ -17,6 +18,7 @@ export default tseslint.config(
     ],
   },
   ...tseslint.configs.recommended,
+  { files: ["frontend/**/*.{ts,tsx}"], ...reactHooks.configs.flat.recommended },
   {
     rules: {
       "@typescript-eslint/no-explicit-any": "error",

@@ -1,0 +1,61 @@
+import { keccak256 } from "../../../coprocessor/src/hash/keccak";
+import type { Hex } from "viem";
+
+/** A key bundle that cannot be used: the message says what to do. */
+export class KeyBundleError extends Error {
+  override readonly name = "KeyBundleError";
+}
+
+/** What fetching a blob by its committed hash found. */
+export type BlobCheck =
+  | { readonly status: "match"; readonly bytes: Uint8Array }
+  | { readonly status: "missing" }
+  | { readonly status: "mismatch"; readonly actualHash: Hex };
+
+/**
+ * Fetches a blob from the coprocessor's content-addressed store by the hash committed on-chain and
+ * hashes what came back: the store's word is not taken for it. Throws only when the store is down.
+ */
+export async function checkBlob(
+  coprocessorUrl: string,
+  committedHash: Hex,
+  fetchFn: typeof fetch = (...args) => fetch(...args),
+): Promise<BlobCheck> {
+  let response: Response;
+  try {
+    response = await fetchFn(`${coprocessorUrl}/blobs/${committedHash}`);
+  } catch {
+    throw new KeyBundleError(`The coprocessor at ${coprocessorUrl} is not answering; is it running?`);
+  }
+  if (response.status === 404) return { status: "missing" };
+  if (!response.ok) throw new KeyBundleError(`The coprocessor answered HTTP ${response.status} for ${committedHash}.`);
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  const actualHash = await keccak256(bytes);
+  return actualHash.toLowerCase() === committedHash.toLowerCase()
+    ? { status: "match", bytes }
+    : { status: "mismatch", actualHash };
+}
+
+/**
+ * Fetches a program's CKKS key bundle from the coprocessor's content-addressed blob store and checks
+ * that its keccak256 is the hash the program committed on-chain. Encrypting under any other key would
+ * hand the update to whoever holds that key's secret.
+ */
+export async function fetchKeyBundle(
+  coprocessorUrl: string,
+  onChainHash: Hex,
+  fetchFn: typeof fetch = (...args) => fetch(...args),
+): Promise<Uint8Array> {
+  const found = await checkBlob(coprocessorUrl, onChainHash, fetchFn);
+  if (found.status === "missing") {
+    throw new KeyBundleError(
+      `The coprocessor at ${coprocessorUrl} has no key bundle ${onChainHash}; is it this program's coprocessor?`,
+    );
+  }
+  if (found.status === "mismatch") {
+    throw new KeyBundleError(
+      `Wrong key bundle: the coprocessor served one with hash ${found.actualHash}, but the program committed ${onChainHash} on-chain. Do not encrypt under it.`,
+    );
+  }
+  return found.bytes;
+}

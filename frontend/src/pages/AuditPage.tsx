@@ -1,0 +1,154 @@
+import { useEffect, useState } from "react";
+import type { Address, Hex } from "viem";
+import { useReadContract } from "wagmi";
+import { Card, NotWired } from "../components/ui";
+import { checkBlob, type BlobCheck } from "../contribute/keyBundle";
+import { roundManagerAbi } from "../contracts/abis";
+import { useAppContext } from "../context";
+import { ROUND_PHASES } from "../dashboard/RoundsTable";
+
+interface Commitment {
+  contributor: Address;
+  sampleCount: bigint;
+  ciphertextHash: Hex;
+}
+
+/** The most commitments read at once; a round larger than this pages through them. */
+const PAGE_SIZE = 200n;
+
+const VERDICTS: Record<BlobCheck["status"], string> = {
+  match: "blob matches",
+  missing: "blob missing",
+  mismatch: "blob does not match",
+};
+
+export function AuditPage() {
+  const { runtime } = useAppContext();
+  const hub = runtime.contracts.RoundManager;
+  const [roundInput, setRoundInput] = useState("1");
+  const roundId = /^\d+$/.test(roundInput) ? BigInt(roundInput) : undefined;
+  const round = useReadContract({
+    address: hub,
+    abi: roundManagerAbi,
+    functionName: "round",
+    args: roundId === undefined ? undefined : [roundId],
+    query: { enabled: hub !== undefined && roundId !== undefined },
+  });
+  const list = useReadContract({
+    address: hub,
+    abi: roundManagerAbi,
+    functionName: "commitments",
+    args: roundId === undefined ? undefined : [roundId, 0n, PAGE_SIZE],
+    query: { enabled: hub !== undefined && roundId !== undefined },
+  });
+  const commitments = (list.data as Commitment[] | undefined) ?? [];
+  const checks = useBlobChecks(runtime.coprocessorUrl, commitments);
+  const phase = (round.data as { phase?: number } | undefined)?.phase;
+
+  return (
+    <div className="page" data-testid="page-audit">
+      <h1>Audit</h1>
+      <p className="lead">
+        Pick a round to see every on-chain commitment, whether the blobs behind it hash to what was committed, and the
+        auditor&apos;s verdict.
+      </p>
+      {!hub ? (
+        <Card title="Round">
+          <NotWired needs="a deployment with the RoundManager address" />
+        </Card>
+      ) : (
+        <>
+          <Card title="Round">
+            <label className="picker">
+              Round{" "}
+              <input
+                type="text"
+                inputMode="numeric"
+                size={6}
+                value={roundInput}
+                onChange={(e) => setRoundInput(e.target.value.trim())}
+                data-testid="audit-round"
+              />
+            </label>
+            <p className="muted">
+              {phase === undefined || phase === 0 ? "No such round." : `Phase: ${ROUND_PHASES[phase] ?? phase}.`}
+            </p>
+          </Card>
+          <Card title="Commitments">
+            <table className="table">
+              <thead>
+                <tr>
+                  <th>Contributor</th>
+                  <th>Samples</th>
+                  <th>Committed hash</th>
+                  <th>Blob</th>
+                </tr>
+              </thead>
+              <tbody>
+                {commitments.length === 0 && (
+                  <tr>
+                    <td colSpan={4} className="muted">
+                      No commitment in this round.
+                    </td>
+                  </tr>
+                )}
+                {commitments.map((c) => {
+                  const check = checks[c.ciphertextHash];
+                  return (
+                    <tr key={c.contributor} data-testid="audit-commitment">
+                      <td>
+                        <code>{c.contributor}</code>
+                      </td>
+                      <td>{c.sampleCount.toString()}</td>
+                      <td>
+                        <code>{c.ciphertextHash}</code>
+                      </td>
+                      <td
+                        className={check?.status === "match" ? "ok" : check ? "error" : "muted"}
+                        data-testid="audit-blob"
+                      >
+                        {!runtime.coprocessorUrl
+                          ? "no coprocessor configured"
+                          : check
+                            ? VERDICTS[check.status]
+                            : "checking…"}
+                      </td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </Card>
+        </>
+      )}
+      <Card title="Auditor verdict">
+        <NotWired needs="the auditor's re-check of the round's results" />
+      </Card>
+    </div>
+  );
+}
+
+/** Fetches and hashes every committed blob once; results keyed by committed hash. */
+function useBlobChecks(coprocessorUrl: string | null, commitments: readonly Commitment[]) {
+  const [checks, setChecks] = useState<Record<Hex, BlobCheck>>({});
+  const key = commitments.map((c) => c.ciphertextHash).join(",");
+  useEffect(() => {
+    if (!coprocessorUrl || key === "") return;
+    let cancelled = false;
+    void Promise.all(
+      key.split(",").map(async (hash) => {
+        const result = await checkBlob(coprocessorUrl, hash as Hex).catch(() => undefined);
+        return [hash, result] as const;
+      }),
+    ).then((results) => {
+      if (cancelled) return;
+      const next: Record<Hex, BlobCheck> = {};
+      for (const [hash, result] of results) if (result) next[hash as Hex] = result;
+      setChecks(next);
+    });
+    return () => {
+      cancelled = true;
+    };
+  }, [coprocessorUrl, key]);
+  return checks;
+}

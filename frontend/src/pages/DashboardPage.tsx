@@ -1,0 +1,54 @@
+import { Card, Field, NotWired } from "../components/ui";
+import { ScoreCharts } from "../components/ScoreCharts";
+import { useAppContext } from "../context";
+import { RoundsTable } from "../dashboard/RoundsTable";
+import { scoreSeries } from "../dashboard/scoreSeries";
+import { useChainStatus } from "../hooks/useChainStatus";
+
+const NO_ROUNDS = scoreSeries([]);
+
+export function DashboardPage() {
+  const { runtime } = useAppContext();
+  const chain = useChainStatus();
+  const deployed = Object.entries(runtime.contracts);
+  return (
+    <div className="page" data-testid="page-dashboard">
+      <h1>Network dashboard</h1>
+      <p className="lead">
+        Public facts only: programs, rounds, pool sizes where public, released scores. Never a raw update.
+      </p>
+      <div className="grid two">
+        <Card title="Chain">
+          <Field label="Chain id" testId="dashboard-chain-id">
+            {chain.data?.chainId ?? (chain.isError ? "unreachable" : "…")}
+          </Field>
+          <Field label="Latest block">{chain.data?.blockNumber.toString() ?? "…"}</Field>
+          <Field label="Block time">
+            {chain.data ? new Date(Number(chain.data.blockTimestamp) * 1000).toISOString().replace(".000Z", "Z") : "…"}
+          </Field>
+        </Card>
+        <Card title="Deployed contracts">
+          {deployed.length === 0 ? (
+            <p className="muted">No deployment given to this app yet.</p>
+          ) : (
+            deployed.map(([name, address]) => (
+              <Field key={name} label={name}>
+                <code>{address}</code>
+              </Field>
+            ))
+          )}
+        </Card>
+      </div>
+      <Card title="Programs and rounds">
+        <RoundsTable />
+        <p className="muted">Pool sizes are encrypted; they show here once a program makes them public.</p>
+      </Card>
+      <Card title="Shapley scores released" testId="scores">
+        <ScoreCharts series={NO_ROUNDS} />
+      </Card>
+      <Card title="Flagged contributors">
+        <NotWired needs="the auditor's flag events" />
+      </Card>
+    </div>
+  );
+}

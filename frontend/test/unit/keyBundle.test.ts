@@ -1,0 +1,64 @@
+// @vitest-environment node
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { keccak256 } from "../../../coprocessor/src/hash/keccak";
+import { startBlobServer, type RunningBlobServer } from "../../../coprocessor/src/storage/http-server";
+import { LocalDirectoryBlobStore } from "../../../coprocessor/src/storage/local-directory";
+import { fetchKeyBundle, KeyBundleError } from "../../src/contribute/keyBundle";
+import { freePort } from "../support/processes";
+
+describe("fetchKeyBundle against the coprocessor's blob server", () => {
+  const dir = mkdtempSync(join(tmpdir(), "ciphershare-keybundle-"));
+  const bundle = Uint8Array.from({ length: 1000 }, (_, i) => i % 251);
+  let server: RunningBlobServer;
+  let lying: Server;
+  let lyingUrl: string;
+
+  beforeAll(async () => {
+    const store = new LocalDirectoryBlobStore(dir);
+    await store.put(bundle);
+    server = await startBlobServer(store);
+    // A coprocessor that serves other bytes than asked for: the hash check is what catches it.
+    lying = createServer((_request, response) => response.end(Buffer.from("a different key")));
+    await new Promise<void>((resolve) => lying.listen(0, "127.0.0.1", resolve));
+    lyingUrl = `http://127.0.0.1:${(lying.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    await server.close();
+    await new Promise((resolve) => lying.close(resolve));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("returns the bundle whose keccak256 is the on-chain hash", async () => {
+    expect(await fetchKeyBundle(server.url, await keccak256(bundle))).toEqual(bundle);
+  });
+
+  it("says the coprocessor has no such bundle", async () => {
+    const other = await keccak256(Uint8Array.from([1, 2, 3]));
+    await expect(fetchKeyBundle(server.url, other)).rejects.toThrow(
+      `The coprocessor at ${server.url} has no key bundle ${other}; is it this program's coprocessor?`,
+    );
+  });
+
+  it("refuses a bundle whose hash is not the program's", async () => {
+    const expected = await keccak256(bundle);
+    const served = await keccak256(new TextEncoder().encode("a different key"));
+    const error = await fetchKeyBundle(lyingUrl, expected).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KeyBundleError);
+    expect((error as Error).message).toBe(
+      `Wrong key bundle: the coprocessor served one with hash ${served}, but the program committed ${expected} on-chain. Do not encrypt under it.`,
+    );
+  });
+
+  it("says when the coprocessor is not answering", async () => {
+    const url = `http://127.0.0.1:${await freePort()}`;
+    await expect(fetchKeyBundle(url, await keccak256(bundle))).rejects.toThrow(
+      `The coprocessor at ${url} is not answering; is it running?`,
+    );
+  });
+});
