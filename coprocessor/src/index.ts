@@ -5,3 +5,4 @@ export * from "./formats/index";
 export * from "./fedavg/index";
 export * from "./custodian/index";
 export * from "./storage/index";
+export * as shapley from "./shapley";

@@ -1,12 +1,13 @@
 import { Command } from "commander";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { register as registerValue } from "./commands/value";
 
 /**
  * Each role registers its subcommands here. Commands live in `scripts/cli/commands/<name>.ts` and export
  * `register(program)`; keeping registration explicit makes `--help` list them in a stable order.
  */
-const registrations: Array<(program: Command) => void> = [];
+const registrations: Array<(program: Command) => void> = [registerValue];
 
 export function buildProgram(): Command {
   const pkg = JSON.parse(readFileSync(join(__dirname, "..", "..", "package.json"), "utf8")) as { version: string };

@@ -1,0 +1,379 @@
+import { CkksError } from "../../ckks/errors";
+import type { CkksContext } from "../../ckks/context";
+import { deleteAll, sealCall, type Ciphertext, type GaloisKeys, type Plaintext, type RelinKeys } from "../../ckks/seal";
+import { InvalidInputError } from "../../errors/base";
+import type { CoefficientMap } from "../coefficients";
+import { pairCount, pairOfIndex } from "../gram";
+import type { Matrix } from "../matrix";
+import { ConstantPlaintexts } from "./constants";
+import { assertMapFits, coefficientMask, matvecPlan, outputSlot, packModel, type MatvecPlan } from "./layout";
+import { sumSlotsInplace } from "./slots";
+
+/** The plaintext side of the computation: the validation kernel's R and XᵀY, and the coefficient map. */
+export interface EvaluatorSetup {
+  readonly r: Matrix;
+  readonly xty: Matrix;
+  /** Needed for Shapley terms; the per-coalition baseline does without. */
+  readonly map?: CoefficientMap;
+  /** n_v·c and ‖Y‖², for the per-coalition baseline's utility. */
+  readonly normalizer: number;
+  readonly yNormSquared: number;
+}
+
+/**
+ * The homomorphic steps of the Gram method, on one SEAL instance (one per worker thread).
+ *
+ * Levels and scales with deep-v1 (data primes q0 (60 bits), q1, q2, q3 (50 bits), Δ = 2^50); each
+ * plaintext is encoded at the scale of the prime the next rescale divides by, so scales stay put:
+ * - level 1: z_i = (R⊗I)·w_i, diagonals at scale q3 → z_i at scale Δ;
+ *   b-path: w_i ⊙ XᵀY at scale Δ·q3/q2 → scale Δ²/q2, then a modulus switch to level 2;
+ * - level 2: z_i ⊙ z_j (relinearised) → scale Δ²/q2;
+ * - level 3, packed layout: slot sum (every slot holds the Gram entry), × the coefficient mask
+ *   (A_b[k][p] in slot b·n + k) at scale q1, all terms added: one ciphertext with φ (minus its public
+ *   constant) in the output slots and zeros elsewhere;
+ * - level 3, replicated layout: × the scalar A_b[k][p] at scale q1 into one accumulator per output,
+ *   rescale, slot sum: one ciphertext per output with φ_o in every slot.
+ */
+export class EncryptedShapleyEvaluator {
+  readonly plan: MatvecPlan;
+  /** Scale of every Shapley term at level 3. */
+  readonly termScale: number;
+  private readonly primes: number[];
+  private diagonalsAtTop: Plaintext[][] | undefined;
+  private diagonalsAtLevel1: Plaintext[][] | undefined;
+  private xtyForBias: Plaintext | undefined;
+  private scalars: ConstantPlaintexts | undefined;
+
+  constructor(
+    private readonly ctx: CkksContext,
+    private readonly keys: { relinKeys: RelinKeys; galoisKeys: GaloisKeys },
+    private readonly setup: EvaluatorSetup,
+  ) {
+    if (ctx.parameterSet.multiplicativeDepth < 3) {
+      throw new InvalidInputError("Encrypted Shapley needs a parameter set with 3 rescales (deep-v1).", {
+        details: `${ctx.parameterSet.id} has ${ctx.parameterSet.multiplicativeDepth}`,
+      });
+    }
+    this.plan = matvecPlan(setup.r, setup.xty.cols, ctx.slotCount);
+    if (setup.map) assertMapFits(setup.map, ctx.slotCount);
+    this.primes = dataPrimes(ctx);
+    const q2 = this.primes[2];
+    this.termScale = (ctx.scale * ctx.scale) / q2;
+  }
+
+  /** z = (R ⊗ I_c)·vec(w) by baby-step/giant-step diagonals; input fresh (level 0), output at level 1. */
+  matvec(w: Ciphertext): Ciphertext {
+    this.diagonalsAtTop ??= this.encodeDiagonals(this.primes[3], undefined);
+    return this.bsgs(w, this.diagonalsAtTop);
+  }
+
+  /** z_i ⊙ z_j, relinearised and rescaled: level 2 at `termScale`. */
+  pairProduct(zi: Ciphertext, zj: Ciphertext): Ciphertext {
+    const { evaluator } = this.ctx;
+    const product = new this.ctx.seal.Ciphertext();
+    try {
+      sealCall("multiply two projected models", () => {
+        evaluator.multiply(zi, zj, product);
+        evaluator.relinearizeInplace(product, this.keys.relinKeys);
+        evaluator.rescaleToNextInplace(product);
+      });
+      product.setScale(sameScale(product.scale(), this.termScale));
+      return product;
+    } catch (error) {
+      product.delete();
+      throw error;
+    }
+  }
+
+  /** w_i ⊙ XᵀY from the fresh ciphertext, rescaled and switched down: level 2 at `termScale`. */
+  biasProduct(w: Ciphertext): Ciphertext {
+    const [, , q2, q3] = this.primes;
+    this.xtyForBias ??= this.ctx.encode(packModel(this.setup.xty, this.ctx.slotCount), {
+      scale: (this.ctx.scale * q3) / q2,
+    });
+    const { evaluator } = this.ctx;
+    const product = new this.ctx.seal.Ciphertext();
+    try {
+      sealCall("weight a model by XᵀY", () => {
+        evaluator.multiplyPlain(w, this.xtyForBias!, product);
+        evaluator.rescaleToNextInplace(product);
+        evaluator.cipherModSwitchToNextInplace(product);
+      });
+      product.setScale(sameScale(product.scale(), this.termScale));
+      return product;
+    } catch (error) {
+      product.delete();
+      throw error;
+    }
+  }
+
+  /** Product of Gram entry `entry` (pairs first, then biases, as in the Gram layout). */
+  entryProduct(entry: number, projections: (i: number) => Ciphertext, models: (i: number) => Ciphertext): Ciphertext {
+    const n = this.requireMap().n;
+    if (entry >= pairCount(n)) return this.biasProduct(models(entry - pairCount(n)));
+    const [i, j] = pairOfIndex(entry, n);
+    return this.pairProduct(projections(i), projections(j));
+  }
+
+  /**
+   * Packed layout, level 3: mask_p ⊙ slotSum(product), the mask holding A_b[k][p] in slot b·n + k. The
+   * slot sum (13 rotations at level 2) dominates; one ciphertext carries all outputs.
+   */
+  maskedTerm(product: Ciphertext, entry: number): Ciphertext {
+    const summed = product.copy();
+    try {
+      this.sumSlotsInplace(summed);
+      return this.applyMask(summed, entry);
+    } finally {
+      summed.delete();
+    }
+  }
+
+  /**
+   * Replicated layout: accumulators[o] += (A_b[k][p] / outputScale)·product for every output o = b·n + k,
+   * without rescaling. Scalars instead of masks let the slot sum move after the accumulation: one slot
+   * sum per output (at level 3, where rotations are cheapest) instead of one per Gram entry.
+   */
+  accumulateScalarTerms(accumulators: (Ciphertext | undefined)[], product: Ciphertext, entry: number): void {
+    const map = this.requireMap();
+    this.scalars ??= new ConstantPlaintexts(this.ctx, this.primes[1], product);
+    const scaled = new this.ctx.seal.Ciphertext();
+    try {
+      for (let b = 0; b < map.batches; b++) {
+        for (let k = 0; k < map.n; k++) {
+          const coefficient = map.rows[(b * map.n + k) * map.entries + entry] / map.outputScale;
+          if (coefficient === 0) continue; // SEAL refuses a product with an all-zero plaintext
+          const output = outputSlot(b, k, map.n);
+          const scalar = this.scalars.plaintext(coefficient);
+          try {
+            sealCall("scale a Gram product by its Shapley coefficient", () => {
+              const target = accumulators[output];
+              if (target === undefined) {
+                const fresh = new this.ctx.seal.Ciphertext();
+                this.ctx.evaluator.multiplyPlain(product, scalar, fresh);
+                accumulators[output] = fresh;
+              } else {
+                this.ctx.evaluator.multiplyPlain(product, scalar, scaled);
+                this.ctx.evaluator.addInplace(target, scaled);
+              }
+            });
+          } finally {
+            scalar.delete();
+          }
+        }
+      }
+    } finally {
+      scaled.delete();
+    }
+  }
+
+  /** Replicated layout: rescale each accumulator to level 3 and slot-sum it (every slot then holds φ_o). */
+  finishScalarTerms(accumulators: Ciphertext[]): void {
+    for (const accumulator of accumulators) {
+      sealCall("rescale a Shapley output", () => this.ctx.evaluator.rescaleToNextInplace(accumulator));
+      accumulator.setScale(sameScale(accumulator.scale(), this.termScale));
+      this.sumSlotsInplace(accumulator);
+    }
+  }
+
+  /**
+   * The per-coalition baseline (what HESV does): Enc(U(S)) from the members' fresh ciphertexts, by building
+   * the coalition model λ·w_S = Σ (λ·m_i/M_S)·w_i (λ = 1/√(n_v·c)), projecting it, squaring it and adding
+   * the b-term and the constant, all under encryption. Every slot of the result holds U(S).
+   */
+  coalitionUtility(models: readonly Ciphertext[], sampleCounts: readonly number[]): Ciphertext {
+    const { evaluator, seal } = this.ctx;
+    const [, q1, q2, q3] = this.primes;
+    const lambda = 1 / Math.sqrt(this.setup.normalizer);
+    const total = sampleCounts.reduce((a, b) => a + b, 0);
+    const owned: (Ciphertext | Plaintext)[] = [];
+    const track = <T extends Ciphertext | Plaintext>(handle: T): T => (owned.push(handle), handle);
+    try {
+      const coalition = track(new seal.Ciphertext());
+      models.forEach((w, index) => {
+        const weight = track(this.ctx.encodeConstant((lambda * sampleCounts[index]) / total, { scale: q3 }));
+        const term = track(new seal.Ciphertext());
+        sealCall("weight a coalition member", () => evaluator.multiplyPlain(w, weight, term));
+        if (index === 0) coalition.assign(term);
+        else sealCall("add a coalition member", () => evaluator.addInplace(coalition, term));
+      });
+      sealCall("rescale a coalition model", () => evaluator.rescaleToNextInplace(coalition));
+      this.diagonalsAtLevel1 ??= this.encodeDiagonals(q2, coalition);
+      const z = track(this.bsgs(coalition, this.diagonalsAtLevel1));
+      const gram = track(new seal.Ciphertext());
+      sealCall("square a coalition projection", () => {
+        evaluator.square(z, gram);
+        evaluator.relinearizeInplace(gram, this.keys.relinKeys);
+        evaluator.rescaleToNextInplace(gram);
+      });
+      this.sumSlotsInplace(gram);
+      const xty = track(
+        this.ctx.encode(
+          packModel(this.setup.xty, this.ctx.slotCount).map((v) => 2 * lambda * v),
+          {
+            scale: (this.ctx.scale * q2) / q1,
+            levelOf: coalition,
+          },
+        ),
+      );
+      const bias = track(new seal.Ciphertext());
+      sealCall("weight a coalition model by XᵀY", () => {
+        evaluator.multiplyPlain(coalition, xty, bias);
+        evaluator.rescaleToNextInplace(bias);
+      });
+      this.sumSlotsInplace(bias);
+      sealCall("switch the coalition bias term down a level", () => evaluator.cipherModSwitchToNextInplace(bias));
+      bias.setScale(sameScale(bias.scale(), gram.scale()));
+      const utility = new seal.Ciphertext();
+      try {
+        sealCall("combine the coalition utility", () => evaluator.sub(bias, gram, utility));
+        const constant = track(
+          this.ctx.encodeConstant(-this.setup.yNormSquared / this.setup.normalizer, {
+            scale: utility.scale(),
+            levelOf: utility,
+          }),
+        );
+        sealCall("add the coalition utility constant", () => evaluator.addPlainInplace(utility, constant));
+        return utility;
+      } catch (error) {
+        utility.delete();
+        throw error;
+      }
+    } finally {
+      deleteAll(...owned);
+    }
+  }
+
+  sumSlotsInplace(ct: Ciphertext): void {
+    sumSlotsInplace(this.ctx, this.keys.galoisKeys, ct);
+  }
+
+  /** Frees every cached plaintext (diagonals, XᵀY). */
+  dispose(): void {
+    for (const set of [this.diagonalsAtTop, this.diagonalsAtLevel1]) if (set) deleteAll(...set.flat());
+    this.diagonalsAtTop = this.diagonalsAtLevel1 = undefined;
+    deleteAll(this.xtyForBias);
+    this.xtyForBias = undefined;
+    this.scalars = undefined;
+  }
+
+  private requireMap(): CoefficientMap {
+    if (!this.setup.map) throw new CkksError("This evaluator was set up without a coefficient map.");
+    return this.setup.map;
+  }
+
+  /** Masks are encoded on use and freed at once: each Gram entry is handled exactly once per run. */
+  private applyMask(summed: Ciphertext, entry: number): Ciphertext {
+    const mask = this.ctx.encode(coefficientMask(this.requireMap(), entry, this.ctx.slotCount), {
+      scale: this.primes[1],
+      levelOf: summed,
+    });
+    const out = new this.ctx.seal.Ciphertext();
+    try {
+      sealCall("apply a Shapley coefficient mask", () => {
+        this.ctx.evaluator.multiplyPlain(summed, mask, out);
+        this.ctx.evaluator.rescaleToNextInplace(out);
+      });
+      out.setScale(sameScale(out.scale(), this.termScale));
+      return out;
+    } catch (error) {
+      out.delete();
+      throw error;
+    } finally {
+      mask.delete();
+    }
+  }
+
+  private encodeDiagonals(scale: number, levelOf: Ciphertext | undefined): Plaintext[][] {
+    const out: Plaintext[][] = [];
+    try {
+      for (const giant of this.plan.giants) {
+        out.push([]);
+        for (const diagonal of giant.diagonals)
+          out[out.length - 1].push(this.ctx.encode(diagonal.values, { scale, levelOf }));
+      }
+      return out;
+    } catch (error) {
+      deleteAll(...out.flat());
+      throw error;
+    }
+  }
+
+  private bsgs(w: Ciphertext, diagonals: Plaintext[][]): Ciphertext {
+    const { evaluator, seal } = this.ctx;
+    const { c } = this.plan;
+    const babies = new Map<number, Ciphertext>();
+    const product = new seal.Ciphertext();
+    const inner = new seal.Ciphertext();
+    const result = new seal.Ciphertext();
+    let started = false;
+    try {
+      this.plan.giants.forEach((giant, g) => {
+        let innerStarted = false;
+        giant.diagonals.forEach((diagonal, index) => {
+          let rotated = diagonal.baby === 0 ? w : babies.get(diagonal.baby);
+          if (!rotated) {
+            const fresh = new seal.Ciphertext();
+            babies.set(diagonal.baby, fresh);
+            sealCall("rotate a model (baby step)", () =>
+              evaluator.rotateVector(w, c * diagonal.baby, this.keys.galoisKeys, fresh),
+            );
+            rotated = fresh;
+          }
+          const source = rotated;
+          sealCall("multiply by a diagonal", () => {
+            if (!innerStarted) evaluator.multiplyPlain(source, diagonals[g][index], inner);
+            else {
+              evaluator.multiplyPlain(source, diagonals[g][index], product);
+              evaluator.addInplace(inner, product);
+            }
+          });
+          innerStarted = true;
+        });
+        if (giant.giant > 0) {
+          sealCall("rotate a partial sum (giant step)", () =>
+            evaluator.rotateVectorInplace(inner, c * this.plan.babySize * giant.giant, this.keys.galoisKeys),
+          );
+        }
+        sealCall("accumulate a giant step", () => {
+          if (!started) result.assign(inner);
+          else evaluator.addInplace(result, inner);
+        });
+        started = true;
+      });
+      if (!started) throw new InvalidInputError("R has no non-zero entries: the validation set X is all zeros.");
+      sealCall("rescale a projection", () => evaluator.rescaleToNextInplace(result));
+      return result;
+    } catch (error) {
+      result.delete();
+      throw error;
+    } finally {
+      deleteAll(product, inner, ...babies.values());
+    }
+  }
+}
+
+/** Data primes q0..q_L of the context (SEAL rescales drop them from the end), as doubles like SEAL uses. */
+function dataPrimes(ctx: CkksContext): number[] {
+  const data = ctx.context.firstContextData();
+  const parms = data.parms();
+  const vector = parms.coeffModulus();
+  try {
+    return (ctx.seal.jsArrayFromVecModulus(vector) as bigint[]).map((prime) => Number(prime));
+  } finally {
+    deleteAll(vector, parms, data);
+  }
+}
+
+/**
+ * Two paths to the same level carry the same mathematical scale but may differ in the last bits of the
+ * double SEAL stores; SEAL refuses to add them. Snap to the expected value, refusing a real mismatch.
+ */
+function sameScale(actual: number, expected: number): number {
+  if (Math.abs(actual / expected - 1) > 1e-12) {
+    throw new CkksError("Internal scale mismatch in the encrypted Shapley computation.", {
+      details: `2^${Math.log2(actual)} vs 2^${Math.log2(expected)}`,
+    });
+  }
+  return expected;
+}

@@ -1,0 +1,195 @@
+import { CkksContext } from "../../ckks/context";
+import { deleteAll, sealCall, type Ciphertext } from "../../ckks/seal";
+import { InvalidInputError } from "../../errors/base";
+import type { CoefficientMap } from "../coefficients";
+import type { ValidationKernel } from "../gram";
+import { constantMask } from "./layout";
+import { openRuntimes, runJobs, type RuntimeHandle } from "./pool";
+import type { OutputLayout, RuntimeResponse } from "./runtime";
+
+export interface EncryptedValuationRequest {
+  readonly parameterSetId: string;
+  /** The custodian's serialized public bundle (relinearization + Galois keys for `requiredGaloisSteps`). */
+  readonly bundle: Uint8Array;
+  /** Each client's fresh ciphertext of vec(w_i) (row-major d×c in the first d·c slots). */
+  readonly models: readonly Uint8Array[];
+  readonly kernel: ValidationKernel;
+  readonly map: CoefficientMap;
+  /** Worker threads (default 2, one per core); 0 runs everything in the calling thread. */
+  readonly workers?: number;
+  readonly onProgress?: (phase: "setup" | "projection" | "terms", done: number, total: number) => void;
+  /** Force an output layout; by default the cheaper one for the map's number of outputs. */
+  readonly layout?: OutputLayout;
+}
+
+export interface EncryptedValuationResult {
+  /**
+   * What the custodian decrypts, and nothing else: packed — one ciphertext with φ_b,k in slot b·n + k and
+   * zeros elsewhere; replicated — one ciphertext per output b·n + k with that value in every slot.
+   */
+  readonly scores: Uint8Array[];
+  readonly layout: OutputLayout;
+  readonly seconds: { setup: number; projection: number; terms: number; total: number };
+}
+
+/**
+ * Enc(φ) from encrypted models: z_i = (R⊗I)·w_i on the workers, then every Gram entry's masked term,
+ * summed into one ciphertext with the public constant added. No Gram entry, utility or coalition model
+ * is ever decrypted; the HE work is n projections and n(n+1)/2 + n terms whatever the number of coalitions.
+ */
+export async function computeEncryptedScores(request: EncryptedValuationRequest): Promise<EncryptedValuationResult> {
+  const n = request.map.n;
+  if (request.models.length !== n) {
+    throw new InvalidInputError("The number of encrypted models does not match the coefficient map.", {
+      details: `${request.models.length} models, map for ${n} clients`,
+    });
+  }
+  const started = performance.now();
+  const runtimes = openRuntimes(request.workers ?? 2);
+  const ctx = await CkksContext.create(request.parameterSetId);
+  try {
+    await initRuntimes(runtimes, request, [...request.models]);
+    request.onProgress?.("setup", 1, 1);
+    const setupDone = performance.now();
+
+    let projected = 0;
+    const projections = await runJobs(runtimes, [...Array(n).keys()], async (runtime, index) => {
+      const bytes = ciphertextOf(await runtime.request({ type: "project", index }));
+      request.onProgress?.("projection", ++projected, n);
+      return bytes;
+    });
+    await Promise.all(runtimes.map((runtime) => runtime.request({ type: "projections", projections })));
+    const projectionDone = performance.now();
+
+    const layout = request.layout ?? outputLayoutFor(request.map);
+    const jobs = termJobs(request.map.entries, layout === "replicated" ? runtimes.length : runtimes.length * 4);
+    let termsDone = 0;
+    const partials = await runJobs(runtimes, jobs, async (runtime, entries) => {
+      const response = await runtime.request({ type: "terms", entries, layout });
+      if (response.type !== "ciphertexts") throw new InvalidInputError("A Shapley worker returned no terms.");
+      termsDone += entries.length;
+      request.onProgress?.("terms", termsDone, request.map.entries);
+      return response.list;
+    });
+    const scores = sumWithConstant(ctx, partials, request.map, layout);
+    const finished = performance.now();
+    return {
+      scores,
+      layout,
+      seconds: {
+        setup: (setupDone - started) / 1000,
+        projection: (projectionDone - setupDone) / 1000,
+        terms: (finished - projectionDone) / 1000,
+        total: (finished - started) / 1000,
+      },
+    };
+  } finally {
+    await Promise.all(runtimes.map((runtime) => runtime.close()));
+    ctx.dispose();
+  }
+}
+
+export interface CoalitionUtilityResult {
+  /** Enc(U(S)) per coalition (every slot holds the value), in the order given. */
+  readonly utilities: Uint8Array[];
+  /** Wall-clock milliseconds of each coalition's evaluation inside its worker. */
+  readonly milliseconds: number[];
+  readonly seconds: number;
+}
+
+/**
+ * The per-coalition HE baseline (HESV-style): for each coalition, build Enc(w_S) from the members'
+ * ciphertexts, project it and evaluate Enc(U(S)). Its cost grows with the number of coalitions, 2^n − 1.
+ */
+export async function computeCoalitionUtilities(
+  request: Omit<EncryptedValuationRequest, "map"> & { readonly sampleCounts: readonly number[] },
+  coalitions: readonly (readonly number[])[],
+): Promise<CoalitionUtilityResult> {
+  const started = performance.now();
+  const runtimes = openRuntimes(request.workers ?? 2);
+  try {
+    await initRuntimes(runtimes, request, [...request.models]);
+    const results = await runJobs(runtimes, coalitions, async (runtime, members) => {
+      const response = await runtime.request({
+        type: "coalition",
+        members: [...members],
+        sampleCounts: members.map((i) => request.sampleCounts[i]),
+      });
+      return { bytes: ciphertextOf(response), ms: response.type === "ciphertext" ? response.milliseconds : 0 };
+    });
+    return {
+      utilities: results.map((r) => r.bytes),
+      milliseconds: results.map((r) => r.ms),
+      seconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    await Promise.all(runtimes.map((runtime) => runtime.close()));
+  }
+}
+
+async function initRuntimes(
+  runtimes: readonly RuntimeHandle[],
+  request: Omit<EncryptedValuationRequest, "map"> & { readonly map?: CoefficientMap },
+  models: Uint8Array[],
+): Promise<void> {
+  const { kernel } = request;
+  const setup = {
+    r: kernel.r,
+    xty: kernel.xty,
+    map: request.map,
+    normalizer: kernel.normalizer,
+    yNormSquared: kernel.yNormSquared,
+  };
+  await Promise.all(
+    runtimes.map(async (runtime) => {
+      await runtime.request({ type: "init", parameterSetId: request.parameterSetId, bundle: request.bundle, setup });
+      await runtime.request({ type: "models", models });
+    }),
+  );
+}
+
+/** Above this many outputs (batches × clients) one packed ciphertext is cheaper than one per output. */
+export const REPLICATED_MAX_OUTPUTS = 64;
+
+export function outputLayoutFor(map: CoefficientMap): OutputLayout {
+  return map.batches * map.n <= REPLICATED_MAX_OUTPUTS ? "replicated" : "packed";
+}
+
+/** Deals the Gram entries round-robin into `count` jobs of similar cost. */
+function termJobs(entries: number, count: number): number[][] {
+  const jobs = Array.from({ length: Math.max(1, Math.min(entries, count)) }, () => [] as number[]);
+  for (let entry = 0; entry < entries; entry++) jobs[entry % jobs.length].push(entry);
+  return jobs;
+}
+
+function ciphertextOf(response: RuntimeResponse): Uint8Array {
+  if (response.type !== "ciphertext") throw new InvalidInputError("A Shapley worker returned no ciphertext.");
+  return response.bytes;
+}
+
+/** Adds the partial outputs of all jobs and the public constants (in plaintext). */
+function sumWithConstant(
+  ctx: CkksContext,
+  partials: readonly Uint8Array[][],
+  map: CoefficientMap,
+  layout: OutputLayout,
+): Uint8Array[] {
+  return partials[0].map((_, output) => {
+    const loaded: Ciphertext[] = partials.map((list) => ctx.loadCiphertext(list[output]));
+    const values =
+      layout === "packed"
+        ? constantMask(map, ctx.slotCount)
+        : new Float64Array(ctx.slotCount).fill(map.constant[output % map.n] / map.outputScale);
+    const constant = ctx.encode(values, { scale: loaded[0].scale(), levelOf: loaded[0] });
+    try {
+      const total = loaded[0];
+      sealCall("sum the Shapley terms", () => {
+        for (const partial of loaded.slice(1)) ctx.evaluator.addInplace(total, partial);
+        ctx.evaluator.addPlainInplace(total, constant);
+      });
+      return ctx.saveCiphertext(total);
+    } finally {
+      deleteAll(constant, ...loaded);
+    }
+  });
+}

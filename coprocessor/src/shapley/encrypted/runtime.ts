@@ -1,0 +1,162 @@
+import { CkksContext } from "../../ckks/context";
+import { loadPublicBundle, type LoadedPublicBundle } from "../../ckks/keys";
+import { CkksError } from "../../ckks/errors";
+import { deleteAll, type Ciphertext } from "../../ckks/seal";
+import { EncryptedShapleyEvaluator, type EvaluatorSetup } from "./evaluator";
+
+/**
+ * The messages a Shapley worker understands. The same runtime serves a worker thread and the calling
+ * thread (workers = 0), so both paths run identical code.
+ */
+export type RuntimeRequest =
+  | { type: "init"; parameterSetId: string; bundle: Uint8Array; setup: EvaluatorSetup }
+  | { type: "models"; models: Uint8Array[] }
+  | { type: "project"; index: number }
+  | { type: "projections"; projections: Uint8Array[] }
+  | { type: "terms"; entries: number[]; layout: OutputLayout }
+  | { type: "coalition"; members: number[]; sampleCounts: number[] }
+  | { type: "dispose" };
+
+export type RuntimeResponse =
+  | { type: "ok" }
+  | { type: "ciphertext"; bytes: Uint8Array; milliseconds: number }
+  | { type: "ciphertexts"; list: Uint8Array[]; milliseconds: number };
+
+/**
+ * How the released outputs are laid out: "packed" puts every output in one ciphertext (slot b·n + k,
+ * one slot sum per Gram entry); "replicated" gives one ciphertext per output with the value in every
+ * slot (one slot sum per output; cheaper when outputs are few, i.e. exact maps).
+ */
+export type OutputLayout = "packed" | "replicated";
+
+/** Holds one SEAL instance's state for the encrypted valuation: keys, evaluator, loaded ciphertexts. */
+export class ShapleyRuntime {
+  private ctx: CkksContext | undefined;
+  private bundle: LoadedPublicBundle | undefined;
+  private evaluator: EncryptedShapleyEvaluator | undefined;
+  private models: Ciphertext[] = [];
+  private projections: Ciphertext[] = [];
+
+  async handle(request: RuntimeRequest): Promise<RuntimeResponse> {
+    const started = Date.now();
+    const done = (ciphertext: Ciphertext): RuntimeResponse => {
+      try {
+        return {
+          type: "ciphertext",
+          bytes: this.context().saveCiphertext(ciphertext),
+          milliseconds: Date.now() - started,
+        };
+      } finally {
+        ciphertext.delete();
+      }
+    };
+    switch (request.type) {
+      case "init": {
+        this.dispose();
+        this.ctx = await CkksContext.create(request.parameterSetId);
+        this.bundle = await loadPublicBundle(this.ctx, request.bundle);
+        if (!this.bundle.galoisKeys)
+          throw new CkksError("The public bundle has no Galois keys; Shapley needs rotations.");
+        this.evaluator = new EncryptedShapleyEvaluator(
+          this.ctx,
+          { relinKeys: this.bundle.relinKeys, galoisKeys: this.bundle.galoisKeys },
+          request.setup,
+        );
+        return { type: "ok" };
+      }
+      case "models":
+        deleteAll(...this.models);
+        this.models = request.models.map((bytes) =>
+          this.context().loadCiphertext(bytes, { coeffModulusSize: this.context().freshCoeffModulusSize }),
+        );
+        return { type: "ok" };
+      case "projections":
+        deleteAll(...this.projections);
+        this.projections = request.projections.map((bytes) => this.context().loadCiphertext(bytes));
+        return { type: "ok" };
+      case "project":
+        return done(this.evaluatorOrThrow().matvec(this.model(request.index)));
+      case "terms": {
+        const evaluator = this.evaluatorOrThrow();
+        const ctx = this.context();
+        const outputs: (Ciphertext | undefined)[] = [];
+        try {
+          for (const entry of request.entries) {
+            const product = evaluator.entryProduct(
+              entry,
+              (i) => this.projection(i),
+              (i) => this.model(i),
+            );
+            try {
+              if (request.layout === "replicated") evaluator.accumulateScalarTerms(outputs, product, entry);
+              else {
+                const term = evaluator.maskedTerm(product, entry);
+                if (outputs[0] === undefined) outputs[0] = term;
+                else {
+                  ctx.evaluator.addInplace(outputs[0], term);
+                  term.delete();
+                }
+              }
+            } finally {
+              product.delete();
+            }
+          }
+          const finished = outputs.map((output) => {
+            if (!output) throw new CkksError("A Shapley output received no term (all its coefficients are zero).");
+            return output;
+          });
+          if (request.layout === "replicated") evaluator.finishScalarTerms(finished);
+          return {
+            type: "ciphertexts",
+            list: finished.map((output) => ctx.saveCiphertext(output)),
+            milliseconds: Date.now() - started,
+          };
+        } finally {
+          deleteAll(...outputs);
+        }
+      }
+      case "coalition":
+        return done(
+          this.evaluatorOrThrow().coalitionUtility(
+            request.members.map((i) => this.model(i)),
+            request.sampleCounts,
+          ),
+        );
+      case "dispose":
+        this.dispose();
+        return { type: "ok" };
+    }
+  }
+
+  dispose(): void {
+    deleteAll(...this.models, ...this.projections);
+    this.models = [];
+    this.projections = [];
+    this.evaluator?.dispose();
+    this.bundle?.dispose();
+    this.ctx?.dispose();
+    this.evaluator = this.bundle = this.ctx = undefined;
+  }
+
+  private context(): CkksContext {
+    if (!this.ctx) throw new CkksError("The Shapley runtime was used before init.");
+    return this.ctx;
+  }
+
+  private evaluatorOrThrow(): EncryptedShapleyEvaluator {
+    if (!this.evaluator) throw new CkksError("The Shapley runtime was used before init.");
+    return this.evaluator;
+  }
+
+  private model(index: number): Ciphertext {
+    const model = this.models[index];
+    if (!model) throw new CkksError(`Encrypted model ${index} was not loaded into the Shapley runtime.`);
+    return model;
+  }
+
+  private projection(index: number): Ciphertext {
+    const projection = this.projections[index];
+    if (!projection) throw new CkksError(`Projection z_${index} was not loaded into the Shapley runtime.`);
+    return projection;
+  }
+}

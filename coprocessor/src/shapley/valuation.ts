@@ -1,0 +1,149 @@
+import { CkksContext } from "../ckks/context";
+import { loadPublicBundle, loadSecretKey, serializePublicBundle } from "../ckks/keys";
+import { InvalidInputError } from "../errors/base";
+import {
+  applyCoefficientMap,
+  combineBatches,
+  exactCoefficientMap,
+  MAX_EXACT_CLIENTS,
+  sampledCoefficientMap,
+  type CoefficientMap,
+} from "./coefficients";
+import { gramVector, utilityFromGram, validationKernel, type ValidationKernel } from "./gram";
+import { encryptModel, generateShapleyKeys } from "./encrypted/client";
+import { computeEncryptedScores } from "./encrypted/pipeline";
+import { decryptScoreBatches, releaseScores } from "./encrypted/release";
+import { assertValidProblem, type ValuationProblem } from "./utility";
+
+export const SHAPLEY_PARAMETER_SET = "deep-v1";
+export const DEFAULT_PERMUTATIONS = 2000;
+
+export interface ValuationOptions {
+  /** "exact" enumerates coalitions (n ≤ 22); "sampled" draws permutations. Default: exact when n ≤ 20. */
+  readonly method?: "exact" | "sampled";
+  readonly permutations?: number;
+  readonly batches?: number;
+  readonly seed?: number;
+  /** Run under CKKS (default) or with the same Gram method in plaintext float64. */
+  readonly encrypted?: boolean;
+  readonly workers?: number;
+  /** Also return φ before the custodian's noise flooding (for precision checks; never released). */
+  readonly keepUnflooded?: boolean;
+  readonly onProgress?: (phase: string, done: number, total: number) => void;
+}
+
+export interface Valuation {
+  readonly phi: number[];
+  readonly standardError: number[];
+  readonly utilityEmpty: number;
+  /** U(N): for the encrypted path derived as U(∅) + Σφ (efficiency), so nothing else is decrypted. */
+  readonly utilityAll: number;
+  readonly method: "exact" | "sampled";
+  readonly encrypted: boolean;
+  readonly permutations?: number;
+  readonly seconds: number;
+  readonly unflooded?: number[];
+  readonly heSeconds?: { keygen: number; encrypt: number; setup: number; projection: number; terms: number };
+}
+
+/** Chooses and builds the coefficient map: exact up to 20 clients unless told otherwise. */
+export function coefficientMapFor(
+  sampleCounts: readonly number[],
+  kernel: ValidationKernel,
+  options: Pick<ValuationOptions, "method" | "permutations" | "batches" | "seed">,
+): CoefficientMap {
+  const method = options.method ?? (sampleCounts.length <= 20 ? "exact" : "sampled");
+  if (method === "exact") {
+    if (sampleCounts.length > MAX_EXACT_CLIENTS) {
+      throw new InvalidInputError("Too many clients for exact Shapley coefficients; use sampling.", {
+        details: `n = ${sampleCounts.length} > ${MAX_EXACT_CLIENTS}`,
+      });
+    }
+    return exactCoefficientMap(sampleCounts, kernel);
+  }
+  return sampledCoefficientMap(sampleCounts, kernel, {
+    permutations: options.permutations ?? DEFAULT_PERMUTATIONS,
+    batches: options.batches,
+    seed: options.seed,
+  });
+}
+
+/**
+ * Values every client's contribution. Plaintext: the Gram method in float64. Encrypted: end to end with
+ * ephemeral keys — the custodian generates keys, clients encrypt vec(w_i), the coprocessor computes
+ * Enc(φ) from ciphertexts only, and the custodian decrypts that one ciphertext and releases flooded φ.
+ */
+export async function valueContributions(
+  problem: ValuationProblem,
+  options: ValuationOptions = {},
+): Promise<Valuation> {
+  assertValidProblem(problem);
+  const started = performance.now();
+  const kernel = validationKernel(problem.x, problem.y, problem.base);
+  const map = coefficientMapFor(problem.sampleCounts, kernel, options);
+  const common = {
+    utilityEmpty: kernel.utilityEmpty,
+    method: map.method,
+    permutations: map.permutations,
+  };
+  if (options.encrypted === false) {
+    const gram = gramVector(kernel, problem.models);
+    const { phi, standardError } = combineBatches(applyCoefficientMap(map, gram));
+    const all = [...problem.models.keys()];
+    return {
+      ...common,
+      phi,
+      standardError,
+      utilityAll: utilityFromGram(kernel, gram, problem.sampleCounts, all),
+      encrypted: false,
+      seconds: (performance.now() - started) / 1000,
+    };
+  }
+
+  const ctx = await CkksContext.create(SHAPLEY_PARAMETER_SET);
+  try {
+    const keygenStarted = performance.now();
+    const keys = generateShapleyKeys(ctx, kernel.r, problem.y.cols);
+    const bundle = await loadPublicBundle(ctx, keys.bundle);
+    const secret = loadSecretKey(ctx, keys.secretKey);
+    try {
+      const encryptStarted = performance.now();
+      const models = problem.models.map((w) => encryptModel(ctx, w, bundle.encryptor));
+      const encryptDone = performance.now();
+      const result = await computeEncryptedScores({
+        parameterSetId: SHAPLEY_PARAMETER_SET,
+        bundle: serializePublicBundle(keys.bundle),
+        models,
+        kernel,
+        map,
+        workers: options.workers,
+        onProgress: options.onProgress,
+      });
+      const released = releaseScores(ctx, secret.decryptor, result.scores, map);
+      const unflooded = options.keepUnflooded
+        ? combineBatches(decryptScoreBatches(ctx, secret.decryptor, result.scores, map)).phi
+        : undefined;
+      return {
+        ...common,
+        phi: released.phi,
+        standardError: released.standardError,
+        utilityAll: kernel.utilityEmpty + released.phi.reduce((a, b) => a + b, 0),
+        encrypted: true,
+        seconds: (performance.now() - started) / 1000,
+        unflooded,
+        heSeconds: {
+          keygen: (encryptStarted - keygenStarted) / 1000,
+          encrypt: (encryptDone - encryptStarted) / 1000,
+          setup: result.seconds.setup,
+          projection: result.seconds.projection,
+          terms: result.seconds.terms,
+        },
+      };
+    } finally {
+      secret.dispose();
+      bundle.dispose();
+    }
+  } finally {
+    ctx.dispose();
+  }
+}

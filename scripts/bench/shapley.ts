@@ -1,0 +1,241 @@
+/**
+ * Encrypted Shapley valuation on MNIST-shaped data (d = 785 with bias, c = 10, n_v = 1 000), side by side:
+ * - encrypted: the Gram method under CKKS deep-v1, end to end (keygen, client encryption, coprocessor on
+ *   2 worker threads, custodian decryption of Enc(φ) only);
+ * - baseline: per-coalition HE (HESV-style: Enc(w_S) → Enc(U(S)) per coalition), run in full for n = 5,
+ *   extrapolated beyond as the measured median per-coalition cost (per core, divided by the 2 workers)
+ *   × (2^n − 1);
+ * - plaintext: the same Gram method in float64.
+ * `--json`: the last stdout line is the JSON array of rows. `--large` adds n = 50 and 100 (sampled).
+ */
+import { createRequire } from "node:module";
+import { matrix, type Matrix } from "../../coprocessor/src/shapley/matrix";
+import { valueContributions } from "../../coprocessor/src/shapley/valuation";
+import { referenceShapley, type ValuationProblem } from "../../coprocessor/src/shapley/utility";
+import { validationKernel } from "../../coprocessor/src/shapley/gram";
+import { CkksContext, serializePublicBundle, loadPublicBundle } from "../../coprocessor/src/ckks";
+import { encryptModel, generateShapleyKeys } from "../../coprocessor/src/shapley/encrypted/client";
+import { computeCoalitionUtilities } from "../../coprocessor/src/shapley/encrypted/pipeline";
+import { members } from "../../coprocessor/src/shapley/utility";
+
+interface MnistDigit {
+  get(index: number): number[];
+  length: number;
+}
+const mnist = createRequire(__filename)("mnist") as Record<number, MnistDigit>;
+
+const json = process.argv.includes("--json");
+const large = process.argv.includes("--large");
+const WORKERS = 2;
+const D = 785;
+const C = 10;
+const VALIDATION_PER_DIGIT = 100;
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+function sample(digit: number, index: number): { input: number[]; target: number[] } {
+  const input = [...mnist[digit].get(index), 1];
+  const target = new Array<number>(C).fill(0);
+  target[digit] = 1;
+  return { input, target };
+}
+
+function validationSet(): { x: Matrix; y: Matrix } {
+  const rows = Array.from({ length: C * VALIDATION_PER_DIGIT }, (_, r) =>
+    sample(r % C, VALIDATION_PER_DIGIT + Math.floor(r / C)),
+  );
+  return {
+    x: matrix(
+      rows.length,
+      D,
+      rows.flatMap((row) => row.input),
+    ),
+    y: matrix(
+      rows.length,
+      C,
+      rows.flatMap((row) => row.target),
+    ),
+  };
+}
+
+/** Deterministic pseudo-random stream so the benchmark is reproducible. */
+function stream(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+/**
+ * Non-IID clients: client i's data is mostly two digits, sizes 60–300; every 7th client flips its labels
+ * (a poisoned update) and every 11th submits the base model unchanged (a free rider). Each trains 30
+ * steps of least-squares gradient descent from the base model w0 = 0.
+ */
+function clients(n: number): { models: Matrix[]; sampleCounts: number[] } {
+  const random = stream(1234 + n);
+  const models: Matrix[] = [];
+  const sampleCounts: number[] = [];
+  const offsets = new Array<number>(C).fill(2 * VALIDATION_PER_DIGIT + 1);
+  for (let i = 0; i < n; i++) {
+    const count = 60 + Math.floor(random() * 240);
+    sampleCounts.push(count);
+    if (i % 11 === 10) {
+      models.push(matrix(D, C));
+      continue;
+    }
+    const favourites = [i % C, (i * 3 + 1) % C];
+    const data = Array.from({ length: count }, () => {
+      const digit = random() < 0.8 ? favourites[Math.floor(random() * 2)] : Math.floor(random() * C);
+      const index = offsets[digit]++ % mnist[digit].length;
+      const { input, target } = sample(digit, index);
+      return { input, target: i % 7 === 6 ? [...target.slice(1), target[0]] : target };
+    });
+    const w = new Float64Array(D * C);
+    const gradient = new Float64Array(D * C);
+    const learningRate = 0.01;
+    for (let step = 0; step < 30; step++) {
+      gradient.fill(0);
+      for (const { input, target } of data) {
+        const residual = new Float64Array(C);
+        for (let k = 0; k < D; k++) {
+          const v = input[k];
+          if (v === 0) continue;
+          for (let o = 0; o < C; o++) residual[o] += v * w[k * C + o];
+        }
+        for (let o = 0; o < C; o++) residual[o] -= target[o];
+        for (let k = 0; k < D; k++) {
+          const v = input[k];
+          if (v === 0) continue;
+          for (let o = 0; o < C; o++) gradient[k * C + o] += v * residual[o];
+        }
+      }
+      for (let k = 0; k < w.length; k++) w[k] -= (learningRate * gradient[k]) / count;
+    }
+    models.push(matrix(D, C, w));
+  }
+  return { models, sampleCounts };
+}
+
+interface Row {
+  n: number;
+  method: "exact" | "sampled";
+  encryptedSeconds: number;
+  baselineSeconds: number;
+  baselineExtrapolated: boolean;
+  plaintextSeconds: number;
+  maxRelError: number;
+  speedupVsBaseline: number;
+  encryptedBreakdown: Record<string, number>;
+  /** Core-seconds of one projection z_i = (R⊗I)·w_i and of one Gram term (product, slot sum, mask). */
+  projectionCoreSecondsPerClient: number;
+  termCoreSecondsPerEntry: number;
+  permutations?: number;
+  maxStandardError?: number;
+  flagged: number[];
+}
+
+async function perCoalitionCost(problem: ValuationProblem): Promise<{ wallSeconds: number; medianSeconds: number }> {
+  const n = problem.models.length;
+  const kernel = validationKernel(problem.x, problem.y, problem.base);
+  const ctx = await CkksContext.create("deep-v1");
+  const keys = generateShapleyKeys(ctx, kernel.r, C);
+  const bundle = await loadPublicBundle(ctx, keys.bundle);
+  const models = problem.models.map((w) => encryptModel(ctx, w, bundle.encryptor));
+  bundle.dispose();
+  ctx.dispose();
+  const coalitions = Array.from({ length: 2 ** n - 1 }, (_, s) => members(s + 1, n));
+  const result = await computeCoalitionUtilities(
+    {
+      parameterSetId: "deep-v1",
+      bundle: serializePublicBundle(keys.bundle),
+      models,
+      kernel,
+      sampleCounts: problem.sampleCounts,
+      workers: WORKERS,
+    },
+    coalitions,
+  );
+  const sorted = [...result.milliseconds].sort((a, b) => a - b);
+  return { wallSeconds: result.seconds, medianSeconds: sorted[Math.floor(sorted.length / 2)] / 1000 };
+}
+
+async function main() {
+  const sizes = large ? [5, 10, 20, 50, 100] : [5, 10, 20];
+  log(`Loading MNIST: ${C * VALIDATION_PER_DIGIT} validation rows, d = ${D}, c = ${C}`);
+  const { x, y } = validationSet();
+  const all = clients(Math.max(...sizes));
+  const rows: Row[] = [];
+  let baselinePerCoalition = 0;
+  for (const n of sizes) {
+    const problem: ValuationProblem = {
+      base: matrix(D, C),
+      models: all.models.slice(0, n),
+      sampleCounts: all.sampleCounts.slice(0, n),
+      x,
+      y,
+    };
+    const method = n <= 20 ? "exact" : "sampled";
+    const options = { method, permutations: 2000, batches: 10, seed: 7 } as const;
+    const plain = await valueContributions(problem, { ...options, encrypted: false });
+    log(
+      `n=${n}: plaintext Gram ${plain.seconds.toFixed(2)} s, U(∅)=${plain.utilityEmpty.toFixed(5)}, U(N)=${plain.utilityAll.toFixed(5)}`,
+    );
+    if (n === 5) {
+      const explicit = referenceShapley(problem).phi;
+      const gap = Math.max(...explicit.map((v, k) => Math.abs(v - plain.phi[k]))) / Math.max(...explicit.map(Math.abs));
+      log(`n=5: Gram method vs explicit coalition models: max relative gap ${gap.toExponential(2)}`);
+    }
+    let lastPhase = "";
+    const encrypted = await valueContributions(problem, {
+      ...options,
+      workers: WORKERS,
+      keepUnflooded: true,
+      onProgress: (phase, done, total) => {
+        if (phase !== lastPhase || done === total) log(`  n=${n} ${phase} ${done}/${total}`);
+        lastPhase = phase;
+      },
+    });
+    const scale = Math.max(...plain.phi.map(Math.abs));
+    const maxRelError = Math.max(...encrypted.unflooded!.map((v, k) => Math.abs(v - plain.phi[k]))) / scale;
+    let baselineSeconds: number;
+    if (n === 5) {
+      log(`n=5: per-coalition HE baseline, ${2 ** n - 1} coalitions on ${WORKERS} workers…`);
+      const cost = await perCoalitionCost(problem);
+      baselinePerCoalition = cost.medianSeconds / WORKERS;
+      baselineSeconds = cost.wallSeconds;
+      log(
+        `n=5: baseline ${cost.wallSeconds.toFixed(1)} s, median ${cost.medianSeconds.toFixed(2)} s per coalition per core`,
+      );
+    } else baselineSeconds = baselinePerCoalition * (2 ** n - 1);
+    const row: Row = {
+      n,
+      method: encrypted.method,
+      encryptedSeconds: round(encrypted.seconds),
+      baselineSeconds: round(baselineSeconds),
+      baselineExtrapolated: n !== 5,
+      plaintextSeconds: round(plain.seconds),
+      maxRelError,
+      speedupVsBaseline: round(baselineSeconds / encrypted.seconds),
+      encryptedBreakdown: Object.fromEntries(Object.entries(encrypted.heSeconds ?? {}).map(([k, v]) => [k, round(v)])),
+      projectionCoreSecondsPerClient: round(((encrypted.heSeconds?.projection ?? 0) * WORKERS) / n),
+      termCoreSecondsPerEntry: round(((encrypted.heSeconds?.terms ?? 0) * WORKERS) / ((n * (n + 1)) / 2 + n)),
+      permutations: encrypted.permutations,
+      maxStandardError: encrypted.method === "sampled" ? Math.max(...encrypted.standardError) : undefined,
+      flagged: encrypted.phi.flatMap((v, k) => (v <= 0 ? [k] : [])),
+    };
+    rows.push(row);
+    log(
+      `n=${n}: encrypted ${row.encryptedSeconds} s (${JSON.stringify(row.encryptedBreakdown)}), baseline ${row.baselineSeconds} s` +
+        `${row.baselineExtrapolated ? " (extrapolated)" : ""}, plaintext ${row.plaintextSeconds} s, max rel error ${maxRelError.toExponential(2)}`,
+    );
+  }
+  if (json) process.stdout.write(`${JSON.stringify(rows)}\n`);
+  else console.table(rows.map(({ encryptedBreakdown: _b, flagged: _f, ...rest }) => rest));
+}
+
+const round = (value: number) => Math.round(value * 1000) / 1000;
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,121 @@
+import { Command, Option } from "commander";
+import { readFileSync } from "node:fs";
+import { InvalidInputError } from "../../../coprocessor/src/errors/base";
+import { parseNpy } from "../../../coprocessor/src/shapley/npy";
+import type { Matrix } from "../../../coprocessor/src/shapley/matrix";
+import { valueContributions } from "../../../coprocessor/src/shapley/valuation";
+
+interface ValueOptions {
+  base: string;
+  x: string;
+  y: string;
+  model: string[];
+  exact?: boolean;
+  samples?: string;
+  batches?: string;
+  seed?: string;
+  plaintext?: boolean;
+  workers?: string;
+  json?: boolean;
+}
+
+/**
+ * `ciphershare value`: Shapley values of client models from local .npy files, for users and auditors.
+ * Without --plaintext it runs the encrypted path end to end with ephemeral keys and prints only what the
+ * custodian would release (φ, flooded; U(N) follows from efficiency).
+ */
+export function register(program: Command): void {
+  program
+    .command("value")
+    .description("Value client models by their exact (or sampled) Shapley value on a validation set.")
+    .requiredOption("--base <w0.npy>", "round base model w0 (d×c)")
+    .requiredOption("--x <X.npy>", "validation inputs (n_v×d; include a bias column yourself if wanted)")
+    .requiredOption("--y <Y.npy>", "validation targets (n_v×c)")
+    .option("--model <w.npy:count>", "a client model and its sample count; repeat per client", collect, [])
+    .addOption(new Option("--exact", "enumerate all coalitions (n ≤ 22)").conflicts("samples"))
+    .option("--samples <permutations>", "Monte Carlo permutation sampling with this many permutations")
+    .option("--batches <count>", "independent batches for the sampling standard error", "10")
+    .option("--seed <integer>", "seed of the permutation sampler", "1")
+    .option("--plaintext", "skip encryption: the same Gram method in float64")
+    .option("--workers <count>", "worker threads for the encrypted path", "2")
+    .option("--json", "print one JSON object as the last line")
+    .action(async (options: ValueOptions) => {
+      const models = options.model.map(parseModelArgument);
+      if (models.length === 0) throw new InvalidInputError("Give at least one --model <w.npy:count>.");
+      const problem = {
+        base: readMatrix(options.base, "--base"),
+        x: readMatrix(options.x, "--x"),
+        y: readMatrix(options.y, "--y"),
+        models: models.map(({ path }) => readMatrix(path, "--model")),
+        sampleCounts: models.map(({ count }) => count),
+      };
+      const permutations = options.samples === undefined ? undefined : positiveInteger(options.samples, "--samples");
+      const method = options.exact ? "exact" : permutations !== undefined ? "sampled" : undefined;
+      const valuation = await valueContributions(problem, {
+        method,
+        permutations,
+        batches: positiveInteger(options.batches ?? "10", "--batches"),
+        seed: positiveInteger(options.seed ?? "1", "--seed"),
+        encrypted: !options.plaintext,
+        workers: Number.parseInt(options.workers ?? "2", 10),
+      });
+      const output = {
+        phi: valuation.phi,
+        utilityEmpty: valuation.utilityEmpty,
+        utilityAll: valuation.utilityAll,
+        method: valuation.method,
+        encrypted: valuation.encrypted,
+        seconds: valuation.seconds,
+        ...(valuation.method === "sampled"
+          ? { standardError: valuation.standardError, permutations: valuation.permutations }
+          : {}),
+      };
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify(output)}\n`);
+        return;
+      }
+      process.stdout.write(
+        `Shapley values (${valuation.method}, ${valuation.encrypted ? "encrypted, custodian release" : "plaintext"}, ` +
+          `${valuation.seconds.toFixed(2)} s)\n`,
+      );
+      valuation.phi.forEach((phi, i) => {
+        const se = valuation.method === "sampled" ? ` ± ${valuation.standardError[i].toExponential(2)}` : "";
+        const flag = phi <= 0 ? "  (no payout: φ ≤ 0)" : "";
+        process.stdout.write(`  ${models[i].path}: φ = ${phi.toExponential(6)}${se}${flag}\n`);
+      });
+      process.stdout.write(`U(∅) = ${valuation.utilityEmpty}, U(N) = ${valuation.utilityAll}\n`);
+    });
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function parseModelArgument(argument: string): { path: string; count: number } {
+  const colon = argument.lastIndexOf(":");
+  const count = colon > 0 ? Number(argument.slice(colon + 1)) : Number.NaN;
+  if (colon <= 0 || !Number.isFinite(count) || count <= 0) {
+    throw new InvalidInputError("Each --model needs the form <w.npy>:<positive sample count>.", {
+      details: `got "${argument}"`,
+    });
+  }
+  return { path: argument.slice(0, colon), count };
+}
+
+function positiveInteger(text: string, flag: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) {
+    throw new InvalidInputError(`${flag} must be a positive integer.`, { details: `got "${text}"` });
+  }
+  return value;
+}
+
+function readMatrix(path: string, flag: string): Matrix {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (error) {
+    throw new InvalidInputError(`Cannot read the ${flag} file.`, { details: path, cause: error });
+  }
+  return parseNpy(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), `${flag} ${path}`);
+}

@@ -1,0 +1,72 @@
+import { expect } from "chai";
+import { execFile } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { serializeNpy } from "../../coprocessor/src/shapley/npy";
+import { referenceShapley } from "../../coprocessor/src/shapley/utility";
+import { randomProblem } from "../coprocessor/shapley/fixtures";
+
+const run = promisify(execFile);
+const bin = join(__dirname, "..", "..", "bin", "ciphershare.js");
+
+describe("cli: ciphershare value", function () {
+  this.timeout(300_000);
+  const problem = randomProblem({ n: 4, d: 5, c: 2, rows: 16, seed: 21 });
+  const dir = mkdtempSync(join(tmpdir(), "ciphershare-value-"));
+  const file = (name: string, m: Parameters<typeof serializeNpy>[0]) => {
+    const path = join(dir, name);
+    writeFileSync(path, serializeNpy(m));
+    return path;
+  };
+  const args = [
+    "value",
+    "--base",
+    file("base.npy", problem.base),
+    "--x",
+    file("X.npy", problem.x),
+    "--y",
+    file("Y.npy", problem.y),
+    ...problem.models.flatMap((w, i) => ["--model", `${file(`client${i}.npy`, w)}:${problem.sampleCounts[i]}`]),
+  ];
+  const reference = referenceShapley(problem);
+  const lastJson = (stdout: string) => JSON.parse(stdout.trim().split("\n").pop()!);
+  const relative = (phi: number[]) =>
+    Math.max(...phi.map((v, k) => Math.abs(v - reference.phi[k]))) / Math.max(...reference.phi.map(Math.abs));
+
+  it("--plaintext --json prints the exact φ of the explicit reference", async () => {
+    const { stdout } = await run(process.execPath, [bin, ...args, "--plaintext", "--json"]);
+    const out = lastJson(stdout);
+    expect(out.method).to.equal("exact");
+    expect(out.encrypted).to.equal(false);
+    expect(relative(out.phi)).to.be.below(1e-9);
+    expect(out.utilityEmpty).to.be.closeTo(reference.utilityEmpty, 1e-12);
+    expect(out.utilityAll).to.be.closeTo(reference.utilityAll, 1e-9);
+    expect(out.seconds).to.be.a("number");
+  });
+
+  it("the encrypted path releases φ within 1e-5 relative (noise-flooded)", async () => {
+    const { stdout } = await run(process.execPath, [bin, ...args, "--exact", "--workers", "0", "--json"]);
+    const out = lastJson(stdout);
+    expect(out.encrypted).to.equal(true);
+    expect(relative(out.phi)).to.be.below(1e-5);
+    expect(out.utilityAll).to.be.closeTo(reference.utilityAll, 1e-5 * Math.abs(reference.utilityAll));
+  });
+
+  it("--samples reports a sampled estimate with standard errors", async () => {
+    const { stdout } = await run(process.execPath, [bin, ...args, "--samples", "200", "--plaintext", "--json"]);
+    const out = lastJson(stdout);
+    expect(out.method).to.equal("sampled");
+    expect(out.standardError).to.have.length(4);
+  });
+
+  it("rejects a model without a sample count with one clear line", async () => {
+    const bad = args.map((a) => (a.endsWith(`:${problem.sampleCounts[0]}`) ? a.split(":")[0] : a));
+    const error = await run(process.execPath, [bin, ...bad, "--plaintext"]).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect((error as { code: number }).code).to.equal(1);
+    expect((error as { stderr: string }).stderr).to.match(/--model needs the form/);
+  });
+});

@@ -1,0 +1,134 @@
+import { expect } from "chai";
+import { CkksContext, loadPublicBundle, loadSecretKey, serializePublicBundle } from "../../../coprocessor/src/ckks";
+import type { LoadedPublicBundle, LoadedSecretKey } from "../../../coprocessor/src/ckks";
+import { exactCoefficientMap } from "../../../coprocessor/src/shapley/coefficients";
+import { validationKernel } from "../../../coprocessor/src/shapley/gram";
+import { readBatches } from "../../../coprocessor/src/shapley/encrypted/layout";
+import { encryptModel, generateShapleyKeys } from "../../../coprocessor/src/shapley/encrypted/client";
+import { matrix } from "../../../coprocessor/src/shapley/matrix";
+import { computeCoalitionUtilities, computeEncryptedScores } from "../../../coprocessor/src/shapley/encrypted/pipeline";
+import { valueContributions } from "../../../coprocessor/src/shapley/valuation";
+import { coalitionUtility, members, referenceShapley } from "../../../coprocessor/src/shapley/utility";
+import { randomProblem } from "./fixtures";
+
+const relativeError = (actual: readonly number[], expected: readonly number[]) =>
+  Math.max(...actual.map((value, k) => Math.abs(value - expected[k]))) / Math.max(...expected.map(Math.abs));
+
+describe("shapley: encrypted Gram path (deep-v1)", function () {
+  this.timeout(300_000);
+  const problem = randomProblem({ n: 4, d: 6, c: 3, rows: 25, seed: 11 });
+  const kernel = validationKernel(problem.x, problem.y, problem.base);
+  let ctx: CkksContext;
+  let bundle: LoadedPublicBundle;
+  let secret: LoadedSecretKey;
+  let bundleBytes: Uint8Array;
+  let models: Uint8Array[];
+
+  before(async () => {
+    ctx = await CkksContext.create("deep-v1");
+    const keys = generateShapleyKeys(ctx, kernel.r, 3);
+    bundleBytes = serializePublicBundle(keys.bundle);
+    bundle = await loadPublicBundle(ctx, keys.bundle);
+    secret = loadSecretKey(ctx, keys.secretKey);
+    models = problem.models.map((w) => encryptModel(ctx, w, bundle.encryptor));
+  });
+
+  after(() => {
+    secret.dispose();
+    bundle.dispose();
+    ctx.dispose();
+  });
+
+  for (const layout of ["packed", "replicated"] as const) {
+    it(`${layout} layout: decrypts to φ within 1e-6 relative of the explicit reference, and to nothing else`, async () => {
+      const map = exactCoefficientMap(problem.sampleCounts, kernel);
+      const { scores } = await computeEncryptedScores({
+        parameterSetId: "deep-v1",
+        bundle: bundleBytes,
+        models,
+        kernel,
+        map,
+        workers: 0,
+        layout,
+      });
+      const decrypted = scores.map((bytes) => {
+        const ciphertext = ctx.loadCiphertext(bytes);
+        const slots = ctx.decrypt(ciphertext, secret.decryptor);
+        ciphertext.delete();
+        return slots;
+      });
+      const reference = referenceShapley(problem).phi;
+      const largest = Math.max(...reference.map(Math.abs));
+      if (layout === "packed") {
+        expect(decrypted).to.have.length(1);
+        expect(relativeError(Array.from(readBatches(decrypted[0], map)[0]), reference)).to.be.below(1e-6);
+        for (let s = 4; s < decrypted[0].length; s++) expect(Math.abs(decrypted[0][s])).to.be.below(1e-6 * largest);
+      } else {
+        expect(decrypted).to.have.length(4);
+        decrypted.forEach((slots, k) => {
+          for (let s = 0; s < slots.length; s += 97) {
+            expect(Math.abs(slots[s] * map.outputScale - reference[k])).to.be.below(1e-6 * largest);
+          }
+        });
+      }
+    });
+  }
+
+  it("the per-coalition baseline evaluates Enc(U(S)) for each coalition", async () => {
+    const coalitions = [members(0b0001, 4), members(0b0110, 4), members(0b1111, 4)];
+    const { utilities } = await computeCoalitionUtilities(
+      {
+        parameterSetId: "deep-v1",
+        bundle: bundleBytes,
+        models,
+        kernel,
+        sampleCounts: problem.sampleCounts,
+        workers: 0,
+      },
+      coalitions,
+    );
+    utilities.forEach((bytes, index) => {
+      const ciphertext = ctx.loadCiphertext(bytes);
+      const value = ctx.decrypt(ciphertext, secret.decryptor)[0];
+      ciphertext.delete();
+      const expected = coalitionUtility(problem, coalitions[index]);
+      expect(Math.abs(value - expected)).to.be.below(1e-6 * Math.abs(expected));
+    });
+  });
+
+  it("runs end to end on worker threads with sampled coefficients and releases φ with a standard error", async () => {
+    const small = randomProblem({ n: 5, d: 4, c: 2, rows: 12, seed: 4 });
+    const plain = await valueContributions(small, { encrypted: false, method: "sampled", permutations: 400, seed: 5 });
+    const encrypted = await valueContributions(small, {
+      workers: 2,
+      method: "sampled",
+      permutations: 400,
+      seed: 5,
+      keepUnflooded: true,
+    });
+    expect(encrypted.encrypted).to.equal(true);
+    expect(encrypted.method).to.equal("sampled");
+    expect(relativeError(encrypted.unflooded!, plain.phi)).to.be.below(1e-6);
+    expect(relativeError(encrypted.phi, plain.phi)).to.be.below(1e-5);
+    encrypted.standardError.forEach((se, k) =>
+      expect(se).to.be.closeTo(plain.standardError[k], 1e-4 * Math.max(...plain.standardError)),
+    );
+    const exact = referenceShapley(small);
+    expect(encrypted.utilityAll).to.be.closeTo(exact.utilityAll, 1e-5 * Math.abs(exact.utilityAll));
+  });
+
+  it("keeps large utilities (raw 0–255 style data) inside the last level by scaling the output", async () => {
+    const small = randomProblem({ n: 3, d: 4, c: 2, rows: 10, seed: 8 });
+    const scaleUp = (m: typeof small.x, factor: number) =>
+      matrix(
+        m.rows,
+        m.cols,
+        m.data.map((v) => v * factor),
+      );
+    const loud = { ...small, y: scaleUp(small.y, 300), models: small.models.map((w) => scaleUp(w, 300)) };
+    const reference = referenceShapley(loud);
+    expect(Math.max(...reference.phi.map(Math.abs))).to.be.above(1000);
+    const encrypted = await valueContributions(loud, { workers: 0, keepUnflooded: true });
+    expect(relativeError(encrypted.unflooded!, reference.phi)).to.be.below(1e-6);
+  });
+});

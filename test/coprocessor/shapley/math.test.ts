@@ -1,0 +1,166 @@
+import { expect } from "chai";
+import fc from "fast-check";
+import {
+  applyCoefficientMap,
+  combineBatches,
+  exactCoefficientMap,
+  sampledCoefficientMap,
+} from "../../../coprocessor/src/shapley/coefficients";
+import { gramOfProblem, utilityFromGram } from "../../../coprocessor/src/shapley/gram";
+import { matrix, multiply, transposeMultiply, upperTriangularFactor } from "../../../coprocessor/src/shapley/matrix";
+import { coalitionUtility, members, referenceShapley } from "../../../coprocessor/src/shapley/utility";
+import { InvalidInputError } from "../../../coprocessor/src/errors/base";
+import { randomProblem } from "./fixtures";
+
+const shapes = fc.record({
+  n: fc.integer({ min: 1, max: 6 }),
+  d: fc.integer({ min: 1, max: 5 }),
+  c: fc.integer({ min: 1, max: 3 }),
+  rows: fc.integer({ min: 2, max: 9 }),
+  seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+});
+
+function closeTo(actual: number, expected: number, relative: number, scale: number) {
+  expect(Math.abs(actual - expected)).to.be.at.most(relative * Math.max(scale, 1e-12));
+}
+
+function gramShapley(problem: ReturnType<typeof randomProblem>) {
+  const { kernel, gram } = gramOfProblem(problem);
+  const map = exactCoefficientMap(problem.sampleCounts, kernel);
+  return applyCoefficientMap(map, gram)[0];
+}
+
+describe("shapley: pure math", () => {
+  it("R from Householder QR satisfies RᵀR = XᵀX, also when X is rank-deficient or wide", () => {
+    fc.assert(
+      fc.property(shapes, (shape) => {
+        const x = randomProblem(shape).x;
+        // Duplicate a column and zero one to make X rank-deficient, as MNIST's blank pixels do.
+        if (x.cols > 1) for (let r = 0; r < x.rows; r++) x.data[r * x.cols] = x.data[r * x.cols + 1];
+        for (let r = 0; r < x.rows; r++) x.data[r * x.cols + x.cols - 1] = 0;
+        const r = upperTriangularFactor(x);
+        const rtr = transposeMultiply(r, r);
+        const xtx = transposeMultiply(x, x);
+        const scale = Math.max(...xtx.data.map(Math.abs));
+        xtx.data.forEach((v, k) => closeTo(rtr.data[k], v, 1e-12, scale));
+        for (let i = 0; i < r.rows; i++) for (let j = 0; j < i; j++) expect(r.data[i * r.cols + j]).to.equal(0);
+      }),
+    );
+  });
+
+  it("the Gram-form utility equals the explicit coalition-model utility for every coalition", () => {
+    fc.assert(
+      fc.property(shapes, (shape) => {
+        const problem = randomProblem(shape);
+        const { kernel, gram } = gramOfProblem(problem);
+        for (let s = 0; s < 1 << shape.n; s++) {
+          const coalition = members(s, shape.n);
+          const explicit = coalitionUtility(problem, coalition);
+          closeTo(utilityFromGram(kernel, gram, problem.sampleCounts, coalition), explicit, 1e-10, Math.abs(explicit));
+        }
+      }),
+    );
+  });
+
+  it("the exact coefficient map reproduces the explicit reference φ", () => {
+    fc.assert(
+      fc.property(shapes, (shape) => {
+        const problem = randomProblem(shape);
+        const reference = referenceShapley(problem);
+        const phi = gramShapley(problem);
+        const scale = Math.max(...reference.phi.map(Math.abs));
+        reference.phi.forEach((value, k) => closeTo(phi[k], value, 1e-9, scale));
+      }),
+    );
+  });
+
+  it("efficiency: Σφ = U(N) − U(∅)", () => {
+    fc.assert(
+      fc.property(shapes, (shape) => {
+        const problem = randomProblem(shape);
+        const { utilityAll, utilityEmpty, phi } = referenceShapley(problem);
+        const sum = phi.reduce((a, b) => a + b, 0);
+        closeTo(sum, utilityAll - utilityEmpty, 1e-10, Math.abs(utilityAll - utilityEmpty));
+        const gramSum = gramShapley(problem).reduce((a, b) => a + b, 0);
+        closeTo(gramSum, utilityAll - utilityEmpty, 1e-9, Math.abs(utilityAll - utilityEmpty));
+      }),
+    );
+  });
+
+  it("symmetry: two clients with the same model and sample count get the same φ", () => {
+    fc.assert(
+      fc.property(shapes, (shape) => {
+        const n = Math.max(shape.n, 2);
+        const problem = randomProblem({ ...shape, n });
+        const models = [...problem.models];
+        models[1] = models[0];
+        const sampleCounts = [...problem.sampleCounts];
+        sampleCounts[1] = sampleCounts[0];
+        const twin = { ...problem, models, sampleCounts };
+        const reference = referenceShapley(twin).phi;
+        const phi = gramShapley(twin);
+        const scale = Math.max(...reference.map(Math.abs));
+        closeTo(reference[0], reference[1], 1e-10, scale);
+        closeTo(phi[0], phi[1], 1e-9, scale);
+      }),
+    );
+  });
+
+  it("null player: updates that only touch features absent from the validation set earn φ = 0", () => {
+    // Under FedAvg, U(S ∪ {k}) = U(S) for all S forces X·w_k = X·w_S = X·w0, so null players are clients whose
+    // update from w0 lies in the null space of X (like weights on MNIST's always-blank border pixels).
+    fc.assert(
+      fc.property(shapes, (shape) => {
+        const problem = randomProblem({ ...shape, d: Math.max(shape.d, 2) });
+        const { x, base } = problem;
+        for (let r = 0; r < x.rows; r++) x.data[r * x.cols] = 0; // feature 0 never appears
+        const models = problem.models.map((w) => {
+          const out = matrix(w.rows, w.cols, base.data);
+          for (let o = 0; o < w.cols; o++) out.data[o] = w.data[o]; // row 0 of w differs, the rest equals w0
+          return out;
+        });
+        const nullProblem = { ...problem, x, models };
+        const reference = referenceShapley(nullProblem);
+        const phi = gramShapley(nullProblem);
+        const scale = Math.abs(reference.utilityEmpty);
+        reference.phi.forEach((value, k) => {
+          expect(Math.abs(value)).to.be.below(1e-12 * Math.max(scale, 1));
+          expect(Math.abs(phi[k])).to.be.below(1e-9 * Math.max(scale, 1));
+        });
+      }),
+    );
+  });
+
+  it("sampled coefficients converge to the exact ones, keep efficiency exactly, and report a standard error", () => {
+    const problem = randomProblem({ n: 7, d: 4, c: 2, rows: 12, seed: 7 });
+    const { kernel, gram } = gramOfProblem(problem);
+    const exact = applyCoefficientMap(exactCoefficientMap(problem.sampleCounts, kernel), gram)[0];
+    const map = sampledCoefficientMap(problem.sampleCounts, kernel, { permutations: 4000, batches: 10, seed: 3 });
+    const batchEstimates = applyCoefficientMap(map, gram);
+    const { phi, standardError } = combineBatches(batchEstimates);
+    const target = exact.reduce((a, b) => a + b, 0);
+    for (const estimate of batchEstimates)
+      closeTo(
+        estimate.reduce((a, b) => a + b, 0),
+        target,
+        1e-9,
+        Math.abs(target),
+      );
+    phi.forEach((value, k) => {
+      expect(standardError[k]).to.be.above(0);
+      expect(Math.abs(value - exact[k])).to.be.below(5 * standardError[k] + 1e-12);
+    });
+  });
+
+  it("rejects exact enumeration beyond its limit and mismatched inputs with clear errors", () => {
+    const constants = { normalizer: 1, yNormSquared: 1, utilityEmpty: 0 };
+    expect(() => exactCoefficientMap(new Array(23).fill(1), constants)).to.throw(InvalidInputError, /sampling/);
+    expect(() => sampledCoefficientMap([1, 2], constants, { permutations: 10, batches: 1 })).to.throw(
+      InvalidInputError,
+      /2 batches/,
+    );
+    const problem = randomProblem({ n: 2, d: 2, c: 1, rows: 3, seed: 1 });
+    expect(() => referenceShapley({ ...problem, sampleCounts: [1] })).to.throw(InvalidInputError, /sample count/);
+    expect(() => multiply(matrix(2, 3), matrix(2, 3))).to.throw(InvalidInputError, /chain/);
+  });
+});
