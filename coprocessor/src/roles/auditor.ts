@@ -160,12 +160,12 @@ export async function auditRound(options: AuditOptions, roundId: bigint): Promis
     check(
       "release-found",
       matches,
-      `φ for ${release.phi.length} contributors, global model ${release.globalModel.slice(0, 10)}…`,
+      `${release.contributors.length} contributors, global model ${release.globalModel.slice(0, 10)}…`,
     );
     const global = decodeModel(await store.get(release.globalModel));
     const uGlobal = squaredErrorUtility(global, validation);
     const uBase = squaredErrorUtility(base, validation);
-    const sum = release.phi.reduce((a, b) => a + b, 0);
+    const sum = release.phiSum;
     const gap = Math.abs(sum - (uGlobal - uBase));
     check(
       "shapley-efficiency",
@@ -192,8 +192,8 @@ export async function auditRound(options: AuditOptions, roundId: bigint): Promis
 }
 
 /** The custodian's release: the latest anchor transaction it sent to itself for this round. */
-async function findRelease(
-  options: AuditOptions,
+export async function findRelease(
+  options: Pick<AuditOptions, "deployment" | "provider" | "store">,
   custodian: string,
   round: number,
 ): Promise<ReleaseRecord | undefined> {

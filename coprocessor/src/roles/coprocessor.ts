@@ -117,14 +117,18 @@ export interface CoprocessorOptions {
 
 const NAMESPACE = "coprocessor";
 
-/** Rounds of programs this wallet serves that are Closed and not yet processed, oldest first. */
+/**
+ * Rounds to work on, oldest first: first those with an unfinished journaled step (a crash left them half done —
+ * e.g. a transaction broadcast but not yet recorded as confirmed, whose round may already show the results), then
+ * the Closed rounds of programs naming this wallet as coprocessor.
+ */
 export async function pendingRounds(options: CoprocessorOptions): Promise<bigint[]> {
   const { rounds } = contractsAt(options.deployment, options.wallet);
   const count = BigInt(await rounds.getFunction("roundCount")());
-  const pending: bigint[] = [];
+  const pending: bigint[] = [...new Set(options.state.unfinishedSteps().map((step) => step.round))].map(BigInt);
   for (let id = 1n; id <= count; id++) {
     const round = await readRound(rounds, id);
-    if (round.phase !== RoundPhase.Closed) continue;
+    if (round.phase !== RoundPhase.Closed || pending.includes(id)) continue;
     const program = await readProgram(rounds, round.programId);
     if (sameAddress(program.coprocessor, options.wallet.address)) pending.push(id);
   }

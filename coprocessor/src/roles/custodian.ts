@@ -69,7 +69,9 @@ export class ChainRoundCommitments implements RoundCommitmentSource {
   ) {}
 
   async outputCommitments(roundId: bigint): Promise<readonly Hex[]> {
-    const round = await readRound(contractsAt(this.deployment, this.wallet).rounds, roundId);
+    const rounds = contractsAt(this.deployment, this.wallet).rounds;
+    if (roundId < 1n || roundId > BigInt(await rounds.getFunction("roundCount")())) return [];
+    const round = await readRound(rounds, roundId);
     const published = round.phase === RoundPhase.ResultsPublished || round.phase === RoundPhase.Finalized;
     return published ? [round.aggregateHash, round.scoresHash] : [];
   }
@@ -112,7 +114,10 @@ export async function includedContributors(
  * Decrypts the round's two published outputs (and nothing else: the policy refuses inputs and unpublished
  * hashes before any SEAL work), publishes the new global model and the release record. Returns the record.
  */
-export async function releaseRound(options: CustodianRoleOptions, roundId: bigint): Promise<ReleaseRecord> {
+export async function releaseRound(
+  options: CustodianRoleOptions,
+  roundId: bigint,
+): Promise<{ record: ReleaseRecord; phi: number[] }> {
   const { deployment, wallet, events, store } = options;
   const rounds = contractsAt(deployment, wallet).rounds;
   const round = await readRound(rounds, roundId);
@@ -149,7 +154,7 @@ export async function releaseRound(options: CustodianRoleOptions, roundId: bigin
     } finally {
       secret.dispose();
     }
-    return {
+    const record: ReleaseRecord = {
       kind: "ciphershare.release",
       version: 1,
       round: Number(roundId),
@@ -157,10 +162,11 @@ export async function releaseRound(options: CustodianRoleOptions, roundId: bigin
       scores: round.scoresHash,
       globalModel,
       contributors: included.map((c) => c.contributor),
-      phi,
+      phiSum: phi.reduce((a, b) => a + b, 0),
       utilityEmpty: kernel.utilityEmpty,
       floodingSigma: aggregate.floodingSigma,
     };
+    return { record, phi };
   } finally {
     custodian.dispose();
     ctx.dispose();
@@ -177,8 +183,9 @@ export async function serveRound(
   const round = Number(roundId);
   const key = `round:${round}:release`;
   await runStep(state, { round, step: "release" }, async () => {
-    const record = await releaseRound(options, roundId);
+    const { record, phi } = await releaseRound(options, roundId);
     const hash = await store.put(encodeJsonRecord(record));
+    state.setValue(NAMESPACE, phiKey(round), phi);
     state.setValue(NAMESPACE, key, hash);
     log(`round ${round}: released the global model and φ (${hash.slice(0, 10)}…)`);
     return hash;
@@ -201,7 +208,7 @@ export async function serveRound(
   const driver = ethersTransactionDriver(wallet, async () => {
     const pool = (await options.fhevm.publicDecrypt([poolHandle])).clearValues[poolHandle];
     if (typeof pool !== "bigint") throw new Error(`the pool handle decrypted to ${String(pool)}`);
-    const { shares } = largestRemainderShares(pool, record.phi);
+    const { shares } = largestRemainderShares(pool, custodianPhi(state, round));
     const handles: Hex[] = [];
     const proofs: Hex[] = [];
     for (let start = 0; start < shares.length; start += 32) {
@@ -221,6 +228,17 @@ export async function serveRound(
   await runOnChainStep(state, { round, step: "settle" }, driver);
   log(`round ${round}: settled ${record.contributors.length} encrypted shares`);
   return "settled";
+}
+
+function phiKey(round: number): string {
+  return `round:${round}:phi`;
+}
+
+/** The flooded φ the custodian released to itself for a round (private: only the custodian's database holds it). */
+export function custodianPhi(state: StateStore, round: number): number[] {
+  const phi = state.getValue(NAMESPACE, phiKey(round));
+  if (!Array.isArray(phi)) throw new Error(`no released φ for round ${round}`);
+  return phi as number[];
 }
 
 /** Rounds of this custodian's programs with published results, oldest first. */

@@ -29,9 +29,13 @@ export interface ReleaseRecord {
   readonly scores: Hex;
   /** Hash of the new global model blob: the decrypted FedAvg aggregate (flooded). */
   readonly globalModel: Hex;
-  /** Included contributors in commit order, and their flooded Shapley values. */
+  /** Included contributors in commit order. */
   readonly contributors: readonly string[];
-  readonly phi: readonly number[];
+  /**
+   * Σφ of the flooded Shapley values, for the efficiency check. The individual φ stay with the custodian: with the
+   * public pool they would reveal every royalty.
+   */
+  readonly phiSum: number;
   readonly utilityEmpty: number;
   readonly floodingSigma: number;
 }
@@ -53,7 +57,7 @@ export function decodeRoundManifest(bytes: Uint8Array): RoundManifest {
 
 export function decodeReleaseRecord(bytes: Uint8Array): ReleaseRecord {
   const value = parseJson(bytes, "release record") as Partial<ReleaseRecord>;
-  if (value.kind !== "ciphershare.release" || value.version !== 1 || !Array.isArray(value.phi)) {
+  if (value.kind !== "ciphershare.release" || value.version !== 1 || typeof value.phiSum !== "number") {
     throw new InvalidInputError("This blob is not a release record.", { details: JSON.stringify(value).slice(0, 120) });
   }
   return value as ReleaseRecord;
