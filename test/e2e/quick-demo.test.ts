@@ -23,7 +23,7 @@ describe("end to end: the quick demo round", function () {
   before(async function () {
     home = mkdtempSync(join(tmpdir(), "ciphershare-demo-"));
     const demo = await run(
-      ["--quick", "--json", "--home", home],
+      [join(ROOT, "scripts", "demo", "royalty-round.ts"), "--quick", "--json", "--home", home],
       {},
       join(ROOT, "node_modules", "tsx", "dist", "cli.mjs"),
     );

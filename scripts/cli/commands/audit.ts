@@ -21,6 +21,8 @@ export function register(program: Command): void {
       .option("--skip-shapley", "do not re-run the encrypted Shapley computation (its check then fails)")
       .option("--workers <n>", "worker threads for the Shapley re-run", "2"),
   ).action(async (options: Options) => {
+    const roundId = parseBigInt(options.round, "--round");
+    const workers = parseInteger(options.workers, "--workers");
     const ctx = roleContext(options);
     const fhevm = await ctx.fhevm();
     try {
@@ -33,9 +35,9 @@ export function register(program: Command): void {
           storeForUri: ctx.storeForUri,
           fhevm,
           skipScores: options.skipShapley,
-          workers: parseInteger(options.workers, "--workers"),
+          workers,
         },
-        parseBigInt(options.round, "--round"),
+        roundId,
       );
       const say = reporter(options);
       for (const check of verdict.checks) say.say(`${check.passed ? "✔" : "✘"} ${check.name}: ${check.detail}`);

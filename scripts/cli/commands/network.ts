@@ -118,14 +118,17 @@ export function register(program: Command): void {
       .command("fund")
       .description("Mint test tokens, wrap them into the royalty token and fund a round's pool (encrypted amount).")
       .requiredOption("--round <id>", "round id")
-      .requiredOption("--amount <units>", "amount in token units (6 decimals)"),
+      .requiredOption("--amount <units>", "amount in token units (6 decimals)")
+      .option("--no-mint", "do not mint the test ERC-20 first (fund from tokens the network already holds)"),
     ROLE_ACCOUNT.network,
   ).action(async (options: Options) => {
     const ctx = roleContext(options);
     const fhevm = await ctx.fhevm();
     try {
       const amount = parseBigInt(options.amount as string, "--amount");
-      await fundPool(ctx.deployment(), ctx.wallet, fhevm, parseBigInt(options.round as string, "--round"), amount);
+      await fundPool(ctx.deployment(), ctx.wallet, fhevm, parseBigInt(options.round as string, "--round"), amount, {
+        mint: options.mint !== false,
+      });
       reporter(options).result({ funded: amount }, `funded round ${String(options.round)} with ${amount} units`);
     } finally {
       fhevm.destroy();
