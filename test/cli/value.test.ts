@@ -4,7 +4,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { serializeNpy } from "../../coprocessor/src/shapley/npy";
+import { serializeNpy } from "../../coprocessor/src/formats/npy";
+import type { Matrix } from "../../coprocessor/src/shapley/matrix";
 import { referenceShapley } from "../../coprocessor/src/shapley/utility";
 import { randomProblem } from "../coprocessor/shapley/fixtures";
 
@@ -15,9 +16,9 @@ describe("cli: ciphershare value", function () {
   this.timeout(300_000);
   const problem = randomProblem({ n: 4, d: 5, c: 2, rows: 16, seed: 21 });
   const dir = mkdtempSync(join(tmpdir(), "ciphershare-value-"));
-  const file = (name: string, m: Parameters<typeof serializeNpy>[0]) => {
+  const file = (name: string, m: Matrix) => {
     const path = join(dir, name);
-    writeFileSync(path, serializeNpy(m));
+    writeFileSync(path, serializeNpy(m.data, [m.rows, m.cols]));
     return path;
   };
   const args = [

@@ -4,7 +4,6 @@ export * from "./gram";
 export * from "./coefficients";
 export * from "./shares";
 export * from "./royalties";
-export * from "./npy";
 export * from "./valuation";
 export * from "./encrypted/layout";
 export * from "./encrypted/evaluator";

@@ -1,5 +1,9 @@
 import { CkksContext } from "../ckks/context";
-import { loadPublicBundle, loadSecretKey, serializePublicBundle } from "../ckks/keys";
+import { randomBytes } from "node:crypto";
+import { envelopeCommitment } from "../ckks/envelope";
+import { loadPublicBundle, type LoadedPublicBundle } from "../ckks/keys";
+import { KeyCustodian } from "../custodian/custodian";
+import { InMemoryRoundCommitments } from "../custodian/policy";
 import { InvalidInputError } from "../errors/base";
 import {
   applyCoefficientMap,
@@ -10,9 +14,10 @@ import {
   type CoefficientMap,
 } from "./coefficients";
 import { gramVector, utilityFromGram, validationKernel, type ValidationKernel } from "./gram";
-import { encryptModel, generateShapleyKeys } from "./encrypted/client";
+import { encryptModel } from "./encrypted/client";
+import { matvecPlan, requiredGaloisSteps } from "./encrypted/layout";
 import { computeEncryptedScores } from "./encrypted/pipeline";
-import { decryptScoreBatches, releaseScores } from "./encrypted/release";
+import { scoreEnvelope, scoresFromRelease } from "./encrypted/release";
 import { assertValidProblem, type ValuationProblem } from "./utility";
 
 export const SHAPLEY_PARAMETER_SET = "deep-v1";
@@ -70,8 +75,9 @@ export function coefficientMapFor(
 
 /**
  * Values every client's contribution. Plaintext: the Gram method in float64. Encrypted: end to end with
- * ephemeral keys — the custodian generates keys, clients encrypt vec(w_i), the coprocessor computes
- * Enc(φ) from ciphertexts only, and the custodian decrypts that one ciphertext and releases flooded φ.
+ * ephemeral keys — the `KeyCustodian` generates epoch keys, clients encrypt vec(w_i), the coprocessor
+ * computes Enc(φ) from ciphertexts only and publishes it as the round's output envelope, and the
+ * custodian (whose policy decrypts only published aggregate outputs) releases φ with noise flooding.
  */
 export async function valueContributions(
   problem: ValuationProblem,
@@ -101,49 +107,65 @@ export async function valueContributions(
   }
 
   const ctx = await CkksContext.create(SHAPLEY_PARAMETER_SET);
+  const roundId = 1n;
+  const commitments = new InMemoryRoundCommitments();
+  const passphrase = randomBytes(24).toString("hex");
+  let custodian: KeyCustodian | undefined;
+  let bundle: LoadedPublicBundle | undefined;
   try {
+    // Custodian: ephemeral epoch keys with the Galois steps of the projection and the slot sums.
     const keygenStarted = performance.now();
-    const keys = generateShapleyKeys(ctx, kernel.r, problem.y.cols);
-    const bundle = await loadPublicBundle(ctx, keys.bundle);
-    const secret = loadSecretKey(ctx, keys.secretKey);
-    try {
-      const encryptStarted = performance.now();
-      const models = problem.models.map((w) => encryptModel(ctx, w, bundle.encryptor));
-      const encryptDone = performance.now();
-      const result = await computeEncryptedScores({
-        parameterSetId: SHAPLEY_PARAMETER_SET,
-        bundle: serializePublicBundle(keys.bundle),
-        models,
-        kernel,
-        map,
-        workers: options.workers,
-        onProgress: options.onProgress,
-      });
-      const released = releaseScores(ctx, secret.decryptor, result.scores, map);
-      const unflooded = options.keepUnflooded
-        ? combineBatches(decryptScoreBatches(ctx, secret.decryptor, result.scores, map)).phi
-        : undefined;
-      return {
-        ...common,
-        phi: released.phi,
-        standardError: released.standardError,
-        utilityAll: kernel.utilityEmpty + released.phi.reduce((a, b) => a + b, 0),
-        encrypted: true,
-        seconds: (performance.now() - started) / 1000,
-        unflooded,
-        heSeconds: {
-          keygen: (encryptStarted - keygenStarted) / 1000,
-          encrypt: (encryptDone - encryptStarted) / 1000,
-          setup: result.seconds.setup,
-          projection: result.seconds.projection,
-          terms: result.seconds.terms,
-        },
-      };
-    } finally {
-      secret.dispose();
-      bundle.dispose();
+    const galoisSteps = requiredGaloisSteps(matvecPlan(kernel.r, problem.y.cols, ctx.slotCount));
+    const epoch = await KeyCustodian.generateEpochKeys(ctx, passphrase, { galoisSteps });
+    custodian = await KeyCustodian.open(ctx, epoch.keystore, passphrase, { commitments });
+    bundle = await loadPublicBundle(ctx, epoch.bundleBytes);
+    // Clients: encrypt vec(w_i) under the public bundle.
+    const encryptStarted = performance.now();
+    const encryptor = bundle.encryptor;
+    const models = problem.models.map((w) => encryptModel(ctx, w, encryptor));
+    const encryptDone = performance.now();
+    // Coprocessor: Enc(φ) from ciphertexts only, published as the round's one output envelope.
+    const result = await computeEncryptedScores({
+      parameterSetId: SHAPLEY_PARAMETER_SET,
+      bundle: epoch.bundleBytes,
+      models,
+      kernel,
+      map,
+      workers: options.workers,
+      onProgress: options.onProgress,
+    });
+    const envelope = await scoreEnvelope(ctx, epoch.publicBundleHash, result.scores, map);
+    commitments.publishOutput(roundId, await envelopeCommitment(envelope));
+    // Custodian: decrypts that envelope only, floods the values, releases them.
+    const released = scoresFromRelease((await custodian.decryptOutput(roundId, envelope)).values, map);
+    let unflooded: number[] | undefined;
+    if (options.keepUnflooded) {
+      const exact = await KeyCustodian.open(ctx, epoch.keystore, passphrase, { commitments, floodingSigma: 0 });
+      try {
+        unflooded = scoresFromRelease((await exact.decryptOutput(roundId, envelope)).values, map).phi;
+      } finally {
+        exact.dispose();
+      }
     }
+    return {
+      ...common,
+      phi: released.phi,
+      standardError: released.standardError,
+      utilityAll: kernel.utilityEmpty + released.phi.reduce((a, b) => a + b, 0),
+      encrypted: true,
+      seconds: (performance.now() - started) / 1000,
+      unflooded,
+      heSeconds: {
+        keygen: (encryptStarted - keygenStarted) / 1000,
+        encrypt: (encryptDone - encryptStarted) / 1000,
+        setup: result.seconds.setup,
+        projection: result.seconds.projection,
+        terms: result.seconds.terms,
+      },
+    };
   } finally {
+    bundle?.dispose();
+    custodian?.dispose();
     ctx.dispose();
   }
 }

@@ -1,8 +1,7 @@
 import { Command, Option } from "commander";
-import { readFileSync } from "node:fs";
 import { InvalidInputError } from "../../../coprocessor/src/errors/base";
-import { parseNpy } from "../../../coprocessor/src/shapley/npy";
-import type { Matrix } from "../../../coprocessor/src/shapley/matrix";
+import { readModelUpdateFile } from "../../../coprocessor/src/formats/files";
+import { matrix, type Matrix } from "../../../coprocessor/src/shapley/matrix";
 import { valueContributions } from "../../../coprocessor/src/shapley/valuation";
 
 interface ValueOptions {
@@ -43,10 +42,10 @@ export function register(program: Command): void {
       const models = options.model.map(parseModelArgument);
       if (models.length === 0) throw new InvalidInputError("Give at least one --model <w.npy:count>.");
       const problem = {
-        base: readMatrix(options.base, "--base"),
-        x: readMatrix(options.x, "--x"),
-        y: readMatrix(options.y, "--y"),
-        models: models.map(({ path }) => readMatrix(path, "--model")),
+        base: await readMatrix(options.base, "--base"),
+        x: await readMatrix(options.x, "--x"),
+        y: await readMatrix(options.y, "--y"),
+        models: await Promise.all(models.map(({ path }) => readMatrix(path, "--model"))),
         sampleCounts: models.map(({ count }) => count),
       };
       const permutations = options.samples === undefined ? undefined : positiveInteger(options.samples, "--samples");
@@ -110,12 +109,14 @@ function positiveInteger(text: string, flag: string): number {
   return value;
 }
 
-function readMatrix(path: string, flag: string): Matrix {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (error) {
-    throw new InvalidInputError(`Cannot read the ${flag} file.`, { details: path, cause: error });
+/** Reads one 1-D or 2-D array (.npy, .safetensors or .json, by extension) as a matrix; 1-D is k×1. */
+async function readMatrix(path: string, flag: string): Promise<Matrix> {
+  const update = await readModelUpdateFile(path);
+  const shape = update.tensors.length === 1 ? update.tensors[0].shape : [];
+  if (shape.length < 1 || shape.length > 2) {
+    throw new InvalidInputError(`The ${flag} file must hold one 1-D or 2-D array.`, {
+      details: `${path}: ${update.tensors.map((t) => `${t.name} (${t.shape.join("×")})`).join(", ")}`,
+    });
   }
-  return parseNpy(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), `${flag} ${path}`);
+  return matrix(shape[0], shape[1] ?? 1, update.values);
 }

@@ -5,8 +5,7 @@ import { InvalidInputError } from "../../errors/base";
 import type { CoefficientMap } from "../coefficients";
 import { pairCount, pairOfIndex } from "../gram";
 import type { Matrix } from "../matrix";
-import { ConstantPlaintexts } from "./constants";
-import { assertMapFits, coefficientMask, matvecPlan, outputSlot, packModel, type MatvecPlan } from "./layout";
+import { assertMapFits, coefficientMask, matvecPlan, packModel, type MatvecPlan } from "./layout";
 import { sumSlotsInplace } from "./slots";
 
 /** The plaintext side of the computation: the validation kernel's R and XᵀY, and the coefficient map. */
@@ -28,11 +27,9 @@ export interface EvaluatorSetup {
  * - level 1: z_i = (R⊗I)·w_i, diagonals at scale q3 → z_i at scale Δ;
  *   b-path: w_i ⊙ XᵀY at scale Δ·q3/q2 → scale Δ²/q2, then a modulus switch to level 2;
  * - level 2: z_i ⊙ z_j (relinearised) → scale Δ²/q2;
- * - level 3, packed layout: slot sum (every slot holds the Gram entry), × the coefficient mask
- *   (A_b[k][p] in slot b·n + k) at scale q1, all terms added: one ciphertext with φ (minus its public
- *   constant) in the output slots and zeros elsewhere;
- * - level 3, replicated layout: × the scalar A_b[k][p] at scale q1 into one accumulator per output,
- *   rescale, slot sum: one ciphertext per output with φ_o in every slot.
+ * - slot sum at level 2 (every slot holds the Gram entry), then level 3: × the coefficient mask
+ *   (A_b[k][p] in slot b·n + k) at scale q1. All terms add into one ciphertext with φ (minus its public
+ *   constant) in the output slots and zeros elsewhere.
  */
 export class EncryptedShapleyEvaluator {
   readonly plan: MatvecPlan;
@@ -42,7 +39,6 @@ export class EncryptedShapleyEvaluator {
   private diagonalsAtTop: Plaintext[][] | undefined;
   private diagonalsAtLevel1: Plaintext[][] | undefined;
   private xtyForBias: Plaintext | undefined;
-  private scalars: ConstantPlaintexts | undefined;
 
   constructor(
     private readonly ctx: CkksContext,
@@ -116,64 +112,12 @@ export class EncryptedShapleyEvaluator {
   }
 
   /**
-   * Packed layout, level 3: mask_p ⊙ slotSum(product), the mask holding A_b[k][p] in slot b·n + k. The
-   * slot sum (13 rotations at level 2) dominates; one ciphertext carries all outputs.
+   * Level 3: mask_p ⊙ slotSum(product), the mask holding A_b[k][p] in slot b·n + k. Slot-sums `product`
+   * in place (13 rotations at level 2, the dominant cost of a term).
    */
   maskedTerm(product: Ciphertext, entry: number): Ciphertext {
-    const summed = product.copy();
-    try {
-      this.sumSlotsInplace(summed);
-      return this.applyMask(summed, entry);
-    } finally {
-      summed.delete();
-    }
-  }
-
-  /**
-   * Replicated layout: accumulators[o] += (A_b[k][p] / outputScale)·product for every output o = b·n + k,
-   * without rescaling. Scalars instead of masks let the slot sum move after the accumulation: one slot
-   * sum per output (at level 3, where rotations are cheapest) instead of one per Gram entry.
-   */
-  accumulateScalarTerms(accumulators: (Ciphertext | undefined)[], product: Ciphertext, entry: number): void {
-    const map = this.requireMap();
-    this.scalars ??= new ConstantPlaintexts(this.ctx, this.primes[1], product);
-    const scaled = new this.ctx.seal.Ciphertext();
-    try {
-      for (let b = 0; b < map.batches; b++) {
-        for (let k = 0; k < map.n; k++) {
-          const coefficient = map.rows[(b * map.n + k) * map.entries + entry] / map.outputScale;
-          if (coefficient === 0) continue; // SEAL refuses a product with an all-zero plaintext
-          const output = outputSlot(b, k, map.n);
-          const scalar = this.scalars.plaintext(coefficient);
-          try {
-            sealCall("scale a Gram product by its Shapley coefficient", () => {
-              const target = accumulators[output];
-              if (target === undefined) {
-                const fresh = new this.ctx.seal.Ciphertext();
-                this.ctx.evaluator.multiplyPlain(product, scalar, fresh);
-                accumulators[output] = fresh;
-              } else {
-                this.ctx.evaluator.multiplyPlain(product, scalar, scaled);
-                this.ctx.evaluator.addInplace(target, scaled);
-              }
-            });
-          } finally {
-            scalar.delete();
-          }
-        }
-      }
-    } finally {
-      scaled.delete();
-    }
-  }
-
-  /** Replicated layout: rescale each accumulator to level 3 and slot-sum it (every slot then holds φ_o). */
-  finishScalarTerms(accumulators: Ciphertext[]): void {
-    for (const accumulator of accumulators) {
-      sealCall("rescale a Shapley output", () => this.ctx.evaluator.rescaleToNextInplace(accumulator));
-      accumulator.setScale(sameScale(accumulator.scale(), this.termScale));
-      this.sumSlotsInplace(accumulator);
-    }
+    this.sumSlotsInplace(product);
+    return this.applyMask(product, entry);
   }
 
   /**
@@ -254,7 +198,6 @@ export class EncryptedShapleyEvaluator {
     this.diagonalsAtTop = this.diagonalsAtLevel1 = undefined;
     deleteAll(this.xtyForBias);
     this.xtyForBias = undefined;
-    this.scalars = undefined;
   }
 
   private requireMap(): CoefficientMap {

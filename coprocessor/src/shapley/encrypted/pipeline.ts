@@ -5,7 +5,7 @@ import type { CoefficientMap } from "../coefficients";
 import type { ValidationKernel } from "../gram";
 import { constantMask } from "./layout";
 import { openRuntimes, runJobs, type RuntimeHandle } from "./pool";
-import type { OutputLayout, RuntimeResponse } from "./runtime";
+import type { RuntimeResponse } from "./runtime";
 
 export interface EncryptedValuationRequest {
   readonly parameterSetId: string;
@@ -18,17 +18,11 @@ export interface EncryptedValuationRequest {
   /** Worker threads (default 2, one per core); 0 runs everything in the calling thread. */
   readonly workers?: number;
   readonly onProgress?: (phase: "setup" | "projection" | "terms", done: number, total: number) => void;
-  /** Force an output layout; by default the cheaper one for the map's number of outputs. */
-  readonly layout?: OutputLayout;
 }
 
 export interface EncryptedValuationResult {
-  /**
-   * What the custodian decrypts, and nothing else: packed — one ciphertext with φ_b,k in slot b·n + k and
-   * zeros elsewhere; replicated — one ciphertext per output b·n + k with that value in every slot.
-   */
-  readonly scores: Uint8Array[];
-  readonly layout: OutputLayout;
+  /** The only ciphertext the custodian decrypts: φ_b,k in slot b·n + k, zeros elsewhere. */
+  readonly scores: Uint8Array;
   readonly seconds: { setup: number; projection: number; terms: number; total: number };
 }
 
@@ -61,21 +55,18 @@ export async function computeEncryptedScores(request: EncryptedValuationRequest)
     await Promise.all(runtimes.map((runtime) => runtime.request({ type: "projections", projections })));
     const projectionDone = performance.now();
 
-    const layout = request.layout ?? outputLayoutFor(request.map);
-    const jobs = termJobs(request.map.entries, layout === "replicated" ? runtimes.length : runtimes.length * 4);
+    const jobs = termJobs(request.map.entries, runtimes.length * 4);
     let termsDone = 0;
     const partials = await runJobs(runtimes, jobs, async (runtime, entries) => {
-      const response = await runtime.request({ type: "terms", entries, layout });
-      if (response.type !== "ciphertexts") throw new InvalidInputError("A Shapley worker returned no terms.");
+      const bytes = ciphertextOf(await runtime.request({ type: "terms", entries }));
       termsDone += entries.length;
       request.onProgress?.("terms", termsDone, request.map.entries);
-      return response.list;
+      return bytes;
     });
-    const scores = sumWithConstant(ctx, partials, request.map, layout);
+    const scores = sumWithConstant(ctx, partials, request.map);
     const finished = performance.now();
     return {
       scores,
-      layout,
       seconds: {
         setup: (setupDone - started) / 1000,
         projection: (projectionDone - setupDone) / 1000,
@@ -148,13 +139,6 @@ async function initRuntimes(
   );
 }
 
-/** Above this many outputs (batches × clients) one packed ciphertext is cheaper than one per output. */
-export const REPLICATED_MAX_OUTPUTS = 64;
-
-export function outputLayoutFor(map: CoefficientMap): OutputLayout {
-  return map.batches * map.n <= REPLICATED_MAX_OUTPUTS ? "replicated" : "packed";
-}
-
 /** Deals the Gram entries round-robin into `count` jobs of similar cost. */
 function termJobs(entries: number, count: number): number[][] {
   const jobs = Array.from({ length: Math.max(1, Math.min(entries, count)) }, () => [] as number[]);
@@ -167,29 +151,18 @@ function ciphertextOf(response: RuntimeResponse): Uint8Array {
   return response.bytes;
 }
 
-/** Adds the partial outputs of all jobs and the public constants (in plaintext). */
-function sumWithConstant(
-  ctx: CkksContext,
-  partials: readonly Uint8Array[][],
-  map: CoefficientMap,
-  layout: OutputLayout,
-): Uint8Array[] {
-  return partials[0].map((_, output) => {
-    const loaded: Ciphertext[] = partials.map((list) => ctx.loadCiphertext(list[output]));
-    const values =
-      layout === "packed"
-        ? constantMask(map, ctx.slotCount)
-        : new Float64Array(ctx.slotCount).fill(map.constant[output % map.n] / map.outputScale);
-    const constant = ctx.encode(values, { scale: loaded[0].scale(), levelOf: loaded[0] });
-    try {
-      const total = loaded[0];
-      sealCall("sum the Shapley terms", () => {
-        for (const partial of loaded.slice(1)) ctx.evaluator.addInplace(total, partial);
-        ctx.evaluator.addPlainInplace(total, constant);
-      });
-      return ctx.saveCiphertext(total);
-    } finally {
-      deleteAll(constant, ...loaded);
-    }
-  });
+/** Adds the partial sums of all jobs and the public constant (in plaintext). */
+function sumWithConstant(ctx: CkksContext, partials: readonly Uint8Array[], map: CoefficientMap): Uint8Array {
+  const loaded: Ciphertext[] = partials.map((bytes) => ctx.loadCiphertext(bytes));
+  const constant = ctx.encode(constantMask(map, ctx.slotCount), { scale: loaded[0].scale(), levelOf: loaded[0] });
+  try {
+    const total = loaded[0];
+    sealCall("sum the Shapley terms", () => {
+      for (const partial of loaded.slice(1)) ctx.evaluator.addInplace(total, partial);
+      ctx.evaluator.addPlainInplace(total, constant);
+    });
+    return ctx.saveCiphertext(total);
+  } finally {
+    deleteAll(constant, ...loaded);
+  }
 }

@@ -1,69 +1,60 @@
-import { randomBytes } from "node:crypto";
 import type { CkksContext } from "../../ckks/context";
+import { buildEnvelope, EnvelopeKind } from "../../ckks/envelope";
 import type { Decryptor } from "../../ckks/seal";
+import type { Hex } from "../../hash/keccak";
 import { combineBatches, type CoefficientMap, type ShapleyEstimate } from "../coefficients";
 import { readBatches } from "./layout";
-import { InvalidInputError } from "../../errors/base";
+
+/** Name of the one tensor of a Shapley score envelope: shape [batches, n], batch-major like the slots. */
+export const SHAPLEY_SCORES_TENSOR = "shapley-phi";
 
 /**
- * The custodian's step, kept minimal here until the shared custodian policy lands: decrypt the score
- * ciphertext(s), read the batch estimates from their slots, flood them with Gaussian noise and release
- * only φ (the batch mean) and its standard error.
- *
- * Flooding: SEAL's CKKS is not IND-CPA-D, so exact decryptions can leak the secret key; the released
- * values get independent Gaussian noise with standard deviation `relativeNoise` × max|φ| (default 2^-24,
- * ≈6e-8 relative: far above the ~1e-10 CKKS error, far below what a payout can notice).
+ * Coprocessor: wraps the score ciphertext as an Aggregate envelope, the only kind the key custodian
+ * (`KeyCustodian.decryptOutput`) agrees to decrypt once its keccak256 is published as a round output.
+ * Its manifest covers exactly the B·n output slots, so the custodian decrypts and releases those values
+ * (noise-flooded) and nothing else.
  */
-export interface ReleaseOptions {
-  readonly relativeNoise?: number;
+export async function scoreEnvelope(
+  ctx: CkksContext,
+  publicBundleHash: Hex,
+  scores: Uint8Array,
+  map: CoefficientMap,
+): Promise<Uint8Array> {
+  const ciphertext = ctx.loadCiphertext(scores);
+  try {
+    return await buildEnvelope(
+      {
+        kind: EnvelopeKind.Aggregate,
+        parameterSet: ctx.parameterSet,
+        publicBundleHash,
+        scale: ciphertext.scale(),
+        coeffModulusSize: ciphertext.coeffModulusSize(),
+        ciphertextSize: ciphertext.size(),
+        tensors: [{ name: SHAPLEY_SCORES_TENSOR, shape: [map.batches, map.n] }],
+      },
+      [scores],
+    );
+  } finally {
+    ciphertext.delete();
+  }
 }
 
-export const DEFAULT_RELATIVE_FLOODING = 2 ** -24;
+/** φ and its standard error from the custodian's released (flooded) values of a score envelope. */
+export function scoresFromRelease(values: ArrayLike<number>, map: CoefficientMap): ShapleyEstimate {
+  return combineBatches(readBatches(values, map));
+}
 
-/** Decrypts the score ciphertexts into their batch estimates (custodian-internal, before flooding). */
+/** Decrypts the score ciphertext without flooding: precision checks only, never a release. */
 export function decryptScoreBatches(
   ctx: CkksContext,
   decryptor: Decryptor,
-  scores: readonly Uint8Array[],
+  scores: Uint8Array,
   map: CoefficientMap,
 ): Float64Array[] {
-  const decrypted = scores.map((bytes) => {
-    const ciphertext = ctx.loadCiphertext(bytes);
-    try {
-      return ctx.decrypt(ciphertext, decryptor);
-    } finally {
-      ciphertext.delete();
-    }
-  });
-  if (decrypted.length === 1) return readBatches(decrypted[0], map);
-  if (decrypted.length !== map.batches * map.n) {
-    throw new InvalidInputError("The number of score ciphertexts does not match the coefficient map.", {
-      details: `${decrypted.length} ciphertexts for ${map.batches} batches × ${map.n} clients`,
-    });
+  const ciphertext = ctx.loadCiphertext(scores);
+  try {
+    return readBatches(ctx.decrypt(ciphertext, decryptor), map);
+  } finally {
+    ciphertext.delete();
   }
-  // Replicated layout: output b·n + k in every slot of its own ciphertext.
-  return Array.from({ length: map.batches }, (_, b) =>
-    Float64Array.from({ length: map.n }, (_, k) => decrypted[b * map.n + k][0] * map.outputScale),
-  );
-}
-
-export function releaseScores(
-  ctx: CkksContext,
-  decryptor: Decryptor,
-  scores: readonly Uint8Array[],
-  map: CoefficientMap,
-  options: ReleaseOptions = {},
-): ShapleyEstimate {
-  const batches = decryptScoreBatches(ctx, decryptor, scores, map);
-  const largest = Math.max(...batches.flatMap((batch) => Array.from(batch, Math.abs)));
-  const sigma = (options.relativeNoise ?? DEFAULT_RELATIVE_FLOODING) * largest;
-  return combineBatches(batches.map((batch) => batch.map((value) => value + sigma * gaussian())));
-}
-
-/** A standard normal sample from the OS's cryptographic randomness (Box–Muller). */
-function gaussian(): number {
-  const bytes = randomBytes(16);
-  const u1 = (Number(bytes.readBigUInt64BE(0) >> 11n) + 1) / 2 ** 53;
-  const u2 = Number(bytes.readBigUInt64BE(8) >> 11n) / 2 ** 53;
-  return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
 }

@@ -13,21 +13,11 @@ export type RuntimeRequest =
   | { type: "models"; models: Uint8Array[] }
   | { type: "project"; index: number }
   | { type: "projections"; projections: Uint8Array[] }
-  | { type: "terms"; entries: number[]; layout: OutputLayout }
+  | { type: "terms"; entries: number[] }
   | { type: "coalition"; members: number[]; sampleCounts: number[] }
   | { type: "dispose" };
 
-export type RuntimeResponse =
-  | { type: "ok" }
-  | { type: "ciphertext"; bytes: Uint8Array; milliseconds: number }
-  | { type: "ciphertexts"; list: Uint8Array[]; milliseconds: number };
-
-/**
- * How the released outputs are laid out: "packed" puts every output in one ciphertext (slot b·n + k,
- * one slot sum per Gram entry); "replicated" gives one ciphertext per output with the value in every
- * slot (one slot sum per output; cheaper when outputs are few, i.e. exact maps).
- */
-export type OutputLayout = "packed" | "replicated";
+export type RuntimeResponse = { type: "ok" } | { type: "ciphertext"; bytes: Uint8Array; milliseconds: number };
 
 /** Holds one SEAL instance's state for the encrypted valuation: keys, evaluator, loaded ciphertexts. */
 export class ShapleyRuntime {
@@ -78,8 +68,7 @@ export class ShapleyRuntime {
         return done(this.evaluatorOrThrow().matvec(this.model(request.index)));
       case "terms": {
         const evaluator = this.evaluatorOrThrow();
-        const ctx = this.context();
-        const outputs: (Ciphertext | undefined)[] = [];
+        let sum: Ciphertext | undefined;
         try {
           for (const entry of request.entries) {
             const product = evaluator.entryProduct(
@@ -88,32 +77,22 @@ export class ShapleyRuntime {
               (i) => this.model(i),
             );
             try {
-              if (request.layout === "replicated") evaluator.accumulateScalarTerms(outputs, product, entry);
+              const term = evaluator.maskedTerm(product, entry);
+              if (!sum) sum = term;
               else {
-                const term = evaluator.maskedTerm(product, entry);
-                if (outputs[0] === undefined) outputs[0] = term;
-                else {
-                  ctx.evaluator.addInplace(outputs[0], term);
-                  term.delete();
-                }
+                this.context().evaluator.addInplace(sum, term);
+                term.delete();
               }
             } finally {
               product.delete();
             }
           }
-          const finished = outputs.map((output) => {
-            if (!output) throw new CkksError("A Shapley output received no term (all its coefficients are zero).");
-            return output;
-          });
-          if (request.layout === "replicated") evaluator.finishScalarTerms(finished);
-          return {
-            type: "ciphertexts",
-            list: finished.map((output) => ctx.saveCiphertext(output)),
-            milliseconds: Date.now() - started,
-          };
-        } finally {
-          deleteAll(...outputs);
+        } catch (error) {
+          deleteAll(sum);
+          throw error;
         }
+        if (!sum) throw new CkksError("A Shapley term job had no terms.");
+        return done(sum);
       }
       case "coalition":
         return done(

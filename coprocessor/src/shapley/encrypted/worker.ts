@@ -10,12 +10,7 @@ parentPort?.on("message", (message: { id: number; request: RuntimeRequest }) => 
   queue = queue.then(async () => {
     try {
       const response = await runtime.handle(message.request);
-      const transfer =
-        response.type === "ciphertext"
-          ? [response.bytes.buffer as ArrayBuffer]
-          : response.type === "ciphertexts"
-            ? response.list.map((bytes) => bytes.buffer as ArrayBuffer)
-            : [];
+      const transfer = response.type === "ciphertext" ? [response.bytes.buffer as ArrayBuffer] : [];
       parentPort?.postMessage({ id: message.id, response }, transfer);
     } catch (error) {
       const text =
