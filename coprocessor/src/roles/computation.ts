@@ -15,7 +15,7 @@ import { requiredGaloisSteps, matvecPlan } from "../shapley/encrypted/layout";
 import { computeEncryptedScores } from "../shapley/encrypted/pipeline";
 import { validationKernel, type ValidationKernel } from "../shapley/gram";
 import { matrix, type Matrix } from "../shapley/matrix";
-import { encodeScores } from "./records";
+import { scoreEnvelope } from "../shapley/encrypted/release";
 
 /** One parameter set for a round: deep-v1 holds a 785×10 model in one ciphertext and Shapley's depth 3. */
 export const ROUND_PARAMETER_SET = "deep-v1";
@@ -91,7 +91,10 @@ export async function computeAggregate(input: RoundComputationInput): Promise<Ui
   );
 }
 
-/** Encrypted exact Shapley values of the included inputs, as the scores blob (deterministic bytes). */
+/**
+ * Encrypted exact Shapley values of the included inputs: Enc(φ) as an Aggregate envelope (the only kind the custodian
+ * decrypts once its hash is a published output), deterministic bytes.
+ */
 export async function computeScores(input: RoundComputationInput): Promise<Uint8Array> {
   const parsed: ParsedEnvelope[] = [];
   for (const i of input.inputs) {
@@ -118,7 +121,7 @@ export async function computeScores(input: RoundComputationInput): Promise<Uint8
     workers: input.workers,
     onProgress: input.onProgress,
   });
-  return encodeScores(result.layout, result.scores);
+  return scoreEnvelope(input.ctx, input.bundleHash, result.scores, map);
 }
 
 /**

@@ -6,7 +6,6 @@ import { readFile } from "node:fs/promises";
 import type { HDNodeWallet, Wallet } from "ethers";
 import type { ContractRunner } from "ethers";
 import { CkksContext } from "../ckks/context";
-import { loadSecretKey } from "../ckks/keys";
 import {
   contractsAt,
   readCommitments,
@@ -20,11 +19,11 @@ import {
 import type { FhevmClient } from "../chain/fhevmClient";
 import { ethersTransactionDriver } from "../chain/transactionDriver";
 import { KeyCustodian } from "../custodian/custodian";
-import { openKeystore, writeKeystoreFile, type ScryptParameters } from "../custodian/keystore";
-import { assertDecryptionAllowed, type RoundCommitmentSource } from "../custodian/policy";
-import { keccak256, type Hex } from "../hash/keccak";
+import { writeKeystoreFile, type ScryptParameters } from "../custodian/keystore";
+import type { RoundCommitmentSource } from "../custodian/policy";
+import type { Hex } from "../hash/keccak";
 import { decodeModel, encodeModel } from "../ml/model";
-import { releaseScores } from "../shapley/encrypted/release";
+import { scoresFromRelease } from "../shapley/encrypted/release";
 import { largestRemainderShares } from "../shapley/shares";
 import { runOnChainStep, runStep } from "../state/journal";
 import type { StateStore } from "../state/store";
@@ -34,7 +33,6 @@ import {
   decodeDataset,
   decodeReleaseRecord,
   decodeRoundManifest,
-  decodeScores,
   encodeJsonRecord,
   releaseAnchorData,
   type ReleaseRecord,
@@ -138,22 +136,14 @@ export async function releaseRound(
       }),
     );
 
-    const scoresBytes = await store.get(round.scoresHash);
-    await assertDecryptionAllowed(policy, roundId, await keccak256(scoresBytes));
+    // Enc(φ) is an Aggregate envelope listed as the round's second output: the same policy, the same flooding.
+    const scores = await custodian.decryptOutput(roundId, await store.get(round.scoresHash));
     const kernel = roundKernel(decodeDataset(await store.get(manifest.validation)), base);
     const map = roundCoefficientMap(
       included.map((c) => c.sampleCount),
       kernel,
     );
-    const { secretKey } = await openKeystore(keystore, options.passphrase);
-    const secret = loadSecretKey(ctx, secretKey);
-    secretKey.fill(0);
-    let phi: number[];
-    try {
-      phi = releaseScores(ctx, secret.decryptor, decodeScores(scoresBytes).ciphertexts, map).phi;
-    } finally {
-      secret.dispose();
-    }
+    const { phi } = scoresFromRelease(scores.values, map);
     const record: ReleaseRecord = {
       kind: "ciphershare.release",
       version: 1,

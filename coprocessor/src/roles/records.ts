@@ -110,54 +110,6 @@ export function decodeDataset(bytes: Uint8Array): Dataset {
   return { features, labels, size, dimension, classes };
 }
 
-const SCORES_MAGIC = "CSS1";
-
-/** The coprocessor's encrypted Shapley output: "CSS1", layout (u8: 1 replicated, 2 packed), count, then each
- * ciphertext as u32 length + SEAL bytes (big-endian lengths). */
-export function encodeScores(layout: "replicated" | "packed", ciphertexts: readonly Uint8Array[]): Uint8Array {
-  const total = 9 + ciphertexts.reduce((sum, c) => sum + 4 + c.length, 0);
-  const bytes = new Uint8Array(total);
-  const view = new DataView(bytes.buffer);
-  for (let i = 0; i < 4; i++) bytes[i] = SCORES_MAGIC.charCodeAt(i);
-  bytes[4] = layout === "replicated" ? 1 : 2;
-  view.setUint32(5, ciphertexts.length);
-  let offset = 9;
-  for (const c of ciphertexts) {
-    view.setUint32(offset, c.length);
-    bytes.set(c, offset + 4);
-    offset += 4 + c.length;
-  }
-  return bytes;
-}
-
-export function decodeScores(bytes: Uint8Array): { layout: "replicated" | "packed"; ciphertexts: Uint8Array[] } {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (
-    bytes.length < 9 ||
-    String.fromCharCode(...bytes.subarray(0, 4)) !== SCORES_MAGIC ||
-    bytes[4] < 1 ||
-    bytes[4] > 2
-  ) {
-    throw new InvalidInputError("These bytes are not an encrypted scores blob.", { details: `${bytes.length} bytes` });
-  }
-  const count = view.getUint32(5);
-  const ciphertexts: Uint8Array[] = [];
-  let offset = 9;
-  for (let i = 0; i < count; i++) {
-    if (offset + 4 > bytes.length) break;
-    const length = view.getUint32(offset);
-    if (offset + 4 + length > bytes.length) break;
-    ciphertexts.push(bytes.slice(offset + 4, offset + 4 + length));
-    offset += 4 + length;
-  }
-  if (ciphertexts.length !== count || offset !== bytes.length) {
-    throw new InvalidInputError("The encrypted scores blob is truncated or has trailing bytes.", {
-      details: `${ciphertexts.length}/${count} ciphertexts, ${offset}/${bytes.length} bytes`,
-    });
-  }
-  return { layout: bytes[4] === 1 ? "replicated" : "packed", ciphertexts };
-}
-
 /** Calldata of the custodian's release anchor: a zero-value transaction to itself carrying (tag, round, hash). */
 export const RELEASE_ANCHOR_TAG = "0x43535231"; // "CSR1"
 

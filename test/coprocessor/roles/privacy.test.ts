@@ -20,7 +20,7 @@ function moduleGraph(entry: string): Set<string> {
 }
 
 // Privacy table rows of docs/privacy.md that are properties of the code: the coprocessor process never loads the
-// custodian's keystore, secret-key loader or decryption release; the contributor never either.
+// custodian's keystore or secret-key loader and calls no decryption; the contributor never either.
 describe("privacy: what each role's code can reach", () => {
   const root = resolve(__dirname, "..", "..", "..");
   const rel = (files: Set<string>) => [...files].map((f) => f.slice(root.length + 1));
@@ -29,11 +29,10 @@ describe("privacy: what each role's code can reach", () => {
     const graph = rel(moduleGraph(join(root, "scripts/cli/commands/coprocessor.ts")));
     expect(graph).to.include("coprocessor/src/roles/coprocessor.ts");
     expect(graph.filter((f) => f.startsWith("coprocessor/src/custodian/"))).to.deep.equal([]);
-    expect(graph).to.not.include("coprocessor/src/shapley/encrypted/release.ts");
     expect(graph).to.not.include("coprocessor/src/roles/custodian.ts");
     for (const file of graph) {
       expect(readFileSync(join(root, file), "utf8"), file).to.not.match(
-        /(?<!function )\b(loadSecretKey|openKeystore|readKeystoreFile)\(/,
+        /(?<!function )\b(loadSecretKey|openKeystore|readKeystoreFile|decryptScoreBatches|decryptEnvelopeValues)\(/,
       );
     }
   });
@@ -47,10 +46,9 @@ describe("privacy: what each role's code can reach", () => {
 
   it("the custodian decrypts through the policy only: its role module never calls a raw decrypt on an input", () => {
     const source = readFileSync(join(root, "coprocessor/src/roles/custodian.ts"), "utf8");
-    // Two decryptions: KeyCustodian.decryptOutput (policy inside) and releaseScores after assertDecryptionAllowed.
-    expect(source.match(/decryptOutput\(/g)).to.have.length(1);
-    expect(source.match(/releaseScores\(/g)).to.have.length(1);
-    expect(source.indexOf("assertDecryptionAllowed(policy")).to.be.below(source.indexOf("releaseScores("));
-    expect(source).to.not.match(/decryptEnvelopeValues|ctx\.decrypt\(/);
+    // Two decryptions, both through KeyCustodian.decryptOutput (the policy runs first, inside it): the aggregate
+    // and Enc(φ), the round's two published outputs.
+    expect(source.match(/decryptOutput\(/g)).to.have.length(2);
+    expect(source).to.not.match(/decryptEnvelopeValues|decryptScoreBatches|loadSecretKey|ctx\.decrypt\(/);
   });
 });
