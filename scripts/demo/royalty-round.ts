@@ -469,7 +469,9 @@ function printTable(
   out.say(widths.map((w) => "─".repeat(w)).join("  "));
   for (const row of rows) out.say(line(row));
   out.say(`\nglobal model test accuracy per round: ${accuracies.map((a) => `${(a * 100).toFixed(1)} %`).join(", ")}`);
-  out.say("royalties in cROY (pool 1000 per round), each decrypted by its own contributor; φ released noise-flooded\n");
+  out.say(
+    "royalties in cROY (pool 1000 per round), each decrypted by its own contributor; φ (noise-flooded) from the custodian's database: the public release has only Σφ\n",
+  );
 }
 
 main().catch((error: unknown) => {
