@@ -60,6 +60,17 @@ describe("cli: ciphershare value", function () {
     const out = lastJson(stdout);
     expect(out.method).to.equal("sampled");
     expect(out.standardError).to.have.length(4);
+    expect(out.coefficientStandardError.norm).to.have.length(4);
+  });
+
+  it("--samples under encryption releases only φ and reports the coefficients' standard error", async () => {
+    const { stdout } = await run(process.execPath, [bin, ...args, "--samples", "200", "--workers", "0", "--json"]);
+    const out = lastJson(stdout);
+    expect(out).to.include({ method: "sampled", encrypted: true });
+    expect(out.phi).to.have.length(4);
+    expect(out).to.not.have.property("standardError");
+    expect(out.coefficientStandardError.maxRelative).to.be.above(0);
+    expect(out.coefficientStandardError.relative).to.have.length(4);
   });
 
   it("rejects a model without a sample count with one clear line", async () => {

@@ -1,5 +1,5 @@
 import { InvalidInputError } from "../errors/base";
-import type { SeededRandom } from "./random";
+import type { SeededRandom } from "../random/seeded-random";
 
 /**
  * Labelled examples as one row-major feature matrix. Features already include the bias column (the

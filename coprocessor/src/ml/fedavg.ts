@@ -1,28 +1,25 @@
 import { InvalidInputError } from "../errors/base";
+import { fedAvgPlain } from "../fedavg/weights";
 import { assertModel, type ClientUpdate, type LinearModel } from "./model";
 
 /**
- * Plaintext FedAvg with Flower's semantics (`aggregate` in flwr.server.strategy.aggregate): the average
- * of the client models weighted by their sample counts, Σ nᵢ·Wᵢ / Σ nᵢ. For accuracy reporting and tests;
- * the encrypted aggregation computes the same thing under CKKS.
+ * Plaintext FedAvg of linear models with Flower's semantics (Σ nᵢ·Wᵢ / Σ nᵢ), for accuracy reporting
+ * and tests; the arithmetic is the coprocessor's float64 reference, so both agree to the bit.
  */
 export function federatedAverage(updates: readonly ClientUpdate[]): LinearModel {
   if (updates.length === 0) throw new InvalidInputError("FedAvg needs at least one client update.", { details: "[]" });
   const { dimension, classes } = updates[0].model;
-  let totalSamples = 0;
   updates.forEach((update, client) => {
     assertModel(update.model, dimension, classes, `model of client ${client}`);
-    if (!Number.isSafeInteger(update.sampleCount) || update.sampleCount <= 0) {
+    if (update.sampleCount <= 0) {
       throw new InvalidInputError("A client's sample count must be a positive integer.", {
         details: `client ${client}: ${update.sampleCount}`,
       });
     }
-    totalSamples += update.sampleCount;
   });
-  const weights = new Float64Array(dimension * classes);
-  for (const update of updates) {
-    const share = update.sampleCount / totalSamples;
-    for (let i = 0; i < weights.length; i++) weights[i] += share * update.model.weights[i];
-  }
+  const weights = fedAvgPlain(
+    updates.map((update) => update.model.weights),
+    updates.map((update) => update.sampleCount),
+  );
   return { weights, dimension, classes };
 }

@@ -4,7 +4,7 @@ import { flipLabels, freeRiderUpdate, type LabelFlip } from "./adversaries";
 import { loadMnist } from "./mnist";
 import type { ClientUpdate, LinearModel } from "./model";
 import { dirichletPartition, labelSkew, type Partition } from "./partition";
-import { SeededRandom, deriveSeed } from "./random";
+import { SeededRandom, deriveSeed } from "../random/seeded-random";
 import { trainLocalModel, type TrainingOptions } from "./train";
 
 export interface FederatedSetupOptions {

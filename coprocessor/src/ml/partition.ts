@@ -1,6 +1,6 @@
 import { CipherShareError, InvalidInputError } from "../errors/base";
 import { labelCounts } from "./dataset";
-import type { SeededRandom } from "./random";
+import type { SeededRandom } from "../random/seeded-random";
 
 /** Row indices of each client's local data; disjoint, each client's list in increasing order. */
 export type Partition = number[][];

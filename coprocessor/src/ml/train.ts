@@ -1,7 +1,7 @@
 import { InvalidInputError } from "../errors/base";
 import type { Dataset } from "./dataset";
 import { assertModel, cloneModel, type ClientUpdate, type LinearModel } from "./model";
-import type { SeededRandom } from "./random";
+import type { SeededRandom } from "../random/seeded-random";
 
 /**
  * - `softmax`: multinomial logistic regression (cross-entropy on softmax(xᵀW)), the usual choice.

@@ -1,3 +1,4 @@
+import { SeededRandom } from "../random/seeded-random";
 import { InvalidInputError } from "../errors/base";
 import { biasIndex, entryCount, forEachPair, pairCount, pairIndex, type ValidationKernel } from "./gram";
 import { shapleyWeight } from "./utility";
@@ -7,15 +8,23 @@ export type UtilityConstants = Pick<ValidationKernel, "normalizer" | "yNormSquar
 
 /**
  * φ as a plaintext linear map of the Gram vector x = [G upper triangle; b]: φ = A·x + constant.
- * `rows` holds `batches` matrices A_b (n × entries each, row-major, batch after batch). The exact map has
- * one batch; a sampled map has several independent ones, whose spread gives the standard error, and the
- * estimate is their mean. A depends only on the public sample counts and n_v·c.
+ * `rows` is the one map that is evaluated (under encryption) and released: n × entries, row-major. It is
+ * the exact A, or for a sampled map the mean of its B batch maps (= the map of all its permutations
+ * together). A depends only on the public sample counts and n_v·c (and, when sampled, the public seed).
  */
 export interface CoefficientMap {
   readonly n: number;
   readonly entries: number;
+  /** Independent batches the sampled permutations were split into; 1 for the exact map. */
   readonly batches: number;
+  /** The map φ = rows·x + constant (n × entries). */
   readonly rows: Float64Array;
+  /**
+   * Sampled maps only: the B batch maps A_b (B × n × entries, batch after batch), whose mean is `rows`.
+   * Public like `rows`; their spread is the standard error of the sampled coefficients
+   * (`coefficientStandardError`). They are never applied to encrypted data or released as φ estimates.
+   */
+  readonly batchRows?: Float64Array;
   readonly constant: Float64Array;
   readonly method: "exact" | "sampled";
   readonly permutations?: number;
@@ -136,22 +145,10 @@ function supersetSums(f: Float64Array, n: number): void {
   }
 }
 
-/** A small seeded generator (mulberry32) so a sampled map can be re-derived by auditors from its seed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export interface SamplingOptions {
   /** Total permutations, split evenly over the batches (rounded up to an even count per batch). */
   readonly permutations: number;
-  /** Independent batches; their spread gives the standard error. At least 2. */
+  /** Independent batches; the spread of their maps gives the coefficients' standard error. At least 2. */
   readonly batches?: number;
   readonly seed?: number;
 }
@@ -164,7 +161,10 @@ export const DEFAULT_BATCHES = 10;
  * its coefficients are accumulated instead of a utility value; this is O(n³) plaintext work per
  * permutation and the HE cost does not depend on the number of samples. Permutations come in antithetic
  * pairs (π and its reverse), which lowers the variance. The constant term uses its exact expectation, so
- * Σ_k φ̂_k = U(N) − U(∅) holds exactly for every batch.
+ * Σ_k φ̂_k = U(N) − U(∅) holds exactly for every batch and for the mean.
+ *
+ * The permutations are split into B batches of equal size; `batchRows` keeps each batch's map and `rows`
+ * is their mean, which is also the map of all permutations together. Only `rows` is ever evaluated.
  */
 export function sampledCoefficientMap(
   sampleCounts: readonly number[],
@@ -185,9 +185,9 @@ export function sampledCoefficientMap(
     });
   }
   const perBatch = 2 * Math.ceil(options.permutations / batches / 2);
-  const random = seededRandom(options.seed ?? 1);
+  const random = new SeededRandom(options.seed ?? 1);
   const entries = entryCount(n);
-  const rows = new Float64Array(batches * n * entries);
+  const batchRows = new Float64Array(batches * n * entries);
   const pairWeight = new Float64Array(pairCount(n));
   forEachPair(n, (i, j, index) => {
     pairWeight[index] = (-(i === j ? 1 : 2) * sampleCounts[i] * sampleCounts[j]) / constants.normalizer;
@@ -210,15 +210,15 @@ export function sampledCoefficientMap(
         const i = permutation[a];
         for (let b = a; b < t; b++) {
           const index = pairIndex(i, permutation[b], n);
-          rows[row + index] += pairWeight[index] * dg2;
+          batchRows[row + index] += pairWeight[index] * dg2;
         }
         const withK = pairIndex(i, k, n);
-        rows[row + withK] += pairWeight[withK] * g2;
-        rows[row + biasIndex(i, n)] += biasWeight[i] * dg1;
+        batchRows[row + withK] += pairWeight[withK] * g2;
+        batchRows[row + biasIndex(i, n)] += biasWeight[i] * dg1;
       }
       const kk = pairIndex(k, k, n);
-      rows[row + kk] += pairWeight[kk] * g2;
-      rows[row + biasIndex(k, n)] += biasWeight[k] * g1;
+      batchRows[row + kk] += pairWeight[kk] * g2;
+      batchRows[row + biasIndex(k, n)] += biasWeight[k] * g1;
       previousTotal = currentTotal;
     }
   };
@@ -227,20 +227,26 @@ export function sampledCoefficientMap(
     const offset = batch * n * entries;
     for (let draw = 0; draw < perBatch / 2; draw++) {
       for (let i = n - 1; i > 0; i--) {
-        const j = Math.floor(random() * (i + 1));
+        const j = random.nextInt(i + 1);
         [order[i], order[j]] = [order[j], order[i]];
       }
       for (let i = 0; i < n; i++) reversed[i] = order[n - 1 - i];
       accumulate(offset, order);
       accumulate(offset, reversed);
     }
-    for (let k = offset; k < offset + n * entries; k++) rows[k] /= perBatch;
+    for (let k = offset; k < offset + n * entries; k++) batchRows[k] /= perBatch;
+  }
+  const rows = new Float64Array(n * entries);
+  for (let batch = 0; batch < batches; batch++) {
+    const offset = batch * n * entries;
+    for (let e = 0; e < rows.length; e++) rows[e] += batchRows[offset + e] / batches;
   }
   return {
     n,
     entries,
     batches,
     rows,
+    batchRows,
     constant: shapleyConstant(constants, n),
     method: "sampled",
     outputScale: outputScaleFor(constants),
@@ -248,25 +254,77 @@ export function sampledCoefficientMap(
   };
 }
 
-/** φ_b = A_b·x + constant for every batch b (x is the plaintext Gram vector). */
-export function applyCoefficientMap(map: CoefficientMap, gram: Float64Array): Float64Array[] {
+function assertGramMatches(map: CoefficientMap, gram: Float64Array): void {
   if (gram.length !== map.entries) {
     throw new InvalidInputError("The Gram vector does not match the coefficient map.", {
       details: `${gram.length} entries, map expects ${map.entries}`,
     });
   }
-  const out: Float64Array[] = [];
-  for (let b = 0; b < map.batches; b++) {
-    const phi = Float64Array.from(map.constant);
-    for (let k = 0; k < map.n; k++) {
-      const row = (b * map.n + k) * map.entries;
-      let sum = 0;
-      for (let p = 0; p < map.entries; p++) sum += map.rows[row + p] * gram[p];
-      phi[k] += sum;
-    }
-    out.push(phi);
+}
+
+/** rows[offset…]·x + constant: one n × entries block of coefficients applied to the Gram vector. */
+function applyRows(map: CoefficientMap, rows: Float64Array, offset: number, gram: Float64Array): Float64Array {
+  const phi = Float64Array.from(map.constant);
+  for (let k = 0; k < map.n; k++) {
+    const row = offset + k * map.entries;
+    let sum = 0;
+    for (let p = 0; p < map.entries; p++) sum += rows[row + p] * gram[p];
+    phi[k] += sum;
   }
-  return out;
+  return phi;
+}
+
+/** φ = A·x + constant with the map's one released matrix (exact A or the sampled mean map). */
+export function applyCoefficientMap(map: CoefficientMap, gram: Float64Array): Float64Array {
+  assertGramMatches(map, gram);
+  return applyRows(map, map.rows, 0, gram);
+}
+
+/**
+ * φ_b = A_b·x + constant for every batch map of a sampled map (the exact map is its own single batch).
+ * Plaintext only: on private data these B·n numbers would be more linear functionals of x than φ.
+ */
+export function applyBatchMaps(map: CoefficientMap, gram: Float64Array): Float64Array[] {
+  assertGramMatches(map, gram);
+  if (!map.batchRows) return [applyRows(map, map.rows, 0, gram)];
+  const block = map.n * map.entries;
+  return Array.from({ length: map.batches }, (_, b) => applyRows(map, map.batchRows!, b * block, gram));
+}
+
+/**
+ * The standard error of a sampled map's coefficients, computed from its public batch maps only (no data):
+ * se_{k,p} = sqrt(Σ_b (A_b[k,p] − Ā[k,p])² / (B(B−1))), the usual estimate of the standard deviation of
+ * the mean map Ā's entry around the exact A[k,p].
+ */
+export interface CoefficientStandardError {
+  /**
+   * Per output k: ‖se_{k,·}‖₂. By Cauchy–Schwarz the batch standard error of φ̂_k on any Gram vector x is
+   * at most this times ‖x‖₂ (‖x‖₂ is private; a public bound on it turns this into a public bound).
+   */
+  readonly norm: number[];
+  /** Per output k: ‖se_{k,·}‖₂ / ‖Ā_{k,·}‖₂, the relative sampling error of output k's coefficient row. */
+  readonly relative: number[];
+  /** max_k of `relative`: one number summarising how precise the sampled coefficients are. */
+  readonly maxRelative: number;
+}
+
+export function coefficientStandardError(map: CoefficientMap): CoefficientStandardError | undefined {
+  if (!map.batchRows || map.batches < 2) return undefined;
+  const { n, entries, batches, rows, batchRows } = map;
+  const norm = new Array<number>(n).fill(0);
+  const relative = new Array<number>(n).fill(0);
+  for (let k = 0; k < n; k++) {
+    let squares = 0;
+    let meanSquares = 0;
+    for (let p = 0; p < entries; p++) {
+      const at = k * entries + p;
+      meanSquares += rows[at] ** 2;
+      for (let b = 0; b < batches; b++) squares += (batchRows[b * n * entries + at] - rows[at]) ** 2;
+    }
+    norm[k] = Math.sqrt(squares / (batches * (batches - 1)));
+    relative[k] = meanSquares > 0 ? norm[k] / Math.sqrt(meanSquares) : 0;
+  }
+  return { norm, relative, maxRelative: Math.max(...relative) };
 }
 
 export interface ShapleyEstimate {

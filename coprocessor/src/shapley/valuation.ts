@@ -4,14 +4,18 @@ import { envelopeCommitment } from "../ckks/envelope";
 import { loadPublicBundle, type LoadedPublicBundle } from "../ckks/keys";
 import { KeyCustodian } from "../custodian/custodian";
 import { InMemoryRoundCommitments } from "../custodian/policy";
+import type { TensorSpec } from "../formats/model-update";
 import { InvalidInputError } from "../errors/base";
 import {
+  applyBatchMaps,
   applyCoefficientMap,
+  coefficientStandardError,
   combineBatches,
   exactCoefficientMap,
   MAX_EXACT_CLIENTS,
   sampledCoefficientMap,
   type CoefficientMap,
+  type CoefficientStandardError,
 } from "./coefficients";
 import { gramVector, utilityFromGram, validationKernel, type ValidationKernel } from "./gram";
 import { encryptModel } from "./encrypted/client";
@@ -39,7 +43,16 @@ export interface ValuationOptions {
 
 export interface Valuation {
   readonly phi: number[];
-  readonly standardError: number[];
+  /**
+   * Standard error of each φ_k, where it is known without decrypting more than φ: zeros for the exact
+   * map (no sampling error); for a sampled map only in plaintext mode, from the B batch estimates
+   * sqrt(Σ_b (φ̂_b,k − φ̂_k)² / (B(B−1))). Absent for encrypted sampled valuations: the batch estimates
+   * are more functionals of the private Gram vector than φ, so they are never computed under encryption;
+   * see `coefficientStandardError` instead.
+   */
+  readonly standardError?: number[];
+  /** Sampled maps (both modes): the public standard error of the sampled coefficients; no data involved. */
+  readonly coefficientStandardError?: CoefficientStandardError;
   readonly utilityEmpty: number;
   /** U(N): for the encrypted path derived as U(∅) + Σφ (efficiency), so nothing else is decrypted. */
   readonly utilityAll: number;
@@ -48,6 +61,8 @@ export interface Valuation {
   readonly permutations?: number;
   readonly seconds: number;
   readonly unflooded?: number[];
+  /** Encrypted only: what the custodian decrypted and released — the tensor shape and the value count. */
+  readonly release?: { readonly tensors: readonly TensorSpec[]; readonly valueCount: number };
   readonly heSeconds?: { keygen: number; encrypt: number; setup: number; projection: number; terms: number };
 }
 
@@ -91,14 +106,15 @@ export async function valueContributions(
     utilityEmpty: kernel.utilityEmpty,
     method: map.method,
     permutations: map.permutations,
+    coefficientStandardError: coefficientStandardError(map),
   };
   if (options.encrypted === false) {
     const gram = gramVector(kernel, problem.models);
-    const { phi, standardError } = combineBatches(applyCoefficientMap(map, gram));
+    const { standardError } = combineBatches(applyBatchMaps(map, gram));
     const all = [...problem.models.keys()];
     return {
       ...common,
-      phi,
+      phi: Array.from(applyCoefficientMap(map, gram)),
       standardError,
       utilityAll: utilityFromGram(kernel, gram, problem.sampleCounts, all),
       encrypted: false,
@@ -136,8 +152,9 @@ export async function valueContributions(
     });
     const envelope = await scoreEnvelope(ctx, epoch.publicBundleHash, result.scores, map);
     commitments.publishOutput(roundId, await envelopeCommitment(envelope));
-    // Custodian: decrypts that envelope only, floods the values, releases them.
-    const released = scoresFromRelease((await custodian.decryptOutput(roundId, envelope)).values, map);
+    // Custodian: decrypts that envelope only, floods its n values, releases them.
+    const output = await custodian.decryptOutput(roundId, envelope);
+    const released = scoresFromRelease(output.values, map);
     let unflooded: number[] | undefined;
     if (options.keepUnflooded) {
       const exact = await KeyCustodian.open(ctx, epoch.keystore, passphrase, { commitments, floodingSigma: 0 });
@@ -150,7 +167,8 @@ export async function valueContributions(
     return {
       ...common,
       phi: released.phi,
-      standardError: released.standardError,
+      ...(map.method === "exact" ? { standardError: new Array<number>(map.n).fill(0) } : {}),
+      release: { tensors: output.tensors, valueCount: output.values.length },
       utilityAll: kernel.utilityEmpty + released.phi.reduce((a, b) => a + b, 0),
       encrypted: true,
       seconds: (performance.now() - started) / 1000,

@@ -65,8 +65,14 @@ export function register(program: Command): void {
         method: valuation.method,
         encrypted: valuation.encrypted,
         seconds: valuation.seconds,
+        // Sampled: `standardError` is φ's own (plaintext mode only); `coefficientStandardError` is the
+        // public sampling error of the coefficients (both modes). See docs/shapley.md.
         ...(valuation.method === "sampled"
-          ? { standardError: valuation.standardError, permutations: valuation.permutations }
+          ? {
+              permutations: valuation.permutations,
+              ...(valuation.standardError ? { standardError: valuation.standardError } : {}),
+              coefficientStandardError: valuation.coefficientStandardError,
+            }
           : {}),
       };
       if (options.json) {
@@ -78,11 +84,21 @@ export function register(program: Command): void {
           `${valuation.seconds.toFixed(2)} s)\n`,
       );
       valuation.phi.forEach((phi, i) => {
-        const se = valuation.method === "sampled" ? ` ± ${valuation.standardError[i].toExponential(2)}` : "";
+        const se =
+          valuation.method === "sampled" && valuation.standardError
+            ? ` ± ${valuation.standardError[i].toExponential(2)}`
+            : "";
         const flag = phi <= 0 ? "  (no payout: φ ≤ 0)" : "";
         process.stdout.write(`  ${models[i].path}: φ = ${phi.toExponential(6)}${se}${flag}\n`);
       });
       process.stdout.write(`U(∅) = ${valuation.utilityEmpty}, U(N) = ${valuation.utilityAll}\n`);
+      const coefficients = valuation.coefficientStandardError;
+      if (coefficients) {
+        process.stdout.write(
+          `Sampled coefficients (${valuation.permutations} permutations): max relative standard error ` +
+            `${coefficients.maxRelative.toExponential(2)} (public; ${valuation.encrypted ? "φ's own standard error would need more than φ decrypted" : "± above is φ's standard error"})\n`,
+        );
+      }
     });
 }
 

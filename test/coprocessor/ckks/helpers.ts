@@ -1,3 +1,4 @@
+import { SeededRandom } from "../../../coprocessor/src/random/seeded-random";
 import {
   CkksContext,
   generateKeys,
@@ -48,16 +49,10 @@ export function keyedContext(parameterSetId = "fast-v1"): Promise<KeyedContext> 
   return entry;
 }
 
-/** Deterministic pseudo-random numbers (mulberry32) so failures reproduce. */
+/** Deterministic pseudo-random numbers so failures reproduce. */
 export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = new SeededRandom(seed);
+  return () => random.nextFloat();
 }
 
 /** Values like a model update: mostly small, some larger, deterministic per seed. */

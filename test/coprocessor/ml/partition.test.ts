@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { InvalidInputError } from "../../../coprocessor/src/errors/base";
 import { loadMnist } from "../../../coprocessor/src/ml/mnist";
 import { dirichletPartition, labelSkew, shardPartition, type Partition } from "../../../coprocessor/src/ml/partition";
-import { SeededRandom } from "../../../coprocessor/src/ml/random";
+import { SeededRandom } from "../../../coprocessor/src/random/seeded-random";
 
 function expectExactCover(partition: Partition, rows: number): void {
   const all = partition.flat().sort((a, b) => a - b);

@@ -19,7 +19,7 @@ import {
   type ClientUpdate,
   type LinearModel,
 } from "../../../coprocessor/src/ml/model";
-import { SeededRandom } from "../../../coprocessor/src/ml/random";
+import { SeededRandom } from "../../../coprocessor/src/random/seeded-random";
 import { trainLocalModel, type LossKind } from "../../../coprocessor/src/ml/train";
 
 const SEED = 7;

@@ -3,7 +3,8 @@ import { CkksContext, loadPublicBundle, loadSecretKey, serializePublicBundle } f
 import type { LoadedPublicBundle, LoadedSecretKey } from "../../../coprocessor/src/ckks";
 import { exactCoefficientMap } from "../../../coprocessor/src/shapley/coefficients";
 import { validationKernel } from "../../../coprocessor/src/shapley/gram";
-import { readBatches } from "../../../coprocessor/src/shapley/encrypted/layout";
+import { readScores } from "../../../coprocessor/src/shapley/encrypted/layout";
+import { SHAPLEY_SCORES_TENSOR } from "../../../coprocessor/src/shapley/encrypted/release";
 import { encryptModel, generateShapleyKeys } from "../../../coprocessor/src/shapley/encrypted/client";
 import { matrix } from "../../../coprocessor/src/shapley/matrix";
 import { computeCoalitionUtilities, computeEncryptedScores } from "../../../coprocessor/src/shapley/encrypted/pipeline";
@@ -53,7 +54,7 @@ describe("shapley: encrypted Gram path (deep-v1)", function () {
     const slots = ctx.decrypt(ciphertext, secret.decryptor);
     ciphertext.delete();
     const reference = referenceShapley(problem).phi;
-    expect(relativeError(Array.from(readBatches(slots, map)[0]), reference)).to.be.below(1e-6);
+    expect(relativeError(Array.from(readScores(slots, map)), reference)).to.be.below(1e-6);
     const largest = Math.max(...reference.map(Math.abs));
     for (let s = 4; s < slots.length; s++) expect(Math.abs(slots[s])).to.be.below(1e-6 * largest);
   });
@@ -80,23 +81,25 @@ describe("shapley: encrypted Gram path (deep-v1)", function () {
     });
   });
 
-  it("runs end to end on worker threads with sampled coefficients and releases φ with a standard error", async () => {
+  it("sampled: the custodian decrypts and releases exactly n values (tensor [1, n]), φ matches the plaintext path", async () => {
     const small = randomProblem({ n: 5, d: 4, c: 2, rows: 12, seed: 4 });
-    const plain = await valueContributions(small, { encrypted: false, method: "sampled", permutations: 400, seed: 5 });
-    const encrypted = await valueContributions(small, {
-      workers: 2,
-      method: "sampled",
-      permutations: 400,
-      seed: 5,
-      keepUnflooded: true,
-    });
+    const options = { method: "sampled", permutations: 400, batches: 10, seed: 5 } as const;
+    const plain = await valueContributions(small, { ...options, encrypted: false });
+    const encrypted = await valueContributions(small, { ...options, workers: 2, keepUnflooded: true });
     expect(encrypted.encrypted).to.equal(true);
     expect(encrypted.method).to.equal("sampled");
+    expect(encrypted.release).to.deep.equal({
+      tensors: [{ name: SHAPLEY_SCORES_TENSOR, shape: [1, 5] }],
+      valueCount: 5,
+    });
+    expect(encrypted.phi).to.have.length(5);
     expect(relativeError(encrypted.unflooded!, plain.phi)).to.be.below(1e-6);
     expect(relativeError(encrypted.phi, plain.phi)).to.be.below(1e-5);
-    encrypted.standardError.forEach((se, k) =>
-      expect(se).to.be.closeTo(plain.standardError[k], 1e-4 * Math.max(...plain.standardError)),
-    );
+    // φ's own standard error needs the batch estimates: plaintext only. The coefficients' is public.
+    expect(encrypted.standardError).to.equal(undefined);
+    expect(plain.standardError).to.have.length(5);
+    expect(encrypted.coefficientStandardError).to.deep.equal(plain.coefficientStandardError);
+    expect(encrypted.coefficientStandardError!.maxRelative).to.be.above(0);
     const exact = referenceShapley(small);
     expect(encrypted.utilityAll).to.be.closeTo(exact.utilityAll, 1e-5 * Math.abs(exact.utilityAll));
   });

@@ -1,5 +1,5 @@
 import { matrix, type Matrix } from "../../../coprocessor/src/shapley/matrix";
-import { seededRandom } from "../../../coprocessor/src/shapley/coefficients";
+import { seededRandom } from "../ckks/helpers";
 import type { ValuationProblem } from "../../../coprocessor/src/shapley/utility";
 
 export interface ProblemShape {

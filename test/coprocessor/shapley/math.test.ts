@@ -1,15 +1,19 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import {
+  applyBatchMaps,
   applyCoefficientMap,
+  coefficientStandardError,
   combineBatches,
   exactCoefficientMap,
   sampledCoefficientMap,
+  type CoefficientMap,
 } from "../../../coprocessor/src/shapley/coefficients";
 import { gramOfProblem, utilityFromGram } from "../../../coprocessor/src/shapley/gram";
 import { matrix, multiply, transposeMultiply, upperTriangularFactor } from "../../../coprocessor/src/shapley/matrix";
 import { coalitionUtility, members, referenceShapley } from "../../../coprocessor/src/shapley/utility";
 import { InvalidInputError } from "../../../coprocessor/src/errors/base";
+import { scoresFromRelease } from "../../../coprocessor/src/shapley/encrypted/release";
 import { randomProblem } from "./fixtures";
 
 const shapes = fc.record({
@@ -27,7 +31,7 @@ function closeTo(actual: number, expected: number, relative: number, scale: numb
 function gramShapley(problem: ReturnType<typeof randomProblem>) {
   const { kernel, gram } = gramOfProblem(problem);
   const map = exactCoefficientMap(problem.sampleCounts, kernel);
-  return applyCoefficientMap(map, gram)[0];
+  return applyCoefficientMap(map, gram);
 }
 
 describe("shapley: pure math", () => {
@@ -134,22 +138,58 @@ describe("shapley: pure math", () => {
   it("sampled coefficients converge to the exact ones, keep efficiency exactly, and report a standard error", () => {
     const problem = randomProblem({ n: 7, d: 4, c: 2, rows: 12, seed: 7 });
     const { kernel, gram } = gramOfProblem(problem);
-    const exact = applyCoefficientMap(exactCoefficientMap(problem.sampleCounts, kernel), gram)[0];
+    const exact = applyCoefficientMap(exactCoefficientMap(problem.sampleCounts, kernel), gram);
     const map = sampledCoefficientMap(problem.sampleCounts, kernel, { permutations: 4000, batches: 10, seed: 3 });
-    const batchEstimates = applyCoefficientMap(map, gram);
-    const { phi, standardError } = combineBatches(batchEstimates);
+    const phi = applyCoefficientMap(map, gram);
+    const batchEstimates = applyBatchMaps(map, gram);
+    const combined = combineBatches(batchEstimates);
     const target = exact.reduce((a, b) => a + b, 0);
-    for (const estimate of batchEstimates)
+    for (const estimate of [...batchEstimates, phi])
       closeTo(
         estimate.reduce((a, b) => a + b, 0),
         target,
         1e-9,
         Math.abs(target),
       );
+    const { standardError } = combined;
     phi.forEach((value, k) => {
+      // The released map is the mean of the batch maps, so φ̂ is the mean of the batch estimates.
+      closeTo(value, combined.phi[k], 1e-12, Math.abs(target));
       expect(standardError[k]).to.be.above(0);
       expect(Math.abs(value - exact[k])).to.be.below(5 * standardError[k] + 1e-12);
     });
+  });
+
+  it("the coefficients' standard error is public, bounds φ's batch standard error by ‖x‖, and shrinks like 1/√P", () => {
+    const problem = randomProblem({ n: 5, d: 3, c: 2, rows: 10, seed: 2 });
+    const { kernel, gram } = gramOfProblem(problem);
+    const exactMap = exactCoefficientMap(problem.sampleCounts, kernel);
+    expect(coefficientStandardError(exactMap)).to.equal(undefined);
+    const gramNorm = Math.hypot(...gram);
+    const mapAt = (permutations: number, seed: number) =>
+      sampledCoefficientMap(problem.sampleCounts, kernel, { permutations, batches: 50, seed });
+    // Pooled over all rows, so that 50 batches estimate it to a few percent.
+    const pooledError = (map: CoefficientMap) => Math.hypot(...coefficientStandardError(map)!.norm);
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 2 ** 31 - 1 }), (seed) => {
+        const map = mapAt(1000, seed);
+        const coefficients = coefficientStandardError(map)!;
+        const { standardError } = combineBatches(applyBatchMaps(map, gram));
+        standardError.forEach((se, k) => expect(se).to.be.at.most(coefficients.norm[k] * gramNorm * (1 + 1e-12)));
+        coefficients.relative.forEach((relative, k) =>
+          closeTo(
+            relative * Math.hypot(...map.rows.subarray(k * map.entries, (k + 1) * map.entries)),
+            coefficients.norm[k],
+            1e-12,
+            coefficients.norm[k],
+          ),
+        );
+        expect(coefficients.maxRelative).to.equal(Math.max(...coefficients.relative));
+        // 16× the permutations: the standard error of the mean map falls by √16 = 4 (3.5–5.2 over 1 000 seeds).
+        expect(pooledError(map) / pooledError(mapAt(16000, seed))).to.be.within(3, 5.7);
+      }),
+      { numRuns: 10 },
+    );
   });
 
   it("rejects exact enumeration beyond its limit and mismatched inputs with clear errors", () => {
@@ -160,6 +200,11 @@ describe("shapley: pure math", () => {
       /2 batches/,
     );
     const problem = randomProblem({ n: 2, d: 2, c: 1, rows: 3, seed: 1 });
+    const sampled = sampledCoefficientMap([1, 2], constants, { permutations: 10, batches: 2 });
+    expect(() => scoresFromRelease(new Float64Array(2 * 2), sampled)).to.throw(
+      InvalidInputError,
+      /one score per client/,
+    );
     expect(() => referenceShapley({ ...problem, sampleCounts: [1] })).to.throw(InvalidInputError, /sample count/);
     expect(() => multiply(matrix(2, 3), matrix(2, 3))).to.throw(InvalidInputError, /chain/);
   });

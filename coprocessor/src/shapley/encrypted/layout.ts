@@ -97,43 +97,31 @@ export function packModel(w: Matrix, slotCount: number): Float64Array {
 }
 
 /**
- * Output layout of the released ciphertext: batch b's estimate of φ_k sits in slot b·n + k, all other
- * slots are zero. The mask for Gram entry p carries A_b[k][p] in exactly those slots.
+ * Output layout of the released ciphertext: φ_k sits in slot k (k < n), all other slots are zero — the
+ * same n values for the exact and the sampled map. The mask for Gram entry p carries A[k][p] in slot k.
  */
-export function outputSlot(batch: number, k: number, n: number): number {
-  return batch * n + k;
-}
-
 export function assertMapFits(map: CoefficientMap, slotCount: number): void {
-  if (map.batches * map.n > slotCount) {
-    throw new InvalidInputError("The released scores do not fit in one ciphertext; use fewer batches.", {
-      details: `${map.batches} batches × ${map.n} clients > ${slotCount} slots`,
+  if (map.n > slotCount) {
+    throw new InvalidInputError("The released scores do not fit in one ciphertext.", {
+      details: `${map.n} clients > ${slotCount} slots`,
     });
   }
 }
 
 export function coefficientMask(map: CoefficientMap, entry: number, slotCount: number): Float64Array {
   const out = new Float64Array(slotCount);
-  for (let b = 0; b < map.batches; b++)
-    for (let k = 0; k < map.n; k++)
-      out[outputSlot(b, k, map.n)] = map.rows[(b * map.n + k) * map.entries + entry] / map.outputScale;
+  for (let k = 0; k < map.n; k++) out[k] = map.rows[k * map.entries + entry] / map.outputScale;
   return out;
 }
 
 /** The public constants of φ in the same layout, added in plaintext to the encrypted sum. */
 export function constantMask(map: CoefficientMap, slotCount: number): Float64Array {
   const out = new Float64Array(slotCount);
-  for (let b = 0; b < map.batches; b++)
-    for (let k = 0; k < map.n; k++) out[outputSlot(b, k, map.n)] = map.constant[k] / map.outputScale;
+  for (let k = 0; k < map.n; k++) out[k] = map.constant[k] / map.outputScale;
   return out;
 }
 
-/** Reads the per-batch estimates back out of the decrypted slots, undoing the output scale. */
-export function readBatches(
-  slots: ArrayLike<number>,
-  map: Pick<CoefficientMap, "n" | "batches" | "outputScale">,
-): Float64Array[] {
-  return Array.from({ length: map.batches }, (_, b) =>
-    Float64Array.from({ length: map.n }, (_, k) => slots[outputSlot(b, k, map.n)] * map.outputScale),
-  );
+/** Reads φ back out of the decrypted (or released) slots, undoing the output scale. */
+export function readScores(slots: ArrayLike<number>, map: Pick<CoefficientMap, "n" | "outputScale">): Float64Array {
+  return Float64Array.from({ length: map.n }, (_, k) => slots[k] * map.outputScale);
 }

@@ -21,7 +21,7 @@ export interface EncryptedValuationRequest {
 }
 
 export interface EncryptedValuationResult {
-  /** The only ciphertext the custodian decrypts: φ_b,k in slot b·n + k, zeros elsewhere. */
+  /** The only ciphertext the custodian decrypts: φ_k in slot k (k < n), zeros elsewhere. */
   readonly scores: Uint8Array;
   readonly seconds: { setup: number; projection: number; terms: number; total: number };
 }

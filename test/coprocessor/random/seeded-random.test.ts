@@ -2,7 +2,7 @@ import { expect } from "chai";
 import fc from "fast-check";
 
 import { InvalidInputError } from "../../../coprocessor/src/errors/base";
-import { SeededRandom, deriveSeed } from "../../../coprocessor/src/ml/random";
+import { SeededRandom, deriveSeed } from "../../../coprocessor/src/random/seeded-random";
 
 describe("ml/random", () => {
   it("repeats the same stream for the same seed and differs across seeds", () => {
