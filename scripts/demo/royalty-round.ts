@@ -17,7 +17,8 @@ import {
   rpcProvider,
   type Deployment,
 } from "../../coprocessor/src/chain/ciphershare";
-import { findProjectRoot, startLocalNode } from "../../coprocessor/src/chain/localNode";
+import { startLocalNode } from "../../coprocessor/src/chain/localNode";
+import { CLI_SCRIPT as CLI, PROJECT_ROOT as ROOT, runCiphershare, type CliRun } from "../lib/cli-process";
 import { writeNodeInfo } from "../../coprocessor/src/chain/nodeInfo";
 import type { Hex } from "../../coprocessor/src/hash/keccak";
 import { accuracy } from "../../coprocessor/src/ml/evaluate";
@@ -33,8 +34,6 @@ import { LocalDirectoryBlobStore } from "../../coprocessor/src/storage/local-dir
 import { startBlobServer } from "../../coprocessor/src/storage/http-server";
 import { contributionChartSvg } from "./chart";
 
-const ROOT = findProjectRoot(__dirname);
-const CLI = join(ROOT, "bin", "ciphershare.js");
 const DATA_SEED = 7;
 const POOL_UNITS = 1_000_000_000n; // 1 000 tokens at 6 decimals
 const PASSPHRASE = "demo custodian passphrase";
@@ -124,42 +123,16 @@ class Console {
   }
 }
 
-interface CliResult {
-  code: number;
-  json: unknown;
-  stderr: string;
-}
-
 /** Runs one `ciphershare` command as its own process; its --json result is the last stdout line. */
-function cli(home: string, args: string[], allowFailure = false): Promise<CliResult> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args, "--home", home, "--json"], {
-      cwd: ROOT,
-      env: { ...process.env, CIPHERSHARE_CUSTODIAN_PASSPHRASE: PASSPHRASE },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      const last = stdout.trim().split("\n").pop() ?? "";
-      let json: unknown = undefined;
-      try {
-        json = last === "" ? undefined : JSON.parse(last);
-      } catch {
-        json = undefined;
-      }
-      if (code !== 0 && !allowFailure) {
-        reject(
-          new Error(
-            `ciphershare ${args.slice(0, 2).join(" ")} failed (exit ${code}): ${stderr.trim() || stdout.trim()}`,
-          ),
-        );
-      } else resolvePromise({ code: code ?? 1, json, stderr });
-    });
+async function cli(home: string, args: string[], allowFailure = false): Promise<CliRun> {
+  const result = await runCiphershare([...args, "--home", home, "--json"], {
+    env: { CIPHERSHARE_CUSTODIAN_PASSPHRASE: PASSPHRASE },
   });
+  if (result.code !== 0 && !allowFailure) {
+    const why = result.stderr.trim() || result.stdout.trim();
+    throw new Error(`ciphershare ${args.slice(0, 2).join(" ")} failed (exit ${result.code}): ${why}`);
+  }
+  return result;
 }
 
 /** A long-running role process (`coprocessor run`, `custodian run`); its lines go to a log file and `onLine`. */

@@ -1,53 +1,23 @@
 // Helpers of the end-to-end tests: the embedded chain and blob store in the test process, every role as a
 // `ciphershare` child process in a temporary workspace.
-import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { findProjectRoot, startLocalNode, type LocalNode } from "../../coprocessor/src/chain/localNode";
+import { startLocalNode, type LocalNode } from "../../coprocessor/src/chain/localNode";
+import { PROJECT_ROOT, runCiphershare, type CliRun } from "../../scripts/lib/cli-process";
 import { writeNodeInfo } from "../../coprocessor/src/chain/nodeInfo";
 import { openWorkspace, writeJsonFile, type Workspace } from "../../coprocessor/src/roles/workspace";
 import { LocalDirectoryBlobStore } from "../../coprocessor/src/storage/local-directory";
 import { startBlobServer, type RunningBlobServer } from "../../coprocessor/src/storage/http-server";
 
-export const ROOT = findProjectRoot(__dirname);
+export const ROOT = PROJECT_ROOT;
 export const PASSPHRASE = "test custodian passphrase";
 
-export interface RunResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  json: unknown;
-}
+export type RunResult = CliRun;
 
-/** Runs `ciphershare <args>` (or another script) as a child process and collects its output. */
-export function run(
-  args: string[],
-  env: Record<string, string> = {},
-  script = join(ROOT, "bin", "ciphershare.js"),
-): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], {
-      cwd: ROOT,
-      env: { ...process.env, CIPHERSHARE_CUSTODIAN_PASSPHRASE: PASSPHRASE, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      let json: unknown;
-      try {
-        json = JSON.parse(stdout.trim().split("\n").pop() ?? "");
-      } catch {
-        json = undefined;
-      }
-      resolve({ code, signal, stdout, stderr, json });
-    });
-  });
+/** Runs `ciphershare <args>` (or another script) as a child process with the test custodian's passphrase. */
+export function run(args: string[], env: Record<string, string> = {}, script?: string): Promise<RunResult> {
+  return runCiphershare(args, { env: { CIPHERSHARE_CUSTODIAN_PASSPHRASE: PASSPHRASE, ...env }, script });
 }
 
 /** `ciphershare … --home <home> --json` that must succeed; returns its JSON result. */
