@@ -14,6 +14,7 @@ import {
   walletFor,
   type Workspace,
 } from "../../coprocessor/src/roles/workspace";
+import { chainEvents } from "../../coprocessor/src/chain/events";
 
 export interface CommonOptions {
   home: string;
@@ -64,7 +65,7 @@ export function roleContext(options: CommonOptions, accountIndex?: number) {
     deployment: () => readDeployment(ws),
     store: openBlobStore(ws),
     storeForUri: (uri: string) => blobStoreForUri(ws, uri),
-    events: provider,
+    events: chainEvents(rpcUrl),
     fhevm: () => FhevmClient.connect(rpcUrl),
     close: () => provider.destroy(),
   };

@@ -10,6 +10,7 @@ import {
   rpcProvider,
   type Deployment,
 } from "../../coprocessor/src/chain/ciphershare";
+import { chainEvents } from "../../coprocessor/src/chain/events";
 import { CkksContext } from "../../coprocessor/src/ckks/context";
 import { KeyCustodian } from "../../coprocessor/src/custodian/custodian";
 import { serializeNpy } from "../../coprocessor/src/formats/npy";
@@ -130,7 +131,7 @@ describe("end to end: coprocessor crash and resume, exclusions, custodian policy
   });
 
   it("publishes one exclusion per bad input with its reason", async () => {
-    const exclusions = await readExclusions(provider, deployment, roundId);
+    const exclusions = await readExclusions(chainEvents(network.chain.rpcUrl), deployment, roundId);
     const reasons = Object.fromEntries(exclusions.map((e) => [e.contributor.toLowerCase(), e.reason]));
     expect(reasons[walletFor(provider, contributorAccount(3)).address.toLowerCase()]).to.equal(
       ExclusionReason.BlobMissing,
@@ -146,7 +147,11 @@ describe("end to end: coprocessor crash and resume, exclusions, custodian policy
     expect(released.code, released.stderr).to.equal(0);
     const ctx = await CkksContext.create(ROUND_PARAMETER_SET);
     const custodian = await KeyCustodian.open(ctx, readFileSync(network.ws.keystoreFile, "utf8"), PASSPHRASE, {
-      commitments: new ChainRoundCommitments(deployment, walletFor(provider, ROLE_ACCOUNT.custodian), provider),
+      commitments: new ChainRoundCommitments(
+        deployment,
+        walletFor(provider, ROLE_ACCOUNT.custodian),
+        chainEvents(network.chain.rpcUrl),
+      ),
     });
     try {
       const store = new LocalDirectoryBlobStore(network.ws.blobsDir);

@@ -1,17 +1,9 @@
 // Chain bindings of the CipherShare contracts for plain processes (no Hardhat runtime): ABIs and bytecode from
-// `artifacts/`, deployment with ethers `ContractFactory`, transactions with ethers wallets, event reads with ethers
-// `queryFilter` (viem is ESM-only, and this package is CommonJS).
+// `artifacts/`, deployment with ethers `ContractFactory`, transactions with ethers wallets. Events are read with viem
+// (`./events`).
 import { readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import {
-  Contract,
-  ContractFactory,
-  JsonRpcProvider,
-  Network,
-  type ContractRunner,
-  type EventLog,
-  type Signer,
-} from "ethers";
+import { Contract, ContractFactory, JsonRpcProvider, Network, type ContractRunner, type Signer } from "ethers";
 import { CipherShareError } from "../errors/base";
 import { findProjectRoot } from "./localNode";
 
@@ -170,52 +162,6 @@ export async function readProgram(rounds: Contract, programId: bigint): Promise<
   };
 }
 
-export interface CommittedContribution {
-  readonly index: number;
-  readonly contributor: Address;
-  readonly ciphertextHash: Hex;
-  readonly sampleCount: number;
-  readonly uri: string;
-}
-
-/** The round's commitments in commit order, with the storage URI each contributor gave (from the events). */
-export async function readCommitments(
-  client: ContractRunner,
-  deployment: Deployment,
-  roundId: bigint,
-): Promise<CommittedContribution[]> {
-  const rounds = contractsAt(deployment, client).rounds;
-  const logs = await rounds.queryFilter(rounds.filters.ContributionCommitted(roundId), deployment.deployedAtBlock);
-  return logs.map((log, index) => {
-    const args = (log as EventLog).args;
-    return {
-      index,
-      contributor: args.contributor as Address,
-      ciphertextHash: args.ciphertextHash as Hex,
-      sampleCount: Number(args.sampleCount),
-      uri: String(args.uri),
-    };
-  });
-}
-
-export interface PublishedExclusion {
-  readonly contributor: Address;
-  readonly reason: number;
-}
-
-export async function readExclusions(
-  client: ContractRunner,
-  deployment: Deployment,
-  roundId: bigint,
-): Promise<PublishedExclusion[]> {
-  const rounds = contractsAt(deployment, client).rounds;
-  const logs = await rounds.queryFilter(rounds.filters.ContributionExcluded(roundId), deployment.deployedAtBlock);
-  return logs.map((log) => {
-    const args = (log as EventLog).args;
-    return { contributor: args.contributor as Address, reason: Number(args.reason) };
-  });
-}
-
 /** Moves the dev chain's clock (Hardhat node only): rounds' deadlines pass without waiting. */
 export async function advanceChainTime(provider: JsonRpcProvider, seconds: number): Promise<void> {
   await provider.send("evm_increaseTime", [seconds]);
@@ -227,3 +173,11 @@ export async function latestTimestamp(provider: JsonRpcProvider): Promise<bigint
   if (block === null) throw new ChainBindingError("The chain has no latest block.");
   return BigInt(block.timestamp);
 }
+
+export {
+  readCommitments,
+  readExclusions,
+  type ChainEvents,
+  type CommittedContribution,
+  type PublishedExclusion,
+} from "./events";

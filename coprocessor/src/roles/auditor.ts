@@ -10,7 +10,7 @@
 //   shapley-efficiency    Σφ = U(global) − U(w0) within the flooding tolerance
 //   shares-sum-to-pool    the unallocated pool publicly decrypts to 0 after settlement
 import type { JsonRpcProvider } from "ethers";
-import type { ContractRunner } from "ethers";
+import type { ChainEvents } from "../chain/events";
 import { CkksContext } from "../ckks/context";
 import {
   contractsAt,
@@ -53,7 +53,7 @@ export interface AuditVerdict {
 export interface AuditOptions {
   readonly deployment: Deployment;
   readonly provider: JsonRpcProvider;
-  readonly events: ContractRunner;
+  readonly events: ChainEvents;
   readonly store: BlobStore;
   readonly storeForUri: (uri: string) => BlobStore;
   readonly fhevm: FhevmClient;

@@ -3,7 +3,7 @@
 // the included envelopes, publish the output blobs and their hashes on-chain. Every step is journaled in SQLite, so
 // a process killed at any point resumes without repeating an on-chain step. It never holds a secret key.
 import type { Wallet, HDNodeWallet } from "ethers";
-import type { ContractRunner } from "ethers";
+import { readClosedRounds, type ChainEvents } from "../chain/events";
 import { CkksContext } from "../ckks/context";
 import { EnvelopeError, EnvelopeKind, parseEnvelope } from "../ckks/envelope";
 import {
@@ -103,7 +103,7 @@ export interface RoundInputs {
 export interface CoprocessorOptions {
   readonly deployment: Deployment;
   readonly wallet: Wallet | HDNodeWallet;
-  readonly events: ContractRunner;
+  readonly events: ChainEvents;
   readonly state: StateStore;
   /** The store holding program-level blobs (bundle, manifests); contributions are read from their commitment URI. */
   readonly store: BlobStore;
@@ -120,15 +120,16 @@ const NAMESPACE = "coprocessor";
 /**
  * Rounds to work on, oldest first: first those with an unfinished journaled step (a crash left them half done —
  * e.g. a transaction broadcast but not yet recorded as confirmed, whose round may already show the results), then
- * the Closed rounds of programs naming this wallet as coprocessor.
+ * the rounds that `RoundClosed` events announce, still Closed, of programs naming this wallet as coprocessor.
  */
 export async function pendingRounds(options: CoprocessorOptions): Promise<bigint[]> {
   const { rounds } = contractsAt(options.deployment, options.wallet);
-  const count = BigInt(await rounds.getFunction("roundCount")());
   const pending: bigint[] = [...new Set(options.state.unfinishedSteps().map((step) => step.round))].map(BigInt);
-  for (let id = 1n; id <= count; id++) {
+  for (const id of await readClosedRounds(options.events, options.deployment)) {
+    if (pending.includes(id)) continue;
+    // A round closed long ago may have moved on (results published, finalized): only Closed rounds need work.
     const round = await readRound(rounds, id);
-    if (round.phase !== RoundPhase.Closed || pending.includes(id)) continue;
+    if (round.phase !== RoundPhase.Closed) continue;
     const program = await readProgram(rounds, round.programId);
     if (sameAddress(program.coprocessor, options.wallet.address)) pending.push(id);
   }

@@ -4,7 +4,7 @@
 // contributor's integer share of the pool on-chain as fhEVM encrypted inputs. It never sees an input in clear.
 import { readFile } from "node:fs/promises";
 import type { HDNodeWallet, Wallet } from "ethers";
-import type { ContractRunner } from "ethers";
+import type { ChainEvents } from "../chain/events";
 import { CkksContext } from "../ckks/context";
 import {
   contractsAt,
@@ -63,7 +63,7 @@ export class ChainRoundCommitments implements RoundCommitmentSource {
   constructor(
     private readonly deployment: Deployment,
     private readonly wallet: Wallet | HDNodeWallet,
-    private readonly events: ContractRunner,
+    private readonly events: ChainEvents,
   ) {}
 
   async outputCommitments(roundId: bigint): Promise<readonly Hex[]> {
@@ -82,7 +82,7 @@ export class ChainRoundCommitments implements RoundCommitmentSource {
 export interface CustodianRoleOptions {
   readonly deployment: Deployment;
   readonly wallet: Wallet | HDNodeWallet;
-  readonly events: ContractRunner;
+  readonly events: ChainEvents;
   readonly state: StateStore;
   readonly store: BlobStore;
   readonly fhevm: FhevmClient;
@@ -95,7 +95,7 @@ const NAMESPACE = "custodian";
 
 /** The included contributors of a published round, in commit order, with their sample counts. */
 export async function includedContributors(
-  events: ContractRunner,
+  events: ChainEvents,
   deployment: Deployment,
   roundId: bigint,
 ): Promise<{ contributor: Address; hash: Hex; sampleCount: number }[]> {
