@@ -1,13 +1,27 @@
 import { Command } from "commander";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { register as registerAudit } from "./commands/audit";
+import { register as registerContributor } from "./commands/contributor";
+import { register as registerCoprocessor } from "./commands/coprocessor";
+import { register as registerCustodian } from "./commands/custodian";
+import { register as registerNetwork } from "./commands/network";
+import { register as registerNode } from "./commands/node";
 import { register as registerValue } from "./commands/value";
 
 /**
  * Each role registers its subcommands here. Commands live in `scripts/cli/commands/<name>.ts` and export
  * `register(program)`; keeping registration explicit makes `--help` list them in a stable order.
  */
-const registrations: Array<(program: Command) => void> = [registerValue];
+const registrations: Array<(program: Command) => void> = [
+  registerNode,
+  registerNetwork,
+  registerContributor,
+  registerCoprocessor,
+  registerCustodian,
+  registerAudit,
+  registerValue,
+];
 
 export function buildProgram(): Command {
   const pkg = JSON.parse(readFileSync(join(__dirname, "..", "..", "package.json"), "utf8")) as { version: string };

@@ -1,0 +1,211 @@
+// The auditor role: from chain reads/events and blobs alone, re-verifies a round. Every check is named and
+// reported; `passed` is true only when every check passed. Checks:
+//   inputs-hash           keccak(included hashes in commit order) equals the published inputsHash
+//   input-blobs           every included blob is present and hashes to its commitment
+//   exclusions            every published exclusion's reason is reproduced from the blobs
+//   aggregate-commitment  FedAvg re-run from the included blobs gives the published aggregateHash
+//   scores-commitment     encrypted Shapley re-run gives the published scoresHash
+//   release-found         the custodian's release record is anchored on-chain and names these outputs
+//   global-model          the released global model is within flooding + CKKS error of... (utility consistency)
+//   shapley-efficiency    Σφ = U(global) − U(w0) within the flooding tolerance
+//   shares-sum-to-pool    the unallocated pool publicly decrypts to 0 after settlement
+import type { JsonRpcProvider } from "ethers";
+import type { ContractRunner } from "ethers";
+import { CkksContext } from "../ckks/context";
+import {
+  contractsAt,
+  EXCLUSION_REASON_NAMES,
+  readCommitments,
+  readExclusions,
+  readProgram,
+  readRound,
+  RoundPhase,
+  type Deployment,
+} from "../chain/ciphershare";
+import type { FhevmClient } from "../chain/fhevmClient";
+import { keccak256, type Hex } from "../hash/keccak";
+import { squaredErrorUtility } from "../ml/evaluate";
+import { decodeModel } from "../ml/model";
+import type { BlobStore } from "../storage/blob-store";
+import { computeAggregate, computeScores, ROUND_PARAMETER_SET } from "./computation";
+import { checkContribution } from "./coprocessor";
+import {
+  decodeDataset,
+  decodeReleaseRecord,
+  decodeRoundManifest,
+  parseReleaseAnchor,
+  type ReleaseRecord,
+} from "./records";
+import { sameAddress } from "./workspace";
+
+export interface AuditCheck {
+  readonly name: string;
+  readonly passed: boolean;
+  readonly detail: string;
+}
+
+export interface AuditVerdict {
+  readonly round: number;
+  readonly passed: boolean;
+  readonly checks: AuditCheck[];
+}
+
+export interface AuditOptions {
+  readonly deployment: Deployment;
+  readonly provider: JsonRpcProvider;
+  readonly events: ContractRunner;
+  readonly store: BlobStore;
+  readonly storeForUri: (uri: string) => BlobStore;
+  readonly fhevm: FhevmClient;
+  /** Skip the (minute-long) encrypted Shapley re-run; the check is then reported as skipped-and-failed. */
+  readonly skipScores?: boolean;
+  readonly workers?: number;
+  readonly onProgress?: (phase: string, done: number, total: number) => void;
+}
+
+/** Absolute tolerance of the efficiency identity: flooding and CKKS errors are ~1e-8 on utilities of ~0.1. */
+export const EFFICIENCY_TOLERANCE = 1e-5;
+
+export async function auditRound(options: AuditOptions, roundId: bigint): Promise<AuditVerdict> {
+  const checks: AuditCheck[] = [];
+  const check = (name: string, passed: boolean, detail: string) => checks.push({ name, passed, detail });
+  const { deployment, events, store } = options;
+  const { rounds, distributor } = contractsAt(deployment, options.provider);
+  const round = await readRound(rounds, roundId);
+  if (round.phase < RoundPhase.ResultsPublished || round.phase === RoundPhase.Challenged) {
+    check("results-published", false, `round ${roundId} is in phase ${round.phase}`);
+    return { round: Number(roundId), passed: false, checks };
+  }
+  const program = await readProgram(rounds, round.programId);
+  const manifest = decodeRoundManifest(await store.get(round.baseModelHash));
+  const commitments = await readCommitments(events, deployment, roundId);
+  const exclusions = await readExclusions(events, deployment, roundId);
+  const included = commitments.filter((c) => !exclusions.some((e) => sameAddress(e.contributor, c.contributor)));
+
+  const inputsHash = await keccak256(included.map((c) => Buffer.from(c.ciphertextHash.slice(2), "hex")));
+  check(
+    "inputs-hash",
+    inputsHash === round.inputsHash.toLowerCase(),
+    `${included.length} included inputs → ${inputsHash}`,
+  );
+
+  const rules = {
+    parameterSetId: ROUND_PARAMETER_SET,
+    publicBundleHash: program.publicKeyHash,
+    valueCount: manifest.dimension * manifest.classes,
+  };
+  const envelopes: Uint8Array[] = [];
+  const bad: string[] = [];
+  for (const c of included) {
+    const verdict = await checkContribution(options.storeForUri(c.uri), c, rules);
+    if (verdict.included) envelopes.push(verdict.envelope);
+    else bad.push(`${c.contributor}: ${EXCLUSION_REASON_NAMES[verdict.reason]}`);
+  }
+  check("input-blobs", bad.length === 0, bad.length === 0 ? `${included.length} blobs verified` : bad.join("; "));
+
+  const unjustified: string[] = [];
+  for (const e of exclusions) {
+    const c = commitments.find((x) => sameAddress(x.contributor, e.contributor));
+    const verdict = c === undefined ? undefined : await checkContribution(options.storeForUri(c.uri), c, rules);
+    if (verdict === undefined || verdict.included || verdict.reason !== e.reason) {
+      unjustified.push(
+        `${e.contributor}: published ${EXCLUSION_REASON_NAMES[e.reason]}, found ${verdict?.included === false ? EXCLUSION_REASON_NAMES[verdict.reason] : "valid"}`,
+      );
+    }
+  }
+  check(
+    "exclusions",
+    unjustified.length === 0,
+    unjustified.length === 0 ? `${exclusions.length} exclusions reproduced` : unjustified.join("; "),
+  );
+
+  const base = decodeModel(await store.get(manifest.baseModel));
+  const validation = decodeDataset(await store.get(manifest.validation));
+  if (envelopes.length === included.length && included.length > 0) {
+    const ctx = await CkksContext.create(ROUND_PARAMETER_SET);
+    try {
+      const input = {
+        ctx,
+        bundleBytes: options.skipScores ? new Uint8Array() : await store.get(program.publicKeyHash),
+        bundleHash: program.publicKeyHash,
+        inputs: envelopes.map((envelope, k) => ({ envelope, sampleCount: included[k].sampleCount })),
+        validation,
+        base,
+        workers: options.workers,
+        onProgress: options.onProgress,
+      };
+      const aggregate = await keccak256(await computeAggregate(input));
+      check("aggregate-commitment", aggregate === round.aggregateHash.toLowerCase(), `recomputed ${aggregate}`);
+      if (options.skipScores) check("scores-commitment", false, "skipped (--skip-shapley)");
+      else {
+        const scores = await keccak256(await computeScores(input));
+        check("scores-commitment", scores === round.scoresHash.toLowerCase(), `recomputed ${scores}`);
+      }
+    } finally {
+      ctx.dispose();
+    }
+  } else {
+    check("aggregate-commitment", false, "inputs unavailable");
+  }
+
+  const release = await findRelease(options, program.custodian, Number(roundId));
+  if (release === undefined) {
+    check("release-found", false, "no release anchored by the custodian");
+  } else {
+    const matches =
+      release.aggregate.toLowerCase() === round.aggregateHash.toLowerCase() &&
+      release.scores.toLowerCase() === round.scoresHash.toLowerCase() &&
+      release.contributors.length === included.length &&
+      release.contributors.every((a, i) => sameAddress(a, included[i].contributor));
+    check(
+      "release-found",
+      matches,
+      `${release.contributors.length} contributors, global model ${release.globalModel.slice(0, 10)}…`,
+    );
+    const global = decodeModel(await store.get(release.globalModel));
+    const uGlobal = squaredErrorUtility(global, validation);
+    const uBase = squaredErrorUtility(base, validation);
+    const sum = release.phiSum;
+    const gap = Math.abs(sum - (uGlobal - uBase));
+    check(
+      "shapley-efficiency",
+      gap <= EFFICIENCY_TOLERANCE,
+      `Σφ = ${sum.toExponential(6)}, U(global) − U(w0) = ${(uGlobal - uBase).toExponential(6)}, gap ${gap.toExponential(2)}`,
+    );
+  }
+
+  const unallocatedHandle = (await distributor.getFunction("unallocatedOf")(roundId)) as Hex;
+  const poolHandle = (await distributor.getFunction("poolOf")(roundId)) as Hex;
+  if (BigInt(poolHandle) === 0n) {
+    check("shares-sum-to-pool", false, "the round's pool was never funded");
+  } else {
+    const clear = (await options.fhevm.publicDecrypt([poolHandle, unallocatedHandle])).clearValues;
+    const pool = clear[poolHandle] as bigint;
+    const unallocated = clear[unallocatedHandle] as bigint;
+    check(
+      "shares-sum-to-pool",
+      unallocated === 0n && pool > 0n,
+      `pool ${pool}, unallocated after settlement ${unallocated}`,
+    );
+  }
+  return { round: Number(roundId), passed: checks.every((c) => c.passed), checks };
+}
+
+/** The custodian's release: the latest anchor transaction it sent to itself for this round. */
+export async function findRelease(
+  options: Pick<AuditOptions, "deployment" | "provider" | "store">,
+  custodian: string,
+  round: number,
+): Promise<ReleaseRecord | undefined> {
+  const latest = await options.provider.getBlockNumber();
+  let found: Hex | undefined;
+  for (let n = options.deployment.deployedAtBlock; n <= latest; n++) {
+    const block = await options.provider.getBlock(n, true);
+    for (const tx of block?.prefetchedTransactions ?? []) {
+      if (!sameAddress(tx.from, custodian) || tx.to === null || !sameAddress(tx.to, custodian)) continue;
+      const anchor = parseReleaseAnchor(tx.data);
+      if (anchor?.round === round) found = anchor.releaseHash;
+    }
+  }
+  return found === undefined ? undefined : decodeReleaseRecord(await options.store.get(found));
+}

@@ -1,0 +1,204 @@
+import type { Command } from "commander";
+import { readModelUpdateFile } from "../../../coprocessor/src/formats/files";
+import { InvalidInputError } from "../../../coprocessor/src/errors/base";
+import {
+  contributorUpdate,
+  mnistFederatedSetup,
+  type ContributorBehaviour,
+} from "../../../coprocessor/src/ml/federated";
+import {
+  claimRoyalty,
+  owedRoyalty,
+  readRoundContext,
+  registerContributor,
+  submitContribution,
+  tokenBalance,
+} from "../../../coprocessor/src/roles/contributor";
+import { contributorAccount, ROLE_ACCOUNT, storeUri, walletFor } from "../../../coprocessor/src/roles/workspace";
+import {
+  DEMO_FREE_RIDER_CLAIM,
+  DEMO_LABEL_SKEW_ALPHA,
+  DEMO_TRAINING,
+} from "../../../coprocessor/src/roles/computation";
+import {
+  parseBigInt,
+  parseInteger,
+  reporter,
+  roleContext,
+  withCommonOptions,
+  type CommonOptions,
+} from "../roleContext";
+
+type Options = CommonOptions & Record<string, string | boolean | undefined>;
+
+const BEHAVIOURS: Record<string, (dataSize: number) => ContributorBehaviour> = {
+  honest: () => ({ kind: "honest" }),
+  poisoned: () => ({ kind: "label-flipping", flip: "shift" }),
+  // Returns the base model unchanged and inflates its sample count to weigh more in FedAvg.
+  "free-rider": (dataSize) => ({ kind: "free-rider", claimedSampleCount: DEMO_FREE_RIDER_CLAIM * dataSize }),
+};
+
+function contributorCommand(parent: Command, name: string, description: string): Command {
+  return withCommonOptions(
+    parent
+      .command(name)
+      .description(description)
+      .option("--index <i>", "contributor number: development account 4 + i, and MNIST partition i in the demo", "0"),
+  );
+}
+
+function contributorContext(options: Options) {
+  return roleContext(options, contributorAccount(parseInteger(options.index as string, "--index")));
+}
+
+/** `ciphershare contributor …`: a data owner. */
+export function register(program: Command): void {
+  const contributor = program
+    .command("contributor")
+    .description("Contributor: register, train, encrypt, commit, claim.");
+
+  contributorCommand(contributor, "register", "Register as a contributor (wallet signature; --gasless: relayed).")
+    .option("--gasless", "sign an EIP-712 registration and let the relayer account submit it")
+    .option("--metadata-uri <uri>", "public profile URI", "")
+    .action(async (options: Options) => {
+      const ctx = contributorContext(options);
+      try {
+        const relayer = options.gasless ? walletFor(ctx.provider, ROLE_ACCOUNT.relayer) : undefined;
+        const outcome = await registerContributor(ctx.deployment(), ctx.wallet, {
+          metadataUri: options.metadataUri as string,
+          relayer,
+        });
+        reporter(options).result(
+          { address: ctx.wallet.address, outcome, gasless: Boolean(options.gasless) },
+          `${ctx.wallet.address}: ${outcome}`,
+        );
+      } finally {
+        ctx.close();
+      }
+    });
+
+  contributorCommand(
+    contributor,
+    "submit",
+    "Train (or import) a model, encrypt it under the program's bundle, upload, commit.",
+  )
+    .requiredOption("--round <id>", "round id")
+    .option("--update <file>", "import the model from .npy / .safetensors / .json instead of training")
+    .option("--samples <n>", "sample count to claim (default: the local data size)")
+    .option("--behaviour <kind>", "demo only: honest | poisoned (label flipping) | free-rider", "honest")
+    .option("--clients <n>", "demo data: number of clients the MNIST training rows are split among", "8")
+    .option("--data-seed <n>", "demo data: seed of the MNIST split", "7")
+    .action(async (options: Options) => {
+      const ctx = contributorContext(options);
+      const say = reporter(options);
+      try {
+        const roundId = parseBigInt(options.round as string, "--round");
+        const deployment = ctx.deployment();
+        let values: Float64Array;
+        let sampleCount: number;
+        if (options.update !== undefined) {
+          values = (await readModelUpdateFile(options.update as string)).values;
+          sampleCount = parseInteger(options.samples as string | undefined, "--samples (needed with --update)", 1);
+        } else {
+          const behaviour = BEHAVIOURS[options.behaviour as string];
+          if (behaviour === undefined) {
+            throw new InvalidInputError("--behaviour must be honest, poisoned or free-rider.", {
+              details: String(options.behaviour),
+            });
+          }
+          const context = await readRoundContext(deployment, ctx.wallet, ctx.store, roundId);
+          const seed = parseInteger(options.dataSeed as string, "--data-seed");
+          const setup = mnistFederatedSetup({
+            seed,
+            clients: parseInteger(options.clients as string, "--clients", 1),
+            alpha: DEMO_LABEL_SKEW_ALPHA,
+          });
+          const index = parseInteger(options.index as string, "--index");
+          const data = setup.clientData[index];
+          if (data === undefined)
+            throw new InvalidInputError("--index must be below --clients.", { details: `${index}` });
+          const update = contributorUpdate(
+            setup,
+            index,
+            behaviour(data.size),
+            context.base,
+            Number(roundId),
+            seed,
+            DEMO_TRAINING,
+          );
+          values = update.model.weights;
+          sampleCount =
+            options.samples !== undefined
+              ? parseInteger(options.samples as string, "--samples", 1)
+              : update.sampleCount;
+          say.say(`trained locally on ${update.sampleCount} examples (${String(options.behaviour)})`);
+        }
+        const submitted = await submitContribution(deployment, ctx.wallet, ctx.store, {
+          roundId,
+          update: { tensors: [], values },
+          sampleCount,
+          storeUri: storeUri(ctx.ws),
+          cacheDir: ctx.ws.contributorDir(ctx.wallet.address),
+        });
+        say.result(
+          { address: ctx.wallet.address, round: roundId, ...submitted },
+          `committed ${submitted.ciphertextHash} (${submitted.bytes} bytes, ${sampleCount} samples)`,
+        );
+      } finally {
+        ctx.close();
+      }
+    });
+
+  contributorCommand(contributor, "royalty", "Decrypt your owed royalty for a round (only you can).")
+    .requiredOption("--round <id>", "round id")
+    .action(async (options: Options) => {
+      const ctx = contributorContext(options);
+      const fhevm = await ctx.fhevm();
+      try {
+        const owed = await owedRoyalty(
+          ctx.deployment(),
+          ctx.wallet,
+          fhevm,
+          parseBigInt(options.round as string, "--round"),
+        );
+        reporter(options).result({ address: ctx.wallet.address, round: options.round, owed }, `owed: ${owed} units`);
+      } finally {
+        fhevm.destroy();
+        ctx.close();
+      }
+    });
+
+  contributorCommand(contributor, "claim", "Claim your royalty for a settled round; prints your decrypted owed amount.")
+    .requiredOption("--round <id>", "round id")
+    .action(async (options: Options) => {
+      const ctx = contributorContext(options);
+      const fhevm = await ctx.fhevm();
+      try {
+        const roundId = parseBigInt(options.round as string, "--round");
+        const owed = await owedRoyalty(ctx.deployment(), ctx.wallet, fhevm, roundId);
+        await claimRoyalty(ctx.deployment(), ctx.wallet, roundId);
+        const balance = await tokenBalance(ctx.deployment(), ctx.wallet, fhevm);
+        reporter(options).result(
+          { address: ctx.wallet.address, round: options.round, claimed: owed, balance },
+          `claimed ${owed} units; balance ${balance}`,
+        );
+      } finally {
+        fhevm.destroy();
+        ctx.close();
+      }
+    });
+
+  contributorCommand(contributor, "balance", "Decrypt your confidential royalty-token balance.").action(
+    async (options: Options) => {
+      const ctx = contributorContext(options);
+      const fhevm = await ctx.fhevm();
+      try {
+        const balance = await tokenBalance(ctx.deployment(), ctx.wallet, fhevm);
+        reporter(options).result({ address: ctx.wallet.address, balance }, `balance: ${balance} units`);
+      } finally {
+        fhevm.destroy();
+        ctx.close();
+      }
+    },
+  );
+}

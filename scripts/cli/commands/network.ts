@@ -1,0 +1,174 @@
+import type { Command } from "commander";
+import { existsSync, readFileSync } from "node:fs";
+import {
+  advanceChainTime,
+  deployCipherShare,
+  readRound,
+  contractsAt,
+  type Address,
+} from "../../../coprocessor/src/chain/ciphershare";
+import { InvalidInputError } from "../../../coprocessor/src/errors/base";
+import type { Hex } from "../../../coprocessor/src/hash/keccak";
+import { mnistFederatedSetup } from "../../../coprocessor/src/ml/federated";
+import { decodeModel, zeroModel, type LinearModel } from "../../../coprocessor/src/ml/model";
+import { MNIST_CLASSES, MNIST_DIMENSION } from "../../../coprocessor/src/ml/mnist";
+import { closeRound, createProgram, finalizeRound, fundPool, openRound } from "../../../coprocessor/src/roles/network";
+import {
+  chainIdOf,
+  readJsonFile,
+  ROLE_ACCOUNT,
+  walletFor,
+  writeJsonFile,
+} from "../../../coprocessor/src/roles/workspace";
+import {
+  parseBigInt,
+  parseInteger,
+  reporter,
+  roleContext,
+  withCommonOptions,
+  type CommonOptions,
+} from "../roleContext";
+
+type Options = CommonOptions & Record<string, string | boolean | undefined>;
+
+/** `ciphershare network …`: the program operator. */
+export function register(program: Command): void {
+  const network = program.command("network").description("Network operator: deploy, programs, rounds, pools.");
+
+  withCommonOptions(
+    network.command("deploy").description("Deploy the CipherShare contracts (embedded chain)."),
+    ROLE_ACCOUNT.network,
+  ).action(async (options: Options) => {
+    const ctx = roleContext(options);
+    try {
+      const deployment = await deployCipherShare(ctx.wallet, chainIdOf(ctx.ws));
+      writeJsonFile(ctx.ws.deploymentFile, deployment);
+      reporter(options).result(
+        deployment,
+        `deployed RoundManager ${deployment.rounds}, RoyaltyDistributor ${deployment.distributor}`,
+      );
+    } finally {
+      ctx.close();
+    }
+  });
+
+  withCommonOptions(
+    network
+      .command("create-program")
+      .description("Create a royalty program for a coprocessor, a custodian and the custodian's public bundle.")
+      .option("--coprocessor <address>", "coprocessor address (default: development account 1)")
+      .option("--custodian <address>", "custodian address (default: development account 2)")
+      .option("--bundle-hash <hash>", "keccak256 of the custodian's public bundle (default: the workspace's)"),
+    ROLE_ACCOUNT.network,
+  ).action(async (options: Options) => {
+    const ctx = roleContext(options);
+    try {
+      const bundleHash =
+        (options.bundleHash as string | undefined) ??
+        readJsonFile<{ publicBundleHash: Hex }>(
+          ctx.ws.bundlePointerFile,
+          "public bundle",
+          "run `ciphershare custodian keygen` first.",
+        ).publicBundleHash;
+      if (!/^0x[0-9a-fA-F]{64}$/.test(bundleHash))
+        throw new InvalidInputError("--bundle-hash must be 32 bytes of hex.", { details: bundleHash });
+      const programId = await createProgram(ctx.deployment(), ctx.wallet, {
+        coprocessor: ((options.coprocessor as string) ??
+          walletFor(ctx.provider, ROLE_ACCOUNT.coprocessor).address) as Address,
+        custodian: ((options.custodian as string) ??
+          walletFor(ctx.provider, ROLE_ACCOUNT.custodian).address) as Address,
+        publicBundleHash: bundleHash as Hex,
+      });
+      reporter(options).result({ programId }, `program ${programId} created`);
+    } finally {
+      ctx.close();
+    }
+  });
+
+  withCommonOptions(
+    network
+      .command("open-round")
+      .description("Publish the base model and validation set, then open a round.")
+      .requiredOption("--program <id>", "program id")
+      .option("--base <model>", "base model: `zero`, a blob hash, or a file written by encodeModel", "zero")
+      .option("--data-seed <n>", "seed of the demo's MNIST split (the validation set is its validation rows)", "7")
+      .option("--commit-period <seconds>", "seconds contributors have to commit", "3600")
+      .option("--dispute-window <seconds>", "seconds auditors have to challenge published results", "600"),
+    ROLE_ACCOUNT.network,
+  ).action(async (options: Options) => {
+    const ctx = roleContext(options);
+    try {
+      const base = await readBaseModel(String(options.base), ctx.store);
+      const setup = mnistFederatedSetup({ seed: parseInteger(options.dataSeed as string, "--data-seed"), clients: 1 });
+      const { roundId, manifestHash } = await openRound(ctx.deployment(), ctx.wallet, ctx.store, {
+        programId: parseBigInt(options.program as string, "--program"),
+        base,
+        validation: setup.validation,
+        commitPeriod: parseInteger(options.commitPeriod as string, "--commit-period", 1),
+        disputeWindow: parseInteger(options.disputeWindow as string, "--dispute-window", 1),
+      });
+      reporter(options).result({ roundId, manifestHash }, `round ${roundId} open (manifest ${manifestHash})`);
+    } finally {
+      ctx.close();
+    }
+  });
+
+  withCommonOptions(
+    network
+      .command("fund")
+      .description("Mint test tokens, wrap them into the royalty token and fund a round's pool (encrypted amount).")
+      .requiredOption("--round <id>", "round id")
+      .requiredOption("--amount <units>", "amount in token units (6 decimals)")
+      .option("--no-mint", "do not mint the test ERC-20 first (fund from tokens the network already holds)"),
+    ROLE_ACCOUNT.network,
+  ).action(async (options: Options) => {
+    const ctx = roleContext(options);
+    const fhevm = await ctx.fhevm();
+    try {
+      const amount = parseBigInt(options.amount as string, "--amount");
+      await fundPool(ctx.deployment(), ctx.wallet, fhevm, parseBigInt(options.round as string, "--round"), amount, {
+        mint: options.mint !== false,
+      });
+      reporter(options).result({ funded: amount }, `funded round ${String(options.round)} with ${amount} units`);
+    } finally {
+      fhevm.destroy();
+      ctx.close();
+    }
+  });
+
+  for (const [name, description, action] of [
+    ["close", "Close a round after its commit deadline.", closeRound],
+    ["finalize", "Finalize a round after its dispute window.", finalizeRound],
+  ] as const) {
+    withCommonOptions(
+      network
+        .command(name)
+        .description(description)
+        .requiredOption("--round <id>", "round id")
+        .option("--advance-time", "dev chain only: move the clock past the deadline first"),
+      ROLE_ACCOUNT.network,
+    ).action(async (options: Options) => {
+      const ctx = roleContext(options);
+      try {
+        const roundId = parseBigInt(options.round as string, "--round");
+        if (options.advanceTime) {
+          const round = await readRound(contractsAt(ctx.deployment(), ctx.provider).rounds, roundId);
+          const deadline = name === "close" ? round.commitDeadline : round.disputeDeadline;
+          const now = BigInt((await ctx.provider.getBlock("latest"))!.timestamp);
+          if (deadline >= now) await advanceChainTime(ctx.provider, Number(deadline - now) + 1);
+        }
+        await action(ctx.deployment(), ctx.wallet, roundId);
+        reporter(options).result({ round: roundId, done: name }, `round ${roundId}: ${name}d`);
+      } finally {
+        ctx.close();
+      }
+    });
+  }
+}
+
+async function readBaseModel(spec: string, store: { get(hash: Hex): Promise<Uint8Array> }): Promise<LinearModel> {
+  if (spec === "zero") return zeroModel(MNIST_DIMENSION, MNIST_CLASSES);
+  if (/^0x[0-9a-fA-F]{64}$/.test(spec)) return decodeModel(await store.get(spec as Hex));
+  if (existsSync(spec)) return decodeModel(new Uint8Array(readFileSync(spec)));
+  throw new InvalidInputError("--base must be `zero`, a blob hash or a model file.", { details: spec });
+}

@@ -1,0 +1,480 @@
+// `npm run demo`: real federated-learning royalty rounds on the embedded default. This process plays the operator's
+// console: it starts the local fhEVM chain and the blob store, then every role runs as its own `ciphershare` process
+// (network, 8 contributors, coprocessor, custodian, auditor) talking JSON-RPC and HTTP. Contributors train on their
+// own non-IID MNIST partition (one label-flipping poisoned client, one free rider returning the base model), encrypt
+// under the custodian's public bundle and commit; the coprocessor runs FedAvg and encrypted Shapley; the custodian
+// releases the new global model and φ and settles encrypted shares; contributors claim; the auditor re-verifies.
+//   npm run demo [-- --quick] [-- --json] [-- --home <dir>]
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import { SingleBar, Presets } from "cli-progress";
+import {
+  contractsAt,
+  readRound,
+  RoundPhase,
+  rpcProvider,
+  type Deployment,
+} from "../../coprocessor/src/chain/ciphershare";
+import { findProjectRoot, startLocalNode } from "../../coprocessor/src/chain/localNode";
+import { writeNodeInfo } from "../../coprocessor/src/chain/nodeInfo";
+import type { Hex } from "../../coprocessor/src/hash/keccak";
+import { accuracy } from "../../coprocessor/src/ml/evaluate";
+import { mnistFederatedSetup } from "../../coprocessor/src/ml/federated";
+import { decodeModel } from "../../coprocessor/src/ml/model";
+import { findRelease } from "../../coprocessor/src/roles/auditor";
+import { DEMO_LABEL_SKEW_ALPHA } from "../../coprocessor/src/roles/computation";
+import { custodianPhi } from "../../coprocessor/src/roles/custodian";
+import type { ReleaseRecord } from "../../coprocessor/src/roles/records";
+import { StateStore } from "../../coprocessor/src/state/store";
+import { openWorkspace, readDeployment, sameAddress, writeJsonFile } from "../../coprocessor/src/roles/workspace";
+import { LocalDirectoryBlobStore } from "../../coprocessor/src/storage/local-directory";
+import { startBlobServer } from "../../coprocessor/src/storage/http-server";
+import { contributionChartSvg } from "./chart";
+
+const ROOT = findProjectRoot(__dirname);
+const CLI = join(ROOT, "bin", "ciphershare.js");
+const DATA_SEED = 7;
+const POOL_UNITS = 1_000_000_000n; // 1 000 tokens at 6 decimals
+const PASSPHRASE = "demo custodian passphrase";
+
+interface DemoOptions {
+  quick: boolean;
+  json: boolean;
+  home: string;
+  rounds: number;
+  contributors: number;
+}
+
+function parseArguments(argv: string[]): DemoOptions {
+  const quick = argv.includes("--quick");
+  const valueOf = (flag: string) => {
+    const at = argv.indexOf(flag);
+    return at >= 0 ? argv[at + 1] : undefined;
+  };
+  if (argv.includes("--help")) {
+    process.stdout.write(
+      "Usage: npm run demo [-- --quick] [-- --json] [-- --home <dir>] [-- --rounds N] [-- --contributors N]\n" +
+        "  Runs real federated-learning royalty rounds end to end on the embedded local chain.\n" +
+        "  --quick  1 round, 4 contributors;  --json  last stdout line is the result as JSON.\n",
+    );
+    process.exit(0);
+  }
+  const rounds = Number(valueOf("--rounds") ?? (quick ? 1 : 3));
+  const contributors = Number(valueOf("--contributors") ?? (quick ? 4 : 8));
+  if (
+    !Number.isSafeInteger(rounds) ||
+    rounds < 1 ||
+    !Number.isSafeInteger(contributors) ||
+    contributors < 3 ||
+    contributors > 16
+  ) {
+    process.stderr.write("demo: --rounds must be ≥ 1 and --contributors between 3 and 16\n");
+    process.exit(2);
+  }
+  return {
+    quick,
+    json: argv.includes("--json"),
+    home: resolve(valueOf("--home") ?? join(".ciphershare", "demo")),
+    rounds,
+    contributors,
+  };
+}
+
+/** Contributor i's behaviour: the second-to-last is poisoned (label flipping), the last a free rider. */
+function behaviourOf(index: number, count: number): "honest" | "poisoned" | "free-rider" {
+  if (index === count - 2) return "poisoned";
+  if (index === count - 1) return "free-rider";
+  return "honest";
+}
+
+class Console {
+  private bar: SingleBar | undefined;
+  constructor(private readonly options: DemoOptions) {}
+  get interactive(): boolean {
+    return !this.options.json && Boolean(process.stdout.isTTY);
+  }
+  say(line: string): void {
+    if (this.options.json) return;
+    if (this.bar) this.bar.stop();
+    this.bar = undefined;
+    process.stdout.write(`${line}\n`);
+  }
+  progress(title: string, total: number): { tick: (value?: number) => void; done: () => void } {
+    if (!this.interactive) {
+      this.say(`• ${title}…`);
+      return { tick: () => {}, done: () => {} };
+    }
+    const bar = new SingleBar(
+      { format: `  ${title.padEnd(44)} [{bar}] {value}/{total}`, hideCursor: true },
+      Presets.shades_classic,
+    );
+    bar.start(total, 0);
+    this.bar = bar;
+    let value = 0;
+    return {
+      tick: (next?: number) => bar.update((value = next ?? value + 1)),
+      done: () => {
+        bar.update(total);
+        bar.stop();
+        if (this.bar === bar) this.bar = undefined;
+      },
+    };
+  }
+}
+
+interface CliResult {
+  code: number;
+  json: unknown;
+  stderr: string;
+}
+
+/** Runs one `ciphershare` command as its own process; its --json result is the last stdout line. */
+function cli(home: string, args: string[], allowFailure = false): Promise<CliResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args, "--home", home, "--json"], {
+      cwd: ROOT,
+      env: { ...process.env, CIPHERSHARE_CUSTODIAN_PASSPHRASE: PASSPHRASE },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      const last = stdout.trim().split("\n").pop() ?? "";
+      let json: unknown = undefined;
+      try {
+        json = last === "" ? undefined : JSON.parse(last);
+      } catch {
+        json = undefined;
+      }
+      if (code !== 0 && !allowFailure) {
+        reject(
+          new Error(
+            `ciphershare ${args.slice(0, 2).join(" ")} failed (exit ${code}): ${stderr.trim() || stdout.trim()}`,
+          ),
+        );
+      } else resolvePromise({ code: code ?? 1, json, stderr });
+    });
+  });
+}
+
+/** A long-running role process (`coprocessor run`, `custodian run`); its lines go to a log file and `onLine`. */
+function daemon(home: string, args: string[], onLine: (line: string) => void): ChildProcess {
+  const child = spawn(process.execPath, [CLI, ...args, "--home", home], {
+    cwd: ROOT,
+    env: { ...process.env, CIPHERSHARE_CUSTODIAN_PASSPHRASE: PASSPHRASE },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const log: string[] = [];
+  createInterface({ input: child.stdout! }).on("line", (line) => {
+    log.push(line);
+    onLine(line);
+  });
+  createInterface({ input: child.stderr! }).on("line", (line) => log.push(`stderr: ${line}`));
+  child.on("close", () => writeFileSync(join(home, `${args[0]}.log`), log.join("\n") + "\n"));
+  return child;
+}
+
+async function inParallel<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const index = next++;
+        results[index] = await work(items[index], index);
+      }
+    }),
+  );
+  return results;
+}
+
+async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  failed: () => string | undefined,
+): Promise<T> {
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    const failure = failed();
+    if (failure !== undefined) throw new Error(`${what}: ${failure}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+async function main(): Promise<void> {
+  const options = parseArguments(process.argv.slice(2));
+  const out = new Console(options);
+  const started = performance.now();
+  const n = options.contributors;
+  out.say(
+    `CipherShare — ${options.rounds} federated-learning royalty round(s), ${n} contributors, on the embedded fhEVM chain\n`,
+  );
+
+  if (!existsSync(join(ROOT, "artifacts", "contracts", "rounds", "RoundManager.sol", "RoundManager.json"))) {
+    out.say("• compiling the contracts (first run)");
+    const compiled = spawnSync("npx", ["hardhat", "compile", "--quiet"], { cwd: ROOT, stdio: "inherit" });
+    if (compiled.status !== 0) throw new Error("hardhat compile failed");
+  }
+  rmSync(options.home, { recursive: true, force: true });
+  mkdirSync(options.home, { recursive: true });
+  const ws = openWorkspace(options.home);
+  const chain = await startLocalNode({ port: 0 });
+  const blobs = await startBlobServer(new LocalDirectoryBlobStore(ws.blobsDir));
+  const daemons: ChildProcess[] = [];
+  const stopDaemons = async () => {
+    const running = daemons.filter((child) => child.exitCode === null && child.signalCode === null);
+    const closed = running.map((child) => new Promise((r) => child.on("close", r)));
+    for (const child of running) child.kill("SIGTERM");
+    await Promise.all(closed);
+  };
+  const stopAll = async () => {
+    await stopDaemons();
+    await blobs.close();
+    await chain.stop();
+  };
+  try {
+    writeNodeInfo(ws.nodeInfoFile, chain);
+    writeJsonFile(ws.blobServerFile, { url: blobs.url });
+    out.say(`• local chain ${chain.rpcUrl} (fhEVM mock), blob store ${blobs.url}, workspace ${options.home}`);
+
+    await cli(options.home, ["network", "deploy"]);
+    const keygen = out.progress("custodian: CKKS keys (deep-v1, Galois keys)", 1);
+    const keys = (await cli(options.home, ["custodian", "keygen"])).json as {
+      publicBundleHash: Hex;
+      bundleBytes: number;
+    };
+    keygen.done();
+    out.say(
+      `• custodian published the public bundle ${keys.publicBundleHash.slice(0, 12)}… (${(keys.bundleBytes / 1e6).toFixed(0)} MB)`,
+    );
+    const { programId } = (await cli(options.home, ["network", "create-program"])).json as { programId: string };
+    out.say(`• network created program ${programId} (coprocessor, custodian, bundle hash, exact Shapley)`);
+
+    const indices = [...Array(n).keys()];
+    const addresses = await inParallel(indices, 4, async (i) => {
+      const args = ["contributor", "register", "--index", String(i)];
+      if (i === 0) args.push("--gasless");
+      return ((await cli(options.home, args)).json as { address: string }).address;
+    });
+    out.say(`• ${n} contributors registered (contributor 0 gaslessly, an EIP-712 signature relayed)`);
+
+    const deployment: Deployment = readDeployment(ws);
+    const provider = rpcProvider(chain.rpcUrl, chain.chainId);
+    const store = new LocalDirectoryBlobStore(ws.blobsDir);
+    const setup = mnistFederatedSetup({ seed: DATA_SEED, clients: n, alpha: DEMO_LABEL_SKEW_ALPHA });
+
+    let coprocessorProgress: ((line: string) => void) | undefined;
+    const coprocessor = daemon(options.home, ["coprocessor", "run", "--interval", "500"], (line) =>
+      coprocessorProgress?.(line),
+    );
+    const custodian = daemon(options.home, ["custodian", "run", "--interval", "500"], () => {});
+    daemons.push(coprocessor, custodian);
+    const daemonFailure = () =>
+      coprocessor.exitCode !== null
+        ? `the coprocessor exited (${coprocessor.exitCode}); see ${join(options.home, "coprocessor.log")}`
+        : custodian.exitCode !== null
+          ? `the custodian exited (${custodian.exitCode}); see ${join(options.home, "custodian.log")}`
+          : undefined;
+
+    const releases: ReleaseRecord[] = [];
+    const royalties: string[][] = [];
+    const accuracies: number[] = [];
+    let base = "zero";
+    const rounds = contractsAt(deployment, provider).rounds;
+    const distributor = contractsAt(deployment, provider).distributor;
+    for (let r = 1; r <= options.rounds; r++) {
+      out.say(`\nRound ${r}`);
+      const opened = (
+        await cli(options.home, [
+          "network",
+          "open-round",
+          "--program",
+          programId,
+          "--base",
+          base,
+          "--data-seed",
+          String(DATA_SEED),
+        ])
+      ).json as { roundId: string };
+      const roundId = BigInt(opened.roundId);
+      const submitting = out.progress("contributors: train, encrypt, upload, commit", n);
+      let submitted = 0;
+      await inParallel(indices, 2, async (i) => {
+        await cli(options.home, [
+          "contributor",
+          "submit",
+          "--index",
+          String(i),
+          "--round",
+          String(roundId),
+          "--clients",
+          String(n),
+          "--data-seed",
+          String(DATA_SEED),
+          "--behaviour",
+          behaviourOf(i, n),
+        ]);
+        submitting.tick(++submitted);
+      });
+      submitting.done();
+      await cli(options.home, ["network", "close", "--round", String(roundId), "--advance-time"]);
+
+      const computing = out.progress("coprocessor: verify, FedAvg, encrypted Shapley", n + 2);
+      coprocessorProgress = (line) => {
+        const match = /round (\d+): projection (\d+)\/(\d+)/.exec(line);
+        if (match && BigInt(match[1]) === roundId) computing.tick(Number(match[2]) + 1);
+      };
+      await waitFor(
+        "waiting for results",
+        async () => ((await readRound(rounds, roundId)).phase >= RoundPhase.ResultsPublished ? true : undefined),
+        daemonFailure,
+      );
+      computing.done();
+      const releasing = out.progress("custodian: decrypt outputs, release", 1);
+      const custodianOfRound = await custodianAddress(deployment, provider, roundId);
+      const release = await waitFor(
+        "waiting for the release",
+        () => findRelease({ deployment, provider, store }, custodianOfRound, Number(roundId)),
+        daemonFailure,
+      );
+      releasing.done();
+      await cli(options.home, ["network", "fund", "--round", String(roundId), "--amount", POOL_UNITS.toString()]);
+      await cli(options.home, ["network", "finalize", "--round", String(roundId), "--advance-time"]);
+      const settling = out.progress("custodian: settle encrypted shares", 1);
+      await waitFor(
+        "waiting for settlement",
+        async () => ((await distributor.getFunction("isSettled")(roundId, release.contributors[0])) ? true : undefined),
+        daemonFailure,
+      );
+      settling.done();
+      // One at a time: the fhEVM mock node mis-parses events when user decryptions overlap.
+      const claims = await inParallel(indices, 1, async (i) => {
+        const included = release.contributors.some((a) => sameAddress(a, addresses[i]));
+        if (!included) return "0";
+        const claimed = (
+          await cli(options.home, ["contributor", "claim", "--index", String(i), "--round", String(roundId)])
+        ).json as { claimed: string };
+        return claimed.claimed;
+      });
+      releases.push(release);
+      const global = decodeModel(await store.get(release.globalModel));
+      const testAccuracy = accuracy(global, setup.test);
+      royalties.push(claims);
+      accuracies.push(testAccuracy);
+      base = release.globalModel;
+      out.say(
+        `  global model test accuracy ${(testAccuracy * 100).toFixed(1)} %; Σ royalties ${claims.reduce((s, c) => s + BigInt(c), 0n)} units = pool`,
+      );
+    }
+
+    await stopDaemons();
+    // Operator's view: the individual φ live only in the custodian's database (the public release has Σφ).
+    const custodianState = StateStore.open(ws.custodianDb);
+    const phi = releases.map((release) => {
+      const released = custodianPhi(custodianState, release.round);
+      return addresses.map((a) => released[release.contributors.findIndex((c) => sameAddress(c, a))] ?? 0);
+    });
+    custodianState.close();
+    const auditing = out.progress("auditor: re-verify every round", options.rounds);
+    const audits = [];
+    for (let r = 1; r <= options.rounds; r++) {
+      const result = await cli(options.home, ["audit", "--round", String(r)], true);
+      audits.push({
+        round: r,
+        code: result.code,
+        verdict: result.json as { passed: boolean; checks: { name: string; passed: boolean; detail: string }[] },
+      });
+      auditing.tick(r);
+    }
+    auditing.done();
+    const auditPassed = audits.every((a) => a.code === 0 && a.verdict?.passed === true);
+    const flagged = indices.filter((i) => phi.some((round) => round[i] <= 0));
+
+    const chartPath = join(options.home, "contributions.svg");
+    writeFileSync(
+      chartPath,
+      contributionChartSvg(
+        phi,
+        indices.map((i) => `#${i} ${behaviourOf(i, n)}`),
+      ),
+    );
+    printTable(out, phi, royalties, accuracies, indices, flagged, n);
+    for (const audit of audits) {
+      const failed = audit.verdict?.checks.filter((c) => !c.passed) ?? [];
+      out.say(
+        `audit round ${audit.round}: ${audit.code === 0 ? "PASSED" : "FAILED"} (${audit.verdict?.checks.length ?? 0} checks${failed.length ? `; failed: ${failed.map((c) => c.name).join(", ")}` : ""})`,
+      );
+    }
+    out.say(`chart of contributions per round: ${chartPath}`);
+    out.say(`done in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    if (options.json) {
+      process.stdout.write(
+        `${JSON.stringify({ rounds: options.rounds, contributors: n, phi, royalties: royalties.map((r) => r.map(Number)), flagged, accuracy: accuracies, auditPassed })}\n`,
+      );
+    }
+    if (!auditPassed) process.exitCode = 1;
+  } finally {
+    await stopAll();
+  }
+}
+
+async function custodianAddress(
+  deployment: Deployment,
+  provider: ReturnType<typeof rpcProvider>,
+  roundId: bigint,
+): Promise<string> {
+  const { rounds } = contractsAt(deployment, provider);
+  const round = await readRound(rounds, roundId);
+  return ((await rounds.getFunction("program")(round.programId)) as { custodian: string }).custodian;
+}
+
+function printTable(
+  out: Console,
+  phi: number[][],
+  royalties: string[][],
+  accuracies: number[],
+  indices: number[],
+  flagged: number[],
+  n: number,
+): void {
+  const header = [
+    "contributor",
+    "behaviour",
+    ...phi.map((_, r) => `φ r${r + 1}`),
+    ...phi.map((_, r) => `royalty r${r + 1}`),
+    "flagged",
+  ];
+  const rows = indices.map((i) => [
+    `#${i}`,
+    behaviourOf(i, n),
+    ...phi.map((round) => round[i].toExponential(2)),
+    ...royalties.map((round) => (Number(round[i]) / 1e6).toFixed(2)),
+    flagged.includes(i) ? "yes" : "",
+  ]);
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c].length)));
+  const line = (row: string[]) =>
+    row.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join("  ");
+  out.say("");
+  out.say(line(header));
+  out.say(widths.map((w) => "─".repeat(w)).join("  "));
+  for (const row of rows) out.say(line(row));
+  out.say(`\nglobal model test accuracy per round: ${accuracies.map((a) => `${(a * 100).toFixed(1)} %`).join(", ")}`);
+  out.say(
+    "royalties in cROY (pool 1000 per round), each decrypted by its own contributor; φ (noise-flooded) from the custodian's database: the public release has only Σφ\n",
+  );
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`demo failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,44 @@
+import { expect } from "chai";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { run } from "../e2e/processes";
+
+// Every role command has --help, and bad input or a missing chain ends with one clear line and exit code 1.
+describe("cli: role commands", function () {
+  const empty = mkdtempSync(join(tmpdir(), "ciphershare-cli-"));
+
+  it("lists every role and documents each command's options", async () => {
+    const help = await run(["--help"]);
+    expect(help.code).to.equal(0);
+    for (const command of ["node", "network", "contributor", "coprocessor", "custodian", "audit", "value"]) {
+      expect(help.stdout).to.contain(command);
+    }
+    const audit = await run(["audit", "--help"]);
+    expect(audit.code).to.equal(0);
+    expect(audit.stdout).to.contain("--round").and.to.contain("--json");
+    const submit = await run(["contributor", "submit", "--help"]);
+    expect(submit.stdout).to.contain("--update").and.to.contain("--behaviour");
+  });
+
+  it("fails with a clear message when no chain runs in the workspace", async () => {
+    const result = await run(["network", "deploy", "--home", empty]);
+    expect(result.code).to.equal(1);
+    expect(result.stderr).to.match(/^ciphershare: No chain to talk to/);
+  });
+
+  it("rejects malformed arguments naming the option", async () => {
+    const result = await run(["audit", "--round", "first", "--home", empty, "--rpc-url", "http://127.0.0.1:9"]);
+    expect(result.code).to.equal(1);
+    expect(result.stderr).to.contain("--round must be a non-negative integer");
+    const missing = await run(["audit", "--home", empty]);
+    expect(missing.code).to.equal(1);
+    expect(missing.stderr).to.contain("required option '--round <id>' not specified");
+  });
+
+  it("refuses to generate custodian keys without a passphrase", async () => {
+    const result = await run(["custodian", "keygen", "--home", empty], { CIPHERSHARE_CUSTODIAN_PASSPHRASE: "" });
+    expect(result.code).to.equal(1);
+    expect(result.stderr).to.contain("CIPHERSHARE_CUSTODIAN_PASSPHRASE");
+  });
+});

@@ -1,0 +1,101 @@
+import { expect } from "chai";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CkksContext } from "../../../coprocessor/src/ckks/context";
+import { generateKeys, loadPublicBundle, publicBundleHash } from "../../../coprocessor/src/ckks/keys";
+import { encryptModelUpdate } from "../../../coprocessor/src/ckks/update";
+import { ExclusionReason } from "../../../coprocessor/src/chain/ciphershare";
+import { keccak256, type Hex } from "../../../coprocessor/src/hash/keccak";
+import { modelTensors, ROUND_PARAMETER_SET } from "../../../coprocessor/src/roles/computation";
+import {
+  checkContribution,
+  MAX_SAMPLES_PER_CONTRIBUTION,
+  type InputRules,
+} from "../../../coprocessor/src/roles/coprocessor";
+import { LocalDirectoryBlobStore } from "../../../coprocessor/src/storage/local-directory";
+
+// Each exclusion reason the coprocessor publishes (and the auditor reproduces), from real envelopes in a real store.
+describe("coprocessor input checks: one test per exclusion reason", () => {
+  const d = 785;
+  const c = 10;
+  let directory: string;
+  let store: LocalDirectoryBlobStore;
+  let ctx: CkksContext;
+  let rules: InputRules;
+  let valid: Hex;
+  let otherBundle: Hex;
+  let wrongShape: Hex;
+
+  before(async () => {
+    directory = mkdtempSync(join(tmpdir(), "ciphershare-exclusions-"));
+    store = new LocalDirectoryBlobStore(directory);
+    ctx = await CkksContext.create(ROUND_PARAMETER_SET);
+    const programKeys = generateKeys(ctx);
+    const otherKeys = generateKeys(ctx);
+    const encryptUnder = async (keys: typeof programKeys, values: Float64Array, shape: [number, number]) => {
+      const bundle = await loadPublicBundle(ctx, keys.bundle);
+      try {
+        const envelope = await encryptModelUpdate(ctx, bundle, { tensors: modelTensors(shape[0], shape[1]), values });
+        return store.put(envelope);
+      } finally {
+        bundle.dispose();
+      }
+    };
+    valid = await encryptUnder(programKeys, new Float64Array(d * c).fill(0.01), [d, c]);
+    rules = {
+      parameterSetId: ROUND_PARAMETER_SET,
+      publicBundleHash: await publicBundleHash(programKeys.bundle),
+      valueCount: d * c,
+    };
+    otherBundle = await encryptUnder(otherKeys, new Float64Array(d * c), [d, c]);
+    wrongShape = await encryptUnder(programKeys, new Float64Array(10 * c), [10, c]);
+  });
+
+  after(() => {
+    ctx.dispose();
+    rmSync(directory, { recursive: true, force: true });
+  });
+
+  it("includes a well-formed contribution under the program's bundle", async () => {
+    const verdict = await checkContribution(store, { ciphertextHash: valid, sampleCount: 100 }, rules);
+    expect(verdict.included).to.equal(true);
+  });
+
+  it("BlobMissing: nothing stored under the committed hash", async () => {
+    const verdict = await checkContribution(store, { ciphertextHash: `0x${"ab".repeat(32)}`, sampleCount: 100 }, rules);
+    expect(verdict).to.include({ included: false, reason: ExclusionReason.BlobMissing });
+  });
+
+  it("HashMismatch: the stored bytes do not hash to the commitment", async () => {
+    const bytes = new Uint8Array(64).fill(7);
+    const hash = await store.put(bytes);
+    writeFileSync(join(directory, hash.slice(2, 4), hash.slice(2)), new Uint8Array(64).fill(8));
+    const verdict = await checkContribution(store, { ciphertextHash: hash, sampleCount: 100 }, rules);
+    expect(verdict).to.include({ included: false, reason: ExclusionReason.HashMismatch });
+  });
+
+  it("Malformed: not an envelope, another program's bundle, or the wrong model shape", async () => {
+    const garbage = await store.put(new TextEncoder().encode("not an envelope"));
+    for (const [hash, problem] of [
+      [garbage, /bad-magic|truncated/],
+      [otherBundle, /wrong-public-bundle/],
+      [wrongShape, /values, the model has/],
+    ] as const) {
+      const verdict = await checkContribution(store, { ciphertextHash: hash, sampleCount: 100 }, rules);
+      expect(verdict).to.include({ included: false, reason: ExclusionReason.Malformed });
+      expect(verdict.included === false && verdict.detail).to.match(problem);
+    }
+  });
+
+  it("Policy: a sample count of 0 or above the program's cap", async () => {
+    for (const sampleCount of [0, MAX_SAMPLES_PER_CONTRIBUTION + 1]) {
+      const verdict = await checkContribution(store, { ciphertextHash: valid, sampleCount }, rules);
+      expect(verdict).to.include({ included: false, reason: ExclusionReason.Policy });
+    }
+  });
+
+  it("hashes agree with the store's content addressing", async () => {
+    expect(await keccak256(await store.get(valid))).to.equal(valid);
+  });
+});

@@ -1,0 +1,185 @@
+import { expect } from "chai";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  contractsAt,
+  ExclusionReason,
+  readExclusions,
+  readRound,
+  RoundPhase,
+  rpcProvider,
+  type Deployment,
+} from "../../coprocessor/src/chain/ciphershare";
+import { CkksContext } from "../../coprocessor/src/ckks/context";
+import { KeyCustodian } from "../../coprocessor/src/custodian/custodian";
+import { serializeNpy } from "../../coprocessor/src/formats/npy";
+import { DecryptionRefusedError } from "../../coprocessor/src/custodian/policy";
+import { ChainRoundCommitments } from "../../coprocessor/src/roles/custodian";
+import { ROUND_PARAMETER_SET } from "../../coprocessor/src/roles/computation";
+import { contributorAccount, readDeployment, ROLE_ACCOUNT, walletFor } from "../../coprocessor/src/roles/workspace";
+import { StateStore } from "../../coprocessor/src/state/store";
+import { LocalDirectoryBlobStore } from "../../coprocessor/src/storage/local-directory";
+import { rejectionOf } from "../coprocessor/rejection";
+import { cli, PASSPHRASE, run, startTestNetwork, type TestNetwork } from "./processes";
+
+// The coprocessor as a real process against a real local chain: SIGKILLed at five points of a round (after each
+// journaled off-chain step, just before and just after broadcasting its transaction), restarted each time, it ends
+// with exactly one publishResults transaction, runs the Shapley computation once, and publishes the exclusions the
+// auditor then reproduces. The custodian then refuses to decrypt inputs and unpublished hashes.
+describe("end to end: coprocessor crash and resume, exclusions, custodian policy", function () {
+  let network: TestNetwork;
+  let deployment: Deployment;
+  let provider: ReturnType<typeof rpcProvider>;
+  const roundId = 1n;
+  const inputHashes: string[] = [];
+
+  before(async function () {
+    network = await startTestNetwork("ciphershare-resume-");
+    const home = network.home;
+    await cli(home, ["network", "deploy"]);
+    await cli(home, ["custodian", "keygen"]);
+    await cli(home, ["network", "create-program"]);
+    deployment = readDeployment(network.ws);
+    provider = rpcProvider(network.chain.rpcUrl, network.chain.chainId);
+    await Promise.all([0, 1, 2, 3, 4].map((i) => cli(home, ["contributor", "register", "--index", String(i)])));
+    await cli(home, ["network", "open-round", "--program", "1"]);
+    for (const i of [0, 1]) {
+      const submitted = await cli<{ ciphertextHash: string }>(home, [
+        "contributor",
+        "submit",
+        "--index",
+        String(i),
+        "--round",
+        "1",
+        "--clients",
+        "3",
+      ]);
+      inputHashes.push(submitted.ciphertextHash);
+    }
+    // Contributor 2 imports its model from a .npy file instead of training.
+    const modelFile = join(home, "contributor-2.npy");
+    writeFileSync(modelFile, serializeNpy(new Float64Array(785 * 10).fill(0.001), [785, 10]));
+    const imported = await cli<{ ciphertextHash: string; sampleCount: number }>(home, [
+      "contributor",
+      "submit",
+      "--index",
+      "2",
+      "--round",
+      "1",
+      "--update",
+      modelFile,
+      "--samples",
+      "900",
+    ]);
+    expect(imported.sampleCount).to.equal(900);
+    inputHashes.push(imported.ciphertextHash);
+    // Contributor 3 commits a hash it never uploads; contributor 4 uploads bytes that are no envelope.
+    const store = new LocalDirectoryBlobStore(network.ws.blobsDir);
+    const garbage = await store.put(new TextEncoder().encode("definitely not a CKKS envelope"));
+    for (const [i, hash] of [
+      [3, `0x${"42".repeat(32)}`],
+      [4, garbage],
+    ] as const) {
+      const rounds = contractsAt(deployment, walletFor(provider, contributorAccount(i))).rounds;
+      await (await rounds.getFunction("commitContribution")(roundId, hash, 500, "local:")).wait();
+    }
+    await cli(home, ["network", "close", "--round", "1", "--advance-time"]);
+  });
+
+  after(async () => {
+    provider?.destroy();
+    await network?.stop();
+  });
+
+  it("resumes after SIGKILL at every step without repeating an on-chain step", async () => {
+    const rounds = contractsAt(deployment, provider).rounds;
+    const points = [
+      "after-verify-inputs",
+      "after-fedavg",
+      "after-shapley",
+      "before-broadcast-publish",
+      "after-broadcast-publish",
+    ];
+    for (const point of points) {
+      const killed = await run(["coprocessor", "run", "--once", "--home", network.home], {
+        CIPHERSHARE_KILL_AT: point,
+      });
+      expect(killed.signal, `killed at ${point}: ${killed.stderr}`).to.equal("SIGKILL");
+    }
+    const finished = await run(["coprocessor", "run", "--once", "--home", network.home, "--json"]);
+    expect(finished.code, finished.stderr).to.equal(0);
+
+    const round = await readRound(rounds, roundId);
+    expect(round.phase).to.equal(RoundPhase.ResultsPublished);
+    expect(await rounds.queryFilter(rounds.filters.ResultsPublished(roundId))).to.have.length(1);
+    const coprocessor = walletFor(provider, ROLE_ACCOUNT.coprocessor).address;
+    expect(await provider.getTransactionCount(coprocessor)).to.equal(1); // one transaction ever sent
+
+    const state = StateStore.open(network.ws.coprocessorDb);
+    try {
+      const steps = Object.fromEntries(state.listSteps(1).map((s) => [s.step, s]));
+      expect(steps["verify-inputs"].status).to.equal("confirmed");
+      expect(steps["fedavg"].attempts).to.equal(1);
+      expect(steps["shapley"].attempts).to.equal(1);
+      expect(steps["shapley"].outputHash).to.equal(round.scoresHash.toLowerCase());
+      expect(steps["publish-results"].status).to.equal("confirmed");
+    } finally {
+      state.close();
+    }
+  });
+
+  it("publishes one exclusion per bad input with its reason", async () => {
+    const exclusions = await readExclusions(provider, deployment, roundId);
+    const reasons = Object.fromEntries(exclusions.map((e) => [e.contributor.toLowerCase(), e.reason]));
+    expect(reasons[walletFor(provider, contributorAccount(3)).address.toLowerCase()]).to.equal(
+      ExclusionReason.BlobMissing,
+    );
+    expect(reasons[walletFor(provider, contributorAccount(4)).address.toLowerCase()]).to.equal(
+      ExclusionReason.Malformed,
+    );
+    expect(exclusions).to.have.length(2);
+  });
+
+  it("the custodian releases the outputs but refuses inputs and hashes the round did not publish", async () => {
+    const released = await run(["custodian", "run", "--once", "--home", network.home, "--json"]);
+    expect(released.code, released.stderr).to.equal(0);
+    const ctx = await CkksContext.create(ROUND_PARAMETER_SET);
+    const custodian = await KeyCustodian.open(ctx, readFileSync(network.ws.keystoreFile, "utf8"), PASSPHRASE, {
+      commitments: new ChainRoundCommitments(deployment, walletFor(provider, ROLE_ACCOUNT.custodian), provider),
+    });
+    try {
+      const store = new LocalDirectoryBlobStore(network.ws.blobsDir);
+      const input = await store.get(inputHashes[0] as `0x${string}`);
+      const refusedInput = await rejectionOf(custodian.decryptOutput(roundId, input), DecryptionRefusedError);
+      expect(refusedInput.reason).to.equal("input-commitment");
+      const round = await readRound(contractsAt(deployment, provider).rounds, roundId);
+      const aggregate = await store.get(round.aggregateHash);
+      // The same output asked for under a round that did not publish it.
+      const refusedOther = await rejectionOf(custodian.decryptOutput(2n, aggregate), DecryptionRefusedError);
+      expect(refusedOther.reason).to.equal("unknown-commitment");
+      const output = await custodian.decryptOutput(roundId, aggregate);
+      expect(output.values.length).to.equal(785 * 10);
+    } finally {
+      custodian.dispose();
+      ctx.dispose();
+    }
+  });
+
+  it("the auditor reproduces inputs, exclusions and both output commitments, and fails (exit 1) on the unfunded pool", async () => {
+    const audit = await run(["audit", "--round", "1", "--home", network.home, "--json"]);
+    expect(audit.code).to.equal(1);
+    const verdict = audit.json as { passed: boolean; checks: { name: string; passed: boolean }[] };
+    const byName = Object.fromEntries(verdict.checks.map((c) => [c.name, c.passed]));
+    expect(byName).to.deep.include({
+      "inputs-hash": true,
+      "input-blobs": true,
+      exclusions: true,
+      "aggregate-commitment": true,
+      "scores-commitment": true,
+      "release-found": true,
+      "shapley-efficiency": true,
+      "shares-sum-to-pool": false,
+    });
+    expect(verdict.passed).to.equal(false);
+  });
+});
