@@ -15,7 +15,8 @@ export function BalanceCard() {
     abi: royaltyTokenAbi,
     functionName: "confidentialBalanceOf",
     args: account ? [account] : undefined,
-    query: { enabled: token !== undefined && account !== undefined },
+    // A claim changes the handle; decrypting again shows the new balance.
+    query: { enabled: token !== undefined && account !== undefined, refetchInterval: 3_000 },
   });
   const decimals = useReadContract({
     address: token,
