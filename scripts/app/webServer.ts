@@ -1,9 +1,13 @@
 // Serves the production build of the web app (Vite preview) pointed at the app services, plus the app server's
-// own endpoint: `GET /api/audit?round=N` runs `ciphershare audit --round N --json` and returns its verdict.
+// own endpoints: `GET /api/audit?round=N` runs `ciphershare audit --round N --json` and returns its verdict;
+// `POST /api/relay-registration` submits a contributor's signed gasless registration from the relayer account.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import type { Plugin } from "vite" with { "resolution-mode": "import" };
+import { isAddress } from "ethers";
+import { contractsAt, rpcProvider } from "../../coprocessor/src/chain/ciphershare";
+import { ROLE_ACCOUNT, walletFor } from "../../coprocessor/src/roles/workspace";
 import { ROOT, runCli, type AppServices } from "./services";
 
 const FRONTEND = join(ROOT, "frontend");
@@ -65,10 +69,75 @@ function auditEndpoint(home: string): Plugin {
   return { name: "ciphershare-audit-endpoint", configurePreviewServer: (server) => void server.middlewares.use(serve) };
 }
 
-export async function serveWebApp(services: AppServices, port: number): Promise<ServedWebApp> {
+/** Builds the app into `outDir` (default `frontend/dist`) and serves it on `port`. */
+/** Reads a small JSON request body (the relay takes a few hundred bytes). */
+function readJsonBody(req: IncomingMessage, limit = 16_384): Promise<unknown> {
+  return new Promise((resolvePromise, reject) => {
+    let body = "";
+    req.on("data", (chunk: Buffer) => {
+      body += chunk.toString();
+      if (body.length > limit) reject(new Error(`request body over ${limit} bytes`));
+    });
+    req.on("end", () => {
+      try {
+        resolvePromise(JSON.parse(body));
+      } catch {
+        reject(new Error("request body is not JSON"));
+      }
+    });
+    req.on("error", reject);
+  });
+}
+
+/**
+ * `POST /api/relay-registration` `{ contributor, metadataURI, deadline, signature }`: the relayer account (development
+ * account 3, as `contributor register --gasless`) submits `registerWithSignature` and pays the gas. The contract
+ * checks the signature; the relay only forwards it.
+ */
+function relayEndpoint(services: AppServices): Plugin {
+  const serve = (req: IncomingMessage, res: ServerResponse, next: () => void): void => {
+    if (new URL(req.url ?? "/", "http://app").pathname !== "/api/relay-registration") return next();
+    if (req.method !== "POST") return sendJson(res, 405, { error: "POST a signed registration" });
+    void (async () => {
+      try {
+        const body = (await readJsonBody(req)) as Record<string, unknown>;
+        const { contributor, metadataURI, deadline, signature } = body;
+        if (
+          typeof contributor !== "string" ||
+          !isAddress(contributor) ||
+          typeof metadataURI !== "string" ||
+          typeof deadline !== "string" ||
+          !/^\d+$/.test(deadline) ||
+          typeof signature !== "string" ||
+          !/^0x[0-9a-fA-F]+$/.test(signature)
+        ) {
+          return sendJson(res, 400, {
+            error: "expected { contributor, metadataURI, deadline (decimal), signature (hex) }",
+          });
+        }
+        const relayer = walletFor(rpcProvider(services.rpcUrl), ROLE_ACCOUNT.relayer);
+        const { rounds } = contractsAt(services.deployment, relayer);
+        const tx = await rounds.getFunction("registerWithSignature")(
+          contributor,
+          metadataURI,
+          BigInt(deadline),
+          signature,
+        );
+        sendJson(res, 200, { hash: tx.hash });
+      } catch (error) {
+        const { shortMessage, message } = error as { shortMessage?: string; message?: string };
+        sendJson(res, 502, { error: shortMessage ?? message ?? String(error) });
+      }
+    })();
+  };
+  return { name: "ciphershare-relay-endpoint", configurePreviewServer: (server) => void server.middlewares.use(serve) };
+}
+
+export async function serveWebApp(services: AppServices, port: number, outDir?: string): Promise<ServedWebApp> {
   const { build, preview } = await import("vite");
   const configFile = join(FRONTEND, "vite.config.mts");
-  await build({ configFile, root: FRONTEND, logLevel: "warn" });
+  const output = outDir === undefined ? {} : { outDir, emptyOutDir: true };
+  await build({ configFile, root: FRONTEND, logLevel: "warn", build: output });
   // The preview server answers /ciphershare-config.json from these (frontend/vite.config.mts).
   process.env.CIPHERSHARE_RPC_URL = services.rpcUrl;
   process.env.CIPHERSHARE_CHAIN_ID = "31337";
@@ -78,7 +147,8 @@ export async function serveWebApp(services: AppServices, port: number): Promise<
     configFile,
     root: FRONTEND,
     logLevel: "warn",
-    plugins: [auditEndpoint(services.ws.home)],
+    plugins: [auditEndpoint(services.ws.home), relayEndpoint(services)],
+    build: output,
     preview: { host: "127.0.0.1", port, strictPort: true, open: false },
   });
   return { url: `http://127.0.0.1:${port}`, close: () => server.close() };
