@@ -91,6 +91,10 @@ function startRole(home: string, args: readonly string[], log: (line: string) =>
       .forEach((line) => log(`[${name}] ${line}`));
   child.stdout?.on("data", forward);
   child.stderr?.on("data", forward);
+  child.on("exit", (code, signal) => {
+    if (signal !== "SIGTERM")
+      log(`[${name}] stopped (exit code ${code ?? signal}); restart it with \`ciphershare ${args.join(" ")}\``);
+  });
   return child;
 }
 

@@ -1,3 +1,4 @@
+import { useQueryClient } from "@tanstack/react-query";
 import type { Address, Hex } from "viem";
 import { useConnection, useReadContract, useReadContracts } from "wagmi";
 import { useContractTransaction } from "../chain/useContractTransaction";
@@ -98,6 +99,7 @@ function OwedRound({
   });
   const { state, decrypt } = useUserDecrypt();
   const tx = useContractTransaction(cipherShareErrorsAbi, HINTS);
+  const queryClient = useQueryClient();
   const handle = owed.data as Hex | undefined;
   const isClaimed = claimed.data === true;
   const claim = async () => {
@@ -108,7 +110,8 @@ function OwedRound({
       args: [round],
     });
     if (receipt) {
-      await claimed.refetch();
+      // The claim changed this account's balance handle too: re-read every chain value on the page.
+      await queryClient.invalidateQueries();
       onClaimed?.();
     }
   };
