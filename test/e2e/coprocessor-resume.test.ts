@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   contractsAt,
@@ -89,6 +89,7 @@ describe("end to end: coprocessor crash and resume, exclusions, custodian policy
   after(async () => {
     provider?.destroy();
     await network?.stop();
+    if (network) rmSync(network.home, { recursive: true, force: true }); // the public bundle alone is ~180 MB
   });
 
   it("resumes after SIGKILL at every step without repeating an on-chain step", async () => {
