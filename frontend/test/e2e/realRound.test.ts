@@ -231,13 +231,21 @@ describe("a real royalty round through the web app", () => {
     await screenshot("round-04-royalties");
   }, 180_000);
 
-  it("shows the round's commitments on the audit page, every blob matching", async () => {
+  it("shows the round's commitments on the audit page, every blob matching, and the auditor's passing verdict", async () => {
     await open("audit");
     const rows = page.getByTestId("audit-commitment");
     await rows.nth(2).waitFor({ timeout: 30_000 });
     await page.getByTestId("audit-blob").filter({ hasText: "blob matches" }).nth(2).waitFor({ timeout: 60_000 });
+    // The app server runs `ciphershare audit` (FedAvg and encrypted Shapley re-run from public data).
+    await page.getByTestId("audit-run").click();
+    await page.getByTestId("audit-passed").waitFor({ timeout: 240_000 });
+    expect(await page.getByTestId("audit-passed").textContent()).toBe("Round 1: every check passed.");
+    const checks = await page.getByTestId("audit-check").locator("td:first-child").allTextContents();
+    expect(checks).toEqual(
+      expect.arrayContaining(["scores-commitment", "shapley-efficiency", "score-release", "shares-sum-to-pool"]),
+    );
     await screenshot("round-05-audit");
-  }, 120_000);
+  }, 360_000);
 
   it("raised no error in the page", () => {
     writeFileSync(join(ARTIFACTS, "round-page-errors.txt"), pageErrors.join("\n"));
