@@ -92,13 +92,18 @@ function startRole(home: string, args: readonly string[], log: (line: string) =>
   child.stdout?.on("data", forward);
   child.stderr?.on("data", forward);
   child.on("exit", (code, signal) => {
-    if (signal !== "SIGTERM")
+    if (!stopping.has(child)) {
       log(`[${name}] stopped (exit code ${code ?? signal}); restart it with \`ciphershare ${args.join(" ")}\``);
+    }
   });
   return child;
 }
 
+/** Roles this process is stopping on purpose (their exit is not worth a warning). */
+const stopping = new WeakSet<ChildProcess>();
+
 function stopChild(child: ChildProcess): Promise<void> {
+  stopping.add(child);
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolvePromise) => {
     const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
