@@ -1,10 +1,11 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import react from "@vitejs/plugin-react";
 import { defineConfig, type Plugin } from "vite";
 
 const RUNTIME_CONFIG_PATH = "/ciphershare-config.json";
+const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 // node-seal finds its .wasm next to its own module; once bundled that guess is wrong, so the worker
 // imports the binary as an asset (`import url from "node-seal-wasm?url"`) and hands the URL over.
@@ -58,6 +59,11 @@ export default defineConfig({
   worker: { format: "es" },
   // The entry chunk is React + wagmi + viem (~640 kB, ~200 kB gzipped); pages past Connect load lazily.
   build: { outDir: "dist", emptyOutDir: true, target: "es2022", chunkSizeWarningLimit: 700 },
-  server: { host: "127.0.0.1" },
+  server: {
+    host: "127.0.0.1",
+    // node_modules may be a symlink to a shared folder (git worktrees); the dev server must still serve files a
+    // package fetches at run time (the relayer SDK's .wasm), which live under its real path.
+    fs: { allow: [REPO_ROOT, realpathSync(new URL("../node_modules", import.meta.url))] },
+  },
   preview: { host: "127.0.0.1" },
 });

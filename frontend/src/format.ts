@@ -17,3 +17,10 @@ export function formatBytes(bytes: number): string {
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
+
+/** Royalty token units (6 decimals, like the test USD it wraps) as a decimal string. */
+export function formatTokenUnits(units: bigint, decimals = 6): string {
+  const scale = 10n ** BigInt(decimals);
+  const fraction = (units % scale).toString().padStart(decimals, "0").replace(/0+$/, "");
+  return fraction === "" ? (units / scale).toString() : `${units / scale}.${fraction}`;
+}

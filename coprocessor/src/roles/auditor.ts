@@ -8,6 +8,8 @@
 //   release-found         the custodian's release record is anchored on-chain and names these outputs
 //   global-model          the released global model is within flooding + CKKS error of... (utility consistency)
 //   shapley-efficiency    Σφ = U(global) − U(w0) within the flooding tolerance
+//   score-release         the record follows the manifest's policy: private lists no φ and no flags; public lists
+//                         one φ per contributor whose sum is the released Σφ
 //   shares-sum-to-pool    the unallocated pool publicly decrypts to 0 after settlement
 import type { JsonRpcProvider } from "ethers";
 import type { ChainEvents } from "../chain/events";
@@ -34,7 +36,9 @@ import {
   decodeReleaseRecord,
   decodeRoundManifest,
   parseReleaseAnchor,
+  scoreReleaseOf,
   type ReleaseRecord,
+  type ScoreRelease,
 } from "./records";
 import { sameAddress } from "./workspace";
 
@@ -172,6 +176,7 @@ export async function auditRound(options: AuditOptions, roundId: bigint): Promis
       gap <= EFFICIENCY_TOLERANCE,
       `Σφ = ${sum.toExponential(6)}, U(global) − U(w0) = ${(uGlobal - uBase).toExponential(6)}, gap ${gap.toExponential(2)}`,
     );
+    check("score-release", ...scoreReleaseCheck(scoreReleaseOf(manifest), release));
   }
 
   const unallocatedHandle = (await distributor.getFunction("unallocatedOf")(roundId)) as Hex;
@@ -189,6 +194,22 @@ export async function auditRound(options: AuditOptions, roundId: bigint): Promis
     );
   }
   return { round: Number(roundId), passed: checks.every((c) => c.passed), checks };
+}
+
+/** Whether a release record follows its round's score release policy, and why. */
+export function scoreReleaseCheck(policy: ScoreRelease, release: ReleaseRecord): [boolean, string] {
+  if (policy === "private") {
+    const leaks = release.phi !== undefined || release.flagged !== undefined;
+    return [!leaks, leaks ? "private round, but the record lists per-contributor scores" : "private: only Σφ"];
+  }
+  const listed = release.phi ?? [];
+  const listedSum = listed.reduce((a, b) => a + b, 0);
+  const passed =
+    listed.length === release.contributors.length && Math.abs(listedSum - release.phiSum) <= EFFICIENCY_TOLERANCE;
+  return [
+    passed,
+    `public: ${listed.length} φ for ${release.contributors.length} contributors, Σ ${listedSum.toExponential(6)}`,
+  ];
 }
 
 /** The custodian's release: the latest anchor transaction it sent to itself for this round. */

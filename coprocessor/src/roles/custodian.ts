@@ -35,6 +35,8 @@ import {
   decodeRoundManifest,
   encodeJsonRecord,
   releaseAnchorData,
+  releasedScores,
+  scoreReleaseOf,
   type ReleaseRecord,
 } from "./records";
 import { sameAddress } from "./workspace";
@@ -144,6 +146,7 @@ export async function releaseRound(
       kernel,
     );
     const { phi } = scoresFromRelease(scores.values, map);
+    const contributors = included.map((c) => c.contributor);
     const record: ReleaseRecord = {
       kind: "ciphershare.release",
       version: 1,
@@ -151,10 +154,10 @@ export async function releaseRound(
       aggregate: round.aggregateHash,
       scores: round.scoresHash,
       globalModel,
-      contributors: included.map((c) => c.contributor),
-      phiSum: phi.reduce((a, b) => a + b, 0),
+      contributors,
       utilityEmpty: kernel.utilityEmpty,
       floodingSigma: aggregate.floodingSigma,
+      ...releasedScores(scoreReleaseOf(manifest), contributors, phi),
     };
     return { record, phi };
   } finally {

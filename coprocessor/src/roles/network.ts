@@ -10,7 +10,7 @@ import type { Dataset } from "../ml/dataset";
 import { encodeModel, type LinearModel } from "../ml/model";
 import type { BlobStore } from "../storage/blob-store";
 import { ROUND_PARAMETER_SET } from "./computation";
-import { encodeDataset, encodeJsonRecord, type RoundManifest } from "./records";
+import { encodeDataset, encodeJsonRecord, type RoundManifest, type ScoreRelease } from "./records";
 
 /** Valuation method id 1: exact Shapley (docs/contracts.md). */
 export const EXACT_SHAPLEY = 1;
@@ -40,7 +40,15 @@ export async function openRound(
   deployment: Deployment,
   network: Signer,
   store: BlobStore,
-  options: { programId: bigint; base: LinearModel; validation: Dataset; commitPeriod: number; disputeWindow: number },
+  options: {
+    programId: bigint;
+    base: LinearModel;
+    validation: Dataset;
+    commitPeriod: number;
+    disputeWindow: number;
+    /** Default `"private"`: the release record carries only Σφ. */
+    scoreRelease?: ScoreRelease;
+  },
 ): Promise<{ roundId: bigint; manifestHash: Hex }> {
   const manifest: RoundManifest = {
     kind: "ciphershare.round",
@@ -50,6 +58,7 @@ export async function openRound(
     parameterSet: ROUND_PARAMETER_SET,
     dimension: options.base.dimension,
     classes: options.base.classes,
+    ...(options.scoreRelease === "public" ? { scoreRelease: "public" as const } : {}),
   };
   const manifestHash = await store.put(encodeJsonRecord(manifest));
   const { rounds } = contractsAt(deployment, network);

@@ -18,6 +18,18 @@ export interface RoundManifest {
   readonly parameterSet: string;
   readonly dimension: number;
   readonly classes: number;
+  /**
+   * Whether the release record lists φ per contributor (`"public"`) or only Σφ (`"private"`, the default when
+   * absent). Pinned by the manifest's on-chain hash, so the custodian cannot choose it after seeing the scores.
+   */
+  readonly scoreRelease?: ScoreRelease;
+}
+
+/** A round's score release policy: public φ + a public pool = public royalties, so `"private"` is the default. */
+export type ScoreRelease = "private" | "public";
+
+export function scoreReleaseOf(manifest: RoundManifest): ScoreRelease {
+  return manifest.scoreRelease ?? "private";
 }
 
 /** What the custodian releases for a round; anchored on-chain by a transaction (see `releaseAnchorData`). */
@@ -38,6 +50,31 @@ export interface ReleaseRecord {
   readonly phiSum: number;
   readonly utilityEmpty: number;
   readonly floodingSigma: number;
+  /** The manifest's policy; `phi` and `flagged` are present only when it is `"public"`. */
+  readonly scoreRelease?: ScoreRelease;
+  /** Flooded φ per contributor, in `contributors` order (public score release only). */
+  readonly phi?: readonly number[];
+  /** Contributors with φ ≤ 0, who receive no share (public score release only). */
+  readonly flagged?: readonly string[];
+}
+
+/**
+ * The per-contributor part of a release record under a policy: always Σφ; φ and the flagged contributors (φ ≤ 0,
+ * who get no share) only when the round's manifest chose `"public"`.
+ */
+export function releasedScores(
+  policy: ScoreRelease,
+  contributors: readonly string[],
+  phi: readonly number[],
+): Pick<ReleaseRecord, "phiSum" | "scoreRelease" | "phi" | "flagged"> {
+  if (phi.length !== contributors.length) {
+    throw new InvalidInputError("There must be one φ per included contributor.", {
+      details: `${phi.length} φ for ${contributors.length} contributors`,
+    });
+  }
+  const phiSum = phi.reduce((a, b) => a + b, 0);
+  if (policy === "private") return { phiSum, scoreRelease: policy };
+  return { phiSum, scoreRelease: policy, phi: [...phi], flagged: contributors.filter((_, i) => !(phi[i] > 0)) };
 }
 
 const encoder = new TextEncoder();
@@ -51,6 +88,11 @@ export function decodeRoundManifest(bytes: Uint8Array): RoundManifest {
   const value = parseJson(bytes, "round manifest") as Partial<RoundManifest>;
   if (value.kind !== "ciphershare.round" || value.version !== 1 || typeof value.baseModel !== "string") {
     throw new InvalidInputError("This blob is not a round manifest.", { details: JSON.stringify(value).slice(0, 120) });
+  }
+  if (value.scoreRelease !== undefined && value.scoreRelease !== "private" && value.scoreRelease !== "public") {
+    throw new InvalidInputError('A round manifest\'s scoreRelease must be "private" or "public".', {
+      details: JSON.stringify(value.scoreRelease),
+    });
   }
   return value as RoundManifest;
 }

@@ -35,7 +35,8 @@ export class HttpBlobStore implements BlobStore {
     const response = await this.request(`${this.base}/blobs`, {
       method: "POST",
       headers: { "Content-Type": "application/octet-stream" },
-      body: bytes,
+      // A Uint8Array over a plain ArrayBuffer is a BodyInit; the DOM lib's typing wants the narrower buffer type.
+      body: bytes as Uint8Array<ArrayBuffer>,
     });
     if (response.status === 413) {
       throw new BlobTooLargeError("The blob server refused the blob as too large.", {

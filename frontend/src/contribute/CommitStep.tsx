@@ -70,7 +70,8 @@ export function CommitSteps({ index, uploaded }: { index: number; uploaded: Hex 
       address: hub,
       abi: roundManagerAbi,
       functionName: "commitContribution",
-      args: [roundId, uploaded, samples, `${runtime.coprocessorUrl ?? ""}/blobs/${uploaded}`],
+      // The store's base URL, as the CLI commits it: the coprocessor fetches `<uri>/blobs/<hash>` from it.
+      args: [roundId, uploaded, samples, runtime.coprocessorUrl ?? ""],
     });
     await Promise.all([round.refetch(), mine.refetch()]);
   };

@@ -5,6 +5,7 @@ import { encryptUpdate, type CkksProgress, type EncryptedUpdate } from "../fhe/c
 import { formatBytes } from "../format";
 import type { ModelUpdate } from "../../../coprocessor/src/formats/model-update";
 import type { VerifiedKeyBundle } from "./KeyBundleStep";
+import { asRoundModel } from "./updateFile";
 
 /** Step 4 of Contribute: encrypt the chosen update under the checked key bundle, in the page's worker. */
 export function EncryptStep({
@@ -31,7 +32,7 @@ export function EncryptStep({
     onEncrypted(null);
     setProgress({ stage: "loading", done: 0, total: 1 });
     try {
-      onEncrypted(await encryptUpdate(update, bundle.bytes, setProgress));
+      onEncrypted(await encryptUpdate(asRoundModel(update), bundle.bytes, setProgress));
     } catch (e) {
       setError(e instanceof Error ? e.message : String(e));
     }

@@ -1,11 +1,19 @@
 import { useState } from "react";
-import { useConnection, useReadContract } from "wagmi";
+import { useConfig, useConnection, usePublicClient, useReadContract } from "wagmi";
+import { signTypedData } from "wagmi/actions";
 import { useContractTransaction } from "../chain/useContractTransaction";
 import { TransactionStatus } from "../components/TransactionStatus";
 import { NotWired, Step } from "../components/ui";
 import { cipherShareErrorsAbi, contributorRegistryAbi } from "../contracts/abis";
 import { contributorRegistryAddress } from "../contracts/deployment";
 import { useAppContext } from "../context";
+import { describeContractError } from "../errors/decodeContractError";
+import { REGISTRATION_VALIDITY_SECONDS, registrationTypedData, relayRegistration } from "./gaslessRegistration";
+
+type GaslessState =
+  | { readonly status: "idle" }
+  | { readonly status: "working"; readonly step: string }
+  | { readonly status: "failed"; readonly message: string };
 
 const HINTS = {
   ContributorAlreadyRegistered: "This account is registered already: go on to the next step.",
@@ -27,6 +35,9 @@ export function RegisterStep({ index }: { index: number }) {
   });
   const tx = useContractTransaction(cipherShareErrorsAbi, HINTS);
   const [metadataURI, setMetadataURI] = useState("");
+  const [gasless, setGasless] = useState<GaslessState>({ status: "idle" });
+  const config = useConfig();
+  const client = usePublicClient();
 
   if (!registry) {
     return (
@@ -45,6 +56,42 @@ export function RegisterStep({ index }: { index: number }) {
       args: [metadataURI],
     });
     if (receipt) await registered.refetch();
+  };
+
+  const registerGasless = async () => {
+    if (!account || !client) return;
+    try {
+      setGasless({ status: "working", step: "Sign the registration in your wallet…" });
+      const nonce = (await client.readContract({
+        address: registry,
+        abi: contributorRegistryAbi,
+        functionName: "nonces",
+        args: [account],
+      })) as bigint;
+      const deadline = (await client.getBlock()).timestamp + REGISTRATION_VALIDITY_SECONDS;
+      const typed = registrationTypedData({
+        chainId: runtime.chainId,
+        registry,
+        contributor: account,
+        metadataURI,
+        nonce,
+        deadline,
+      });
+      const signature = await signTypedData(config, { account, ...typed });
+      setGasless({ status: "working", step: "The relayer is submitting your registration…" });
+      const hash = await relayRegistration({
+        contributor: account,
+        metadataURI,
+        deadline: deadline.toString(),
+        signature,
+      });
+      const receipt = await client.waitForTransactionReceipt({ hash });
+      if (receipt.status !== "success") throw new Error(`The relayed registration ${hash} reverted.`);
+      setGasless({ status: "idle" });
+      await registered.refetch();
+    } catch (error) {
+      setGasless({ status: "failed", message: describeContractError(error, cipherShareErrorsAbi, HINTS).message });
+    }
   };
 
   return (
@@ -77,7 +124,19 @@ export function RegisterStep({ index }: { index: number }) {
           >
             Register
           </button>
-          <p className="muted">Gasless registration (an EIP-712 signature a relayer submits) comes with the relayer.</p>
+          <button type="button" onClick={() => void registerGasless()} disabled={gasless.status === "working"}>
+            Sign a gasless registration
+          </button>
+          <p className="muted">
+            Without gas: your wallet signs an EIP-712 <code>Register</code> message and the app server&apos;s relayer
+            submits it (<code>registerWithSignature</code>); it costs you nothing.
+          </p>
+          {gasless.status === "working" && <p className="muted">{gasless.step}</p>}
+          {gasless.status === "failed" && (
+            <p className="error" role="alert">
+              {gasless.message}
+            </p>
+          )}
         </>
       )}
       <TransactionStatus state={tx.state} />

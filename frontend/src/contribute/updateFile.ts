@@ -82,3 +82,17 @@ export async function readUpdateFile(file: Blob & { readonly name: string }): Pr
     throw error;
   }
 }
+
+/** The tensor name a round's model has in every envelope (`coprocessor/src/roles/computation.ts#modelTensors`). */
+export const ROUND_MODEL_TENSOR = "weights";
+
+/**
+ * The layout a round expects: FedAvg adds envelopes only when their tensor manifests agree, and the CLI's
+ * contributors write one `weights` [dimension × classes] tensor. A file holding one 2-D tensor (whatever the file
+ * called it, e.g. `model` in a .safetensors or the .npy's array) is that model; anything else keeps its own layout.
+ */
+export function asRoundModel(update: ModelUpdate): ModelUpdate {
+  const [only, ...rest] = update.tensors;
+  if (only === undefined || rest.length > 0 || only.shape.length !== 2) return update;
+  return { ...update, tensors: [{ name: ROUND_MODEL_TENSOR, shape: only.shape }] };
+}

@@ -18,13 +18,16 @@ export interface ScoreSeries {
   /** Every contributor seen, in first-appearance order, for the line chart's legend and colours. */
   readonly contributors: readonly Address[];
   readonly lines: readonly LineDatum[];
-  /** Bars for the latest round. */
+  /** Bars for the chosen round (the latest by default). */
   readonly latestRound: number | null;
   readonly bars: readonly BarDatum[];
 }
 
-/** Shapes released scores for the charts. Rejects a round released twice: that is a data error. */
-export function scoreSeries(rounds: readonly RoundScores[]): ScoreSeries {
+/**
+ * Shapes released scores for the charts: lines over every round, bars for `barRound` (the latest when absent or
+ * not released). Rejects a round released twice: that is a data error.
+ */
+export function scoreSeries(rounds: readonly RoundScores[], barRound?: number): ScoreSeries {
   const sorted = [...rounds].sort((a, b) => a.round - b.round);
   const contributors: Address[] = [];
   const seen = new Set<Address>();
@@ -44,7 +47,7 @@ export function scoreSeries(rounds: readonly RoundScores[]): ScoreSeries {
     }
     lines.push(point as LineDatum);
   }
-  const latest = sorted.at(-1);
+  const latest = sorted.find((r) => r.round === barRound) ?? sorted.at(-1);
   const bars = latest
     ? latest.scores
         .map(({ contributor, score }) => ({ contributor: getAddress(contributor), score }))

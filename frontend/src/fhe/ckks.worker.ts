@@ -7,36 +7,41 @@ import { buildEnvelope, EnvelopeKind, parseEnvelope } from "../../../coprocessor
 import { parsePublicBundle, serializePublicBundle } from "../../../coprocessor/src/ckks/keys";
 import type { TensorSpec } from "../../../coprocessor/src/formats/model-update";
 import { keccak256 } from "../../../coprocessor/src/hash/keccak";
-import { CKKS_PARAMETER_SET, CKKS_SLOTS, chunkCount } from "./params";
+import { getParameterSet, type CkksParameterSet } from "../../../coprocessor/src/ckks/params";
+import { CKKS_PARAMETER_SET } from "./params";
 import type { CkksProgress, CkksRequest, CkksResponse, EncryptedUpdate } from "./protocol";
 
 declare const self: DedicatedWorkerGlobalScope;
 
 interface Ckks {
+  readonly parameters: CkksParameterSet;
   readonly seal: MainModule;
   readonly context: SEALContext;
   readonly encoder: CKKSEncoder;
 }
 
-let ckks: Promise<Ckks> | undefined;
+let sealModule: Promise<MainModule> | undefined;
+/** One SEAL context per parameter set: a program's key bundle names its set (fast-v1, or deep-v1 for Shapley). */
+const contexts = new Map<string, Promise<Ckks>>();
 
-function loadCkks(): Promise<Ckks> {
-  ckks ??= (async () => {
-    const seal = await initialize({ locateFile: () => sealWasmUrl });
+function loadCkks(parameters: CkksParameterSet = CKKS_PARAMETER_SET): Promise<Ckks> {
+  const cached = contexts.get(parameters.id);
+  if (cached) return cached;
+  const loading = (async () => {
+    sealModule ??= initialize({ locateFile: () => sealWasmUrl });
+    const seal = await sealModule;
     const parms = new seal.EncryptionParameters(seal.SchemeType.ckks);
-    parms.setPolyModulusDegree(CKKS_PARAMETER_SET.polyModulusDegree);
-    const moduli = seal.CoeffModulus.Create(
-      CKKS_PARAMETER_SET.polyModulusDegree,
-      Int32Array.from(CKKS_PARAMETER_SET.coeffModulusBits),
-    );
+    parms.setPolyModulusDegree(parameters.polyModulusDegree);
+    const moduli = seal.CoeffModulus.Create(parameters.polyModulusDegree, Int32Array.from(parameters.coeffModulusBits));
     parms.setCoeffModulus(moduli);
     const context = new seal.SEALContext(parms, true, seal.SecLevelType.tc128);
     moduli.delete();
     parms.delete();
     if (!context.parametersSet()) throw new Error(`SEAL rejected the CKKS parameters: ${context.toHuman()}`);
-    return { seal, context, encoder: new seal.CKKSEncoder(context) };
+    return { parameters, seal, context, encoder: new seal.CKKSEncoder(context) };
   })();
-  return ckks;
+  contexts.set(parameters.id, loading);
+  return loading;
 }
 
 function post(message: CkksResponse, transfer: Transferable[] = []): void {
@@ -45,12 +50,13 @@ function post(message: CkksResponse, transfer: Transferable[] = []): void {
 
 /** Encodes and encrypts `values` in slot-sized chunks under `publicKey`, reporting each chunk. */
 function encryptChunks(
-  { seal, context, encoder }: Ckks,
+  { parameters, seal, context, encoder }: Ckks,
   values: Float64Array,
   publicKey: PublicKey,
   report: (p: CkksProgress) => void,
 ): Uint8Array[] {
-  const total = chunkCount(values.length);
+  const slots = parameters.slotCount;
+  const total = Math.ceil(values.length / slots);
   const encryptor = new seal.Encryptor(context, publicKey);
   const plain = new seal.Plaintext();
   const cipher = new seal.Ciphertext();
@@ -58,7 +64,7 @@ function encryptChunks(
   try {
     for (let i = 0; i < total; i++) {
       // encode zero-pads a short last chunk.
-      encoder.encode(values.subarray(i * CKKS_SLOTS, (i + 1) * CKKS_SLOTS), CKKS_PARAMETER_SET.scale, plain);
+      encoder.encode(values.subarray(i * slots, (i + 1) * slots), parameters.scale, plain);
       encryptor.encrypt(plain, cipher);
       ciphertexts.push(Uint8Array.from(cipher.saveToArray(seal.ComprModeType.none)));
       report({ stage: "encrypting", done: i + 1, total });
@@ -71,25 +77,32 @@ function encryptChunks(
   return ciphertexts;
 }
 
-/** Loads the public key of a program's key bundle, refusing a bundle made for other parameters. */
-function loadBundlePublicKey({ seal, context }: Ckks, bundleBytes: Uint8Array): PublicKey {
+/** Parses a program's key bundle and names its parameter set, refusing bytes that are not a bundle. */
+function readBundle(bundleBytes: Uint8Array): {
+  bundle: ReturnType<typeof parsePublicBundle>;
+  parameters: CkksParameterSet;
+} {
   let bundle;
   try {
     bundle = parsePublicBundle(bundleBytes);
   } catch (error) {
     throw new Error(`This is not a CipherShare key bundle: ${describe(error)}`);
   }
-  if (bundle.parameterSetId !== CKKS_PARAMETER_SET.id) {
-    throw new Error(
-      `The key bundle is for CKKS parameter set ${bundle.parameterSetId}; contributions are encrypted under ${CKKS_PARAMETER_SET.id}.`,
-    );
+  try {
+    return { bundle, parameters: getParameterSet(bundle.parameterSetId) };
+  } catch (error) {
+    throw new Error(`The key bundle is for an unknown CKKS parameter set: ${describe(error)}`);
   }
+}
+
+/** Loads the bundle's public key under the bundle's own parameter set. */
+function loadBundlePublicKey({ seal, context, parameters }: Ckks, publicKeyBytes: Uint8Array): PublicKey {
   const key = new seal.PublicKey();
   try {
-    key.loadFromArray(context, bundle.publicKey);
+    key.loadFromArray(context, publicKeyBytes);
   } catch (error) {
     key.delete();
-    throw new Error(`The key bundle's public key does not load under ${CKKS_PARAMETER_SET.id}: ${sealMessage(error)}`);
+    throw new Error(`The key bundle's public key does not load under ${parameters.id}: ${sealMessage(error)}`);
   }
   return key;
 }
@@ -109,18 +122,19 @@ async function encrypt(
 ): Promise<void> {
   const report = (progress: CkksProgress) => post({ id, kind: "progress", progress });
   report({ stage: "loading", done: 0, total: 1 });
-  const loaded = await loadCkks();
-  const publicKey = loadBundlePublicKey(loaded, publicBundle);
+  const { bundle, parameters } = readBundle(publicBundle);
+  const loaded = await loadCkks(parameters);
+  const publicKey = loadBundlePublicKey(loaded, bundle.publicKey);
   try {
     const chunks = encryptChunks(loaded, values, publicKey, report);
     // The same envelope the CLI writes, so the coprocessor reads browser and CLI uploads alike.
     const envelope = await buildEnvelope(
       {
         kind: EnvelopeKind.Contribution,
-        parameterSet: CKKS_PARAMETER_SET,
+        parameterSet: parameters,
         publicBundleHash: await keccak256(publicBundle),
-        scale: CKKS_PARAMETER_SET.scale,
-        coeffModulusSize: CKKS_PARAMETER_SET.coeffModulusBits.length - 1,
+        scale: parameters.scale,
+        coeffModulusSize: parameters.coeffModulusBits.length - 1,
         ciphertextSize: 2,
         tensors,
       },
@@ -180,8 +194,9 @@ async function decryptWithTestKey(id: number, keyId: number, envelopeBytes: Uint
       cipher.loadFromArray(context, bytes);
       decryptor.decrypt(cipher, plain);
       const decoded = encoder.decodeFloat64(plain);
-      const offset = chunk * CKKS_SLOTS;
-      values.set(decoded.subarray(0, Math.min(CKKS_SLOTS, valueCount - offset)), offset);
+      const slots = CKKS_PARAMETER_SET.slotCount;
+      const offset = chunk * slots;
+      values.set(decoded.subarray(0, Math.min(slots, valueCount - offset)), offset);
       post({ id, kind: "progress", progress: { stage: "decrypting", done: chunk + 1, total } });
     });
   } finally {

@@ -1,6 +1,7 @@
 import { useEffect, useState } from "react";
 import type { Address, Hex } from "viem";
 import { useReadContract } from "wagmi";
+import { AuditVerdictCard } from "../audit/AuditVerdictCard";
 import { Card, NotWired } from "../components/ui";
 import { checkBlob, type BlobCheck } from "../contribute/keyBundle";
 import { roundManagerAbi } from "../contracts/abis";
@@ -121,9 +122,7 @@ export function AuditPage() {
           </Card>
         </>
       )}
-      <Card title="Auditor verdict">
-        <NotWired needs="the auditor's re-check of the round's results" />
-      </Card>
+      <AuditVerdictCard round={roundId} />
     </div>
   );
 }

@@ -1,11 +1,8 @@
-import { Card, Field, NotWired } from "../components/ui";
-import { ScoreCharts } from "../components/ScoreCharts";
+import { Card, Field } from "../components/ui";
+import { ReleasedScoresPanel } from "../dashboard/ReleasedScoresPanel";
 import { useAppContext } from "../context";
 import { RoundsTable } from "../dashboard/RoundsTable";
-import { scoreSeries } from "../dashboard/scoreSeries";
 import { useChainStatus } from "../hooks/useChainStatus";
-
-const NO_ROUNDS = scoreSeries([]);
 
 export function DashboardPage() {
   const { runtime } = useAppContext();
@@ -41,14 +38,8 @@ export function DashboardPage() {
       </div>
       <Card title="Programs and rounds">
         <RoundsTable />
-        <p className="muted">Pool sizes are encrypted; they show here once a program makes them public.</p>
       </Card>
-      <Card title="Shapley scores released" testId="scores">
-        <ScoreCharts series={NO_ROUNDS} />
-      </Card>
-      <Card title="Flagged contributors">
-        <NotWired needs="the auditor's flag events" />
-      </Card>
+      <ReleasedScoresPanel />
     </div>
   );
 }

@@ -1,6 +1,7 @@
 import { useConnection } from "wagmi";
-import { Card, Field, NotWired } from "../components/ui";
+import { Card, Field } from "../components/ui";
 import { BalanceCard } from "../royalties/BalanceCard";
+import { OwedRounds } from "../royalties/OwedRounds";
 
 export function RoyaltiesPage() {
   const connection = useConnection();
@@ -20,16 +21,8 @@ export function RoyaltiesPage() {
           </Field>
         </Card>
       )}
-      <Card title="Encrypted owed amount per round">
-        <NotWired needs="a deployment with the RoyaltyDistributor address" />
-      </Card>
+      <OwedRounds />
       <BalanceCard />
-      <Card title="Claim">
-        <button type="button" disabled>
-          Claim royalties
-        </button>
-        <NotWired needs="a deployment with the RoyaltyDistributor address" />
-      </Card>
     </div>
   );
 }

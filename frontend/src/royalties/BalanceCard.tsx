@@ -15,7 +15,8 @@ export function BalanceCard() {
     abi: royaltyTokenAbi,
     functionName: "confidentialBalanceOf",
     args: account ? [account] : undefined,
-    query: { enabled: token !== undefined && account !== undefined },
+    // A claim changes the handle; decrypting again shows the new balance.
+    query: { enabled: token !== undefined && account !== undefined, refetchInterval: 3_000 },
   });
   const decimals = useReadContract({
     address: token,
@@ -24,7 +25,8 @@ export function BalanceCard() {
     query: { enabled: token !== undefined },
   });
   const { state, decrypt } = useUserDecrypt();
-  const handle = balance.data as Hex | undefined;
+  // A zero handle is an account that never held the token: nothing to decrypt.
+  const handle = balance.data !== undefined && BigInt(balance.data as Hex) !== 0n ? (balance.data as Hex) : undefined;
 
   if (!token) {
     return (
@@ -37,7 +39,9 @@ export function BalanceCard() {
   return (
     <Card title="Confidential balance" testId="balance">
       <p>Decrypting asks your wallet for one EIP-712 signature; the cleartext is shown here and nowhere else.</p>
-      <Field label="Encrypted balance (handle)">{handle ? <code>{handle}</code> : "…"}</Field>
+      <Field label="Encrypted balance (handle)" testId="balance-handle">
+        {handle ? <code>{handle}</code> : "…"}
+      </Field>
       <button
         type="button"
         className="primary"

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { serializeNpy } from "../../../coprocessor/src/formats/npy";
 import { serializeSafetensors } from "../../../coprocessor/src/formats/safetensors";
-import { checkUpdateFile, MAX_UPDATE_FILE_BYTES, readUpdateFile } from "../../src/contribute/updateFile";
+import { asRoundModel, checkUpdateFile, MAX_UPDATE_FILE_BYTES, readUpdateFile } from "../../src/contribute/updateFile";
 
 describe("checkUpdateFile", () => {
   it.each([
@@ -83,5 +83,24 @@ describe("readUpdateFile", () => {
       ok: false,
       message: "weights.pt is not a model update: choose a .npy, .safetensors, .json file.",
     });
+  });
+});
+
+describe("asRoundModel", () => {
+  it("names a single 2-D tensor the way a round's envelopes do, and leaves other layouts alone", () => {
+    const values = new Float64Array(6);
+    expect(asRoundModel({ tensors: [{ name: "model", shape: [3, 2] }], values }).tensors).toEqual([
+      { name: "weights", shape: [3, 2] },
+    ]);
+    const flat = { tensors: [{ name: "values", shape: [6] }], values };
+    expect(asRoundModel(flat)).toBe(flat);
+    const two = {
+      tensors: [
+        { name: "a", shape: [1, 3] },
+        { name: "b", shape: [1, 3] },
+      ],
+      values,
+    };
+    expect(asRoundModel(two)).toBe(two);
   });
 });

@@ -93,7 +93,8 @@ export function register(program: Command): void {
       .option("--base <model>", "base model: `zero`, a blob hash, or a file written by encodeModel", "zero")
       .option("--data-seed <n>", "seed of the demo's MNIST split (the validation set is its validation rows)", "7")
       .option("--commit-period <seconds>", "seconds contributors have to commit", "3600")
-      .option("--dispute-window <seconds>", "seconds auditors have to challenge published results", "600"),
+      .option("--dispute-window <seconds>", "seconds auditors have to challenge published results", "600")
+      .option("--public-scores", "release φ per contributor and the flagged ones (default: only Σφ)"),
     ROLE_ACCOUNT.network,
   ).action(async (options: Options) => {
     const ctx = roleContext(options);
@@ -106,6 +107,7 @@ export function register(program: Command): void {
         validation: setup.validation,
         commitPeriod: parseInteger(options.commitPeriod as string, "--commit-period", 1),
         disputeWindow: parseInteger(options.disputeWindow as string, "--dispute-window", 1),
+        scoreRelease: options.publicScores === true ? "public" : "private",
       });
       reporter(options).result({ roundId, manifestHash }, `round ${roundId} open (manifest ${manifestHash})`);
     } finally {

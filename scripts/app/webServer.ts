@@ -1,0 +1,155 @@
+// Serves the production build of the web app (Vite preview) pointed at the app services, plus the app server's
+// own endpoints: `GET /api/audit?round=N` runs `ciphershare audit --round N --json` and returns its verdict;
+// `POST /api/relay-registration` submits a contributor's signed gasless registration from the relayer account.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import type { Plugin } from "vite" with { "resolution-mode": "import" };
+import { isAddress } from "ethers";
+import { contractsAt, rpcProvider } from "../../coprocessor/src/chain/ciphershare";
+import { ROLE_ACCOUNT, walletFor } from "../../coprocessor/src/roles/workspace";
+import { ROOT, runCli, type AppServices } from "./services";
+
+const FRONTEND = join(ROOT, "frontend");
+
+export interface ServedWebApp {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** A free TCP port on loopback (bound, then released). */
+export function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolvePromise, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      if (address === null || typeof address === "string") return reject(new Error("no port"));
+      server.close(() => resolvePromise(address.port));
+    });
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.statusCode = status;
+  res.setHeader("Content-Type", "application/json");
+  res.setHeader("Cache-Control", "no-store");
+  res.end(JSON.stringify(body));
+}
+
+/**
+ * `/api/audit?round=N`: the auditor's JSON verdict (it re-runs FedAvg and Shapley, so it takes a while; one run
+ * per round at a time, and a passed verdict is kept).
+ */
+function auditEndpoint(home: string): Plugin {
+  const verdicts = new Map<number, Promise<unknown>>();
+  const serve = (req: IncomingMessage, res: ServerResponse, next: () => void): void => {
+    const url = new URL(req.url ?? "/", "http://app");
+    if (url.pathname !== "/api/audit") return next();
+    const round = Number(url.searchParams.get("round"));
+    if (!Number.isSafeInteger(round) || round < 1) {
+      return sendJson(res, 400, { error: `round must be a round id ≥ 1, got ${url.searchParams.get("round")}` });
+    }
+    let verdict = verdicts.get(round);
+    if (verdict === undefined) {
+      verdict = runCli(home, ["audit", "--round", String(round)], true);
+      verdicts.set(round, verdict);
+      verdict.then(
+        (value) => {
+          if ((value as { passed?: boolean } | null)?.passed !== true) verdicts.delete(round);
+        },
+        () => verdicts.delete(round),
+      );
+    }
+    verdict.then(
+      (value) => sendJson(res, 200, value),
+      (error: unknown) => sendJson(res, 502, { error: error instanceof Error ? error.message : String(error) }),
+    );
+  };
+  return { name: "ciphershare-audit-endpoint", configurePreviewServer: (server) => void server.middlewares.use(serve) };
+}
+
+/** Builds the app into `outDir` (default `frontend/dist`) and serves it on `port`. */
+/** Reads a small JSON request body (the relay takes a few hundred bytes). */
+function readJsonBody(req: IncomingMessage, limit = 16_384): Promise<unknown> {
+  return new Promise((resolvePromise, reject) => {
+    let body = "";
+    req.on("data", (chunk: Buffer) => {
+      body += chunk.toString();
+      if (body.length > limit) reject(new Error(`request body over ${limit} bytes`));
+    });
+    req.on("end", () => {
+      try {
+        resolvePromise(JSON.parse(body));
+      } catch {
+        reject(new Error("request body is not JSON"));
+      }
+    });
+    req.on("error", reject);
+  });
+}
+
+/**
+ * `POST /api/relay-registration` `{ contributor, metadataURI, deadline, signature }`: the relayer account (development
+ * account 3, as `contributor register --gasless`) submits `registerWithSignature` and pays the gas. The contract
+ * checks the signature; the relay only forwards it.
+ */
+function relayEndpoint(services: AppServices): Plugin {
+  const serve = (req: IncomingMessage, res: ServerResponse, next: () => void): void => {
+    if (new URL(req.url ?? "/", "http://app").pathname !== "/api/relay-registration") return next();
+    if (req.method !== "POST") return sendJson(res, 405, { error: "POST a signed registration" });
+    void (async () => {
+      try {
+        const body = (await readJsonBody(req)) as Record<string, unknown>;
+        const { contributor, metadataURI, deadline, signature } = body;
+        if (
+          typeof contributor !== "string" ||
+          !isAddress(contributor) ||
+          typeof metadataURI !== "string" ||
+          typeof deadline !== "string" ||
+          !/^\d+$/.test(deadline) ||
+          typeof signature !== "string" ||
+          !/^0x[0-9a-fA-F]+$/.test(signature)
+        ) {
+          return sendJson(res, 400, {
+            error: "expected { contributor, metadataURI, deadline (decimal), signature (hex) }",
+          });
+        }
+        const relayer = walletFor(rpcProvider(services.rpcUrl), ROLE_ACCOUNT.relayer);
+        const { rounds } = contractsAt(services.deployment, relayer);
+        const tx = await rounds.getFunction("registerWithSignature")(
+          contributor,
+          metadataURI,
+          BigInt(deadline),
+          signature,
+        );
+        sendJson(res, 200, { hash: tx.hash });
+      } catch (error) {
+        const { shortMessage, message } = error as { shortMessage?: string; message?: string };
+        sendJson(res, 502, { error: shortMessage ?? message ?? String(error) });
+      }
+    })();
+  };
+  return { name: "ciphershare-relay-endpoint", configurePreviewServer: (server) => void server.middlewares.use(serve) };
+}
+
+export async function serveWebApp(services: AppServices, port: number, outDir?: string): Promise<ServedWebApp> {
+  const { build, preview } = await import("vite");
+  const configFile = join(FRONTEND, "vite.config.mts");
+  const output = outDir === undefined ? {} : { outDir, emptyOutDir: true };
+  await build({ configFile, root: FRONTEND, logLevel: "warn", build: output });
+  // The preview server answers /ciphershare-config.json from these (frontend/vite.config.mts).
+  process.env.CIPHERSHARE_RPC_URL = services.rpcUrl;
+  process.env.CIPHERSHARE_CHAIN_ID = "31337";
+  process.env.CIPHERSHARE_COPROCESSOR_URL = services.blobUrl;
+  process.env.CIPHERSHARE_DEPLOYMENT = services.webDeploymentFile;
+  const server = await preview({
+    configFile,
+    root: FRONTEND,
+    logLevel: "warn",
+    plugins: [auditEndpoint(services.ws.home), relayEndpoint(services)],
+    build: output,
+    preview: { host: "127.0.0.1", port, strictPort: true, open: false },
+  });
+  return { url: `http://127.0.0.1:${port}`, close: () => server.close() };
+}
