@@ -29,7 +29,7 @@ import { keccak256, type Hex } from "../hash/keccak";
 import { squaredErrorUtility } from "../ml/evaluate";
 import { decodeModel } from "../ml/model";
 import type { BlobStore } from "../storage/blob-store";
-import { computeAggregate, computeScores, ROUND_PARAMETER_SET } from "./computation";
+import { computeAggregate, computeScores, modelTensors, ROUND_PARAMETER_SET } from "./computation";
 import { checkContribution } from "./coprocessor";
 import {
   decodeDataset,
@@ -96,7 +96,7 @@ export async function auditRound(options: AuditOptions, roundId: bigint): Promis
   const rules = {
     parameterSetId: ROUND_PARAMETER_SET,
     publicBundleHash: program.publicKeyHash,
-    valueCount: manifest.dimension * manifest.classes,
+    tensors: modelTensors(manifest.dimension, manifest.classes),
   };
   const envelopes: Uint8Array[] = [];
   const bad: string[] = [];

@@ -25,6 +25,7 @@ import { runOnChainStep, runStep } from "../state/journal";
 import { StateStore } from "../state/store";
 import { BlobIntegrityError, BlobNotFoundError, type BlobStore } from "../storage/blob-store";
 import { BlobServerError } from "../storage/http-client";
+import type { TensorSpec } from "../formats/model-update";
 import { computeAggregate, computeScores, modelTensors, ROUND_PARAMETER_SET } from "./computation";
 import { decodeDataset, decodeRoundManifest } from "./records";
 import { sameAddress } from "./workspace";
@@ -39,7 +40,8 @@ export type InputVerdict =
 export interface InputRules {
   readonly parameterSetId: string;
   readonly publicBundleHash: Hex;
-  readonly valueCount: number;
+  /** The tensor manifest every contribution must carry (names and shapes), e.g. `modelTensors(d, c)`. */
+  readonly tensors: readonly TensorSpec[];
 }
 
 /**
@@ -79,11 +81,12 @@ export async function checkContribution(
       parameterSetId: rules.parameterSetId,
       publicBundleHash: rules.publicBundleHash,
     });
-    if (envelope.header.valueCount !== rules.valueCount) {
+    const layout = describeTensors(envelope.header.tensors);
+    if (layout !== describeTensors(rules.tensors)) {
       return {
         included: false,
         reason: ExclusionReason.Malformed,
-        detail: `${envelope.header.valueCount} values, the model has ${rules.valueCount}`,
+        detail: `tensors ${layout}, the round's model is ${describeTensors(rules.tensors)}`,
       };
     }
   } catch (error) {
@@ -136,6 +139,10 @@ export async function pendingRounds(options: CoprocessorOptions): Promise<bigint
   return pending;
 }
 
+function describeTensors(tensors: readonly TensorSpec[]): string {
+  return tensors.map((tensor) => `${tensor.name}[${tensor.shape.join("×")}]`).join(", ");
+}
+
 /** Processes one closed round to published results; safe to call again after a crash at any point. */
 export async function processRound(options: CoprocessorOptions, roundId: bigint): Promise<RoundInputs> {
   const { state, wallet, deployment } = options;
@@ -149,7 +156,7 @@ export async function processRound(options: CoprocessorOptions, roundId: bigint)
   const rules: InputRules = {
     parameterSetId: ROUND_PARAMETER_SET,
     publicBundleHash: program.publicKeyHash,
-    valueCount: manifest.dimension * manifest.classes,
+    tensors: modelTensors(manifest.dimension, manifest.classes),
   };
   if (manifest.parameterSet !== ROUND_PARAMETER_SET) log(`round ${round}: manifest asks for ${manifest.parameterSet}`);
 

@@ -7,6 +7,7 @@ import { generateKeys, loadPublicBundle, publicBundleHash } from "../../../copro
 import { encryptModelUpdate } from "../../../coprocessor/src/ckks/update";
 import { ExclusionReason } from "../../../coprocessor/src/chain/ciphershare";
 import { keccak256, type Hex } from "../../../coprocessor/src/hash/keccak";
+import type { TensorSpec } from "../../../coprocessor/src/formats/model-update";
 import { modelTensors, ROUND_PARAMETER_SET } from "../../../coprocessor/src/roles/computation";
 import {
   checkContribution,
@@ -26,6 +27,7 @@ describe("coprocessor input checks: one test per exclusion reason", () => {
   let valid: Hex;
   let otherBundle: Hex;
   let wrongShape: Hex;
+  let wrongLayout: Hex;
 
   before(async () => {
     directory = mkdtempSync(join(tmpdir(), "ciphershare-exclusions-"));
@@ -33,23 +35,25 @@ describe("coprocessor input checks: one test per exclusion reason", () => {
     ctx = await CkksContext.create(ROUND_PARAMETER_SET);
     const programKeys = generateKeys(ctx);
     const otherKeys = generateKeys(ctx);
-    const encryptUnder = async (keys: typeof programKeys, values: Float64Array, shape: [number, number]) => {
+    const encryptUnder = async (keys: typeof programKeys, values: Float64Array, tensors: TensorSpec[]) => {
       const bundle = await loadPublicBundle(ctx, keys.bundle);
       try {
-        const envelope = await encryptModelUpdate(ctx, bundle, { tensors: modelTensors(shape[0], shape[1]), values });
+        const envelope = await encryptModelUpdate(ctx, bundle, { tensors, values });
         return store.put(envelope);
       } finally {
         bundle.dispose();
       }
     };
-    valid = await encryptUnder(programKeys, new Float64Array(d * c).fill(0.01), [d, c]);
+    valid = await encryptUnder(programKeys, new Float64Array(d * c).fill(0.01), modelTensors(d, c));
     rules = {
       parameterSetId: ROUND_PARAMETER_SET,
       publicBundleHash: await publicBundleHash(programKeys.bundle),
-      valueCount: d * c,
+      tensors: modelTensors(d, c),
     };
-    otherBundle = await encryptUnder(otherKeys, new Float64Array(d * c), [d, c]);
-    wrongShape = await encryptUnder(programKeys, new Float64Array(10 * c), [10, c]);
+    otherBundle = await encryptUnder(otherKeys, new Float64Array(d * c), modelTensors(d, c));
+    wrongShape = await encryptUnder(programKeys, new Float64Array(10 * c), modelTensors(10, c));
+    // The same number of values under another name and shape: a browser once sent `model[d·c]`.
+    wrongLayout = await encryptUnder(programKeys, new Float64Array(d * c), [{ name: "model", shape: [d * c] }]);
   });
 
   after(() => {
@@ -75,12 +79,13 @@ describe("coprocessor input checks: one test per exclusion reason", () => {
     expect(verdict).to.include({ included: false, reason: ExclusionReason.HashMismatch });
   });
 
-  it("Malformed: not an envelope, another program's bundle, or the wrong model shape", async () => {
+  it("Malformed: not an envelope, another program's bundle, or another tensor layout (even with as many values)", async () => {
     const garbage = await store.put(new TextEncoder().encode("not an envelope"));
     for (const [hash, problem] of [
       [garbage, /bad-magic|truncated/],
       [otherBundle, /wrong-public-bundle/],
-      [wrongShape, /values, the model has/],
+      [wrongShape, /tensors weights\[10×\d+\], the round's model is weights/],
+      [wrongLayout, /tensors model\[\d+\], the round's model is weights/],
     ] as const) {
       const verdict = await checkContribution(store, { ciphertextHash: hash, sampleCount: 100 }, rules);
       expect(verdict).to.include({ included: false, reason: ExclusionReason.Malformed });
