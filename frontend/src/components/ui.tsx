@@ -90,3 +90,32 @@ export function Field({ label, children, testId }: { label: string; children: Re
     </div>
   );
 }
+
+/** A labelled whole-number text box (round ids, program ids, sample counts); the caller parses the text. */
+export function NumberInput({
+  label,
+  value,
+  onChange,
+  size,
+  testId,
+}: {
+  label: string;
+  value: string;
+  onChange: (text: string) => void;
+  size: number;
+  testId: string;
+}) {
+  return (
+    <label className="picker">
+      {label}{" "}
+      <input
+        type="text"
+        inputMode="numeric"
+        size={size}
+        value={value}
+        onChange={(e) => onChange(e.target.value.trim())}
+        data-testid={testId}
+      />
+    </label>
+  );
+}

@@ -3,7 +3,7 @@ import type { Address, Hex } from "viem";
 import { useConnection, useReadContract } from "wagmi";
 import { useContractTransaction } from "../chain/useContractTransaction";
 import { TransactionStatus } from "../components/TransactionStatus";
-import { Field, NotWired, Step } from "../components/ui";
+import { Field, NotWired, Step, NumberInput } from "../components/ui";
 import { cipherShareErrorsAbi, roundManagerAbi } from "../contracts/abis";
 import { useAppContext } from "../context";
 import { ROUND_PHASES } from "../dashboard/RoundsTable";
@@ -83,28 +83,14 @@ export function CommitSteps({ index, uploaded }: { index: number; uploaded: Hex 
         title="Commit the hash on-chain"
         state={committed && myCommitment === uploaded ? "done" : uploaded ? "ready" : "blocked"}
       >
-        <label className="picker">
-          Round{" "}
-          <input
-            type="text"
-            inputMode="numeric"
-            size={6}
-            value={roundInput}
-            onChange={(e) => setRoundInput(e.target.value.trim())}
-            data-testid="round-id"
-          />
-        </label>
-        <label className="picker">
-          Training samples behind this update (its FedAvg weight){" "}
-          <input
-            type="text"
-            inputMode="numeric"
-            size={10}
-            value={samplesInput}
-            onChange={(e) => setSamplesInput(e.target.value.trim())}
-            data-testid="sample-count"
-          />
-        </label>
+        <NumberInput label="Round" size={6} value={roundInput} onChange={setRoundInput} testId="round-id" />
+        <NumberInput
+          label="Training samples behind this update (its FedAvg weight)"
+          size={10}
+          value={samplesInput}
+          onChange={setSamplesInput}
+          testId="sample-count"
+        />
         <button
           type="button"
           className="primary"

@@ -1,7 +1,7 @@
 import { useState } from "react";
 import type { Hex } from "viem";
 import { useReadContract } from "wagmi";
-import { NotWired, Step } from "../components/ui";
+import { NotWired, Step, NumberInput } from "../components/ui";
 import { programRegistryAbi } from "../contracts/abis";
 import { programRegistryAddress } from "../contracts/deployment";
 import { useAppContext } from "../context";
@@ -70,20 +70,16 @@ export function KeyBundleStep({
       title="Fetch the program's key bundle and check its hash on-chain"
       state={verified ? "done" : "ready"}
     >
-      <label className="picker">
-        Program{" "}
-        <input
-          type="text"
-          inputMode="numeric"
-          value={programInput}
-          onChange={(event) => {
-            setProgramInput(event.target.value.trim());
-            onVerified(null);
-          }}
-          data-testid="program-id"
-          size={6}
-        />
-      </label>
+      <NumberInput
+        label="Program"
+        size={6}
+        value={programInput}
+        onChange={(text) => {
+          setProgramInput(text);
+          onVerified(null);
+        }}
+        testId="program-id"
+      />
       {program.isError && (
         <p className="error" role="alert">
           Program {programInput} does not exist on this chain.

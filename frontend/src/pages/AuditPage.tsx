@@ -2,7 +2,7 @@ import { useEffect, useState } from "react";
 import type { Address, Hex } from "viem";
 import { useReadContract } from "wagmi";
 import { AuditVerdictCard } from "../audit/AuditVerdictCard";
-import { Card, NotWired } from "../components/ui";
+import { Card, NotWired, NumberInput } from "../components/ui";
 import { checkBlob, type BlobCheck } from "../contribute/keyBundle";
 import { roundManagerAbi } from "../contracts/abis";
 import { useAppContext } from "../context";
@@ -60,17 +60,7 @@ export function AuditPage() {
       ) : (
         <>
           <Card title="Round">
-            <label className="picker">
-              Round{" "}
-              <input
-                type="text"
-                inputMode="numeric"
-                size={6}
-                value={roundInput}
-                onChange={(e) => setRoundInput(e.target.value.trim())}
-                data-testid="audit-round"
-              />
-            </label>
+            <NumberInput label="Round" size={6} value={roundInput} onChange={setRoundInput} testId="audit-round" />
             <p className="muted">
               {phase === undefined || phase === 0 ? "No such round." : `Phase: ${ROUND_PHASES[phase] ?? phase}.`}
             </p>
