@@ -1,6 +1,7 @@
 import { Command, Option } from "commander";
 import { InvalidInputError } from "../../../coprocessor/src/errors/base";
 import { readModelUpdateFile } from "../../../coprocessor/src/formats/files";
+import { MAX_EXACT_CLIENTS } from "../../../coprocessor/src/shapley/coefficients";
 import { matrix, type Matrix } from "../../../coprocessor/src/shapley/matrix";
 import { valueContributions } from "../../../coprocessor/src/shapley/valuation";
 
@@ -31,7 +32,12 @@ export function register(program: Command): void {
     .requiredOption("--x <X.npy>", "validation inputs (n_v×d; include a bias column yourself if wanted)")
     .requiredOption("--y <Y.npy>", "validation targets (n_v×c)")
     .option("--model <w.npy:count>", "a client model and its sample count; repeat per client", collect, [])
-    .addOption(new Option("--exact", "enumerate all coalitions (n ≤ 22)").conflicts("samples"))
+    .addOption(
+      new Option(
+        "--exact",
+        `exact Shapley coefficients (the default for n ≤ ${MAX_EXACT_CLIENTS}; no coalition enumeration)`,
+      ).conflicts("samples"),
+    )
     .option("--samples <permutations>", "Monte Carlo permutation sampling with this many permutations")
     .option("--batches <count>", "independent batches for the sampling standard error", "10")
     .option("--seed <integer>", "seed of the permutation sampler", "1")
