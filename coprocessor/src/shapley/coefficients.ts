@@ -46,7 +46,7 @@ function outputScaleFor(constants: UtilityConstants): number {
 }
 
 /**
- * Largest n for the exact map (`exactCoefficientMap`, the integral form): about 30 s on one core at
+ * Largest n for the exact map (`exactCoefficientMap`, the integral form): about 20 s on one core at
  * n = 300, growing like n⁴. Above it only sampling is offered.
  */
 export const MAX_EXACT_CLIENTS = 300;

@@ -35,7 +35,7 @@ import { assertSampleCounts } from "./utility";
  * null-player by construction, efficient up to that perturbation.
  *
  * Cost: for each t-node the inner sums ∫ y² F g_i g_j g_k over the clients still alive (e^{−t m} not
- * negligible), i.e. at most n³/6 dot products of length ⌈n/2⌉ per node; about 30 s at n = 300 on one
+ * negligible), i.e. at most n³/6 dot products of length ⌈n/2⌉ per node; about 20 s at n = 300 on one
  * core, growing like n⁴. Memory: 3·C(n, 3) accumulators besides the n³/2 entries of A. Counts are scaled
  * to sum to 1 (μ_p/M_S^p does not change) and sorted, so the alive clients are a prefix.
  */
