@@ -4,12 +4,12 @@
 // `custodian run` as child processes. `npm run app` and the browser test of a real round both use it.
 import { spawn, type ChildProcess } from "node:child_process";
 import { join, resolve } from "node:path";
-import { findProjectRoot, startLocalNode } from "../../coprocessor/src/chain/localNode";
-import { removeNodeInfo, writeNodeInfo } from "../../coprocessor/src/chain/nodeInfo";
-import type { Deployment } from "../../coprocessor/src/chain/ciphershare";
-import { openWorkspace, readDeployment, writeJsonFile, type Workspace } from "../../coprocessor/src/roles/workspace";
-import { LocalDirectoryBlobStore } from "../../coprocessor/src/storage/local-directory";
-import { startBlobServer } from "../../coprocessor/src/storage/http-server";
+import { findProjectRoot, startLocalNode } from "@ciphershare/coprocessor/chain/localNode";
+import { removeNodeInfo, writeNodeInfo } from "@ciphershare/coprocessor/chain/nodeInfo";
+import type { Deployment } from "@ciphershare/coprocessor/chain/ciphershare";
+import { openWorkspace, readDeployment, writeJsonFile, type Workspace } from "@ciphershare/coprocessor/roles/workspace";
+import { LocalDirectoryBlobStore } from "@ciphershare/coprocessor/storage/local-directory";
+import { startBlobServer } from "@ciphershare/coprocessor/storage/http-server";
 
 export const ROOT = findProjectRoot(__dirname);
 const CLI = join(ROOT, "bin", "ciphershare.js");

@@ -6,8 +6,8 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import type { Plugin } from "vite" with { "resolution-mode": "import" };
 import { isAddress } from "ethers";
-import { contractsAt, rpcProvider } from "../../coprocessor/src/chain/ciphershare";
-import { ROLE_ACCOUNT, walletFor } from "../../coprocessor/src/roles/workspace";
+import { contractsAt, rpcProvider } from "@ciphershare/coprocessor/chain/ciphershare";
+import { ROLE_ACCOUNT, walletFor } from "@ciphershare/coprocessor/roles/workspace";
 import { ROOT, runCli, type AppServices } from "./services";
 
 const FRONTEND = join(ROOT, "frontend");

@@ -10,16 +10,16 @@
  * `--sizes 6,8` runs only those n and `--sampled` forces the sampled method (a quick check of the sampled
  * path); without n = 5 there is no measured per-coalition cost, so the baseline columns are null.
  */
-import { matrix } from "../../coprocessor/src/shapley/matrix";
+import { matrix } from "@ciphershare/coprocessor/linalg/matrix";
 import { C, clients, D, validationSet, VALIDATION_ROWS } from "./mnist-clients";
 
-import { valueContributions } from "../../coprocessor/src/shapley/valuation";
-import { referenceShapley, type ValuationProblem } from "../../coprocessor/src/shapley/utility";
-import { validationKernel } from "../../coprocessor/src/shapley/gram";
-import { CkksContext, serializePublicBundle, loadPublicBundle } from "../../coprocessor/src/ckks";
-import { encryptModel, generateShapleyKeys } from "../../coprocessor/src/shapley/encrypted/client";
-import { computeCoalitionUtilities } from "../../coprocessor/src/shapley/encrypted/pipeline";
-import { members } from "../../coprocessor/src/shapley/utility";
+import { valueContributions } from "@ciphershare/coprocessor/shapley/valuation";
+import { referenceShapley, type ValuationProblem, members } from "@ciphershare/coprocessor/shapley/utility";
+import { validationKernel } from "@ciphershare/coprocessor/shapley/gram";
+import { CkksContext } from "@ciphershare/protocol/ckks/context";
+import { serializePublicBundle, loadPublicBundle } from "@ciphershare/protocol/ckks/keys";
+import { encryptModel, generateShapleyKeys } from "@ciphershare/coprocessor/shapley/encrypted/client";
+import { computeCoalitionUtilities } from "@ciphershare/coprocessor/shapley/encrypted/pipeline";
 
 const json = process.argv.includes("--json");
 const large = process.argv.includes("--large");

@@ -1,4 +1,4 @@
-import { CipherShareError } from "../../coprocessor/src/errors/base";
+import { CipherShareError } from "@ciphershare/protocol/errors";
 import { buildProgram } from "./program";
 
 async function main(argv: string[]): Promise<void> {

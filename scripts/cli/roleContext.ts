@@ -1,8 +1,8 @@
 // What every role command shares: the workspace (`--home`), the chain (`--rpc-url`), the wallet (`--account` /
 // `--private-key`), the deployment, the blob store, and `--json` output (the last stdout line is one JSON value).
 import type { Command } from "commander";
-import { FhevmClient } from "../../coprocessor/src/chain/fhevmClient";
-import { InvalidInputError } from "../../coprocessor/src/errors/base";
+import { FhevmClient } from "@ciphershare/coprocessor/chain/fhevmClient";
+import { InvalidInputError } from "@ciphershare/protocol/errors";
 import {
   blobStoreForUri,
   DEFAULT_HOME,
@@ -13,8 +13,8 @@ import {
   rpcUrlOf,
   walletFor,
   type Workspace,
-} from "../../coprocessor/src/roles/workspace";
-import { chainEvents } from "../../coprocessor/src/chain/events";
+} from "@ciphershare/coprocessor/roles/workspace";
+import { chainEvents } from "@ciphershare/coprocessor/chain/events";
 
 export interface CommonOptions {
   home: string;

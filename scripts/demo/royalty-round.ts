@@ -16,25 +16,24 @@ import {
   RoundPhase,
   rpcProvider,
   type Deployment,
-} from "../../coprocessor/src/chain/ciphershare";
-import { startLocalNode } from "../../coprocessor/src/chain/localNode";
+} from "@ciphershare/coprocessor/chain/ciphershare";
+import { startLocalNode } from "@ciphershare/coprocessor/chain/localNode";
 import { CLI_SCRIPT as CLI, PROJECT_ROOT as ROOT, runCiphershare, type CliRun } from "../lib/cli-process";
-import { writeNodeInfo } from "../../coprocessor/src/chain/nodeInfo";
-import type { Hex } from "../../coprocessor/src/hash/keccak";
-import { accuracy } from "../../coprocessor/src/ml/evaluate";
-import { mnistFederatedSetup } from "../../coprocessor/src/ml/federated";
-import { decodeModel } from "../../coprocessor/src/ml/model";
-import { findRelease } from "../../coprocessor/src/roles/auditor";
-import { DEMO_LABEL_SKEW_ALPHA } from "../../coprocessor/src/roles/computation";
-import { custodianPhi } from "../../coprocessor/src/roles/custodian";
-import type { ReleaseRecord } from "../../coprocessor/src/roles/records";
-import { StateStore } from "../../coprocessor/src/state/store";
-import { openWorkspace, readDeployment, sameAddress, writeJsonFile } from "../../coprocessor/src/roles/workspace";
-import { LocalDirectoryBlobStore } from "../../coprocessor/src/storage/local-directory";
-import { startBlobServer } from "../../coprocessor/src/storage/http-server";
+import { writeNodeInfo } from "@ciphershare/coprocessor/chain/nodeInfo";
+import { type Hex, sameAddress } from "@ciphershare/protocol/hex";
+import { accuracy } from "@ciphershare/coprocessor/simulation/evaluate";
+import { mnistFederatedSetup } from "@ciphershare/coprocessor/simulation/federated";
+import { decodeModel } from "@ciphershare/protocol/records/model";
+import { findRelease } from "@ciphershare/coprocessor/roles/auditor";
+import { DEMO_DATA_SEED, DEMO_LABEL_SKEW_ALPHA } from "./settings";
+import { custodianPhi } from "@ciphershare/coprocessor/roles/custodian";
+import type { ReleaseRecord } from "@ciphershare/protocol/records/release-record";
+import { StateStore } from "@ciphershare/coprocessor/state/store";
+import { openWorkspace, readDeployment, writeJsonFile } from "@ciphershare/coprocessor/roles/workspace";
+import { LocalDirectoryBlobStore } from "@ciphershare/coprocessor/storage/local-directory";
+import { startBlobServer } from "@ciphershare/coprocessor/storage/http-server";
 import { contributionChartSvg } from "./chart";
 
-const DATA_SEED = 7;
 const POOL_UNITS = 1_000_000_000n; // 1 000 tokens at 6 decimals
 const PASSPHRASE = "demo custodian passphrase";
 
@@ -244,7 +243,7 @@ async function main(): Promise<void> {
     const deployment: Deployment = readDeployment(ws);
     const provider = rpcProvider(chain.rpcUrl, chain.chainId);
     const store = new LocalDirectoryBlobStore(ws.blobsDir);
-    const setup = mnistFederatedSetup({ seed: DATA_SEED, clients: n, alpha: DEMO_LABEL_SKEW_ALPHA });
+    const setup = mnistFederatedSetup({ seed: DEMO_DATA_SEED, clients: n, alpha: DEMO_LABEL_SKEW_ALPHA });
 
     let coprocessorProgress: ((line: string) => void) | undefined;
     const coprocessor = daemon(options.home, ["coprocessor", "run", "--interval", "500"], (line) =>
@@ -276,7 +275,7 @@ async function main(): Promise<void> {
           "--base",
           base,
           "--data-seed",
-          String(DATA_SEED),
+          String(DEMO_DATA_SEED),
         ])
       ).json as { roundId: string };
       const roundId = BigInt(opened.roundId);
@@ -293,7 +292,7 @@ async function main(): Promise<void> {
           "--clients",
           String(n),
           "--data-seed",
-          String(DATA_SEED),
+          String(DEMO_DATA_SEED),
           "--behaviour",
           behaviourOf(i, n),
         ]);

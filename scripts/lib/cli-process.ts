@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { findProjectRoot } from "../../coprocessor/src/chain/localNode";
+import { findProjectRoot } from "@ciphershare/coprocessor/chain/localNode";
 
 export const PROJECT_ROOT = findProjectRoot(__dirname);
 export const CLI_SCRIPT = join(PROJECT_ROOT, "bin", "ciphershare.js");

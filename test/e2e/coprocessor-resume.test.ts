@@ -9,18 +9,18 @@ import {
   RoundPhase,
   rpcProvider,
   type Deployment,
-} from "../../coprocessor/src/chain/ciphershare";
-import { chainEvents } from "../../coprocessor/src/chain/events";
-import { CkksContext } from "../../coprocessor/src/ckks/context";
-import { KeyCustodian } from "../../coprocessor/src/custodian/custodian";
-import { serializeNpy } from "../../coprocessor/src/formats/npy";
-import { DecryptionRefusedError } from "../../coprocessor/src/custodian/policy";
-import { ChainRoundCommitments } from "../../coprocessor/src/roles/custodian";
-import { ROUND_PARAMETER_SET } from "../../coprocessor/src/roles/computation";
-import { contributorAccount, readDeployment, ROLE_ACCOUNT, walletFor } from "../../coprocessor/src/roles/workspace";
-import { StateStore } from "../../coprocessor/src/state/store";
-import { LocalDirectoryBlobStore } from "../../coprocessor/src/storage/local-directory";
-import { rejectionOf } from "../coprocessor/rejection";
+} from "@ciphershare/coprocessor/chain/ciphershare";
+import { chainEvents } from "@ciphershare/coprocessor/chain/events";
+import { CkksContext } from "@ciphershare/protocol/ckks/context";
+import { KeyCustodian } from "@ciphershare/coprocessor/keys/key-custodian";
+import { serializeNpy } from "@ciphershare/protocol/formats/npy";
+import { DecryptionRefusedError } from "@ciphershare/coprocessor/keys/policy";
+import { ChainRoundCommitments } from "@ciphershare/coprocessor/roles/custodian";
+import { ROUND_PARAMETER_SET } from "@ciphershare/coprocessor/roles/computation";
+import { contributorAccount, readDeployment, ROLE_ACCOUNT, walletFor } from "@ciphershare/coprocessor/roles/workspace";
+import { StateStore } from "@ciphershare/coprocessor/state/store";
+import { LocalDirectoryBlobStore } from "@ciphershare/coprocessor/storage/local-directory";
+import { rejectionOf } from "../support/rejection";
 import { cli, PASSPHRASE, run, startTestNetwork, type TestNetwork } from "./processes";
 
 // The coprocessor as a real process against a real local chain: SIGKILLed at five points of a round (after each

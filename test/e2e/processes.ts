@@ -3,12 +3,12 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startLocalNode, type LocalNode } from "../../coprocessor/src/chain/localNode";
-import { PROJECT_ROOT, runCiphershare, type CliRun } from "../../scripts/lib/cli-process";
-import { writeNodeInfo } from "../../coprocessor/src/chain/nodeInfo";
-import { openWorkspace, writeJsonFile, type Workspace } from "../../coprocessor/src/roles/workspace";
-import { LocalDirectoryBlobStore } from "../../coprocessor/src/storage/local-directory";
-import { startBlobServer, type RunningBlobServer } from "../../coprocessor/src/storage/http-server";
+import { startLocalNode, type LocalNode } from "@ciphershare/coprocessor/chain/localNode";
+import { PROJECT_ROOT, runCiphershare, type CliRun } from "@ciphershare/scripts/lib/cli-process";
+import { writeNodeInfo } from "@ciphershare/coprocessor/chain/nodeInfo";
+import { openWorkspace, writeJsonFile, type Workspace } from "@ciphershare/coprocessor/roles/workspace";
+import { LocalDirectoryBlobStore } from "@ciphershare/coprocessor/storage/local-directory";
+import { startBlobServer, type RunningBlobServer } from "@ciphershare/coprocessor/storage/http-server";
 
 export const ROOT = PROJECT_ROOT;
 export const PASSPHRASE = "test custodian passphrase";

@@ -4,11 +4,9 @@
 import { readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { Contract, ContractFactory, JsonRpcProvider, Network, type ContractRunner, type Signer } from "ethers";
-import { CipherShareError } from "../errors/base";
+import { CipherShareError } from "@ciphershare/protocol/errors";
+import type { Address, Hex } from "@ciphershare/protocol/hex";
 import { findProjectRoot } from "./localNode";
-
-export type Address = `0x${string}`;
-export type Hex = `0x${string}`;
 
 export class ChainBindingError extends CipherShareError {
   override name = "ChainBindingError";

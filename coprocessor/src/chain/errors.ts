@@ -1,4 +1,4 @@
-import { CipherShareError } from "../errors/base";
+import { CipherShareError } from "@ciphershare/protocol/errors";
 
 /** The embedded `hardhat node` could not be started, answered wrongly, or died. */
 export class LocalNodeError extends CipherShareError {

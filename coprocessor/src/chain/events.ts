@@ -1,7 +1,8 @@
 // The hub's events, read with viem: what the coprocessor watches to find work, and what every role (coprocessor,
 // custodian, auditor) reads to learn a round's commitments and exclusions without trusting anyone's database.
 import { createPublicClient, http, parseAbiItem, type PublicClient } from "viem";
-import type { Address, Deployment, Hex } from "./ciphershare";
+import type { Address, Hex } from "@ciphershare/protocol/hex";
+import type { Deployment } from "./ciphershare";
 
 /** A viem client on the chain's JSON-RPC endpoint; every event read goes through it. */
 export type ChainEvents = PublicClient;

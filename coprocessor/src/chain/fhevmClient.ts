@@ -10,6 +10,7 @@
  */
 import { BrowserProvider, Contract, JsonRpcApiProvider, JsonRpcProvider, hexlify, type Eip1193Provider } from "ethers";
 
+import type { Hex } from "@ciphershare/protocol/hex";
 import { DecryptionRefusedError, FhevmClientError } from "./errors";
 import { jsonRpcRequest } from "./jsonRpc";
 import { RELAYER_METADATA_METHOD, assertRelayerMetadata, type RelayerMetadata } from "./relayerMetadata";
@@ -22,8 +23,6 @@ type MockFhevmInstance = Awaited<ReturnType<CreateMockInstance>>;
 
 /** The mock's input builder: `add8`…`add256`, `addBool`, `addAddress`, then `encrypt()`. */
 export type EncryptedInputBuilder = ReturnType<MockFhevmInstance["createEncryptedInput"]>;
-
-export type Hex = `0x${string}`;
 
 /** A decrypted fhEVM value: integers as bigint, ebool as boolean, eaddress as a checksummed hex string. */
 export type ClearValue = bigint | boolean | Hex;

@@ -1,4 +1,4 @@
-import { CipherShareError } from "../errors/base";
+import { CipherShareError } from "@ciphershare/protocol/errors";
 
 /** A JSON-RPC endpoint did not answer, or answered with an error object. */
 export class JsonRpcError extends CipherShareError {

@@ -7,7 +7,7 @@ import {
 } from "ethers";
 
 import type { SignedTransaction, TransactionDriver, TransactionOutcome } from "../state/journal";
-import type { Hex } from "../state/store";
+import type { Hex } from "@ciphershare/protocol/hex";
 import { FhevmClientError } from "./errors";
 
 export interface EthersTransactionDriverOptions {

@@ -13,7 +13,7 @@
 //   shares-sum-to-pool    the unallocated pool publicly decrypts to 0 after settlement
 import type { JsonRpcProvider } from "ethers";
 import type { ChainEvents } from "../chain/events";
-import { CkksContext } from "../ckks/context";
+import { CkksContext } from "@ciphershare/protocol/ckks/context";
 import {
   contractsAt,
   EXCLUSION_REASON_NAMES,
@@ -25,22 +25,17 @@ import {
   type Deployment,
 } from "../chain/ciphershare";
 import type { FhevmClient } from "../chain/fhevmClient";
-import { keccak256, type Hex } from "../hash/keccak";
-import { squaredErrorUtility } from "../ml/evaluate";
-import { decodeModel } from "../ml/model";
+import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
+import { type Hex, sameAddress } from "@ciphershare/protocol/hex";
+import { squaredErrorUtility } from "../simulation/evaluate";
+import { decodeModel } from "@ciphershare/protocol/records/model";
 import type { BlobStore } from "../storage/blob-store";
 import { computeAggregate, computeScores, modelTensors, ROUND_PARAMETER_SET } from "./computation";
 import { checkContribution } from "./coprocessor";
-import {
-  decodeDataset,
-  decodeReleaseRecord,
-  decodeRoundManifest,
-  parseReleaseAnchor,
-  scoreReleaseOf,
-  type ReleaseRecord,
-  type ScoreRelease,
-} from "./records";
-import { sameAddress } from "./workspace";
+import { decodeDataset } from "@ciphershare/protocol/records/dataset";
+import { decodeReleaseRecord, type ReleaseRecord } from "@ciphershare/protocol/records/release-record";
+import { decodeRoundManifest, scoreReleaseOf, type ScoreRelease } from "@ciphershare/protocol/records/round-manifest";
+import { parseReleaseAnchor } from "@ciphershare/protocol/records/release-anchor";
 
 export interface AuditCheck {
   readonly name: string;

@@ -1,20 +1,20 @@
 // The round's deterministic computation, shared by the coprocessor (which publishes its output hashes) and the
 // auditor (which re-runs it from the same public inputs and must get byte-identical outputs): encrypted FedAvg of
 // the included envelopes and encrypted exact Shapley values of the same envelopes, both under the program's bundle.
-import type { CkksContext } from "../ckks/context";
-import { EnvelopeKind, parseEnvelope, type ParsedEnvelope } from "../ckks/envelope";
-import type { KeyGenerationOptions } from "../ckks/keys";
+import type { CkksContext } from "@ciphershare/protocol/ckks/context";
+import { EnvelopeKind, parseEnvelope, type ParsedEnvelope } from "@ciphershare/protocol/ckks/envelope";
+import type { KeyGenerationOptions } from "@ciphershare/protocol/ckks/keys";
 import { fedAvgEncrypted } from "../fedavg/homomorphic";
-import type { TensorSpec } from "../formats/model-update";
-import type { Hex } from "../hash/keccak";
-import { oneHotLabels, type Dataset } from "../ml/dataset";
-import { MNIST_CLASSES, MNIST_DIMENSION } from "../ml/mnist";
-import type { LinearModel } from "../ml/model";
+import type { TensorSpec } from "@ciphershare/protocol/formats/model-update";
+import type { Hex } from "@ciphershare/protocol/hex";
+import { oneHotLabels, type Dataset } from "@ciphershare/protocol/records/dataset";
+import { MNIST_CLASSES, MNIST_DIMENSION } from "../simulation/mnist";
+import type { LinearModel } from "@ciphershare/protocol/records/model";
 import { exactCoefficientMap, type CoefficientMap } from "../shapley/coefficients";
 import { requiredGaloisSteps, matvecPlan } from "../shapley/encrypted/layout";
 import { computeEncryptedScores } from "../shapley/encrypted/pipeline";
 import { validationKernel, type ValidationKernel } from "../shapley/gram";
-import { matrix, type Matrix } from "../shapley/matrix";
+import { matrix, type Matrix } from "../linalg/matrix";
 import { scoreEnvelope } from "../shapley/encrypted/release";
 
 /** One parameter set for a round: deep-v1 holds a 785×10 model in one ciphertext and Shapley's depth 3. */
@@ -123,14 +123,3 @@ export async function computeScores(input: RoundComputationInput): Promise<Uint8
   });
   return scoreEnvelope(input.ctx, input.bundleHash, result.scores, map);
 }
-
-/**
- * The demo's data and local training. Least squares (the utility's own loss, docs/runtime.md), one short epoch, and
- * a Dirichlet(1) label skew (non-IID): with longer local training on stronger skew, client drift makes averaging in
- * the unchanged base model (the free rider) act as useful damping, so it earns a positive Shapley value. Measured
- * with plaintext Shapley, seeds 5–8 × 3 rounds × 8 clients and seeds 5–10 × 1 round × 4 clients: every honest
- * φ > 0 and the poisoned client and the free rider (claiming 3× its data) lowest and ≤ 0 in every round.
- */
-export const DEMO_TRAINING = { loss: "squared", epochs: 1, learningRate: 0.01 } as const;
-export const DEMO_LABEL_SKEW_ALPHA = 1;
-export const DEMO_FREE_RIDER_CLAIM = 3;

@@ -4,10 +4,15 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { HDNodeWallet, Wallet } from "ethers";
-import { CkksContext } from "../ckks/context";
-import { envelopeCommitment } from "../ckks/envelope";
-import { loadPublicBundle, parsePublicBundle, serializePublicBundle, type LoadedPublicBundle } from "../ckks/keys";
-import { encryptModelUpdate } from "../ckks/update";
+import { CkksContext } from "@ciphershare/protocol/ckks/context";
+import { envelopeCommitment } from "@ciphershare/protocol/ckks/envelope";
+import {
+  loadPublicBundle,
+  parsePublicBundle,
+  serializePublicBundle,
+  type LoadedPublicBundle,
+} from "@ciphershare/protocol/ckks/keys";
+import { encryptModelUpdate } from "@ciphershare/protocol/ckks/update";
 import {
   contractsAt,
   latestTimestamp,
@@ -18,13 +23,14 @@ import {
   type Deployment,
 } from "../chain/ciphershare";
 import type { FhevmClient } from "../chain/fhevmClient";
-import { InvalidInputError, CipherShareError } from "../errors/base";
-import { keccak256, type Hex } from "../hash/keccak";
-import type { ModelUpdate } from "../formats/model-update";
-import { decodeModel, type LinearModel } from "../ml/model";
+import { InvalidInputError, CipherShareError } from "@ciphershare/protocol/errors";
+import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
+import { type Hex } from "@ciphershare/protocol/hex";
+import type { ModelUpdate } from "@ciphershare/protocol/formats/model-update";
+import { decodeModel, type LinearModel } from "@ciphershare/protocol/records/model";
 import type { BlobStore } from "../storage/blob-store";
 import { modelTensors, ROUND_PARAMETER_SET } from "./computation";
-import { decodeRoundManifest, type RoundManifest } from "./records";
+import { decodeRoundManifest, type RoundManifest } from "@ciphershare/protocol/records/round-manifest";
 
 type Signer = Wallet | HDNodeWallet;
 

@@ -4,8 +4,8 @@
 // a process killed at any point resumes without repeating an on-chain step. It never holds a secret key.
 import type { Wallet, HDNodeWallet } from "ethers";
 import { readClosedRounds, type ChainEvents } from "../chain/events";
-import { CkksContext } from "../ckks/context";
-import { EnvelopeError, EnvelopeKind, parseEnvelope } from "../ckks/envelope";
+import { CkksContext } from "@ciphershare/protocol/ckks/context";
+import { EnvelopeError, EnvelopeKind, parseEnvelope } from "@ciphershare/protocol/ckks/envelope";
 import {
   contractsAt,
   ExclusionReason,
@@ -13,22 +13,22 @@ import {
   readProgram,
   readRound,
   RoundPhase,
-  type Address,
   type CommittedContribution,
   type Deployment,
   type ExclusionReasonCode,
 } from "../chain/ciphershare";
+import { type Address, type Hex, sameAddress } from "@ciphershare/protocol/hex";
 import { ethersTransactionDriver } from "../chain/transactionDriver";
-import { keccak256, type Hex } from "../hash/keccak";
-import { decodeModel } from "../ml/model";
+import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
+import { decodeModel } from "@ciphershare/protocol/records/model";
 import { runOnChainStep, runStep } from "../state/journal";
 import { StateStore } from "../state/store";
 import { BlobIntegrityError, BlobNotFoundError, type BlobStore } from "../storage/blob-store";
 import { BlobServerError } from "../storage/http-client";
-import type { TensorSpec } from "../formats/model-update";
+import type { TensorSpec } from "@ciphershare/protocol/formats/model-update";
 import { computeAggregate, computeScores, modelTensors, ROUND_PARAMETER_SET } from "./computation";
-import { decodeDataset, decodeRoundManifest } from "./records";
-import { sameAddress } from "./workspace";
+import { decodeDataset } from "@ciphershare/protocol/records/dataset";
+import { decodeRoundManifest } from "@ciphershare/protocol/records/round-manifest";
 
 /** Policy: a contribution claiming more samples than this is excluded (FedAvg weights are public claims). */
 export const MAX_SAMPLES_PER_CONTRIBUTION = 100_000;

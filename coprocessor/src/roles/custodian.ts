@@ -5,7 +5,7 @@
 import { readFile } from "node:fs/promises";
 import type { HDNodeWallet, Wallet } from "ethers";
 import type { ChainEvents } from "../chain/events";
-import { CkksContext } from "../ckks/context";
+import { CkksContext } from "@ciphershare/protocol/ckks/context";
 import {
   contractsAt,
   readCommitments,
@@ -13,33 +13,26 @@ import {
   readProgram,
   readRound,
   RoundPhase,
-  type Address,
   type Deployment,
 } from "../chain/ciphershare";
+import { type Address, type Hex, sameAddress } from "@ciphershare/protocol/hex";
 import type { FhevmClient } from "../chain/fhevmClient";
 import { ethersTransactionDriver } from "../chain/transactionDriver";
-import { KeyCustodian } from "../custodian/custodian";
-import { writeKeystoreFile, type ScryptParameters } from "../custodian/keystore";
-import type { RoundCommitmentSource } from "../custodian/policy";
-import type { Hex } from "../hash/keccak";
-import { decodeModel, encodeModel } from "../ml/model";
+import { KeyCustodian } from "../keys/key-custodian";
+import { writeKeystoreFile, type ScryptParameters } from "../keys/keystore";
+import type { RoundCommitmentSource } from "../keys/policy";
+import { decodeModel, encodeModel } from "@ciphershare/protocol/records/model";
 import { scoresFromRelease } from "../shapley/encrypted/release";
-import { largestRemainderShares } from "../shapley/shares";
+import { largestRemainderShares } from "../payouts/shares";
 import { runOnChainStep, runStep } from "../state/journal";
 import type { StateStore } from "../state/store";
 import type { BlobStore } from "../storage/blob-store";
 import { roundCoefficientMap, roundKernel, roundKeyOptions, ROUND_PARAMETER_SET } from "./computation";
-import {
-  decodeDataset,
-  decodeReleaseRecord,
-  decodeRoundManifest,
-  encodeJsonRecord,
-  releaseAnchorData,
-  releasedScores,
-  scoreReleaseOf,
-  type ReleaseRecord,
-} from "./records";
-import { sameAddress } from "./workspace";
+import { decodeDataset } from "@ciphershare/protocol/records/dataset";
+import { decodeReleaseRecord, releasedScores, type ReleaseRecord } from "@ciphershare/protocol/records/release-record";
+import { decodeRoundManifest, scoreReleaseOf } from "@ciphershare/protocol/records/round-manifest";
+import { encodeJsonRecord } from "@ciphershare/protocol/records/json";
+import { releaseAnchorData } from "@ciphershare/protocol/records/release-anchor";
 
 /** Generates an epoch's keys: publishes the public bundle, writes the sealed keystore; returns the bundle hash. */
 export async function generateProgramKeys(

@@ -3,14 +3,15 @@
 // manifest whose hash goes on-chain), funds pools by wrapping an ERC-20 into the ERC-7984 royalty token, closes and
 // finalizes rounds.
 import type { HDNodeWallet, Wallet } from "ethers";
-import { contractsAt, latestTimestamp, rpcProvider, type Address, type Deployment } from "../chain/ciphershare";
+import { contractsAt, latestTimestamp, rpcProvider, type Deployment } from "../chain/ciphershare";
+import type { Address, Hex } from "@ciphershare/protocol/hex";
 import type { FhevmClient } from "../chain/fhevmClient";
-import type { Hex } from "../hash/keccak";
-import type { Dataset } from "../ml/dataset";
-import { encodeModel, type LinearModel } from "../ml/model";
+import { encodeDataset, type Dataset } from "@ciphershare/protocol/records/dataset";
+import { encodeModel, type LinearModel } from "@ciphershare/protocol/records/model";
 import type { BlobStore } from "../storage/blob-store";
 import { ROUND_PARAMETER_SET } from "./computation";
-import { encodeDataset, encodeJsonRecord, type RoundManifest, type ScoreRelease } from "./records";
+import { encodeJsonRecord } from "@ciphershare/protocol/records/json";
+import type { RoundManifest, ScoreRelease } from "@ciphershare/protocol/records/round-manifest";
 
 /** Valuation method id 1: exact Shapley (docs/contracts.md). */
 export const EXACT_SHAPLEY = 1;

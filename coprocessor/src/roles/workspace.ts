@@ -3,9 +3,9 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { HDNodeWallet, Wallet, type Provider } from "ethers";
-import { rpcProvider, type Address, type Deployment } from "../chain/ciphershare";
+import { rpcProvider, type Deployment } from "../chain/ciphershare";
 import { readNodeInfo, resolveRpcUrl } from "../chain/nodeInfo";
-import { CipherShareError, InvalidInputError } from "../errors/base";
+import { CipherShareError, InvalidInputError } from "@ciphershare/protocol/errors";
 import type { BlobStore } from "../storage/blob-store";
 import { HttpBlobStore } from "../storage/http-client";
 import { LocalDirectoryBlobStore } from "../storage/local-directory";
@@ -127,9 +127,3 @@ export function storeUri(ws: Workspace): string {
 export function blobStoreForUri(ws: Workspace, uri: string): BlobStore {
   return /^https?:\/\//.test(uri) ? new HttpBlobStore(uri) : openBlobStore(ws);
 }
-
-export function sameAddress(a: string, b: string): boolean {
-  return a.toLowerCase() === b.toLowerCase();
-}
-
-export type { Address };

@@ -1,5 +1,5 @@
-import { InvalidInputError } from "../errors/base";
-import { type Matrix, multiply } from "./matrix";
+import { InvalidInputError } from "@ciphershare/protocol/errors";
+import { type Matrix, multiply } from "../linalg/matrix";
 
 /**
  * Everything the utility needs. `base` is the round's public starting model w0 (d×c), `models[i]` is

@@ -1,11 +1,11 @@
-import { CkksContext } from "../ckks/context";
+import { CkksContext } from "@ciphershare/protocol/ckks/context";
 import { randomBytes } from "node:crypto";
-import { envelopeCommitment } from "../ckks/envelope";
-import { loadPublicBundle, type LoadedPublicBundle } from "../ckks/keys";
-import { KeyCustodian } from "../custodian/custodian";
-import { InMemoryRoundCommitments } from "../custodian/policy";
-import type { TensorSpec } from "../formats/model-update";
-import { InvalidInputError } from "../errors/base";
+import { envelopeCommitment } from "@ciphershare/protocol/ckks/envelope";
+import { loadPublicBundle, type LoadedPublicBundle } from "@ciphershare/protocol/ckks/keys";
+import { KeyCustodian } from "../keys/key-custodian";
+import { InMemoryRoundCommitments } from "../keys/policy";
+import type { TensorSpec } from "@ciphershare/protocol/formats/model-update";
+import { InvalidInputError } from "@ciphershare/protocol/errors";
 import {
   applyBatchMaps,
   applyCoefficientMap,

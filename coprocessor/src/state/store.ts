@@ -1,9 +1,8 @@
-import { InvalidInputError } from "../errors/base";
+import { InvalidInputError } from "@ciphershare/protocol/errors";
+import type { Hex } from "@ciphershare/protocol/hex";
 import { StateLockedError, StateStoreError, StepConflictError } from "./errors";
 import { MIGRATIONS, type Migration } from "./schema";
 import { openDatabase, type Database } from "./sqlite";
-
-export type Hex = `0x${string}`;
 
 /**
  * Life of a journaled step:

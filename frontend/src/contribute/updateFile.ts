@@ -1,8 +1,8 @@
-import { CipherShareError } from "../../../coprocessor/src/errors/base";
-import { parseModelJson } from "../../../coprocessor/src/formats/json";
-import type { ModelUpdate } from "../../../coprocessor/src/formats/model-update";
-import { parseNpy } from "../../../coprocessor/src/formats/npy";
-import { parseSafetensors } from "../../../coprocessor/src/formats/safetensors";
+import { CipherShareError } from "@ciphershare/protocol/errors";
+import { parseModelJson } from "@ciphershare/protocol/formats/json";
+import type { ModelUpdate } from "@ciphershare/protocol/formats/model-update";
+import { parseNpy } from "@ciphershare/protocol/formats/npy";
+import { parseSafetensors } from "@ciphershare/protocol/formats/safetensors";
 import { chunkCount } from "../fhe/params";
 
 /** Model-update files the Contribute page accepts, checked before anything is read. */

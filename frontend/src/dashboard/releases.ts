@@ -1,5 +1,6 @@
 import type { Address, Hex, PublicClient } from "viem";
-import { decodeReleaseRecord, parseReleaseAnchor, type ReleaseRecord } from "../../../coprocessor/src/roles/records";
+import { decodeReleaseRecord, type ReleaseRecord } from "@ciphershare/protocol/records/release-record";
+import { parseReleaseAnchor } from "@ciphershare/protocol/records/release-anchor";
 import { checkBlob } from "../contribute/keyBundle";
 import type { RoundScores } from "./scoreSeries";
 

@@ -101,7 +101,7 @@ export function usePoolSizes(rounds: readonly number[]) {
       if (handles.size === 0) return pools;
       const [{ initSDK }, { FhevmClient }] = await Promise.all([
         import("@zama-fhe/relayer-sdk/web"),
-        import("../../../coprocessor/src/chain/fhevmClient"),
+        import("@ciphershare/coprocessor/chain/fhevmClient"),
       ]);
       await initSDK();
       const fhevm = await FhevmClient.connect(runtime.rpcUrl);

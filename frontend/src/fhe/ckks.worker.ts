@@ -3,11 +3,11 @@
 import initialize from "node-seal";
 import sealWasmUrl from "node-seal-wasm?url";
 import type { CKKSEncoder, MainModule, PublicKey, SEALContext, SecretKey } from "node-seal";
-import { buildEnvelope, EnvelopeKind, parseEnvelope } from "../../../coprocessor/src/ckks/envelope";
-import { parsePublicBundle, serializePublicBundle } from "../../../coprocessor/src/ckks/keys";
-import type { TensorSpec } from "../../../coprocessor/src/formats/model-update";
-import { keccak256 } from "../../../coprocessor/src/hash/keccak";
-import { getParameterSet, type CkksParameterSet } from "../../../coprocessor/src/ckks/params";
+import { buildEnvelope, EnvelopeKind, parseEnvelope } from "@ciphershare/protocol/ckks/envelope";
+import { parsePublicBundle, serializePublicBundle } from "@ciphershare/protocol/ckks/keys";
+import type { TensorSpec } from "@ciphershare/protocol/formats/model-update";
+import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
+import { getParameterSet, type CkksParameterSet } from "@ciphershare/protocol/ckks/params";
 import { CKKS_PARAMETER_SET } from "./params";
 import type { CkksProgress, CkksRequest, CkksResponse, EncryptedUpdate } from "./protocol";
 

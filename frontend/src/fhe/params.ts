@@ -1,4 +1,4 @@
-import { DEFAULT_PARAMETER_SET_ID, getParameterSet } from "../../../coprocessor/src/ckks/params";
+import { DEFAULT_PARAMETER_SET_ID, getParameterSet } from "@ciphershare/protocol/ckks/params";
 
 /**
  * The coprocessor's parameter set for model updates (fast-v1: N=8192, [60, 40, 40, 60], scale 2^40).

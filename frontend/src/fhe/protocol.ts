@@ -1,4 +1,4 @@
-import type { TensorSpec } from "../../../coprocessor/src/formats/model-update";
+import type { TensorSpec } from "@ciphershare/protocol/formats/model-update";
 
 /** Messages between the page and the CKKS worker. Typed arrays travel by transfer, never as JSON. */
 

@@ -5,9 +5,9 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { keccak256 } from "../../../coprocessor/src/hash/keccak";
-import { startBlobServer, type RunningBlobServer } from "../../../coprocessor/src/storage/http-server";
-import { LocalDirectoryBlobStore } from "../../../coprocessor/src/storage/local-directory";
+import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
+import { startBlobServer, type RunningBlobServer } from "@ciphershare/coprocessor/storage/http-server";
+import { LocalDirectoryBlobStore } from "@ciphershare/coprocessor/storage/local-directory";
 import { fetchKeyBundle, KeyBundleError } from "../../src/contribute/keyBundle";
 import { freePort } from "../support/processes";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { serializeNpy } from "../../../coprocessor/src/formats/npy";
-import { serializeSafetensors } from "../../../coprocessor/src/formats/safetensors";
+import { serializeNpy } from "@ciphershare/protocol/formats/npy";
+import { serializeSafetensors } from "@ciphershare/protocol/formats/safetensors";
 import { asRoundModel, checkUpdateFile, MAX_UPDATE_FILE_BYTES, readUpdateFile } from "../../src/contribute/updateFile";
 
 describe("checkUpdateFile", () => {

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { auditRound } from "../../../coprocessor/src/roles/auditor";
+import { auditRound } from "@ciphershare/coprocessor/roles/auditor";
 import {
   parseBigInt,
   parseInteger,

@@ -1,11 +1,11 @@
 import type { Command } from "commander";
-import { readModelUpdateFile } from "../../../coprocessor/src/formats/files";
-import { InvalidInputError } from "../../../coprocessor/src/errors/base";
+import { readModelUpdateFile } from "@ciphershare/coprocessor/storage/model-update-file";
+import { InvalidInputError } from "@ciphershare/protocol/errors";
 import {
   contributorUpdate,
   mnistFederatedSetup,
   type ContributorBehaviour,
-} from "../../../coprocessor/src/ml/federated";
+} from "@ciphershare/coprocessor/simulation/federated";
 import {
   claimRoyalty,
   owedRoyalty,
@@ -13,13 +13,9 @@ import {
   registerContributor,
   submitContribution,
   tokenBalance,
-} from "../../../coprocessor/src/roles/contributor";
-import { contributorAccount, ROLE_ACCOUNT, storeUri, walletFor } from "../../../coprocessor/src/roles/workspace";
-import {
-  DEMO_FREE_RIDER_CLAIM,
-  DEMO_LABEL_SKEW_ALPHA,
-  DEMO_TRAINING,
-} from "../../../coprocessor/src/roles/computation";
+} from "@ciphershare/coprocessor/roles/contributor";
+import { contributorAccount, ROLE_ACCOUNT, storeUri, walletFor } from "@ciphershare/coprocessor/roles/workspace";
+import { DEMO_FREE_RIDER_CLAIM, DEMO_LABEL_SKEW_ALPHA, DEMO_TRAINING } from "../../demo/settings";
 import {
   parseBigInt,
   parseInteger,

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
-import { pendingRounds, processRound, type CoprocessorOptions } from "../../../coprocessor/src/roles/coprocessor";
-import { ROLE_ACCOUNT } from "../../../coprocessor/src/roles/workspace";
-import { StateStore } from "../../../coprocessor/src/state/store";
+import { pendingRounds, processRound, type CoprocessorOptions } from "@ciphershare/coprocessor/roles/coprocessor";
+import { ROLE_ACCOUNT } from "@ciphershare/coprocessor/roles/workspace";
+import { StateStore } from "@ciphershare/coprocessor/state/store";
 import { parseInteger, reporter, roleContext, withCommonOptions, type CommonOptions } from "../roleContext";
 
 type Options = CommonOptions & { once?: boolean; interval: string; workers: string };

@@ -1,13 +1,13 @@
 import type { Command } from "commander";
-import { InvalidInputError } from "../../../coprocessor/src/errors/base";
+import { InvalidInputError } from "@ciphershare/protocol/errors";
 import {
   generateProgramKeys,
   servedRounds,
   serveRound,
   type CustodianRoleOptions,
-} from "../../../coprocessor/src/roles/custodian";
-import { openBlobStore, openWorkspace, ROLE_ACCOUNT, writeJsonFile } from "../../../coprocessor/src/roles/workspace";
-import { StateStore } from "../../../coprocessor/src/state/store";
+} from "@ciphershare/coprocessor/roles/custodian";
+import { openBlobStore, openWorkspace, ROLE_ACCOUNT, writeJsonFile } from "@ciphershare/coprocessor/roles/workspace";
+import { StateStore } from "@ciphershare/coprocessor/state/store";
 import { parseInteger, reporter, roleContext, withCommonOptions, type CommonOptions } from "../roleContext";
 
 export const PASSPHRASE_ENV = "CIPHERSHARE_CUSTODIAN_PASSPHRASE";

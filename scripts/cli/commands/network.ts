@@ -5,21 +5,20 @@ import {
   deployCipherShare,
   readRound,
   contractsAt,
-  type Address,
-} from "../../../coprocessor/src/chain/ciphershare";
-import { InvalidInputError } from "../../../coprocessor/src/errors/base";
-import type { Hex } from "../../../coprocessor/src/hash/keccak";
-import { mnistFederatedSetup } from "../../../coprocessor/src/ml/federated";
-import { decodeModel, zeroModel, type LinearModel } from "../../../coprocessor/src/ml/model";
-import { MNIST_CLASSES, MNIST_DIMENSION } from "../../../coprocessor/src/ml/mnist";
-import { closeRound, createProgram, finalizeRound, fundPool, openRound } from "../../../coprocessor/src/roles/network";
+} from "@ciphershare/coprocessor/chain/ciphershare";
+import type { Address, Hex } from "@ciphershare/protocol/hex";
+import { InvalidInputError } from "@ciphershare/protocol/errors";
+import { mnistFederatedSetup } from "@ciphershare/coprocessor/simulation/federated";
+import { decodeModel, zeroModel, type LinearModel } from "@ciphershare/protocol/records/model";
+import { MNIST_CLASSES, MNIST_DIMENSION } from "@ciphershare/coprocessor/simulation/mnist";
+import { closeRound, createProgram, finalizeRound, fundPool, openRound } from "@ciphershare/coprocessor/roles/network";
 import {
   chainIdOf,
   readJsonFile,
   ROLE_ACCOUNT,
   walletFor,
   writeJsonFile,
-} from "../../../coprocessor/src/roles/workspace";
+} from "@ciphershare/coprocessor/roles/workspace";
 import {
   parseBigInt,
   parseInteger,

@@ -1,9 +1,9 @@
 import type { Command } from "commander";
-import { startLocalNode } from "../../../coprocessor/src/chain/localNode";
-import { removeNodeInfo, writeNodeInfo } from "../../../coprocessor/src/chain/nodeInfo";
-import { openWorkspace, writeJsonFile } from "../../../coprocessor/src/roles/workspace";
-import { LocalDirectoryBlobStore } from "../../../coprocessor/src/storage/local-directory";
-import { startBlobServer } from "../../../coprocessor/src/storage/http-server";
+import { startLocalNode } from "@ciphershare/coprocessor/chain/localNode";
+import { removeNodeInfo, writeNodeInfo } from "@ciphershare/coprocessor/chain/nodeInfo";
+import { openWorkspace, writeJsonFile } from "@ciphershare/coprocessor/roles/workspace";
+import { LocalDirectoryBlobStore } from "@ciphershare/coprocessor/storage/local-directory";
+import { startBlobServer } from "@ciphershare/coprocessor/storage/http-server";
 import { rmSync } from "node:fs";
 import { parseInteger } from "../roleContext";
 

@@ -1,7 +1,7 @@
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { latestTimestamp, signRegistration } from "../../../scripts/lib/chain";
+import { latestTimestamp, signRegistration } from "@ciphershare/scripts/lib/chain";
 import type { ContributorRegistry } from "../../../typechain-types";
 
 describe("ContributorRegistry", () => {

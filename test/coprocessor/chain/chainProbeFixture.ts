@@ -3,8 +3,8 @@ import { join } from "node:path";
 
 import { Contract, ContractFactory, HDNodeWallet, JsonRpcProvider, Mnemonic, type InterfaceAbi } from "ethers";
 
-import { FhevmClient } from "../../../coprocessor/src/chain/fhevmClient";
-import { findProjectRoot } from "../../../coprocessor/src/chain/localNode";
+import { FhevmClient } from "@ciphershare/coprocessor/chain/fhevmClient";
+import { findProjectRoot } from "@ciphershare/coprocessor/chain/localNode";
 
 // Hardhat's well-known development mnemonic: the node funds these accounts.
 export const HARDHAT_MNEMONIC = "test test test test test test test test test test test junk";

@@ -7,9 +7,10 @@ import { join } from "node:path";
 import { expect } from "chai";
 import type { Contract, JsonRpcProvider } from "ethers";
 
-import { DecryptionRefusedError, LocalNodeError } from "../../../coprocessor/src/chain/errors";
-import { FhevmClient, viemAccountSigner, type Hex } from "../../../coprocessor/src/chain/fhevmClient";
-import { findProjectRoot, startLocalNode, type LocalNode } from "../../../coprocessor/src/chain/localNode";
+import { DecryptionRefusedError, LocalNodeError } from "@ciphershare/coprocessor/chain/errors";
+import { FhevmClient, viemAccountSigner } from "@ciphershare/coprocessor/chain/fhevmClient";
+import { type Hex } from "@ciphershare/protocol/hex";
+import { findProjectRoot, startLocalNode, type LocalNode } from "@ciphershare/coprocessor/chain/localNode";
 import { HARDHAT_MNEMONIC, connectChainProbe, type ChainProbeFixture } from "./chainProbeFixture";
 import { descendantPids, isAlive, waitUntilDead } from "./processTree";
 
@@ -143,7 +144,7 @@ describe("chain/localNode when its parent dies", function () {
   it("exits with a parent killed by SIGKILL (no orphan chain)", async () => {
     // A parent process that starts a node, prints its pid, then waits forever until we kill it.
     const script = [
-      `const { startLocalNode } = require(${JSON.stringify(join(projectRoot, "coprocessor/src/chain/localNode"))});`,
+      `const { startLocalNode } = require("@ciphershare/coprocessor/chain/localNode");`,
       `startLocalNode().then((node) => console.log("NODE_PID=" + node.pid));`,
       `setInterval(() => {}, 1000);`,
     ].join("\n");

@@ -8,12 +8,12 @@ import {
   exactCoefficientMap,
   sampledCoefficientMap,
   type CoefficientMap,
-} from "../../../coprocessor/src/shapley/coefficients";
-import { gramOfProblem, utilityFromGram } from "../../../coprocessor/src/shapley/gram";
-import { matrix, multiply, transposeMultiply, upperTriangularFactor } from "../../../coprocessor/src/shapley/matrix";
-import { coalitionUtility, members, referenceShapley } from "../../../coprocessor/src/shapley/utility";
-import { InvalidInputError } from "../../../coprocessor/src/errors/base";
-import { scoresFromRelease } from "../../../coprocessor/src/shapley/encrypted/release";
+} from "@ciphershare/coprocessor/shapley/coefficients";
+import { gramOfProblem, utilityFromGram } from "@ciphershare/coprocessor/shapley/gram";
+import { matrix, multiply, transposeMultiply, upperTriangularFactor } from "@ciphershare/coprocessor/linalg/matrix";
+import { coalitionUtility, members, referenceShapley } from "@ciphershare/coprocessor/shapley/utility";
+import { InvalidInputError } from "@ciphershare/protocol/errors";
+import { scoresFromRelease } from "@ciphershare/coprocessor/shapley/encrypted/release";
 import { randomProblem } from "./fixtures";
 
 const shapes = fc.record({

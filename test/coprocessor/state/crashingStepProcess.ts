@@ -1,6 +1,6 @@
 // Run as a separate process by journal.test.ts: opens the state database, runs the store-value step and
 // kills itself at the crash point given on the command line.
-import { StateStore } from "../../../coprocessor/src/state/store";
+import { StateStore } from "@ciphershare/coprocessor/state/store";
 import { connectChainProbe } from "../chain/chainProbeFixture";
 import { storeValueStep, type CrashPoint } from "./storeValueStep";
 

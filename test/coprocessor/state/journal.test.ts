@@ -6,10 +6,11 @@ import { join } from "node:path";
 import { expect } from "chai";
 import { keccak256, toUtf8Bytes } from "ethers";
 
-import { startLocalNode, type LocalNode } from "../../../coprocessor/src/chain/localNode";
-import { ethersTransactionDriver } from "../../../coprocessor/src/chain/transactionDriver";
-import { StepRevertedError, resumeAction, runOnChainStep, runStep } from "../../../coprocessor/src/state/journal";
-import { StateStore, type Hex } from "../../../coprocessor/src/state/store";
+import { startLocalNode, type LocalNode } from "@ciphershare/coprocessor/chain/localNode";
+import { ethersTransactionDriver } from "@ciphershare/coprocessor/chain/transactionDriver";
+import { StepRevertedError, resumeAction, runOnChainStep, runStep } from "@ciphershare/coprocessor/state/journal";
+import { StateStore } from "@ciphershare/coprocessor/state/store";
+import { type Hex } from "@ciphershare/protocol/hex";
 import { connectChainProbe, type ChainProbeFixture } from "../chain/chainProbeFixture";
 import { storeValueStep, type CrashPoint } from "./storeValueStep";
 

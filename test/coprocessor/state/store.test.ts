@@ -5,11 +5,12 @@ import { join } from "node:path";
 
 import { expect } from "chai";
 
-import { InvalidInputError } from "../../../coprocessor/src/errors/base";
-import { StateLockedError, StateStoreError, StepConflictError } from "../../../coprocessor/src/state/errors";
-import { LATEST_SCHEMA_VERSION, MIGRATIONS } from "../../../coprocessor/src/state/schema";
-import { openDatabase } from "../../../coprocessor/src/state/sqlite";
-import { StateStore, type Hex } from "../../../coprocessor/src/state/store";
+import { InvalidInputError } from "@ciphershare/protocol/errors";
+import { StateLockedError, StateStoreError, StepConflictError } from "@ciphershare/coprocessor/state/errors";
+import { LATEST_SCHEMA_VERSION, MIGRATIONS } from "@ciphershare/coprocessor/state/schema";
+import { openDatabase } from "@ciphershare/coprocessor/state/sqlite";
+import { StateStore } from "@ciphershare/coprocessor/state/store";
+import { type Hex } from "@ciphershare/protocol/hex";
 
 const HASH_A = `0x${"aa".repeat(32)}` as Hex;
 const HASH_B = `0x${"bb".repeat(32)}` as Hex;
@@ -34,7 +35,7 @@ function runNode(script: string, onStdout?: (text: string) => void) {
 }
 
 const openStoreScript = (path: string, then: string) => `
-  const { StateStore } = require("./coprocessor/src/state/store");
+  const { StateStore } = require("@ciphershare/coprocessor/state/store");
   try {
     const store = StateStore.open(${JSON.stringify(path)});
     console.log("opened");

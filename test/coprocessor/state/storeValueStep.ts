@@ -1,8 +1,9 @@
 import { keccak256, toUtf8Bytes } from "ethers";
 
-import { ethersTransactionDriver } from "../../../coprocessor/src/chain/transactionDriver";
-import { runOnChainStep, type TransactionDriver } from "../../../coprocessor/src/state/journal";
-import type { Hex, StateStore, StepRecord } from "../../../coprocessor/src/state/store";
+import { ethersTransactionDriver } from "@ciphershare/coprocessor/chain/transactionDriver";
+import { runOnChainStep, type TransactionDriver } from "@ciphershare/coprocessor/state/journal";
+import type { Hex } from "@ciphershare/protocol/hex";
+import type { StateStore, StepRecord } from "@ciphershare/coprocessor/state/store";
 import type { ChainProbeFixture } from "../chain/chainProbeFixture";
 
 export type CrashPoint = "none" | "in-sign" | "before-broadcast" | "after-broadcast";

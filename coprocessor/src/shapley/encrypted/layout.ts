@@ -1,6 +1,6 @@
-import { InvalidInputError } from "../../errors/base";
+import { InvalidInputError } from "@ciphershare/protocol/errors";
 import type { CoefficientMap } from "../coefficients";
-import type { Matrix } from "../matrix";
+import type { Matrix } from "../../linalg/matrix";
 
 /**
  * Slot layouts of the encrypted Shapley computation (pure, no SEAL).

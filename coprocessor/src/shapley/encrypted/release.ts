@@ -1,8 +1,8 @@
-import type { CkksContext } from "../../ckks/context";
-import { buildEnvelope, EnvelopeKind } from "../../ckks/envelope";
-import type { Decryptor } from "../../ckks/seal";
-import type { Hex } from "../../hash/keccak";
-import { InvalidInputError } from "../../errors/base";
+import type { CkksContext } from "@ciphershare/protocol/ckks/context";
+import { buildEnvelope, EnvelopeKind } from "@ciphershare/protocol/ckks/envelope";
+import type { Decryptor } from "@ciphershare/protocol/ckks/seal";
+import type { Hex } from "@ciphershare/protocol/hex";
+import { InvalidInputError } from "@ciphershare/protocol/errors";
 import type { CoefficientMap } from "../coefficients";
 import { readScores } from "./layout";
 
