@@ -15,6 +15,7 @@ export default tseslint.config(
       "fhevmTemp/",
       "frontend/dist/",
       "coverage/",
+      "protocol/src/chain/abis.ts",
       "**/*.js",
       "**/*.mjs",
       "**/*.cjs",

@@ -10,6 +10,7 @@
  * `--sizes 6,8` runs only those n and `--sampled` forces the sampled method (a quick check of the sampled
  * path); without n = 5 there is no measured per-coalition cost, so the baseline columns are null.
  */
+import { Command } from "commander";
 import { matrix } from "@ciphershare/coprocessor/linalg/matrix";
 import { C, clients, D, validationSet, VALIDATION_ROWS } from "./mnist-clients";
 
@@ -21,11 +22,18 @@ import { serializePublicBundle, loadPublicBundle } from "@ciphershare/protocol/c
 import { encryptModel, generateShapleyKeys } from "@ciphershare/coprocessor/shapley/encrypted/client";
 import { computeCoalitionUtilities } from "@ciphershare/coprocessor/shapley/encrypted/pipeline";
 
-const json = process.argv.includes("--json");
-const large = process.argv.includes("--large");
-const forceSampled = process.argv.includes("--sampled");
-const sizesArgument = process.argv.indexOf("--sizes");
-const chosenSizes = sizesArgument >= 0 ? process.argv[sizesArgument + 1].split(",").map(Number) : undefined;
+const flags = new Command()
+  .name("npm run bench:shapley --")
+  .option("--json", "the last stdout line is the JSON array of rows")
+  .option("--large", "add n = 50 and 100 (sampled)")
+  .option("--sampled", "force the sampled method")
+  .option("--sizes <list>", "only these n, comma-separated (e.g. 6,8)")
+  .parse(process.argv)
+  .opts<{ json?: boolean; large?: boolean; sampled?: boolean; sizes?: string }>();
+const json = flags.json === true;
+const large = flags.large === true;
+const forceSampled = flags.sampled === true;
+const chosenSizes = flags.sizes?.split(",").map(Number);
 const WORKERS = 2;
 const log = (line: string) => process.stdout.write(`${line}\n`);
 

@@ -1,5 +1,10 @@
 import { CipherShareError } from "@ciphershare/protocol/errors";
 
+/** A chain call failed: a transaction reverted or was refused, or the contracts' artifacts are missing. */
+export class ChainError extends CipherShareError {
+  override name = "ChainError";
+}
+
 /** The embedded `hardhat node` could not be started, answered wrongly, or died. */
 export class LocalNodeError extends CipherShareError {
   override name = "LocalNodeError";

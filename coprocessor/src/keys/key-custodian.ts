@@ -20,7 +20,10 @@ export interface ReleasedOutput {
   readonly roundId: bigint;
   readonly commitment: Hex;
   readonly tensors: readonly TensorSpec[];
+  /** The decrypted slots, flooded; the output's values are these times `valueScale`. */
   readonly values: Float64Array;
+  /** 2^valueExponent of the envelope: how far the coprocessor scaled the output down to fit the last level. */
+  readonly valueScale: number;
   readonly floodingSigma: number;
 }
 
@@ -121,7 +124,14 @@ export class KeyCustodian {
     }
     const values = decryptEnvelopeValues(this.ctx, envelope, this.secret.decryptor);
     floodWithNoise(values, this.floodingSigma, this.options.random);
-    return { roundId, commitment, tensors: envelope.header.tensors, values, floodingSigma: this.floodingSigma };
+    return {
+      roundId,
+      commitment,
+      tensors: envelope.header.tensors,
+      values,
+      valueScale: 2 ** envelope.header.valueExponent,
+      floodingSigma: this.floodingSigma,
+    };
   }
 
   /** Frees the secret key in WASM memory. */

@@ -4,26 +4,16 @@
 import type { CkksContext } from "@ciphershare/protocol/ckks/context";
 import { EnvelopeKind, parseEnvelope, type ParsedEnvelope } from "@ciphershare/protocol/ckks/envelope";
 import type { KeyGenerationOptions } from "@ciphershare/protocol/ckks/keys";
-import { fedAvgEncrypted } from "../fedavg/homomorphic";
-import type { TensorSpec } from "@ciphershare/protocol/formats/model-update";
 import type { Hex } from "@ciphershare/protocol/hex";
 import { oneHotLabels, type Dataset } from "@ciphershare/protocol/records/dataset";
-import { MNIST_CLASSES, MNIST_DIMENSION } from "../simulation/mnist";
 import type { LinearModel } from "@ciphershare/protocol/records/model";
-import { exactCoefficientMap, type CoefficientMap } from "../shapley/coefficients";
-import { requiredGaloisSteps, matvecPlan } from "../shapley/encrypted/layout";
-import { computeEncryptedScores } from "../shapley/encrypted/pipeline";
-import { validationKernel, type ValidationKernel } from "../shapley/gram";
+import { fedAvgEncrypted } from "../fedavg/homomorphic";
 import { matrix, type Matrix } from "../linalg/matrix";
+import { exactCoefficientMap, type CoefficientMap } from "../shapley/coefficients";
+import { matvecPlan, requiredGaloisSteps } from "../shapley/encrypted/layout";
+import { computeEncryptedScores } from "../shapley/encrypted/pipeline";
 import { scoreEnvelope } from "../shapley/encrypted/release";
-
-/** One parameter set for a round: deep-v1 holds a 785×10 model in one ciphertext and Shapley's depth 3. */
-export const ROUND_PARAMETER_SET = "deep-v1";
-
-/** The tensor manifest every contribution must carry: one d×c weight matrix (bias row last). */
-export function modelTensors(dimension = MNIST_DIMENSION, classes = MNIST_CLASSES): TensorSpec[] {
-  return [{ name: "weights", shape: [dimension, classes] }];
-}
+import { validationKernel, type ValidationKernel } from "../shapley/gram";
 
 export function modelMatrix(model: LinearModel): Matrix {
   return matrix(model.dimension, model.classes, model.weights);
@@ -50,11 +40,7 @@ export function roundCoefficientMap(sampleCounts: readonly number[], kernel: Val
  * Galois steps of the custodian's epoch keys: those of the projection by a dense upper-triangular R (a superset of
  * any validation set's R) for d×c models, plus the slot sums. The keys then serve every round of the program.
  */
-export function roundKeyOptions(
-  slotCount: number,
-  dimension = MNIST_DIMENSION,
-  classes = MNIST_CLASSES,
-): KeyGenerationOptions {
+export function roundKeyOptions(slotCount: number, dimension: number, classes: number): KeyGenerationOptions {
   const dense = matrix(dimension, dimension);
   for (let row = 0; row < dimension; row++)
     for (let col = row; col < dimension; col++) dense.data[row * dimension + col] = 1;
@@ -64,11 +50,6 @@ export function roundKeyOptions(
 export interface IncludedInput {
   readonly envelope: Uint8Array;
   readonly sampleCount: number;
-}
-
-export interface RoundOutputs {
-  readonly aggregate: Uint8Array;
-  readonly scores: Uint8Array;
 }
 
 export interface RoundComputationInput {

@@ -154,12 +154,12 @@ export async function valueContributions(
     commitments.publishOutput(roundId, await envelopeCommitment(envelope));
     // Custodian: decrypts that envelope only, floods its n values, releases them.
     const output = await custodian.decryptOutput(roundId, envelope);
-    const released = scoresFromRelease(output.values, map);
+    const released = scoresFromRelease(output, map.n);
     let unflooded: number[] | undefined;
     if (options.keepUnflooded) {
       const exact = await KeyCustodian.open(ctx, epoch.keystore, passphrase, { commitments, floodingSigma: 0 });
       try {
-        unflooded = scoresFromRelease((await exact.decryptOutput(roundId, envelope)).values, map).phi;
+        unflooded = scoresFromRelease(await exact.decryptOutput(roundId, envelope), map.n).phi;
       } finally {
         exact.dispose();
       }

@@ -15,10 +15,11 @@ import { zeroModel } from "@ciphershare/protocol/records/model";
 import { DEMO_DATA_SEED, DEMO_LABEL_SKEW_ALPHA, DEMO_TRAINING } from "@ciphershare/scripts/demo/settings";
 import { startAppServices, type AppServices } from "@ciphershare/scripts/app/services";
 import { serveWebApp, type ServedWebApp } from "@ciphershare/scripts/app/webServer";
-import { roundManagerAbi, royaltyDistributorAbi } from "../../src/contracts/abis";
+import { roundManagerAbi, royaltyDistributorAbi } from "@ciphershare/protocol/chain/abis";
 import { devAccount } from "../../src/wallet/devAccounts";
 import { launchChromium, type Browser } from "../support/browser";
-import { freePort, REPO_ROOT } from "../support/processes";
+import { freeLoopbackPort } from "@ciphershare/coprocessor/process/ports";
+import { REPO_ROOT } from "../support/repo";
 
 const ARTIFACTS = join(REPO_ROOT, "test-artifacts", "frontend");
 const CLIENTS = 3;
@@ -75,7 +76,7 @@ describe("a real royalty round through the web app", () => {
     modelFile = serializeNpy(update.model.weights, [785, 10]);
     sampleCount = update.sampleCount;
 
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     services = await startAppServices({
       home,
       allowedOrigins: [`http://127.0.0.1:${port}`],

@@ -37,6 +37,11 @@ export interface EnvelopeHeader {
   readonly coeffModulusSize: number;
   /** Polynomials per ciphertext (2). */
   readonly ciphertextSize: number;
+  /**
+   * The values are the decrypted slots times 2^valueExponent: an output the coprocessor scaled down to fit the last
+   * CKKS level (Enc(φ)) says so here. Always 0 for contributions.
+   */
+  readonly valueExponent: number;
   readonly tensors: readonly TensorSpec[];
   readonly valueCount: number;
   readonly chunkCount: number;
@@ -69,6 +74,7 @@ export type EnvelopeProblem =
   | "bad-kind"
   | "unknown-parameter-set"
   | "bad-reserved-bytes"
+  | "bad-value-exponent"
   | "bad-ciphertext-size"
   | "bad-modulus-level"
   | "bad-scale"
@@ -98,10 +104,15 @@ export function ciphertextByteLength(set: CkksParameterSet, coeffModulusSize: nu
   return SEAL_CIPHERTEXT_OVERHEAD_BYTES + ciphertextSize * set.polyModulusDegree * coeffModulusSize * 8;
 }
 
+/** An output's value exponent stays within a float64's comfortable range. */
+const MAX_VALUE_EXPONENT = 64;
+
 /** Builds an envelope around serialized ciphertexts and stamps its checksum. */
 export async function buildEnvelope(
-  header: Omit<EnvelopeHeader, "chunkCount" | "chunkByteLength" | "valueCount" | "parameterSetId"> & {
+  header: Omit<EnvelopeHeader, "chunkCount" | "chunkByteLength" | "valueCount" | "parameterSetId" | "valueExponent"> & {
     parameterSet: CkksParameterSet;
+    /** Default 0: the decrypted slots are the values. */
+    valueExponent?: number;
   },
   chunks: readonly Uint8Array[],
 ): Promise<Uint8Array> {
@@ -123,6 +134,7 @@ export async function buildEnvelope(
   view.setUint8(6, set.numericId);
   view.setUint8(7, header.ciphertextSize);
   view.setUint8(8, header.coeffModulusSize);
+  view.setInt8(9, header.valueExponent ?? 0);
   view.setFloat64(12, header.scale);
   out.set(hexToBytes(header.publicBundleHash, 32), 20);
   view.setBigUint64(68, BigInt(valueCount));
@@ -197,7 +209,15 @@ export function parseEnvelopeSync(bytes: Uint8Array, expect: EnvelopeExpectation
       details: `${coeffModulusSize} primes (${set.id}, fresh ${freshSize})`,
     });
   }
-  if (bytes[9] !== 0 || bytes[10] !== 0 || bytes[11] !== 0) {
+  const valueExponent = view.getInt8(9);
+  const exponentOk =
+    kind === EnvelopeKind.Contribution ? valueExponent === 0 : Math.abs(valueExponent) <= MAX_VALUE_EXPONENT;
+  if (!exponentOk) {
+    throw new EnvelopeError("bad-value-exponent", "value exponent is impossible for this kind.", {
+      details: `2^${valueExponent} (${kind === EnvelopeKind.Contribution ? "contributions use 2^0" : `at most 2^±${MAX_VALUE_EXPONENT}`})`,
+    });
+  }
+  if (bytes[10] !== 0 || bytes[11] !== 0) {
     throw new EnvelopeError("bad-reserved-bytes", "reserved header bytes must be zero.");
   }
   const scale = view.getFloat64(12);
@@ -245,10 +265,12 @@ export function parseEnvelopeSync(bytes: Uint8Array, expect: EnvelopeExpectation
       { details: `${bytes.length} bytes, header implies ${expectedLength}` },
     );
   }
-  const tensors = decodeManifest(bytes.subarray(ENVELOPE_HEADER_BYTES, ENVELOPE_HEADER_BYTES + manifestLength));
-  if (manifestSize(tensors) !== valueCount) {
+  const { tensors, size } = decodeManifest(
+    bytes.subarray(ENVELOPE_HEADER_BYTES, ENVELOPE_HEADER_BYTES + manifestLength),
+  );
+  if (size !== valueCount) {
     throw new EnvelopeError("bad-manifest", "tensor shapes do not add up to the value count.", {
-      details: `${manifestSize(tensors)} ≠ ${valueCount}`,
+      details: `${size} ≠ ${valueCount}`,
     });
   }
   const actualChecksum = checksumOf(bytes);
@@ -268,6 +290,7 @@ export function parseEnvelopeSync(bytes: Uint8Array, expect: EnvelopeExpectation
     scale,
     coeffModulusSize,
     ciphertextSize,
+    valueExponent,
     tensors,
     valueCount,
     chunkCount,
@@ -311,9 +334,8 @@ function checksumOf(bytes: Uint8Array): Hex {
 }
 const ZERO_CHECKSUM = new Uint8Array(CHECKSUM_BYTES);
 
-/** Manifest: u16 tensor count, then per tensor u16 name length, UTF-8 name, u8 rank, u32 dims. */
+/** Manifest: u16 tensor count, then per tensor u16 name length, UTF-8 name, u8 rank, u32 dims (already validated). */
 function encodeManifest(tensors: readonly TensorSpec[]): Uint8Array {
-  manifestSize(tensors);
   const names = tensors.map((t) => new TextEncoder().encode(t.name));
   const length = 2 + tensors.reduce((sum, t, i) => sum + 2 + names[i].length + 1 + 4 * t.shape.length, 0);
   const out = new Uint8Array(length);
@@ -334,7 +356,8 @@ function encodeManifest(tensors: readonly TensorSpec[]): Uint8Array {
   return out;
 }
 
-function decodeManifest(bytes: Uint8Array): TensorSpec[] {
+/** The manifest's tensors and their value count, validated once (`manifestSize`). */
+function decodeManifest(bytes: Uint8Array): { tensors: TensorSpec[]; size: number } {
   const fail = (problem: string): never => {
     throw new EnvelopeError("bad-manifest", `${problem}.`);
   };
@@ -372,9 +395,8 @@ function decodeManifest(bytes: Uint8Array): TensorSpec[] {
   }
   if (offset !== bytes.length) fail("trailing bytes in the manifest");
   try {
-    manifestSize(tensors);
+    return { tensors, size: manifestSize(tensors) };
   } catch (error) {
     throw new EnvelopeError("bad-manifest", (error as Error).message.split("\n")[0], { cause: error });
   }
-  return tensors;
 }

@@ -242,6 +242,41 @@ export async function loadPublicBundle(
   };
 }
 
+/** What encryption needs of a bundle: its public key's encryptor, named by the bundle's hash. */
+export interface EncryptionKey {
+  readonly parameterSetId: string;
+  /** keccak256 of the whole bundle (what the chain pins), not of the part loaded. */
+  readonly hash: Hex;
+  readonly encryptor: Encryptor;
+  dispose(): void;
+}
+
+/**
+ * Loads only a bundle's public key (a contributor's browser needs nothing else: the Galois keys of a deep-v1 bundle
+ * are most of its ~180 MB). `hash` is the bundle's keccak256, verified by the caller against the chain.
+ */
+export function loadEncryptionKey(ctx: CkksContext, bundle: PublicBundle, hash: Hex): EncryptionKey {
+  if (bundle.parameterSetId !== ctx.parameterSet.id) {
+    throw new MalformedKeyMaterialError("The public bundle is for another parameter set than the context.", {
+      details: `bundle ${bundle.parameterSetId}, context ${ctx.parameterSet.id}`,
+    });
+  }
+  const publicKey = new ctx.seal.PublicKey();
+  try {
+    loadKey("public key", () => publicKey.loadFromArray(ctx.context, bundle.publicKey));
+    const encryptor = sealCall("create an encryptor", () => new ctx.seal.Encryptor(ctx.context, publicKey));
+    return {
+      parameterSetId: bundle.parameterSetId,
+      hash,
+      encryptor,
+      dispose: () => deleteAll(encryptor, publicKey),
+    };
+  } catch (error) {
+    publicKey.delete();
+    throw error;
+  }
+}
+
 /** A secret key loaded into SEAL with its decryptor (custodian only). `dispose()` frees both. */
 export interface LoadedSecretKey {
   readonly secretKey: SecretKey;

@@ -59,9 +59,6 @@ export const PARAMETER_SETS: Readonly<Record<string, CkksParameterSet>> = Object
   }),
 });
 
-/** The default set for encrypted model updates and FedAvg. */
-export const DEFAULT_PARAMETER_SET_ID = "fast-v1";
-
 /** Looks a parameter set up by id; anything else is rejected rather than built ad hoc. */
 export function getParameterSet(id: string): CkksParameterSet {
   const set = Object.hasOwn(PARAMETER_SETS, id) ? PARAMETER_SETS[id] : undefined;

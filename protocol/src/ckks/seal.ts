@@ -36,12 +36,17 @@ interface LoadedSeal {
 
 let loading: Promise<LoadedSeal> | undefined;
 
+/** Where node-seal finds its `.wasm`: next to its own module by default; a bundled web worker names its asset URL. */
+export interface SealLocator {
+  locateFile?: (path: string) => string;
+}
+
 /**
- * Loads node-seal once per process (instantiating the 2 MB WASM costs ~100 ms and every SEAL object is
- * tied to the instance that created it, so there must be exactly one).
+ * Loads node-seal once per process or worker (instantiating the 2 MB WASM costs ~100 ms and every SEAL object is
+ * tied to the instance that created it, so there must be exactly one). The locator of the first call wins.
  */
-export async function loadSeal(): Promise<Seal> {
-  return (await loadOnce()).seal;
+export async function loadSeal(locator: SealLocator = {}): Promise<Seal> {
+  return (await loadOnce(locator)).seal;
 }
 
 /**
@@ -55,8 +60,8 @@ export async function sealHeapBytes(): Promise<number> {
   return memory.buffer.byteLength;
 }
 
-function loadOnce(): Promise<LoadedSeal> {
-  loading ??= instantiate().catch((error: unknown) => {
+function loadOnce(locator: SealLocator = {}): Promise<LoadedSeal> {
+  loading ??= instantiate(locator).catch((error: unknown) => {
     loading = undefined;
     throw new CkksError("node-seal could not be loaded; it needs Node 22 or later (run through npx/npm).", {
       details: `runtime: Node ${globalThis.process?.versions?.node ?? "absent (browser)"}`,
@@ -66,7 +71,7 @@ function loadOnce(): Promise<LoadedSeal> {
   return loading;
 }
 
-async function instantiate(): Promise<LoadedSeal> {
+async function instantiate(locator: SealLocator): Promise<LoadedSeal> {
   // node-seal does not expose its WASM memory, yet the memory test needs the heap size. Emscripten
   // instantiates through WebAssembly.instantiate in Node; wrap it for the duration of this one load to
   // see the instance's exports, then restore it.
@@ -81,7 +86,7 @@ async function instantiate(): Promise<LoadedSeal> {
   };
   try {
     const { default: initialize } = await import("node-seal");
-    const seal = await initialize();
+    const seal = await initialize(locator.locateFile ? { locateFile: locator.locateFile } : undefined);
     return { seal, memory };
   } finally {
     wasm.instantiate = original;

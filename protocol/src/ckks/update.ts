@@ -2,7 +2,7 @@ import { validateModelUpdate, type ModelUpdate } from "../formats/model-update";
 import type { CkksContext } from "./context";
 import { buildEnvelope, EnvelopeError, EnvelopeKind, type ParsedEnvelope } from "./envelope";
 import { MalformedKeyMaterialError } from "./errors";
-import type { LoadedPublicBundle } from "./keys";
+import type { EncryptionKey } from "./keys";
 import type { Ciphertext } from "./seal";
 
 /**
@@ -12,8 +12,9 @@ import type { Ciphertext } from "./seal";
  */
 export async function encryptModelUpdate(
   ctx: CkksContext,
-  bundle: LoadedPublicBundle,
+  bundle: Pick<EncryptionKey, "parameterSetId" | "hash" | "encryptor">,
   update: ModelUpdate,
+  onChunk?: (done: number, total: number) => void,
 ): Promise<Uint8Array> {
   validateModelUpdate(update);
   if (bundle.parameterSetId !== ctx.parameterSet.id) {
@@ -22,6 +23,7 @@ export async function encryptModelUpdate(
     });
   }
   const chunks: Uint8Array[] = [];
+  const total = Math.ceil(update.values.length / ctx.slotCount);
   for (let start = 0; start < update.values.length; start += ctx.slotCount) {
     const ciphertext = ctx.encrypt(update.values.subarray(start, start + ctx.slotCount), bundle.encryptor);
     try {
@@ -29,6 +31,7 @@ export async function encryptModelUpdate(
     } finally {
       ciphertext.delete();
     }
+    onChunk?.(chunks.length, total);
   }
   return buildEnvelope(
     {

@@ -129,3 +129,20 @@ function locate(tensors: readonly TensorSpec[], flatIndex: number): string {
   }
   return "";
 }
+
+/** `name[d×c], …`: a tensor layout as error messages and exclusion details print it (long lists cut at 200). */
+export function describeTensors(tensors: readonly TensorSpec[]): string {
+  const text = tensors.map((tensor) => `${tensor.name}[${tensor.shape.join("×")}]`).join(", ");
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
+/** True when two layouts have the same tensors: names and shapes, in order. */
+export function sameTensorLayout(a: readonly TensorSpec[], b: readonly TensorSpec[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every(
+      (t, i) =>
+        t.name === b[i].name && t.shape.length === b[i].shape.length && t.shape.every((d, j) => d === b[i].shape[j]),
+    )
+  );
+}

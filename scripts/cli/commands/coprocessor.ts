@@ -33,8 +33,7 @@ export function register(program: Command): void {
     const state = StateStore.open(ctx.ws.coprocessorDb);
     const role: CoprocessorOptions = {
       deployment: ctx.deployment(),
-      wallet: ctx.wallet,
-      events: ctx.events,
+      signer: ctx.signer,
       state,
       store: ctx.store,
       storeForUri: ctx.storeForUri,
@@ -61,7 +60,6 @@ export function register(program: Command): void {
       say.result({ processed });
     } finally {
       state.close();
-      ctx.close();
     }
   });
 }

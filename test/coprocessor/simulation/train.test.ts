@@ -4,7 +4,8 @@ import fc from "fast-check";
 import { InvalidInputError } from "@ciphershare/protocol/errors";
 import { flipLabels, freeRiderUpdate } from "@ciphershare/coprocessor/simulation/adversaries";
 import type { Dataset } from "@ciphershare/protocol/records/dataset";
-import { accuracy, squaredErrorUtility } from "@ciphershare/coprocessor/simulation/evaluate";
+import { accuracy } from "@ciphershare/coprocessor/simulation/evaluate";
+import { squaredErrorUtility } from "@ciphershare/coprocessor/shapley/utility";
 import { federatedAverage } from "@ciphershare/coprocessor/simulation/federated-average";
 import {
   contributorUpdate,

@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import {
+  buildEnvelope,
   EnvelopeError,
   EnvelopeKind,
   envelopeCommitment,
@@ -181,6 +182,33 @@ describe("ciphertext envelope", () => {
       }
     }
     expect(rejected).to.be.at.least(100);
+  });
+
+  it("carries an output's value exponent (how far it was scaled down); a contribution's is always 0", async () => {
+    const parsed = await parseEnvelope(envelope);
+    expect(parsed.header.valueExponent).to.equal(0);
+    const output = (valueExponent: number) =>
+      buildEnvelope(
+        {
+          kind: EnvelopeKind.Aggregate,
+          parameterSet: fixture.ctx.parameterSet,
+          publicBundleHash: fixture.bundle.hash,
+          scale: parsed.header.scale,
+          coeffModulusSize: parsed.header.coeffModulusSize,
+          ciphertextSize: 2,
+          valueExponent,
+          tensors: parsed.header.tensors,
+        },
+        parsed.chunks,
+      );
+    for (const valueExponent of [5, -3, 0]) {
+      expect((await parseEnvelope(await output(valueExponent))).header.valueExponent).to.equal(valueExponent);
+    }
+    await expectProblem(output(100), "bad-value-exponent");
+    const scaledContribution = envelope.slice();
+    scaledContribution[9] = 5;
+    await restamp(scaledContribution);
+    await expectProblem(parseEnvelope(scaledContribution), "bad-value-exponent");
   });
 
   it("has a commitment that is the keccak256 of the whole envelope", async () => {
