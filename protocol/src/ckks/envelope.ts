@@ -113,12 +113,14 @@ export async function buildEnvelope(
     parameterSet: CkksParameterSet;
     /** Default 0: the decrypted slots are the values. */
     valueExponent?: number;
+    /** `manifestSize(tensors)` when the caller already checked the manifest (it is not checked twice). */
+    valueCount?: number;
   },
   chunks: readonly Uint8Array[],
 ): Promise<Uint8Array> {
   await initChecksum();
   const set = header.parameterSet;
-  const valueCount = manifestSize(header.tensors);
+  const valueCount = header.valueCount ?? manifestSize(header.tensors);
   const chunkByteLength = chunks[0]?.length ?? 0;
   if (chunks.length !== Math.ceil(valueCount / set.slotCount) || chunks.some((c) => c.length !== chunkByteLength)) {
     throw new InvalidInputError("Chunks do not match the manifest or differ in length.", {

@@ -1,4 +1,4 @@
-import { validateModelUpdate, type ModelUpdate } from "../formats/model-update";
+import { checkModelUpdateValues, manifestSize, type ModelUpdate } from "../formats/model-update";
 import type { CkksContext } from "./context";
 import { buildEnvelope, EnvelopeError, EnvelopeKind, type ParsedEnvelope } from "./envelope";
 import { MalformedKeyMaterialError } from "./errors";
@@ -16,7 +16,8 @@ export async function encryptModelUpdate(
   update: ModelUpdate,
   onChunk?: (done: number, total: number) => void,
 ): Promise<Uint8Array> {
-  validateModelUpdate(update);
+  const valueCount = manifestSize(update.tensors);
+  checkModelUpdateValues(update, valueCount);
   if (bundle.parameterSetId !== ctx.parameterSet.id) {
     throw new MalformedKeyMaterialError("The public bundle is for another parameter set than the context.", {
       details: `bundle ${bundle.parameterSetId}, context ${ctx.parameterSet.id}`,
@@ -42,6 +43,7 @@ export async function encryptModelUpdate(
       coeffModulusSize: ctx.freshCoeffModulusSize,
       ciphertextSize: 2,
       tensors: update.tensors,
+      valueCount,
     },
     chunks,
   );

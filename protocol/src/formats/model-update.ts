@@ -84,7 +84,11 @@ export function manifestSize(tensors: readonly TensorSpec[]): number {
 
 /** Checks a model update: the manifest is sound, its size matches the values, every value is finite. */
 export function validateModelUpdate(update: ModelUpdate): ModelUpdate {
-  const expected = manifestSize(update.tensors);
+  return checkModelUpdateValues(update, manifestSize(update.tensors));
+}
+
+/** `validateModelUpdate` for a manifest already sized (`manifestSize`): the values match it and are all finite. */
+export function checkModelUpdateValues(update: ModelUpdate, expected: number): ModelUpdate {
   if (update.values.length !== expected) {
     throw new ModelFormatError("The values do not match the tensor shapes.", {
       details: `${update.values.length} values, shapes need ${expected}`,
