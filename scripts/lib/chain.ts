@@ -7,13 +7,7 @@ import { SHARES_PER_PROOF } from "@ciphershare/protocol/chain/constants";
 import { REGISTER_TYPES, REGISTRY_DOMAIN } from "@ciphershare/protocol/chain/registration";
 import type { Address } from "@ciphershare/protocol/hex";
 import { deployCipherShare as deployContracts } from "@ciphershare/coprocessor/chain/deploy";
-import type {
-  ContributorRegistry,
-  RoundManager,
-  RoyaltyDistributor,
-  RoyaltyToken,
-  TestERC20,
-} from "../../typechain-types";
+import type { ContributorRegistry, RoundManager, RoyaltyDistributor, RoyaltyToken, TestERC20 } from "typechain-types";
 
 export { SHARES_PER_PROOF };
 

@@ -2,7 +2,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { latestTimestamp, signRegistration } from "@ciphershare/scripts/lib/chain";
-import type { ContributorRegistry } from "../../../typechain-types";
+import type { ContributorRegistry } from "typechain-types";
 
 describe("ContributorRegistry", () => {
   let registry: ContributorRegistry;

@@ -3,7 +3,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import { expect } from "chai";
 import { ethers, fhevm } from "hardhat";
 import { encryptAmount } from "@ciphershare/scripts/lib/chain";
-import type { RoyaltyToken, TestERC20 } from "../../../typechain-types";
+import type { RoyaltyToken, TestERC20 } from "typechain-types";
 import { expectDecryptionDenied } from "../fixtures";
 
 describe("RoyaltyToken", () => {
