@@ -9,10 +9,10 @@ import { registrationTypedData } from "@ciphershare/protocol/chain/registration"
 import { CkksContext } from "@ciphershare/protocol/ckks/context";
 import { envelopeCommitment } from "@ciphershare/protocol/ckks/envelope";
 import {
-  loadPublicBundle,
+  loadEncryptionKey,
   parsePublicBundle,
   serializePublicBundle,
-  type LoadedPublicBundle,
+  type EncryptionKey,
 } from "@ciphershare/protocol/ckks/keys";
 import { encryptModelUpdate } from "@ciphershare/protocol/ckks/update";
 import { CipherShareError } from "@ciphershare/protocol/errors";
@@ -89,14 +89,14 @@ export async function readRoundContext(
 /**
  * The program's public bundle, verified: its keccak256 must equal the program's on-chain `publicKeyHash` before
  * anything is encrypted under it. The bundle is large (Galois keys for the coprocessor); the contributor downloads
- * and hashes it once per epoch and caches only the public and relinearization keys, keyed by the verified hash.
+ * and hashes it once per epoch and caches only its public key, keyed by the verified hash.
  */
 export async function verifiedBundle(
   ctx: CkksContext,
   store: BlobStore,
   expectedHash: Hex,
   cacheDir: string,
-): Promise<LoadedPublicBundle> {
+): Promise<EncryptionKey> {
   const cached = join(cacheDir, `bundle-${expectedHash.slice(2, 18)}.bin`);
   let encryptionPart: Uint8Array;
   if (existsSync(cached)) {
@@ -110,12 +110,12 @@ export async function verifiedBundle(
       });
     }
     const bundle = parsePublicBundle(bytes);
-    encryptionPart = serializePublicBundle({ ...bundle, galoisKeys: new Uint8Array(), galoisSteps: [] });
+    const empty = new Uint8Array();
+    encryptionPart = serializePublicBundle({ ...bundle, relinKeys: empty, galoisKeys: empty, galoisSteps: [] });
     writeFileSync(cached, encryptionPart);
   }
-  const loaded = await loadPublicBundle(ctx, encryptionPart);
   // The envelope names the full bundle (what the chain pins), not the cached encryption-only part.
-  return { ...loaded, hash: expectedHash.toLowerCase() as Hex };
+  return loadEncryptionKey(ctx, parsePublicBundle(encryptionPart), expectedHash.toLowerCase() as Hex);
 }
 
 export interface SubmittedContribution {
