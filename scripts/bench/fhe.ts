@@ -11,21 +11,17 @@
  */
 import { Command } from "commander";
 import { keccak256 as ethersKeccak256 } from "ethers";
-import {
-  CkksContext,
-  decryptEnvelopeValues,
-  encryptModelUpdate,
-  generateKeys,
-  loadPublicBundle,
-  loadSecretKey,
-  parseEnvelope,
-  sealHeapBytes,
-} from "../../coprocessor/src/ckks/index";
-import { DEFAULT_FLOODING_SIGMA, floodWithNoise } from "../../coprocessor/src/custodian/noise";
-import { fedAvgEncrypted } from "../../coprocessor/src/fedavg/homomorphic";
-import { fedAvgPlain } from "../../coprocessor/src/fedavg/weights";
-import { modelUpdateFromArray, serializeNpy } from "../../coprocessor/src/formats/index";
-import { initKeccak, keccak256Sync } from "../../coprocessor/src/hash/keccak";
+import { CkksContext } from "@ciphershare/protocol/ckks/context";
+import { decryptEnvelopeValues, encryptModelUpdate } from "@ciphershare/protocol/ckks/update";
+import { generateKeys, loadPublicBundle, loadSecretKey } from "@ciphershare/protocol/ckks/keys";
+import { parseEnvelope } from "@ciphershare/protocol/ckks/envelope";
+import { sealHeapBytes } from "@ciphershare/protocol/ckks/seal";
+import { DEFAULT_FLOODING_SIGMA, floodWithNoise } from "@ciphershare/coprocessor/keys/noise";
+import { fedAvgEncrypted } from "@ciphershare/coprocessor/fedavg/homomorphic";
+import { fedAvgPlain } from "@ciphershare/coprocessor/fedavg/weights";
+import { modelUpdateFromArray } from "@ciphershare/protocol/formats/model-update";
+import { serializeNpy } from "@ciphershare/protocol/formats/npy";
+import { initKeccak, keccak256Sync } from "@ciphershare/protocol/hashing/keccak";
 
 interface Options {
   json: boolean;

@@ -16,29 +16,36 @@
  * `--sizes 6,8` runs only those n and `--sampled` forces the sampled method (a quick check of the sampled
  * path); without n = 5 there is no measured per-coalition cost, so the baseline columns are null.
  */
-import { matrix } from "../../coprocessor/src/shapley/matrix";
+import { Command } from "commander";
+import { matrix } from "@ciphershare/coprocessor/linalg/matrix";
 import { C, clients, D, validationSet, VALIDATION_ROWS } from "./mnist-clients";
 
-import { exactCoefficientMap, MAX_EXACT_CLIENTS } from "../../coprocessor/src/shapley/coefficients";
-import { valueContributions } from "../../coprocessor/src/shapley/valuation";
-import { referenceShapley, type ValuationProblem } from "../../coprocessor/src/shapley/utility";
-import { validationKernel } from "../../coprocessor/src/shapley/gram";
-import { CkksContext, serializePublicBundle, loadPublicBundle } from "../../coprocessor/src/ckks";
-import { encryptModel, generateShapleyKeys } from "../../coprocessor/src/shapley/encrypted/client";
-import { computeCoalitionUtilities } from "../../coprocessor/src/shapley/encrypted/pipeline";
-import { members } from "../../coprocessor/src/shapley/utility";
+import { exactCoefficientMap, MAX_EXACT_CLIENTS } from "@ciphershare/coprocessor/shapley/coefficients";
+import { valueContributions } from "@ciphershare/coprocessor/shapley/valuation";
+import { referenceShapley, type ValuationProblem, members } from "@ciphershare/coprocessor/shapley/utility";
+import { validationKernel } from "@ciphershare/coprocessor/shapley/gram";
+import { CkksContext } from "@ciphershare/protocol/ckks/context";
+import { serializePublicBundle, loadPublicBundle } from "@ciphershare/protocol/ckks/keys";
+import { encryptModel, generateShapleyKeys } from "@ciphershare/coprocessor/shapley/encrypted/client";
+import { computeCoalitionUtilities } from "@ciphershare/coprocessor/shapley/encrypted/pipeline";
 
-const json = process.argv.includes("--json");
-const large = process.argv.includes("--large");
-const forceSampled = process.argv.includes("--sampled");
-const sizesArgument = (flag: string) => {
-  const at = process.argv.indexOf(flag);
-  return at >= 0 ? process.argv[at + 1].split(",").map(Number) : undefined;
-};
-const chosenPlaintextSizes = sizesArgument("--plaintext-sizes");
+const flags = new Command()
+  .name("npm run bench:shapley --")
+  .option("--json", "the last stdout line is the JSON array of rows")
+  .option("--large", "add n = 50 and 100 (exact) and a plaintext-only n = 300 row")
+  .option("--sampled", "force the sampled method")
+  .option("--sizes <list>", "only these n, comma-separated (e.g. 6,8)")
+  .option("--plaintext-sizes <list>", "plaintext-only rows (no HE) for these n, e.g. 300; alone, no encrypted row")
+  .parse(process.argv)
+  .opts<{ json?: boolean; large?: boolean; sampled?: boolean; sizes?: string; plaintextSizes?: string }>();
+const json = flags.json === true;
+const large = flags.large === true;
+const forceSampled = flags.sampled === true;
+const sizesArgument = (list: string | undefined) => list?.split(",").map(Number);
+const chosenPlaintextSizes = sizesArgument(flags.plaintextSizes);
 const plaintextSizes = chosenPlaintextSizes ?? (large ? [300] : []);
 // `--plaintext-sizes` alone runs no encrypted row.
-const sizes = sizesArgument("--sizes") ?? (chosenPlaintextSizes ? [] : large ? [5, 10, 20, 50, 100] : [5, 10, 20]);
+const sizes = sizesArgument(flags.sizes) ?? (chosenPlaintextSizes ? [] : large ? [5, 10, 20, 50, 100] : [5, 10, 20]);
 const SAMPLED = { method: "sampled", permutations: 2000, batches: 10, seed: 7 } as const;
 const WORKERS = 2;
 const PLAINTEXT_ALPHA = 1;

@@ -1,4 +1,4 @@
-import { InvalidInputError } from "../errors/base";
+import { InvalidInputError } from "@ciphershare/protocol/errors";
 import { biasIndex, entryCount, pairIndex } from "./gram";
 import {
   gaussLegendre,

@@ -1,4 +1,4 @@
-import { InvalidInputError } from "../errors/base";
+import { InvalidInputError } from "@ciphershare/protocol/errors";
 
 /** Nodes and weights of a quadrature rule: ∫ f ≈ Σ_i weights[i]·f(nodes[i]). */
 export interface GaussLegendreRule {

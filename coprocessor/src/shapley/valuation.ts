@@ -1,10 +1,10 @@
-import { CkksContext } from "../ckks/context";
+import { CkksContext } from "@ciphershare/protocol/ckks/context";
 import { randomBytes } from "node:crypto";
-import { envelopeCommitment } from "../ckks/envelope";
-import { loadPublicBundle, type LoadedPublicBundle } from "../ckks/keys";
-import { KeyCustodian } from "../custodian/custodian";
-import { InMemoryRoundCommitments } from "../custodian/policy";
-import type { TensorSpec } from "../formats/model-update";
+import { envelopeCommitment } from "@ciphershare/protocol/ckks/envelope";
+import { loadPublicBundle, type LoadedPublicBundle } from "@ciphershare/protocol/ckks/keys";
+import { KeyCustodian } from "../keys/key-custodian";
+import { InMemoryRoundCommitments } from "../keys/policy";
+import type { TensorSpec } from "@ciphershare/protocol/formats/model-update";
 import {
   applyBatchMaps,
   applyCoefficientMap,
@@ -153,12 +153,12 @@ export async function valueContributions(
     commitments.publishOutput(roundId, await envelopeCommitment(envelope));
     // Custodian: decrypts that envelope only, floods its n values, releases them.
     const output = await custodian.decryptOutput(roundId, envelope);
-    const released = scoresFromRelease(output.values, map);
+    const released = scoresFromRelease(output, map.n);
     let unflooded: number[] | undefined;
     if (options.keepUnflooded) {
       const exact = await KeyCustodian.open(ctx, epoch.keystore, passphrase, { commitments, floodingSigma: 0 });
       try {
-        unflooded = scoresFromRelease((await exact.decryptOutput(roundId, envelope)).values, map).phi;
+        unflooded = scoresFromRelease(await exact.decryptOutput(roundId, envelope), map.n).phi;
       } finally {
         exact.dispose();
       }

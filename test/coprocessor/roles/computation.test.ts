@@ -1,10 +1,10 @@
 import { expect } from "chai";
-import { roundCoefficientMap } from "../../../coprocessor/src/roles/computation";
-import { MAX_SAMPLES_PER_CONTRIBUTION } from "../../../coprocessor/src/roles/coprocessor";
-import { MAX_EXACT_CLIENTS } from "../../../coprocessor/src/shapley/coefficients";
-import { validationKernel } from "../../../coprocessor/src/shapley/gram";
-import { laplaceRule } from "../../../coprocessor/src/shapley/quadrature";
-import { InvalidInputError } from "../../../coprocessor/src/errors/base";
+import { roundCoefficientMap } from "@ciphershare/coprocessor/roles/computation";
+import { MAX_SAMPLES_PER_CONTRIBUTION } from "@ciphershare/coprocessor/roles/coprocessor";
+import { MAX_EXACT_CLIENTS } from "@ciphershare/coprocessor/shapley/coefficients";
+import { validationKernel } from "@ciphershare/coprocessor/shapley/gram";
+import { laplaceRule } from "@ciphershare/coprocessor/shapley/quadrature";
+import { InvalidInputError } from "@ciphershare/protocol/errors";
 import { classCoefficientRows } from "../shapley/coalition-classes";
 import { randomProblem } from "../shapley/fixtures";
 

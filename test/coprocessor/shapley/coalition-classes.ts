@@ -2,8 +2,8 @@
 // few "types" (same sample count, and for φ also the same model), a coalition matters only through how
 // many members of each type it holds, so Π (count_type + 1) classes stand for all 2^n coalitions. They
 // share no code with the integral form, the subset map or the Gram trick.
-import { biasIndex, entryCount, pairIndex } from "../../../coprocessor/src/shapley/gram";
-import { coalitionUtility, shapleyWeight, type ValuationProblem } from "../../../coprocessor/src/shapley/utility";
+import { biasIndex, entryCount, pairIndex } from "@ciphershare/coprocessor/shapley/gram";
+import { coalitionUtility, shapleyWeight, type ValuationProblem } from "@ciphershare/coprocessor/shapley/utility";
 
 function binomial(n: number, k: number): number {
   let value = 1;

@@ -1,21 +1,21 @@
 import { expect } from "chai";
 import fc from "fast-check";
-import { integralCoefficientRows } from "../../../coprocessor/src/shapley/integral-coefficients";
+import { integralCoefficientRows } from "@ciphershare/coprocessor/shapley/integral-coefficients";
 import {
   applyCoefficientMap,
   exactCoefficientMap,
   MAX_EXACT_CLIENTS,
   subsetCoefficientMap,
-} from "../../../coprocessor/src/shapley/coefficients";
+} from "@ciphershare/coprocessor/shapley/coefficients";
 import {
   biasIndex,
   entryCount,
   gramOfProblem,
   pairIndex,
   utilityFromGram,
-} from "../../../coprocessor/src/shapley/gram";
-import { matrix } from "../../../coprocessor/src/shapley/matrix";
-import { InvalidInputError } from "../../../coprocessor/src/errors/base";
+} from "@ciphershare/coprocessor/shapley/gram";
+import { matrix } from "@ciphershare/coprocessor/linalg/matrix";
+import { InvalidInputError } from "@ciphershare/protocol/errors";
 import { classCoefficientRows } from "./coalition-classes";
 import { randomProblem } from "./fixtures";
 

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import fc from "fast-check";
-import { gaussLegendre, laplaceRule } from "../../../coprocessor/src/shapley/quadrature";
-import { InvalidInputError } from "../../../coprocessor/src/errors/base";
+import { gaussLegendre, laplaceRule } from "@ciphershare/coprocessor/shapley/quadrature";
+import { InvalidInputError } from "@ciphershare/protocol/errors";
 
 describe("shapley: quadrature rules", () => {
   it("Gauss–Legendre on [0, 1] integrates y^r (1 − y)^(2q−1−r) exactly, with accurate complements", () => {
