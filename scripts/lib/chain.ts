@@ -108,6 +108,13 @@ export enum CommitmentStatus {
   Duplicate,
 }
 
+/** `IRoyaltyDistributor.SettlementState`. */
+export enum SettlementState {
+  Open,
+  Completed,
+  Recovered,
+}
+
 /** What the coprocessor passes to `publishResults`: reasons (bytes, one per commitment) and the inputs hash. */
 export interface Publication {
   reasons: string;

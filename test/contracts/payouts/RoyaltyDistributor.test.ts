@@ -3,7 +3,13 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import { expect } from "chai";
 import type { Signer } from "ethers";
 import { ethers, fhevm } from "hardhat";
-import { advanceTo, encryptAmount, encryptShares, impersonatedSigners } from "../../../scripts/lib/chain";
+import {
+  SettlementState,
+  advanceTo,
+  encryptAmount,
+  encryptShares,
+  impersonatedSigners,
+} from "../../../scripts/lib/chain";
 import {
   Phase,
   closeAndPublish,
@@ -26,12 +32,6 @@ const GAS_PER_TX = 2n ** 24n;
 /** Largest settlement batch measured by `npm run bench:chain` (`settleBatchSize`); the global HCU limit binds. */
 const MAX_SETTLE_BATCH = 67;
 const MAX_UINT64 = 2n ** 64n - 1n;
-
-enum SettlementState {
-  Open,
-  Completed,
-  Recovered,
-}
 
 describe("RoyaltyDistributor", () => {
   let s: Scenario;
