@@ -14,6 +14,7 @@ import {
   deployScenario,
   finalize,
   openRound,
+  publish,
   startReveal,
   type Scenario,
 } from "../contracts/fixtures";
@@ -49,19 +50,8 @@ describe("stalled publication", () => {
   };
 
   /** Publishes `roundId` with `excluded` reasons (by index) and returns the gas used. */
-  const publishGas = async (roundId: bigint, excluded: ReadonlyMap<number, ExclusionReason>) => {
-    const publication = await publicationOf(s.rounds, roundId, excluded);
-    const tx = await s.rounds
-      .connect(s.coprocessor)
-      .publishResults(
-        roundId,
-        ethers.id("aggregate"),
-        ethers.id("scores"),
-        publication.inputsHash,
-        publication.reasons,
-      );
-    return (await tx.wait())!.gasUsed;
-  };
+  const publishGas = async (roundId: bigint, excluded: ReadonlyMap<number, ExclusionReason>) =>
+    (await publish(s, roundId, excluded)).gasUsed;
 
   it("600 revealed junk commitments and 300 unrevealed ones cannot stop the honest contributions' publication", async () => {
     const programId = await createProgram(s, { minContributors: 3 });

@@ -6,7 +6,7 @@ import { FhevmType } from "@fhevm/hardhat-plugin";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { expect } from "chai";
 import { fhevm } from "hardhat";
-import { SettlementState, advanceTo, encryptShares } from "../../scripts/lib/chain";
+import { SettlementState, advanceTo } from "../../scripts/lib/chain";
 import {
   CancelReason,
   Phase,
@@ -21,6 +21,7 @@ import {
   fundPool,
   openRound,
   publish,
+  settle as settleShares,
   type Scenario,
 } from "../contracts/fixtures";
 
@@ -31,25 +32,16 @@ describe("stuck money", () => {
   let s: Scenario;
   let alice: HardhatEthersSigner;
   let bob: HardhatEthersSigner;
-  let distributor: string;
   let token: string;
 
   beforeEach(async () => {
     s = await deployScenario();
     [alice, bob] = s.contributors;
-    distributor = await s.distributor.getAddress();
     token = await s.token.getAddress();
   });
 
-  const settle = async (roundId: bigint, who: readonly HardhatEthersSigner[], shares: readonly bigint[]) => {
-    const encrypted = await encryptShares(distributor, s.custodian.address, shares);
-    await s.distributor.connect(s.custodian).settle(
-      roundId,
-      who.map((w) => w.address),
-      encrypted.handles,
-      encrypted.inputProofs,
-    );
-  };
+  const settle = async (roundId: bigint, who: readonly HardhatEthersSigner[], shares: readonly bigint[]) =>
+    (await settleShares(s, roundId, who, shares)).wait();
   const publicValue = async (handle: string) => fhevm.publicDecryptEuint(FhevmType.euint64, handle);
   const networkBalance = async () =>
     fhevm.userDecryptEuint(FhevmType.euint64, await s.token.confidentialBalanceOf(s.network.address), token, s.network);

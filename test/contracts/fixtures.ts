@@ -10,6 +10,7 @@ import {
   createAcceptedProgram,
   deployCipherShare,
   encryptAmount,
+  encryptShares,
   latestTimestamp,
   publicationOf,
   sealOf,
@@ -166,7 +167,8 @@ export async function closeRound(s: Scenario, roundId: bigint): Promise<void> {
 
 /**
  * Publishes results for closed round `roundId` as the coprocessor: the statuses on-chain decide Unrevealed and
- * Duplicate, `excluded` gives the reason of other commitments left out (by index). Returns the publication.
+ * Duplicate, `excluded` gives the reason of other commitments left out (by index). Returns the publication and the
+ * gas it used.
  */
 export async function publish(
   s: Scenario,
@@ -175,10 +177,10 @@ export async function publish(
   outputs: { aggregate: string; scores: string } = { aggregate: ethers.id("aggregate"), scores: ethers.id("scores") },
 ) {
   const publication = await publicationOf(s.rounds, roundId, excluded);
-  await s.rounds
+  const tx = await s.rounds
     .connect(s.coprocessor)
     .publishResults(roundId, outputs.aggregate, outputs.scores, publication.inputsHash, publication.reasons);
-  return publication;
+  return { ...publication, gasUsed: (await tx.wait())!.gasUsed };
 }
 
 /** Closes `roundId` after its reveal deadline and publishes, excluding `excluded` signers with reason Policy. */
@@ -228,26 +230,29 @@ export async function fundPool(
   await s.distributor.connect(funder).fundPool(roundId, input.handle, input.inputProof);
 }
 
-/** Asserts that the fhEVM ACL refuses a user decryption (the user or the contract lacks access to the handle). */
-export async function expectDecryptionDenied(decryption: Promise<unknown>): Promise<void> {
-  let denial: unknown;
-  try {
-    await decryption;
-  } catch (error) {
-    denial = error;
-  }
-  expect(denial, "the user decryption should have been refused").to.be.instanceOf(Error);
-  expect((denial as Error).message).to.match(/is not authorized to user decrypt handle/);
+/** The custodian settles `shares[i]` for `who[i]` in one batch (the transaction, not awaited for its receipt). */
+export async function settle(s: Scenario, roundId: bigint, who: readonly Signer[], shares: readonly bigint[]) {
+  const encrypted = await encryptShares(await s.distributor.getAddress(), s.custodian.address, shares);
+  const addresses = await Promise.all(who.map((w) => w.getAddress()));
+  return s.distributor.connect(s.custodian).settle(roundId, addresses, encrypted.handles, encrypted.inputProofs);
 }
 
-/** Asserts that a public decryption of `handle` is refused (it was never made publicly decryptable). */
-export async function expectPublicDecryptionDenied(decryption: Promise<unknown>): Promise<void> {
+/** Asserts that `decryption` fails with a message matching `refusal`. */
+async function expectRefused(decryption: Promise<unknown>, refusal: RegExp, what: string): Promise<void> {
   let denial: unknown;
   try {
     await decryption;
   } catch (error) {
     denial = error;
   }
-  expect(denial, "the public decryption should have been refused").to.be.instanceOf(Error);
-  expect((denial as Error).message).to.match(/is not allowed for public decryption/);
+  expect(denial, `the ${what} should have been refused`).to.be.instanceOf(Error);
+  expect((denial as Error).message).to.match(refusal);
 }
+
+/** Asserts that the fhEVM ACL refuses a user decryption (the user or the contract lacks access to the handle). */
+export const expectDecryptionDenied = (decryption: Promise<unknown>): Promise<void> =>
+  expectRefused(decryption, /is not authorized to user decrypt handle/, "user decryption");
+
+/** Asserts that a public decryption is refused (the handle was never made publicly decryptable). */
+export const expectPublicDecryptionDenied = (decryption: Promise<unknown>): Promise<void> =>
+  expectRefused(decryption, /is not allowed for public decryption/, "public decryption");

@@ -23,6 +23,7 @@ import {
   finalizedRound,
   fundPool,
   openRound,
+  settle as settleShares,
   type Scenario,
 } from "../fixtures";
 
@@ -48,12 +49,8 @@ describe("RoyaltyDistributor", () => {
     tokenAddress = await s.token.getAddress();
   });
 
-  /** The custodian settles `shares[i]` for `who[i]` in one batch. */
-  const settle = async (roundId: bigint, who: readonly Signer[], shares: readonly bigint[]) => {
-    const encrypted = await encryptShares(distributorAddress, s.custodian.address, shares);
-    const addresses = await Promise.all(who.map((w) => w.getAddress()));
-    return s.distributor.connect(s.custodian).settle(roundId, addresses, encrypted.handles, encrypted.inputProofs);
-  };
+  const settle = (roundId: bigint, who: readonly Signer[], shares: readonly bigint[]) =>
+    settleShares(s, roundId, who, shares);
 
   const decryptAs = (handle: string, contract: string, user: HardhatEthersSigner) =>
     fhevm.userDecryptEuint(FhevmType.euint64, handle, contract, user);
