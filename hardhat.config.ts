@@ -2,7 +2,13 @@ import "@fhevm/hardhat-plugin";
 import "@nomicfoundation/hardhat-chai-matchers";
 import "@nomicfoundation/hardhat-ethers";
 import "@typechain/hardhat";
-import { TASK_COMPILE, TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
+import { readdirSync } from "node:fs";
+import path from "node:path";
+import {
+  TASK_COMPILE,
+  TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD,
+  TASK_TEST_GET_TEST_FILES,
+} from "hardhat/builtin-tasks/task-names";
 import { subtask, task, type HardhatUserConfig } from "hardhat/config";
 import { ABI_MODULE, writeAbiModule } from "./scripts/codegen/abis";
 
@@ -27,6 +33,20 @@ task(TASK_COMPILE, async (args, hre, runSuper) => {
   const result: unknown = await runSuper(args);
   writeAbiModule(hre.config.paths.artifacts, ABI_MODULE);
   return result;
+});
+
+/** Contract-level attack tests, one file per attack family; `hardhat test` runs them after test/contracts. */
+const ADVERSARIAL_TESTS = path.join(__dirname, "test", "adversarial");
+
+// `hardhat test` without arguments runs `paths.tests` (test/contracts) and every `*.test.ts` under test/adversarial.
+subtask(TASK_TEST_GET_TEST_FILES, async (args: { testFiles: string[] }, _hre, runSuper) => {
+  const files = (await runSuper(args)) as string[];
+  if (args.testFiles.length !== 0) return files;
+  const adversarial = readdirSync(ADVERSARIAL_TESTS, { recursive: true, encoding: "utf8" })
+    .filter((file) => file.endsWith(".test.ts"))
+    .sort()
+    .map((file) => path.join(ADVERSARIAL_TESTS, file));
+  return [...files, ...adversarial];
 });
 
 const config: HardhatUserConfig = {

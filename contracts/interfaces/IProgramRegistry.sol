@@ -4,29 +4,70 @@ pragma solidity ^0.8.27;
 /**
  * @title IProgramRegistry
  * @notice Royalty programs: a network (any address) names the coprocessor that values contributions, the key
- * custodian that settles payouts, the CKKS public key contributors encrypt under, the valuation method and the
- * ERC-7984 payout token.
+ * custodian that decrypts the round outputs and settles payouts, the CKKS public key contributors encrypt under, the
+ * valuation method, the ERC-7984 payout token and the terms every round of the program runs under. A program serves
+ * nothing until its custodian has accepted it on-chain ({acceptProgram}).
  */
 interface IProgramRegistry {
     /**
-     * @notice A royalty program.
-     * @param network The creator; opens rounds and resolves challenges.
-     * @param coprocessor Publishes round results (aggregate and score commitments).
-     * @param custodian Holds the CKKS secret key; settles rounds with encrypted shares.
+     * @notice What a network asks for when it creates a program ({createProgram}). Immutable once created.
+     * @param coprocessor Publishes round results (aggregate and score commitments, exclusions).
+     * @param custodian Holds the CKKS secret key; must accept the program before it can open rounds.
      * @param payoutToken ERC-7984 confidential token the royalties are paid in.
      * @param publicKeyHash keccak256 of the CKKS public key bundle contributors must encrypt under.
      * @param valuationMethod Valuation method id (docs/contracts.md: 1 = exact Shapley, 2 = sampled Shapley).
+     * @param minContributors Fewest included contributions a round needs, else it is cancelled; 0 means
+     * {DEFAULT_MIN_CONTRIBUTORS}.
+     * @param maxCommitments Most commitments a round accepts (further commitments revert); 0 means
+     * {DEFAULT_MAX_COMMITMENTS}; at most {MAX_COMMITMENTS_LIMIT}, so that every round stays publishable in one
+     * transaction.
+     * @param recoveryPeriod Seconds after a round's reveal deadline by which it must be finalized (else anyone may
+     * expire it and the pool is refundable), and seconds after finalization by which the custodian must complete
+     * settlement (else the network may recover the unallocated pool); 0 means {DEFAULT_RECOVERY_PERIOD}.
+     * @param commitDeposit Wei each commitment must carry; refunded when the contribution is included (or the round is
+     * cancelled without judging it), forfeited to the network when it is excluded. May be 0.
      */
-    struct Program {
-        address network;
+    struct ProgramConfig {
         address coprocessor;
         address custodian;
         address payoutToken;
         bytes32 publicKeyHash;
         uint32 valuationMethod;
+        uint32 minContributors;
+        uint32 maxCommitments;
+        uint32 recoveryPeriod;
+        uint96 commitDeposit;
     }
 
-    /// @notice `network` created program `programId`.
+    /**
+     * @notice A royalty program: its creator (`network`, opens rounds and resolves challenges) and its
+     * {ProgramConfig} with the defaults resolved (no zero `minContributors`, `maxCommitments` or `recoveryPeriod`).
+     */
+    struct Program {
+        address network;
+        uint32 valuationMethod;
+        uint32 minContributors;
+        uint32 maxCommitments;
+        address coprocessor;
+        uint96 commitDeposit;
+        address custodian;
+        uint32 recoveryPeriod;
+        address payoutToken;
+        bytes32 publicKeyHash;
+    }
+
+    /**
+     * @notice Who must consent before a program serves anything. Today one custodian (`memberCount` 1, `threshold`
+     * 1); the custodian committee extends it to n members with a threshold t. The program is active once every
+     * member has accepted (`acceptedCount == memberCount`).
+     */
+    struct Custody {
+        uint32 memberCount;
+        uint32 threshold;
+        uint32 acceptedCount;
+    }
+
+    /// @notice `network` created program `programId` (its terms are readable with {program}).
     event ProgramCreated(
         uint256 indexed programId,
         address indexed network,
@@ -37,6 +78,9 @@ interface IProgramRegistry {
         uint32 valuationMethod
     );
 
+    /// @notice `custodian` accepted to serve program `programId` (after reading its terms).
+    event ProgramAccepted(uint256 indexed programId, address indexed custodian);
+
     /// @notice No program has id `programId`.
     error ProgramNotFound(uint256 programId);
 
@@ -46,12 +90,39 @@ interface IProgramRegistry {
     /// @notice The CKKS public key hash must not be zero.
     error ProgramZeroPublicKeyHash();
 
+    /// @notice A round cap of `maxCommitments` is above the publishable limit `limit`.
+    error ProgramCapAboveLimit(uint256 maxCommitments, uint256 limit);
+
+    /// @notice A minimum of `minContributors` included contributions can never be met under a cap of `maxCommitments`.
+    error ProgramMinimumAboveCap(uint256 minContributors, uint256 maxCommitments);
+
     /// @notice `caller` is not the network of program `programId`.
     error NotProgramNetwork(uint256 programId, address caller);
+
+    /// @notice `caller` is not a custodian of program `programId`.
+    error NotProgramCustodian(uint256 programId, address caller);
+
+    /// @notice `custodian` already accepted program `programId`.
+    error ProgramAlreadyAccepted(uint256 programId, address custodian);
+
+    /// @notice Program `programId` is not active: not every custodian has accepted it yet.
+    error ProgramNotActive(uint256 programId);
 
     /// @notice Number of programs created; ids run from 1 to this number.
     function programCount() external view returns (uint256);
 
     /// @notice Program `programId`; reverts with {ProgramNotFound} when it does not exist.
     function program(uint256 programId) external view returns (Program memory);
+
+    /// @notice Custody of program `programId`: members, threshold, how many accepted.
+    function custodyOf(uint256 programId) external view returns (Custody memory);
+
+    /// @notice The custodians of program `programId` (today exactly one: `program(programId).custodian`).
+    function custodians(uint256 programId) external view returns (address[] memory);
+
+    /// @notice Whether `custodian` is a custodian of program `programId` and accepted it.
+    function hasAccepted(uint256 programId, address custodian) external view returns (bool);
+
+    /// @notice Whether program `programId` is active: every custodian accepted it, so it can open rounds.
+    function isProgramActive(uint256 programId) external view returns (bool);
 }

@@ -7,9 +7,20 @@ import {IRoundManager} from "./IRoundManager.sol";
 /**
  * @title IRoyaltyDistributor
  * @notice Confidential royalty pools per round, settled by the program's key custodian into per-contributor
- * encrypted owed amounts that contributors claim (pull payments).
+ * encrypted owed amounts that contributors claim (pull payments). The network recovers what a round does not pay out.
  */
 interface IRoyaltyDistributor {
+    /**
+     * @notice Settlement of a round's pool. `Open`: funding and settlement batches are accepted. `Completed`: the
+     * custodian declared the last batch; the unallocated remainder is public. `Recovered`: the network took back the
+     * unallocated remainder (of a completed, cancelled or overdue round); nothing more is funded or settled.
+     */
+    enum SettlementState {
+        Open,
+        Completed,
+        Recovered
+    }
+
     /// @notice `funder` added the encrypted `amount` to the pool of round `roundId`.
     event PoolFunded(uint256 indexed roundId, address indexed funder, euint64 amount);
 
@@ -29,10 +40,28 @@ interface IRoyaltyDistributor {
     /// @notice `contributor` claimed round `roundId`; `paid` is the encrypted amount transferred to it.
     event RoyaltyClaimed(uint256 indexed roundId, address indexed contributor, euint64 paid);
 
+    /// @notice The custodian declared the settlement of round `roundId` complete; `unallocated` (publicly decryptable
+    /// from now on) is what the accepted shares left of the pool: 0 proves they sum to the pool.
+    event SettlementCompleted(uint256 indexed roundId, euint64 unallocated);
+
+    /// @notice `network` recovered the encrypted `amount` (publicly decryptable) of round `roundId`'s pool.
+    event PoolRecovered(uint256 indexed roundId, address indexed network, euint64 amount);
+
     /// @notice Round `roundId` is in phase `phase`; settling needs a finalized round.
     error RoundNotFinalized(uint256 roundId, IRoundManager.RoundPhase phase);
     /// @notice `caller` is not the custodian of program `programId`.
     error NotProgramCustodian(uint256 programId, address caller);
+    /// @notice `caller` is not the network of program `programId`.
+    error NotProgramNetwork(uint256 programId, address caller);
+    /// @notice Round `roundId` takes no more funding: it was cancelled or its settlement is no longer open.
+    error PoolClosed(uint256 roundId);
+    /// @notice The settlement of round `roundId` is in state `state`; the call needs it open.
+    error SettlementClosed(uint256 roundId, SettlementState state);
+    /// @notice Round `roundId` has `included` included contributors but only `settled` are settled.
+    error SettlementIncomplete(uint256 roundId, uint256 settled, uint256 included);
+    /// @notice The pool of round `roundId` (phase `phase`, settlement `state`) cannot be recovered (yet): only when the
+    /// round was cancelled, its settlement completed, or its settlement deadline passed.
+    error PoolNotRecoverable(uint256 roundId, IRoundManager.RoundPhase phase, SettlementState state);
     /// @notice A settlement batch of round `roundId` needs at least one contributor.
     error EmptySettlement(uint256 roundId);
     /// @notice `contributors` addresses were given with `shares` shares.
@@ -59,8 +88,8 @@ interface IRoyaltyDistributor {
     /// @notice Encrypted total funded into round `roundId` (publicly decryptable).
     function poolOf(uint256 roundId) external view returns (euint64);
 
-    /// @notice Encrypted part of the pool not yet allocated by accepted batches (publicly decryptable).
-    /// When the round is fully settled, 0 proves the shares sum to the pool.
+    /// @notice Encrypted part of the pool not yet allocated by accepted batches (publicly decryptable once the
+    /// settlement is completed: 0 then proves the shares sum to the pool; 0 after a recovery).
     function unallocatedOf(uint256 roundId) external view returns (euint64);
 
     /// @notice Encrypted part of the pool not yet paid out to claimers.
@@ -84,4 +113,10 @@ interface IRoyaltyDistributor {
 
     /// @notice Number of settlement batches recorded for round `roundId`.
     function settlementBatchCount(uint256 roundId) external view returns (uint256);
+
+    /// @notice Number of contributors of round `roundId` settled (in batches not released).
+    function settledCount(uint256 roundId) external view returns (uint256);
+
+    /// @notice Settlement state of round `roundId`.
+    function settlementState(uint256 roundId) external view returns (SettlementState);
 }

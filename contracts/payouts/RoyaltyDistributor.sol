@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.27;
 
-import {FHE, ebool, euint64, externalEuint64} from "@fhevm/solidity/lib/FHE.sol";
+import {FHE, ebool, euint64, euint128, externalEuint64} from "@fhevm/solidity/lib/FHE.sol";
 import {ZamaEthereumConfig} from "@fhevm/solidity/config/ZamaConfig.sol";
 import {IERC7984} from "@openzeppelin/confidential-contracts/interfaces/IERC7984.sol";
 import {IRoundManager} from "../interfaces/IRoundManager.sol";
@@ -17,22 +17,26 @@ import {IRoyaltyDistributor} from "../interfaces/IRoyaltyDistributor.sol";
  * 2. Once the round is finalized, the program's custodian settles it in batches ({settle}): one encrypted share
  *    per included contributor. Each share is *assigned* (not added) to the contributor's owed amount for the
  *    round, so a contributor is settled at most once and batches can be sent in any order.
- * 3. Each contributor claims ({claim}); the owed amount is transferred from this contract to it.
+ * 3. When every included contributor is settled, the custodian declares the settlement complete
+ *    ({completeSettlement}): only then does the unallocated remainder become publicly decryptable, so no batch, not
+ *    even a batch of one, reveals its total.
+ * 4. Each contributor claims ({claim}); the owed amount is transferred from this contract to it.
+ * 5. The network recovers ({recoverPool}) the unallocated remainder of a completed settlement (e.g. everything when
+ *    every share is 0), the whole pool of a cancelled round, and the remainder of a round whose custodian did not
+ *    complete the settlement by the round's settlement deadline.
  * A batch rejected by the over-allocation check (below) can be released with the public decryption of its verdict
  * ({releaseRejectedBatch}), after which its contributors can be settled again.
  *
  * Never owing more than the pool, on encrypted values:
- * - settle: a batch's shares are summed as a balanced tree; if the sum exceeds the pool's unallocated part the
- *   whole batch is credited 0 (one `FHE.le`, one `FHE.select` building an all-ones/zero mask, then one `FHE.and`
- *   per share: cheaper than a select per share). The unallocated part is publicly decryptable: 0 after the last
- *   batch proves that the shares sum to the pool.
- * - claim: a claim pays `owed` only if it is covered by the round's unclaimed part, else 0. This also guards the
- *   one case the settle check cannot see cheaply: shares chosen so that their uint64 sum wraps around.
+ * - settle: a batch's shares are summed exactly, as a balanced tree of 128-bit additions (a sum of at most 2^64
+ *   shares below 2^64 cannot wrap); if the sum exceeds the pool's unallocated part the whole batch is credited 0
+ *   (one `FHE.le`, one `FHE.select` building an all-ones/zero mask, then one `FHE.and` per share). So an accepted
+ *   batch never allocates more than the pool, and every one of its shares is bounded by the pool: shares such as
+ *   `[2^64 - 1, pool + 1]` are rejected instead of wrapping to `pool`.
+ * - claim: a claim pays `owed` only if it is covered by the round's unclaimed part, else 0 (defence in depth).
  *
- * HCU (fhEVM limits: 20M per transaction, 5M depth): per share one tree `add` (162k) and one `and` (34k), plus
- * about 0.24M per batch; a batch of 100 costs 19.84M HCU with a depth of 1.53M (measured by `bench:chain`), 101
- * exceed the limit. Bigger rounds settle in several batches. Each input proof carries at most {SHARES_PER_PROOF}
- * shares (2048 bits), so a batch of 100 comes with 4 proofs.
+ * HCU (fhEVM limits: 20M per transaction, 5M depth) and gas (2^24 per transaction): measured by `bench:chain` and
+ * recorded in docs/contracts.md; each input proof carries at most {SHARES_PER_PROOF} shares (2048 bits).
  */
 contract RoyaltyDistributor is IRoyaltyDistributor, ZamaEthereumConfig {
     /// @notice Shares per input proof: an fhEVM input proof packs at most 2048 bits, i.e. 32 euint64.
@@ -45,12 +49,14 @@ contract RoyaltyDistributor is IRoyaltyDistributor, ZamaEthereumConfig {
         bool released;
     }
 
-    /// @dev Encrypted accounts of one round; see {poolOf}, {unallocatedOf}, {unclaimedOf}.
+    /// @dev Accounts of one round; see {poolOf}, {unallocatedOf}, {unclaimedOf}, {settledCount}, {settlementState}.
     struct RoundAccounts {
         euint64 pool;
         euint64 unallocated;
         euint64 unclaimed;
-        uint256 batchCount;
+        uint64 batchCount;
+        uint64 settledCount;
+        SettlementState state;
     }
 
     /// @notice Rounds and programs this distributor pays for.
@@ -77,13 +83,16 @@ contract RoyaltyDistributor is IRoyaltyDistributor, ZamaEthereumConfig {
         externalEuint64 amount,
         bytes calldata inputProof
     ) external returns (euint64 funded) {
-        IRoundManager.Program memory p = rounds.program(rounds.round(roundId).programId);
+        IRoundManager.Round memory r = rounds.round(roundId);
+        RoundAccounts storage a = _accounts[roundId];
+        if (r.phase == IRoundManager.RoundPhase.Cancelled || a.state != SettlementState.Open)
+            revert PoolClosed(roundId);
+        IRoundManager.Program memory p = rounds.program(r.programId);
         IERC7984 token = IERC7984(p.payoutToken);
         euint64 requested = FHE.fromExternal(amount, inputProof);
         FHE.allowTransient(requested, address(token));
         funded = token.confidentialTransferFrom(msg.sender, address(this), requested);
 
-        RoundAccounts storage a = _accounts[roundId];
         euint64 pool = FHE.add(a.pool, funded);
         FHE.allowThis(pool);
         FHE.allow(pool, p.network);
@@ -91,10 +100,10 @@ contract RoyaltyDistributor is IRoyaltyDistributor, ZamaEthereumConfig {
         FHE.makePubliclyDecryptable(pool);
         a.pool = pool;
 
+        // Not public before the settlement completes (until a first batch it is the pool's own handle, equal values).
         euint64 unallocated = FHE.add(a.unallocated, funded);
         FHE.allowThis(unallocated);
         FHE.allow(unallocated, p.custodian);
-        FHE.makePubliclyDecryptable(unallocated);
         a.unallocated = unallocated;
 
         euint64 unclaimed = FHE.add(a.unclaimed, funded);
@@ -121,23 +130,69 @@ contract RoyaltyDistributor is IRoyaltyDistributor, ZamaEthereumConfig {
         address custodian = _checkSettlement(roundId, contributors.length, shares.length, inputProofs.length);
         euint64[] memory credited = _readShares(roundId, contributors, shares, inputProofs);
 
-        (euint64 mask, ebool accepted) = _allocate(_accounts[roundId], _sum(credited), custodian);
-
-        mapping(address => euint64) storage owed = _owed[roundId];
-        for (uint256 i = 0; i < credited.length; ++i) {
-            euint64 amount = FHE.and(credited[i], mask);
-            FHE.allowThis(amount);
-            FHE.allow(amount, contributors[i]);
-            owed[contributors[i]] = amount;
-            emit RoyaltyCredited(roundId, contributors[i], amount);
-        }
+        RoundAccounts storage a = _accounts[roundId];
+        (euint64 mask, ebool accepted) = _allocate(a, _exactSum(credited), custodian);
+        _credit(roundId, contributors, credited, mask);
 
         FHE.allowThis(accepted);
         FHE.allow(accepted, custodian);
         FHE.makePubliclyDecryptable(accepted);
-        uint256 batchIndex = _accounts[roundId].batchCount++;
+        uint256 batchIndex = a.batchCount++;
+        a.settledCount += uint64(credited.length);
         _batches[roundId][batchIndex] = SettlementBatch(accepted, keccak256(abi.encodePacked(contributors)), false);
         emit SettlementBatchRecorded(roundId, batchIndex, credited.length, accepted);
+    }
+
+    /**
+     * @notice Declares the settlement of round `roundId` complete; only the program's custodian, once every included
+     * contributor is settled. Makes the unallocated remainder publicly decryptable (and readable by the network): 0
+     * proves that the shares sum to the pool. No batch can follow.
+     */
+    function completeSettlement(uint256 roundId) external {
+        IRoundManager.Round memory r = rounds.round(roundId);
+        if (r.phase != IRoundManager.RoundPhase.Finalized) revert RoundNotFinalized(roundId, r.phase);
+        IRoundManager.Program memory p = rounds.program(r.programId);
+        if (msg.sender != p.custodian) revert NotProgramCustodian(r.programId, msg.sender);
+        RoundAccounts storage a = _accounts[roundId];
+        if (a.state != SettlementState.Open) revert SettlementClosed(roundId, a.state);
+        if (a.settledCount != r.includedCount) revert SettlementIncomplete(roundId, a.settledCount, r.includedCount);
+        a.state = SettlementState.Completed;
+        euint64 unallocated = a.unallocated;
+        FHE.allow(unallocated, p.network);
+        FHE.makePubliclyDecryptable(unallocated);
+        emit SettlementCompleted(roundId, unallocated);
+    }
+
+    /**
+     * @notice Sends round `roundId`'s unallocated pool to the program's network; only the network. Allowed when the
+     * round was cancelled (the whole pool), when its settlement was completed (the remainder, e.g. the whole pool
+     * when every share is 0), or when the custodian did not complete it by the round's settlement deadline (what the
+     * accepted batches left; the settlement then closes). Owed amounts stay claimable. The recovered amount is
+     * publicly decryptable.
+     * @return recovered Encrypted amount transferred to the network.
+     */
+    function recoverPool(uint256 roundId) external returns (euint64 recovered) {
+        IRoundManager.Round memory r = rounds.round(roundId);
+        IRoundManager.Program memory p = rounds.program(r.programId);
+        if (msg.sender != p.network) revert NotProgramNetwork(r.programId, msg.sender);
+        RoundAccounts storage a = _accounts[roundId];
+        if (!FHE.isInitialized(a.pool)) revert PoolNotFunded(roundId);
+        if (!_isRecoverable(r, a.state)) revert PoolNotRecoverable(roundId, r.phase, a.state);
+        a.state = SettlementState.Recovered;
+
+        euint64 amount = a.unallocated;
+        euint64 unclaimed = FHE.sub(a.unclaimed, amount);
+        FHE.allowThis(unclaimed);
+        a.unclaimed = unclaimed;
+        euint64 nothing = FHE.asEuint64(0);
+        FHE.allowThis(nothing);
+        a.unallocated = nothing;
+
+        FHE.allow(amount, p.network);
+        FHE.makePubliclyDecryptable(amount);
+        FHE.allowTransient(amount, p.payoutToken);
+        recovered = IERC7984(p.payoutToken).confidentialTransfer(p.network, amount);
+        emit PoolRecovered(roundId, p.network, recovered);
     }
 
     /**
@@ -154,6 +209,8 @@ contract RoyaltyDistributor is IRoyaltyDistributor, ZamaEthereumConfig {
         address[] calldata contributors,
         bytes calldata decryptionProof
     ) external {
+        RoundAccounts storage a = _accounts[roundId];
+        if (a.state != SettlementState.Open) revert SettlementClosed(roundId, a.state);
         SettlementBatch storage batch = _batches[roundId][batchIndex];
         if (!FHE.isInitialized(batch.accepted)) revert UnknownSettlementBatch(roundId, batchIndex);
         if (batch.released) revert SettlementBatchAlreadyReleased(roundId, batchIndex);
@@ -164,6 +221,7 @@ contract RoyaltyDistributor is IRoyaltyDistributor, ZamaEthereumConfig {
         handles[0] = ebool.unwrap(batch.accepted);
         FHE.checkSignatures(handles, abi.encode(false), decryptionProof);
         batch.released = true;
+        a.settledCount -= uint64(contributors.length);
         for (uint256 i = 0; i < contributors.length; ++i) {
             _owed[roundId][contributors[i]] = euint64.wrap(0);
             delete _claimed[roundId][contributors[i]];
@@ -238,6 +296,16 @@ contract RoyaltyDistributor is IRoyaltyDistributor, ZamaEthereumConfig {
         return _accounts[roundId].batchCount;
     }
 
+    /// @inheritdoc IRoyaltyDistributor
+    function settledCount(uint256 roundId) external view returns (uint256) {
+        return _accounts[roundId].settledCount;
+    }
+
+    /// @inheritdoc IRoyaltyDistributor
+    function settlementState(uint256 roundId) external view returns (SettlementState) {
+        return _accounts[roundId].state;
+    }
+
     /// @dev Checks the caller, the round and the batch shape; returns the program's custodian.
     function _checkSettlement(
         uint256 roundId,
@@ -253,7 +321,34 @@ contract RoyaltyDistributor is IRoyaltyDistributor, ZamaEthereumConfig {
         if (shareCount != contributorCount) revert SettlementLengthMismatch(contributorCount, shareCount);
         uint256 expectedProofs = (contributorCount + SHARES_PER_PROOF - 1) / SHARES_PER_PROOF;
         if (proofCount != expectedProofs) revert InputProofCountMismatch(expectedProofs, proofCount);
-        if (!FHE.isInitialized(_accounts[roundId].pool)) revert PoolNotFunded(roundId);
+        RoundAccounts storage a = _accounts[roundId];
+        if (!FHE.isInitialized(a.pool)) revert PoolNotFunded(roundId);
+        if (a.state != SettlementState.Open) revert SettlementClosed(roundId, a.state);
+    }
+
+    /// @dev Assigns `credited[i] AND mask` to `contributors[i]`'s owed amount, readable by it alone.
+    function _credit(
+        uint256 roundId,
+        address[] calldata contributors,
+        euint64[] memory credited,
+        euint64 mask
+    ) private {
+        mapping(address => euint64) storage owed = _owed[roundId];
+        for (uint256 i = 0; i < credited.length; ++i) {
+            euint64 amount = FHE.and(credited[i], mask);
+            FHE.allowThis(amount);
+            FHE.allow(amount, contributors[i]);
+            owed[contributors[i]] = amount;
+            emit RoyaltyCredited(roundId, contributors[i], amount);
+        }
+    }
+
+    /// @dev Whether the network may recover the unallocated pool of round `r` whose settlement is in `state`.
+    function _isRecoverable(IRoundManager.Round memory r, SettlementState state) private view returns (bool) {
+        if (state == SettlementState.Completed) return true;
+        if (state != SettlementState.Open) return false;
+        if (r.phase == IRoundManager.RoundPhase.Cancelled) return true;
+        return r.phase == IRoundManager.RoundPhase.Finalized && block.timestamp > r.settlementDeadline;
     }
 
     /// @dev Verifies each share against its input proof and marks its contributor settled (so that a duplicate
@@ -275,27 +370,27 @@ contract RoyaltyDistributor is IRoyaltyDistributor, ZamaEthereumConfig {
         }
     }
 
-    /// @dev Allocates `batchTotal` from the unallocated pool if it fits; returns an all-ones mask if it did, a zero
-    /// mask if not, and the encrypted verdict.
+    /// @dev Allocates the exact `batchTotal` from the unallocated pool if it fits; returns an all-ones mask if it did,
+    /// a zero mask if not, and the encrypted verdict. The new unallocated part stays private (custodian only).
     function _allocate(
         RoundAccounts storage a,
-        euint64 batchTotal,
+        euint128 batchTotal,
         address custodian
     ) private returns (euint64 mask, ebool accepted) {
-        accepted = FHE.le(batchTotal, a.unallocated);
+        accepted = FHE.le(batchTotal, FHE.asEuint128(a.unallocated));
         mask = FHE.select(accepted, FHE.asEuint64(type(uint64).max), FHE.asEuint64(0));
-        euint64 unallocated = FHE.sub(a.unallocated, FHE.and(batchTotal, mask));
+        // An accepted total is at most the unallocated pool, so it fits 64 bits; a rejected one is masked to 0.
+        euint64 unallocated = FHE.sub(a.unallocated, FHE.and(FHE.asEuint64(batchTotal), mask));
         FHE.allowThis(unallocated);
         FHE.allow(unallocated, custodian);
-        FHE.makePubliclyDecryptable(unallocated);
         a.unallocated = unallocated;
     }
 
-    /// @dev Sum as a balanced tree: n - 1 additions but a dependency depth of only ceil(log2(n)).
-    function _sum(euint64[] memory values) private returns (euint64) {
+    /// @dev Exact sum in 128 bits as a balanced tree: n casts, n - 1 additions, a dependency depth of ceil(log2(n)).
+    function _exactSum(euint64[] memory values) private returns (euint128) {
         uint256 width = values.length;
-        euint64[] memory level = new euint64[](width);
-        for (uint256 i = 0; i < width; ++i) level[i] = values[i];
+        euint128[] memory level = new euint128[](width);
+        for (uint256 i = 0; i < width; ++i) level[i] = FHE.asEuint128(values[i]);
         while (width > 1) {
             uint256 half = width / 2;
             for (uint256 i = 0; i < half; ++i) level[i] = FHE.add(level[2 * i], level[2 * i + 1]);

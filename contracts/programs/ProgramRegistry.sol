@@ -5,44 +5,93 @@ import {IProgramRegistry} from "../interfaces/IProgramRegistry.sol";
 
 /**
  * @title ProgramRegistry
- * @notice Royalty programs. Any address may create one and becomes its network. Program ids start at 1.
+ * @notice Royalty programs. Any address may create one and becomes its network; the custodian it names must accept
+ * it on-chain ({acceptProgram}) before it can open rounds, so nobody can make a custodian serve a program (and
+ * decrypt its outputs) without its consent. Program ids start at 1.
  * @dev Abstract: the {RoundManager} inherits it so that rounds read their program without an external call.
- * Programs are immutable once created; a network that needs another coprocessor or key creates a new program.
+ * Programs are immutable once created; a network that needs another coprocessor, key or terms creates a new program.
+ * Custody is kept apart from {Program} (a {Custody} record, a member list and a per-member state) so that a custodian
+ * committee (n members, threshold t) extends it without changing the program record.
  */
 abstract contract ProgramRegistry is IProgramRegistry {
+    /// @notice Minimum included contributions per round when a program asks for 0.
+    uint32 public constant DEFAULT_MIN_CONTRIBUTORS = 3;
+    /// @notice Commitment cap per round when a program asks for 0.
+    uint32 public constant DEFAULT_MAX_COMMITMENTS = 2_000;
+    /// @notice Largest commitment cap a program may set: a round of that many commitments, all included, publishes
+    /// in one transaction far below the 2^24 gas cap (measured by `npm run bench:chain`: `publishMaxCommitments`).
+    uint32 public constant MAX_COMMITMENTS_LIMIT = 4_000;
+    /// @notice Recovery period when a program asks for 0.
+    uint32 public constant DEFAULT_RECOVERY_PERIOD = 30 days;
+
+    enum CustodianState {
+        None,
+        Named,
+        Accepted
+    }
+
     mapping(uint256 programId => Program) private _programs;
     uint256 private _programCount;
+    mapping(uint256 programId => Custody) private _custody;
+    mapping(uint256 programId => address[]) private _custodians;
+    mapping(uint256 programId => mapping(address custodian => CustodianState)) private _custodianStates;
 
     /**
-     * @notice Creates a royalty program with the caller as its network.
-     * @param coprocessor Address that will publish round results.
-     * @param custodian Address that will settle rounds with encrypted shares.
-     * @param publicKeyHash keccak256 of the CKKS public key bundle contributors must encrypt under.
-     * @param valuationMethod Valuation method id (documented in docs/contracts.md).
-     * @param payoutToken ERC-7984 token royalties are paid in.
+     * @notice Creates a royalty program with the caller as its network. It opens no round until its custodian has
+     * accepted it.
+     * @param config Roles, key, valuation method and round terms; zero terms take their defaults.
      * @return programId Id of the new program.
      */
-    function createProgram(
-        address coprocessor,
-        address custodian,
-        bytes32 publicKeyHash,
-        uint32 valuationMethod,
-        address payoutToken
-    ) external returns (uint256 programId) {
-        if (coprocessor == address(0)) revert ProgramZeroAddress("coprocessor");
-        if (custodian == address(0)) revert ProgramZeroAddress("custodian");
-        if (payoutToken == address(0)) revert ProgramZeroAddress("payoutToken");
-        if (publicKeyHash == bytes32(0)) revert ProgramZeroPublicKeyHash();
+    function createProgram(ProgramConfig calldata config) external returns (uint256 programId) {
+        if (config.coprocessor == address(0)) revert ProgramZeroAddress("coprocessor");
+        if (config.custodian == address(0)) revert ProgramZeroAddress("custodian");
+        if (config.payoutToken == address(0)) revert ProgramZeroAddress("payoutToken");
+        if (config.publicKeyHash == bytes32(0)) revert ProgramZeroPublicKeyHash();
+        uint32 minContributors = _orDefault(config.minContributors, DEFAULT_MIN_CONTRIBUTORS);
+        uint32 maxCommitments = _orDefault(config.maxCommitments, DEFAULT_MAX_COMMITMENTS);
+        if (maxCommitments > MAX_COMMITMENTS_LIMIT) revert ProgramCapAboveLimit(maxCommitments, MAX_COMMITMENTS_LIMIT);
+        if (minContributors > maxCommitments) revert ProgramMinimumAboveCap(minContributors, maxCommitments);
+
         programId = ++_programCount;
         _programs[programId] = Program({
             network: msg.sender,
-            coprocessor: coprocessor,
-            custodian: custodian,
-            payoutToken: payoutToken,
-            publicKeyHash: publicKeyHash,
-            valuationMethod: valuationMethod
+            valuationMethod: config.valuationMethod,
+            minContributors: minContributors,
+            maxCommitments: maxCommitments,
+            coprocessor: config.coprocessor,
+            commitDeposit: config.commitDeposit,
+            custodian: config.custodian,
+            recoveryPeriod: _orDefault(config.recoveryPeriod, DEFAULT_RECOVERY_PERIOD),
+            payoutToken: config.payoutToken,
+            publicKeyHash: config.publicKeyHash
         });
-        emit ProgramCreated(programId, msg.sender, coprocessor, custodian, payoutToken, publicKeyHash, valuationMethod);
+        _custody[programId] = Custody({memberCount: 1, threshold: 1, acceptedCount: 0});
+        _custodians[programId].push(config.custodian);
+        _custodianStates[programId][config.custodian] = CustodianState.Named;
+        emit ProgramCreated(
+            programId,
+            msg.sender,
+            config.coprocessor,
+            config.custodian,
+            config.payoutToken,
+            config.publicKeyHash,
+            config.valuationMethod
+        );
+    }
+
+    /**
+     * @notice The caller, a custodian named by program `programId`, accepts to serve it. Once every custodian has
+     * accepted, the program is active and its network can open rounds.
+     */
+    function acceptProgram(uint256 programId) external {
+        _program(programId);
+        mapping(address => CustodianState) storage states = _custodianStates[programId];
+        CustodianState state = states[msg.sender];
+        if (state == CustodianState.None) revert NotProgramCustodian(programId, msg.sender);
+        if (state == CustodianState.Accepted) revert ProgramAlreadyAccepted(programId, msg.sender);
+        states[msg.sender] = CustodianState.Accepted;
+        ++_custody[programId].acceptedCount;
+        emit ProgramAccepted(programId, msg.sender);
     }
 
     /// @inheritdoc IProgramRegistry
@@ -55,13 +104,52 @@ abstract contract ProgramRegistry is IProgramRegistry {
         return _program(programId);
     }
 
+    /// @inheritdoc IProgramRegistry
+    function custodyOf(uint256 programId) external view returns (Custody memory) {
+        _program(programId);
+        return _custody[programId];
+    }
+
+    /// @inheritdoc IProgramRegistry
+    function custodians(uint256 programId) external view returns (address[] memory) {
+        _program(programId);
+        return _custodians[programId];
+    }
+
+    /// @inheritdoc IProgramRegistry
+    function hasAccepted(uint256 programId, address custodian) external view returns (bool) {
+        return _custodianStates[programId][custodian] == CustodianState.Accepted;
+    }
+
+    /// @inheritdoc IProgramRegistry
+    function isProgramActive(uint256 programId) external view returns (bool) {
+        _program(programId);
+        return _isActive(programId);
+    }
+
     function _program(uint256 programId) internal view returns (Program storage p) {
         p = _programs[programId];
         if (p.network == address(0)) revert ProgramNotFound(programId);
     }
 
-    function _checkNetwork(uint256 programId) internal view {
-        address network = _program(programId).network;
-        if (msg.sender != network) revert NotProgramNetwork(programId, msg.sender);
+    function _checkNetwork(uint256 programId) internal view returns (Program storage p) {
+        p = _program(programId);
+        if (msg.sender != p.network) revert NotProgramNetwork(programId, msg.sender);
+    }
+
+    /// @dev Reverts unless the caller is a custodian of `programId` that accepted it.
+    function _checkCustodian(uint256 programId) internal view {
+        if (_custodianStates[programId][msg.sender] != CustodianState.Accepted) {
+            revert NotProgramCustodian(programId, msg.sender);
+        }
+    }
+
+    function _isActive(uint256 programId) internal view returns (bool) {
+        Custody storage custody = _custody[programId];
+        return custody.acceptedCount == custody.memberCount;
+    }
+
+    function _orDefault(uint32 value, uint32 fallbackValue) private pure returns (uint32) {
+        return value == 0 ? fallbackValue : value;
     }
 }

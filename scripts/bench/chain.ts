@@ -1,20 +1,24 @@
 // `npm run bench:chain [-- --json]`: gas and fhEVM HCU of CipherShare's contracts on the in-process Hardhat chain
-// (fhEVM mock). Finds the largest settlement batch that fits the HCU limits by measurement, and writes the
-// numbers to test/contracts/gas-snapshot.json. With --json the last stdout line is one JSON object.
+// (fhEVM mock). Measures the largest publication (a round at the program cap, the worst-case exclusion pattern) and
+// the largest settlement batch that fits the per-transaction limits, and writes the numbers to
+// test/contracts/gas-snapshot.json. With --json the last stdout line is one JSON object.
 import { writeFileSync } from "node:fs";
 import { Command } from "commander";
 import path from "node:path";
 import type { Signer, TransactionReceipt } from "ethers";
 import hre from "hardhat";
 import {
-  advanceTime,
+  ExclusionReason,
+  advanceTo,
+  createAcceptedProgram,
   deployCipherShare,
   encryptAmount,
   encryptShares,
   ensureFhevmMock,
   impersonatedSigners,
-  inputsHashOf,
   latestTimestamp,
+  publicationOf,
+  sealOf,
   signRegistration,
   type CipherShareDeployment,
 } from "../lib/chain";
@@ -28,16 +32,20 @@ const json =
     .opts<{ json?: boolean }>().json === true;
 const log = (line: string): void => console.log(json ? `# ${line}` : line);
 
-/** Per-transaction limits of the fhEVM host chain (HCULimit.sol). */
+/** Per-transaction limits of the fhEVM host chain (HCULimit.sol) and of the hardfork (EIP-7825). */
 const HCU_PER_TX = 20_000_000;
 const HCU_DEPTH_PER_TX = 5_000_000;
+const GAS_PER_TX = 2 ** 24;
 /** The blob store is content-addressed by ciphertext hash: the URI only locates the store. */
 const STORE_URI = "https://blobs.ciphershare.dev";
 /** A per-blob IPFS URI (CIDv1), to show what each URI byte costs. */
 const IPFS_URI = "ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi";
-const CROWD = 320;
-const COMMIT_PERIOD = 3600;
+/** The publication the issue asks for: at least 2,000 commitments in one transaction. */
+const PUBLISH_CROWD = 2_000;
+/** Rounds stay open long enough for thousands of one-second blocks. */
+const PHASE_SECONDS = 1_000_000;
 const DISPUTE_WINDOW = 60;
+const DEPOSIT = 10n ** 16n;
 const SHARE = 1_000n;
 
 /** The HCU limit error the last rejected batch reverted with. */
@@ -52,6 +60,12 @@ interface Settlement {
   depth: number;
 }
 
+interface Contributions {
+  roundId: bigint;
+  commitGas: number[];
+  revealGas: number[];
+}
+
 async function main(): Promise<void> {
   // tsx loads Hardhat as a library, which (unlike `hardhat run`) does not compile first.
   await hre.run("compile", { quiet: true });
@@ -59,14 +73,24 @@ async function main(): Promise<void> {
   const [network, coprocessor, custodian, relayer, gasless] = await ethers.getSigners();
   const d = await deployCipherShare(network);
   const distributorAddress = await d.distributor.getAddress();
+  const maxCommitments = Number(await d.rounds.MAX_COMMITMENTS_LIMIT());
+  const programId = await createAcceptedProgram(
+    d.rounds,
+    network,
+    {
+      coprocessor: coprocessor.address,
+      custodian,
+      payoutToken: await d.token.getAddress(),
+      publicKeyHash: ethers.id("pk"),
+      valuationMethod: 2,
+    },
+    { maxCommitments, commitDeposit: DEPOSIT },
+  );
 
-  log("registering and committing a crowd of contributors…");
-  const crowd = await impersonatedSigners(CROWD, 7);
-  await d.rounds
-    .connect(network)
-    .createProgram(coprocessor.address, custodian.address, ethers.id("pk"), 1, await d.token.getAddress());
-  const roundId = await openRound(d, network);
+  log(`registering ${maxCommitments} contributors…`);
+  const crowd = await impersonatedSigners(maxCommitments, 7);
   const registerGas = gasOf(await (await d.rounds.connect(crowd[0]).register("ipfs://profile.json")).wait());
+  for (const member of crowd.slice(1)) await (await d.rounds.connect(member).register("")).wait();
   const deadline = (await latestTimestamp()) + 600n;
   const signature = await signRegistration(d.rounds, gasless, "ipfs://profile.json", deadline);
   const gaslessRegisterGas = gasOf(
@@ -74,42 +98,49 @@ async function main(): Promise<void> {
       await d.rounds.connect(relayer).registerWithSignature(gasless.address, "ipfs://profile.json", deadline, signature)
     ).wait(),
   );
-  const hashes: string[] = [];
-  let commitGas = 0;
-  let commitGasIpfsUri = 0;
-  for (const [i, member] of crowd.entries()) {
-    if (i > 0) await (await d.rounds.connect(member).register("")).wait();
-    const hash = ethers.id(`update-${i}`);
-    hashes.push(hash);
-    const uri = i % 2 === 0 ? STORE_URI : IPFS_URI;
-    const gas = gasOf(await (await d.rounds.connect(member).commitContribution(roundId, hash, 600, uri)).wait());
-    if (uri === STORE_URI) commitGas = Math.max(commitGas, gas);
-    else commitGasIpfsUri = Math.max(commitGasIpfsUri, gas);
-  }
+
+  log(`round of ${PUBLISH_CROWD} commitments: commit, reveal, close, publish…`);
+  const measured = await contributeAll(d, network, programId, crowd.slice(0, PUBLISH_CROWD));
+  const commitGas = Math.max(...measured.commitGas);
+  const storeReveals = measured.revealGas.filter((_, i) => i % 2 === 0);
+  const ipfsReveals = measured.revealGas.filter((_, i) => i % 2 === 1);
+  // Comparable reveals: none of them starts a new status word (every 32nd commitment does).
+  const sameWord = (gas: number[], parity: number) => gas.filter((_, i) => (2 * i + parity) % 32 !== 0);
+  const revealGas = Math.max(...storeReveals);
+  const revealGasIpfsUri = Math.max(...ipfsReveals);
+  const perUriByte =
+    (Math.max(...sameWord(ipfsReveals, 1)) - Math.max(...sameWord(storeReveals, 0))) /
+    (IPFS_URI.length - STORE_URI.length);
   log(
-    `commitContribution: ${commitGas} gas (${STORE_URI.length}-byte URI), ${commitGasIpfsUri} gas (${IPFS_URI.length}-byte URI)`,
+    `commitContribution: ${commitGas} gas (with a deposit); revealContribution: ${revealGas} gas (${STORE_URI.length}-byte URI), ${revealGasIpfsUri} gas (${IPFS_URI.length}-byte URI)`,
+  );
+  const publishGas = await publishWorstCase(d, coprocessor, measured.roundId);
+  log(`publishResults over ${PUBLISH_CROWD} commitments (one exclusion per 32, the rest included): ${publishGas} gas`);
+
+  log(`round at the largest cap a program may set, ${maxCommitments} commitments…`);
+  const capped = await contributeAll(d, network, programId, crowd);
+  const publishMaxGas = await publishWorstCase(d, coprocessor, capped.roundId);
+  const publishGasPerCommitment = (publishMaxGas - publishGas) / (maxCommitments - PUBLISH_CROWD);
+  const publishFixedGas = publishGas - publishGasPerCommitment * PUBLISH_CROWD;
+  const publishMaxByGas = Math.floor((GAS_PER_TX - publishFixedGas) / publishGasPerCommitment);
+  log(
+    `  publishResults over ${maxCommitments}: ${publishMaxGas} gas (cap ${GAS_PER_TX}); ${publishGasPerCommitment.toFixed(0)} gas per commitment: about ${publishMaxByGas} would fit by gas alone`,
   );
 
-  await advanceTime(COMMIT_PERIOD + 1);
-  await (await d.rounds.closeRound(roundId)).wait();
-  const publishGas = gasOf(
-    await (
-      await d.rounds
-        .connect(coprocessor)
-        .publishResults(roundId, ethers.id("aggregate"), ethers.id("scores"), inputsHashOf(hashes), [])
-    ).wait(),
+  const roundId = measured.roundId;
+  await finalize(d, roundId);
+  const anchorReleaseGas = gasOf(
+    await (await d.rounds.connect(custodian).anchorRelease(roundId, ethers.id("release record"))).wait(),
   );
-  await advanceTime(DISPUTE_WINDOW + 1);
-  await (await d.rounds.finalizeRound(roundId)).wait();
-  log(`publishResults over ${CROWD} commitments: ${publishGas} gas`);
-
-  const fund = await fundPool(d, roundId, network, SHARE * BigInt(CROWD));
+  const fund = await fundPool(d, roundId, network, SHARE * BigInt(PUBLISH_CROWD));
   log(`fundPool: ${fund.gas} gas, ${fund.hcu} HCU`);
 
+  const included = (await publicationOf(d.rounds, roundId)).includedIndexes.filter((i) => i % 32 !== 0);
+  const payees = included.map((i) => crowd[i]);
   let next = 0;
   const settle = async (size: number): Promise<Settlement | undefined> => {
-    if (next + size > CROWD) throw new Error(`the crowd of ${CROWD} is too small for a batch of ${size}`);
-    const who = crowd.slice(next, next + size);
+    if (next + size > payees.length) throw new Error(`only ${payees.length} payees for a batch of ${size}`);
+    const who = payees.slice(next, next + size);
     const encrypted = await encryptShares(
       distributorAddress,
       custodian.address,
@@ -128,29 +159,50 @@ async function main(): Promise<void> {
   const { perItemHcu: hcuPerContributor, perItemGas: gasPerContributor, fixedHcu } = settlement;
   const best = settlement.largest;
   log(
-    `  largest batch that fits: ${best.size} shares, ${best.hcu} HCU (limit ${HCU_PER_TX}), depth ${best.depth} (limit ${HCU_DEPTH_PER_TX}), ${best.gas} gas`,
+    `  largest batch that fits: ${best.size} shares, ${best.hcu} HCU (limit ${HCU_PER_TX}), depth ${best.depth} (limit ${HCU_DEPTH_PER_TX}), ${best.gas} gas (limit ${GAS_PER_TX})`,
   );
   log(`  a batch of ${best.size + 1} reverts with ${lastLimitError}`);
 
-  const claimer = crowd[0];
+  const claimer = payees[0];
   const claimReceipt = await (await d.distributor.connect(claimer).claim(roundId)).wait();
   const claimGas = gasOf(claimReceipt);
   const claimHcu = fhevm.computeTransactionHCU(claimReceipt!);
   log(`claim: ${claimGas} gas, ${claimHcu.globalHCU} HCU`);
 
+  log("a small round settled to the end: completion, recovery of the remainder, deposit refund…");
+  const small = await contributeAll(d, network, programId, crowd.slice(0, 3));
+  await publishWorstCase(d, coprocessor, small.roundId, false);
+  await finalize(d, small.roundId);
+  await fundPool(d, small.roundId, network, 10n * SHARE);
+  const encrypted = await encryptShares(distributorAddress, custodian.address, [SHARE, SHARE, SHARE]);
+  const smallCrowd = await Promise.all(crowd.slice(0, 3).map((w) => w.getAddress()));
+  await (
+    await d.distributor.connect(custodian).settle(small.roundId, smallCrowd, encrypted.handles, encrypted.inputProofs)
+  ).wait();
+  const completeSettlementGas = gasOf(
+    await (await d.distributor.connect(custodian).completeSettlement(small.roundId)).wait(),
+  );
+  const recoverReceipt = await (await d.distributor.connect(network).recoverPool(small.roundId)).wait();
+  const recoverPoolGas = gasOf(recoverReceipt);
+  const recoverPoolHcu = fhevm.computeTransactionHCU(recoverReceipt!).globalHCU;
+  const withdrawDepositGas = gasOf(await (await d.rounds.connect(crowd[0]).withdrawDeposit(small.roundId)).wait());
+  log(
+    `completeSettlement ${completeSettlementGas} gas, recoverPool ${recoverPoolGas} gas (${recoverPoolHcu} HCU), withdrawDeposit ${withdrawDepositGas} gas, anchorRelease ${anchorReleaseGas} gas`,
+  );
+
   log("baseline: pushing one ERC-7984 transfer per recipient from one balance…");
   const push = await ethers.deployContract("PushPayoutMock", [await d.token.getAddress()], network);
   const pushAddress = await push.getAddress();
-  await fundPushBaseline(d, network, pushAddress, SHARE * BigInt(CROWD));
-  const recipients = await Promise.all(crowd.map((w: Signer) => w.getAddress()));
+  await fundPushBaseline(d, network, pushAddress, SHARE * BigInt(PUBLISH_CROWD));
+  const recipients = await Promise.all(crowd.slice(0, 100).map((w: Signer) => w.getAddress()));
   const pushBatch = async (size: number): Promise<Settlement | undefined> => {
-    const encrypted = await encryptShares(
+    const pushed = await encryptShares(
       pushAddress,
       network.address,
       recipients.slice(0, size).map(() => 1n),
     );
     return measureBatch(size, () =>
-      push.connect(network).payAll(recipients.slice(0, size), encrypted.handles, encrypted.inputProofs),
+      push.connect(network).payAll(recipients.slice(0, size), pushed.handles, pushed.inputProofs),
     );
   };
   const pushed = await largestBatch(pushBatch, 4, 8);
@@ -162,12 +214,19 @@ async function main(): Promise<void> {
 
   const result = {
     commitGas,
-    commitGasIpfsUri,
-    commitGasPerUriByte: (commitGasIpfsUri - commitGas) / (IPFS_URI.length - STORE_URI.length),
+    commitGasIpfsUri: commitGas + revealGasIpfsUri,
+    commitGasPerUriByte: perUriByte,
+    revealGas,
+    revealGasIpfsUri,
     registerGas,
     gaslessRegisterGas,
     publishResultsGas: publishGas,
-    publishResultsCommitments: CROWD,
+    publishResultsCommitments: PUBLISH_CROWD,
+    publishMaxCommitments: maxCommitments,
+    publishMaxCommitmentsGas: publishMaxGas,
+    publishGasPerCommitment,
+    publishMaxCommitmentsByGas: publishMaxByGas,
+    anchorReleaseGas,
     fundPoolGas: fund.gas,
     fundPoolHcu: fund.hcu,
     settleBatchSize: best.size,
@@ -177,6 +236,10 @@ async function main(): Promise<void> {
     settleHcuDepthAtBatchSize: best.depth,
     settleGasAtBatchSize: best.gas,
     settleGasPerContributor: gasPerContributor,
+    completeSettlementGas,
+    recoverPoolGas,
+    recoverPoolHcu,
+    withdrawDepositGas,
     claimGas,
     claimHcu: claimHcu.globalHCU,
     pushPayoutMaxPerTx: pushed.largest.size,
@@ -185,12 +248,75 @@ async function main(): Promise<void> {
     settleVsPushBatchRatio: batchRatio,
     hcuLimitPerTx: HCU_PER_TX,
     hcuDepthLimitPerTx: HCU_DEPTH_PER_TX,
+    gasLimitPerTx: GAS_PER_TX,
   };
   const snapshot = path.join(__dirname, "..", "..", "test", "contracts", "gas-snapshot.json");
   writeFileSync(snapshot, `${JSON.stringify(result, null, 2)}\n`);
   log(`wrote ${path.relative(process.cwd(), snapshot)}`);
   if (json) console.log(JSON.stringify(result));
   else console.table(result);
+}
+
+/**
+ * Opens a round of `programId`; each of `members` (registered) commits with the deposit, then reveals (even
+ * indexes with the store URI, odd ones with an IPFS URI); closes the round. Returns the gas of every commit and reveal.
+ */
+async function contributeAll(
+  d: CipherShareDeployment,
+  network: Signer,
+  programId: bigint,
+  members: readonly Signer[],
+): Promise<Contributions> {
+  const commitDeadline = (await latestTimestamp()) + BigInt(PHASE_SECONDS);
+  await (
+    await d.rounds
+      .connect(network)
+      .openRound(programId, ethers.id("base"), commitDeadline, PHASE_SECONDS, DISPUTE_WINDOW)
+  ).wait();
+  const roundId = await d.rounds.roundCount();
+  const hashes = members.map((_, i) => ethers.id(`round ${roundId} update ${i}`));
+  const commitGas: number[] = [];
+  for (const [i, member] of members.entries()) {
+    const seal = sealOf(hashes[i], await member.getAddress());
+    const tx = await d.rounds.connect(member).commitContribution(roundId, seal, 600, { value: DEPOSIT });
+    commitGas.push(gasOf(await tx.wait()));
+  }
+  await advanceTo(commitDeadline + 1n);
+  const revealGas: number[] = [];
+  for (const [i, member] of members.entries()) {
+    const uri = i % 2 === 0 ? STORE_URI : IPFS_URI;
+    revealGas.push(gasOf(await (await d.rounds.connect(member).revealContribution(roundId, hashes[i], uri)).wait()));
+  }
+  await advanceTo(commitDeadline + BigInt(PHASE_SECONDS) + 1n);
+  await (await d.rounds.closeRound(roundId)).wait();
+  return { roundId, commitGas, revealGas };
+}
+
+/**
+ * Publishes round `roundId` as the coprocessor; with `worstCase`, one commitment per 32 is excluded (Malformed) and
+ * the rest included: every reason word is stored and almost every revealed hash is read, the costliest pattern.
+ */
+async function publishWorstCase(
+  d: CipherShareDeployment,
+  coprocessor: Signer,
+  roundId: bigint,
+  worstCase = true,
+): Promise<number> {
+  const { commitCount } = await d.rounds.round(roundId);
+  const excluded = new Map<number, ExclusionReason>();
+  if (worstCase) for (let i = 0; i < Number(commitCount); i += 32) excluded.set(i, ExclusionReason.Malformed);
+  const publication = await publicationOf(d.rounds, roundId, excluded);
+  const tx = await d.rounds
+    .connect(coprocessor)
+    .publishResults(roundId, ethers.id("aggregate"), ethers.id("scores"), publication.inputsHash, publication.reasons, {
+      gasLimit: GAS_PER_TX,
+    });
+  return gasOf(await tx.wait());
+}
+
+async function finalize(d: CipherShareDeployment, roundId: bigint): Promise<void> {
+  await advanceTo((await d.rounds.round(roundId)).disputeDeadline + 1n);
+  await (await d.rounds.finalizeRound(roundId)).wait();
 }
 
 /** Gas and HCU of one batch transaction, or undefined when it exceeds the fhEVM HCU limits. */
@@ -268,12 +394,6 @@ function hcuLimitError(error: unknown): string | undefined {
   return ["HCUTransactionDepthLimitExceeded", "HCUTransactionLimitExceeded"].find(
     (name) => text.includes(name) || text.includes(ethers.id(`${name}()`).slice(0, 10)),
   );
-}
-
-async function openRound(d: CipherShareDeployment, network: Signer): Promise<bigint> {
-  const deadline = (await latestTimestamp()) + BigInt(COMMIT_PERIOD);
-  await (await d.rounds.connect(network).openRound(1n, ethers.id("base"), deadline, DISPUTE_WINDOW)).wait();
-  return d.rounds.roundCount();
 }
 
 async function fundPool(

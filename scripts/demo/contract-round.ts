@@ -1,26 +1,31 @@
-// `npm run demo`: one royalty round of CipherShare's contracts on the embedded Hardhat chain with the fhEVM mock.
-// Registration (one contributor gaslessly) -> program -> round -> commitments -> results -> finalization ->
-// a pool funded by wrapping a test ERC-20 -> encrypted settlement -> claims -> each contributor decrypts its royalty.
+// `npm run demo:contracts`: one royalty round of CipherShare's contracts on the embedded Hardhat chain with the fhEVM
+// mock. Registration (one contributor gaslessly) -> program accepted by its custodian -> round -> sealed commitments
+// -> reveals -> results -> finalization -> release anchored -> a pool funded by wrapping a test ERC-20 -> encrypted
+// settlement, completed -> claims -> each contributor decrypts its royalty; deposits refunded or forfeited.
 // The shares stand in for the encrypted Shapley values the coprocessor will compute in a later step.
 import { FhevmType } from "@fhevm/hardhat-plugin";
 import { ethers, fhevm } from "hardhat";
 import {
-  advanceTime,
+  ExclusionReason,
+  advanceTo,
+  createAcceptedProgram,
   deployCipherShare,
   encryptAmount,
   encryptShares,
   ensureFhevmMock,
-  inputsHashOf,
   latestTimestamp,
+  publicationOf,
+  sealOf,
   signRegistration,
 } from "../lib/chain";
 
 const DECIMALS = 6;
 const POOL = 1_000n * 10n ** BigInt(DECIMALS);
 const COMMIT_PERIOD = 3600;
+const REVEAL_WINDOW = 1800;
 const DISPUTE_WINDOW = 600;
 const STORE_URI = "https://blobs.ciphershare.dev";
-const EXCLUDED_BLOB_MISSING = 1;
+const DEPOSIT = ethers.parseEther("0.01");
 
 const step = (text: string): void => console.log(`• ${text}`);
 const tokens = (amount: bigint): string => ethers.formatUnits(amount, DECIMALS);
@@ -58,18 +63,26 @@ async function main(): Promise<void> {
     `registered ${people.length} contributors (dave gaslessly: an EIP-712 signature relayed by ${short(relayer.address)})`,
   );
 
+  const programId = await createAcceptedProgram(
+    rounds,
+    network,
+    {
+      coprocessor: coprocessor.address,
+      custodian,
+      payoutToken: tokenAddress,
+      publicKeyHash: ethers.id("ckks-public-key-bundle"),
+      valuationMethod: 2,
+    },
+    { commitDeposit: DEPOSIT },
+  );
+  const commitDeadline = (await latestTimestamp()) + BigInt(COMMIT_PERIOD);
   await (
     await rounds
       .connect(network)
-      .createProgram(coprocessor.address, custodian.address, ethers.id("ckks-public-key-bundle"), 2, tokenAddress)
-  ).wait();
-  const programId = await rounds.programCount();
-  const commitDeadline = (await latestTimestamp()) + BigInt(COMMIT_PERIOD);
-  await (
-    await rounds.connect(network).openRound(programId, ethers.id("base-model-v0"), commitDeadline, DISPUTE_WINDOW)
+      .openRound(programId, ethers.id("base-model-v0"), commitDeadline, REVEAL_WINDOW, DISPUTE_WINDOW)
   ).wait();
   const roundId = await rounds.roundCount();
-  step(`program ${programId} created; round ${roundId} open until the commit deadline`);
+  step(`program ${programId} created and accepted by its custodian; round ${roundId} open until the commit deadline`);
 
   const hashes = new Map<string, string>();
   let commitGas = 0n;
@@ -77,28 +90,45 @@ async function main(): Promise<void> {
     const hash = ethers.id(`encrypted update of ${p.name}`);
     hashes.set(p.name, hash);
     const receipt = await (
-      await rounds.connect(p.signer).commitContribution(roundId, hash, p.samples, STORE_URI)
+      await rounds.connect(p.signer).commitContribution(roundId, sealOf(hash, p.signer.address), p.samples, {
+        value: DEPOSIT,
+      })
     ).wait();
     commitGas = receipt!.gasUsed > commitGas ? receipt!.gasUsed : commitGas;
   }
-  step(`${people.length} contributions committed (at most ${commitGas} gas each)`);
+  step(
+    `${people.length} sealed commitments, ${ethers.formatEther(DEPOSIT)} ETH deposit each (at most ${commitGas} gas)`,
+  );
 
-  await advanceTime(COMMIT_PERIOD + 1);
+  await advanceTo(commitDeadline + 1n);
+  for (const p of people) {
+    await (await rounds.connect(p.signer).revealContribution(roundId, hashes.get(p.name)!, STORE_URI)).wait();
+  }
+  await advanceTo((await rounds.round(roundId)).revealDeadline + 1n);
   await (await rounds.closeRound(roundId)).wait();
-  const included = people.filter((p) => !p.excluded);
+  step("every contributor revealed its ciphertext hash and storage URI; round closed");
+
+  const excludedIndexes = new Map(
+    people.flatMap((p, index) => (p.excluded ? [[index, ExclusionReason.BlobMissing] as const] : [])),
+  );
+  const publication = await publicationOf(rounds, roundId, excludedIndexes);
   await (
-    await rounds.connect(coprocessor).publishResults(
-      roundId,
-      ethers.id("aggregate"),
-      ethers.id("encrypted scores"),
-      inputsHashOf(included.map((p) => hashes.get(p.name)!)),
-      people.filter((p) => p.excluded).map((p) => ({ contributor: p.signer.address, reason: EXCLUDED_BLOB_MISSING })),
-    )
+    await rounds
+      .connect(coprocessor)
+      .publishResults(
+        roundId,
+        ethers.id("aggregate"),
+        ethers.id("encrypted scores"),
+        publication.inputsHash,
+        publication.reasons,
+      )
   ).wait();
-  step("round closed; coprocessor published its result commitments (erin excluded: blob missing)");
-  await advanceTime(DISPUTE_WINDOW + 1);
+  const included = people.filter((p) => !p.excluded);
+  step("coprocessor published its result commitments (erin excluded: blob missing)");
+  await advanceTo((await rounds.round(roundId)).disputeDeadline + 1n);
   await (await rounds.finalizeRound(roundId)).wait();
-  step("dispute window passed without challenge; round finalized");
+  await (await rounds.connect(custodian).anchorRelease(roundId, ethers.id("release record"))).wait();
+  step("dispute window passed without challenge; round finalized; the custodian anchored its release record");
 
   await (await underlying.mint(network.address, POOL)).wait();
   await (await underlying.connect(network).approve(tokenAddress, POOL)).wait();
@@ -121,11 +151,14 @@ async function main(): Promise<void> {
   ).wait();
   const hcu = fhevm.computeTransactionHCU(settleReceipt!);
   step(`custodian settled ${included.length} encrypted shares in one transaction (${hcu.globalHCU} HCU)`);
+  await (await distributor.connect(custodian).completeSettlement(roundId)).wait();
   const unallocated = await fhevm.publicDecryptEuint(FhevmType.euint64, await distributor.unallocatedOf(roundId));
   step(`anyone can check: unallocated pool decrypts publicly to ${unallocated}, so the shares sum to the pool`);
 
   for (const p of included) await (await distributor.connect(p.signer).claim(roundId)).wait();
-  step("included contributors claimed\n");
+  for (const p of included) await (await rounds.connect(p.signer).withdrawDeposit(roundId)).wait();
+  await (await rounds.connect(network).collectForfeitedDeposits(roundId)).wait();
+  step("included contributors claimed and withdrew their deposits; erin's deposit went to the network\n");
 
   const rows: string[][] = [["contributor", "address", "registered", "samples", "round", "royalty (cROY)"]];
   for (const p of people) {

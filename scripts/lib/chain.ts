@@ -1,5 +1,6 @@
 // Helpers shared by the contract tests, the chain benchmark and the contract-level demo: deploy the CipherShare
-// contracts on the Hardhat network (fhEVM mock), sign gasless registrations, encrypt settlement shares.
+// contracts on the Hardhat network (fhEVM mock), create accepted programs, seal commitments, build publications,
+// sign gasless registrations, encrypt settlement shares.
 import path from "node:path";
 import type { Signer } from "ethers";
 import { ethers, fhevm, network } from "hardhat";
@@ -35,6 +36,127 @@ export async function deployCipherShare(deployer?: Signer): Promise<CipherShareD
     distributor: await ethers.getContractAt("RoyaltyDistributor", addresses.distributor, from),
     token: await ethers.getContractAt("RoyaltyToken", addresses.token, from),
     underlying: await ethers.getContractAt("TestERC20", addresses.underlying, from),
+  };
+}
+
+/** Round terms of a program (`IProgramRegistry.ProgramConfig`); omitted or 0 means the contract's default. */
+export interface ProgramTerms {
+  minContributors?: number;
+  maxCommitments?: number;
+  recoveryPeriod?: number;
+  commitDeposit?: bigint;
+}
+
+/** The roles and key of a program (`IProgramRegistry.ProgramConfig` without its terms). */
+export interface ProgramRoles {
+  coprocessor: string;
+  custodian: Signer;
+  payoutToken: string;
+  publicKeyHash: string;
+  valuationMethod: number;
+}
+
+/**
+ * Creates a program as `network` and has its custodian accept it (a program opens no round before that); returns
+ * the program id.
+ */
+export async function createAcceptedProgram(
+  rounds: RoundManager,
+  network: Signer,
+  roles: ProgramRoles,
+  terms: ProgramTerms = {},
+): Promise<bigint> {
+  const custodian = await roles.custodian.getAddress();
+  await (
+    await rounds.connect(network).createProgram({
+      coprocessor: roles.coprocessor,
+      custodian,
+      payoutToken: roles.payoutToken,
+      publicKeyHash: roles.publicKeyHash,
+      valuationMethod: roles.valuationMethod,
+      minContributors: terms.minContributors ?? 0,
+      maxCommitments: terms.maxCommitments ?? 0,
+      recoveryPeriod: terms.recoveryPeriod ?? 0,
+      commitDeposit: terms.commitDeposit ?? 0n,
+    })
+  ).wait();
+  const programId = await rounds.programCount();
+  await (await rounds.connect(roles.custodian).acceptProgram(programId)).wait();
+  return programId;
+}
+
+/** The seal a contributor commits: `keccak256(abi.encode(ciphertextHash, contributor))` (the chain keeps 28 bytes). */
+export function sealOf(ciphertextHash: string, contributor: string): string {
+  return ethers.keccak256(
+    ethers.AbiCoder.defaultAbiCoder().encode(["bytes32", "address"], [ciphertextHash, contributor]),
+  );
+}
+
+/** `IRoundManager.ExclusionReason`: one byte per commitment in a publication. */
+export enum ExclusionReason {
+  None,
+  BlobMissing,
+  HashMismatch,
+  Malformed,
+  Policy,
+  Duplicate,
+  Unrevealed,
+}
+
+/** `IRoundManager.CommitmentStatus`. */
+export enum CommitmentStatus {
+  Sealed,
+  Revealed,
+  Duplicate,
+}
+
+/** `IRoyaltyDistributor.SettlementState`. */
+export enum SettlementState {
+  Open,
+  Completed,
+  Recovered,
+}
+
+/** What the coprocessor passes to `publishResults`: reasons (bytes, one per commitment) and the inputs hash. */
+export interface Publication {
+  reasons: string;
+  inputsHash: string;
+  includedIndexes: number[];
+}
+
+/** Commitments read per call: an `eth_call` has a gas cap too. */
+const COMMITMENTS_PAGE = 500n;
+
+/** Every commitment of round `roundId`, in commit order, read page by page. */
+export async function commitmentsOf(rounds: RoundManager, roundId: bigint) {
+  const { commitCount } = await rounds.round(roundId);
+  const pages = [];
+  for (let offset = 0n; offset < commitCount; offset += COMMITMENTS_PAGE) {
+    pages.push(await rounds.commitments(roundId, offset, COMMITMENTS_PAGE));
+  }
+  return pages.flat();
+}
+
+/**
+ * The publication of round `roundId` that the chain accepts, read from its commitments: unrevealed commitments
+ * `Unrevealed`, duplicates `Duplicate`, revealed ones `excluded.get(index)` or included.
+ */
+export async function publicationOf(
+  rounds: RoundManager,
+  roundId: bigint,
+  excluded: ReadonlyMap<number, ExclusionReason> = new Map(),
+): Promise<Publication> {
+  const commitments = await commitmentsOf(rounds, roundId);
+  const reasons = commitments.map((c, index) => {
+    if (Number(c.status) === CommitmentStatus.Sealed) return ExclusionReason.Unrevealed;
+    if (Number(c.status) === CommitmentStatus.Duplicate) return ExclusionReason.Duplicate;
+    return excluded.get(index) ?? ExclusionReason.None;
+  });
+  const includedIndexes = reasons.flatMap((reason, index) => (reason === ExclusionReason.None ? [index] : []));
+  return {
+    reasons: ethers.hexlify(Uint8Array.from(reasons)),
+    inputsHash: inputsHashOf(includedIndexes.map((index) => commitments[index].ciphertextHash)),
+    includedIndexes,
   };
 }
 
@@ -100,6 +222,13 @@ export async function encryptAmount(
 /** Moves the chain's clock forward by `seconds` and mines a block. */
 export async function advanceTime(seconds: number): Promise<void> {
   await network.provider.send("evm_increaseTime", [seconds]);
+  await network.provider.send("evm_mine", []);
+}
+
+/** Mines a block at `timestamp` (or does nothing when the chain is already past it). */
+export async function advanceTo(timestamp: bigint): Promise<void> {
+  if ((await latestTimestamp()) >= timestamp) return;
+  await network.provider.send("evm_setNextBlockTimestamp", [Number(timestamp)]);
   await network.provider.send("evm_mine", []);
 }
 

@@ -1,25 +1,37 @@
-// Scenario builders shared by the contract tests: a deployment with one program, rounds driven to a phase,
-// funded pools.
+// Scenario builders shared by the contract and adversarial tests: a deployment with one accepted program, rounds
+// driven through commit, reveal, close, publication and finalization, funded pools.
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { expect } from "chai";
+import type { Signer } from "ethers";
 import { ethers } from "hardhat";
 import {
-  advanceTime,
+  ExclusionReason,
+  advanceTo,
+  createAcceptedProgram,
   deployCipherShare,
   encryptAmount,
-  inputsHashOf,
+  encryptShares,
   latestTimestamp,
+  publicationOf,
+  sealOf,
   type CipherShareDeployment,
+  type ProgramTerms,
 } from "@ciphershare/scripts/lib/chain";
+
+export { ExclusionReason as Reason } from "@ciphershare/scripts/lib/chain";
 
 /** Where contributors' ciphertexts live: the blob store is content-addressed by the ciphertext hash. */
 export const STORE_URI = "https://blobs.ciphershare.dev";
 export const COMMIT_PERIOD = 3600;
+export const REVEAL_WINDOW = 1800;
 export const DISPUTE_WINDOW = 600;
 export const PUBLIC_KEY_HASH = ethers.id("ckks-public-key-bundle");
 export const BASE_MODEL_HASH = ethers.id("base-model-v0");
 export const SHAPLEY_SAMPLED = 2;
+/** The scenario's program accepts rounds of a single contributor, so that tests stay small; see the minimum tests. */
+export const SCENARIO_TERMS: ProgramTerms = { minContributors: 1 };
 
+/** `IRoundManager.RoundPhase` (Reveal and Cancelled were appended to keep the earlier numbers). */
 export enum Phase {
   None,
   Open,
@@ -27,14 +39,16 @@ export enum Phase {
   ResultsPublished,
   Challenged,
   Finalized,
+  Reveal,
+  Cancelled,
 }
 
-export enum Reason {
+/** `IRoundManager.CancelReason`. */
+export enum CancelReason {
   None,
-  BlobMissing,
-  HashMismatch,
-  Malformed,
-  Policy,
+  TooFewRevealed,
+  TooFewIncluded,
+  Expired,
 }
 
 export interface Scenario extends CipherShareDeployment {
@@ -47,20 +61,11 @@ export interface Scenario extends CipherShareDeployment {
   programId: bigint;
 }
 
-/** Fresh contracts and program 1 (network, coprocessor, custodian); five contributor accounts, not registered. */
-export async function deployScenario(): Promise<Scenario> {
+/** Fresh contracts and program 1 (network, coprocessor, custodian; accepted); five contributor accounts, not registered. */
+export async function deployScenario(terms: ProgramTerms = SCENARIO_TERMS): Promise<Scenario> {
   const [network, coprocessor, custodian, auditor, outsider, ...rest] = await ethers.getSigners();
   const deployment = await deployCipherShare(network);
-  await deployment.rounds
-    .connect(network)
-    .createProgram(
-      coprocessor.address,
-      custodian.address,
-      PUBLIC_KEY_HASH,
-      SHAPLEY_SAMPLED,
-      await deployment.token.getAddress(),
-    );
-  return {
+  const s: Scenario = {
     ...deployment,
     network,
     coprocessor,
@@ -68,68 +73,142 @@ export async function deployScenario(): Promise<Scenario> {
     auditor,
     outsider,
     contributors: rest.slice(0, 5),
-    programId: 1n,
+    programId: 0n,
   };
+  s.programId = await createProgram(s, terms);
+  return s;
 }
 
-/** Opens a round of the scenario's program; returns its id. */
-export async function openRound(s: Scenario): Promise<bigint> {
-  const deadline = (await latestTimestamp()) + BigInt(COMMIT_PERIOD);
-  await s.rounds.connect(s.network).openRound(s.programId, BASE_MODEL_HASH, deadline, DISPUTE_WINDOW);
+/** Another accepted program of the scenario's network, coprocessor and custodian, with `terms`. */
+export async function createProgram(s: Scenario, terms: ProgramTerms): Promise<bigint> {
+  return createAcceptedProgram(
+    s.rounds,
+    s.network,
+    {
+      coprocessor: s.coprocessor.address,
+      custodian: s.custodian,
+      payoutToken: await s.token.getAddress(),
+      publicKeyHash: PUBLIC_KEY_HASH,
+      valuationMethod: SHAPLEY_SAMPLED,
+    },
+    terms,
+  );
+}
+
+/** Opens a round of the scenario's program (or `programId`); returns its id. */
+export async function openRound(
+  s: Scenario,
+  programId = s.programId,
+  commitPeriod = COMMIT_PERIOD,
+  revealWindow = REVEAL_WINDOW,
+): Promise<bigint> {
+  const deadline = (await latestTimestamp()) + BigInt(commitPeriod);
+  await s.rounds.connect(s.network).openRound(programId, BASE_MODEL_HASH, deadline, revealWindow, DISPUTE_WINDOW);
   return s.rounds.roundCount();
 }
 
 export const ciphertextHashOf = (roundId: bigint, contributor: string): string =>
   ethers.solidityPackedKeccak256(["string", "uint256", "address"], ["update", roundId, contributor]);
 
-/** Registers (if needed) and commits each signer to `roundId`, with 100 * (i + 1) samples; returns the hashes. */
+/**
+ * Registers (if needed) and commits each signer to `roundId` (sealed, with the round's deposit), with 100 * (i + 1)
+ * samples and the hash `hashes[i]` (default: {ciphertextHashOf}); returns the hashes.
+ */
 export async function commitAll(
   s: Scenario,
   roundId: bigint,
-  signers: readonly HardhatEthersSigner[],
+  signers: readonly Signer[],
+  hashes?: readonly string[],
 ): Promise<string[]> {
-  const hashes: string[] = [];
+  const deposit = (await s.rounds.round(roundId)).commitDeposit;
+  const committed: string[] = [];
   for (const [i, signer] of signers.entries()) {
-    if (!(await s.rounds.isRegistered(signer.address))) await s.rounds.connect(signer).register("");
-    const hash = ciphertextHashOf(roundId, signer.address);
-    await s.rounds.connect(signer).commitContribution(roundId, hash, 100 * (i + 1), STORE_URI);
-    hashes.push(hash);
+    const address = await signer.getAddress();
+    if (!(await s.rounds.isRegistered(address))) await s.rounds.connect(signer).register("");
+    const hash = hashes?.[i] ?? ciphertextHashOf(roundId, address);
+    await s.rounds
+      .connect(signer)
+      .commitContribution(roundId, sealOf(hash, address), 100 * (i + 1), { value: deposit });
+    committed.push(hash);
   }
+  return committed;
+}
+
+/** Moves past the commit deadline of `roundId`: its reveal phase. */
+export async function startReveal(s: Scenario, roundId: bigint): Promise<void> {
+  await advanceTo((await s.rounds.round(roundId)).commitDeadline + 1n);
+}
+
+/** Starts the reveal phase and reveals `hashes[i]` for each signer. */
+export async function revealAll(
+  s: Scenario,
+  roundId: bigint,
+  signers: readonly Signer[],
+  hashes: readonly string[],
+): Promise<void> {
+  await startReveal(s, roundId);
+  for (const [i, signer] of signers.entries()) {
+    await s.rounds.connect(signer).revealContribution(roundId, hashes[i], STORE_URI);
+  }
+}
+
+/** Commits and reveals each signer's contribution to `roundId`; returns the ciphertext hashes. */
+export async function contribute(s: Scenario, roundId: bigint, signers: readonly Signer[]): Promise<string[]> {
+  const hashes = await commitAll(s, roundId, signers);
+  await revealAll(s, roundId, signers, hashes);
   return hashes;
 }
 
-/** Closes `roundId` after its deadline and publishes results excluding `excluded` (with reason Policy). */
-export async function closeAndPublish(
-  s: Scenario,
-  roundId: bigint,
-  committed: readonly HardhatEthersSigner[],
-  hashes: readonly string[],
-  excluded: readonly HardhatEthersSigner[] = [],
-): Promise<void> {
-  await advanceTime(COMMIT_PERIOD + 1);
+/** Moves past the reveal deadline of `roundId` and closes it. */
+export async function closeRound(s: Scenario, roundId: bigint): Promise<void> {
+  await advanceTo((await s.rounds.round(roundId)).revealDeadline + 1n);
   await s.rounds.closeRound(roundId);
-  const excludedSet = new Set(excluded.map((e) => e.address));
-  const included = hashes.filter((_, i) => !excludedSet.has(committed[i].address));
-  await s.rounds.connect(s.coprocessor).publishResults(
-    roundId,
-    ethers.id("aggregate"),
-    ethers.id("scores"),
-    inputsHashOf(included),
-    excluded.map((e) => ({ contributor: e.address, reason: Reason.Policy })),
-  );
 }
 
-/** A finalized round where `signers` committed and `excluded` (a subset) were excluded. */
+/**
+ * Publishes results for closed round `roundId` as the coprocessor: the statuses on-chain decide Unrevealed and
+ * Duplicate, `excluded` gives the reason of other commitments left out (by index). Returns the publication and the
+ * gas it used.
+ */
+export async function publish(
+  s: Scenario,
+  roundId: bigint,
+  excluded: ReadonlyMap<number, ExclusionReason> = new Map(),
+  outputs: { aggregate: string; scores: string } = { aggregate: ethers.id("aggregate"), scores: ethers.id("scores") },
+) {
+  const publication = await publicationOf(s.rounds, roundId, excluded);
+  const tx = await s.rounds
+    .connect(s.coprocessor)
+    .publishResults(roundId, outputs.aggregate, outputs.scores, publication.inputsHash, publication.reasons);
+  return { ...publication, gasUsed: (await tx.wait())!.gasUsed };
+}
+
+/** Closes `roundId` after its reveal deadline and publishes, excluding `excluded` signers with reason Policy. */
+export async function closeAndPublish(s: Scenario, roundId: bigint, excluded: readonly Signer[] = []): Promise<void> {
+  await closeRound(s, roundId);
+  const reasons = new Map<number, ExclusionReason>();
+  for (const e of excluded) {
+    reasons.set(Number(await s.rounds.commitmentIndexOf(roundId, await e.getAddress())), ExclusionReason.Policy);
+  }
+  await publish(s, roundId, reasons);
+}
+
+/** Moves past the dispute deadline of `roundId` and finalizes it. */
+export async function finalize(s: Scenario, roundId: bigint): Promise<void> {
+  await advanceTo((await s.rounds.round(roundId)).disputeDeadline + 1n);
+  await s.rounds.finalizeRound(roundId);
+}
+
+/** A finalized round where `signers` contributed and `excluded` (a subset) were excluded. */
 export async function finalizedRound(
   s: Scenario,
-  signers: readonly HardhatEthersSigner[],
-  excluded: readonly HardhatEthersSigner[] = [],
+  signers: readonly Signer[],
+  excluded: readonly Signer[] = [],
 ): Promise<bigint> {
   const roundId = await openRound(s);
-  const hashes = await commitAll(s, roundId, signers);
-  await closeAndPublish(s, roundId, signers, hashes, excluded);
-  await advanceTime(DISPUTE_WINDOW + 1);
-  await s.rounds.finalizeRound(roundId);
+  await contribute(s, roundId, signers);
+  await closeAndPublish(s, roundId, excluded);
+  await finalize(s, roundId);
   return roundId;
 }
 
@@ -151,27 +230,29 @@ export async function fundPool(
   await s.distributor.connect(funder).fundPool(roundId, input.handle, input.inputProof);
 }
 
-/** Closes, publishes (every commitment included, read back from the chain) and finalizes `roundId`. */
-export async function finalizeCommitted(s: Scenario, roundId: bigint): Promise<void> {
-  const committed = await s.rounds.commitments(roundId, 0n, ethers.MaxUint256);
-  await advanceTime(COMMIT_PERIOD + 1);
-  await s.rounds.closeRound(roundId);
-  const inputs = inputsHashOf(committed.map((c) => c.ciphertextHash));
-  await s.rounds
-    .connect(s.coprocessor)
-    .publishResults(roundId, ethers.id("aggregate"), ethers.id("scores"), inputs, []);
-  await advanceTime(DISPUTE_WINDOW + 1);
-  await s.rounds.finalizeRound(roundId);
+/** The custodian settles `shares[i]` for `who[i]` in one batch (the transaction, not awaited for its receipt). */
+export async function settle(s: Scenario, roundId: bigint, who: readonly Signer[], shares: readonly bigint[]) {
+  const encrypted = await encryptShares(await s.distributor.getAddress(), s.custodian.address, shares);
+  const addresses = await Promise.all(who.map((w) => w.getAddress()));
+  return s.distributor.connect(s.custodian).settle(roundId, addresses, encrypted.handles, encrypted.inputProofs);
 }
 
-/** Asserts that the fhEVM ACL refuses a user decryption (the user or the contract lacks access to the handle). */
-export async function expectDecryptionDenied(decryption: Promise<unknown>): Promise<void> {
+/** Asserts that `decryption` fails with a message matching `refusal`. */
+async function expectRefused(decryption: Promise<unknown>, refusal: RegExp, what: string): Promise<void> {
   let denial: unknown;
   try {
     await decryption;
   } catch (error) {
     denial = error;
   }
-  expect(denial, "the user decryption should have been refused").to.be.instanceOf(Error);
-  expect((denial as Error).message).to.match(/is not authorized to user decrypt handle/);
+  expect(denial, `the ${what} should have been refused`).to.be.instanceOf(Error);
+  expect((denial as Error).message).to.match(refusal);
 }
+
+/** Asserts that the fhEVM ACL refuses a user decryption (the user or the contract lacks access to the handle). */
+export const expectDecryptionDenied = (decryption: Promise<unknown>): Promise<void> =>
+  expectRefused(decryption, /is not authorized to user decrypt handle/, "user decryption");
+
+/** Asserts that a public decryption is refused (the handle was never made publicly decryptable). */
+export const expectPublicDecryptionDenied = (decryption: Promise<unknown>): Promise<void> =>
+  expectRefused(decryption, /is not allowed for public decryption/, "public decryption");

@@ -3,20 +3,35 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import { expect } from "chai";
 import type { Signer } from "ethers";
 import { ethers, fhevm } from "hardhat";
-import { encryptAmount, encryptShares, impersonatedSigners } from "@ciphershare/scripts/lib/chain";
+import {
+  SettlementState,
+  advanceTo,
+  encryptAmount,
+  encryptShares,
+  impersonatedSigners,
+} from "@ciphershare/scripts/lib/chain";
 import {
   Phase,
+  closeAndPublish,
+  closeRound,
+  commitAll,
+  contribute,
   deployScenario,
   expectDecryptionDenied,
-  finalizeCommitted,
+  expectPublicDecryptionDenied,
+  finalize,
   finalizedRound,
   fundPool,
   openRound,
+  settle as settleShares,
   type Scenario,
 } from "../fixtures";
 
 const HCU_PER_TX = 20_000_000;
 const HCU_DEPTH_PER_TX = 5_000_000;
+const GAS_PER_TX = 2n ** 24n;
+/** Largest settlement batch measured by `npm run bench:chain` (`settleBatchSize`); the global HCU limit binds. */
+const MAX_SETTLE_BATCH = 67;
 const MAX_UINT64 = 2n ** 64n - 1n;
 
 describe("RoyaltyDistributor", () => {
@@ -34,18 +49,17 @@ describe("RoyaltyDistributor", () => {
     tokenAddress = await s.token.getAddress();
   });
 
-  /** The custodian settles `shares[i]` for `who[i]` in one batch. */
-  const settle = async (roundId: bigint, who: readonly Signer[], shares: readonly bigint[]) => {
-    const encrypted = await encryptShares(distributorAddress, s.custodian.address, shares);
-    const addresses = await Promise.all(who.map((w) => w.getAddress()));
-    return s.distributor.connect(s.custodian).settle(roundId, addresses, encrypted.handles, encrypted.inputProofs);
-  };
+  const settle = (roundId: bigint, who: readonly Signer[], shares: readonly bigint[]) =>
+    settleShares(s, roundId, who, shares);
 
   const decryptAs = (handle: string, contract: string, user: HardhatEthersSigner) =>
     fhevm.userDecryptEuint(FhevmType.euint64, handle, contract, user);
 
   const owedOf = async (roundId: bigint, contributor: HardhatEthersSigner) =>
     decryptAs(await s.distributor.owedOf(roundId, contributor.address), distributorAddress, contributor);
+
+  const balanceOf = async (who: HardhatEthersSigner) =>
+    decryptAs(await s.token.confidentialBalanceOf(who.address), tokenAddress, who);
 
   const publicValue = async (handle: string) => fhevm.publicDecryptEuint(FhevmType.euint64, handle);
 
@@ -60,11 +74,12 @@ describe("RoyaltyDistributor", () => {
       expect(await decryptAs(pool, distributorAddress, s.custodian)).to.equal(1000n);
       await expectDecryptionDenied(decryptAs(pool, distributorAddress, alice));
       const unallocated = await s.distributor.unallocatedOf(roundId);
-      expect(await publicValue(unallocated)).to.equal(1000n);
-      expect(await decryptAs(unallocated, distributorAddress, s.custodian)).to.equal(1000n);
+      expect(unallocated).to.equal(
+        pool,
+        "before any batch, unallocated is the pool's own handle (the same sums): public, and equal to the pool",
+      );
       expect(await decryptAs(await s.distributor.unclaimedOf(roundId), distributorAddress, s.custodian)).to.equal(
         1000n,
-        "pool, unallocated and unclaimed start as the same handle (the same sums), so they share its ACL",
       );
     });
 
@@ -90,6 +105,22 @@ describe("RoyaltyDistributor", () => {
         .to.be.revertedWithCustomError(s.token, "ERC7984UnauthorizedSpender")
         .withArgs(s.network.address, distributorAddress);
     });
+
+    it("refuses funding for a cancelled round and after the settlement completed", async () => {
+      const cancelled = await openRound(s);
+      await commitAll(s, cancelled, [alice]);
+      await closeRound(s, cancelled);
+      await expect(fundPool(s, cancelled, 1n))
+        .to.be.revertedWithCustomError(s.distributor, "PoolClosed")
+        .withArgs(cancelled);
+      const roundId = await finalizedRound(s, [alice]);
+      await fundPool(s, roundId, 10n);
+      await settle(roundId, [alice], [10n]);
+      await s.distributor.connect(s.custodian).completeSettlement(roundId);
+      await expect(fundPool(s, roundId, 1n))
+        .to.be.revertedWithCustomError(s.distributor, "PoolClosed")
+        .withArgs(roundId);
+    });
   });
 
   describe("settle", () => {
@@ -111,15 +142,22 @@ describe("RoyaltyDistributor", () => {
       for (const other of [bob, s.custodian, s.network, s.outsider]) {
         await expectDecryptionDenied(decryptAs(aliceOwed, distributorAddress, other));
       }
+      await expectPublicDecryptionDenied(publicValue(aliceOwed));
       expect(await s.distributor.isSettled(roundId, alice.address)).to.equal(true);
       expect(await s.distributor.settlementBatchCount(roundId)).to.equal(1n);
+      expect(await s.distributor.settledCount(roundId)).to.equal(3n);
     });
 
-    it("makes the unallocated pool public: 0 proves the shares sum to the pool", async () => {
-      await settle(roundId, [alice, bob, carol], [500n, 300n, 200n]);
-      expect(await publicValue(await s.distributor.unallocatedOf(roundId))).to.equal(0n);
+    it("keeps the unallocated pool private after a batch (the custodian alone reads it), publishes the verdict", async () => {
+      await settle(roundId, [alice], [500n]);
+      const unallocated = await s.distributor.unallocatedOf(roundId);
+      await expectPublicDecryptionDenied(publicValue(unallocated));
+      expect(await decryptAs(unallocated, distributorAddress, s.custodian)).to.equal(500n);
+      for (const other of [s.network, alice, s.outsider]) {
+        await expectDecryptionDenied(decryptAs(unallocated, distributorAddress, other));
+      }
       const [batch] = await s.distributor.queryFilter(s.distributor.filters.SettlementBatchRecorded(roundId));
-      expect(batch.args.size).to.equal(3n);
+      expect(batch.args.size).to.equal(1n);
       expect(await fhevm.publicDecryptEbool(batch.args.accepted)).to.equal(true);
       expect(await fhevm.userDecryptEbool(batch.args.accepted, distributorAddress, s.custodian)).to.equal(true);
     });
@@ -129,7 +167,6 @@ describe("RoyaltyDistributor", () => {
       await settle(roundId, [bob, carol], [300n, 200n]);
       expect(await s.distributor.settlementBatchCount(roundId)).to.equal(2n);
       expect(await owedOf(roundId, carol)).to.equal(200n);
-      expect(await publicValue(await s.distributor.unallocatedOf(roundId))).to.equal(0n);
       await expect(settle(roundId, [alice], [1n]))
         .to.be.revertedWithCustomError(s.distributor, "AlreadySettled")
         .withArgs(roundId, alice.address);
@@ -149,8 +186,21 @@ describe("RoyaltyDistributor", () => {
       expect(await owedOf(roundId, carol)).to.equal(0n);
       const [, rejected] = await s.distributor.queryFilter(s.distributor.filters.SettlementBatchRecorded(roundId));
       expect(await fhevm.publicDecryptEbool(rejected.args.accepted)).to.equal(false);
-      expect(await publicValue(await s.distributor.unallocatedOf(roundId))).to.equal(400n);
+      expect(await decryptAs(await s.distributor.unallocatedOf(roundId), distributorAddress, s.custodian)).to.equal(
+        400n,
+      );
       expect(await owedOf(roundId, alice)).to.equal(600n);
+    });
+
+    it("sums exactly: shares that would wrap uint64 to the pool ([2^64 - 1, pool + 1]) are rejected", async () => {
+      await settle(roundId, [alice, bob], [MAX_UINT64, 1001n]);
+      expect(await owedOf(roundId, alice)).to.equal(0n);
+      expect(await owedOf(roundId, bob)).to.equal(0n);
+      const [batch] = await s.distributor.queryFilter(s.distributor.filters.SettlementBatchRecorded(roundId));
+      expect(await fhevm.publicDecryptEbool(batch.args.accepted)).to.equal(false);
+      expect(await decryptAs(await s.distributor.unallocatedOf(roundId), distributorAddress, s.custodian)).to.equal(
+        1000n,
+      );
     });
 
     describe("releaseRejectedBatch", () => {
@@ -176,11 +226,12 @@ describe("RoyaltyDistributor", () => {
         expect(released).to.equal(true);
         expect(await s.distributor.isSettled(roundId, bob.address)).to.equal(false);
         expect(await s.distributor.isClaimed(roundId, bob.address)).to.equal(false);
+        expect(await s.distributor.settledCount(roundId)).to.equal(1n);
         await settle(roundId, [bob, carol], [300n, 100n]);
         expect(await owedOf(roundId, bob)).to.equal(300n);
         expect(await owedOf(roundId, carol)).to.equal(100n);
         await s.distributor.connect(bob).claim(roundId);
-        expect(await decryptAs(await s.token.confidentialBalanceOf(bob.address), tokenAddress, bob)).to.equal(300n);
+        expect(await balanceOf(bob)).to.equal(300n);
         await expect(s.distributor.releaseRejectedBatch(roundId, 1n, [bob.address, carol.address], decryptionProof))
           .to.be.revertedWithCustomError(s.distributor, "SettlementBatchAlreadyReleased")
           .withArgs(roundId, 1n);
@@ -195,7 +246,7 @@ describe("RoyaltyDistributor", () => {
         ).to.be.revertedWithCustomError(...fhevm.revertedWithCustomErrorArgs("KMSVerifier", "KMSInvalidSigner"));
       });
 
-      it("reverts for an unknown batch or other contributors", async () => {
+      it("reverts for an unknown batch, other contributors, or a closed settlement", async () => {
         const { decryptionProof } = await rejectSecondBatch();
         await expect(s.distributor.releaseRejectedBatch(roundId, 2n, [bob.address], decryptionProof))
           .to.be.revertedWithCustomError(s.distributor, "UnknownSettlementBatch")
@@ -203,6 +254,10 @@ describe("RoyaltyDistributor", () => {
         await expect(s.distributor.releaseRejectedBatch(roundId, 1n, [carol.address, bob.address], decryptionProof))
           .to.be.revertedWithCustomError(s.distributor, "SettlementBatchContributorsMismatch")
           .withArgs(roundId, 1n);
+        await s.distributor.connect(s.custodian).completeSettlement(roundId);
+        await expect(s.distributor.releaseRejectedBatch(roundId, 1n, [bob.address, carol.address], decryptionProof))
+          .to.be.revertedWithCustomError(s.distributor, "SettlementClosed")
+          .withArgs(roundId, SettlementState.Completed);
       });
     });
 
@@ -256,6 +311,98 @@ describe("RoyaltyDistributor", () => {
     });
   });
 
+  describe("completeSettlement", () => {
+    let roundId: bigint;
+
+    beforeEach(async () => {
+      roundId = await finalizedRound(s, [alice, bob, carol]);
+      await fundPool(s, roundId, 1000n);
+    });
+
+    it("needs every included contributor settled, then publishes the unallocated remainder: 0 proves Σ shares = pool", async () => {
+      await settle(roundId, [alice, bob], [500n, 300n]);
+      await expect(s.distributor.connect(s.custodian).completeSettlement(roundId))
+        .to.be.revertedWithCustomError(s.distributor, "SettlementIncomplete")
+        .withArgs(roundId, 2n, 3n);
+      await settle(roundId, [carol], [200n]);
+      const unallocated = await s.distributor.unallocatedOf(roundId);
+      await expectPublicDecryptionDenied(publicValue(unallocated));
+      await expect(s.distributor.connect(s.custodian).completeSettlement(roundId))
+        .to.emit(s.distributor, "SettlementCompleted")
+        .withArgs(roundId, unallocated);
+      expect(await publicValue(unallocated)).to.equal(0n);
+      expect(await decryptAs(unallocated, distributorAddress, s.network)).to.equal(0n);
+      expect(await s.distributor.settlementState(roundId)).to.equal(BigInt(SettlementState.Completed));
+      await expect(settle(roundId, [alice], [1n]))
+        .to.be.revertedWithCustomError(s.distributor, "SettlementClosed")
+        .withArgs(roundId, SettlementState.Completed);
+      await expect(s.distributor.connect(s.custodian).completeSettlement(roundId))
+        .to.be.revertedWithCustomError(s.distributor, "SettlementClosed")
+        .withArgs(roundId, SettlementState.Completed);
+    });
+
+    it("reverts for anyone but the custodian, and for a round not finalized", async () => {
+      await expect(s.distributor.connect(s.network).completeSettlement(roundId))
+        .to.be.revertedWithCustomError(s.distributor, "NotProgramCustodian")
+        .withArgs(s.programId, s.network.address);
+      const open = await openRound(s);
+      await expect(s.distributor.connect(s.custodian).completeSettlement(open))
+        .to.be.revertedWithCustomError(s.distributor, "RoundNotFinalized")
+        .withArgs(open, Phase.Open);
+    });
+  });
+
+  describe("recoverPool", () => {
+    it("returns the remainder of a completed settlement to the network; owed amounts stay claimable", async () => {
+      const roundId = await finalizedRound(s, [alice, bob]);
+      await fundPool(s, roundId, 1000n);
+      await settle(roundId, [alice, bob], [600n, 0n]);
+      await expect(s.distributor.connect(s.network).recoverPool(roundId))
+        .to.be.revertedWithCustomError(s.distributor, "PoolNotRecoverable")
+        .withArgs(roundId, Phase.Finalized, SettlementState.Open);
+      await s.distributor.connect(s.custodian).completeSettlement(roundId);
+      await expect(s.distributor.connect(s.network).recoverPool(roundId)).to.emit(s.distributor, "PoolRecovered");
+      const [event] = await s.distributor.queryFilter(s.distributor.filters.PoolRecovered(roundId));
+      expect(event.args.network).to.equal(s.network.address);
+      expect(await balanceOf(s.network)).to.equal(400n);
+      expect(await s.distributor.settlementState(roundId)).to.equal(BigInt(SettlementState.Recovered));
+      await s.distributor.connect(alice).claim(roundId);
+      expect(await balanceOf(alice)).to.equal(600n);
+      await expect(s.distributor.connect(s.network).recoverPool(roundId))
+        .to.be.revertedWithCustomError(s.distributor, "PoolNotRecoverable")
+        .withArgs(roundId, Phase.Finalized, SettlementState.Recovered);
+    });
+
+    it("returns the remainder of a round whose custodian missed the settlement deadline, and closes settlement", async () => {
+      const roundId = await finalizedRound(s, [alice, bob]);
+      await fundPool(s, roundId, 1000n);
+      await settle(roundId, [alice], [250n]);
+      await advanceTo((await s.rounds.round(roundId)).settlementDeadline + 1n);
+      await s.distributor.connect(s.network).recoverPool(roundId);
+      expect(await balanceOf(s.network)).to.equal(750n);
+      const [event] = await s.distributor.queryFilter(s.distributor.filters.PoolRecovered(roundId));
+      expect(await decryptAs(event.args.amount, tokenAddress, s.network)).to.equal(750n);
+      await expect(settle(roundId, [bob], [1n]))
+        .to.be.revertedWithCustomError(s.distributor, "SettlementClosed")
+        .withArgs(roundId, SettlementState.Recovered);
+      await s.distributor.connect(alice).claim(roundId);
+      expect(await balanceOf(alice)).to.equal(250n);
+    });
+
+    it("reverts for anyone but the network, and for a pool never funded", async () => {
+      const roundId = await finalizedRound(s, [alice]);
+      await expect(s.distributor.connect(s.network).recoverPool(roundId))
+        .to.be.revertedWithCustomError(s.distributor, "PoolNotFunded")
+        .withArgs(roundId);
+      await fundPool(s, roundId, 10n);
+      for (const other of [s.custodian, s.coprocessor, alice]) {
+        await expect(s.distributor.connect(other).recoverPool(roundId))
+          .to.be.revertedWithCustomError(s.distributor, "NotProgramNetwork")
+          .withArgs(s.programId, other.address);
+      }
+    });
+  });
+
   describe("claim", () => {
     let roundId: bigint;
 
@@ -293,27 +440,15 @@ describe("RoyaltyDistributor", () => {
         .to.be.revertedWithCustomError(s.distributor, "NothingOwed")
         .withArgs(roundId, bob.address);
     });
-
-    it("pays nothing beyond the round's pool, even when shares wrap around uint64", async () => {
-      // 2^64 - 1 + 2 wraps to 1 <= pool, so the settle-time check accepts the batch; the claim-time check does not.
-      await settle(roundId, [alice, bob], [MAX_UINT64, 2n]);
-      expect(await owedOf(roundId, alice)).to.equal(MAX_UINT64);
-      await s.distributor.connect(alice).claim(roundId);
-      expect(await decryptAs(await s.token.confidentialBalanceOf(alice.address), tokenAddress, alice)).to.equal(0n);
-      await s.distributor.connect(bob).claim(roundId);
-      expect(await decryptAs(await s.token.confidentialBalanceOf(bob.address), tokenAddress, bob)).to.equal(2n);
-    });
   });
 
-  it("settles 100 contributors in one transaction within the fhEVM HCU limits", async () => {
+  it(`settles ${MAX_SETTLE_BATCH} contributors in one transaction within the fhEVM HCU and gas limits`, async () => {
     const roundId = await openRound(s);
-    const crowd = await impersonatedSigners(100);
-    for (const [i, member] of crowd.entries()) {
-      await s.rounds.connect(member).register("");
-      await s.rounds.connect(member).commitContribution(roundId, ethers.id(`update-${i}`), 1, "");
-    }
-    await finalizeCommitted(s, roundId);
-    await fundPool(s, roundId, 100_000n);
+    const crowd = await impersonatedSigners(MAX_SETTLE_BATCH);
+    await contribute(s, roundId, crowd);
+    await closeAndPublish(s, roundId);
+    await finalize(s, roundId);
+    await fundPool(s, roundId, 1000n * BigInt(MAX_SETTLE_BATCH));
     const receipt = await (
       await settle(
         roundId,
@@ -324,7 +459,55 @@ describe("RoyaltyDistributor", () => {
     const hcu = fhevm.computeTransactionHCU(receipt!);
     expect(hcu.globalHCU).to.be.below(HCU_PER_TX);
     expect(hcu.maxHCUDepth).to.be.below(HCU_DEPTH_PER_TX);
+    expect(receipt!.gasUsed).to.be.below(GAS_PER_TX);
+    await s.distributor.connect(s.custodian).completeSettlement(roundId);
     expect(await publicValue(await s.distributor.unallocatedOf(roundId))).to.equal(0n);
-    await expect(s.distributor.connect(crowd[99]).claim(roundId)).to.emit(s.distributor, "RoyaltyClaimed");
+    await expect(s.distributor.connect(crowd[MAX_SETTLE_BATCH - 1]).claim(roundId)).to.emit(
+      s.distributor,
+      "RoyaltyClaimed",
+    );
+  });
+
+  it("grants every handle on purpose: who may decrypt the pool, the unallocated part, owed amounts and verdicts", async () => {
+    const roundId = await finalizedRound(s, [alice, bob]);
+    await fundPool(s, roundId, 1000n);
+    await settle(roundId, [alice, bob], [700n, 0n]);
+    const everyone = [s.network, s.custodian, s.coprocessor, s.auditor, s.outsider, alice, bob];
+    /** Who may user-decrypt `handle` (of `contract`); everyone else is refused. */
+    const expectReaders = async (handle: string, contract: string, readers: HardhatEthersSigner[], value: bigint) => {
+      for (const account of everyone) {
+        if (readers.includes(account)) expect(await decryptAs(handle, contract, account)).to.equal(value);
+        else await expectDecryptionDenied(decryptAs(handle, contract, account));
+      }
+    };
+    const pool = await s.distributor.poolOf(roundId);
+    await expectReaders(pool, distributorAddress, [s.network, s.custodian], 1000n);
+    expect(await publicValue(pool)).to.equal(1000n);
+
+    const unallocated = await s.distributor.unallocatedOf(roundId);
+    await expectReaders(unallocated, distributorAddress, [s.custodian], 300n);
+    await expectPublicDecryptionDenied(publicValue(unallocated));
+
+    await expectReaders(await s.distributor.owedOf(roundId, alice.address), distributorAddress, [alice], 700n);
+    await expectReaders(await s.distributor.owedOf(roundId, bob.address), distributorAddress, [bob], 0n);
+    await expectPublicDecryptionDenied(publicValue(await s.distributor.owedOf(roundId, alice.address)));
+
+    // Until the first claim the unclaimed part is the pool's own handle (the same sums); after it, nobody reads it.
+    expect(await s.distributor.unclaimedOf(roundId)).to.equal(pool);
+    await s.distributor.connect(alice).claim(roundId);
+    await expectReaders(await s.distributor.unclaimedOf(roundId), distributorAddress, [], 300n);
+
+    const [accepted] = await s.distributor.settlementBatch(roundId, 0n);
+    expect(await fhevm.userDecryptEbool(accepted, distributorAddress, s.custodian)).to.equal(true);
+    await expectDecryptionDenied(fhevm.userDecryptEbool(accepted, distributorAddress, s.network));
+    expect(await fhevm.publicDecryptEbool(accepted)).to.equal(true);
+
+    await s.distributor.connect(s.custodian).completeSettlement(roundId);
+    await expectReaders(unallocated, distributorAddress, [s.network, s.custodian], 300n);
+    expect(await publicValue(unallocated)).to.equal(300n);
+
+    await s.distributor.connect(s.network).recoverPool(roundId);
+    const [recovered] = await s.distributor.queryFilter(s.distributor.filters.PoolRecovered(roundId));
+    await expectReaders(recovered.args.amount, tokenAddress, [s.network], 300n);
   });
 });

@@ -2,7 +2,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import type { RoundManager } from "typechain-types";
-import { PUBLIC_KEY_HASH, SHAPLEY_SAMPLED } from "../fixtures";
+import { BASE_MODEL_HASH, PUBLIC_KEY_HASH, SHAPLEY_SAMPLED } from "../fixtures";
 
 // ProgramRegistry is abstract; the RoundManager hub is its deployable form.
 describe("ProgramRegistry", () => {
@@ -11,61 +11,149 @@ describe("ProgramRegistry", () => {
   let coprocessor: HardhatEthersSigner;
   let custodian: HardhatEthersSigner;
   let token: HardhatEthersSigner;
+  let outsider: HardhatEthersSigner;
 
   beforeEach(async () => {
-    [network, coprocessor, custodian, token] = await ethers.getSigners();
+    [network, coprocessor, custodian, token, outsider] = await ethers.getSigners();
     programs = await ethers.deployContract("RoundManager");
   });
 
-  const create = (overrides: Partial<Record<"coprocessor" | "custodian" | "token", string>> = {}) =>
-    programs
-      .connect(network)
-      .createProgram(
-        overrides.coprocessor ?? coprocessor.address,
-        overrides.custodian ?? custodian.address,
-        PUBLIC_KEY_HASH,
-        SHAPLEY_SAMPLED,
-        overrides.token ?? token.address,
-      );
+  type ProgramConfig = Parameters<RoundManager["createProgram"]>[0];
 
-  it("creates programs with ids from 1, the caller as network, and emits every field", async () => {
-    await expect(create())
-      .to.emit(programs, "ProgramCreated")
-      .withArgs(
-        1n,
-        network.address,
-        coprocessor.address,
-        custodian.address,
-        token.address,
-        PUBLIC_KEY_HASH,
-        SHAPLEY_SAMPLED,
+  const config = (overrides: Partial<ProgramConfig> = {}): ProgramConfig => ({
+    coprocessor: coprocessor.address,
+    custodian: custodian.address,
+    payoutToken: token.address,
+    publicKeyHash: PUBLIC_KEY_HASH,
+    valuationMethod: SHAPLEY_SAMPLED,
+    minContributors: 0,
+    maxCommitments: 0,
+    recoveryPeriod: 0,
+    commitDeposit: 0n,
+    ...overrides,
+  });
+  const create = (overrides: Partial<ProgramConfig> = {}) => programs.connect(network).createProgram(config(overrides));
+
+  describe("createProgram", () => {
+    it("creates programs with ids from 1, the caller as network, and emits the roles", async () => {
+      await expect(create())
+        .to.emit(programs, "ProgramCreated")
+        .withArgs(
+          1n,
+          network.address,
+          coprocessor.address,
+          custodian.address,
+          token.address,
+          PUBLIC_KEY_HASH,
+          SHAPLEY_SAMPLED,
+        );
+      await create();
+      expect(await programs.programCount()).to.equal(2n);
+      const program = await programs.program(1n);
+      expect(program.network).to.equal(network.address);
+      expect(program.coprocessor).to.equal(coprocessor.address);
+      expect(program.custodian).to.equal(custodian.address);
+      expect(program.payoutToken).to.equal(token.address);
+      expect(program.publicKeyHash).to.equal(PUBLIC_KEY_HASH);
+      expect(program.valuationMethod).to.equal(BigInt(SHAPLEY_SAMPLED));
+    });
+
+    it("resolves zero terms to the defaults: 3 contributors, 2,000 commitments, 30 days, no deposit", async () => {
+      await create();
+      const program = await programs.program(1n);
+      expect(program.minContributors).to.equal(await programs.DEFAULT_MIN_CONTRIBUTORS());
+      expect(program.minContributors).to.equal(3n);
+      expect(program.maxCommitments).to.equal(2000n);
+      expect(program.recoveryPeriod).to.equal(30n * 86_400n);
+      expect(program.commitDeposit).to.equal(0n);
+    });
+
+    it("keeps explicit terms", async () => {
+      await create({ minContributors: 5, maxCommitments: 40, recoveryPeriod: 7200, commitDeposit: 10n ** 15n });
+      const program = await programs.program(1n);
+      expect([
+        program.minContributors,
+        program.maxCommitments,
+        program.recoveryPeriod,
+        program.commitDeposit,
+      ]).to.deep.equal([5n, 40n, 7200n, 10n ** 15n]);
+    });
+
+    for (const role of ["coprocessor", "custodian", "payoutToken"] as const) {
+      it(`reverts when the ${role} is the zero address`, async () => {
+        await expect(create({ [role]: ethers.ZeroAddress }))
+          .to.be.revertedWithCustomError(programs, "ProgramZeroAddress")
+          .withArgs(role);
+      });
+    }
+
+    it("reverts when the public key hash is zero", async () => {
+      await expect(create({ publicKeyHash: ethers.ZeroHash })).to.be.revertedWithCustomError(
+        programs,
+        "ProgramZeroPublicKeyHash",
       );
-    await create();
-    expect(await programs.programCount()).to.equal(2n);
-    const program = await programs.program(1n);
-    expect(program.network).to.equal(network.address);
-    expect(program.coprocessor).to.equal(coprocessor.address);
-    expect(program.custodian).to.equal(custodian.address);
-    expect(program.payoutToken).to.equal(token.address);
-    expect(program.publicKeyHash).to.equal(PUBLIC_KEY_HASH);
-    expect(program.valuationMethod).to.equal(BigInt(SHAPLEY_SAMPLED));
+    });
+
+    it("reverts on a cap above the publishable limit, and on a minimum above the cap", async () => {
+      const limit = await programs.MAX_COMMITMENTS_LIMIT();
+      await expect(create({ maxCommitments: limit + 1n }))
+        .to.be.revertedWithCustomError(programs, "ProgramCapAboveLimit")
+        .withArgs(limit + 1n, limit);
+      await expect(create({ minContributors: 11, maxCommitments: 10 }))
+        .to.be.revertedWithCustomError(programs, "ProgramMinimumAboveCap")
+        .withArgs(11n, 10n);
+    });
   });
 
-  for (const role of ["coprocessor", "custodian", "token"] as const) {
-    it(`reverts when the ${role} is the zero address`, async () => {
-      await expect(create({ [role]: ethers.ZeroAddress }))
-        .to.be.revertedWithCustomError(programs, "ProgramZeroAddress")
-        .withArgs(role === "token" ? "payoutToken" : role);
+  describe("acceptProgram", () => {
+    beforeEach(async () => {
+      await create();
     });
-  }
 
-  it("reverts when the public key hash is zero", async () => {
-    await expect(
-      programs.createProgram(coprocessor.address, custodian.address, ethers.ZeroHash, 1, token.address),
-    ).to.be.revertedWithCustomError(programs, "ProgramZeroPublicKeyHash");
+    it("names one custodian who has not accepted: the program is inactive", async () => {
+      expect(await programs.custodians(1n)).to.deep.equal([custodian.address]);
+      const custody = await programs.custodyOf(1n);
+      expect([custody.memberCount, custody.threshold, custody.acceptedCount]).to.deep.equal([1n, 1n, 0n]);
+      expect(await programs.hasAccepted(1n, custodian.address)).to.equal(false);
+      expect(await programs.isProgramActive(1n)).to.equal(false);
+    });
+
+    it("activates the program when its custodian accepts", async () => {
+      await expect(programs.connect(custodian).acceptProgram(1n))
+        .to.emit(programs, "ProgramAccepted")
+        .withArgs(1n, custodian.address);
+      expect(await programs.hasAccepted(1n, custodian.address)).to.equal(true);
+      expect((await programs.custodyOf(1n)).acceptedCount).to.equal(1n);
+      expect(await programs.isProgramActive(1n)).to.equal(true);
+    });
+
+    it("reverts for anyone but the named custodian, a second acceptance and an unknown program", async () => {
+      for (const other of [network, coprocessor, outsider]) {
+        await expect(programs.connect(other).acceptProgram(1n))
+          .to.be.revertedWithCustomError(programs, "NotProgramCustodian")
+          .withArgs(1n, other.address);
+      }
+      await programs.connect(custodian).acceptProgram(1n);
+      await expect(programs.connect(custodian).acceptProgram(1n))
+        .to.be.revertedWithCustomError(programs, "ProgramAlreadyAccepted")
+        .withArgs(1n, custodian.address);
+      await expect(programs.connect(custodian).acceptProgram(9n))
+        .to.be.revertedWithCustomError(programs, "ProgramNotFound")
+        .withArgs(9n);
+    });
+
+    it("an inactive program cannot open rounds", async () => {
+      const deadline = BigInt((await ethers.provider.getBlock("latest"))!.timestamp) + 1000n;
+      await expect(programs.connect(network).openRound(1n, BASE_MODEL_HASH, deadline, 60, 60))
+        .to.be.revertedWithCustomError(programs, "ProgramNotActive")
+        .withArgs(1n);
+    });
   });
 
   it("reverts reading an unknown program", async () => {
     await expect(programs.program(7n)).to.be.revertedWithCustomError(programs, "ProgramNotFound").withArgs(7n);
+    await expect(programs.custodyOf(7n)).to.be.revertedWithCustomError(programs, "ProgramNotFound").withArgs(7n);
+    await expect(programs.custodians(7n)).to.be.revertedWithCustomError(programs, "ProgramNotFound").withArgs(7n);
+    await expect(programs.isProgramActive(7n)).to.be.revertedWithCustomError(programs, "ProgramNotFound").withArgs(7n);
   });
 });
