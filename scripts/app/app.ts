@@ -1,8 +1,9 @@
 // `npm run app`: the whole CipherShare network on this machine for the web app — the embedded fhEVM chain and blob
-// store, the contracts, the custodian's keys, program 1 with round 1 open (public scores), the coprocessor and
-// custodian services — then the production build of `frontend/` served on a free loopback port, pointed at them.
+// store, the contracts, the custodian's keys, program 1 (accepted by its custodian) with round 1 open (public
+// scores), the coprocessor and custodian services — then the production build of `frontend/` served on a free loopback port, pointed at them.
 // Prints the URL; Ctrl-C stops everything.
 //   npm run app [-- --home <dir>] [-- --port <n>] [-- --private-scores] [-- --commit-period <seconds>]
+//               [-- --reveal-window <seconds>]
 import { join, resolve } from "node:path";
 import { rmSync } from "node:fs";
 import { Command } from "commander";
@@ -16,6 +17,7 @@ interface AppOptions {
   port?: string;
   privateScores?: boolean;
   commitPeriod: string;
+  revealWindow: string;
 }
 
 function integer(value: string, flag: string, min: number): number {
@@ -38,6 +40,7 @@ async function main(options: AppOptions): Promise<void> {
     allowedOrigins: origins,
     publicScores: !options.privateScores,
     commitPeriod: integer(options.commitPeriod, "--commit-period", 1),
+    revealWindow: integer(options.revealWindow, "--reveal-window", 1),
     log: say,
   });
   say(`program ${services.programId}, round ${services.roundId} open; building the web app…`);
@@ -68,7 +71,8 @@ const program = new Command()
   .option("--home <dir>", "workspace (wiped at start)", join(".ciphershare", "app"))
   .option("--port <n>", "port of the web app (default: a free one)")
   .option("--private-scores", "open round 1 with the private score release (only Σφ)")
-  .option("--commit-period <seconds>", "seconds contributors have to commit to round 1", "3600")
+  .option("--commit-period <seconds>", "seconds contributors have to commit to round 1 (sealed hashes)", "3600")
+  .option("--reveal-window <seconds>", "seconds after the commit deadline to reveal and upload", "1800")
   .parse(process.argv);
 
 main(program.opts<AppOptions>()).catch((error: unknown) => {

@@ -1,7 +1,7 @@
 // The services behind the web app on the embedded default, started the way an operator would: the local fhEVM
 // chain and the blob server (in this process, like `ciphershare node start`), then `ciphershare network deploy`,
-// `custodian keygen`, `network create-program`, `network open-round`, and the long-running `coprocessor run` and
-// `custodian run` as child processes. `npm run app` and the browser test of a real round both use it.
+// `custodian keygen`, `network create-program`, `custodian accept`, `network open-round`, and the long-running
+// `coprocessor run` and `custodian run` as child processes. `npm run app` and the browser test of a real round both use it.
 import { join, resolve } from "node:path";
 import type { Deployment } from "@ciphershare/protocol/chain/deployment";
 import { startEmbeddedNetwork } from "@ciphershare/coprocessor/roles/embedded-network";
@@ -22,6 +22,8 @@ export interface AppServiceOptions {
   readonly publicScores: boolean;
   /** Seconds contributors have to commit to round 1. */
   readonly commitPeriod: number;
+  /** Seconds after the commit deadline to reveal and upload (default 1800). */
+  readonly revealWindow?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -83,6 +85,7 @@ export async function startAppServices(options: AppServiceOptions): Promise<AppS
     log("generating the custodian's deep-v1 keys (about 10–20 s)…");
     const keys = (await cli(["custodian", "keygen"])) as { publicBundleHash: string };
     const program = (await cli(["network", "create-program"])) as { programId: number | string };
+    await cli(["custodian", "accept", "--program", String(program.programId)]);
     const round = (await cli([
       "network",
       "open-round",
@@ -90,6 +93,8 @@ export async function startAppServices(options: AppServiceOptions): Promise<AppS
       String(program.programId),
       "--commit-period",
       String(options.commitPeriod),
+      "--reveal-window",
+      String(options.revealWindow ?? 1800),
       ...(options.publicScores ? ["--public-scores"] : []),
     ])) as { roundId: number | string };
     const webDeploymentFile = join(ws.home, "web-deployment.json");

@@ -2,20 +2,23 @@
 // console: it starts the local fhEVM chain and the blob store, then every role runs as its own `ciphershare` process
 // (network, 8 contributors, coprocessor, custodian, auditor) talking JSON-RPC and HTTP. Contributors train on their
 // own non-IID MNIST partition (one label-flipping poisoned client, one free rider returning the base model), encrypt
-// under the custodian's public bundle and commit; the coprocessor runs FedAvg and encrypted Shapley; the custodian
-// releases the new global model and φ and settles encrypted shares; contributors claim; the auditor re-verifies.
+// under the custodian's public bundle and commit a seal with a deposit; once the commit phase is over they reveal and
+// upload; the coprocessor runs FedAvg and encrypted Shapley and publishes; after the dispute window the round is
+// finalized and only then the custodian releases the new global model and φ, anchors the release and settles
+// encrypted shares in batches; contributors claim and take their deposits back; the auditor re-verifies.
 //   npm run demo [-- --quick] [-- --json] [-- --home <dir>]
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Command } from "commander";
 import { SingleBar, Presets } from "cli-progress";
-import { RoundPhase } from "@ciphershare/protocol/chain/constants";
+import { EXCLUSION_REASON_NAMES, RoundPhase, SettlementState } from "@ciphershare/protocol/chain/constants";
 import type { Deployment } from "@ciphershare/protocol/chain/deployment";
 import { sameAddress, type Hex } from "@ciphershare/protocol/hex";
 import { decodeModel } from "@ciphershare/protocol/records/model";
 import type { ReleaseRecord } from "@ciphershare/protocol/records/release-record";
 import { chainReader } from "@ciphershare/coprocessor/chain/clients";
-import { contractsToRead, readProgram, readRound } from "@ciphershare/coprocessor/chain/contracts";
+import { contractsToRead, readRound } from "@ciphershare/coprocessor/chain/contracts";
+import { readCommitments, readReasons } from "@ciphershare/coprocessor/chain/events";
 import type { RunningChild } from "@ciphershare/coprocessor/process/child";
 import { findRelease } from "@ciphershare/coprocessor/roles/auditor";
 import { custodianPhi } from "@ciphershare/coprocessor/roles/custodian";
@@ -30,6 +33,7 @@ import { contributionChartSvg } from "./chart";
 import { DEMO_DATA_SEED, DEMO_LABEL_SKEW_ALPHA } from "./settings";
 
 const POOL_UNITS = 1_000_000_000n; // 1 000 tokens at 6 decimals
+const COMMIT_DEPOSIT_WEI = 10n ** 16n; // 0.01 ETH per commitment, refunded on inclusion
 const PASSPHRASE = "demo custodian passphrase";
 
 interface DemoOptions {
@@ -200,8 +204,14 @@ async function main(): Promise<void> {
     out.say(
       `• custodian published the public bundle ${keys.publicBundleHash.slice(0, 12)}… (${(keys.bundleBytes / 1e6).toFixed(0)} MB)`,
     );
-    const { programId } = (await cli(options.home, ["network", "create-program"])).json as { programId: string };
-    out.say(`• network created program ${programId} (coprocessor, custodian, bundle hash, exact Shapley)`);
+    const { programId } = (
+      await cli(options.home, ["network", "create-program", "--commit-deposit", COMMIT_DEPOSIT_WEI.toString()])
+    ).json as { programId: string };
+    out.say(
+      `• network created program ${programId} (coprocessor, custodian, bundle hash, exact Shapley, ≥ 3 contributors, 0.01 ETH deposit)`,
+    );
+    await cli(options.home, ["custodian", "accept", "--program", programId]);
+    out.say(`• custodian checked the program's terms and accepted it on-chain`);
 
     const indices = [...Array(n).keys()];
     const addresses = await inParallel(indices, 4, async (i) => {
@@ -230,6 +240,7 @@ async function main(): Promise<void> {
           : undefined;
 
     const releases: ReleaseRecord[] = [];
+    const exclusions: Map<number, string>[] = [];
     const royalties: string[][] = [];
     const accuracies: number[] = [];
     let base = "zero";
@@ -249,7 +260,7 @@ async function main(): Promise<void> {
         ])
       ).json as { roundId: string };
       const roundId = BigInt(opened.roundId);
-      const submitting = out.progress("contributors: train, encrypt, upload, commit", n);
+      const submitting = out.progress("contributors: train, encrypt, commit a sealed hash", n);
       let submitted = 0;
       await inParallel(indices, 2, async (i) => {
         await cli(options.home, [
@@ -269,6 +280,26 @@ async function main(): Promise<void> {
         submitting.tick(++submitted);
       });
       submitting.done();
+      const revealing = out.progress("contributors: reveal and upload (reveal phase)", n);
+      // The first reveal moves the dev chain's clock past the commit deadline; the others find the phase open.
+      const reveal = (i: number, advance: boolean) =>
+        cli(options.home, [
+          "contributor",
+          "reveal",
+          "--index",
+          String(i),
+          "--round",
+          String(roundId),
+          ...(advance ? ["--advance-time"] : []),
+        ]);
+      await reveal(0, true);
+      revealing.tick(1);
+      let revealed = 1;
+      await inParallel(indices.slice(1), 4, async (i) => {
+        await reveal(i, false);
+        revealing.tick(++revealed);
+      });
+      revealing.done();
       await cli(options.home, ["network", "close", "--round", String(roundId), "--advance-time"]);
 
       const computing = out.progress("coprocessor: verify, FedAvg, encrypted Shapley", n + 2);
@@ -279,29 +310,28 @@ async function main(): Promise<void> {
       await waitFor(
         "waiting for results",
         async () =>
-          (await readRound(deployment, reader, roundId)).phase >= RoundPhase.ResultsPublished ? true : undefined,
+          (await readRound(deployment, reader, roundId)).phase === RoundPhase.ResultsPublished ? true : undefined,
         daemonFailure,
       );
       computing.done();
-      const releasing = out.progress("custodian: decrypt outputs, release", 1);
-      const custodianOfRound = (
-        await readProgram(deployment, reader, (await readRound(deployment, reader, roundId)).programId)
-      ).custodian;
+      await cli(options.home, ["network", "fund", "--round", String(roundId), "--amount", POOL_UNITS.toString()]);
+      await cli(options.home, ["network", "finalize", "--round", String(roundId), "--advance-time"]);
+      const releasing = out.progress("custodian: decrypt the finalized outputs, release, anchor", 1);
       const release = await waitFor(
         "waiting for the release",
-        () => findRelease({ deployment, reader, store }, custodianOfRound, Number(roundId)),
+        () => findRelease({ deployment, reader, store }, roundId),
         daemonFailure,
       );
       releasing.done();
-      await cli(options.home, ["network", "fund", "--round", String(roundId), "--amount", POOL_UNITS.toString()]);
-      await cli(options.home, ["network", "finalize", "--round", String(roundId), "--advance-time"]);
-      const settling = out.progress("custodian: settle encrypted shares", 1);
+      const settling = out.progress("custodian: settle encrypted shares, complete", 1);
       await waitFor(
         "waiting for settlement",
-        async () => ((await distributor.read.isSettled([roundId, release.contributors[0] as Hex])) ? true : undefined),
+        async () =>
+          Number(await distributor.read.settlementState([roundId])) === SettlementState.Completed ? true : undefined,
         daemonFailure,
       );
       settling.done();
+      exclusions.push(await excludedContributors(deployment, reader, roundId, addresses));
       // One at a time: the fhEVM mock node mis-parses events when user decryptions overlap.
       const claims = await inParallel(indices, 1, async (i) => {
         const included = release.contributors.some((a) => sameAddress(a, addresses[i]));
@@ -311,6 +341,18 @@ async function main(): Promise<void> {
         ).json as { claimed: string };
         return claimed.claimed;
       });
+      const refunds = await inParallel(indices, 4, async (i) => {
+        const outcome = (
+          await cli(options.home, ["contributor", "withdraw-deposit", "--index", String(i), "--round", String(roundId)])
+        ).json as { refunded: string };
+        return BigInt(outcome.refunded);
+      });
+      const forfeited = (await cli(options.home, ["network", "collect-deposits", "--round", String(roundId)])).json as {
+        count: number;
+      };
+      out.say(
+        `  deposits: ${refunds.filter((r) => r > 0n).length} refunded, ${forfeited.count} forfeited to the network`,
+      );
       releases.push(release);
       const global = decodeModel(await store.get(release.globalModel));
       const testAccuracy = accuracy(global, setup.test);
@@ -353,7 +395,7 @@ async function main(): Promise<void> {
         indices.map((i) => `#${i} ${behaviourOf(i, n)}`),
       ),
     );
-    printTable(out, phi, royalties, accuracies, indices, flagged, n);
+    printTable(out, phi, royalties, accuracies, indices, flagged, n, exclusions);
     for (const audit of audits) {
       const failed = audit.verdict?.checks.filter((c) => !c.passed) ?? [];
       out.say(
@@ -364,13 +406,31 @@ async function main(): Promise<void> {
     out.say(`done in ${((performance.now() - started) / 1000).toFixed(0)} s`);
     if (options.json) {
       process.stdout.write(
-        `${JSON.stringify({ rounds: options.rounds, contributors: n, phi, royalties: royalties.map((r) => r.map(Number)), flagged, accuracy: accuracies, auditPassed })}\n`,
+        `${JSON.stringify({ rounds: options.rounds, contributors: n, phi, royalties: royalties.map((r) => r.map(Number)), flagged, accuracy: accuracies, auditPassed, excluded: exclusions.map((round) => Object.fromEntries(round)) })}\n`,
       );
     }
     if (!auditPassed) process.exitCode = 1;
   } finally {
     await stopAll();
   }
+}
+
+/** The standing publication's exclusions of a round: contributor index → reason (Unrevealed, Duplicate, …). */
+async function excludedContributors(
+  deployment: Deployment,
+  reader: ReturnType<typeof chainReader>,
+  roundId: bigint,
+  addresses: readonly string[],
+): Promise<Map<number, string>> {
+  const round = await readRound(deployment, reader, roundId);
+  const commitments = await readCommitments(reader, deployment, roundId);
+  const reasons = await readReasons(reader, deployment, roundId, round.publication, commitments.length);
+  const excluded = new Map<number, string>();
+  for (const c of commitments) {
+    const i = addresses.findIndex((a) => sameAddress(a, c.contributor));
+    if (i >= 0 && reasons[c.index] !== 0) excluded.set(i, EXCLUSION_REASON_NAMES[reasons[c.index]]);
+  }
+  return excluded;
 }
 
 function printTable(
@@ -381,6 +441,7 @@ function printTable(
   indices: number[],
   flagged: number[],
   n: number,
+  exclusions: readonly Map<number, string>[],
 ): void {
   const header = [
     "contributor",
@@ -388,6 +449,7 @@ function printTable(
     ...phi.map((_, r) => `φ r${r + 1}`),
     ...phi.map((_, r) => `royalty r${r + 1}`),
     "flagged",
+    "excluded (why)",
   ];
   const rows = indices.map((i) => [
     `#${i}`,
@@ -395,6 +457,7 @@ function printTable(
     ...phi.map((round) => round[i].toExponential(2)),
     ...royalties.map((round) => (Number(round[i]) / 1e6).toFixed(2)),
     flagged.includes(i) ? "yes" : "",
+    exclusions.flatMap((round, r) => (round.has(i) ? [`r${r + 1}: ${round.get(i)}`] : [])).join(", ") || "–",
   ]);
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c].length)));
   const line = (row: string[]) =>
@@ -403,7 +466,13 @@ function printTable(
   out.say(line(header));
   out.say(widths.map((w) => "─".repeat(w)).join("  "));
   for (const row of rows) out.say(line(row));
-  out.say(`\nglobal model test accuracy per round: ${accuracies.map((a) => `${(a * 100).toFixed(1)} %`).join(", ")}`);
+  const excludedCount = exclusions.reduce((sum, round) => sum + round.size, 0);
+  out.say(
+    excludedCount === 0
+      ? "\nexcluded contributions: none (every commitment was revealed, new, present, well-formed and within policy)"
+      : `\nexcluded contributions: ${excludedCount} (reason per round above; an excluded contribution gets no φ, no royalty and forfeits its deposit)`,
+  );
+  out.say(`global model test accuracy per round: ${accuracies.map((a) => `${(a * 100).toFixed(1)} %`).join(", ")}`);
   out.say(
     "royalties in cROY (pool 1000 per round), each decrypted by its own contributor; φ (noise-flooded) from the custodian's database: the public release has only Σφ\n",
   );

@@ -4,9 +4,18 @@
 import path from "node:path";
 import type { Signer } from "ethers";
 import { ethers, fhevm, network } from "hardhat";
-import { SHARES_PER_PROOF } from "@ciphershare/protocol/chain/constants";
+import {
+  COMMITMENTS_PER_READ,
+  CommitmentStatus as CommitmentStatuses,
+  ExclusionReason as ExclusionReasons,
+  SettlementState as SettlementStates,
+  SHARES_PER_PROOF,
+  type CommitmentStatusCode,
+  type ExclusionReasonCode,
+} from "@ciphershare/protocol/chain/constants";
 import { REGISTER_TYPES, REGISTRY_DOMAIN } from "@ciphershare/protocol/chain/registration";
-import type { Address } from "@ciphershare/protocol/hex";
+import type { Address, Hex } from "@ciphershare/protocol/hex";
+import { publicationReasons, sealOf as protocolSealOf } from "@ciphershare/protocol/round/inputs";
 import { deployCipherShare as deployContracts } from "@ciphershare/coprocessor/chain/deploy";
 import type { ContributorRegistry, RoundManager, RoyaltyDistributor, RoyaltyToken, TestERC20 } from "typechain-types";
 
@@ -87,35 +96,19 @@ export async function createAcceptedProgram(
 
 /** The seal a contributor commits: `keccak256(abi.encode(ciphertextHash, contributor))` (the chain keeps 28 bytes). */
 export function sealOf(ciphertextHash: string, contributor: string): string {
-  return ethers.keccak256(
-    ethers.AbiCoder.defaultAbiCoder().encode(["bytes32", "address"], [ciphertextHash, contributor]),
-  );
+  return protocolSealOf(ciphertextHash as Hex, contributor as Address);
 }
 
-/** `IRoundManager.ExclusionReason`: one byte per commitment in a publication. */
-export enum ExclusionReason {
-  None,
-  BlobMissing,
-  HashMismatch,
-  Malformed,
-  Policy,
-  Duplicate,
-  Unrevealed,
-}
+/** `IRoundManager.ExclusionReason`: one byte per commitment in a publication (the protocol's constants). */
+export const ExclusionReason = ExclusionReasons;
+export type ExclusionReason = ExclusionReasonCode;
 
 /** `IRoundManager.CommitmentStatus`. */
-export enum CommitmentStatus {
-  Sealed,
-  Revealed,
-  Duplicate,
-}
+export const CommitmentStatus = CommitmentStatuses;
+export type CommitmentStatus = CommitmentStatusCode;
 
 /** `IRoyaltyDistributor.SettlementState`. */
-export enum SettlementState {
-  Open,
-  Completed,
-  Recovered,
-}
+export const SettlementState = SettlementStates;
 
 /** What the coprocessor passes to `publishResults`: reasons (bytes, one per commitment) and the inputs hash. */
 export interface Publication {
@@ -124,15 +117,13 @@ export interface Publication {
   includedIndexes: number[];
 }
 
-/** Commitments read per call: an `eth_call` has a gas cap too. */
-const COMMITMENTS_PAGE = 500n;
-
-/** Every commitment of round `roundId`, in commit order, read page by page. */
+/** Every commitment of round `roundId`, in commit order, read page by page (an `eth_call` has a gas cap too). */
 export async function commitmentsOf(rounds: RoundManager, roundId: bigint) {
   const { commitCount } = await rounds.round(roundId);
+  const page = BigInt(COMMITMENTS_PER_READ);
   const pages = [];
-  for (let offset = 0n; offset < commitCount; offset += COMMITMENTS_PAGE) {
-    pages.push(await rounds.commitments(roundId, offset, COMMITMENTS_PAGE));
+  for (let offset = 0n; offset < commitCount; offset += page) {
+    pages.push(await rounds.commitments(roundId, offset, page));
   }
   return pages.flat();
 }
@@ -147,14 +138,13 @@ export async function publicationOf(
   excluded: ReadonlyMap<number, ExclusionReason> = new Map(),
 ): Promise<Publication> {
   const commitments = await commitmentsOf(rounds, roundId);
-  const reasons = commitments.map((c, index) => {
-    if (Number(c.status) === CommitmentStatus.Sealed) return ExclusionReason.Unrevealed;
-    if (Number(c.status) === CommitmentStatus.Duplicate) return ExclusionReason.Duplicate;
-    return excluded.get(index) ?? ExclusionReason.None;
-  });
-  const includedIndexes = reasons.flatMap((reason, index) => (reason === ExclusionReason.None ? [index] : []));
+  const reasons = publicationReasons(
+    commitments.map((c, index) => ({ index, status: Number(c.status) as CommitmentStatus })),
+    excluded,
+  );
+  const includedIndexes = [...reasons.keys()].filter((index) => reasons[index] === ExclusionReason.None);
   return {
-    reasons: ethers.hexlify(Uint8Array.from(reasons)),
+    reasons: ethers.hexlify(reasons),
     inputsHash: inputsHashOf(includedIndexes.map((index) => commitments[index].ciphertextHash)),
     includedIndexes,
   };

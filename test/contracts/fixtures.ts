@@ -4,6 +4,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import { expect } from "chai";
 import type { Signer } from "ethers";
 import { ethers } from "hardhat";
+import { CancelReason, RoundPhase, type RoundPhaseCode } from "@ciphershare/protocol/chain/constants";
 import {
   ExclusionReason,
   advanceTo,
@@ -32,24 +33,10 @@ export const SHAPLEY_SAMPLED = 2;
 export const SCENARIO_TERMS: ProgramTerms = { minContributors: 1 };
 
 /** `IRoundManager.RoundPhase` (Reveal and Cancelled were appended to keep the earlier numbers). */
-export enum Phase {
-  None,
-  Open,
-  Closed,
-  ResultsPublished,
-  Challenged,
-  Finalized,
-  Reveal,
-  Cancelled,
-}
+export const Phase = RoundPhase;
+export type Phase = RoundPhaseCode;
 
-/** `IRoundManager.CancelReason`. */
-export enum CancelReason {
-  None,
-  TooFewRevealed,
-  TooFewIncluded,
-  Expired,
-}
+export { CancelReason };
 
 export interface Scenario extends CipherShareDeployment {
   network: HardhatEthersSigner;

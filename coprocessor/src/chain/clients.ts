@@ -82,3 +82,9 @@ export async function advanceChainTime(reader: ChainReader, seconds: number): Pr
   await testClient.increaseTime({ seconds });
   await testClient.mine({ blocks: 1 });
 }
+
+/** Dev chain only: moves the clock just past `deadline` (chain time) unless it already is. */
+export async function advanceChainPast(reader: ChainReader, deadline: bigint): Promise<void> {
+  const now = await latestTimestamp(reader);
+  if (deadline >= now) await advanceChainTime(reader, Number(deadline - now) + 1);
+}

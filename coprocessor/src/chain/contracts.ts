@@ -34,17 +34,38 @@ export function contractsToRead(deployment: Deployment, reader: ChainReader) {
 export interface RoundState {
   readonly id: bigint;
   readonly programId: bigint;
-  readonly commitDeadline: bigint;
-  readonly disputeWindow: bigint;
-  readonly commitCount: number;
-  readonly excludedCount: number;
+  /** `RoundPhase`; Reveal is derived by the contract from the clock. */
   readonly phase: number;
+  readonly commitDeadline: bigint;
+  readonly revealDeadline: bigint;
+  readonly commitCount: number;
+  readonly revealedCount: number;
+  readonly duplicateCount: number;
+  readonly minContributors: number;
+  readonly maxCommitments: number;
+  /** Wei each commitment carries (the program's term, copied at open). */
+  readonly commitDeposit: bigint;
+  /** `CancelReason` (0 unless Cancelled). */
+  readonly cancelReason: number;
+  readonly expiresAt: bigint;
+  readonly disputeWindow: bigint;
+  /** End of the standing publication's dispute window (0 when none stands). */
   readonly disputeDeadline: bigint;
+  /** The standing publication's number (0 before the first and after an upheld challenge). */
+  readonly publication: number;
+  /** Publications made so far: the next one is `publicationCount + 1`. */
+  readonly publicationCount: number;
+  /** Contributions the standing publication included. */
+  readonly includedCount: number;
+  readonly settlementDeadline: bigint;
+  readonly challenger: Address;
   /** keccak256 of the round manifest (the contract's field is still named `baseModelHash`). */
   readonly manifestHash: Hex;
   readonly aggregateHash: Hex;
   readonly scoresHash: Hex;
   readonly inputsHash: Hex;
+  /** The anchored release record (zero until the custodian anchors it). */
+  readonly releaseHash: Hex;
 }
 
 export interface ProgramState {
@@ -55,6 +76,12 @@ export interface ProgramState {
   readonly publicKeyHash: Hex;
   readonly valuationMethod: number;
   readonly payoutToken: Address;
+  /** Fewest included contributions for a round to count (defaults resolved by the contract). */
+  readonly minContributors: number;
+  readonly maxCommitments: number;
+  /** Seconds: finalize by `revealDeadline + recoveryPeriod`, settle by `finalizedAt + recoveryPeriod`. */
+  readonly recoveryPeriod: number;
+  readonly commitDeposit: bigint;
 }
 
 export async function readRound(deployment: Deployment, reader: ChainReader, roundId: bigint): Promise<RoundState> {
@@ -62,16 +89,29 @@ export async function readRound(deployment: Deployment, reader: ChainReader, rou
   return {
     id: roundId,
     programId: r.programId,
-    commitDeadline: BigInt(r.commitDeadline),
-    disputeWindow: BigInt(r.disputeWindow),
-    commitCount: Number(r.commitCount),
-    excludedCount: Number(r.excludedCount),
     phase: Number(r.phase),
-    disputeDeadline: BigInt(r.disputeDeadline),
+    commitDeadline: r.commitDeadline,
+    revealDeadline: r.revealDeadline,
+    commitCount: Number(r.commitCount),
+    revealedCount: Number(r.revealedCount),
+    duplicateCount: Number(r.duplicateCount),
+    minContributors: Number(r.minContributors),
+    maxCommitments: Number(r.maxCommitments),
+    commitDeposit: r.commitDeposit,
+    cancelReason: Number(r.cancelReason),
+    expiresAt: r.expiresAt,
+    disputeWindow: BigInt(r.disputeWindow),
+    disputeDeadline: r.disputeDeadline,
+    publication: Number(r.publication),
+    publicationCount: Number(r.publicationCount),
+    includedCount: Number(r.includedCount),
+    settlementDeadline: r.settlementDeadline,
+    challenger: r.challenger,
     manifestHash: r.baseModelHash,
     aggregateHash: r.aggregateHash,
     scoresHash: r.scoresHash,
     inputsHash: r.inputsHash,
+    releaseHash: r.releaseHash,
   };
 }
 
@@ -89,5 +129,9 @@ export async function readProgram(
     publicKeyHash: p.publicKeyHash,
     valuationMethod: Number(p.valuationMethod),
     payoutToken: p.payoutToken,
+    minContributors: Number(p.minContributors),
+    maxCommitments: Number(p.maxCommitments),
+    recoveryPeriod: Number(p.recoveryPeriod),
+    commitDeposit: p.commitDeposit,
   };
 }

@@ -5,7 +5,7 @@ import { dirname, join, resolve } from "node:path";
 
 import { onLines, stopChild } from "../process/child";
 import { LocalNodeError } from "./errors";
-import { createPublicClient, http, type Address, type PublicClient } from "viem";
+import { createPublicClient, createTestClient, http, type Address, type PublicClient } from "viem";
 import { readRelayerMetadata, type RelayerMetadata } from "./relayerMetadata";
 
 /** Loopback only: the local chain must never be reachable from another machine. */
@@ -18,6 +18,12 @@ export interface LocalNodeOptions {
   projectRoot?: string;
   /** How long to wait for the node to answer JSON-RPC with the fhEVM host contracts installed. */
   startupTimeoutMs?: number;
+  /**
+   * Seconds between blocks mined without transactions (default 1; 0: only when a transaction arrives). Reads
+   * see the latest block's time, so without it an idle chain's clock stands still and a round never reaches its
+   * reveal phase by itself; with it, deadlines pass as on a real chain.
+   */
+  blockInterval?: number;
   /** Every line the node prints (it logs each RPC method); by default lines are only kept in a tail. */
   onOutput?: (line: string, stream: "stdout" | "stderr") => void;
 }
@@ -37,6 +43,7 @@ export interface LocalNode {
 }
 
 const DEFAULT_STARTUP_TIMEOUT_MS = 120_000;
+const DEFAULT_BLOCK_INTERVAL = 1;
 const STOP_GRACE_MS = 5_000;
 const TAIL_LINES = 40;
 const BANNER = /JSON-RPC server at http:\/\/127\.0\.0\.1:(\d+)\//;
@@ -107,6 +114,12 @@ export async function startLocalNode(options: LocalNodeOptions = {}): Promise<Lo
     const chainId = await client.getChainId();
     const fhevm = await readRelayerMetadata(client);
     await assertHostContractsInstalled(client, fhevm);
+    const interval = options.blockInterval ?? DEFAULT_BLOCK_INTERVAL;
+    if (interval > 0) {
+      await createTestClient({ mode: "hardhat", transport: http(rpcUrl, { retryCount: 0 }) }).setIntervalMining({
+        interval,
+      });
+    }
     return {
       rpcUrl,
       chainId,

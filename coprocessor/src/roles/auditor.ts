@@ -1,37 +1,48 @@
-// The auditor role: from chain reads/events and blobs alone, re-verifies a round. Every check is named and
+// The auditor role: from chain reads/events and blobs alone, re-verifies a round's standing publication (the one it
+// was finalized with; a publication discarded by an upheld challenge does not count). Every check is named and
 // reported; `passed` is true only when every check passed. Checks:
-//   inputs-hash           keccak(included hashes in commit order) equals the published inputsHash
-//   input-blobs           every included blob is present and hashes to its commitment
-//   exclusions            every published exclusion's reason is reproduced from the blobs
-//   aggregate-commitment  FedAvg re-run from the included blobs gives the published aggregateHash
-//   scores-commitment     encrypted Shapley re-run gives the published scoresHash
-//   release-found         the custodian's release record is anchored on-chain and names these outputs
-//   global-model          the released global model is within flooding + CKKS error of... (utility consistency)
-//   shapley-efficiency    Σφ = U(global) − U(w0) within the flooding tolerance
-//   score-release         the record follows the manifest's policy: private lists no φ and no flags; public lists
-//                         one φ per contributor whose sum is the released Σφ
-//   shares-sum-to-pool    the unallocated pool publicly decrypts to 0 after settlement
-import { EXCLUSION_REASON_NAMES, RoundPhase } from "@ciphershare/protocol/chain/constants";
+//   results-published           the round has a standing publication (results published or finalized)
+//   inputs-hash                 keccak(included hashes in commit order) equals the published inputsHash
+//   input-blobs                 every included blob is present and hashes to its commitment
+//   exclusions                  every reason byte is reproduced: Unrevealed and Duplicate from the chain's statuses
+//                               (a Duplicate with the first reveal it copies), the others from the blobs
+//   aggregate-commitment        FedAvg re-run from the included blobs gives the published aggregateHash
+//   scores-commitment           encrypted Shapley re-run gives the published scoresHash
+//   release-found               the custodian's release record is anchored (ReleaseAnchored) and names these outputs
+//                               and contributors
+//   release-after-finalization  the anchor came after RoundFinalized, for the finalized publication, after the
+//                               dispute window
+//   shapley-efficiency          Σφ = U(global) − U(w0) within the flooding tolerance
+//   score-release               the record follows the manifest's policy: private lists no φ and no flags; public
+//                               lists one φ per contributor whose sum is the released Σφ
+//   shares-sum-to-pool          after SettlementCompleted, the unallocated pool publicly decrypts to 0
+import {
+  CommitmentStatus,
+  EXCLUSION_REASON_NAMES,
+  ExclusionReason,
+  ROUND_PHASE_NAMES,
+  RoundPhase,
+  SettlementState,
+} from "@ciphershare/protocol/chain/constants";
 import type { Deployment } from "@ciphershare/protocol/chain/deployment";
 import type { AuditCheck, AuditVerdict } from "@ciphershare/protocol/audit/verdict";
 import { CkksContext } from "@ciphershare/protocol/ckks/context";
 import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
-import { sameAddress, type Address, type Hex } from "@ciphershare/protocol/hex";
+import { sameAddress, sameHash } from "@ciphershare/protocol/hex";
 import { decodeDataset } from "@ciphershare/protocol/records/dataset";
 import { decodeModel } from "@ciphershare/protocol/records/model";
-import { findReleaseAnchors } from "@ciphershare/protocol/records/release-anchor";
 import { decodeReleaseRecord, type ReleaseRecord } from "@ciphershare/protocol/records/release-record";
 import { decodeRoundManifest, type ScoreRelease } from "@ciphershare/protocol/records/round-manifest";
 import { roundConfig } from "@ciphershare/protocol/round/config";
-import { includedContributions, inputsHash } from "@ciphershare/protocol/round/inputs";
+import { includedContributions, inputsHash, type RoundCommitment } from "@ciphershare/protocol/round/inputs";
 import type { ChainReader } from "../chain/clients";
 import { contractsToRead, readProgram, readRound } from "../chain/contracts";
-import { readCommitments, readExclusions } from "../chain/events";
+import { readCommitments, readDuplicates, readFinalization, readReasons, readReleaseAnchor } from "../chain/events";
 import type { FhevmClient } from "../chain/fhevmClient";
 import { squaredErrorUtility } from "../shapley/utility";
 import type { BlobStore } from "../storage/blob-store";
 import { computeAggregate, computeScores } from "./computation";
-import { checkContribution, inputRules } from "./coprocessor";
+import { checkContribution, inputRules, type InputRules } from "./coprocessor";
 
 export type { AuditCheck, AuditVerdict };
 
@@ -50,26 +61,42 @@ export interface AuditOptions {
 /** Absolute tolerance of the efficiency identity: flooding and CKKS errors are ~1e-8 on utilities of ~0.1. */
 export const EFFICIENCY_TOLERANCE = 1e-5;
 
+/** One excluded commitment as the auditor reports it. */
+export interface AuditedExclusion {
+  readonly index: number;
+  readonly contributor: string;
+  readonly reason: string;
+  /** For a Duplicate: where its hash was revealed first. */
+  readonly duplicates?: { readonly round: number; readonly index: number };
+}
+
 export async function auditRound(options: AuditOptions, roundId: bigint): Promise<AuditVerdict> {
   const checks: AuditCheck[] = [];
   const check = (name: string, passed: boolean, detail: string) => checks.push({ name, passed, detail });
   const { deployment, reader, store } = options;
-  const { distributor } = contractsToRead(deployment, reader);
   const round = await readRound(deployment, reader, roundId);
-  if (round.phase < RoundPhase.ResultsPublished || round.phase === RoundPhase.Challenged) {
-    check("results-published", false, `round ${roundId} is in phase ${round.phase}`);
+  if (
+    round.publication === 0 ||
+    (round.phase !== RoundPhase.ResultsPublished && round.phase !== RoundPhase.Finalized)
+  ) {
+    check(
+      "results-published",
+      false,
+      `round ${roundId} is ${ROUND_PHASE_NAMES[round.phase]} with no standing publication`,
+    );
     return { round: Number(roundId), passed: false, checks };
   }
+  check("results-published", true, `publication ${round.publication} (${ROUND_PHASE_NAMES[round.phase]})`);
   const program = await readProgram(deployment, reader, round.programId);
   const config = roundConfig(decodeRoundManifest(await store.get(round.manifestHash)), program.valuationMethod);
   const commitments = await readCommitments(reader, deployment, roundId);
-  const exclusions = await readExclusions(reader, deployment, roundId);
-  const included = includedContributions(commitments, exclusions);
+  const reasons = await readReasons(reader, deployment, roundId, round.publication, commitments.length);
+  const included = includedContributions(commitments, reasons);
 
   const recomputedInputs = await inputsHash(included);
   check(
     "inputs-hash",
-    recomputedInputs === round.inputsHash.toLowerCase(),
+    sameHash(recomputedInputs, round.inputsHash),
     `${included.length} included inputs → ${recomputedInputs}`,
   );
 
@@ -83,20 +110,13 @@ export async function auditRound(options: AuditOptions, roundId: bigint): Promis
   }
   check("input-blobs", bad.length === 0, bad.length === 0 ? `${included.length} blobs verified` : bad.join("; "));
 
-  const unjustified: string[] = [];
-  for (const e of exclusions) {
-    const c = commitments.find((x) => sameAddress(x.contributor, e.contributor));
-    const verdict = c === undefined ? undefined : await checkContribution(options.storeForUri(c.uri), c, rules);
-    if (verdict === undefined || verdict.included || verdict.reason !== e.reason) {
-      unjustified.push(
-        `${e.contributor}: published ${EXCLUSION_REASON_NAMES[e.reason]}, found ${verdict?.included === false ? EXCLUSION_REASON_NAMES[verdict.reason] : "valid"}`,
-      );
-    }
-  }
+  const exclusions = await auditExclusions(options, roundId, commitments, reasons, rules);
   check(
     "exclusions",
-    unjustified.length === 0,
-    unjustified.length === 0 ? `${exclusions.length} exclusions reproduced` : unjustified.join("; "),
+    exclusions.unjustified.length === 0,
+    exclusions.unjustified.length === 0
+      ? `${exclusions.excluded.length} exclusions reproduced${exclusions.excluded.length > 0 ? `: ${exclusions.excluded.map(describeExclusion).join("; ")}` : ""}`
+      : exclusions.unjustified.join("; "),
   );
 
   const base = decodeModel(await store.get(config.baseModel));
@@ -115,11 +135,11 @@ export async function auditRound(options: AuditOptions, roundId: bigint): Promis
         onProgress: options.onProgress,
       };
       const aggregate = await keccak256(await computeAggregate(input));
-      check("aggregate-commitment", aggregate === round.aggregateHash.toLowerCase(), `recomputed ${aggregate}`);
+      check("aggregate-commitment", sameHash(aggregate, round.aggregateHash), `recomputed ${aggregate}`);
       if (options.skipScores) check("scores-commitment", false, "skipped (--skip-shapley)");
       else {
         const scores = await keccak256(await computeScores(input));
-        check("scores-commitment", scores === round.scoresHash.toLowerCase(), `recomputed ${scores}`);
+        check("scores-commitment", sameHash(scores, round.scoresHash), `recomputed ${scores}`);
       }
     } finally {
       ctx.dispose();
@@ -128,13 +148,14 @@ export async function auditRound(options: AuditOptions, roundId: bigint): Promis
     check("aggregate-commitment", false, "inputs unavailable");
   }
 
-  const release = await findRelease(options, program.custodian, Number(roundId));
-  if (release === undefined) {
-    check("release-found", false, "no release anchored by the custodian");
+  const anchor = await readReleaseAnchor(reader, deployment, roundId);
+  if (anchor === undefined) {
+    check("release-found", false, "no release anchored (ReleaseAnchored) for the round");
   } else {
+    const release = decodeReleaseRecord(await store.get(anchor.releaseHash));
     const matches =
-      release.aggregate.toLowerCase() === round.aggregateHash.toLowerCase() &&
-      release.scores.toLowerCase() === round.scoresHash.toLowerCase() &&
+      sameHash(release.aggregate, round.aggregateHash) &&
+      sameHash(release.scores, round.scoresHash) &&
       release.contributors.length === included.length &&
       release.contributors.every((a, i) => sameAddress(a, included[i].contributor));
     check(
@@ -142,6 +163,7 @@ export async function auditRound(options: AuditOptions, roundId: bigint): Promis
       matches,
       `${release.contributors.length} contributors, global model ${release.globalModel.slice(0, 10)}…`,
     );
+    check("release-after-finalization", ...(await releaseTimingCheck(options, roundId, round.disputeDeadline, anchor)));
     const global = decodeModel(await store.get(release.globalModel));
     const uGlobal = squaredErrorUtility(global, validation);
     const uBase = squaredErrorUtility(base, validation);
@@ -155,21 +177,91 @@ export async function auditRound(options: AuditOptions, roundId: bigint): Promis
     check("score-release", ...scoreReleaseCheck(config.scoreRelease, release));
   }
 
-  const unallocatedHandle = await distributor.read.unallocatedOf([roundId]);
-  const poolHandle = await distributor.read.poolOf([roundId]);
-  if (BigInt(poolHandle) === 0n) {
-    check("shares-sum-to-pool", false, "the round's pool was never funded");
-  } else {
-    const clear = (await options.fhevm.publicDecrypt([poolHandle, unallocatedHandle])).clearValues;
-    const pool = clear[poolHandle] as bigint;
-    const unallocated = clear[unallocatedHandle] as bigint;
-    check(
-      "shares-sum-to-pool",
-      unallocated === 0n && pool > 0n,
-      `pool ${pool}, unallocated after settlement ${unallocated}`,
-    );
-  }
+  check("shares-sum-to-pool", ...(await settlementCheck(options, roundId)));
   return { round: Number(roundId), passed: checks.every((c) => c.passed), checks };
+}
+
+function describeExclusion(e: AuditedExclusion): string {
+  const copy = e.duplicates === undefined ? "" : ` of round ${e.duplicates.round} #${e.duplicates.index}`;
+  return `#${e.index} ${e.contributor} ${e.reason}${copy}`;
+}
+
+/**
+ * The standing publication's exclusions, each reproduced: Unrevealed must be a Sealed commitment and Duplicate a
+ * Duplicate one (with the first reveal it copies, from `DuplicateRevealed`); BlobMissing, HashMismatch, Malformed and
+ * Policy must be what the auditor's own check of the revealed blob finds.
+ */
+export async function auditExclusions(
+  options: Pick<AuditOptions, "deployment" | "reader" | "storeForUri">,
+  roundId: bigint,
+  commitments: readonly RoundCommitment[],
+  reasons: Uint8Array,
+  rules: InputRules,
+): Promise<{ excluded: AuditedExclusion[]; unjustified: string[] }> {
+  const duplicates = await readDuplicates(options.reader, options.deployment, roundId);
+  const excluded: AuditedExclusion[] = [];
+  const unjustified: string[] = [];
+  for (const c of commitments) {
+    const reason = reasons[c.index];
+    if (reason === ExclusionReason.None) continue;
+    const name = EXCLUSION_REASON_NAMES[reason] ?? `unknown reason ${reason}`;
+    excluded.push({
+      index: c.index,
+      contributor: c.contributor,
+      reason: name,
+      ...(reason === ExclusionReason.Duplicate && duplicates.has(c.index)
+        ? { duplicates: duplicates.get(c.index) }
+        : {}),
+    });
+    let found: string;
+    if (c.status === CommitmentStatus.Sealed) found = EXCLUSION_REASON_NAMES[ExclusionReason.Unrevealed];
+    else if (c.status === CommitmentStatus.Duplicate) found = EXCLUSION_REASON_NAMES[ExclusionReason.Duplicate];
+    else {
+      const verdict = await checkContribution(options.storeForUri(c.uri), c, rules);
+      found = verdict.included ? "valid" : EXCLUSION_REASON_NAMES[verdict.reason];
+    }
+    if (found !== name) unjustified.push(`#${c.index} ${c.contributor}: published ${name}, found ${found}`);
+  }
+  return { excluded, unjustified };
+}
+
+/** The release was anchored after the round was finalized, for the finalized publication, after its dispute window. */
+async function releaseTimingCheck(
+  options: Pick<AuditOptions, "deployment" | "reader">,
+  roundId: bigint,
+  disputeDeadline: bigint,
+  anchor: { publication: number; blockNumber: bigint },
+): Promise<[boolean, string]> {
+  const finalization = await readFinalization(options.reader, options.deployment, roundId);
+  if (finalization === undefined) return [false, "a release is anchored but the round was never finalized"];
+  const anchoredAt = (await options.reader.getBlock({ blockNumber: anchor.blockNumber })).timestamp;
+  const passed =
+    anchor.blockNumber >= finalization.blockNumber &&
+    anchor.publication === finalization.publication &&
+    anchoredAt > disputeDeadline;
+  return [
+    passed,
+    `finalized publication ${finalization.publication} in block ${finalization.blockNumber}; release of publication ${anchor.publication} anchored in block ${anchor.blockNumber} at ${anchoredAt} (dispute deadline ${disputeDeadline})`,
+  ];
+}
+
+/** After `completeSettlement`, the unallocated pool is public and must decrypt to 0 (Σ shares = pool). */
+async function settlementCheck(
+  options: Pick<AuditOptions, "deployment" | "reader" | "fhevm">,
+  roundId: bigint,
+): Promise<[boolean, string]> {
+  const { distributor } = contractsToRead(options.deployment, options.reader);
+  const poolHandle = await distributor.read.poolOf([roundId]);
+  if (BigInt(poolHandle) === 0n) return [false, "the round's pool was never funded"];
+  const state = Number(await distributor.read.settlementState([roundId]));
+  if (state !== SettlementState.Completed) {
+    return [false, `the settlement is not completed (state ${state}): the unallocated pool is still private`];
+  }
+  const unallocatedHandle = await distributor.read.unallocatedOf([roundId]);
+  const clear = (await options.fhevm.publicDecrypt([poolHandle, unallocatedHandle])).clearValues;
+  const pool = clear[poolHandle] as bigint;
+  const unallocated = clear[unallocatedHandle] as bigint;
+  return [unallocated === 0n && pool > 0n, `pool ${pool}, unallocated after settlement ${unallocated}`];
 }
 
 /** Whether a release record follows its round's score release policy, and why. */
@@ -188,17 +280,11 @@ export function scoreReleaseCheck(policy: ScoreRelease, release: ReleaseRecord):
   ];
 }
 
-/** The custodian's release: the latest anchor transaction it sent to itself for this round. */
+/** The round's anchored release record (`ReleaseAnchored`), or undefined until the custodian anchored one. */
 export async function findRelease(
   options: Pick<AuditOptions, "deployment" | "reader" | "store">,
-  custodian: Address,
-  round: number,
+  roundId: bigint,
 ): Promise<ReleaseRecord | undefined> {
-  const anchors = await findReleaseAnchors(
-    options.reader,
-    new Map([[round, custodian]]),
-    BigInt(options.deployment.deployedAtBlock),
-  );
-  const found: Hex | undefined = anchors.get(round);
-  return found === undefined ? undefined : decodeReleaseRecord(await options.store.get(found));
+  const anchor = await readReleaseAnchor(options.reader, options.deployment, roundId);
+  return anchor === undefined ? undefined : decodeReleaseRecord(await options.store.get(anchor.releaseHash));
 }

@@ -1,9 +1,11 @@
 // The contributor role: register (directly or gaslessly through a relayer), produce a model (local training on its
 // own data, or an imported .npy/.safetensors/.json file), verify the program's public bundle against the chain,
-// encrypt, upload, commit; later read, claim and decrypt its own royalty.
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+// encrypt, and commit only a seal of the envelope's hash with the program's deposit during the commit phase (the
+// envelope stays on this machine); during the reveal phase reveal the hash and the store's URI, then upload. Later:
+// withdraw the deposit, read, claim and decrypt its own royalty.
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { RoundPhase } from "@ciphershare/protocol/chain/constants";
+import { CommitmentStatus, ROUND_PHASE_NAMES, RoundPhase } from "@ciphershare/protocol/chain/constants";
 import type { Deployment } from "@ciphershare/protocol/chain/deployment";
 import { registrationTypedData } from "@ciphershare/protocol/chain/registration";
 import { CkksContext } from "@ciphershare/protocol/ckks/context";
@@ -18,10 +20,11 @@ import { encryptModelUpdate } from "@ciphershare/protocol/ckks/update";
 import { CipherShareError } from "@ciphershare/protocol/errors";
 import type { ModelUpdate } from "@ciphershare/protocol/formats/model-update";
 import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
-import { sameHash, type Hex } from "@ciphershare/protocol/hex";
+import { isBytes32Hex, sameHash, type Hex } from "@ciphershare/protocol/hex";
 import { decodeModel, type LinearModel } from "@ciphershare/protocol/records/model";
 import { decodeRoundManifest } from "@ciphershare/protocol/records/round-manifest";
 import { roundConfig, toRoundLayout, type RoundConfig } from "@ciphershare/protocol/round/config";
+import { sealOf } from "@ciphershare/protocol/round/inputs";
 import { latestTimestamp, mined, type ChainSigner } from "../chain/clients";
 import { contractsFor, readProgram, readRound } from "../chain/contracts";
 import { viemAccountSigner, type FhevmClient } from "../chain/fhevmClient";
@@ -77,8 +80,8 @@ export async function readRoundContext(
 ): Promise<RoundContext> {
   const round = await readRound(deployment, reader, roundId);
   if (round.phase !== RoundPhase.Open) {
-    throw new ContributorError("The round is not open for contributions.", {
-      details: `round ${roundId}, phase ${round.phase}`,
+    throw new ContributorError("The round is not open for contributions (its commit phase is over).", {
+      details: `round ${roundId}, phase ${ROUND_PHASE_NAMES[round.phase]}`,
     });
   }
   const program = await readProgram(deployment, reader, round.programId);
@@ -120,19 +123,36 @@ export async function verifiedBundle(
 
 export interface SubmittedContribution {
   readonly ciphertextHash: Hex;
+  /** What went on-chain: `keccak256(abi.encode(ciphertextHash, contributor))`. */
+  readonly seal: Hex;
   readonly sampleCount: number;
   readonly bytes: number;
+  /** Wei sent with the commitment (the program's deposit). */
+  readonly deposit: bigint;
+}
+
+/** A committed, not yet revealed contribution kept on the contributor's machine until the reveal phase. */
+interface PendingContribution {
+  readonly round: string;
+  readonly ciphertextHash: Hex;
+  readonly sampleCount: number;
+}
+
+function pendingPaths(localDir: string, roundId: bigint) {
+  return { envelope: join(localDir, `round-${roundId}.envelope`), record: join(localDir, `round-${roundId}.json`) };
 }
 
 /**
- * Encrypts the update under the verified bundle, uploads the envelope and commits its hash on-chain. The update is
- * taken in the round's layout (`toRoundLayout`): a file's single d×c tensor is the round's model whatever its name.
+ * Encrypts the update under the verified bundle and commits only the seal of its hash, with the round's deposit,
+ * during the commit phase; the envelope stays in `localDir` until the reveal (uploading it now would let anyone
+ * commit a copy). The update is taken in the round's layout (`toRoundLayout`): a file's single d×c tensor is the
+ * round's model whatever its name.
  */
 export async function submitContribution(
   deployment: Deployment,
   contributor: ChainSigner,
   store: BlobStore,
-  options: { roundId: bigint; update: ModelUpdate; sampleCount: number; storeUri: string; cacheDir: string },
+  options: { roundId: bigint; update: ModelUpdate; sampleCount: number; localDir: string; cacheDir: string },
 ): Promise<SubmittedContribution> {
   const context = await readRoundContext(deployment, contributor.reader, store, options.roundId);
   const update = toRoundLayout(options.update, context.config);
@@ -141,21 +161,144 @@ export async function submitContribution(
     const bundle = await verifiedBundle(ctx, store, context.publicBundleHash, options.cacheDir);
     try {
       const envelope = await encryptModelUpdate(ctx, bundle, update);
-      const hash = await store.put(envelope);
-      if (hash !== (await envelopeCommitment(envelope)))
-        throw new ContributorError("The blob store stored other bytes.");
+      const hash = await envelopeCommitment(envelope);
+      const paths = pendingPaths(options.localDir, options.roundId);
+      writeAtomically(paths.envelope, envelope);
+      const pending: PendingContribution = {
+        round: options.roundId.toString(),
+        ciphertextHash: hash,
+        sampleCount: options.sampleCount,
+      };
+      writeAtomically(paths.record, new TextEncoder().encode(`${JSON.stringify(pending)}\n`));
+      const seal = sealOf(hash, contributor.address);
       const { rounds } = contractsFor(deployment, contributor);
+      const deposit = (await readRound(deployment, contributor.reader, options.roundId)).commitDeposit;
       await mined(
         contributor.reader,
-        rounds.write.commitContribution([options.roundId, hash, BigInt(options.sampleCount), options.storeUri]),
+        rounds.write.commitContribution([options.roundId, seal, BigInt(options.sampleCount)], { value: deposit }),
       );
-      return { ciphertextHash: hash, sampleCount: options.sampleCount, bytes: envelope.length };
+      return { ciphertextHash: hash, seal, sampleCount: options.sampleCount, bytes: envelope.length, deposit };
     } finally {
       bundle.dispose();
     }
   } finally {
     ctx.dispose();
   }
+}
+
+function writeAtomically(path: string, bytes: Uint8Array): void {
+  const temporary = `${path}.${process.pid}.tmp`;
+  writeFileSync(temporary, bytes);
+  renameSync(temporary, path);
+}
+
+/**
+ * Waits until round `roundId` is in its reveal phase (the commit deadline passed), polling the chain; refuses a
+ * round whose reveal phase is over or that never opened. The phase is the contract's (chain time, not this clock).
+ */
+export async function waitForRevealPhase(
+  deployment: Deployment,
+  reader: ChainSigner["reader"],
+  roundId: bigint,
+  options: { pollMs?: number; timeoutMs?: number } = {},
+): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    const round = await readRound(deployment, reader, roundId);
+    if (round.phase === RoundPhase.Reveal) return;
+    if (round.phase !== RoundPhase.Open) {
+      throw new ContributorError("The round is not in its reveal phase.", {
+        details: `round ${roundId}, phase ${ROUND_PHASE_NAMES[round.phase]}`,
+      });
+    }
+    if (options.timeoutMs !== undefined && Date.now() - started > options.timeoutMs) {
+      throw new ContributorError("Timed out waiting for the round's reveal phase.", {
+        details: `round ${roundId}: commit deadline ${round.commitDeadline}`,
+      });
+    }
+    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 1000));
+  }
+}
+
+export interface RevealedContribution {
+  readonly ciphertextHash: Hex;
+  readonly uri: string;
+  /** False when this contribution was already revealed (a repeated call only makes sure the blob is uploaded). */
+  readonly revealed: boolean;
+  /** True when the chain judged the hash a Duplicate (revealed before, in this or an earlier round). */
+  readonly duplicate: boolean;
+}
+
+/**
+ * Reveals the kept contribution of round `roundId` (its hash and the store's URI) during the reveal phase, then
+ * uploads the envelope and checks the store kept these bytes. Safe to repeat: an already revealed contribution is
+ * only uploaded.
+ */
+export async function revealContribution(
+  deployment: Deployment,
+  contributor: ChainSigner,
+  store: BlobStore,
+  options: { roundId: bigint; storeUri: string; localDir: string },
+): Promise<RevealedContribution> {
+  const paths = pendingPaths(options.localDir, options.roundId);
+  if (!existsSync(paths.record) || !existsSync(paths.envelope)) {
+    throw new ContributorError("No contribution of this round is kept here: submit one first.", {
+      details: `round ${options.roundId}, ${paths.record}`,
+    });
+  }
+  const pending = JSON.parse(readFileSync(paths.record, "utf8")) as PendingContribution;
+  const envelope = new Uint8Array(readFileSync(paths.envelope));
+  const hash = await envelopeCommitment(envelope);
+  if (!isBytes32Hex(pending.ciphertextHash) || !sameHash(hash, pending.ciphertextHash)) {
+    throw new ContributorError("The kept envelope does not hash to the committed contribution.", {
+      details: `${paths.envelope}: ${hash}, committed ${pending.ciphertextHash}`,
+    });
+  }
+  const { rounds } = contractsFor(deployment, contributor);
+  const alreadyRevealed = !sameHash(await rounds.read.commitmentOf([options.roundId, contributor.address]), ZERO_HASH);
+  if (!alreadyRevealed) {
+    const round = await readRound(deployment, contributor.reader, options.roundId);
+    if (round.phase !== RoundPhase.Reveal) {
+      throw new ContributorError("The round is not in its reveal phase.", {
+        details: `round ${options.roundId}, phase ${ROUND_PHASE_NAMES[round.phase]}`,
+      });
+    }
+    await mined(contributor.reader, rounds.write.revealContribution([options.roundId, hash, options.storeUri]));
+  }
+  const stored = await store.put(envelope);
+  if (!sameHash(stored, hash)) throw new ContributorError("The blob store stored other bytes.", { details: stored });
+  const index = await rounds.read.commitmentIndexOf([options.roundId, contributor.address]);
+  const { status } = await rounds.read.commitmentAt([options.roundId, index]);
+  return {
+    ciphertextHash: hash,
+    uri: options.storeUri,
+    revealed: !alreadyRevealed,
+    duplicate: status === CommitmentStatus.Duplicate,
+  };
+}
+
+const ZERO_HASH: Hex = `0x${"0".repeat(64)}`;
+
+/**
+ * Takes the commit deposit back from a concluded round when it is refundable (included by the final publication,
+ * or revealed and not a duplicate in a round cancelled before any judgement); returns the wei refunded, or why not.
+ */
+export async function withdrawDeposit(
+  deployment: Deployment,
+  contributor: ChainSigner,
+  roundId: bigint,
+): Promise<{ refunded: bigint; reason?: string }> {
+  const { rounds } = contractsFor(deployment, contributor);
+  const round = await readRound(deployment, contributor.reader, roundId);
+  if (round.phase !== RoundPhase.Finalized && round.phase !== RoundPhase.Cancelled) {
+    return { refunded: 0n, reason: `the round is not concluded (phase ${ROUND_PHASE_NAMES[round.phase]})` };
+  }
+  if (round.commitDeposit === 0n) return { refunded: 0n, reason: "the round takes no deposit" };
+  if (!(await rounds.read.isDepositRefundable([roundId, contributor.address]))) {
+    return { refunded: 0n, reason: "not refundable: not committed, already withdrawn, or forfeited (excluded)" };
+  }
+  await mined(contributor.reader, rounds.write.withdrawDeposit([roundId]));
+  return { refunded: round.commitDeposit };
 }
 
 /** The contributor's owed royalty for a round, decrypted with its own key (nobody else can). */

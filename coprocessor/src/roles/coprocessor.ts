@@ -1,26 +1,36 @@
-// The coprocessor role: for each closed round of its program, fetch every committed blob, verify it against its
-// on-chain hash and the program's rules (excluding, with a reason, what fails), run FedAvg and encrypted Shapley on
-// the included envelopes, publish the output blobs and their hashes on-chain. Every step is journaled in SQLite, so
-// a process killed at any point resumes without repeating an on-chain step. It never holds a secret key.
+// The coprocessor role: for each closed round of its program, take the chain's verdicts on sealed (Unrevealed) and
+// Duplicate commitments, fetch every revealed blob from the URI its reveal names, verify it against its revealed
+// hash and the program's rules (excluding, with a reason, what fails), run FedAvg and encrypted Shapley on the
+// included envelopes, publish the output blobs and, on-chain, their hashes with one reason byte per commitment.
+// Each publication of a round is journaled separately in SQLite (an upheld challenge returns the round to Closed and
+// the next publication runs its own steps), so a process killed at any point resumes without repeating an on-chain
+// step. It never holds a secret key.
 import { encodeFunctionData, zeroHash } from "viem";
 import { roundManagerAbi } from "@ciphershare/protocol/chain/abis";
-import { ExclusionReason, RoundPhase, type ExclusionReasonCode } from "@ciphershare/protocol/chain/constants";
+import {
+  CommitmentStatus,
+  EXCLUSION_REASON_NAMES,
+  ExclusionReason,
+  RoundPhase,
+  type ExclusionReasonCode,
+  type VerifiedExclusionCode,
+} from "@ciphershare/protocol/chain/constants";
 import type { Deployment } from "@ciphershare/protocol/chain/deployment";
 import { CkksContext } from "@ciphershare/protocol/ckks/context";
 import { EnvelopeError, EnvelopeKind, parseEnvelope } from "@ciphershare/protocol/ckks/envelope";
 import { describeTensors, sameTensorLayout, type TensorSpec } from "@ciphershare/protocol/formats/model-update";
 import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
-import { sameAddress, type Address, type Hex } from "@ciphershare/protocol/hex";
+import { bytesToHex, sameAddress, type Address, type Hex } from "@ciphershare/protocol/hex";
 import { decodeDataset } from "@ciphershare/protocol/records/dataset";
 import { decodeModel } from "@ciphershare/protocol/records/model";
 import { decodeRoundManifest } from "@ciphershare/protocol/records/round-manifest";
 import { roundConfig, type RoundConfig } from "@ciphershare/protocol/round/config";
-import { inputsHash, type CommittedContribution } from "@ciphershare/protocol/round/inputs";
+import { inputsHash, publicationReasons, type RoundCommitment } from "@ciphershare/protocol/round/inputs";
 import type { ChainSigner } from "../chain/clients";
 import { readProgram, readRound } from "../chain/contracts";
 import { readClosedRounds, readCommitments } from "../chain/events";
 import { signerTransactionDriver } from "../chain/transactionDriver";
-import { runOnChainStep, runStep } from "../state/journal";
+import { parsePublicationStep, publicationStep, runOnChainStep, runStep } from "../state/journal";
 import type { StateStore } from "../state/store";
 import { BlobIntegrityError, BlobNotFoundError, type BlobStore } from "../storage/blob-store";
 import { BlobServerError } from "../storage/http-client";
@@ -31,7 +41,7 @@ export const MAX_SAMPLES_PER_CONTRIBUTION = 100_000;
 
 export type InputVerdict =
   | { readonly included: true; readonly envelope: Uint8Array }
-  | { readonly included: false; readonly reason: ExclusionReasonCode; readonly detail: string };
+  | { readonly included: false; readonly reason: VerifiedExclusionCode; readonly detail: string };
 
 export interface InputRules {
   readonly parameterSetId: string;
@@ -52,7 +62,7 @@ export function inputRules(config: RoundConfig, publicBundleHash: Hex): InputRul
  */
 export async function checkContribution(
   store: BlobStore,
-  commitment: Pick<CommittedContribution, "ciphertextHash" | "sampleCount">,
+  commitment: Pick<RoundCommitment, "ciphertextHash" | "sampleCount">,
   rules: InputRules,
 ): Promise<InputVerdict> {
   if (commitment.sampleCount < 1 || commitment.sampleCount > MAX_SAMPLES_PER_CONTRIBUTION) {
@@ -101,15 +111,18 @@ export async function checkContribution(
 }
 
 export interface RoundInputs {
-  readonly included: { contributor: Address; hash: Hex; sampleCount: number; uri: string }[];
-  readonly exclusions: { contributor: Address; reason: ExclusionReasonCode; detail: string }[];
+  readonly included: { index: number; contributor: Address; hash: Hex; sampleCount: number; uri: string }[];
+  /** Every commitment left out, with its reason: the chain's (Unrevealed, Duplicate) and the coprocessor's. */
+  readonly exclusions: { index: number; contributor: Address; reason: ExclusionReasonCode; detail: string }[];
+  /** The publication's reason bytes, one per commitment in commit order (hex). */
+  readonly reasons: Hex;
 }
 
 export interface CoprocessorOptions {
   readonly deployment: Deployment;
   readonly signer: ChainSigner;
   readonly state: StateStore;
-  /** The store holding program-level blobs (bundle, manifests); contributions are read from their commitment URI. */
+  /** The store holding program-level blobs (bundle, manifests); contributions are read from their reveal's URI. */
   readonly store: BlobStore;
   readonly storeForUri: (uri: string) => BlobStore;
   readonly workers?: number;
@@ -119,34 +132,97 @@ export interface CoprocessorOptions {
   readonly checkpoint?: (point: string) => void;
 }
 
+/** One publication of one round: the unit of the coprocessor's work (and of its journal). */
+export interface PublicationWork {
+  readonly roundId: bigint;
+  readonly publication: number;
+}
+
 const NAMESPACE = "coprocessor";
 
 /**
- * Rounds to work on, oldest first: first those with an unfinished journaled step (a crash left them half done —
+ * Work to do, oldest first: first the publications with an unfinished journaled step (a crash left them half done —
  * e.g. a transaction broadcast but not yet recorded as confirmed, whose round may already show the results), then
- * the rounds that `RoundClosed` events announce, still Closed, of programs naming this wallet as coprocessor.
+ * the rounds of programs naming this wallet as coprocessor that are Closed now (after `RoundClosed`, or again after
+ * an upheld challenge), each for its next publication.
  */
-export async function pendingRounds(options: CoprocessorOptions): Promise<bigint[]> {
+export async function pendingRounds(options: CoprocessorOptions): Promise<PublicationWork[]> {
   const { deployment, signer } = options;
-  const pending: bigint[] = [...new Set(options.state.unfinishedSteps().map((step) => step.round))].map(BigInt);
+  const pending: PublicationWork[] = [];
+  for (const step of options.state.unfinishedSteps()) {
+    const publication = parsePublicationStep(step.step)?.publication;
+    if (publication === undefined) continue;
+    if (!pending.some((w) => w.roundId === BigInt(step.round) && w.publication === publication)) {
+      pending.push({ roundId: BigInt(step.round), publication });
+    }
+  }
   for (const id of await readClosedRounds(signer.reader, deployment)) {
-    if (pending.includes(id)) continue;
+    if (pending.some((w) => w.roundId === id)) continue;
     // A round closed long ago may have moved on (results published, finalized): only Closed rounds need work.
     const round = await readRound(deployment, signer.reader, id);
     if (round.phase !== RoundPhase.Closed) continue;
     const program = await readProgram(deployment, signer.reader, round.programId);
-    if (sameAddress(program.coprocessor, signer.address)) pending.push(id);
+    if (sameAddress(program.coprocessor, signer.address))
+      pending.push({ roundId: id, publication: round.publicationCount + 1 });
   }
   return pending;
 }
 
-/** Processes one closed round to published results; safe to call again after a crash at any point. */
-export async function processRound(options: CoprocessorOptions, roundId: bigint): Promise<RoundInputs> {
+/**
+ * Decides every commitment of a round (pure apart from the blob reads): Sealed ones are Unrevealed and Duplicate ones
+ * Duplicate, as the chain already decided; each revealed one is fetched from its reveal's URI and checked.
+ */
+export async function verifyInputs(
+  commitments: readonly RoundCommitment[],
+  rules: InputRules,
+  storeForUri: (uri: string) => BlobStore,
+): Promise<RoundInputs> {
+  const included: RoundInputs["included"] = [];
+  const exclusions: RoundInputs["exclusions"] = [];
+  const verdicts = new Map<number, ExclusionReasonCode>();
+  for (const commitment of commitments) {
+    const { index, contributor } = commitment;
+    if (commitment.status === CommitmentStatus.Sealed) {
+      exclusions.push({ index, contributor, reason: ExclusionReason.Unrevealed, detail: "never revealed" });
+      continue;
+    }
+    if (commitment.status === CommitmentStatus.Duplicate) {
+      exclusions.push({ index, contributor, reason: ExclusionReason.Duplicate, detail: "hash revealed before" });
+      continue;
+    }
+    const verdict = await checkContribution(storeForUri(commitment.uri), commitment, rules);
+    if (verdict.included) {
+      included.push({
+        index,
+        contributor,
+        hash: commitment.ciphertextHash,
+        sampleCount: commitment.sampleCount,
+        uri: commitment.uri,
+      });
+    } else {
+      verdicts.set(index, verdict.reason);
+      exclusions.push({ index, contributor, reason: verdict.reason, detail: verdict.detail });
+    }
+  }
+  return { included, exclusions, reasons: bytesToHex(publicationReasons(commitments, verdicts)) };
+}
+
+/**
+ * Processes one closed round to published results as publication `publication` (default: the round's next one);
+ * safe to call again after a crash at any point.
+ */
+export async function processRound(
+  options: CoprocessorOptions,
+  roundId: bigint,
+  publication?: number,
+): Promise<RoundInputs> {
   const { state, signer, deployment } = options;
   const log = options.log ?? (() => {});
   const checkpoint = options.checkpoint ?? (() => {});
   const round = Number(roundId);
   const roundState = await readRound(deployment, signer.reader, roundId);
+  const number = publication ?? roundState.publicationCount + 1;
+  const step = (name: string) => ({ round, step: publicationStep(number, name) });
   const program = await readProgram(deployment, signer.reader, roundState.programId);
   const config = roundConfig(
     decodeRoundManifest(await options.store.get(roundState.manifestHash)),
@@ -154,23 +230,12 @@ export async function processRound(options: CoprocessorOptions, roundId: bigint)
   );
   const rules = inputRules(config, program.publicKeyHash);
 
-  const commitments = await readCommitments(signer.reader, deployment, roundId);
-  const inputsKey = `round:${round}:inputs`;
-  await runStep(state, { round, step: "verify-inputs" }, async () => {
-    const inputs: RoundInputs = { included: [], exclusions: [] };
-    for (const commitment of commitments) {
-      const verdict = await checkContribution(options.storeForUri(commitment.uri), commitment, rules);
-      if (verdict.included) {
-        inputs.included.push({
-          contributor: commitment.contributor,
-          hash: commitment.ciphertextHash,
-          sampleCount: commitment.sampleCount,
-          uri: commitment.uri,
-        });
-      } else {
-        log(`round ${round}: excluding ${commitment.contributor} (reason ${verdict.reason}: ${verdict.detail})`);
-        inputs.exclusions.push({ contributor: commitment.contributor, reason: verdict.reason, detail: verdict.detail });
-      }
+  const inputsKey = `round:${round}:publication:${number}:inputs`;
+  await runStep(state, step("verify-inputs"), async () => {
+    const commitments = await readCommitments(signer.reader, deployment, roundId);
+    const inputs = await verifyInputs(commitments, rules, options.storeForUri);
+    for (const e of inputs.exclusions) {
+      log(`round ${round}: excluding #${e.index} ${e.contributor} (${EXCLUSION_REASON_NAMES[e.reason]}: ${e.detail})`);
     }
     state.setValue(NAMESPACE, inputsKey, inputs as never);
     return keccak256(new TextEncoder().encode(JSON.stringify(inputs)));
@@ -180,7 +245,9 @@ export async function processRound(options: CoprocessorOptions, roundId: bigint)
 
   let aggregateHash: Hex = zeroHash;
   let scoresHash: Hex = aggregateHash;
-  if (inputs.included.length > 0) {
+  // Below the program's minimum the round will be cancelled at finalization whatever it publishes: no outputs, so
+  // nothing of a thin crowd is ever computed for decryption.
+  if (inputs.included.length >= Math.max(1, roundState.minContributors)) {
     const computation = async (withBundle: boolean) => {
       const ctx = await CkksContext.create(config.parameterSet);
       const envelopes = await Promise.all(inputs.included.map((i) => options.storeForUri(i.uri).get(i.hash)));
@@ -195,7 +262,7 @@ export async function processRound(options: CoprocessorOptions, roundId: bigint)
         onProgress: (phase: string, done: number, total: number) => options.onProgress?.(round, phase, done, total),
       };
     };
-    const aggregate = await runStep(state, { round, step: "fedavg" }, async () => {
+    const aggregate = await runStep(state, step("fedavg"), async () => {
       const input = await computation(false);
       try {
         return await options.store.put(await computeAggregate(input));
@@ -205,7 +272,7 @@ export async function processRound(options: CoprocessorOptions, roundId: bigint)
     });
     aggregateHash = aggregate.outputHash as Hex;
     checkpoint("after-fedavg");
-    const scores = await runStep(state, { round, step: "shapley" }, async () => {
+    const scores = await runStep(state, step("shapley"), async () => {
       const input = await computation(true);
       try {
         return await options.store.put(await computeScores(input));
@@ -215,6 +282,10 @@ export async function processRound(options: CoprocessorOptions, roundId: bigint)
     });
     scoresHash = scores.outputHash as Hex;
     checkpoint("after-shapley");
+  } else {
+    log(
+      `round ${round}: ${inputs.included.length} included, below the program's minimum of ${roundState.minContributors}: publishing no outputs`,
+    );
   }
 
   const committedInputs = await inputsHash(inputs.included.map((i) => ({ ciphertextHash: i.hash })));
@@ -223,27 +294,19 @@ export async function processRound(options: CoprocessorOptions, roundId: bigint)
     data: encodeFunctionData({
       abi: roundManagerAbi,
       functionName: "publishResults",
-      args: [
-        roundId,
-        aggregateHash,
-        scoresHash,
-        committedInputs,
-        inputs.exclusions.map((e) => ({ contributor: e.contributor, reason: e.reason })),
-      ],
+      args: [roundId, aggregateHash, scoresHash, committedInputs, inputs.reasons],
     }),
   }));
-  await runOnChainStep(
-    state,
-    { round, step: "publish-results" },
-    {
-      ...driver,
-      broadcast: async (raw) => {
-        checkpoint("before-broadcast-publish");
-        await driver.broadcast(raw);
-        checkpoint("after-broadcast-publish");
-      },
+  await runOnChainStep(state, step("publish-results"), {
+    ...driver,
+    broadcast: async (raw) => {
+      checkpoint("before-broadcast-publish");
+      await driver.broadcast(raw);
+      checkpoint("after-broadcast-publish");
     },
+  });
+  log(
+    `round ${round}: published results as publication ${number} (${inputs.included.length} included, ${inputs.exclusions.length} excluded)`,
   );
-  log(`round ${round}: published results (${inputs.included.length} included, ${inputs.exclusions.length} excluded)`);
   return inputs;
 }

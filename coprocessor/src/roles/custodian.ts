@@ -1,26 +1,37 @@
 // The key custodian role: generates the program's epoch keys (the public bundle covers encryption, FedAvg and the
-// Shapley rotations), decrypts only outputs the chain lists for a round (the FedAvg aggregate → the new global model,
-// the encrypted scores → φ), floods what it releases with noise, publishes the release, and settles each
-// contributor's integer share of the pool on-chain as fhEVM encrypted inputs. It never sees an input in clear.
+// Shapley rotations), accepts on-chain only programs whose terms its policy allows, and serves only the programs it
+// accepted. For a round of such a program it acts only once the round is Finalized (its dispute window closed with
+// no open challenge): it decrypts only outputs the standing publication lists (the FedAvg aggregate → the new global
+// model, the encrypted scores → φ), floods what it releases with noise, publishes the release record and anchors it
+// with `anchorRelease`, then settles each contributor's integer share of the pool as fhEVM encrypted inputs in
+// batches that fit one transaction and completes the settlement. It never sees an input in clear and never acts on
+// a cancelled round.
 import { readFile } from "node:fs/promises";
 import { encodeFunctionData } from "viem";
-import { royaltyDistributorAbi } from "@ciphershare/protocol/chain/abis";
-import { RoundPhase, SHARES_PER_PROOF } from "@ciphershare/protocol/chain/constants";
+import { roundManagerAbi, royaltyDistributorAbi } from "@ciphershare/protocol/chain/abis";
+import {
+  CUSTODIAN_MIN_CONTRIBUTORS,
+  RoundPhase,
+  SettlementState,
+  SHARES_PER_PROOF,
+  SHARES_PER_SETTLEMENT,
+  ValuationMethod,
+} from "@ciphershare/protocol/chain/constants";
 import type { Deployment } from "@ciphershare/protocol/chain/deployment";
 import { CkksContext } from "@ciphershare/protocol/ckks/context";
 import { getParameterSet } from "@ciphershare/protocol/ckks/params";
-import { sameAddress, type Hex } from "@ciphershare/protocol/hex";
+import { CipherShareError } from "@ciphershare/protocol/errors";
+import { sameAddress, sameHash, type Address, type Hex } from "@ciphershare/protocol/hex";
 import { decodeDataset } from "@ciphershare/protocol/records/dataset";
 import { encodeJsonRecord } from "@ciphershare/protocol/records/json";
 import { decodeModel, encodeModel } from "@ciphershare/protocol/records/model";
-import { releaseAnchorData } from "@ciphershare/protocol/records/release-anchor";
 import { decodeReleaseRecord, releasedScores, type ReleaseRecord } from "@ciphershare/protocol/records/release-record";
 import { decodeRoundManifest } from "@ciphershare/protocol/records/round-manifest";
 import { ROUND_PARAMETER_SET_ID, roundConfig } from "@ciphershare/protocol/round/config";
 import { includedContributions } from "@ciphershare/protocol/round/inputs";
-import type { ChainReader, ChainSigner } from "../chain/clients";
-import { contractsToRead, readProgram, readRound } from "../chain/contracts";
-import { readCommitments, readExclusions } from "../chain/events";
+import { mined, type ChainReader, type ChainSigner } from "../chain/clients";
+import { contractsFor, contractsToRead, readProgram, readRound, type ProgramState } from "../chain/contracts";
+import { readAcceptedPrograms, readCommitments, readFinalizedRounds, readReasons } from "../chain/events";
 import type { FhevmClient } from "../chain/fhevmClient";
 import { signerTransactionDriver } from "../chain/transactionDriver";
 import { KeyCustodian } from "../keys/key-custodian";
@@ -33,6 +44,12 @@ import { runOnChainStep, runStep } from "../state/journal";
 import type { StateStore } from "../state/store";
 import type { BlobStore } from "../storage/blob-store";
 import { roundKeyOptions } from "./computation";
+
+export class CustodianError extends CipherShareError {
+  override name = "CustodianError";
+}
+
+const NAMESPACE = "custodian";
 
 /** What the program's models look like: the Galois keys cover the projection of a d×c model. */
 export interface ProgramModelShape {
@@ -63,24 +80,80 @@ export async function generateProgramKeys(
   }
 }
 
-/** The decryption policy's view of a round, read from the chain: outputs = the published hashes. */
+/**
+ * The decryption policy's view of a round, read from the chain: its outputs are the standing publication's hashes
+ * once the round is Finalized, and only for a program `custodian` accepted; its inputs are every revealed hash.
+ */
 export class ChainRoundCommitments implements RoundCommitmentSource {
   constructor(
     private readonly deployment: Deployment,
     private readonly reader: ChainReader,
+    private readonly custodian: Address,
   ) {}
 
   async outputCommitments(roundId: bigint): Promise<readonly Hex[]> {
+    if (!(await this.exists(roundId))) return [];
     const { rounds } = contractsToRead(this.deployment, this.reader);
-    if (roundId < 1n || roundId > (await rounds.read.roundCount())) return [];
     const round = await readRound(this.deployment, this.reader, roundId);
-    const published = round.phase === RoundPhase.ResultsPublished || round.phase === RoundPhase.Finalized;
-    return published ? [round.aggregateHash, round.scoresHash] : [];
+    if (round.phase !== RoundPhase.Finalized) return [];
+    if (!(await rounds.read.hasAccepted([round.programId, this.custodian]))) return [];
+    return [round.aggregateHash, round.scoresHash];
   }
 
   async inputCommitments(roundId: bigint): Promise<readonly Hex[]> {
-    return (await readCommitments(this.reader, this.deployment, roundId)).map((c) => c.ciphertextHash);
+    if (!(await this.exists(roundId))) return [];
+    return (await readCommitments(this.reader, this.deployment, roundId))
+      .map((c) => c.ciphertextHash)
+      .filter((hash) => BigInt(hash) !== 0n);
   }
+
+  private async exists(roundId: bigint): Promise<boolean> {
+    const { rounds } = contractsToRead(this.deployment, this.reader);
+    return roundId >= 1n && roundId <= (await rounds.read.roundCount());
+  }
+}
+
+/** Why this custodian's policy refuses a program's terms (empty: acceptable). */
+export function programRefusals(program: ProgramState, custodian: Address, ownBundleHash?: Hex): string[] {
+  const refusals: string[] = [];
+  if (!sameAddress(program.custodian, custodian)) refusals.push(`it names another custodian (${program.custodian})`);
+  if (ownBundleHash !== undefined && !sameHash(program.publicKeyHash, ownBundleHash)) {
+    refusals.push(`its key hash ${program.publicKeyHash} is not this custodian's bundle ${ownBundleHash}`);
+  }
+  if (program.minContributors < CUSTODIAN_MIN_CONTRIBUTORS) {
+    refusals.push(
+      `its minimum crowd of ${program.minContributors} lets an aggregate reveal a single update (policy: at least ${CUSTODIAN_MIN_CONTRIBUTORS})`,
+    );
+  }
+  if (program.valuationMethod !== ValuationMethod.ExactShapley) {
+    refusals.push(`its valuation method ${program.valuationMethod} is not one this custodian serves`);
+  }
+  return refusals;
+}
+
+/**
+ * Accepts program `programId` on-chain after checking its terms against the custodian's policy (`programRefusals`);
+ * `force` accepts despite refusals. Accepting says nothing about other programs naming this custodian.
+ */
+export async function acceptProgram(
+  deployment: Deployment,
+  custodian: ChainSigner,
+  programId: bigint,
+  options: { ownBundleHash?: Hex; force?: boolean } = {},
+): Promise<{ program: ProgramState; outcome: "accepted" | "already-accepted"; overruled: string[] }> {
+  const program = await readProgram(deployment, custodian.reader, programId);
+  const refusals = programRefusals(program, custodian.address, options.ownBundleHash);
+  if (refusals.length > 0 && options.force !== true) {
+    throw new CustodianError("The custodian's policy refuses this program.", {
+      details: `program ${programId}: ${refusals.join("; ")}`,
+    });
+  }
+  const { rounds } = contractsFor(deployment, custodian);
+  if (await rounds.read.hasAccepted([programId, custodian.address])) {
+    return { program, outcome: "already-accepted", overruled: refusals };
+  }
+  await mined(custodian.reader, rounds.write.acceptProgram([programId]));
+  return { program, outcome: "accepted", overruled: refusals };
 }
 
 export interface CustodianRoleOptions {
@@ -94,11 +167,10 @@ export interface CustodianRoleOptions {
   readonly log?: (line: string) => void;
 }
 
-const NAMESPACE = "custodian";
-
 /**
- * Decrypts the round's two published outputs (and nothing else: the policy refuses inputs and unpublished
- * hashes before any SEAL work), publishes the new global model and the release record. Returns the record.
+ * Decrypts the finalized round's two published outputs (and nothing else: the policy refuses inputs, unpublished
+ * hashes and rounds not yet final before any SEAL work), publishes the new global model and the release record.
+ * The contributors are those the standing publication included, in commit order.
  */
 export async function releaseRound(
   options: CustodianRoleOptions,
@@ -109,12 +181,10 @@ export async function releaseRound(
   const round = await readRound(deployment, reader, roundId);
   const program = await readProgram(deployment, reader, round.programId);
   const config = roundConfig(decodeRoundManifest(await store.get(round.manifestHash)), program.valuationMethod);
-  const [commitments, exclusions] = await Promise.all([
-    readCommitments(reader, deployment, roundId),
-    readExclusions(reader, deployment, roundId),
-  ]);
-  const contributors = includedContributions(commitments, exclusions).map((c) => c.contributor);
-  const policy = new ChainRoundCommitments(deployment, reader);
+  const commitments = await readCommitments(reader, deployment, roundId);
+  const reasons = await readReasons(reader, deployment, roundId, round.publication, commitments.length);
+  const contributors = includedContributions(commitments, reasons).map((c) => c.contributor);
+  const policy = new ChainRoundCommitments(deployment, reader, signer.address);
   const ctx = await CkksContext.create(config.parameterSet);
   const keystore = await readFile(options.keystorePath, "utf8");
   const custodian = await KeyCustodian.open(ctx, keystore, options.passphrase, { commitments: policy });
@@ -152,13 +222,46 @@ export async function releaseRound(
   }
 }
 
-/** Release (once), then anchor the release hash on-chain, then settle once the round is finalized and funded. */
-export async function serveRound(
-  options: CustodianRoleOptions,
-  roundId: bigint,
-): Promise<"released" | "settled" | "waiting"> {
-  const { state, signer, deployment, store } = options;
-  const log = options.log ?? (() => {});
+/** Where a round stands for the custodian after `serveRound`. */
+export type ServeOutcome =
+  /** Not (or no longer) the custodian's to serve: not Finalized, or a program it has not accepted. */
+  | "not-served"
+  /** Released and anchored; the pool is not funded yet. */
+  | "released"
+  /** Every share settled and the settlement completed (or closed by the network's recovery): nothing left to do. */
+  | "settled";
+
+/**
+ * One finalized round, step by step, each journaled: release (decrypt, publish the record), anchor the release
+ * on-chain, then once the pool is funded settle the shares in batches of `SHARES_PER_SETTLEMENT` and complete.
+ */
+export async function serveRound(options: CustodianRoleOptions, roundId: bigint): Promise<ServeOutcome> {
+  const { state, signer, deployment } = options;
+  const round = await readRound(deployment, signer.reader, roundId);
+  if (round.phase !== RoundPhase.Finalized) return "not-served";
+  const { rounds } = contractsToRead(deployment, signer.reader);
+  if (!(await rounds.read.hasAccepted([round.programId, signer.address]))) return "not-served";
+  const releaseHash = await releaseStep(options, roundId);
+  await anchorStep(options, roundId, releaseHash);
+  const { distributor } = contractsToRead(deployment, signer.reader);
+  if (Number(await distributor.read.settlementState([roundId])) !== SettlementState.Open) return "settled";
+  if (BigInt(await distributor.read.poolOf([roundId])) === 0n) return "released";
+  await settleSteps(options, roundId, releaseHash);
+  await runOnChainStep(
+    state,
+    { round: Number(roundId), step: "complete-settlement" },
+    signerTransactionDriver(signer, {
+      to: deployment.distributor,
+      data: encodeFunctionData({ abi: royaltyDistributorAbi, functionName: "completeSettlement", args: [roundId] }),
+    }),
+  );
+  options.log?.(`round ${roundId}: settlement completed`);
+  return "settled";
+}
+
+/** Decrypts and publishes the release record once; returns its hash. */
+async function releaseStep(options: CustodianRoleOptions, roundId: bigint): Promise<Hex> {
+  const { state, store } = options;
   const round = Number(roundId);
   const key = `round:${round}:release`;
   await runStep(state, { round, step: "release" }, async () => {
@@ -169,51 +272,88 @@ export async function serveRound(
       record.contributors.map((contributor, i) => ({ contributor, phi: phi[i] })),
     );
     state.setValue(NAMESPACE, key, hash);
-    log(`round ${round}: released the global model and φ (${hash.slice(0, 10)}…)`);
+    options.log?.(`round ${round}: released the global model and φ (${hash.slice(0, 10)}…)`);
     return hash;
   });
-  const releaseHash = state.getValue(NAMESPACE, key) as Hex;
+  return state.getValue(NAMESPACE, key) as Hex;
+}
+
+/** `anchorRelease(round, releaseHash)`, once (an anchor already on-chain for this hash is kept). */
+async function anchorStep(options: CustodianRoleOptions, roundId: bigint, releaseHash: Hex): Promise<void> {
+  const { state, signer, deployment } = options;
+  const round = Number(roundId);
+  const anchored = (await readRound(deployment, signer.reader, roundId)).releaseHash;
+  if (BigInt(anchored) !== 0n) {
+    if (!sameHash(anchored, releaseHash)) {
+      throw new CustodianError("Another release is anchored for this round.", {
+        details: `round ${round}: anchored ${anchored}, released ${releaseHash}`,
+      });
+    }
+    return;
+  }
   await runOnChainStep(
     state,
     { round, step: "anchor-release" },
-    signerTransactionDriver(signer, { to: signer.address, value: 0n, data: releaseAnchorData(round, releaseHash) }),
+    signerTransactionDriver(signer, {
+      to: deployment.rounds,
+      data: encodeFunctionData({ abi: roundManagerAbi, functionName: "anchorRelease", args: [roundId, releaseHash] }),
+    }),
   );
+}
 
-  const { distributor } = contractsToRead(deployment, signer.reader);
-  const phase = (await readRound(deployment, signer.reader, roundId)).phase;
-  if (phase !== RoundPhase.Finalized) return "released";
-  const poolHandle = await distributor.read.poolOf([roundId]);
-  if (BigInt(poolHandle) === 0n) return "waiting";
-  const done = state.getStep(round, "settle");
-  if (done?.status === "confirmed") return "settled";
+/** Splits `count` settlement shares into the batches one `settle` call takes: [start, end) ranges. */
+export function settlementBatches(count: number, perBatch: number = SHARES_PER_SETTLEMENT): [number, number][] {
+  const batches: [number, number][] = [];
+  for (let start = 0; start < count; start += perBatch) batches.push([start, Math.min(count, start + perBatch)]);
+  return batches;
+}
+
+/**
+ * The shares of the pool (largest remainder over the released φ, in the release record's order), settled in batches,
+ * each batch a journaled transaction with its own encrypted inputs (`SHARES_PER_PROOF` per proof).
+ */
+async function settleSteps(options: CustodianRoleOptions, roundId: bigint, releaseHash: Hex): Promise<void> {
+  const { state, signer, deployment, store } = options;
+  const round = Number(roundId);
   const record = decodeReleaseRecord(await store.get(releaseHash));
-  const driver = signerTransactionDriver(signer, async () => {
+  const { distributor } = contractsToRead(deployment, signer.reader);
+  const poolHandle = await distributor.read.poolOf([roundId]);
+  let shares: bigint[] | undefined;
+  const sharesOf = async () => {
+    if (shares !== undefined) return shares;
     const pool = (await options.fhevm.publicDecrypt([poolHandle])).clearValues[poolHandle];
-    if (typeof pool !== "bigint") throw new Error(`the pool handle decrypted to ${String(pool)}`);
-    const { shares } = largestRemainderShares(pool, custodianPhi(state, round, record.contributors));
-    const handles: Hex[] = [];
-    const proofs: Hex[] = [];
-    for (let start = 0; start < shares.length; start += SHARES_PER_PROOF) {
-      const encrypted = await options.fhevm.encryptUint64(
-        deployment.distributor,
-        signer.address,
-        shares.slice(start, start + SHARES_PER_PROOF),
-      );
-      handles.push(...encrypted.handles);
-      proofs.push(encrypted.inputProof);
-    }
-    return {
-      to: deployment.distributor,
-      data: encodeFunctionData({
-        abi: royaltyDistributorAbi,
-        functionName: "settle",
-        args: [roundId, record.contributors as Hex[], handles, proofs],
-      }),
-    };
-  });
-  await runOnChainStep(state, { round, step: "settle" }, driver);
-  log(`round ${round}: settled ${record.contributors.length} encrypted shares`);
-  return "settled";
+    if (typeof pool !== "bigint") throw new CustodianError("The pool handle did not decrypt to an amount.");
+    shares = largestRemainderShares(pool, custodianPhi(state, round, record.contributors)).shares;
+    return shares;
+  };
+  const batches = settlementBatches(record.contributors.length);
+  for (const [k, [start, end]] of batches.entries()) {
+    const contributors = record.contributors.slice(start, end) as Address[];
+    const driver = signerTransactionDriver(signer, async () => {
+      const handles: Hex[] = [];
+      const proofs: Hex[] = [];
+      const batch = (await sharesOf()).slice(start, end);
+      for (let first = 0; first < batch.length; first += SHARES_PER_PROOF) {
+        const encrypted = await options.fhevm.encryptUint64(
+          deployment.distributor,
+          signer.address,
+          batch.slice(first, first + SHARES_PER_PROOF),
+        );
+        handles.push(...encrypted.handles);
+        proofs.push(encrypted.inputProof);
+      }
+      return {
+        to: deployment.distributor,
+        data: encodeFunctionData({
+          abi: royaltyDistributorAbi,
+          functionName: "settle",
+          args: [roundId, contributors, handles, proofs],
+        }),
+      };
+    });
+    await runOnChainStep(state, { round, step: `settle-${k}` }, driver);
+    options.log?.(`round ${round}: settled batch ${k + 1}/${batches.length} (${contributors.length} encrypted shares)`);
+  }
 }
 
 /**
@@ -222,26 +362,31 @@ export async function serveRound(
  */
 export function custodianPhi(state: StateStore, round: number, contributors?: readonly string[]): number[] {
   const scores = state.scoresOf(round);
-  if (scores === undefined) throw new Error(`no released φ for round ${round}`);
+  if (scores === undefined) throw new CustodianError(`No released φ for round ${round}.`);
   if (
     contributors !== undefined &&
     (contributors.length !== scores.length || !contributors.every((c, i) => sameAddress(c, scores[i].contributor)))
   ) {
-    throw new Error(`the released φ of round ${round} are for other contributors than its release record`);
+    throw new CustodianError(`The released φ of round ${round} are for other contributors than its release record.`);
   }
   return scores.map((score) => score.phi);
 }
 
-/** Rounds of this custodian's programs with published results, oldest first. */
-export async function servedRounds(options: Pick<CustodianRoleOptions, "deployment" | "signer">): Promise<bigint[]> {
-  const { deployment, signer } = options;
-  const count = await contractsToRead(deployment, signer.reader).rounds.read.roundCount();
+/**
+ * Finalized rounds of the programs this custodian accepted, oldest first, without those it finished (settlement
+ * completed). Programs that merely name it are not served: acceptance is per program.
+ */
+export async function servedRounds(
+  options: Pick<CustodianRoleOptions, "deployment" | "signer" | "state">,
+): Promise<bigint[]> {
+  const { deployment, signer, state } = options;
+  const accepted = await readAcceptedPrograms(signer.reader, deployment, signer.address);
+  if (accepted.length === 0) return [];
   const ids: bigint[] = [];
-  for (let id = 1n; id <= count; id++) {
+  for (const id of await readFinalizedRounds(signer.reader, deployment)) {
+    if (state.getStep(Number(id), "complete-settlement")?.status === "confirmed") continue;
     const round = await readRound(deployment, signer.reader, id);
-    if (round.phase !== RoundPhase.ResultsPublished && round.phase !== RoundPhase.Finalized) continue;
-    const program = await readProgram(deployment, signer.reader, round.programId);
-    if (sameAddress(program.custodian, signer.address)) ids.push(id);
+    if (round.phase === RoundPhase.Finalized && accepted.includes(round.programId)) ids.push(id);
   }
   return ids;
 }

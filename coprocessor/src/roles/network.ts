@@ -1,9 +1,19 @@
-// The network role: deploys the contracts (embedded default), creates a program for a coprocessor/custodian pair
-// and the custodian's public bundle, opens rounds (publishing the base model, the validation set and the round
-// manifest whose hash goes on-chain), funds pools by wrapping an ERC-20 into the ERC-7984 royalty token, closes and
-// finalizes rounds.
-import { ValuationMethod } from "@ciphershare/protocol/chain/constants";
+// The network role: deploys the contracts (embedded default), creates a program for a coprocessor/custodian pair, the
+// custodian's public bundle and the round terms (minimum crowd, commitment cap, recovery period, commit deposit), opens
+// rounds once the custodian accepted the program (publishing the base model, the validation set and the round
+// manifest whose hash goes on-chain), funds pools by wrapping an ERC-20 into the ERC-7984 royalty token, closes,
+// finalizes and expires rounds, resolves challenges, and takes back what a round did not pay out: the pool of a
+// cancelled or unsettled round and the forfeited commit deposits.
+import { parseEventLogs } from "viem";
+import { roundManagerAbi } from "@ciphershare/protocol/chain/abis";
+import {
+  CANCEL_REASON_NAMES,
+  ROUND_PHASE_NAMES,
+  RoundPhase,
+  ValuationMethod,
+} from "@ciphershare/protocol/chain/constants";
 import type { Deployment } from "@ciphershare/protocol/chain/deployment";
+import { CipherShareError } from "@ciphershare/protocol/errors";
 import type { Address, Hex } from "@ciphershare/protocol/hex";
 import { encodeDataset, type Dataset } from "@ciphershare/protocol/records/dataset";
 import { encodeJsonRecord } from "@ciphershare/protocol/records/json";
@@ -11,24 +21,47 @@ import { encodeModel, type LinearModel } from "@ciphershare/protocol/records/mod
 import type { RoundManifest, ScoreRelease } from "@ciphershare/protocol/records/round-manifest";
 import { ROUND_PARAMETER_SET_ID, roundConfig } from "@ciphershare/protocol/round/config";
 import { latestTimestamp, mined, type ChainSigner } from "../chain/clients";
-import { contractsFor } from "../chain/contracts";
+import { contractsFor, readRound } from "../chain/contracts";
 import type { FhevmClient } from "../chain/fhevmClient";
 import type { BlobStore } from "../storage/blob-store";
+
+export class NetworkError extends CipherShareError {
+  override name = "NetworkError";
+}
+
+/** A program's round terms (`IProgramRegistry.ProgramConfig`); 0 or omitted means the contract's default. */
+export interface ProgramTerms {
+  /** Fewest included contributions for a round to count (default 3). */
+  readonly minContributors?: number;
+  /** Commitments per round (default 2,000, at most 4,000). */
+  readonly maxCommitments?: number;
+  /** Seconds to finalize after the reveal deadline, and to settle after finalization (default 30 days). */
+  readonly recoveryPeriod?: number;
+  /** Wei each commitment carries: refunded on inclusion, forfeited to the network on exclusion (default none). */
+  readonly commitDeposit?: bigint;
+}
 
 export async function createProgram(
   deployment: Deployment,
   network: ChainSigner,
   parties: { coprocessor: Address; custodian: Address; publicBundleHash: Hex },
+  terms: ProgramTerms = {},
 ): Promise<bigint> {
   const { rounds } = contractsFor(deployment, network);
   await mined(
     network.reader,
     rounds.write.createProgram([
-      parties.coprocessor,
-      parties.custodian,
-      parties.publicBundleHash,
-      ValuationMethod.ExactShapley,
-      deployment.token,
+      {
+        coprocessor: parties.coprocessor,
+        custodian: parties.custodian,
+        payoutToken: deployment.token,
+        publicKeyHash: parties.publicBundleHash,
+        valuationMethod: ValuationMethod.ExactShapley,
+        minContributors: terms.minContributors ?? 0,
+        maxCommitments: terms.maxCommitments ?? 0,
+        recoveryPeriod: terms.recoveryPeriod ?? 0,
+        commitDeposit: terms.commitDeposit ?? 0n,
+      },
     ]),
   );
   return rounds.read.programCount();
@@ -44,6 +77,8 @@ export async function openRound(
     base: LinearModel;
     validation: Dataset;
     commitPeriod: number;
+    /** Seconds contributors have to reveal after the commit deadline. */
+    revealWindow: number;
     disputeWindow: number;
     /** Default `"private"`: the release record carries only Σφ. */
     scoreRelease?: ScoreRelease;
@@ -61,12 +96,17 @@ export async function openRound(
   };
   // Refuse here what every role would refuse later: a model that does not fit the round's parameter set.
   roundConfig(manifest, ValuationMethod.ExactShapley);
-  const manifestHash = await store.put(encodeJsonRecord(manifest));
   const { rounds } = contractsFor(deployment, network);
+  if (!(await rounds.read.isProgramActive([options.programId]))) {
+    throw new NetworkError("The program's custodian has not accepted it yet: no round can open.", {
+      details: `program ${options.programId}: \`ciphershare custodian accept --program ${options.programId}\``,
+    });
+  }
+  const manifestHash = await store.put(encodeJsonRecord(manifest));
   const deadline = (await latestTimestamp(network.reader)) + BigInt(options.commitPeriod);
   await mined(
     network.reader,
-    rounds.write.openRound([options.programId, manifestHash, deadline, options.disputeWindow]),
+    rounds.write.openRound([options.programId, manifestHash, deadline, options.revealWindow, options.disputeWindow]),
   );
   return { roundId: await rounds.read.roundCount(), manifestHash };
 }
@@ -91,10 +131,96 @@ export async function fundPool(
   await send(distributor.write.fundPool([roundId, encrypted.handles[0], encrypted.inputProof]));
 }
 
-export async function closeRound(deployment: Deployment, caller: ChainSigner, roundId: bigint): Promise<void> {
+/** Closes a round after its reveal deadline: Closed, or Cancelled when fewer than the minimum revealed. */
+export async function closeRound(deployment: Deployment, caller: ChainSigner, roundId: bigint): Promise<RoundOutcome> {
   await mined(caller.reader, contractsFor(deployment, caller).rounds.write.closeRound([roundId]));
+  return roundOutcome(deployment, caller, roundId);
 }
 
-export async function finalizeRound(deployment: Deployment, caller: ChainSigner, roundId: bigint): Promise<void> {
+/** Finalizes a round after its dispute window: Finalized, or Cancelled when it included fewer than the minimum. */
+export async function finalizeRound(
+  deployment: Deployment,
+  caller: ChainSigner,
+  roundId: bigint,
+): Promise<RoundOutcome> {
   await mined(caller.reader, contractsFor(deployment, caller).rounds.write.finalizeRound([roundId]));
+  return roundOutcome(deployment, caller, roundId);
+}
+
+/** Cancels a round nobody finalized by its `expiresAt` (anyone may). */
+export async function expireRound(deployment: Deployment, caller: ChainSigner, roundId: bigint): Promise<RoundOutcome> {
+  await mined(caller.reader, contractsFor(deployment, caller).rounds.write.expireRound([roundId]));
+  return roundOutcome(deployment, caller, roundId);
+}
+
+/**
+ * The network's ruling on a challenge: upheld discards the standing publication (the round is Closed again and the
+ * coprocessor publishes anew), rejected restores it with its original dispute deadline.
+ */
+export async function resolveChallenge(
+  deployment: Deployment,
+  network: ChainSigner,
+  roundId: bigint,
+  upheld: boolean,
+): Promise<RoundOutcome> {
+  await mined(network.reader, contractsFor(deployment, network).rounds.write.resolveChallenge([roundId, upheld]));
+  return roundOutcome(deployment, network, roundId);
+}
+
+/**
+ * Takes back the unallocated pool (to the network): all of it for a cancelled round, the remainder after a completed
+ * settlement, what accepted batches left once the settlement deadline passed. Returns the recovered amount, which
+ * is publicly decryptable.
+ */
+export async function recoverPool(
+  deployment: Deployment,
+  network: ChainSigner,
+  fhevm: FhevmClient,
+  roundId: bigint,
+): Promise<bigint> {
+  const { distributor } = contractsFor(deployment, network);
+  // The recovered amount is the unallocated handle as it stood; recovery makes that handle publicly decryptable.
+  const handle = await distributor.read.unallocatedOf([roundId]);
+  await mined(network.reader, distributor.write.recoverPool([roundId]));
+  return publicUint64(fhevm, handle);
+}
+
+/** Collects the deposits a concluded round forfeited (unrevealed, duplicate, excluded); returns count and wei. */
+export async function collectForfeitedDeposits(
+  deployment: Deployment,
+  network: ChainSigner,
+  roundId: bigint,
+): Promise<{ count: number; amount: bigint }> {
+  const { rounds } = contractsFor(deployment, network);
+  const receipt = await mined(network.reader, rounds.write.collectForfeitedDeposits([roundId]));
+  const [collected] = parseEventLogs({
+    abi: roundManagerAbi,
+    logs: receipt.logs,
+    eventName: "ForfeitedDepositsCollected",
+  });
+  return { count: Number(collected?.args.count ?? 0n), amount: collected?.args.amount ?? 0n };
+}
+
+/** Where a round stands after a lifecycle call: its phase and, when cancelled, why. */
+export interface RoundOutcome {
+  readonly phase: string;
+  readonly cancelReason?: string;
+}
+
+async function roundOutcome(deployment: Deployment, reader: ChainSigner, roundId: bigint): Promise<RoundOutcome> {
+  const round = await readRound(deployment, reader.reader, roundId);
+  return {
+    phase: ROUND_PHASE_NAMES[round.phase],
+    ...(round.phase === RoundPhase.Cancelled ? { cancelReason: CANCEL_REASON_NAMES[round.cancelReason] } : {}),
+  };
+}
+
+/** A publicly decryptable euint64 (a pool, a recovered amount) in clear. */
+export async function publicUint64(fhevm: FhevmClient, handle: Hex): Promise<bigint> {
+  if (BigInt(handle) === 0n) return 0n;
+  const value = (await fhevm.publicDecrypt([handle])).clearValues[handle];
+  if (typeof value !== "bigint") {
+    throw new NetworkError("A public handle did not decrypt to an amount.", { details: `${handle}: ${String(value)}` });
+  }
+  return value;
 }

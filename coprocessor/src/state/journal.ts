@@ -61,6 +61,24 @@ export function resumeAction(record: StepRecord | undefined): ResumeAction {
   }
 }
 
+/**
+ * The journal name of a step of one publication of a round (`p<n>:<step>`). An upheld challenge discards the standing
+ * publication and returns the round to Closed; the next publication runs the same steps again under its own names,
+ * while the discarded one's stay confirmed in the journal.
+ */
+export function publicationStep(publication: number, step: string): string {
+  if (!Number.isSafeInteger(publication) || publication < 1) {
+    throw new StateStoreError("A publication is numbered from 1.", { details: `publication ${publication}` });
+  }
+  return `p${publication}:${step}`;
+}
+
+/** The publication and step a `publicationStep` name stands for, or undefined for another name. */
+export function parsePublicationStep(name: string): { publication: number; step: string } | undefined {
+  const match = /^p([1-9]\d*):(.+)$/.exec(name);
+  return match === null ? undefined : { publication: Number(match[1]), step: match[2] };
+}
+
 export interface StepKey {
   round: number;
   step: string;

@@ -3,7 +3,8 @@ import type { Address } from "viem";
 import { ScoreCharts } from "../components/ScoreCharts";
 import { Card } from "../components/ui";
 import { formatTokenUnits } from "../format";
-import { ROUND_PHASES } from "./RoundsTable";
+import { RoundPhase } from "@ciphershare/protocol/chain/constants";
+import { phaseName } from "./RoundsTable";
 import { scoreSeries, type RoundScores } from "./scoreSeries";
 import { usePoolSizes, useRoundReleases, type RoundRelease } from "./useReleases";
 
@@ -11,7 +12,9 @@ import { usePoolSizes, useRoundReleases, type RoundRelease } from "./useReleases
 export function ReleasedScoresPanel() {
   const releases = useRoundReleases();
   const rounds = releases.data ?? [];
-  const pools = usePoolSizes(rounds.filter((r) => r.phase >= 5).map((r) => r.round));
+  const pools = usePoolSizes(
+    rounds.filter((r) => r.phase === RoundPhase.Finalized || r.phase === RoundPhase.Cancelled).map((r) => r.round),
+  );
   const publicRounds: RoundScores[] = rounds.flatMap((r) =>
     r.release?.visibility === "public" ? [r.release.scores] : [],
   );
@@ -51,7 +54,7 @@ export function ReleasedScoresPanel() {
               return (
                 <tr key={r.round} data-testid={`release-row-${r.round}`}>
                   <td>{r.round}</td>
-                  <td>{ROUND_PHASES[r.phase] ?? r.phase}</td>
+                  <td>{phaseName(r.phase)}</td>
                   <td>
                     {r.contributions}
                     {r.excluded > 0 ? ` (${r.excluded} excluded)` : ""}

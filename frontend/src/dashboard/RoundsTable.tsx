@@ -1,22 +1,33 @@
 import { useReadContracts } from "wagmi";
 import { NotWired } from "../components/ui";
 import { roundManagerAbi } from "@ciphershare/protocol/chain/abis";
+import { CANCEL_REASON_NAMES, ROUND_PHASE_NAMES, RoundPhase } from "@ciphershare/protocol/chain/constants";
 import { useAppContext } from "../context";
 
-export const ROUND_PHASES = ["none", "open", "closed", "results published", "challenged", "finalized"] as const;
+/** A round phase as the pages name it ("results published", "reveal", "cancelled"…). */
+export function phaseName(phase: number, cancelReason?: number): string {
+  const name = (ROUND_PHASE_NAMES[phase] ?? String(phase)).replace("-", " ");
+  return phase === RoundPhase.Cancelled && cancelReason ? `${name} (${CANCEL_REASON_NAMES[cancelReason]})` : name;
+}
 
 /** The most recent rounds shown; older ones stay on-chain for the Audit page. */
 const SHOWN_ROUNDS = 20;
 
 interface RoundView {
   programId: bigint;
-  commitDeadline: bigint;
+  revealDeadline: bigint;
   commitCount: number;
-  excludedCount: number;
+  revealedCount: number;
+  includedCount: number;
+  publication: number;
+  cancelReason: number;
   phase: number;
 }
 
-/** Public round facts from the RoundManager: program, phase, commitments, exclusions, deadline. */
+/**
+ * Public round facts from the RoundManager: program, phase, commitments, reveals, what the standing publication
+ * included (and its number: an upheld challenge discards one), reveal deadline.
+ */
 export function RoundsTable() {
   const { runtime } = useAppContext();
   const hub = runtime.contracts.RoundManager;
@@ -49,14 +60,16 @@ export function RoundsTable() {
             <th>Program</th>
             <th>Phase</th>
             <th>Contributions</th>
-            <th>Excluded</th>
-            <th>Commit deadline</th>
+            <th>Revealed</th>
+            <th>Included</th>
+            <th>Publication</th>
+            <th>Reveal deadline</th>
           </tr>
         </thead>
         <tbody>
           {ids.length === 0 && (
             <tr>
-              <td colSpan={6} className="muted">
+              <td colSpan={8} className="muted">
                 No round yet.
               </td>
             </tr>
@@ -67,10 +80,12 @@ export function RoundsTable() {
               <tr key={id.toString()} data-testid={`round-row-${id}`}>
                 <td>{id.toString()}</td>
                 <td>{view?.programId.toString() ?? "…"}</td>
-                <td>{view ? (ROUND_PHASES[view.phase] ?? view.phase) : "…"}</td>
+                <td>{view ? phaseName(view.phase, view.cancelReason) : "…"}</td>
                 <td>{view?.commitCount ?? "…"}</td>
-                <td>{view?.excludedCount ?? "…"}</td>
-                <td>{view ? new Date(Number(view.commitDeadline) * 1000).toISOString().replace(".000Z", "Z") : "…"}</td>
+                <td>{view?.revealedCount ?? "…"}</td>
+                <td>{view ? (view.publication > 0 ? view.includedCount : "–") : "…"}</td>
+                <td>{view ? (view.publication > 0 ? view.publication : "–") : "…"}</td>
+                <td>{view ? new Date(Number(view.revealDeadline) * 1000).toISOString().replace(".000Z", "Z") : "…"}</td>
               </tr>
             );
           })}

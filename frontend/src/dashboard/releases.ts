@@ -1,21 +1,7 @@
-import type { Address, Hex, PublicClient } from "viem";
+import type { Address, Hex } from "viem";
 import { decodeReleaseRecord, type ReleaseRecord } from "@ciphershare/protocol/records/release-record";
-import { findReleaseAnchors as findAnchorsFrom } from "@ciphershare/protocol/records/release-anchor";
 import { checkBlob } from "../contribute/keyBundle";
 import type { RoundScores } from "./scoreSeries";
-
-/** How far back the dashboard looks for release anchors (a local chain has a few hundred blocks). */
-export const ANCHOR_SCAN_BLOCKS = 5_000n;
-
-/** The custodians' release anchors in the recent blocks: round → the latest release hash, as the auditor reads them. */
-export async function findReleaseAnchors(
-  client: Pick<PublicClient, "getBlockNumber" | "getBlock">,
-  custodianOf: ReadonlyMap<number, Address>,
-): Promise<Map<number, Hex>> {
-  if (custodianOf.size === 0) return new Map();
-  const latest = await client.getBlockNumber();
-  return findAnchorsFrom(client, custodianOf, latest > ANCHOR_SCAN_BLOCKS ? latest - ANCHOR_SCAN_BLOCKS : 0n);
-}
 
 /** A release record from the blob store, re-hashed against the anchored hash (the store's word is not taken). */
 export async function fetchReleaseRecord(coprocessorUrl: string, hash: Hex): Promise<ReleaseRecord> {

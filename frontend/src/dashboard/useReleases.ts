@@ -1,9 +1,10 @@
 import { useQuery } from "@tanstack/react-query";
-import type { Address, Hex } from "viem";
+import type { Hex } from "viem";
 import { usePublicClient } from "wagmi";
 import { roundManagerAbi, royaltyDistributorAbi } from "@ciphershare/protocol/chain/abis";
 import { useAppContext } from "../context";
-import { fetchReleaseRecord, findReleaseAnchors, releasedScores, type ReleasedScores } from "./releases";
+import { findReleaseAnchors } from "@ciphershare/protocol/records/release-anchor";
+import { fetchReleaseRecord, releasedScores, type ReleasedScores } from "./releases";
 
 /** The most recent rounds the dashboard reads releases for. */
 const RELEASE_ROUNDS = 20;
@@ -13,13 +14,14 @@ export interface RoundRelease {
   readonly programId: number;
   readonly phase: number;
   readonly contributions: number;
+  /** Commitments the standing publication left out (0 while none stands). */
   readonly excluded: number;
   /** Undefined until the custodian anchored a release for the round. */
   readonly release?: ReleasedScores;
   readonly releaseError?: string;
 }
 
-/** Rounds with their public release (if any): chain reads, the custodians' anchors, and the records' blobs. */
+/** Rounds with their public release (if any): chain reads, the `ReleaseAnchored` logs, and the records' blobs. */
 export function useRoundReleases() {
   const { runtime } = useAppContext();
   const client = usePublicClient();
@@ -34,7 +36,6 @@ export function useRoundReleases() {
         await client.readContract({ address: hub, abi: roundManagerAbi, functionName: "roundCount" }),
       );
       const rounds: RoundRelease[] = [];
-      const custodianOf = new Map<number, Address>();
       for (let id = Math.max(1, count - RELEASE_ROUNDS + 1); id <= count; id++) {
         const round = await client.readContract({
           address: hub,
@@ -42,25 +43,19 @@ export function useRoundReleases() {
           functionName: "round",
           args: [BigInt(id)],
         });
-        const program = await client.readContract({
-          address: hub,
-          abi: roundManagerAbi,
-          functionName: "program",
-          args: [round.programId],
-        });
-        custodianOf.set(id, program.custodian);
         rounds.push({
           round: id,
           programId: Number(round.programId),
           phase: Number(round.phase),
           contributions: Number(round.commitCount),
-          excluded: Number(round.excludedCount),
+          excluded: round.publication > 0 ? Number(round.commitCount) - Number(round.includedCount) : 0,
         });
       }
-      const anchors = await findReleaseAnchors(client, custodianOf);
+      // Only a program's accepted custodian can anchor, once per round and only after finalization.
+      const anchors = await findReleaseAnchors(client, hub, { rounds: rounds.map((r) => BigInt(r.round)) });
       return Promise.all(
         rounds.map(async (round) => {
-          const hash = anchors.get(round.round);
+          const hash = anchors.get(round.round)?.releaseHash;
           if (hash === undefined || runtime.coprocessorUrl === null) return round;
           try {
             return { ...round, release: releasedScores(await fetchReleaseRecord(runtime.coprocessorUrl, hash)) };

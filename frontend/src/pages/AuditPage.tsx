@@ -5,14 +5,23 @@ import { AuditVerdictCard } from "../audit/AuditVerdictCard";
 import { Card, NotWired, NumberInput } from "../components/ui";
 import { checkBlob, type BlobCheck } from "../contribute/keyBundle";
 import { roundManagerAbi } from "@ciphershare/protocol/chain/abis";
+import { CommitmentStatus, EXCLUSION_REASON_NAMES } from "@ciphershare/protocol/chain/constants";
+import { hexToBytes } from "@ciphershare/protocol/hex";
 import { useAppContext } from "../context";
-import { ROUND_PHASES } from "../dashboard/RoundsTable";
+import { phaseName } from "../dashboard/RoundsTable";
 
 interface Commitment {
   contributor: Address;
   sampleCount: bigint;
+  status: number;
   ciphertextHash: Hex;
 }
+
+const STATUSES: Record<number, string> = {
+  [CommitmentStatus.Sealed]: "sealed",
+  [CommitmentStatus.Revealed]: "revealed",
+  [CommitmentStatus.Duplicate]: "duplicate",
+};
 
 /** The most commitments read at once; a round larger than this pages through them. */
 const PAGE_SIZE = 200n;
@@ -43,8 +52,21 @@ export function AuditPage() {
     query: { enabled: hub !== undefined && roundId !== undefined },
   });
   const commitments: readonly Commitment[] = list.data ?? [];
-  const checks = useBlobChecks(runtime.coprocessorUrl, commitments);
+  const checks = useBlobChecks(
+    runtime.coprocessorUrl,
+    commitments.filter((c) => c.status !== CommitmentStatus.Sealed),
+  );
   const phase = round.data?.phase;
+  const publication = round.data?.publication ?? 0;
+  // The standing publication's verdicts, one reason byte per commitment (none before the first publication).
+  const reasons = useReadContract({
+    address: hub,
+    abi: roundManagerAbi,
+    functionName: "exclusionReasons",
+    args: roundId === undefined ? undefined : [roundId, BigInt(publication)],
+    query: { enabled: hub !== undefined && roundId !== undefined && publication > 0 },
+  });
+  const verdicts = publication > 0 && reasons.data !== undefined ? hexToBytes(reasons.data) : undefined;
 
   return (
     <div className="page" data-testid="page-audit">
@@ -62,7 +84,9 @@ export function AuditPage() {
           <Card title="Round">
             <NumberInput label="Round" size={6} value={roundInput} onChange={setRoundInput} testId="audit-round" />
             <p className="muted">
-              {phase === undefined || phase === 0 ? "No such round." : `Phase: ${ROUND_PHASES[phase] ?? phase}.`}
+              {phase === undefined || phase === 0
+                ? "No such round."
+                : `Phase: ${phaseName(phase, round.data?.cancelReason)}${publication > 0 ? `, publication ${publication}` : ""}.`}
             </p>
           </Card>
           <Card title="Commitments">
@@ -71,38 +95,50 @@ export function AuditPage() {
                 <tr>
                   <th>Contributor</th>
                   <th>Samples</th>
-                  <th>Committed hash</th>
+                  <th>Status</th>
+                  <th>Revealed hash</th>
                   <th>Blob</th>
+                  <th>Verdict</th>
                 </tr>
               </thead>
               <tbody>
                 {commitments.length === 0 && (
                   <tr>
-                    <td colSpan={4} className="muted">
+                    <td colSpan={6} className="muted">
                       No commitment in this round.
                     </td>
                   </tr>
                 )}
-                {commitments.map((c) => {
-                  const check = checks[c.ciphertextHash];
+                {commitments.map((c, index) => {
+                  const sealed = c.status === CommitmentStatus.Sealed;
+                  const check = sealed ? undefined : checks[c.ciphertextHash];
+                  const reason = verdicts?.[index];
                   return (
                     <tr key={c.contributor} data-testid="audit-commitment">
                       <td>
                         <code>{c.contributor}</code>
                       </td>
                       <td>{c.sampleCount.toString()}</td>
-                      <td>
-                        <code>{c.ciphertextHash}</code>
-                      </td>
+                      <td data-testid="audit-status">{STATUSES[c.status] ?? c.status}</td>
+                      <td>{sealed ? <span className="muted">not revealed</span> : <code>{c.ciphertextHash}</code>}</td>
                       <td
                         className={check?.status === "match" ? "ok" : check ? "error" : "muted"}
                         data-testid="audit-blob"
                       >
-                        {!runtime.coprocessorUrl
-                          ? "no coprocessor configured"
-                          : check
-                            ? VERDICTS[check.status]
-                            : "checking…"}
+                        {sealed
+                          ? "–"
+                          : !runtime.coprocessorUrl
+                            ? "no coprocessor configured"
+                            : check
+                              ? VERDICTS[check.status]
+                              : "checking…"}
+                      </td>
+                      <td data-testid="audit-verdict" className={reason === undefined || reason === 0 ? "" : "error"}>
+                        {reason === undefined
+                          ? "–"
+                          : reason === 0
+                            ? "included"
+                            : `excluded: ${EXCLUSION_REASON_NAMES[reason]}`}
                       </td>
                     </tr>
                   );

@@ -1,12 +1,10 @@
 import { useState, type ChangeEvent } from "react";
-import type { Hex } from "viem";
 import { useConnection } from "wagmi";
 import { Step } from "../components/ui";
 import { CommitSteps } from "../contribute/CommitStep";
 import { EncryptStep } from "../contribute/EncryptStep";
 import { KeyBundleStep, type VerifiedKeyBundle } from "../contribute/KeyBundleStep";
 import { RegisterStep } from "../contribute/RegisterStep";
-import { UploadStep } from "../contribute/UploadStep";
 import type { EncryptedUpdate } from "../fhe/ckksClient";
 import { readUpdateFile, UPDATE_FILE_EXTENSIONS, type UpdateFileResult } from "../contribute/updateFile";
 import { formatBytes } from "../format";
@@ -17,7 +15,6 @@ export function ContributePage() {
   const [result, setResult] = useState<UpdateFileResult | null>(null);
   const [bundle, setBundle] = useState<VerifiedKeyBundle | null>(null);
   const [encrypted, setEncrypted] = useState<EncryptedUpdate | null>(null);
-  const [uploaded, setUploaded] = useState<Hex | null>(null);
 
   const onFile = (event: ChangeEvent<HTMLInputElement>) => {
     const chosen = event.target.files?.[0] ?? null;
@@ -36,8 +33,9 @@ export function ContributePage() {
     <div className="page" data-testid="page-contribute">
       <h1>Contribute</h1>
       <p className="lead">
-        Your model update is encrypted in this page before it is uploaded; only its hash goes on-chain. The plaintext
-        never leaves the page.
+        Your model update is encrypted in this page. While the round is open only a seal of its hash goes on-chain; once
+        the commit phase is over you reveal the hash and upload the encrypted envelope. The plaintext never leaves the
+        page.
       </p>
       {!connection.isConnected && <p className="hint">Connect a wallet first (Connect page).</p>}
       <ol className="steps">
@@ -72,8 +70,7 @@ export function ContributePage() {
           encrypted={encrypted}
           onEncrypted={setEncrypted}
         />
-        <UploadStep index={5} encrypted={encrypted} uploaded={uploaded} onUploaded={setUploaded} />
-        <CommitSteps index={6} uploaded={uploaded} />
+        <CommitSteps index={5} encrypted={encrypted} />
       </ol>
     </div>
   );

@@ -1,7 +1,16 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createPublicClient, createWalletClient, getAddress, http, type Abi, type Address, type Hex } from "viem";
+import {
+  createPublicClient,
+  createTestClient,
+  createWalletClient,
+  getAddress,
+  http,
+  type Abi,
+  type Address,
+  type Hex,
+} from "viem";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { buildAndServeApp, type ServedApp } from "../support/app";
@@ -71,7 +80,13 @@ async function fundConfidentialBalance(rpcUrl: string, holderIndex: number): Pro
   return getAddress(token);
 }
 
-/** What the custodian does: a key pair of the rounds' set, its public bundle in the blob store, its hash in a program. */
+/** The commit deposit of the test program (wei). */
+const COMMIT_DEPOSIT = 10n ** 15n;
+
+/**
+ * What the custodian does: a key pair of the rounds' set, its public bundle in the blob store, its hash in a program
+ * it accepts; then round 1 opens.
+ */
 async function createProgramWithKeyBundle(
   rpcUrl: string,
   hub: Address,
@@ -88,17 +103,38 @@ async function createProgramWithKeyBundle(
     address: hub,
     abi: roundManagerAbi,
     functionName: "createProgram",
-    args: [devAccount(8).address, devAccount(7).address, hash, 1, devAccount(6).address],
+    args: [
+      {
+        coprocessor: devAccount(8).address,
+        custodian: devAccount(7).address,
+        payoutToken: devAccount(6).address,
+        publicKeyHash: hash,
+        valuationMethod: 1,
+        minContributors: 0,
+        maxCommitments: 0,
+        recoveryPeriod: 0,
+        commitDeposit: COMMIT_DEPOSIT,
+      },
+    ],
   });
   const publicClient = createPublicClient({ chain, transport: http(rpcUrl) });
   await publicClient.waitForTransactionReceipt({ hash: tx });
-  // Round 1 of program 1, open for an hour.
+  const custodianWallet = createWalletClient({ account: devAccount(7), chain, transport: http(rpcUrl) });
+  await publicClient.waitForTransactionReceipt({
+    hash: await custodianWallet.writeContract({
+      address: hub,
+      abi: roundManagerAbi,
+      functionName: "acceptProgram",
+      args: [1n],
+    }),
+  });
+  // Round 1 of program 1: an hour to commit, an hour to reveal.
   const { timestamp } = await publicClient.getBlock();
   const opened = await network.writeContract({
     address: hub,
     abi: roundManagerAbi,
     functionName: "openRound",
-    args: [1n, `0x${"ba".repeat(32)}`, timestamp + 3600n, 60],
+    args: [1n, `0x${"ba".repeat(32)}`, timestamp + 3600n, 3600, 60],
   });
   await publicClient.waitForTransactionReceipt({ hash: opened });
   return { hash, ctx, secretKey: keys.secretKey };
@@ -158,6 +194,8 @@ describe("CipherShare web app in headless Chromium", () => {
   let keyBundleHash: Hex;
   let custodian: { ctx: CkksContext; secretKey: Uint8Array };
   let store: LocalDirectoryBlobStore;
+  /** The hash of the envelope the page encrypted (what it seals, reveals and uploads). */
+  let envelopeHash: Hex;
   const blobDir = mkdtempSync(join(tmpdir(), "ciphershare-blobs-"));
   const rpcUrl = inject("rpcUrl");
   const pageErrors: string[] = [];
@@ -291,13 +329,65 @@ describe("CipherShare web app in headless Chromium", () => {
     expect(await text("encrypted-ok")).toMatch(
       /^Encrypted 3 values into 1 ciphertext under program 1's key: envelope .+, hash 0x[0-9a-f]{64}\.$/,
     );
+    envelopeHash = /hash (0x[0-9a-f]{64})\.$/.exec((await text("encrypted-ok")) ?? "")![1] as Hex;
   });
 
-  it("uploads the envelope, which the custodian's key decrypts back to the file's values", async () => {
-    await page.getByRole("button", { name: "Upload to the coprocessor" }).click();
+  it("commits only the seal of the envelope's hash, with the deposit, and follows the round", async () => {
+    await page.getByTestId("sample-count").fill("600");
+    await page.getByTestId("commit-deposit").filter({ hasText: "0.001 ETH" }).waitFor();
+    const step = page.getByTestId("step-5");
+    await step.getByRole("button", { name: "Commit on-chain" }).click();
+    await step
+      .getByTestId("tx-status")
+      .filter({ hasText: /^Confirmed in block \d+\.$/ })
+      .waitFor({ timeout: 30_000 });
+    await page.getByTestId("my-commitment").filter({ hasText: "sealed (not revealed yet)" }).waitFor();
+    await page.getByTestId("round-commit-count").filter({ hasText: /^1$/ }).waitFor();
+    expect(await text("round-phase")).toBe("open");
+    // Nothing that names the ciphertext is public during the commit phase.
+    const chain = createPublicClient({ transport: http(rpcUrl) });
+    expect(
+      await chain.readContract({
+        address: registry,
+        abi: roundManagerAbi,
+        functionName: "commitmentOf",
+        args: [1n, HARDHAT_ACCOUNT_1],
+      }),
+    ).toBe(`0x${"0".repeat(64)}`);
+    expect(await store.has(envelopeHash)).toBe(false);
+
+    // A second commit is refused by the contract; the page names the custom error and sends nothing.
+    await step.getByRole("button", { name: "Commit on-chain" }).click();
+    await step.getByRole("alert").waitFor({ timeout: 30_000 });
+    expect(await step.getByRole("alert").textContent()).toBe(
+      `The contract rejected the call with AlreadyCommitted(roundId: 1, contributor: ${HARDHAT_ACCOUNT_1}). You already committed to this round; one contribution per round.`,
+    );
+    await page.getByTestId("waiting-for-reveal").waitFor();
+    await screenshot("03-contribute-committed");
+  });
+
+  it("reveals and uploads in the reveal phase; the custodian's key decrypts the upload back to the file's values", async () => {
+    // The commit deadline passes (an hour on the dev chain's clock).
+    await createTestClient({ mode: "hardhat", transport: http(rpcUrl) }).increaseTime({ seconds: 3601 });
+    await page
+      .getByTestId("round-phase")
+      .filter({ hasText: /^reveal$/ })
+      .waitFor({ timeout: 30_000 });
+    const step = page.getByTestId("step-6");
+    await step.getByRole("button", { name: "Reveal and upload" }).click();
     await page.getByTestId("uploaded-ok").waitFor({ timeout: 30_000 });
     const hash = (await page.getByTestId("uploaded-ok").locator("code").textContent()) as Hex;
-    expect(await text("encrypted-ok")).toContain(hash);
+    expect(hash).toBe(envelopeHash);
+    await page.getByTestId("my-commitment").filter({ hasText: hash }).waitFor();
+    const chain = createPublicClient({ transport: http(rpcUrl) });
+    expect(
+      await chain.readContract({
+        address: registry,
+        abi: roundManagerAbi,
+        functionName: "commitmentOf",
+        args: [1n, HARDHAT_ACCOUNT_1],
+      }),
+    ).toBe(hash);
     await screenshot("03-contribute");
 
     // The coprocessor's own reader accepts what the browser wrote, bound to the program's key bundle.
@@ -315,37 +405,6 @@ describe("CipherShare web app in headless Chromium", () => {
     }
   });
 
-  it("commits the envelope's hash to the open round and follows the round", async () => {
-    const hash = (await page.getByTestId("uploaded-ok").locator("code").textContent()) as Hex;
-    await page.getByTestId("sample-count").fill("600");
-    const step = page.getByTestId("step-6");
-    await step.getByRole("button", { name: "Commit on-chain" }).click();
-    await step
-      .getByTestId("tx-status")
-      .filter({ hasText: /^Confirmed in block \d+\.$/ })
-      .waitFor({ timeout: 30_000 });
-    await page.getByTestId("my-commitment").filter({ hasText: hash }).waitFor();
-    await page.getByTestId("round-commit-count").filter({ hasText: /^1$/ }).waitFor();
-    expect(await text("round-phase")).toBe("open");
-    const chain = createPublicClient({ transport: http(rpcUrl) });
-    expect(
-      await chain.readContract({
-        address: registry,
-        abi: roundManagerAbi,
-        functionName: "commitmentOf",
-        args: [1n, HARDHAT_ACCOUNT_1],
-      }),
-    ).toBe(hash);
-
-    // A second commit is refused by the contract; the page names the custom error and sends nothing.
-    await step.getByRole("button", { name: "Commit on-chain" }).click();
-    await step.getByRole("alert").waitFor({ timeout: 30_000 });
-    expect(await step.getByRole("alert").textContent()).toBe(
-      `The contract rejected the call with AlreadyCommitted(roundId: 1, contributor: ${HARDHAT_ACCOUNT_1}). You already committed to this round; one contribution per round.`,
-    );
-    await screenshot("03-contribute");
-  });
-
   it("shows the royalties, dashboard and audit pages", async () => {
     await open("royalties");
     expect(await text("royalties-account")).toBe(HARDHAT_ACCOUNT_1);
@@ -356,10 +415,10 @@ describe("CipherShare web app in headless Chromium", () => {
     await screenshot("04-royalties");
     await open("dashboard");
     await page.getByTestId("dashboard-chain-id").filter({ hasText: "31337" }).waitFor();
-    // Round 1 of program 1, open, with the contribution committed above.
+    // Round 1 of program 1, in its reveal phase, with the contribution committed and revealed above.
     await page
       .getByTestId("round-row-1")
-      .filter({ hasText: /^11open10/ })
+      .filter({ hasText: /^11reveal11––/ })
       .waitFor();
     await page.getByTestId("scores-empty").waitFor();
     await screenshot("05-dashboard");
@@ -369,6 +428,7 @@ describe("CipherShare web app in headless Chromium", () => {
     await row.getByTestId("audit-blob").filter({ hasText: "blob matches" }).waitFor({ timeout: 30_000 });
     expect(await row.locator("td").nth(0).textContent()).toBe(HARDHAT_ACCOUNT_1);
     expect(await row.locator("td").nth(1).textContent()).toBe("600");
+    expect(await row.getByTestId("audit-status").textContent()).toBe("revealed");
     await screenshot("06-audit");
   });
 

@@ -16,6 +16,7 @@ import { DEMO_DATA_SEED, DEMO_LABEL_SKEW_ALPHA, DEMO_TRAINING } from "@ciphersha
 import { startAppServices, type AppServices } from "@ciphershare/scripts/app/services";
 import { serveWebApp, type ServedWebApp } from "@ciphershare/scripts/app/webServer";
 import { roundManagerAbi, royaltyDistributorAbi } from "@ciphershare/protocol/chain/abis";
+import { SettlementState } from "@ciphershare/protocol/chain/constants";
 import { devAccount } from "../../src/wallet/devAccounts";
 import { launchChromium, type Browser } from "../support/browser";
 import { freeLoopbackPort } from "@ciphershare/coprocessor/process/ports";
@@ -112,7 +113,7 @@ describe("a real royalty round through the web app", () => {
     rmSync(outDir, { recursive: true, force: true });
   });
 
-  it("contributes from the page: development wallet, gasless registration, deep-v1 key bundle, encrypt, upload, commit", async () => {
+  it("contributes from the page: development wallet, gasless registration, deep-v1 key bundle, encrypt, commit a seal", async () => {
     await page.goto(`${app.url}/#/connect`);
     await page.getByTestId("dev-wallet").waitFor();
     await page.getByTestId("dev-account-select").selectOption(String(BROWSER_ACCOUNT_INDEX));
@@ -137,20 +138,19 @@ describe("a real royalty round through the web app", () => {
     await page.getByTestId("key-bundle-ok").waitFor({ timeout: 120_000 });
     await page.getByRole("button", { name: "Encrypt my update" }).click();
     await page.getByTestId("encrypted-ok").waitFor({ timeout: 120_000 });
-    await page.getByRole("button", { name: "Upload to the coprocessor" }).click();
-    await page.getByTestId("uploaded-ok").waitFor({ timeout: 60_000 });
     await page.getByTestId("sample-count").fill(String(sampleCount));
-    const commit = page.getByTestId("step-6");
+    const commit = page.getByTestId("step-5");
     await commit.getByRole("button", { name: "Commit on-chain" }).click();
     await commit
       .getByTestId("tx-status")
       .filter({ hasText: /^Confirmed in block \d+\.$/ })
       .waitFor({ timeout: 30_000 });
     await page.getByTestId("round-commit-count").filter({ hasText: /^1$/ }).waitFor();
+    await page.getByTestId("my-commitment").filter({ hasText: "sealed (not revealed yet)" }).waitFor();
     await screenshot("round-02-contribute");
   }, 300_000);
 
-  it("runs the rest of the round through the roles: two CLI contributors, close, coprocessor, custodian, fund, finalize, settle", async () => {
+  it("two CLI contributors commit; in the reveal phase the page reveals and uploads, and so do they", async () => {
     for (const [index, behaviour] of [
       [1, "honest"],
       [2, "free-rider"],
@@ -171,21 +171,36 @@ describe("a real royalty round through the web app", () => {
         ...common,
       ]);
     }
+    // Contributor 1 moves the dev chain's clock past the commit deadline and reveals; the page sees the phase.
+    await services.cli(["contributor", "reveal", "--round", "1", "--index", "1", "--advance-time"]);
+    await services.cli(["contributor", "reveal", "--round", "1", "--index", "2"]);
+    await page
+      .getByTestId("round-phase")
+      .filter({ hasText: /^reveal$/ })
+      .waitFor({ timeout: 30_000 });
+    await page.getByTestId("step-6").getByRole("button", { name: "Reveal and upload" }).click();
+    await page.getByTestId("uploaded-ok").waitFor({ timeout: 60_000 });
+    await page.getByTestId("round-revealed-count").filter({ hasText: /^3$/ }).waitFor();
+    await screenshot("round-02b-revealed");
+  }, 300_000);
+
+  it("runs the rest of the round through the roles: close, coprocessor, fund, finalize, custodian release and settlement", async () => {
     await services.cli(["network", "close", "--round", "1", "--advance-time"]);
     // The coprocessor service picks the closed round up: verify, FedAvg, encrypted Shapley, publish.
     await until("the coprocessor's results", async () => (await phaseOfRoundOne()) >= 3, 420_000);
     await services.cli(["network", "fund", "--round", "1", "--amount", POOL_UNITS.toString()]);
     await services.cli(["network", "finalize", "--round", "1", "--advance-time"]);
-    // The custodian service releases (φ public in this round), anchors, and settles the finalized, funded round.
+    // Only now, the round final, the custodian service releases (φ public in this round), anchors the release and
+    // settles the funded pool.
     await until(
-      "the custodian's settlement",
+      "the custodian's completed settlement",
       async () =>
         (await chain().readContract({
           address: services.deployment.distributor as Address,
           abi: royaltyDistributorAbi,
-          functionName: "isSettled",
-          args: [1n, account],
-        })) === true,
+          functionName: "settlementState",
+          args: [1n],
+        })) === SettlementState.Completed,
       300_000,
     );
   }, 900_000);
@@ -242,8 +257,15 @@ describe("a real royalty round through the web app", () => {
     expect(await page.getByTestId("audit-passed").textContent()).toBe("Round 1: every check passed.");
     const checks = await page.getByTestId("audit-check").locator("td:first-child").allTextContents();
     expect(checks).toEqual(
-      expect.arrayContaining(["scores-commitment", "shapley-efficiency", "score-release", "shares-sum-to-pool"]),
+      expect.arrayContaining([
+        "scores-commitment",
+        "release-after-finalization",
+        "shapley-efficiency",
+        "score-release",
+        "shares-sum-to-pool",
+      ]),
     );
+    expect(await page.getByTestId("audit-verdict").allTextContents()).toEqual(["included", "included", "included"]);
     await screenshot("round-05-audit");
   }, 360_000);
 

@@ -1,15 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { encodeJsonRecord } from "@ciphershare/protocol/records/json";
 import { releasedScores as recordScores, type ReleaseRecord } from "@ciphershare/protocol/records/release-record";
-import { findReleaseAnchors, releasedScores } from "../../src/dashboard/releases";
+import { releasedScores } from "../../src/dashboard/releases";
 import { scoreSeries } from "../../src/dashboard/scoreSeries";
 import { formatTokenUnits } from "../../src/format";
-import { releaseAnchorData } from "@ciphershare/protocol/records/release-anchor";
-import type { Address, Hex } from "viem";
+import type { Address } from "viem";
 
 const A = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266" as Address;
 const B = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8" as Address;
-const CUSTODIAN = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC" as Address;
 
 function record(round: number, policy: "private" | "public", phi: number[]): ReleaseRecord {
   const contributors = [A, B];
@@ -56,27 +53,6 @@ describe("released scores on the dashboard", () => {
     expect(series.latestRound).toBe(1);
     expect(series.lines).toHaveLength(2);
     expect(series.bars.map((b) => b.score)).toEqual([0.002, 0.001]);
-  });
-
-  it("finds the latest release anchor per round, only from the round's custodian to itself", async () => {
-    const hashOne = `0x${"aa".repeat(32)}` as Hex;
-    const hashTwo = `0x${"bb".repeat(32)}` as Hex;
-    const forged = `0x${"cc".repeat(32)}` as Hex;
-    const blocks = [
-      [{ from: CUSTODIAN, to: CUSTODIAN, input: releaseAnchorData(1, hashOne) }],
-      [{ from: A, to: A, input: releaseAnchorData(1, forged) }],
-      [
-        { from: CUSTODIAN, to: CUSTODIAN, input: releaseAnchorData(1, hashTwo) },
-        { from: CUSTODIAN, to: A, input: "0x" },
-      ],
-    ];
-    const client = {
-      getBlockNumber: async () => BigInt(blocks.length - 1),
-      getBlock: async ({ blockNumber }: { blockNumber: bigint }) => ({ transactions: blocks[Number(blockNumber)] }),
-    } as unknown as Parameters<typeof findReleaseAnchors>[0];
-    const anchors = await findReleaseAnchors(client, new Map([[1, CUSTODIAN]]));
-    expect(anchors.get(1)).toBe(hashTwo);
-    expect(encodeJsonRecord(record(1, "private", [1, 2])).length).toBeGreaterThan(0);
   });
 
   it("formats royalty token units with six decimals", () => {

@@ -6,13 +6,18 @@ import {
   mnistFederatedSetup,
   type ContributorBehaviour,
 } from "@ciphershare/coprocessor/simulation/federated";
+import { advanceChainPast, type ChainReader } from "@ciphershare/coprocessor/chain/clients";
+import { readRound } from "@ciphershare/coprocessor/chain/contracts";
 import {
   claimRoyalty,
   owedRoyalty,
   readRoundContext,
   registerContributor,
+  revealContribution,
   submitContribution,
   tokenBalance,
+  waitForRevealPhase,
+  withdrawDeposit,
 } from "@ciphershare/coprocessor/roles/contributor";
 import { contributorAccount, ROLE_ACCOUNT, storeUri } from "@ciphershare/coprocessor/roles/workspace";
 import type { ModelUpdate } from "@ciphershare/protocol/formats/model-update";
@@ -45,6 +50,20 @@ function contributorCommand(parent: Command, name: string, description: string):
   );
 }
 
+/** Waits for the reveal phase, or on the dev chain (`--advance-time`) moves the clock past the commit deadline. */
+async function untilRevealPhase(
+  deployment: ReturnType<ReturnType<typeof roleContext>["deployment"]>,
+  reader: ChainReader,
+  roundId: bigint,
+  options: Options,
+): Promise<void> {
+  if (options.advanceTime === true) {
+    await advanceChainPast(reader, (await readRound(deployment, reader, roundId)).commitDeadline);
+  }
+  const timeout = parseInteger((options.timeout as string | undefined) ?? "3600", "--timeout", 1);
+  await waitForRevealPhase(deployment, reader, roundId, { timeoutMs: timeout * 1000 });
+}
+
 function contributorContext(options: Options) {
   return roleContext(options, contributorAccount(parseInteger(options.index as string, "--index")));
 }
@@ -53,7 +72,7 @@ function contributorContext(options: Options) {
 export function register(program: Command): void {
   const contributor = program
     .command("contributor")
-    .description("Contributor: register, train, encrypt, commit, claim.");
+    .description("Contributor: register, train, encrypt, commit a seal, reveal and upload, claim.");
 
   contributorCommand(contributor, "register", "Register as a contributor (wallet signature; --gasless: relayed).")
     .option("--gasless", "sign an EIP-712 registration and let the relayer account submit it")
@@ -74,7 +93,7 @@ export function register(program: Command): void {
   contributorCommand(
     contributor,
     "submit",
-    "Train (or import) a model, encrypt it under the program's bundle, upload, commit.",
+    "Train (or import) a model, encrypt it under the program's bundle and commit its seal (the envelope stays here).",
   )
     .requiredOption("--round <id>", "round id")
     .option("--update <file>", "import the model from .npy / .safetensors / .json instead of training")
@@ -82,6 +101,8 @@ export function register(program: Command): void {
     .option("--behaviour <kind>", "demo only: honest | poisoned (label flipping) | free-rider", "honest")
     .option("--clients <n>", "demo data: number of clients the MNIST training rows are split among", "8")
     .option("--data-seed <n>", "demo data: seed of the MNIST split", String(DEMO_DATA_SEED))
+    .option("--reveal", "then wait for the reveal phase, reveal and upload (as `contributor reveal`)")
+    .option("--advance-time", "with --reveal, dev chain only: move the clock past the commit deadline")
     .action(async (options: Options) => {
       const ctx = contributorContext(options);
       const say = reporter(options);
@@ -127,16 +148,72 @@ export function register(program: Command): void {
           options.samples !== undefined ? parseInteger(options.samples as string, "--samples", 1) : trained.sampleCount;
         say.say(`trained locally on ${trained.sampleCount} examples (${String(options.behaviour)})`);
       }
+      const localDir = ctx.ws.contributorDir(ctx.signer.address);
       const submitted = await submitContribution(deployment, ctx.signer, ctx.store, {
         roundId,
         update,
         sampleCount,
+        localDir,
+        cacheDir: localDir,
+      });
+      say.say(
+        `committed the seal of ${submitted.ciphertextHash} (${submitted.bytes} bytes, ${sampleCount} samples, deposit ${submitted.deposit} wei)`,
+      );
+      if (options.reveal !== true) {
+        say.result(
+          { address: ctx.signer.address, round: roundId, ...submitted },
+          `reveal it with \`ciphershare contributor reveal --round ${roundId}\` once the commit phase is over`,
+        );
+        return;
+      }
+      await untilRevealPhase(ctx.deployment(), ctx.reader, roundId, options);
+      const revealed = await revealContribution(deployment, ctx.signer, ctx.store, {
+        roundId,
         storeUri: storeUri(ctx.ws),
-        cacheDir: ctx.ws.contributorDir(ctx.signer.address),
+        localDir,
       });
       say.result(
-        { address: ctx.signer.address, round: roundId, ...submitted },
-        `committed ${submitted.ciphertextHash} (${submitted.bytes} bytes, ${sampleCount} samples)`,
+        { address: ctx.signer.address, round: roundId, ...submitted, ...revealed },
+        `revealed and uploaded ${revealed.ciphertextHash}${revealed.duplicate ? " (a DUPLICATE of an earlier reveal: excluded)" : ""}`,
+      );
+    });
+
+  contributorCommand(
+    contributor,
+    "reveal",
+    "In the round's reveal phase: reveal your committed contribution's hash and the store's URI, then upload it.",
+  )
+    .requiredOption("--round <id>", "round id")
+    .option("--advance-time", "dev chain only: move the clock past the commit deadline instead of waiting")
+    .option("--timeout <seconds>", "how long to wait for the reveal phase", "3600")
+    .action(async (options: Options) => {
+      const ctx = contributorContext(options);
+      const roundId = parseBigInt(options.round as string, "--round");
+      await untilRevealPhase(ctx.deployment(), ctx.reader, roundId, options);
+      const revealed = await revealContribution(ctx.deployment(), ctx.signer, ctx.store, {
+        roundId,
+        storeUri: storeUri(ctx.ws),
+        localDir: ctx.ws.contributorDir(ctx.signer.address),
+      });
+      reporter(options).result(
+        { address: ctx.signer.address, round: roundId, ...revealed },
+        `${revealed.revealed ? "revealed and uploaded" : "already revealed; uploaded"} ${revealed.ciphertextHash}${revealed.duplicate ? " (a DUPLICATE of an earlier reveal: excluded)" : ""}`,
+      );
+    });
+
+  contributorCommand(
+    contributor,
+    "withdraw-deposit",
+    "Take your commit deposit back from a concluded round (when included, or revealed in a round cancelled early).",
+  )
+    .requiredOption("--round <id>", "round id")
+    .action(async (options: Options) => {
+      const ctx = contributorContext(options);
+      const roundId = parseBigInt(options.round as string, "--round");
+      const outcome = await withdrawDeposit(ctx.deployment(), ctx.signer, roundId);
+      reporter(options).result(
+        { address: ctx.signer.address, round: roundId, ...outcome },
+        outcome.reason === undefined ? `refunded ${outcome.refunded} wei` : `nothing refunded: ${outcome.reason}`,
       );
     });
 

@@ -22,7 +22,9 @@ export function register(program: Command): void {
   withCommonOptions(
     coprocessor
       .command("run")
-      .description("Process every closed round of this coprocessor's programs; resumes from its SQLite journal.")
+      .description(
+        "Process every closed round of this coprocessor's programs (again after an upheld challenge); resumes from its SQLite journal.",
+      )
       .option("--once", "process what is pending, then exit")
       .option("--interval <ms>", "polling interval while watching", "1000")
       .option("--workers <n>", "worker threads for encrypted Shapley", "2"),
@@ -48,10 +50,10 @@ export function register(program: Command): void {
     process.on("SIGINT", () => (stopping = true));
     try {
       for (;;) {
-        for (const roundId of await pendingRounds(role)) {
-          say.say(`[coprocessor] round ${roundId}: processing`);
-          await processRound(role, roundId);
-          processed.push(Number(roundId));
+        for (const work of await pendingRounds(role)) {
+          say.say(`[coprocessor] round ${work.roundId}: processing publication ${work.publication}`);
+          await processRound(role, work.roundId, work.publication);
+          processed.push(Number(work.roundId));
         }
         if (options.once || stopping) break;
         await new Promise((resolve) => setTimeout(resolve, parseInteger(options.interval, "--interval", 10)));

@@ -1,6 +1,9 @@
 import type { Command } from "commander";
 import { InvalidInputError } from "@ciphershare/protocol/errors";
+import { existsSync } from "node:fs";
+import type { Hex } from "@ciphershare/protocol/hex";
 import {
+  acceptProgram,
   generateProgramKeys,
   servedRounds,
   serveRound,
@@ -10,12 +13,20 @@ import {
   DEFAULT_HOME,
   openBlobStore,
   openWorkspace,
+  readJsonFile,
   ROLE_ACCOUNT,
   writeJsonFile,
 } from "@ciphershare/coprocessor/roles/workspace";
 import { MNIST_CLASSES, MNIST_DIMENSION } from "@ciphershare/coprocessor/simulation/mnist";
 import { StateStore } from "@ciphershare/coprocessor/state/store";
-import { parseInteger, reporter, roleContext, withCommonOptions, type CommonOptions } from "../roleContext";
+import {
+  parseBigInt,
+  parseInteger,
+  reporter,
+  roleContext,
+  withCommonOptions,
+  type CommonOptions,
+} from "../roleContext";
 
 export const PASSPHRASE_ENV = "CIPHERSHARE_CUSTODIAN_PASSPHRASE";
 
@@ -28,12 +39,13 @@ function passphrase(): string {
 }
 
 type Options = CommonOptions & { once?: boolean; interval: string };
+type AcceptOptions = CommonOptions & { program: string; force?: boolean };
 
 /** `ciphershare custodian …`: the key custodian. */
 export function register(program: Command): void {
   const custodian = program
     .command("custodian")
-    .description("Key custodian: keys, decryption of published outputs, settlement.");
+    .description("Key custodian: keys, program acceptance, decryption of finalized outputs, settlement.");
   custodian
     .command("keygen")
     .description(`Generate the program's CKKS keys; the secret key is sealed with $${PASSPHRASE_ENV}.`)
@@ -60,8 +72,54 @@ export function register(program: Command): void {
 
   withCommonOptions(
     custodian
+      .command("accept")
+      .description(
+        "Print a program's terms and accept it on-chain if the custodian's policy allows them (minimum crowd ≥ 3, this custodian's key, exact Shapley).",
+      )
+      .requiredOption("--program <id>", "program id")
+      .option("--force", "accept despite the policy's refusals (they are printed)"),
+    ROLE_ACCOUNT.custodian,
+  ).action(async (options: AcceptOptions) => {
+    const ctx = roleContext(options);
+    const say = reporter(options);
+    const ownBundleHash = existsSync(ctx.ws.bundlePointerFile)
+      ? readJsonFile<{ publicBundleHash: Hex }>(ctx.ws.bundlePointerFile, "public bundle", "").publicBundleHash
+      : undefined;
+    const programId = parseBigInt(options.program, "--program");
+    const { program, outcome, overruled } = await acceptProgram(ctx.deployment(), ctx.signer, programId, {
+      ownBundleHash,
+      force: options.force,
+    });
+    say.say(
+      `program ${programId}: network ${program.network}, coprocessor ${program.coprocessor}, key ${program.publicKeyHash}`,
+    );
+    say.say(
+      `  terms: min ${program.minContributors} contributors, cap ${program.maxCommitments} commitments, recovery ${program.recoveryPeriod} s, deposit ${program.commitDeposit} wei, valuation method ${program.valuationMethod}`,
+    );
+    for (const refusal of overruled) say.say(`  accepted despite the policy (--force): ${refusal}`);
+    say.result(
+      {
+        programId,
+        outcome,
+        overruled,
+        terms: {
+          minContributors: program.minContributors,
+          maxCommitments: program.maxCommitments,
+          recoveryPeriod: program.recoveryPeriod,
+          commitDeposit: program.commitDeposit,
+          valuationMethod: program.valuationMethod,
+        },
+      },
+      `program ${programId}: ${outcome}`,
+    );
+  });
+
+  withCommonOptions(
+    custodian
       .command("run")
-      .description("Release published rounds' outputs (global model, φ) and settle finalized, funded rounds.")
+      .description(
+        "Serve the accepted programs' finalized rounds: decrypt and release the outputs (global model, φ), anchor the release, settle funded pools in batches.",
+      )
       .option("--once", "serve what is pending, then exit")
       .option("--interval <ms>", "polling interval while watching", "1000"),
     ROLE_ACCOUNT.custodian,
@@ -88,7 +146,6 @@ export function register(program: Command): void {
     try {
       for (;;) {
         for (const roundId of await servedRounds(role)) {
-          if (settled.has(Number(roundId))) continue;
           if ((await serveRound(role, roundId)) === "settled") settled.add(Number(roundId));
         }
         if (options.once || stopping) break;

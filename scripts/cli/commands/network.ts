@@ -1,9 +1,19 @@
 import type { Command } from "commander";
 import { existsSync, readFileSync } from "node:fs";
-import { advanceChainTime, latestTimestamp } from "@ciphershare/coprocessor/chain/clients";
-import { readRound } from "@ciphershare/coprocessor/chain/contracts";
+import { advanceChainPast } from "@ciphershare/coprocessor/chain/clients";
+import { readRound, type RoundState } from "@ciphershare/coprocessor/chain/contracts";
 import { deployWithSigner } from "@ciphershare/coprocessor/chain/deploy";
-import { closeRound, createProgram, finalizeRound, fundPool, openRound } from "@ciphershare/coprocessor/roles/network";
+import {
+  closeRound,
+  collectForfeitedDeposits,
+  createProgram,
+  expireRound,
+  finalizeRound,
+  fundPool,
+  openRound,
+  recoverPool,
+  resolveChallenge,
+} from "@ciphershare/coprocessor/roles/network";
 import { readJsonFile, ROLE_ACCOUNT, writeJsonFile } from "@ciphershare/coprocessor/roles/workspace";
 import { mnistFederatedSetup } from "@ciphershare/coprocessor/simulation/federated";
 import { MNIST_CLASSES, MNIST_DIMENSION } from "@ciphershare/coprocessor/simulation/mnist";
@@ -45,7 +55,19 @@ export function register(program: Command): void {
       .description("Create a royalty program for a coprocessor, a custodian and the custodian's public bundle.")
       .option("--coprocessor <address>", "coprocessor address (default: development account 1)")
       .option("--custodian <address>", "custodian address (default: development account 2)")
-      .option("--bundle-hash <hash>", "keccak256 of the custodian's public bundle (default: the workspace's)"),
+      .option("--bundle-hash <hash>", "keccak256 of the custodian's public bundle (default: the workspace's)")
+      .option("--min-contributors <n>", "fewest included contributions for a round to count (below: cancelled)", "3")
+      .option("--max-commitments <n>", "commitments a round takes (at most 4000)", "2000")
+      .option(
+        "--recovery-period <seconds>",
+        "time to finalize after the reveal deadline, and to settle after finalization (then the pool is recoverable)",
+        String(30 * 24 * 3600),
+      )
+      .option(
+        "--commit-deposit <wei>",
+        "wei each commitment carries: refunded on inclusion, forfeited on exclusion",
+        "0",
+      ),
     ROLE_ACCOUNT.network,
   ).action(async (options: Options) => {
     const ctx = roleContext(options);
@@ -59,14 +81,28 @@ export function register(program: Command): void {
     if (!isBytes32Hex(bundleHash)) {
       throw new InvalidInputError("--bundle-hash must be 32 bytes of hex.", { details: bundleHash });
     }
-    const programId = await createProgram(ctx.deployment(), ctx.signer, {
-      coprocessor: ((options.coprocessor as string | undefined) ??
-        ctx.devSigner(ROLE_ACCOUNT.coprocessor).address) as Address,
-      custodian: ((options.custodian as string | undefined) ??
-        ctx.devSigner(ROLE_ACCOUNT.custodian).address) as Address,
-      publicBundleHash: bundleHash,
-    });
-    reporter(options).result({ programId }, `program ${programId} created`);
+    const terms = {
+      minContributors: parseInteger(options.minContributors as string, "--min-contributors", 1),
+      maxCommitments: parseInteger(options.maxCommitments as string, "--max-commitments", 1),
+      recoveryPeriod: parseInteger(options.recoveryPeriod as string, "--recovery-period", 1),
+      commitDeposit: parseBigInt(options.commitDeposit as string, "--commit-deposit"),
+    };
+    const programId = await createProgram(
+      ctx.deployment(),
+      ctx.signer,
+      {
+        coprocessor: ((options.coprocessor as string | undefined) ??
+          ctx.devSigner(ROLE_ACCOUNT.coprocessor).address) as Address,
+        custodian: ((options.custodian as string | undefined) ??
+          ctx.devSigner(ROLE_ACCOUNT.custodian).address) as Address,
+        publicBundleHash: bundleHash,
+      },
+      terms,
+    );
+    reporter(options).result(
+      { programId, ...terms },
+      `program ${programId} created (min ${terms.minContributors} contributors, cap ${terms.maxCommitments}, deposit ${terms.commitDeposit} wei); the custodian must accept it before a round opens`,
+    );
   });
 
   withCommonOptions(
@@ -80,7 +116,8 @@ export function register(program: Command): void {
         "seed of the demo's MNIST split (the validation set is its validation rows)",
         String(DEMO_DATA_SEED),
       )
-      .option("--commit-period <seconds>", "seconds contributors have to commit", "3600")
+      .option("--commit-period <seconds>", "seconds contributors have to commit (sealed hashes only)", "3600")
+      .option("--reveal-window <seconds>", "seconds after the commit deadline to reveal and upload", "1800")
       .option("--dispute-window <seconds>", "seconds auditors have to challenge published results", "600")
       .option("--public-scores", "release φ per contributor and the flagged ones (default: only Σφ)"),
     ROLE_ACCOUNT.network,
@@ -93,6 +130,7 @@ export function register(program: Command): void {
       base,
       validation: setup.validation,
       commitPeriod: parseInteger(options.commitPeriod as string, "--commit-period", 1),
+      revealWindow: parseInteger(options.revealWindow as string, "--reveal-window", 1),
       disputeWindow: parseInteger(options.disputeWindow as string, "--dispute-window", 1),
       scoreRelease: options.publicScores === true ? "public" : "private",
     });
@@ -121,10 +159,23 @@ export function register(program: Command): void {
     }
   });
 
-  for (const [name, description, action] of [
-    ["close", "Close a round after its commit deadline.", closeRound],
-    ["finalize", "Finalize a round after its dispute window.", finalizeRound],
-  ] as const) {
+  // Lifecycle calls anyone may make once a deadline passed; `--advance-time` moves the dev chain's clock past it.
+  const lifecycle: [string, string, (round: RoundState) => bigint, typeof closeRound][] = [
+    [
+      "close",
+      "Close a round after its reveal deadline (cancelled if too few revealed).",
+      (r) => r.revealDeadline,
+      closeRound,
+    ],
+    [
+      "finalize",
+      "Finalize a round after its dispute window (cancelled if too few included).",
+      (r) => r.disputeDeadline,
+      finalizeRound,
+    ],
+    ["expire", "Cancel a round nobody finalized by its expiry.", (r) => r.expiresAt, expireRound],
+  ];
+  for (const [name, description, deadlineOf, action] of lifecycle) {
     withCommonOptions(
       network
         .command(name)
@@ -136,15 +187,72 @@ export function register(program: Command): void {
       const ctx = roleContext(options);
       const roundId = parseBigInt(options.round as string, "--round");
       if (options.advanceTime) {
-        const round = await readRound(ctx.deployment(), ctx.reader, roundId);
-        const deadline = name === "close" ? round.commitDeadline : round.disputeDeadline;
-        const now = await latestTimestamp(ctx.reader);
-        if (deadline >= now) await advanceChainTime(ctx.reader, Number(deadline - now) + 1);
+        await advanceChainPast(ctx.reader, deadlineOf(await readRound(ctx.deployment(), ctx.reader, roundId)));
       }
-      await action(ctx.deployment(), ctx.signer, roundId);
-      reporter(options).result({ round: roundId, done: name }, `round ${roundId}: ${name}d`);
+      const outcome = await action(ctx.deployment(), ctx.signer, roundId);
+      reporter(options).result(
+        { round: roundId, done: name, ...outcome },
+        `round ${roundId}: ${outcome.phase}${outcome.cancelReason ? ` (${outcome.cancelReason})` : ""}`,
+      );
     });
   }
+
+  withCommonOptions(
+    network
+      .command("resolve-challenge")
+      .description("Rule on a challenged round: upheld discards its publication (the coprocessor publishes anew).")
+      .requiredOption("--round <id>", "round id")
+      .option("--upheld", "the challenge is right: discard the standing publication")
+      .option("--rejected", "the challenge is wrong: the publication stands"),
+    ROLE_ACCOUNT.network,
+  ).action(async (options: Options) => {
+    if (Boolean(options.upheld) === Boolean(options.rejected)) {
+      throw new InvalidInputError("Say either --upheld or --rejected.", { details: "resolve-challenge" });
+    }
+    const ctx = roleContext(options);
+    const roundId = parseBigInt(options.round as string, "--round");
+    const outcome = await resolveChallenge(ctx.deployment(), ctx.signer, roundId, options.upheld === true);
+    reporter(options).result(
+      { round: roundId, upheld: options.upheld === true, ...outcome },
+      `round ${roundId}: challenge ${options.upheld ? "upheld" : "rejected"}, now ${outcome.phase}`,
+    );
+  });
+
+  withCommonOptions(
+    network
+      .command("recover-pool")
+      .description(
+        "Take back the unallocated pool: a cancelled round's, the remainder of a completed settlement, or what is left after the settlement deadline.",
+      )
+      .requiredOption("--round <id>", "round id"),
+    ROLE_ACCOUNT.network,
+  ).action(async (options: Options) => {
+    const ctx = roleContext(options);
+    const fhevm = await ctx.fhevm();
+    try {
+      const roundId = parseBigInt(options.round as string, "--round");
+      const recovered = await recoverPool(ctx.deployment(), ctx.signer, fhevm, roundId);
+      reporter(options).result({ round: roundId, recovered }, `round ${roundId}: recovered ${recovered} units`);
+    } finally {
+      fhevm.destroy();
+    }
+  });
+
+  withCommonOptions(
+    network
+      .command("collect-deposits")
+      .description("Collect the commit deposits a concluded round forfeited (unrevealed, duplicate, excluded).")
+      .requiredOption("--round <id>", "round id"),
+    ROLE_ACCOUNT.network,
+  ).action(async (options: Options) => {
+    const ctx = roleContext(options);
+    const roundId = parseBigInt(options.round as string, "--round");
+    const collected = await collectForfeitedDeposits(ctx.deployment(), ctx.signer, roundId);
+    reporter(options).result(
+      { round: roundId, ...collected },
+      `round ${roundId}: collected ${collected.count} forfeited deposits (${collected.amount} wei)`,
+    );
+  });
 }
 
 async function readBaseModel(spec: string, store: { get(hash: Hex): Promise<Uint8Array> }): Promise<LinearModel> {

@@ -42,7 +42,7 @@ const RELEASE = ethers.id("release record");
 const COMMIT_GAS_BUDGET = 80_000n;
 const DEPOSIT = 10n ** 16n;
 
-const reasonBytes = (...reasons: Reason[]): string => ethers.hexlify(Uint8Array.from(reasons));
+const reasonBytes = (...reasons: number[]): string => ethers.hexlify(Uint8Array.from(reasons));
 
 describe("RoundManager", () => {
   let s: Scenario;

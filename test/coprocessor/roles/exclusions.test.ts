@@ -5,14 +5,16 @@ import { join } from "node:path";
 import { CkksContext } from "@ciphershare/protocol/ckks/context";
 import { generateKeys, loadPublicBundle, publicBundleHash } from "@ciphershare/protocol/ckks/keys";
 import { encryptModelUpdate } from "@ciphershare/protocol/ckks/update";
-import { ExclusionReason } from "@ciphershare/protocol/chain/constants";
+import { CommitmentStatus, ExclusionReason } from "@ciphershare/protocol/chain/constants";
 import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
-import { type Hex } from "@ciphershare/protocol/hex";
+import { hexToBytes, type Address, type Hex } from "@ciphershare/protocol/hex";
+import type { RoundCommitment } from "@ciphershare/protocol/round/inputs";
 import type { TensorSpec } from "@ciphershare/protocol/formats/model-update";
 import { modelTensors, ROUND_PARAMETER_SET_ID } from "@ciphershare/protocol/round/config";
 import {
   checkContribution,
   MAX_SAMPLES_PER_CONTRIBUTION,
+  verifyInputs,
   type InputRules,
 } from "@ciphershare/coprocessor/roles/coprocessor";
 import { LocalDirectoryBlobStore } from "@ciphershare/coprocessor/storage/local-directory";
@@ -99,6 +101,43 @@ describe("coprocessor input checks: one test per exclusion reason", () => {
       const verdict = await checkContribution(store, { ciphertextHash: valid, sampleCount }, rules);
       expect(verdict).to.include({ included: false, reason: ExclusionReason.Policy });
     }
+  });
+
+  it("a round's reasons: the chain's Unrevealed and Duplicate are taken as decided, revealed blobs are checked", async () => {
+    const zero = `0x${"0".repeat(64)}` as Hex;
+    const commitment = (index: number, status: number, ciphertextHash: Hex): RoundCommitment => ({
+      index,
+      contributor: `0x${(index + 1).toString(16).padStart(40, "0")}` as Address,
+      sampleCount: 100,
+      status: status as RoundCommitment["status"],
+      ciphertextHash,
+      uri: status === CommitmentStatus.Sealed ? "" : "local:",
+    });
+    const commitments = [
+      commitment(0, CommitmentStatus.Revealed, valid),
+      commitment(1, CommitmentStatus.Sealed, zero),
+      // A Duplicate is never fetched: even a valid blob under its hash stays out.
+      commitment(2, CommitmentStatus.Duplicate, valid),
+      commitment(3, CommitmentStatus.Revealed, otherBundle),
+    ];
+    const fetched: string[] = [];
+    const inputs = await verifyInputs(commitments, rules, (uri) => {
+      fetched.push(uri);
+      return store;
+    });
+    expect(inputs.included.map((i) => i.index)).to.deep.equal([0]);
+    expect([...hexToBytes(inputs.reasons)]).to.deep.equal([
+      ExclusionReason.None,
+      ExclusionReason.Unrevealed,
+      ExclusionReason.Duplicate,
+      ExclusionReason.Malformed,
+    ]);
+    expect(inputs.exclusions.map((e) => [e.index, e.reason])).to.deep.equal([
+      [1, ExclusionReason.Unrevealed],
+      [2, ExclusionReason.Duplicate],
+      [3, ExclusionReason.Malformed],
+    ]);
+    expect(fetched).to.have.length(2); // only the revealed, non-duplicate commitments' blobs
   });
 
   it("hashes agree with the store's content addressing", async () => {

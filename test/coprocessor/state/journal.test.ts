@@ -9,7 +9,14 @@ import { keccak256, toBytes, TransactionReceiptNotFoundError } from "viem";
 import { startLocalNode, type LocalNode } from "@ciphershare/coprocessor/chain/localNode";
 import { signerTransactionDriver } from "@ciphershare/coprocessor/chain/transactionDriver";
 import { chainProbeAbi } from "@ciphershare/protocol/chain/abis";
-import { StepRevertedError, resumeAction, runOnChainStep, runStep } from "@ciphershare/coprocessor/state/journal";
+import {
+  StepRevertedError,
+  parsePublicationStep,
+  publicationStep,
+  resumeAction,
+  runOnChainStep,
+  runStep,
+} from "@ciphershare/coprocessor/state/journal";
 import { StateStore } from "@ciphershare/coprocessor/state/store";
 import { type Hex } from "@ciphershare/protocol/hex";
 import { connectChainProbe, type ChainProbeFixture } from "../chain/chainProbeFixture";
@@ -180,6 +187,15 @@ describe("state/journal: off-chain steps", () => {
     await runStep(store, key, flakyWork);
     expect(calls).to.equal(2);
     store.close();
+  });
+
+  it("names a publication's steps apart from another publication's of the same round, and reads the names back", () => {
+    expect(publicationStep(1, "publish-results")).to.equal("p1:publish-results");
+    expect(publicationStep(2, "publish-results")).to.not.equal(publicationStep(1, "publish-results"));
+    expect(parsePublicationStep("p12:shapley")).to.deep.equal({ publication: 12, step: "shapley" });
+    expect(parsePublicationStep("settle-0")).to.equal(undefined);
+    expect(parsePublicationStep("p0:shapley")).to.equal(undefined);
+    expect(() => publicationStep(0, "fedavg")).to.throw(/numbered from 1/);
   });
 
   it("maps each journaled status to what a restarted process must do", () => {
