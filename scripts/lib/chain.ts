@@ -13,6 +13,7 @@ import {
   type CommitmentStatusCode,
   type ExclusionReasonCode,
 } from "@ciphershare/protocol/chain/constants";
+import { programConfig, type ProgramTerms } from "@ciphershare/protocol/chain/program";
 import { REGISTER_TYPES, REGISTRY_DOMAIN } from "@ciphershare/protocol/chain/registration";
 import type { Address, Hex } from "@ciphershare/protocol/hex";
 import { publicationReasons, sealOf as protocolSealOf } from "@ciphershare/protocol/round/inputs";
@@ -49,12 +50,7 @@ export async function deployCipherShare(deployer?: Signer): Promise<CipherShareD
 }
 
 /** Round terms of a program (`IProgramRegistry.ProgramConfig`); omitted or 0 means the contract's default. */
-export interface ProgramTerms {
-  minContributors?: number;
-  maxCommitments?: number;
-  recoveryPeriod?: number;
-  commitDeposit?: bigint;
-}
+export type { ProgramTerms };
 
 /** The roles and key of a program (`IProgramRegistry.ProgramConfig` without its terms). */
 export interface ProgramRoles {
@@ -76,19 +72,17 @@ export async function createAcceptedProgram(
   terms: ProgramTerms = {},
 ): Promise<bigint> {
   const custodian = await roles.custodian.getAddress();
-  await (
-    await rounds.connect(network).createProgram({
-      coprocessor: roles.coprocessor,
-      custodian,
-      payoutToken: roles.payoutToken,
-      publicKeyHash: roles.publicKeyHash,
+  const config = programConfig(
+    {
+      coprocessor: roles.coprocessor as Address,
+      custodian: custodian as Address,
+      payoutToken: roles.payoutToken as Address,
+      publicKeyHash: roles.publicKeyHash as Hex,
       valuationMethod: roles.valuationMethod,
-      minContributors: terms.minContributors ?? 0,
-      maxCommitments: terms.maxCommitments ?? 0,
-      recoveryPeriod: terms.recoveryPeriod ?? 0,
-      commitDeposit: terms.commitDeposit ?? 0n,
-    })
-  ).wait();
+    },
+    terms,
+  );
+  await (await rounds.connect(network).createProgram(config)).wait();
   const programId = await rounds.programCount();
   await (await rounds.connect(roles.custodian).acceptProgram(programId)).wait();
   return programId;

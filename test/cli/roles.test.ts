@@ -18,7 +18,19 @@ describe("cli: role commands", function () {
     expect(audit.code).to.equal(0);
     expect(audit.stdout).to.contain("--round").and.to.contain("--json");
     const submit = await run(["contributor", "submit", "--help"]);
-    expect(submit.stdout).to.contain("--update").and.to.contain("--behaviour");
+    expect(submit.stdout).to.contain("--update").and.to.contain("--behaviour").and.to.contain("--reveal");
+    const reveal = await run(["contributor", "reveal", "--help"]);
+    expect(reveal.stdout).to.contain("--round").and.to.contain("--advance-time");
+    const accept = await run(["custodian", "accept", "--help"]);
+    expect(accept.stdout).to.contain("--program").and.to.contain("--force");
+    const create = await run(["network", "create-program", "--help"]);
+    for (const term of ["--min-contributors", "--max-commitments", "--recovery-period", "--commit-deposit"]) {
+      expect(create.stdout).to.contain(term);
+    }
+    const network = await run(["network", "--help"]);
+    for (const command of ["resolve-challenge", "recover-pool", "collect-deposits", "expire"]) {
+      expect(network.stdout).to.contain(command);
+    }
   });
 
   it("fails with a clear message when no chain runs in the workspace", async () => {

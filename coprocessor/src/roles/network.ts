@@ -13,6 +13,7 @@ import {
   ValuationMethod,
 } from "@ciphershare/protocol/chain/constants";
 import type { Deployment } from "@ciphershare/protocol/chain/deployment";
+import { programConfig, type ProgramTerms } from "@ciphershare/protocol/chain/program";
 import { CipherShareError } from "@ciphershare/protocol/errors";
 import type { Address, Hex } from "@ciphershare/protocol/hex";
 import { encodeDataset, type Dataset } from "@ciphershare/protocol/records/dataset";
@@ -29,18 +30,6 @@ export class NetworkError extends CipherShareError {
   override name = "NetworkError";
 }
 
-/** A program's round terms (`IProgramRegistry.ProgramConfig`); 0 or omitted means the contract's default. */
-export interface ProgramTerms {
-  /** Fewest included contributions for a round to count (default 3). */
-  readonly minContributors?: number;
-  /** Commitments per round (default 2,000, at most 4,000). */
-  readonly maxCommitments?: number;
-  /** Seconds to finalize after the reveal deadline, and to settle after finalization (default 30 days). */
-  readonly recoveryPeriod?: number;
-  /** Wei each commitment carries: refunded on inclusion, forfeited to the network on exclusion (default none). */
-  readonly commitDeposit?: bigint;
-}
-
 export async function createProgram(
   deployment: Deployment,
   network: ChainSigner,
@@ -48,22 +37,16 @@ export async function createProgram(
   terms: ProgramTerms = {},
 ): Promise<bigint> {
   const { rounds } = contractsFor(deployment, network);
-  await mined(
-    network.reader,
-    rounds.write.createProgram([
-      {
-        coprocessor: parties.coprocessor,
-        custodian: parties.custodian,
-        payoutToken: deployment.token,
-        publicKeyHash: parties.publicBundleHash,
-        valuationMethod: ValuationMethod.ExactShapley,
-        minContributors: terms.minContributors ?? 0,
-        maxCommitments: terms.maxCommitments ?? 0,
-        recoveryPeriod: terms.recoveryPeriod ?? 0,
-        commitDeposit: terms.commitDeposit ?? 0n,
-      },
-    ]),
+  const config = programConfig(
+    {
+      coprocessor: parties.coprocessor,
+      custodian: parties.custodian,
+      payoutToken: deployment.token,
+      publicKeyHash: parties.publicBundleHash,
+    },
+    terms,
   );
+  await mined(network.reader, rounds.write.createProgram([config]));
   return rounds.read.programCount();
 }
 
@@ -132,39 +115,31 @@ export async function fundPool(
 }
 
 /** Closes a round after its reveal deadline: Closed, or Cancelled when fewer than the minimum revealed. */
-export async function closeRound(deployment: Deployment, caller: ChainSigner, roundId: bigint): Promise<RoundOutcome> {
-  await mined(caller.reader, contractsFor(deployment, caller).rounds.write.closeRound([roundId]));
-  return roundOutcome(deployment, caller, roundId);
+export function closeRound(deployment: Deployment, caller: ChainSigner, roundId: bigint): Promise<RoundOutcome> {
+  return lifecycleCall(deployment, caller, roundId, (rounds) => rounds.write.closeRound([roundId]));
 }
 
 /** Finalizes a round after its dispute window: Finalized, or Cancelled when it included fewer than the minimum. */
-export async function finalizeRound(
-  deployment: Deployment,
-  caller: ChainSigner,
-  roundId: bigint,
-): Promise<RoundOutcome> {
-  await mined(caller.reader, contractsFor(deployment, caller).rounds.write.finalizeRound([roundId]));
-  return roundOutcome(deployment, caller, roundId);
+export function finalizeRound(deployment: Deployment, caller: ChainSigner, roundId: bigint): Promise<RoundOutcome> {
+  return lifecycleCall(deployment, caller, roundId, (rounds) => rounds.write.finalizeRound([roundId]));
 }
 
 /** Cancels a round nobody finalized by its `expiresAt` (anyone may). */
-export async function expireRound(deployment: Deployment, caller: ChainSigner, roundId: bigint): Promise<RoundOutcome> {
-  await mined(caller.reader, contractsFor(deployment, caller).rounds.write.expireRound([roundId]));
-  return roundOutcome(deployment, caller, roundId);
+export function expireRound(deployment: Deployment, caller: ChainSigner, roundId: bigint): Promise<RoundOutcome> {
+  return lifecycleCall(deployment, caller, roundId, (rounds) => rounds.write.expireRound([roundId]));
 }
 
 /**
  * The network's ruling on a challenge: upheld discards the standing publication (the round is Closed again and the
  * coprocessor publishes anew), rejected restores it with its original dispute deadline.
  */
-export async function resolveChallenge(
+export function resolveChallenge(
   deployment: Deployment,
   network: ChainSigner,
   roundId: bigint,
   upheld: boolean,
 ): Promise<RoundOutcome> {
-  await mined(network.reader, contractsFor(deployment, network).rounds.write.resolveChallenge([roundId, upheld]));
-  return roundOutcome(deployment, network, roundId);
+  return lifecycleCall(deployment, network, roundId, (rounds) => rounds.write.resolveChallenge([roundId, upheld]));
 }
 
 /**
@@ -207,8 +182,15 @@ export interface RoundOutcome {
   readonly cancelReason?: string;
 }
 
-async function roundOutcome(deployment: Deployment, reader: ChainSigner, roundId: bigint): Promise<RoundOutcome> {
-  const round = await readRound(deployment, reader.reader, roundId);
+/** Sends one round lifecycle transaction and reports where the round stands once it is mined. */
+async function lifecycleCall(
+  deployment: Deployment,
+  caller: ChainSigner,
+  roundId: bigint,
+  send: (rounds: ReturnType<typeof contractsFor>["rounds"]) => Promise<Hex>,
+): Promise<RoundOutcome> {
+  await mined(caller.reader, send(contractsFor(deployment, caller).rounds));
+  const round = await readRound(deployment, caller.reader, roundId);
   return {
     phase: ROUND_PHASE_NAMES[round.phase],
     ...(round.phase === RoundPhase.Cancelled ? { cancelReason: CANCEL_REASON_NAMES[round.cancelReason] } : {}),

@@ -133,7 +133,10 @@ export function AuditPage() {
                               ? VERDICTS[check.status]
                               : "checking…"}
                       </td>
-                      <td data-testid="audit-verdict" className={reason === undefined || reason === 0 ? "" : "error"}>
+                      <td
+                        data-testid="audit-publication-verdict"
+                        className={reason === undefined || reason === 0 ? "" : "error"}
+                      >
                         {reason === undefined
                           ? "–"
                           : reason === 0

@@ -265,7 +265,11 @@ describe("a real royalty round through the web app", () => {
         "shares-sum-to-pool",
       ]),
     );
-    expect(await page.getByTestId("audit-verdict").allTextContents()).toEqual(["included", "included", "included"]);
+    expect(await page.getByTestId("audit-publication-verdict").allTextContents()).toEqual([
+      "included",
+      "included",
+      "included",
+    ]);
     await screenshot("round-05-audit");
   }, 360_000);
 
