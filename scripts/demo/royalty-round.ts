@@ -461,7 +461,9 @@ function printTable(
   ]);
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c].length)));
   const line = (row: string[]) =>
-    row.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join("  ");
+    row
+      .map((cell, c) => (c < 2 || c === row.length - 1 ? cell.padEnd(widths[c]) : cell.padStart(widths[c])))
+      .join("  ");
   out.say("");
   out.say(line(header));
   out.say(widths.map((w) => "─".repeat(w)).join("  "));

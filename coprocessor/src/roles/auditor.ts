@@ -82,7 +82,7 @@ export async function auditRound(options: AuditOptions, roundId: bigint): Promis
     check(
       "results-published",
       false,
-      `round ${roundId} is ${ROUND_PHASE_NAMES[round.phase]} with no standing publication`,
+      `round ${roundId} is ${ROUND_PHASE_NAMES[round.phase]}${round.publication === 0 ? ", with no standing publication" : ""}: nothing to audit`,
     );
     return { round: Number(roundId), passed: false, checks };
   }
