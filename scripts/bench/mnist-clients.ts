@@ -2,7 +2,7 @@
  * MNIST-shaped valuation data for the Shapley benchmark (d = 784 pixels + bias, c = 10 one-hot), built
  * from the same deterministic federated-learning code the demo's contributors run.
  */
-import { oneHotLabels } from "../../coprocessor/src/ml/dataset";
+import { oneHotLabels, type Dataset } from "../../coprocessor/src/ml/dataset";
 import { contributorUpdate, mnistFederatedSetup, type ContributorBehaviour } from "../../coprocessor/src/ml/federated";
 import { MNIST_CLASSES, MNIST_DIMENSION } from "../../coprocessor/src/ml/mnist";
 import { zeroModel } from "../../coprocessor/src/ml/model";
@@ -15,6 +15,11 @@ const SEED = 1234;
 
 function setup(clients: number) {
   return mnistFederatedSetup({ seed: SEED, clients, validationSize: VALIDATION_ROWS });
+}
+
+/** The validation rows as a dataset (for accuracy), the same rows `validationSet` turns into matrices. */
+export function validationDataset(): Dataset {
+  return setup(1).validation;
 }
 
 export function validationSet(): { x: Matrix; y: Matrix } {

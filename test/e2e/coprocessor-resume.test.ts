@@ -16,7 +16,8 @@ import { KeyCustodian } from "../../coprocessor/src/custodian/custodian";
 import { serializeNpy } from "../../coprocessor/src/formats/npy";
 import { DecryptionRefusedError } from "../../coprocessor/src/custodian/policy";
 import { ChainRoundCommitments } from "../../coprocessor/src/roles/custodian";
-import { ROUND_PARAMETER_SET } from "../../coprocessor/src/roles/computation";
+import { ROUND_MODEL_NORM_BOUND, ROUND_PARAMETER_SET } from "../../coprocessor/src/roles/computation";
+import { aggregateRelease } from "../../coprocessor/src/threshold/release-bounds";
 import { contributorAccount, readDeployment, ROLE_ACCOUNT, walletFor } from "../../coprocessor/src/roles/workspace";
 import { StateStore } from "../../coprocessor/src/state/store";
 import { LocalDirectoryBlobStore } from "../../coprocessor/src/storage/local-directory";
@@ -156,14 +157,16 @@ describe("end to end: coprocessor crash and resume, exclusions, custodian policy
     try {
       const store = new LocalDirectoryBlobStore(network.ws.blobsDir);
       const input = await store.get(inputHashes[0] as `0x${string}`);
-      const refusedInput = await rejectionOf(custodian.decryptOutput(roundId, input), DecryptionRefusedError);
+      // The sample counts only size the flooding; the policy refuses before using them.
+      const release = aggregateRelease(ctx, [1, 1, 1], ROUND_MODEL_NORM_BOUND);
+      const refusedInput = await rejectionOf(custodian.decryptOutput(roundId, input, release), DecryptionRefusedError);
       expect(refusedInput.reason).to.equal("input-commitment");
       const round = await readRound(contractsAt(deployment, provider).rounds, roundId);
       const aggregate = await store.get(round.aggregateHash);
       // The same output asked for under a round that did not publish it.
-      const refusedOther = await rejectionOf(custodian.decryptOutput(2n, aggregate), DecryptionRefusedError);
+      const refusedOther = await rejectionOf(custodian.decryptOutput(2n, aggregate, release), DecryptionRefusedError);
       expect(refusedOther.reason).to.equal("unknown-commitment");
-      const output = await custodian.decryptOutput(roundId, aggregate);
+      const output = await custodian.decryptOutput(roundId, aggregate, release);
       expect(output.values.length).to.equal(785 * 10);
     } finally {
       custodian.dispose();

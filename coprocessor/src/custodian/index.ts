@@ -1,4 +1,3 @@
 export * from "./keystore";
-export * from "./noise";
 export * from "./policy";
 export * from "./custodian";

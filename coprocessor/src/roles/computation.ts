@@ -17,8 +17,19 @@ import { validationKernel, type ValidationKernel } from "../shapley/gram";
 import { matrix, type Matrix } from "../shapley/matrix";
 import { scoreEnvelope } from "../shapley/encrypted/release";
 
-/** One parameter set for a round: deep-v1 holds a 785×10 model in one ciphertext and Shapley's depth 3. */
-export const ROUND_PARAMETER_SET = "deep-v1";
+/**
+ * One parameter set for a round: deep-v2 holds a 785×10 model in one ciphertext and Shapley's depth 3, and
+ * releases both outputs at scale 2^100 on two primes, the headroom flooding by the book needs (docs/ckks.md).
+ */
+export const ROUND_PARAMETER_SET = "deep-v2";
+
+/**
+ * C: every contributed model is assumed to satisfy ‖w‖_F ≤ C, as FL norm clipping ensures. The custodian sizes
+ * its flooding for the worst case under this bound and refuses to release values it rules out (docs/ckks.md).
+ * The demo's models stay below 2; nothing checks the bound on ciphertexts (that needs proofs of well-formed
+ * encryption).
+ */
+export const ROUND_MODEL_NORM_BOUND = 16;
 
 /** The tensor manifest every contribution must carry: one d×c weight matrix (bias row last). */
 export function modelTensors(dimension = MNIST_DIMENSION, classes = MNIST_CLASSES): TensorSpec[] {

@@ -28,7 +28,14 @@ import { largestRemainderShares } from "../shapley/shares";
 import { runOnChainStep, runStep } from "../state/journal";
 import type { StateStore } from "../state/store";
 import type { BlobStore } from "../storage/blob-store";
-import { roundCoefficientMap, roundKernel, roundKeyOptions, ROUND_PARAMETER_SET } from "./computation";
+import { aggregateRelease, scoresRelease } from "../threshold/release-bounds";
+import {
+  roundCoefficientMap,
+  roundKernel,
+  roundKeyOptions,
+  ROUND_MODEL_NORM_BOUND,
+  ROUND_PARAMETER_SET,
+} from "./computation";
 import {
   decodeDataset,
   decodeReleaseRecord,
@@ -128,7 +135,13 @@ export async function releaseRound(
   const keystore = await readFile(options.keystorePath, "utf8");
   const custodian = await KeyCustodian.open(ctx, keystore, options.passphrase, { commitments: policy });
   try {
-    const aggregate = await custodian.decryptOutput(roundId, await store.get(round.aggregateHash));
+    // Each output is flooded for the bound of the computation that produced it, from public round data only.
+    const sampleCounts = included.map((c) => c.sampleCount);
+    const aggregate = await custodian.decryptOutput(
+      roundId,
+      await store.get(round.aggregateHash),
+      aggregateRelease(ctx, sampleCounts, ROUND_MODEL_NORM_BOUND),
+    );
     const base = decodeModel(await store.get(manifest.baseModel));
     const globalModel = await store.put(
       encodeModel({
@@ -138,12 +151,13 @@ export async function releaseRound(
       }),
     );
 
-    // Enc(φ) is an Aggregate envelope listed as the round's second output: the same policy, the same flooding.
-    const scores = await custodian.decryptOutput(roundId, await store.get(round.scoresHash));
+    // Enc(φ) is an Aggregate envelope listed as the round's second output: the same policy, its own bound.
     const kernel = roundKernel(decodeDataset(await store.get(manifest.validation)), base);
-    const map = roundCoefficientMap(
-      included.map((c) => c.sampleCount),
-      kernel,
+    const map = roundCoefficientMap(sampleCounts, kernel);
+    const scores = await custodian.decryptOutput(
+      roundId,
+      await store.get(round.scoresHash),
+      scoresRelease(ctx, kernel, map, ROUND_MODEL_NORM_BOUND),
     );
     const { phi } = scoresFromRelease(scores.values, map);
     const contributors = included.map((c) => c.contributor);

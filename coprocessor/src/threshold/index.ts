@@ -10,3 +10,4 @@ export * from "./flooding";
 export * from "./partial-decryption";
 export * from "./combine";
 export * from "./error-measurement";
+export * from "./release-bounds";

@@ -21,7 +21,7 @@ interface Ckks {
 }
 
 let sealModule: Promise<MainModule> | undefined;
-/** One SEAL context per parameter set: a program's key bundle names its set (fast-v1, or deep-v1 for Shapley). */
+/** One SEAL context per parameter set: a program's key bundle names its set (fast-v1, or deep-v2 for rounds). */
 const contexts = new Map<string, Promise<Ckks>>();
 
 function loadCkks(parameters: CkksParameterSet = CKKS_PARAMETER_SET): Promise<Ckks> {

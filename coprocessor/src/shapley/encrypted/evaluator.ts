@@ -49,7 +49,7 @@ export class EncryptedShapleyEvaluator {
     private readonly setup: EvaluatorSetup,
   ) {
     if (ctx.parameterSet.multiplicativeDepth < 3) {
-      throw new InvalidInputError("Encrypted Shapley needs a parameter set with 3 rescales (deep-v1).", {
+      throw new InvalidInputError("Encrypted Shapley needs a parameter set with 3 rescales (deep-v1, deep-v2).", {
         details: `${ctx.parameterSet.id} has ${ctx.parameterSet.multiplicativeDepth}`,
       });
     }
