@@ -11,3 +11,4 @@ export * from "./partial-decryption";
 export * from "./combine";
 export * from "./error-measurement";
 export * from "./release-bounds";
+export * from "./ntt";

@@ -62,11 +62,19 @@ export function partialDecryptCiphertext(
   const secret = share.key.data.subarray(0, k * degree);
   const lambda = lagrangeCoefficients(share.member, set, level.primes);
   const partial = mulPointwise(ciphertextPolynomial(raw, 1), secret, level.primes, degree);
-  mulScalarPerPrime(partial, lambda, level.primes, degree, partial);
-  const noise = smudgingNoise(ctx, level, request.sigma, request.random ?? cryptoRandomFill);
-  addPointwise(partial, noise, level.primes, degree, partial);
-  noise.fill(0n);
-  return partial;
+  let noise: BigUint64Array | undefined;
+  try {
+    mulScalarPerPrime(partial, lambda, level.primes, degree, partial);
+    noise = smudgingNoise(ctx, level, request.sigma, request.random ?? cryptoRandomFill);
+    addPointwise(partial, noise, level.primes, degree, partial);
+    return partial;
+  } catch (error) {
+    // Unflooded, λ·(c1 ⊙ s_i) would give the share away: never leave it behind.
+    partial.fill(0n);
+    throw error;
+  } finally {
+    noise?.fill(0n);
+  }
 }
 
 /**

@@ -1,9 +1,8 @@
 import type { CkksContext } from "../ckks/context";
-import { describeSealException } from "../ckks/seal";
 import { ThresholdError } from "./errors";
 import { cryptoRandomFill, signedToResidues, type RandomFill } from "./modular";
 import type { ModulusLevel } from "./modulus-chain";
-import { ciphertextPolynomial, parseCiphertext, serializeCiphertext } from "./seal-format";
+import { transformWithSeal } from "./ntt";
 
 /** Far above any σ a ciphertext with room for its message could take (partial-decryption.ts checks the fit). */
 export const MAX_SMUDGING_SIGMA = 2 ** 100;
@@ -40,69 +39,18 @@ export function roundedGaussian(count: number, sigma: number, random: RandomFill
   return out;
 }
 
-/**
- * Moves a coefficient-form polynomial (small signed integers) to NTT form at `level`, with SEAL's own NTT:
- * it goes in as polynomial 0 of a coefficient-form ciphertext, `transformToNtt` converts it, and it is read
- * back. SEAL refuses to transform a ciphertext whose second polynomial is zero, so that one holds the
- * constant 1 and is dropped. Every buffer that held the polynomial is zeroed before returning.
- */
+/** A coefficient-form polynomial of small signed integers in NTT form at `level`, by SEAL's own NTT. */
 export function coefficientsToNtt(ctx: CkksContext, level: ModulusLevel, coefficients: bigint[]): BigUint64Array {
   const degree = ctx.parameterSet.polyModulusDegree;
   if (coefficients.length !== degree) {
     throw new ThresholdError("A polynomial has N coefficients.", { details: `${coefficients.length} ≠ ${degree}` });
   }
-  const k = level.primes.length;
-  const data = new BigUint64Array(2 * k * degree);
   const residues = signedToResidues(coefficients, level.primes);
-  data.set(residues);
-  residues.fill(0n);
-  for (let j = 0; j < k; j++) data[(k + j) * degree] = 1n;
-  const raw = {
-    parmsId: level.parmsId,
-    isNttForm: false,
-    size: 2,
-    polyModulusDegree: degree,
-    coeffModulusSize: k,
-    scale: 1,
-    correctionFactor: 1n,
-    data,
-  };
-  const bytes = serializeCiphertext(raw);
-  data.fill(0n);
-  const ciphertext = new ctx.seal.Ciphertext();
-  let saved: Uint8Array | undefined;
   try {
-    try {
-      ciphertext.loadFromArray(ctx.context, bytes);
-      ctx.evaluator.cipherTransformToNttInplace(ciphertext);
-      saved = new Uint8Array(ciphertext.saveToArray(ctx.seal.ComprModeType.none) as ArrayLike<number>);
-    } catch (error) {
-      throw new ThresholdError("SEAL could not move the noise polynomial to NTT form.", {
-        details: describeSealException(error),
-        cause: error,
-      });
-    }
-    const transformed = parseCiphertext(saved);
-    const out = new BigUint64Array(ciphertextPolynomial(transformed, 0));
-    transformed.data.fill(0n);
-    return out;
+    return transformWithSeal(ctx, level, residues, "to-ntt");
   } finally {
-    bytes.fill(0);
-    saved?.fill(0);
-    // Overwrite the WASM copy before freeing it: freed heap is reused, not cleared.
-    try {
-      ciphertext.loadFromArray(ctx.context, serializeCiphertext({ ...raw, data: zeroWithOnes(k, degree) }));
-    } catch {
-      // The handle never held the noise if loading failed in the first place.
-    }
-    ciphertext.delete();
+    residues.fill(0n);
   }
-}
-
-function zeroWithOnes(k: number, degree: number): BigUint64Array {
-  const data = new BigUint64Array(2 * k * degree);
-  for (let j = 0; j < k; j++) data[(k + j) * degree] = 1n;
-  return data;
 }
 
 /** A member's smudging polynomial at `level`, NTT form: round(N(0, σ²)) per coefficient, from the CSPRNG. */

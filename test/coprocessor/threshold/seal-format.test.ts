@@ -14,6 +14,7 @@ import {
   serializePlaintext,
 } from "../../../coprocessor/src/threshold/index";
 import { keyedContext, sampleUpdate } from "../ckks/helpers";
+import { withByte, withF64, withU64 } from "./bytes";
 
 /** SEAL's own uncompressed bytes of an object. */
 const saved = (object: { saveToArray(mode: never): unknown }, none: unknown) =>
@@ -98,16 +99,16 @@ describe("threshold: SEAL 4.1 raw format", function () {
       ["truncated", bytes.subarray(0, bytes.length - 1), /header says/],
       ["padded", Uint8Array.from([...bytes, 0]), /header says/],
       ["compressed", zstd, /compression mode 2/],
-      ["bad magic", patched(bytes, 0, 0x00), /magic/],
-      ["version 3.1", patched(bytes, 3, 3), /version 3\.1/],
-      ["reserved", patched(bytes, 6, 1), /reserved/],
-      ["ntt flag", patched(bytes, 48, 7), /is_ntt_form/],
-      ["size 1", patchedU64(bytes, 49, 1n), /size 1/],
-      ["size huge", patchedU64(bytes, 49, 2n ** 40n), /exceeds/],
-      ["degree", patchedU64(bytes, 57, 8191n), /coefficient data should take|power of two/],
-      ["prime count", patchedU64(bytes, 65, 2n), /coefficient data should take/],
-      ["scale", patchedF64(bytes, 73, Number.NaN), /scale/],
-      ["nested count", patchedU64(bytes, 105, 5n), /holds 5 values/],
+      ["bad magic", withByte(bytes, 0, 0x00), /magic/],
+      ["version 3.1", withByte(bytes, 3, 3), /version 3\.1/],
+      ["reserved", withByte(bytes, 6, 1), /reserved/],
+      ["ntt flag", withByte(bytes, 48, 7), /is_ntt_form/],
+      ["size 1", withU64(bytes, 49, 1n), /size 1/],
+      ["size huge", withU64(bytes, 49, 2n ** 40n), /exceeds/],
+      ["degree", withU64(bytes, 57, 8191n), /coefficient data should take|power of two/],
+      ["prime count", withU64(bytes, 65, 2n), /coefficient data should take/],
+      ["scale", withF64(bytes, 73, Number.NaN), /scale/],
+      ["nested count", withU64(bytes, 105, 5n), /holds 5 values/],
     ];
     for (const [name, input, message] of cases) {
       expect(() => parseCiphertext(input), name).to.throw(SealFormatError, message);
@@ -128,7 +129,7 @@ describe("threshold: SEAL 4.1 raw format", function () {
         fc.integer({ min: 0, max: 255 }),
         fc.integer({ min: 0, max: 3 }),
         (offset, value, cut) => {
-          const mutated = patched(bytes, offset, value).subarray(0, bytes.length - cut);
+          const mutated = withByte(bytes, offset, value).subarray(0, bytes.length - cut);
           try {
             parseCiphertext(mutated);
           } catch (error) {
@@ -160,21 +161,3 @@ describe("threshold: SEAL 4.1 raw format", function () {
     ).to.throw(SealFormatError, /size × primes × N/);
   });
 });
-
-function patched(bytes: Uint8Array, offset: number, value: number): Uint8Array {
-  const copy = Uint8Array.from(bytes);
-  copy[offset] = value;
-  return copy;
-}
-
-function patchedU64(bytes: Uint8Array, offset: number, value: bigint): Uint8Array {
-  const copy = Uint8Array.from(bytes);
-  new DataView(copy.buffer).setBigUint64(offset, value, true);
-  return copy;
-}
-
-function patchedF64(bytes: Uint8Array, offset: number, value: number): Uint8Array {
-  const copy = Uint8Array.from(bytes);
-  new DataView(copy.buffer).setFloat64(offset, value, true);
-  return copy;
-}

@@ -33,6 +33,7 @@ import {
 } from "../../../coprocessor/src/threshold/index";
 import { keyedContext, maxAbsError, sampleUpdate, type KeyedContext } from "../ckks/helpers";
 import { rejectionOf } from "../rejection";
+import { withByte, withU64 } from "./bytes";
 
 /** Every k-subset of 1…n. */
 function subsets(n: number, k: number): number[][] {
@@ -227,13 +228,13 @@ describe("threshold: t-of-n decryption with flooding (deep-v2)", function () {
     expect(parsePartialDecryption(ctx, bytes)).to.deep.equal(partial);
     const mutations: [string, Uint8Array, RegExp][] = [
       ["truncated", bytes.subarray(0, bytes.length - 8), /length does not match/],
-      ["magic", patch(bytes, 0, 0), /bad magic/],
-      ["version", patch(bytes, 4, 9), /version/],
-      ["parameter set", patch(bytes, 5, 1), /another parameter set/],
-      ["member outside its set", patch(bytes, 7, 3), /not in its own decrypting set/],
-      ["unsorted set", patch(patch(bytes, 56, 2), 57, 1), /ascending/],
-      ["primes", patch(bytes, 9, 9), /no level/],
-      ["residue", patchResidue(bytes, 64, 0xffffffffffffffffn), /not below its prime/],
+      ["magic", withByte(bytes, 0, 0), /bad magic/],
+      ["version", withByte(bytes, 4, 9), /version/],
+      ["parameter set", withByte(bytes, 5, 1), /another parameter set/],
+      ["member outside its set", withByte(bytes, 7, 3), /not in its own decrypting set/],
+      ["unsorted set", withByte(withByte(bytes, 56, 2), 57, 1), /ascending/],
+      ["primes", withByte(bytes, 9, 9), /no level/],
+      ["residue", withU64(bytes, 64, 0xffffffffffffffffn), /not below its prime/],
     ];
     for (const [name, mutated, message] of mutations) {
       expect(() => parsePartialDecryption(ctx, mutated), name).to.throw(MalformedShareError, message);
@@ -277,12 +278,12 @@ describe("threshold: t-of-n decryption with flooding (deep-v2)", function () {
     serialized.forEach((bytes, i) => expect(parseKeyShare(ctx, bytes)).to.deep.equal(shares[i]));
     const bad: [string, Uint8Array, RegExp][] = [
       ["short", serialized[0].subarray(0, 10), /too short/],
-      ["magic", patch(serialized[0], 1, 0), /bad magic/],
-      ["member 0", patch(serialized[0], 8, 0), /member number out of range/],
-      ["t > n", patch(serialized[0], 6, 4), /impossible committee shape/],
-      ["reserved", patch(serialized[0], 10, 1), /reserved/],
-      ["set", patch(serialized[0], 5, 1), /another parameter set/],
-      ["not a key", patch(serialized[0], 44 + 16, 0), /not a key-level SEAL secret key/],
+      ["magic", withByte(serialized[0], 1, 0), /bad magic/],
+      ["member 0", withByte(serialized[0], 8, 0), /member number out of range/],
+      ["t > n", withByte(serialized[0], 6, 4), /impossible committee shape/],
+      ["reserved", withByte(serialized[0], 10, 1), /reserved/],
+      ["set", withByte(serialized[0], 5, 1), /another parameter set/],
+      ["not a key", withByte(serialized[0], 44 + 16, 0), /not a key-level SEAL secret key/],
     ];
     for (const [name, bytes, message] of bad)
       expect(() => parseKeyShare(ctx, bytes), name).to.throw(MalformedShareError, message);
@@ -304,18 +305,6 @@ describe("threshold: t-of-n decryption with flooding (deep-v2)", function () {
     expect(after - before).to.be.at.most(1 << 20);
   });
 });
-
-function patch(bytes: Uint8Array, offset: number, value: number): Uint8Array {
-  const copy = Uint8Array.from(bytes);
-  copy[offset] = value;
-  return copy;
-}
-
-function patchResidue(bytes: Uint8Array, offset: number, value: bigint): Uint8Array {
-  const copy = Uint8Array.from(bytes);
-  new DataView(copy.buffer).setBigUint64(offset, value, true);
-  return copy;
-}
 
 /** Two-sample Kolmogorov–Smirnov statistic. */
 function ksTwoSample(a: readonly number[], b: readonly number[]): number {
