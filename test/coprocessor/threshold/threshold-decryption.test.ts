@@ -123,6 +123,16 @@ describe("threshold: t-of-n decryption with flooding (deep-v2)", function () {
     expect(worst).to.be.below(1e-8);
   });
 
+  it("combines deterministically: the same partials in any order give the same values (auditors redo it)", async () => {
+    const partials = await partialsOf(threeOfFive, [1, 3, 4, 5]);
+    const bytes = partials.map(serializePartialDecryption);
+    const once = await combinePartialDecryptions(fixture.ctx, output, bytes);
+    const reversed = await combinePartialDecryptions(fixture.ctx, output, [...bytes].reverse());
+    const parsed = await combinePartialDecryptions(fixture.ctx, output, [bytes[2], partials[0], bytes[3], partials[1]]);
+    expect(reversed.values).to.deep.equal(once.values);
+    expect(parsed.values).to.deep.equal(once.values);
+  });
+
   it("the combiner refuses fewer partials than the decrypting set, duplicates and mixed sets", async () => {
     const [p1, p2] = await partialsOf(twoOfThree, [1, 2]);
     const [q1, q3] = await partialsOf(twoOfThree, [1, 3]);
