@@ -2,8 +2,9 @@ import "@fhevm/hardhat-plugin";
 import "@nomicfoundation/hardhat-chai-matchers";
 import "@nomicfoundation/hardhat-ethers";
 import "@typechain/hardhat";
-import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
-import { subtask, type HardhatUserConfig } from "hardhat/config";
+import { TASK_COMPILE, TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
+import { subtask, task, type HardhatUserConfig } from "hardhat/config";
+import { ABI_MODULE, writeAbiModule } from "./scripts/codegen/abis";
 
 const SOLC_VERSION = "0.8.27";
 
@@ -19,6 +20,13 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string
     version: args.solcVersion,
     longVersion: solc.version(),
   };
+});
+
+// The off-chain code's typed ABIs (protocol/src/chain/abis.ts) follow the contracts: regenerated after every compile.
+task(TASK_COMPILE, async (args, hre, runSuper) => {
+  const result: unknown = await runSuper(args);
+  writeAbiModule(hre.config.paths.artifacts, ABI_MODULE);
+  return result;
 });
 
 const config: HardhatUserConfig = {

@@ -5,35 +5,39 @@
 //   npm run app [-- --home <dir>] [-- --port <n>] [-- --private-scores] [-- --commit-period <seconds>]
 import { join, resolve } from "node:path";
 import { rmSync } from "node:fs";
-import { freeLoopbackPort, serveWebApp } from "./webServer";
+import { Command } from "commander";
+import { freeLoopbackPort } from "@ciphershare/coprocessor/process/ports";
+import { InvalidInputError } from "@ciphershare/protocol/errors";
+import { serveWebApp } from "./webServer";
 import { startAppServices } from "./services";
 
-function valueOf(argv: readonly string[], flag: string): string | undefined {
-  const at = argv.indexOf(flag);
-  return at >= 0 ? argv[at + 1] : undefined;
+interface AppOptions {
+  home: string;
+  port?: string;
+  privateScores?: boolean;
+  commitPeriod: string;
 }
 
-async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  if (argv.includes("--help")) {
-    process.stdout.write(
-      "Usage: npm run app [-- --home <dir>] [-- --port <n>] [-- --private-scores] [-- --commit-period <s>]\n" +
-        "  Starts the local chain, blob store, coprocessor and custodian, and serves the web app.\n" +
-        "  --home   workspace (default .ciphershare/app, wiped at start)\n",
-    );
-    return;
+function integer(value: string, flag: string, min: number): number {
+  const parsed = Number(value);
+  if (!Number.isSafeInteger(parsed) || parsed < min) {
+    throw new InvalidInputError(`${flag} must be an integer ≥ ${min}.`, { details: `${flag} ${value}` });
   }
-  const home = resolve(valueOf(argv, "--home") ?? join(".ciphershare", "app"));
+  return parsed;
+}
+
+async function main(options: AppOptions): Promise<void> {
+  const home = resolve(options.home);
   rmSync(home, { recursive: true, force: true });
-  const port = Number(valueOf(argv, "--port") ?? (await freeLoopbackPort()));
+  const port = options.port === undefined ? await freeLoopbackPort() : integer(options.port, "--port", 1);
   const origins = [`http://127.0.0.1:${port}`, `http://localhost:${port}`];
   const say = (line: string) => process.stdout.write(`${line}\n`);
   say(`CipherShare: starting the local network in ${home}…`);
   const services = await startAppServices({
     home,
     allowedOrigins: origins,
-    publicScores: !argv.includes("--private-scores"),
-    commitPeriod: Number(valueOf(argv, "--commit-period") ?? 3600),
+    publicScores: !options.privateScores,
+    commitPeriod: integer(options.commitPeriod, "--commit-period", 1),
     log: say,
   });
   say(`program ${services.programId}, round ${services.roundId} open; building the web app…`);
@@ -58,7 +62,16 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => void stop());
 }
 
-main().catch((error: unknown) => {
+const program = new Command()
+  .name("npm run app --")
+  .description("Starts the local chain, blob store, coprocessor and custodian, and serves the web app.")
+  .option("--home <dir>", "workspace (wiped at start)", join(".ciphershare", "app"))
+  .option("--port <n>", "port of the web app (default: a free one)")
+  .option("--private-scores", "open round 1 with the private score release (only Σφ)")
+  .option("--commit-period <seconds>", "seconds contributors have to commit to round 1", "3600")
+  .parse(process.argv);
+
+main(program.opts<AppOptions>()).catch((error: unknown) => {
   process.stderr.write(`app: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 });

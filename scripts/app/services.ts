@@ -2,19 +2,17 @@
 // chain and the blob server (in this process, like `ciphershare node start`), then `ciphershare network deploy`,
 // `custodian keygen`, `network create-program`, `network open-round`, and the long-running `coprocessor run` and
 // `custodian run` as child processes. `npm run app` and the browser test of a real round both use it.
-import { spawn, type ChildProcess } from "node:child_process";
 import { join, resolve } from "node:path";
-import { findProjectRoot, startLocalNode } from "../../coprocessor/src/chain/localNode";
-import { removeNodeInfo, writeNodeInfo } from "../../coprocessor/src/chain/nodeInfo";
-import type { Deployment } from "../../coprocessor/src/chain/ciphershare";
-import { openWorkspace, readDeployment, writeJsonFile, type Workspace } from "../../coprocessor/src/roles/workspace";
-import { LocalDirectoryBlobStore } from "../../coprocessor/src/storage/local-directory";
-import { startBlobServer } from "../../coprocessor/src/storage/http-server";
+import type { Deployment } from "@ciphershare/protocol/chain/deployment";
+import { startEmbeddedNetwork } from "@ciphershare/coprocessor/roles/embedded-network";
+import { readDeployment, writeJsonFile, type Workspace } from "@ciphershare/coprocessor/roles/workspace";
+import type { RunningChild } from "@ciphershare/coprocessor/process/child";
+import { ciphershareJson, PROJECT_ROOT, startCiphershareRole } from "../lib/cli-process";
 
-export const ROOT = findProjectRoot(__dirname);
-const CLI = join(ROOT, "bin", "ciphershare.js");
+export const ROOT = PROJECT_ROOT;
 /** The local custodian's keystore passphrase (development only: the keystore lives in the app's workspace). */
 export const APP_CUSTODIAN_PASSPHRASE = "ciphershare local app custodian";
+const ENV = { CIPHERSHARE_CUSTODIAN_PASSPHRASE: APP_CUSTODIAN_PASSPHRASE };
 
 export interface AppServiceOptions {
   readonly home: string;
@@ -42,95 +40,40 @@ export interface AppServices {
   stop(): Promise<void>;
 }
 
-export function ciphershareEnv(): NodeJS.ProcessEnv {
-  return { ...process.env, CIPHERSHARE_CUSTODIAN_PASSPHRASE: APP_CUSTODIAN_PASSPHRASE };
-}
-
-/**
- * Runs `ciphershare <args> --home <home> --json`; rejects with its stderr when it fails, unless `allowFailure`
- * (the auditor exits 1 with its verdict when a check fails).
- */
+/** `ciphershare <args> --home <home> --json` with the app custodian's passphrase (the audit endpoint uses it too). */
 export function runCli(home: string, args: readonly string[], allowFailure = false): Promise<unknown> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args, "--home", home, "--json"], {
-      cwd: ROOT,
-      env: ciphershareEnv(),
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-8000)));
-    child.on("error", reject);
-    child.on("exit", (code) => {
-      if (code !== 0 && !(allowFailure && code === 1))
-        return reject(new Error(`ciphershare ${args.join(" ")} failed (${code}): ${stderr.trim()}`));
-      const last = stdout.trim().split("\n").at(-1) ?? "null";
-      try {
-        resolvePromise(JSON.parse(last));
-      } catch {
-        resolvePromise(last);
-      }
-    });
-  });
+  return ciphershareJson(home, args, { env: ENV, allowFailure });
 }
 
-/** Starts a long-running role (`coprocessor run`, `custodian run`); its output goes to `log` line by line. */
-function startRole(home: string, args: readonly string[], log: (line: string) => void): ChildProcess {
-  const child = spawn(process.execPath, [CLI, ...args, "--home", home], {
-    cwd: ROOT,
-    env: ciphershareEnv(),
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+/** Starts a long-running role; its output goes to `log`, and an exit nobody asked for is reported. */
+function startRole(home: string, args: readonly string[], log: (line: string) => void): RunningChild {
   const name = args[0];
-  const forward = (chunk: Buffer) =>
-    chunk
-      .toString()
-      .split("\n")
-      .filter((line) => line.trim() !== "")
-      .forEach((line) => log(`[${name}] ${line}`));
-  child.stdout?.on("data", forward);
-  child.stderr?.on("data", forward);
-  child.on("exit", (code, signal) => {
-    if (!stopping.has(child)) {
+  const role = startCiphershareRole(home, args, {
+    env: ENV,
+    onLine: (line) => {
+      if (line.trim() !== "") log(`[${name}] ${line}`);
+    },
+  });
+  void role.exited.then(({ code, signal }) => {
+    if (!stopping.has(role)) {
       log(`[${name}] stopped (exit code ${code ?? signal}); restart it with \`ciphershare ${args.join(" ")}\``);
     }
   });
-  return child;
+  return role;
 }
 
 /** Roles this process is stopping on purpose (their exit is not worth a warning). */
-const stopping = new WeakSet<ChildProcess>();
-
-function stopChild(child: ChildProcess): Promise<void> {
-  stopping.add(child);
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolvePromise) => {
-    const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-    child.once("exit", () => {
-      clearTimeout(timer);
-      resolvePromise();
-    });
-    child.kill("SIGTERM");
-  });
-}
+const stopping = new WeakSet<RunningChild>();
 
 export async function startAppServices(options: AppServiceOptions): Promise<AppServices> {
   const log = options.log ?? (() => {});
-  const ws = openWorkspace(resolve(options.home));
-  const chain = await startLocalNode({ port: 0 });
-  const blobs = await startBlobServer(new LocalDirectoryBlobStore(ws.blobsDir), {
-    port: 0,
-    allowedOrigins: options.allowedOrigins,
-  });
-  writeNodeInfo(ws.nodeInfoFile, chain);
-  writeJsonFile(ws.blobServerFile, { url: blobs.url });
-  const children: ChildProcess[] = [];
+  const network = await startEmbeddedNetwork(resolve(options.home), { allowedOrigins: options.allowedOrigins });
+  const { ws, chain, blobs } = network;
+  const roles: RunningChild[] = [];
   const stop = async () => {
-    await Promise.all(children.map(stopChild));
-    removeNodeInfo(ws.nodeInfoFile);
-    await blobs.close();
-    await chain.stop();
+    for (const role of roles) stopping.add(role);
+    await Promise.all(roles.map((role) => role.stop()));
+    await network.stop();
   };
   try {
     const cli = (args: readonly string[]) => runCli(ws.home, args);
@@ -157,8 +100,8 @@ export async function startAppServices(options: AppServiceOptions): Promise<AppS
         RoyaltyToken: deployment.token,
       },
     });
-    children.push(startRole(ws.home, ["coprocessor", "run"], log));
-    children.push(startRole(ws.home, ["custodian", "run"], log));
+    roles.push(startRole(ws.home, ["coprocessor", "run"], log));
+    roles.push(startRole(ws.home, ["custodian", "run"], log));
     return {
       ws,
       rpcUrl: chain.rpcUrl,

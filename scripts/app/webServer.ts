@@ -2,12 +2,12 @@
 // own endpoints: `GET /api/audit?round=N` runs `ciphershare audit --round N --json` and returns its verdict;
 // `POST /api/relay-registration` submits a contributor's signed gasless registration from the relayer account.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { createServer } from "node:net";
 import { join } from "node:path";
+import { isAddress, type Hex } from "viem";
 import type { Plugin } from "vite" with { "resolution-mode": "import" };
-import { isAddress } from "ethers";
-import { contractsAt, rpcProvider } from "../../coprocessor/src/chain/ciphershare";
-import { ROLE_ACCOUNT, walletFor } from "../../coprocessor/src/roles/workspace";
+import { chainReader, chainSigner, roleAccount } from "@ciphershare/coprocessor/chain/clients";
+import { contractsFor } from "@ciphershare/coprocessor/chain/contracts";
+import { ROLE_ACCOUNT } from "@ciphershare/coprocessor/roles/workspace";
 import { ROOT, runCli, type AppServices } from "./services";
 
 const FRONTEND = join(ROOT, "frontend");
@@ -15,19 +15,6 @@ const FRONTEND = join(ROOT, "frontend");
 export interface ServedWebApp {
   readonly url: string;
   close(): Promise<void>;
-}
-
-/** A free TCP port on loopback (bound, then released). */
-export function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolvePromise, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      if (address === null || typeof address === "string") return reject(new Error("no port"));
-      server.close(() => resolvePromise(address.port));
-    });
-  });
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -69,7 +56,6 @@ function auditEndpoint(home: string): Plugin {
   return { name: "ciphershare-audit-endpoint", configurePreviewServer: (server) => void server.middlewares.use(serve) };
 }
 
-/** Builds the app into `outDir` (default `frontend/dist`) and serves it on `port`. */
 /** Reads a small JSON request body (the relay takes a few hundred bytes). */
 function readJsonBody(req: IncomingMessage, limit = 16_384): Promise<unknown> {
   return new Promise((resolvePromise, reject) => {
@@ -115,15 +101,15 @@ function relayEndpoint(services: AppServices): Plugin {
             error: "expected { contributor, metadataURI, deadline (decimal), signature (hex) }",
           });
         }
-        const relayer = walletFor(rpcProvider(services.rpcUrl), ROLE_ACCOUNT.relayer);
-        const { rounds } = contractsAt(services.deployment, relayer);
-        const tx = await rounds.getFunction("registerWithSignature")(
+        const reader = chainReader(services.rpcUrl, services.deployment.chainId);
+        const relayer = chainSigner(reader, roleAccount(ROLE_ACCOUNT.relayer));
+        const hash = await contractsFor(services.deployment, relayer).rounds.write.registerWithSignature([
           contributor,
           metadataURI,
           BigInt(deadline),
-          signature,
-        );
-        sendJson(res, 200, { hash: tx.hash });
+          signature as Hex,
+        ]);
+        sendJson(res, 200, { hash });
       } catch (error) {
         const { shortMessage, message } = error as { shortMessage?: string; message?: string };
         sendJson(res, 502, { error: shortMessage ?? message ?? String(error) });
@@ -133,6 +119,7 @@ function relayEndpoint(services: AppServices): Plugin {
   return { name: "ciphershare-relay-endpoint", configurePreviewServer: (server) => void server.middlewares.use(serve) };
 }
 
+/** Builds the app into `outDir` (default `frontend/dist`) and serves it on `port`. */
 export async function serveWebApp(services: AppServices, port: number, outDir?: string): Promise<ServedWebApp> {
   const { build, preview } = await import("vite");
   const configFile = join(FRONTEND, "vite.config.mts");

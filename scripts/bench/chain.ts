@@ -2,6 +2,7 @@
 // (fhEVM mock). Finds the largest settlement batch that fits the HCU limits by measurement, and writes the
 // numbers to test/contracts/gas-snapshot.json. With --json the last stdout line is one JSON object.
 import { writeFileSync } from "node:fs";
+import { Command } from "commander";
 import path from "node:path";
 import type { Signer, TransactionReceipt } from "ethers";
 import hre from "hardhat";
@@ -19,7 +20,12 @@ import {
 } from "../lib/chain";
 
 const { ethers, fhevm } = hre;
-const json = process.argv.includes("--json");
+const json =
+  new Command()
+    .name("npm run bench:chain --")
+    .option("--json", "the last stdout line is one JSON object")
+    .parse(process.argv)
+    .opts<{ json?: boolean }>().json === true;
 const log = (line: string): void => console.log(json ? `# ${line}` : line);
 
 /** Per-transaction limits of the fhEVM host chain (HCULimit.sol). */

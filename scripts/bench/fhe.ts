@@ -16,53 +16,39 @@
  */
 import { Command } from "commander";
 import { keccak256 as ethersKeccak256 } from "ethers";
-import {
-  CkksContext,
-  decryptEnvelopeValues,
-  encryptModelUpdate,
-  generateKeys,
-  loadPublicBundle,
-  loadSecretKey,
-  parseEnvelope,
-  sealHeapBytes,
-} from "../../coprocessor/src/ckks/index";
-import { fedAvgEncrypted } from "../../coprocessor/src/fedavg/homomorphic";
-import { fedAvgPlain, fedAvgWeights } from "../../coprocessor/src/fedavg/weights";
-import { accuracy } from "../../coprocessor/src/ml/evaluate";
-import { zeroModel } from "../../coprocessor/src/ml/model";
+import { CkksContext } from "@ciphershare/protocol/ckks/context";
+import { decryptEnvelopeValues, encryptModelUpdate } from "@ciphershare/protocol/ckks/update";
+import { generateKeys, loadPublicBundle, loadSecretKey, serializePublicBundle } from "@ciphershare/protocol/ckks/keys";
+import { parseEnvelope } from "@ciphershare/protocol/ckks/envelope";
+import { sealHeapBytes } from "@ciphershare/protocol/ckks/seal";
+import { fedAvgEncrypted } from "@ciphershare/coprocessor/fedavg/homomorphic";
+import { fedAvgPlain, fedAvgWeights } from "@ciphershare/coprocessor/fedavg/weights";
+import { modelUpdateFromArray } from "@ciphershare/protocol/formats/model-update";
+import { serializeNpy } from "@ciphershare/protocol/formats/npy";
+import { initKeccak, keccak256, keccak256Sync } from "@ciphershare/protocol/hashing/keccak";
+import { zeroModel } from "@ciphershare/protocol/records/model";
+import { modelTensors, ROUND_MODEL_NORM_BOUND, ROUND_PARAMETER_SET_ID } from "@ciphershare/protocol/round/config";
 import {
   computeAggregate,
   computeScores,
-  modelTensors,
   roundCoefficientMap,
   roundKernel,
   roundKeyOptions,
-  ROUND_MODEL_NORM_BOUND,
-  ROUND_PARAMETER_SET,
-} from "../../coprocessor/src/roles/computation";
-import { applyCoefficientMap } from "../../coprocessor/src/shapley/coefficients";
-import { readScores } from "../../coprocessor/src/shapley/encrypted/layout";
-import { gramVector } from "../../coprocessor/src/shapley/gram";
-import { keccak256 } from "../../coprocessor/src/hash/keccak";
+} from "@ciphershare/coprocessor/roles/computation";
+import { applyCoefficientMap } from "@ciphershare/coprocessor/shapley/coefficients";
+import { readScores } from "@ciphershare/coprocessor/shapley/encrypted/layout";
+import { gramVector } from "@ciphershare/coprocessor/shapley/gram";
+import { accuracy } from "@ciphershare/coprocessor/simulation/evaluate";
+import { combinePartialDecryptions } from "@ciphershare/coprocessor/threshold/combine";
+import { releasedNoiseStd, smudgingSigma } from "@ciphershare/coprocessor/threshold/flooding";
+import { dealKeyShares, serializeKeyShare, soleKeyShare } from "@ciphershare/coprocessor/threshold/key-share";
+import { fedAvgNoiseBound, noiseParameters } from "@ciphershare/coprocessor/threshold/noise-bound";
 import {
-  aggregateRelease,
-  combinePartialDecryptions,
-  dealKeyShares,
-  fedAvgNoiseBound,
-  noiseParameters,
   partialDecryptEnvelope,
-  releasedNoiseStd,
-  scoresRelease,
-  serializeKeyShare,
   serializePartialDecryption,
-  smudgingSigma,
-  soleKeyShare,
-  type OutputRelease,
-} from "../../coprocessor/src/threshold/index";
+} from "@ciphershare/coprocessor/threshold/partial-decryption";
+import { aggregateRelease, scoresRelease, type OutputRelease } from "@ciphershare/coprocessor/threshold/release-bounds";
 import { clients as mnistClients, validationDataset } from "./mnist-clients";
-import { serializePublicBundle } from "../../coprocessor/src/ckks/keys";
-import { modelUpdateFromArray, serializeNpy } from "../../coprocessor/src/formats/index";
-import { initKeccak, keccak256Sync } from "../../coprocessor/src/hash/keccak";
 
 interface Options {
   json: boolean;
@@ -155,18 +141,23 @@ async function medianMs(repeats: number, run: () => Promise<unknown>): Promise<n
  * before and after flooding (φ relative to max |φ|; the aggregate as the global model's accuracy).
  */
 async function benchThreshold(clientCount: number) {
-  log(`threshold release: ${clientCount} MNIST clients, ${ROUND_PARAMETER_SET}, 2-of-3 committee`);
-  const ctx = await CkksContext.create(ROUND_PARAMETER_SET);
+  log(`threshold release: ${clientCount} MNIST clients, ${ROUND_PARAMETER_SET_ID}, 2-of-3 committee`);
+  const ctx = await CkksContext.create(ROUND_PARAMETER_SET_ID);
   const validation = validationDataset();
   const base = zeroModel(validation.dimension, validation.classes);
   const { models, sampleCounts } = mnistClients(clientCount);
-  const [keys, keygenMs] = time(() => generateKeys(ctx, roundKeyOptions(ctx.slotCount)));
+  const [keys, keygenMs] = time(() =>
+    generateKeys(ctx, roundKeyOptions(ctx.slotCount, validation.dimension, validation.classes)),
+  );
   const bundleBytes = serializePublicBundle(keys.bundle);
   const bundleHash = await keccak256(bundleBytes);
   const bundle = await loadPublicBundle(ctx, bundleBytes);
   const inputs = [];
   for (let i = 0; i < models.length; i++) {
-    const envelope = await encryptModelUpdate(ctx, bundle, { values: models[i].data, tensors: modelTensors() });
+    const envelope = await encryptModelUpdate(ctx, bundle, {
+      values: models[i].data,
+      tensors: modelTensors(validation.dimension, validation.classes),
+    });
     inputs.push({ envelope, sampleCount: sampleCounts[i] });
   }
   bundle.dispose();
@@ -252,7 +243,7 @@ async function benchThreshold(clientCount: number) {
     return round(values.reduce((a, b) => a + b, 0) / values.length);
   };
   return {
-    parameterSet: ROUND_PARAMETER_SET,
+    parameterSet: ROUND_PARAMETER_SET_ID,
     clients: clientCount,
     committee: "2-of-3",
     partialDecryptMs: perOutput("partialDecryptMs"),

@@ -7,40 +7,32 @@
  *   npm run bench:flooding -- [--json] [--clients 10] [--bounds 0.5,2,16]
  */
 import { Command } from "commander";
-import { CkksContext } from "../../coprocessor/src/ckks/context";
-import { generateKeys, serializePublicBundle } from "../../coprocessor/src/ckks/keys";
-import { encryptModelUpdate } from "../../coprocessor/src/ckks/update";
-import { loadPublicBundle } from "../../coprocessor/src/ckks/keys";
-import { fedAvgPlain } from "../../coprocessor/src/fedavg/weights";
-import { keccak256 } from "../../coprocessor/src/hash/keccak";
-import { accuracy } from "../../coprocessor/src/ml/evaluate";
-import { zeroModel } from "../../coprocessor/src/ml/model";
+import { CkksContext } from "@ciphershare/protocol/ckks/context";
+import { generateKeys, serializePublicBundle } from "@ciphershare/protocol/ckks/keys";
+import { encryptModelUpdate } from "@ciphershare/protocol/ckks/update";
+import { loadPublicBundle } from "@ciphershare/protocol/ckks/keys";
+import { fedAvgPlain } from "@ciphershare/coprocessor/fedavg/weights";
+import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
+import { accuracy } from "@ciphershare/coprocessor/simulation/evaluate";
+import { zeroModel } from "@ciphershare/protocol/records/model";
 import {
   computeAggregate,
   computeScores,
-  modelTensors,
   roundCoefficientMap,
   roundKernel,
   roundKeyOptions,
-  ROUND_PARAMETER_SET,
-} from "../../coprocessor/src/roles/computation";
-import { applyCoefficientMap } from "../../coprocessor/src/shapley/coefficients";
-import { readScores } from "../../coprocessor/src/shapley/encrypted/layout";
-import { gramVector } from "../../coprocessor/src/shapley/gram";
-import { parseEnvelope } from "../../coprocessor/src/ckks/envelope";
-import {
-  aggregateRelease,
-  combinePartialDecryptions,
-  dealKeyShares,
-  decryptToCoefficients,
-  partialDecryptEnvelope,
-  releasedNoiseStd,
-  scoresRelease,
-  smudgingSigma,
-  soleKeyShare,
-  twoRunErrorL2,
-  type OutputRelease,
-} from "../../coprocessor/src/threshold/index";
+} from "@ciphershare/coprocessor/roles/computation";
+import { modelTensors, ROUND_PARAMETER_SET_ID } from "@ciphershare/protocol/round/config";
+import { applyCoefficientMap } from "@ciphershare/coprocessor/shapley/coefficients";
+import { readScores } from "@ciphershare/coprocessor/shapley/encrypted/layout";
+import { gramVector } from "@ciphershare/coprocessor/shapley/gram";
+import { parseEnvelope } from "@ciphershare/protocol/ckks/envelope";
+import { aggregateRelease, scoresRelease, type OutputRelease } from "@ciphershare/coprocessor/threshold/release-bounds";
+import { combinePartialDecryptions } from "@ciphershare/coprocessor/threshold/combine";
+import { dealKeyShares, soleKeyShare } from "@ciphershare/coprocessor/threshold/key-share";
+import { decryptToCoefficients, twoRunErrorL2 } from "@ciphershare/coprocessor/threshold/error-measurement";
+import { partialDecryptEnvelope } from "@ciphershare/coprocessor/threshold/partial-decryption";
+import { releasedNoiseStd, smudgingSigma } from "@ciphershare/coprocessor/threshold/flooding";
 import { clients as mnistClients, validationDataset } from "./mnist-clients";
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -54,24 +46,27 @@ interface Run {
 }
 
 async function main(options: { json: boolean; clients: number; bounds: string }) {
-  const ctx = await CkksContext.create(ROUND_PARAMETER_SET);
+  const ctx = await CkksContext.create(ROUND_PARAMETER_SET_ID);
   const validation = validationDataset();
   const base = zeroModel(validation.dimension, validation.classes);
   const { models, sampleCounts } = mnistClients(options.clients);
   const norms = models.map((w) => Math.sqrt(w.data.reduce((sum, v) => sum + v * v, 0)));
-  log(`${options.clients} MNIST clients, ${ROUND_PARAMETER_SET}; model norms ≤ ${Math.max(...norms).toFixed(3)}`);
+  log(`${options.clients} MNIST clients, ${ROUND_PARAMETER_SET_ID}; model norms ≤ ${Math.max(...norms).toFixed(3)}`);
 
   // Two independent runs of the round's computation on the same models.
   const runs: Run[] = [];
   for (let run = 0; run < 2; run++) {
-    const keys = generateKeys(ctx, roundKeyOptions(ctx.slotCount));
+    const keys = generateKeys(ctx, roundKeyOptions(ctx.slotCount, validation.dimension, validation.classes));
     const bundleBytes = serializePublicBundle(keys.bundle);
     const hash = await keccak256(bundleBytes);
     const bundle = await loadPublicBundle(ctx, bundleBytes);
     const inputs = [];
     for (let i = 0; i < models.length; i++) {
       inputs.push({
-        envelope: await encryptModelUpdate(ctx, bundle, { values: models[i].data, tensors: modelTensors() }),
+        envelope: await encryptModelUpdate(ctx, bundle, {
+          values: models[i].data,
+          tensors: modelTensors(validation.dimension, validation.classes),
+        }),
         sampleCount: sampleCounts[i],
       });
     }
@@ -164,7 +159,7 @@ async function main(options: { json: boolean; clients: number; bounds: string })
   }
   for (const share of shares) share.key.data.fill(0n);
   ctx.dispose();
-  const result = { parameterSet: ROUND_PARAMETER_SET, clients: options.clients, phiMaxAbs: round(phiMax), rows };
+  const result = { parameterSet: ROUND_PARAMETER_SET_ID, clients: options.clients, phiMaxAbs: round(phiMax), rows };
   if (options.json) log(JSON.stringify(result));
 }
 

@@ -2,11 +2,15 @@
  * MNIST-shaped valuation data for the Shapley benchmark (d = 784 pixels + bias, c = 10 one-hot), built
  * from the same deterministic federated-learning code the demo's contributors run.
  */
-import { oneHotLabels, type Dataset } from "../../coprocessor/src/ml/dataset";
-import { contributorUpdate, mnistFederatedSetup, type ContributorBehaviour } from "../../coprocessor/src/ml/federated";
-import { MNIST_CLASSES, MNIST_DIMENSION } from "../../coprocessor/src/ml/mnist";
-import { zeroModel } from "../../coprocessor/src/ml/model";
-import { matrix, type Matrix } from "../../coprocessor/src/shapley/matrix";
+import { oneHotLabels, type Dataset } from "@ciphershare/protocol/records/dataset";
+import {
+  contributorUpdate,
+  mnistFederatedSetup,
+  type ContributorBehaviour,
+} from "@ciphershare/coprocessor/simulation/federated";
+import { MNIST_CLASSES, MNIST_DIMENSION } from "@ciphershare/coprocessor/simulation/mnist";
+import { zeroModel } from "@ciphershare/protocol/records/model";
+import { matrix, type Matrix } from "@ciphershare/coprocessor/linalg/matrix";
 
 export const D = MNIST_DIMENSION;
 export const C = MNIST_CLASSES;

@@ -10,22 +10,30 @@
  * `--sizes 6,8` runs only those n and `--sampled` forces the sampled method (a quick check of the sampled
  * path); without n = 5 there is no measured per-coalition cost, so the baseline columns are null.
  */
-import { matrix } from "../../coprocessor/src/shapley/matrix";
+import { Command } from "commander";
+import { matrix } from "@ciphershare/coprocessor/linalg/matrix";
 import { C, clients, D, validationSet, VALIDATION_ROWS } from "./mnist-clients";
 
-import { SHAPLEY_PARAMETER_SET, valueContributions } from "../../coprocessor/src/shapley/valuation";
-import { referenceShapley, type ValuationProblem } from "../../coprocessor/src/shapley/utility";
-import { validationKernel } from "../../coprocessor/src/shapley/gram";
-import { CkksContext, serializePublicBundle, loadPublicBundle } from "../../coprocessor/src/ckks";
-import { encryptModel, generateShapleyKeys } from "../../coprocessor/src/shapley/encrypted/client";
-import { computeCoalitionUtilities } from "../../coprocessor/src/shapley/encrypted/pipeline";
-import { members } from "../../coprocessor/src/shapley/utility";
+import { SHAPLEY_PARAMETER_SET, valueContributions } from "@ciphershare/coprocessor/shapley/valuation";
+import { referenceShapley, type ValuationProblem, members } from "@ciphershare/coprocessor/shapley/utility";
+import { validationKernel } from "@ciphershare/coprocessor/shapley/gram";
+import { CkksContext } from "@ciphershare/protocol/ckks/context";
+import { serializePublicBundle, loadPublicBundle } from "@ciphershare/protocol/ckks/keys";
+import { encryptModel, generateShapleyKeys } from "@ciphershare/coprocessor/shapley/encrypted/client";
+import { computeCoalitionUtilities } from "@ciphershare/coprocessor/shapley/encrypted/pipeline";
 
-const json = process.argv.includes("--json");
-const large = process.argv.includes("--large");
-const forceSampled = process.argv.includes("--sampled");
-const sizesArgument = process.argv.indexOf("--sizes");
-const chosenSizes = sizesArgument >= 0 ? process.argv[sizesArgument + 1].split(",").map(Number) : undefined;
+const flags = new Command()
+  .name("npm run bench:shapley --")
+  .option("--json", "the last stdout line is the JSON array of rows")
+  .option("--large", "add n = 50 and 100 (sampled)")
+  .option("--sampled", "force the sampled method")
+  .option("--sizes <list>", "only these n, comma-separated (e.g. 6,8)")
+  .parse(process.argv)
+  .opts<{ json?: boolean; large?: boolean; sampled?: boolean; sizes?: string }>();
+const json = flags.json === true;
+const large = flags.large === true;
+const forceSampled = flags.sampled === true;
+const chosenSizes = flags.sizes?.split(",").map(Number);
 const WORKERS = 2;
 const log = (line: string) => process.stdout.write(`${line}\n`);
 

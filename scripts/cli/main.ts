@@ -1,4 +1,6 @@
-import { CipherShareError } from "../../coprocessor/src/errors/base";
+import { BaseError, ContractFunctionRevertedError, decodeErrorResult, type Hex } from "viem";
+import { cipherShareErrorsAbi } from "@ciphershare/protocol/chain/abis";
+import { CipherShareError } from "@ciphershare/protocol/errors";
 import { buildProgram } from "./program";
 
 async function main(argv: string[]): Promise<void> {
@@ -6,12 +8,13 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv).catch((error: unknown) => {
+  const revert = contractRevertOf(error);
   if (error instanceof CipherShareError) {
     process.stderr.write(`ciphershare: ${error.shortMessage}\n`);
     if (error.details) process.stderr.write(`  ${error.details}\n`);
     if (process.env.CIPHERSHARE_DEBUG && error.cause) process.stderr.write(`  cause: ${String(error.cause)}\n`);
-  } else if (contractRevertOf(error) !== undefined) {
-    process.stderr.write(`ciphershare: The contract refused the call: ${contractRevertOf(error)}\n`);
+  } else if (revert !== undefined) {
+    process.stderr.write(`ciphershare: The contract refused the call: ${revert}\n`);
   } else {
     process.stderr.write(
       `ciphershare: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
@@ -20,9 +23,24 @@ main(process.argv).catch((error: unknown) => {
   process.exitCode = 1;
 });
 
-/** An ethers CALL_EXCEPTION decoded against the contract's ABI: its custom error with arguments. */
+/**
+ * A reverted contract call named by its custom error and arguments, decoded against every CipherShare contract's
+ * errors (a call into one contract may revert with another's).
+ */
 function contractRevertOf(error: unknown): string | undefined {
-  const revert = (error as { revert?: { name?: string; args?: readonly unknown[] } } | null)?.revert;
-  if (revert?.name === undefined) return undefined;
-  return `${revert.name}(${(revert.args ?? []).map(String).join(", ")})`;
+  if (!(error instanceof BaseError)) return undefined;
+  const reverted = error.walk((cause) => cause instanceof ContractFunctionRevertedError);
+  if (!(reverted instanceof ContractFunctionRevertedError)) return undefined;
+  if (reverted.data?.errorName !== undefined) {
+    return `${reverted.data.errorName}(${(reverted.data.args ?? []).map(String).join(", ")})`;
+  }
+  if (reverted.raw !== undefined) {
+    try {
+      const decoded = decodeErrorResult({ abi: cipherShareErrorsAbi, data: reverted.raw as Hex });
+      return `${decoded.errorName}(${(decoded.args ?? []).map(String).join(", ")})`;
+    } catch {
+      return `unknown error ${reverted.raw.slice(0, 10)}`;
+    }
+  }
+  return reverted.reason ?? reverted.shortMessage;
 }

@@ -1,20 +1,19 @@
-// What every role command shares: the workspace (`--home`), the chain (`--rpc-url`), the wallet (`--account` /
+// What every role command shares: the workspace (`--home`), the chain (`--rpc-url`), the account (`--account` /
 // `--private-key`), the deployment, the blob store, and `--json` output (the last stdout line is one JSON value).
 import type { Command } from "commander";
-import { FhevmClient } from "../../coprocessor/src/chain/fhevmClient";
-import { InvalidInputError } from "../../coprocessor/src/errors/base";
+import { chainSigner, roleAccount, type ChainReader, type ChainSigner } from "@ciphershare/coprocessor/chain/clients";
+import { FhevmClient } from "@ciphershare/coprocessor/chain/fhevmClient";
+import { InvalidInputError } from "@ciphershare/protocol/errors";
 import {
   blobStoreForUri,
   DEFAULT_HOME,
   openBlobStore,
   openWorkspace,
-  providerFor,
   readDeployment,
+  readerFor,
   rpcUrlOf,
-  walletFor,
   type Workspace,
-} from "../../coprocessor/src/roles/workspace";
-import { chainEvents } from "../../coprocessor/src/chain/events";
+} from "@ciphershare/coprocessor/roles/workspace";
 
 export interface CommonOptions {
   home: string;
@@ -51,23 +50,35 @@ export function parseBigInt(value: string | undefined, name: string): bigint {
   return BigInt(value);
 }
 
-export function roleContext(options: CommonOptions, accountIndex?: number) {
+export interface RoleContext {
+  readonly ws: Workspace;
+  readonly rpcUrl: string;
+  readonly reader: ChainReader;
+  /** The role's account (`--private-key`, else the development account). */
+  readonly signer: ChainSigner;
+  /** Another development account on the same chain (the relayer, a default party). */
+  devSigner(index: number): ChainSigner;
+  deployment(): ReturnType<typeof readDeployment>;
+  readonly store: ReturnType<typeof openBlobStore>;
+  storeForUri(uri: string): ReturnType<typeof openBlobStore>;
+  fhevm(): Promise<FhevmClient>;
+}
+
+export function roleContext(options: CommonOptions, accountIndex?: number): RoleContext {
   const ws: Workspace = openWorkspace(options.home);
   const rpcUrl = rpcUrlOf(ws, options.rpcUrl);
-  const provider = providerFor(ws, options.rpcUrl);
+  const reader = readerFor(ws, options.rpcUrl);
   const index = accountIndex ?? parseInteger(options.account ?? "0", "--account");
-  const wallet = walletFor(provider, index, options.privateKey);
   return {
     ws,
     rpcUrl,
-    provider,
-    wallet,
+    reader,
+    signer: chainSigner(reader, roleAccount(index, options.privateKey)),
+    devSigner: (devIndex) => chainSigner(reader, roleAccount(devIndex)),
     deployment: () => readDeployment(ws),
     store: openBlobStore(ws),
     storeForUri: (uri: string) => blobStoreForUri(ws, uri),
-    events: chainEvents(rpcUrl),
     fhevm: () => FhevmClient.connect(rpcUrl),
-    close: () => provider.destroy(),
   };
 }
 

@@ -5,36 +5,30 @@
 // under the custodian's public bundle and commit; the coprocessor runs FedAvg and encrypted Shapley; the custodian
 // releases the new global model and φ and settles encrypted shares; contributors claim; the auditor re-verifies.
 //   npm run demo [-- --quick] [-- --json] [-- --home <dir>]
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { createInterface } from "node:readline";
+import { Command } from "commander";
 import { SingleBar, Presets } from "cli-progress";
-import {
-  contractsAt,
-  readRound,
-  RoundPhase,
-  rpcProvider,
-  type Deployment,
-} from "../../coprocessor/src/chain/ciphershare";
-import { startLocalNode } from "../../coprocessor/src/chain/localNode";
-import { CLI_SCRIPT as CLI, PROJECT_ROOT as ROOT, runCiphershare, type CliRun } from "../lib/cli-process";
-import { writeNodeInfo } from "../../coprocessor/src/chain/nodeInfo";
-import type { Hex } from "../../coprocessor/src/hash/keccak";
-import { accuracy } from "../../coprocessor/src/ml/evaluate";
-import { mnistFederatedSetup } from "../../coprocessor/src/ml/federated";
-import { decodeModel } from "../../coprocessor/src/ml/model";
-import { findRelease } from "../../coprocessor/src/roles/auditor";
-import { DEMO_LABEL_SKEW_ALPHA } from "../../coprocessor/src/roles/computation";
-import { custodianPhi } from "../../coprocessor/src/roles/custodian";
-import type { ReleaseRecord } from "../../coprocessor/src/roles/records";
-import { StateStore } from "../../coprocessor/src/state/store";
-import { openWorkspace, readDeployment, sameAddress, writeJsonFile } from "../../coprocessor/src/roles/workspace";
-import { LocalDirectoryBlobStore } from "../../coprocessor/src/storage/local-directory";
-import { startBlobServer } from "../../coprocessor/src/storage/http-server";
+import { RoundPhase } from "@ciphershare/protocol/chain/constants";
+import type { Deployment } from "@ciphershare/protocol/chain/deployment";
+import { sameAddress, type Hex } from "@ciphershare/protocol/hex";
+import { decodeModel } from "@ciphershare/protocol/records/model";
+import type { ReleaseRecord } from "@ciphershare/protocol/records/release-record";
+import { chainReader } from "@ciphershare/coprocessor/chain/clients";
+import { contractsToRead, readProgram, readRound } from "@ciphershare/coprocessor/chain/contracts";
+import type { RunningChild } from "@ciphershare/coprocessor/process/child";
+import { findRelease } from "@ciphershare/coprocessor/roles/auditor";
+import { custodianPhi } from "@ciphershare/coprocessor/roles/custodian";
+import { startEmbeddedNetwork } from "@ciphershare/coprocessor/roles/embedded-network";
+import { readDeployment } from "@ciphershare/coprocessor/roles/workspace";
+import { accuracy } from "@ciphershare/coprocessor/simulation/evaluate";
+import { mnistFederatedSetup } from "@ciphershare/coprocessor/simulation/federated";
+import { StateStore } from "@ciphershare/coprocessor/state/store";
+import { LocalDirectoryBlobStore } from "@ciphershare/coprocessor/storage/local-directory";
+import { runCiphershare, startCiphershareRole, type CliRun } from "../lib/cli-process";
 import { contributionChartSvg } from "./chart";
+import { DEMO_DATA_SEED, DEMO_LABEL_SKEW_ALPHA } from "./settings";
 
-const DATA_SEED = 7;
 const POOL_UNITS = 1_000_000_000n; // 1 000 tokens at 6 decimals
 const PASSPHRASE = "demo custodian passphrase";
 
@@ -47,21 +41,19 @@ interface DemoOptions {
 }
 
 function parseArguments(argv: string[]): DemoOptions {
-  const quick = argv.includes("--quick");
-  const valueOf = (flag: string) => {
-    const at = argv.indexOf(flag);
-    return at >= 0 ? argv[at + 1] : undefined;
-  };
-  if (argv.includes("--help")) {
-    process.stdout.write(
-      "Usage: npm run demo [-- --quick] [-- --json] [-- --home <dir>] [-- --rounds N] [-- --contributors N]\n" +
-        "  Runs real federated-learning royalty rounds end to end on the embedded local chain.\n" +
-        "  --quick  1 round, 4 contributors;  --json  last stdout line is the result as JSON.\n",
-    );
-    process.exit(0);
-  }
-  const rounds = Number(valueOf("--rounds") ?? (quick ? 1 : 3));
-  const contributors = Number(valueOf("--contributors") ?? (quick ? 4 : 8));
+  const parsed = new Command()
+    .name("npm run demo --")
+    .description("Runs real federated-learning royalty rounds end to end on the embedded local chain.")
+    .option("--quick", "1 round, 4 contributors")
+    .option("--json", "the last stdout line is the result as JSON (and nothing else is printed on stdout)")
+    .option("--home <dir>", "workspace (wiped at start)", join(".ciphershare", "demo"))
+    .option("--rounds <n>", "rounds to run (default 3, --quick 1)")
+    .option("--contributors <n>", "contributors, 3 to 16 (default 8, --quick 4)")
+    .parse(argv, { from: "user" })
+    .opts<{ quick?: boolean; json?: boolean; home: string; rounds?: string; contributors?: string }>();
+  const quick = parsed.quick === true;
+  const rounds = Number(parsed.rounds ?? (quick ? 1 : 3));
+  const contributors = Number(parsed.contributors ?? (quick ? 4 : 8));
   if (
     !Number.isSafeInteger(rounds) ||
     rounds < 1 ||
@@ -72,13 +64,7 @@ function parseArguments(argv: string[]): DemoOptions {
     process.stderr.write("demo: --rounds must be ≥ 1 and --contributors between 3 and 16\n");
     process.exit(2);
   }
-  return {
-    quick,
-    json: argv.includes("--json"),
-    home: resolve(valueOf("--home") ?? join(".ciphershare", "demo")),
-    rounds,
-    contributors,
-  };
+  return { quick, json: parsed.json === true, home: resolve(parsed.home), rounds, contributors };
 }
 
 /** Contributor i's behaviour: the second-to-last is poisoned (label flipping), the last a free rider. */
@@ -123,11 +109,11 @@ class Console {
   }
 }
 
+const ENV = { CIPHERSHARE_CUSTODIAN_PASSPHRASE: PASSPHRASE };
+
 /** Runs one `ciphershare` command as its own process; its --json result is the last stdout line. */
 async function cli(home: string, args: string[], allowFailure = false): Promise<CliRun> {
-  const result = await runCiphershare([...args, "--home", home, "--json"], {
-    env: { CIPHERSHARE_CUSTODIAN_PASSPHRASE: PASSPHRASE },
-  });
+  const result = await runCiphershare([...args, "--home", home, "--json"], { env: ENV });
   if (result.code !== 0 && !allowFailure) {
     const why = result.stderr.trim() || result.stdout.trim();
     throw new Error(`ciphershare ${args.slice(0, 2).join(" ")} failed (exit ${result.code}): ${why}`);
@@ -136,20 +122,17 @@ async function cli(home: string, args: string[], allowFailure = false): Promise<
 }
 
 /** A long-running role process (`coprocessor run`, `custodian run`); its lines go to a log file and `onLine`. */
-function daemon(home: string, args: string[], onLine: (line: string) => void): ChildProcess {
-  const child = spawn(process.execPath, [CLI, ...args, "--home", home], {
-    cwd: ROOT,
-    env: { ...process.env, CIPHERSHARE_CUSTODIAN_PASSPHRASE: PASSPHRASE },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+function daemon(home: string, args: string[], onLine: (line: string) => void): RunningChild {
   const log: string[] = [];
-  createInterface({ input: child.stdout! }).on("line", (line) => {
-    log.push(line);
-    onLine(line);
+  const role = startCiphershareRole(home, args, {
+    env: ENV,
+    onLine: (line, stream) => {
+      log.push(stream === "stderr" ? `stderr: ${line}` : line);
+      if (stream === "stdout") onLine(line);
+    },
   });
-  createInterface({ input: child.stderr! }).on("line", (line) => log.push(`stderr: ${line}`));
-  child.on("close", () => writeFileSync(join(home, `${args[0]}.log`), log.join("\n") + "\n"));
-  return child;
+  void role.exited.then(() => writeFileSync(join(home, `${args[0]}.log`), log.join("\n") + "\n"));
+  return role;
 }
 
 async function inParallel<T, R>(
@@ -193,31 +176,18 @@ async function main(): Promise<void> {
     `CipherShare — ${options.rounds} federated-learning royalty round(s), ${n} contributors, on the embedded fhEVM chain\n`,
   );
 
-  if (!existsSync(join(ROOT, "artifacts", "contracts", "rounds", "RoundManager.sol", "RoundManager.json"))) {
-    out.say("• compiling the contracts (first run)");
-    const compiled = spawnSync("npx", ["hardhat", "compile", "--quiet"], { cwd: ROOT, stdio: "inherit" });
-    if (compiled.status !== 0) throw new Error("hardhat compile failed");
-  }
   rmSync(options.home, { recursive: true, force: true });
   mkdirSync(options.home, { recursive: true });
-  const ws = openWorkspace(options.home);
-  const chain = await startLocalNode({ port: 0 });
-  const blobs = await startBlobServer(new LocalDirectoryBlobStore(ws.blobsDir));
-  const daemons: ChildProcess[] = [];
-  const stopDaemons = async () => {
-    const running = daemons.filter((child) => child.exitCode === null && child.signalCode === null);
-    const closed = running.map((child) => new Promise((r) => child.on("close", r)));
-    for (const child of running) child.kill("SIGTERM");
-    await Promise.all(closed);
-  };
+  const network = await startEmbeddedNetwork(options.home);
+  const { ws, chain, blobs } = network;
+  const daemons: RunningChild[] = [];
+  // The roles stop on SIGTERM between rounds of work (no SIGKILL: a journaled step must not be cut).
+  const stopDaemons = () => Promise.all(daemons.map((daemon) => daemon.stop(Number.POSITIVE_INFINITY)));
   const stopAll = async () => {
     await stopDaemons();
-    await blobs.close();
-    await chain.stop();
+    await network.stop();
   };
   try {
-    writeNodeInfo(ws.nodeInfoFile, chain);
-    writeJsonFile(ws.blobServerFile, { url: blobs.url });
     out.say(`• local chain ${chain.rpcUrl} (fhEVM mock), blob store ${blobs.url}, workspace ${options.home}`);
 
     await cli(options.home, ["network", "deploy"]);
@@ -242,9 +212,9 @@ async function main(): Promise<void> {
     out.say(`• ${n} contributors registered (contributor 0 gaslessly, an EIP-712 signature relayed)`);
 
     const deployment: Deployment = readDeployment(ws);
-    const provider = rpcProvider(chain.rpcUrl, chain.chainId);
+    const reader = chainReader(chain.rpcUrl, chain.chainId);
     const store = new LocalDirectoryBlobStore(ws.blobsDir);
-    const setup = mnistFederatedSetup({ seed: DATA_SEED, clients: n, alpha: DEMO_LABEL_SKEW_ALPHA });
+    const setup = mnistFederatedSetup({ seed: DEMO_DATA_SEED, clients: n, alpha: DEMO_LABEL_SKEW_ALPHA });
 
     let coprocessorProgress: ((line: string) => void) | undefined;
     const coprocessor = daemon(options.home, ["coprocessor", "run", "--interval", "500"], (line) =>
@@ -253,18 +223,17 @@ async function main(): Promise<void> {
     const custodian = daemon(options.home, ["custodian", "run", "--interval", "500"], () => {});
     daemons.push(coprocessor, custodian);
     const daemonFailure = () =>
-      coprocessor.exitCode !== null
-        ? `the coprocessor exited (${coprocessor.exitCode}); see ${join(options.home, "coprocessor.log")}`
-        : custodian.exitCode !== null
-          ? `the custodian exited (${custodian.exitCode}); see ${join(options.home, "custodian.log")}`
+      coprocessor.child.exitCode !== null
+        ? `the coprocessor exited (${coprocessor.child.exitCode}); see ${join(options.home, "coprocessor.log")}`
+        : custodian.child.exitCode !== null
+          ? `the custodian exited (${custodian.child.exitCode}); see ${join(options.home, "custodian.log")}`
           : undefined;
 
     const releases: ReleaseRecord[] = [];
     const royalties: string[][] = [];
     const accuracies: number[] = [];
     let base = "zero";
-    const rounds = contractsAt(deployment, provider).rounds;
-    const distributor = contractsAt(deployment, provider).distributor;
+    const { distributor } = contractsToRead(deployment, reader);
     for (let r = 1; r <= options.rounds; r++) {
       out.say(`\nRound ${r}`);
       const opened = (
@@ -276,7 +245,7 @@ async function main(): Promise<void> {
           "--base",
           base,
           "--data-seed",
-          String(DATA_SEED),
+          String(DEMO_DATA_SEED),
         ])
       ).json as { roundId: string };
       const roundId = BigInt(opened.roundId);
@@ -293,7 +262,7 @@ async function main(): Promise<void> {
           "--clients",
           String(n),
           "--data-seed",
-          String(DATA_SEED),
+          String(DEMO_DATA_SEED),
           "--behaviour",
           behaviourOf(i, n),
         ]);
@@ -309,15 +278,18 @@ async function main(): Promise<void> {
       };
       await waitFor(
         "waiting for results",
-        async () => ((await readRound(rounds, roundId)).phase >= RoundPhase.ResultsPublished ? true : undefined),
+        async () =>
+          (await readRound(deployment, reader, roundId)).phase >= RoundPhase.ResultsPublished ? true : undefined,
         daemonFailure,
       );
       computing.done();
       const releasing = out.progress("custodian: decrypt outputs, release", 1);
-      const custodianOfRound = await custodianAddress(deployment, provider, roundId);
+      const custodianOfRound = (
+        await readProgram(deployment, reader, (await readRound(deployment, reader, roundId)).programId)
+      ).custodian;
       const release = await waitFor(
         "waiting for the release",
-        () => findRelease({ deployment, provider, store }, custodianOfRound, Number(roundId)),
+        () => findRelease({ deployment, reader, store }, custodianOfRound, Number(roundId)),
         daemonFailure,
       );
       releasing.done();
@@ -326,7 +298,7 @@ async function main(): Promise<void> {
       const settling = out.progress("custodian: settle encrypted shares", 1);
       await waitFor(
         "waiting for settlement",
-        async () => ((await distributor.getFunction("isSettled")(roundId, release.contributors[0])) ? true : undefined),
+        async () => ((await distributor.read.isSettled([roundId, release.contributors[0] as Hex])) ? true : undefined),
         daemonFailure,
       );
       settling.done();
@@ -399,16 +371,6 @@ async function main(): Promise<void> {
   } finally {
     await stopAll();
   }
-}
-
-async function custodianAddress(
-  deployment: Deployment,
-  provider: ReturnType<typeof rpcProvider>,
-  roundId: bigint,
-): Promise<string> {
-  const { rounds } = contractsAt(deployment, provider);
-  const round = await readRound(rounds, roundId);
-  return ((await rounds.getFunction("program")(round.programId)) as { custodian: string }).custodian;
 }
 
 function printTable(

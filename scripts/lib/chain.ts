@@ -3,16 +3,13 @@
 import path from "node:path";
 import type { Signer } from "ethers";
 import { ethers, fhevm, network } from "hardhat";
-import type {
-  ContributorRegistry,
-  RoundManager,
-  RoyaltyDistributor,
-  RoyaltyToken,
-  TestERC20,
-} from "../../typechain-types";
+import { SHARES_PER_PROOF } from "@ciphershare/protocol/chain/constants";
+import { REGISTER_TYPES, REGISTRY_DOMAIN } from "@ciphershare/protocol/chain/registration";
+import type { Address } from "@ciphershare/protocol/hex";
+import { deployCipherShare as deployContracts } from "@ciphershare/coprocessor/chain/deploy";
+import type { ContributorRegistry, RoundManager, RoyaltyDistributor, RoyaltyToken, TestERC20 } from "typechain-types";
 
-/** Encrypted settlement shares: an fhEVM input proof packs at most 2048 bits, so 32 euint64 per proof. */
-export const SHARES_PER_PROOF = 32;
+export { SHARES_PER_PROOF };
 
 export interface CipherShareDeployment {
   /** The hub: contributor registry, programs and rounds in one contract. */
@@ -22,18 +19,23 @@ export interface CipherShareDeployment {
   underlying: TestERC20;
 }
 
-/** Deploys the test ERC-20, the royalty token wrapping it, the round manager (hub) and the distributor. */
+/**
+ * Deploys the test ERC-20, the royalty token wrapping it, the round manager (hub) and the distributor — the one
+ * deployment the CLI makes too (coprocessor/src/chain/deploy.ts), here through Hardhat's ethers.
+ */
 export async function deployCipherShare(deployer?: Signer): Promise<CipherShareDeployment> {
   const from = deployer ?? (await ethers.getSigners())[0];
-  const underlying = await ethers.deployContract("TestERC20", ["Test USD", "tUSD"], from);
-  const token = await ethers.deployContract(
-    "RoyaltyToken",
-    [await underlying.getAddress(), "CipherShare Royalty", "cROY", "ipfs://ciphershare/royalty-token.json"],
-    from,
-  );
-  const rounds = await ethers.deployContract("RoundManager", from);
-  const distributor = await ethers.deployContract("RoyaltyDistributor", [await rounds.getAddress()], from);
-  return { rounds, distributor, token, underlying };
+  const addresses = await deployContracts(async (name, args) => {
+    const contract = await ethers.deployContract(name, [...args], from);
+    await contract.waitForDeployment();
+    return (await contract.getAddress()) as Address;
+  });
+  return {
+    rounds: await ethers.getContractAt("RoundManager", addresses.rounds, from),
+    distributor: await ethers.getContractAt("RoyaltyDistributor", addresses.distributor, from),
+    token: await ethers.getContractAt("RoyaltyToken", addresses.token, from),
+    underlying: await ethers.getContractAt("TestERC20", addresses.underlying, from),
+  };
 }
 
 /**
@@ -51,15 +53,8 @@ export async function signRegistration(
   const contributor = options.contributor ?? (await signer.getAddress());
   const { chainId } = await ethers.provider.getNetwork();
   return signer.signTypedData(
-    { name: "CipherShare ContributorRegistry", version: "1", chainId, verifyingContract: await registry.getAddress() },
-    {
-      Register: [
-        { name: "contributor", type: "address" },
-        { name: "metadataURI", type: "string" },
-        { name: "nonce", type: "uint256" },
-        { name: "deadline", type: "uint256" },
-      ],
-    },
+    { ...REGISTRY_DOMAIN, chainId, verifyingContract: await registry.getAddress() },
+    { Register: [...REGISTER_TYPES.Register] },
     { contributor, metadataURI, nonce: options.nonce ?? (await registry.nonces(contributor)), deadline },
   );
 }

@@ -1,48 +1,58 @@
-import { spawn } from "node:child_process";
+// The `ciphershare` CLI as a child process, as a separate role runs in production: one command to its end (its
+// `--json` result), or a long-running role (`coprocessor run`, `custodian run`). The demo, `npm run app` and the
+// end-to-end tests drive every role through this.
 import { join } from "node:path";
-import { findProjectRoot } from "../../coprocessor/src/chain/localNode";
+import { findProjectRoot } from "@ciphershare/coprocessor/chain/localNode";
+import {
+  runChild,
+  startChild,
+  type ChildRun,
+  type RunningChild,
+  type Stream,
+} from "@ciphershare/coprocessor/process/child";
 
 export const PROJECT_ROOT = findProjectRoot(__dirname);
 export const CLI_SCRIPT = join(PROJECT_ROOT, "bin", "ciphershare.js");
 
-export interface CliRun {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  /** The last stdout line parsed as JSON (every `--json` command ends with one), or undefined. */
-  readonly json: unknown;
+export type CliRun = ChildRun;
+
+export interface CliOptions {
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Another script to run instead of the CLI (the demo through tsx). */
+  readonly script?: string;
+}
+
+/** Runs `ciphershare <args>` (or `script <args>`) to its end and collects its output. */
+export function runCiphershare(args: readonly string[], options: CliOptions = {}): Promise<CliRun> {
+  return runChild(process.execPath, [options.script ?? CLI_SCRIPT, ...args], { cwd: PROJECT_ROOT, env: options.env });
 }
 
 /**
- * Runs `ciphershare <args>` as its own process, as a separate role would run in production, and collects
- * its output. The demo and the end-to-end tests both drive the roles through this.
+ * `ciphershare <args> --home <home> --json`; its JSON result. Rejects naming the command and its stderr when it
+ * fails, unless `allowFailure` (the auditor exits 1 with its verdict when a check fails).
  */
-export function runCiphershare(
+export async function ciphershareJson<T = unknown>(
+  home: string,
   args: readonly string[],
-  options: { env?: Record<string, string>; script?: string } = {},
-): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [options.script ?? CLI_SCRIPT, ...args], {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, ...options.env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr, json: lastJsonLine(stdout) }));
-  });
+  options: CliOptions & { allowFailure?: boolean } = {},
+): Promise<T> {
+  const run = await runCiphershare([...args, "--home", home, "--json"], options);
+  if (run.code !== 0 && !(options.allowFailure && run.code === 1)) {
+    const why = (run.stderr.trim() || run.stdout.trim()).slice(-8000);
+    throw new Error(`ciphershare ${args.join(" ")} failed (exit ${run.code ?? run.signal}): ${why}`);
+  }
+  return run.json as T;
 }
 
-function lastJsonLine(stdout: string): unknown {
-  const last = stdout.trim().split("\n").pop() ?? "";
-  if (last === "") return undefined;
-  try {
-    return JSON.parse(last);
-  } catch {
-    return undefined;
-  }
+/** Starts a long-running role (`coprocessor run`, `custodian run`) in a workspace; its lines go to `onLine`. */
+export function startCiphershareRole(
+  home: string,
+  args: readonly string[],
+  options: CliOptions & { onLine?: (line: string, stream: Stream) => void } = {},
+): RunningChild {
+  return startChild(process.execPath, [CLI_SCRIPT, ...args, "--home", home], {
+    cwd: PROJECT_ROOT,
+    env: options.env,
+    onLine: options.onLine,
+  });
 }

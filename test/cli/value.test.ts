@@ -4,9 +4,9 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { serializeNpy } from "../../coprocessor/src/formats/npy";
-import type { Matrix } from "../../coprocessor/src/shapley/matrix";
-import { referenceShapley } from "../../coprocessor/src/shapley/utility";
+import { serializeNpy } from "@ciphershare/protocol/formats/npy";
+import type { Matrix } from "@ciphershare/coprocessor/linalg/matrix";
+import { referenceShapley } from "@ciphershare/coprocessor/shapley/utility";
 import { randomProblem } from "../coprocessor/shapley/fixtures";
 
 const run = promisify(execFile);

@@ -1,7 +1,13 @@
 import { FhevmType } from "@fhevm/hardhat-plugin";
 import { expect } from "chai";
 import { ethers, fhevm } from "hardhat";
-import { advanceTime, encryptShares, inputsHashOf, latestTimestamp, signRegistration } from "../../scripts/lib/chain";
+import {
+  advanceTime,
+  encryptShares,
+  inputsHashOf,
+  latestTimestamp,
+  signRegistration,
+} from "@ciphershare/scripts/lib/chain";
 import {
   COMMIT_PERIOD,
   DISPUTE_WINDOW,

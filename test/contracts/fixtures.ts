@@ -10,7 +10,7 @@ import {
   inputsHashOf,
   latestTimestamp,
   type CipherShareDeployment,
-} from "../../scripts/lib/chain";
+} from "@ciphershare/scripts/lib/chain";
 
 /** Where contributors' ciphertexts live: the blob store is content-addressed by the ciphertext hash. */
 export const STORE_URI = "https://blobs.ciphershare.dev";

@@ -1,27 +1,24 @@
 import { expect } from "chai";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  contractsAt,
-  ExclusionReason,
-  readExclusions,
-  readRound,
-  RoundPhase,
-  rpcProvider,
-  type Deployment,
-} from "../../coprocessor/src/chain/ciphershare";
-import { chainEvents } from "../../coprocessor/src/chain/events";
-import { CkksContext } from "../../coprocessor/src/ckks/context";
-import { KeyCustodian } from "../../coprocessor/src/custodian/custodian";
-import { serializeNpy } from "../../coprocessor/src/formats/npy";
-import { DecryptionRefusedError } from "../../coprocessor/src/custodian/policy";
-import { ChainRoundCommitments } from "../../coprocessor/src/roles/custodian";
-import { ROUND_MODEL_NORM_BOUND, ROUND_PARAMETER_SET } from "../../coprocessor/src/roles/computation";
-import { aggregateRelease } from "../../coprocessor/src/threshold/release-bounds";
-import { contributorAccount, readDeployment, ROLE_ACCOUNT, walletFor } from "../../coprocessor/src/roles/workspace";
-import { StateStore } from "../../coprocessor/src/state/store";
-import { LocalDirectoryBlobStore } from "../../coprocessor/src/storage/local-directory";
-import { rejectionOf } from "../coprocessor/rejection";
+import { ExclusionReason, RoundPhase } from "@ciphershare/protocol/chain/constants";
+import type { Deployment } from "@ciphershare/protocol/chain/deployment";
+import { roundManagerAbi } from "@ciphershare/protocol/chain/abis";
+import { CkksContext } from "@ciphershare/protocol/ckks/context";
+import { serializeNpy } from "@ciphershare/protocol/formats/npy";
+import type { Hex } from "@ciphershare/protocol/hex";
+import { ROUND_MODEL_NORM_BOUND, ROUND_PARAMETER_SET_ID } from "@ciphershare/protocol/round/config";
+import { chainReader, chainSigner, mined, roleAccount, type ChainReader } from "@ciphershare/coprocessor/chain/clients";
+import { contractsFor, readRound } from "@ciphershare/coprocessor/chain/contracts";
+import { readExclusions } from "@ciphershare/coprocessor/chain/events";
+import { KeyCustodian } from "@ciphershare/coprocessor/keys/key-custodian";
+import { DecryptionRefusedError } from "@ciphershare/coprocessor/keys/policy";
+import { ChainRoundCommitments } from "@ciphershare/coprocessor/roles/custodian";
+import { contributorAccount, readDeployment, ROLE_ACCOUNT } from "@ciphershare/coprocessor/roles/workspace";
+import { StateStore } from "@ciphershare/coprocessor/state/store";
+import { LocalDirectoryBlobStore } from "@ciphershare/coprocessor/storage/local-directory";
+import { aggregateRelease } from "@ciphershare/coprocessor/threshold/release-bounds";
+import { rejectionOf } from "../support/rejection";
 import { cli, PASSPHRASE, run, startTestNetwork, type TestNetwork } from "./processes";
 
 // The coprocessor as a real process against a real local chain: SIGKILLed at five points of a round (after each
@@ -31,7 +28,8 @@ import { cli, PASSPHRASE, run, startTestNetwork, type TestNetwork } from "./proc
 describe("end to end: coprocessor crash and resume, exclusions, custodian policy", function () {
   let network: TestNetwork;
   let deployment: Deployment;
-  let provider: ReturnType<typeof rpcProvider>;
+  let reader: ChainReader;
+  const addressOf = (account: number) => roleAccount(account).address;
   const roundId = 1n;
   const inputHashes: string[] = [];
 
@@ -42,7 +40,7 @@ describe("end to end: coprocessor crash and resume, exclusions, custodian policy
     await cli(home, ["custodian", "keygen"]);
     await cli(home, ["network", "create-program"]);
     deployment = readDeployment(network.ws);
-    provider = rpcProvider(network.chain.rpcUrl, network.chain.chainId);
+    reader = chainReader(network.chain.rpcUrl, network.chain.chainId);
     await Promise.all([0, 1, 2, 3, 4].map((i) => cli(home, ["contributor", "register", "--index", String(i)])));
     await cli(home, ["network", "open-round", "--program", "1"]);
     for (const i of [0, 1]) {
@@ -82,20 +80,21 @@ describe("end to end: coprocessor crash and resume, exclusions, custodian policy
       [3, `0x${"42".repeat(32)}`],
       [4, garbage],
     ] as const) {
-      const rounds = contractsAt(deployment, walletFor(provider, contributorAccount(i))).rounds;
-      await (await rounds.getFunction("commitContribution")(roundId, hash, 500, "local:")).wait();
+      const contributor = chainSigner(reader, roleAccount(contributorAccount(i)));
+      await mined(
+        reader,
+        contractsFor(deployment, contributor).rounds.write.commitContribution([roundId, hash, 500n, "local:"]),
+      );
     }
     await cli(home, ["network", "close", "--round", "1", "--advance-time"]);
   });
 
   after(async () => {
-    provider?.destroy();
     await network?.stop();
     if (network) rmSync(network.home, { recursive: true, force: true }); // the public bundle alone is ~180 MB
   });
 
   it("resumes after SIGKILL at every step without repeating an on-chain step", async () => {
-    const rounds = contractsAt(deployment, provider).rounds;
     const points = [
       "after-verify-inputs",
       "after-fedavg",
@@ -112,11 +111,18 @@ describe("end to end: coprocessor crash and resume, exclusions, custodian policy
     const finished = await run(["coprocessor", "run", "--once", "--home", network.home, "--json"]);
     expect(finished.code, finished.stderr).to.equal(0);
 
-    const round = await readRound(rounds, roundId);
+    const round = await readRound(deployment, reader, roundId);
     expect(round.phase).to.equal(RoundPhase.ResultsPublished);
-    expect(await rounds.queryFilter(rounds.filters.ResultsPublished(roundId))).to.have.length(1);
-    const coprocessor = walletFor(provider, ROLE_ACCOUNT.coprocessor).address;
-    expect(await provider.getTransactionCount(coprocessor)).to.equal(1); // one transaction ever sent
+    const published = await reader.getContractEvents({
+      address: deployment.rounds,
+      abi: roundManagerAbi,
+      eventName: "ResultsPublished",
+      args: { roundId },
+      fromBlock: BigInt(deployment.deployedAtBlock),
+    });
+    expect(published).to.have.length(1);
+    const coprocessor = addressOf(ROLE_ACCOUNT.coprocessor);
+    expect(await reader.getTransactionCount({ address: coprocessor })).to.equal(1); // one transaction ever sent
 
     const state = StateStore.open(network.ws.coprocessorDb);
     try {
@@ -132,36 +138,28 @@ describe("end to end: coprocessor crash and resume, exclusions, custodian policy
   });
 
   it("publishes one exclusion per bad input with its reason", async () => {
-    const exclusions = await readExclusions(chainEvents(network.chain.rpcUrl), deployment, roundId);
+    const exclusions = await readExclusions(reader, deployment, roundId);
     const reasons = Object.fromEntries(exclusions.map((e) => [e.contributor.toLowerCase(), e.reason]));
-    expect(reasons[walletFor(provider, contributorAccount(3)).address.toLowerCase()]).to.equal(
-      ExclusionReason.BlobMissing,
-    );
-    expect(reasons[walletFor(provider, contributorAccount(4)).address.toLowerCase()]).to.equal(
-      ExclusionReason.Malformed,
-    );
+    expect(reasons[addressOf(contributorAccount(3)).toLowerCase()]).to.equal(ExclusionReason.BlobMissing);
+    expect(reasons[addressOf(contributorAccount(4)).toLowerCase()]).to.equal(ExclusionReason.Malformed);
     expect(exclusions).to.have.length(2);
   });
 
   it("the custodian releases the outputs but refuses inputs and hashes the round did not publish", async () => {
     const released = await run(["custodian", "run", "--once", "--home", network.home, "--json"]);
     expect(released.code, released.stderr).to.equal(0);
-    const ctx = await CkksContext.create(ROUND_PARAMETER_SET);
+    const ctx = await CkksContext.create(ROUND_PARAMETER_SET_ID);
     const custodian = await KeyCustodian.open(ctx, readFileSync(network.ws.keystoreFile, "utf8"), PASSPHRASE, {
-      commitments: new ChainRoundCommitments(
-        deployment,
-        walletFor(provider, ROLE_ACCOUNT.custodian),
-        chainEvents(network.chain.rpcUrl),
-      ),
+      commitments: new ChainRoundCommitments(deployment, reader),
     });
     try {
       const store = new LocalDirectoryBlobStore(network.ws.blobsDir);
-      const input = await store.get(inputHashes[0] as `0x${string}`);
+      const input = await store.get(inputHashes[0] as Hex);
       // The sample counts only size the flooding; the policy refuses before using them.
       const release = aggregateRelease(ctx, [1, 1, 1], ROUND_MODEL_NORM_BOUND);
       const refusedInput = await rejectionOf(custodian.decryptOutput(roundId, input, release), DecryptionRefusedError);
       expect(refusedInput.reason).to.equal("input-commitment");
-      const round = await readRound(contractsAt(deployment, provider).rounds, roundId);
+      const round = await readRound(deployment, reader, roundId);
       const aggregate = await store.get(round.aggregateHash);
       // The same output asked for under a round that did not publish it.
       const refusedOther = await rejectionOf(custodian.decryptOutput(2n, aggregate, release), DecryptionRefusedError);

@@ -3,12 +3,8 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startLocalNode, type LocalNode } from "../../coprocessor/src/chain/localNode";
-import { PROJECT_ROOT, runCiphershare, type CliRun } from "../../scripts/lib/cli-process";
-import { writeNodeInfo } from "../../coprocessor/src/chain/nodeInfo";
-import { openWorkspace, writeJsonFile, type Workspace } from "../../coprocessor/src/roles/workspace";
-import { LocalDirectoryBlobStore } from "../../coprocessor/src/storage/local-directory";
-import { startBlobServer, type RunningBlobServer } from "../../coprocessor/src/storage/http-server";
+import { startEmbeddedNetwork, type EmbeddedNetwork } from "@ciphershare/coprocessor/roles/embedded-network";
+import { ciphershareJson, PROJECT_ROOT, runCiphershare, type CliRun } from "@ciphershare/scripts/lib/cli-process";
 
 export const ROOT = PROJECT_ROOT;
 export const PASSPHRASE = "test custodian passphrase";
@@ -21,35 +17,14 @@ export function run(args: string[], env: Record<string, string> = {}, script?: s
 }
 
 /** `ciphershare … --home <home> --json` that must succeed; returns its JSON result. */
-export async function cli<T = unknown>(home: string, args: string[]): Promise<T> {
-  const result = await run([...args, "--home", home, "--json"]);
-  if (result.code !== 0) throw new Error(`ciphershare ${args.join(" ")} failed (${result.code}): ${result.stderr}`);
-  return result.json as T;
+export function cli<T = unknown>(home: string, args: string[]): Promise<T> {
+  return ciphershareJson<T>(home, args, { env: { CIPHERSHARE_CUSTODIAN_PASSPHRASE: PASSPHRASE } });
 }
 
-export interface TestNetwork {
-  readonly home: string;
-  readonly ws: Workspace;
-  readonly chain: LocalNode;
-  readonly blobs: RunningBlobServer;
-  stop(): Promise<void>;
-}
+export type TestNetwork = EmbeddedNetwork & { readonly home: string };
 
+/** The embedded network in a fresh temporary workspace. */
 export async function startTestNetwork(prefix: string): Promise<TestNetwork> {
   const home = mkdtempSync(join(tmpdir(), prefix));
-  const ws = openWorkspace(home);
-  const chain = await startLocalNode({ port: 0 });
-  const blobs = await startBlobServer(new LocalDirectoryBlobStore(ws.blobsDir));
-  writeNodeInfo(ws.nodeInfoFile, chain);
-  writeJsonFile(ws.blobServerFile, { url: blobs.url });
-  return {
-    home,
-    ws,
-    chain,
-    blobs,
-    stop: async () => {
-      await blobs.close();
-      await chain.stop();
-    },
-  };
+  return { ...(await startEmbeddedNetwork(home)), home };
 }

@@ -1,4 +1,9 @@
-import { CipherShareError } from "../errors/base";
+import { CipherShareError } from "@ciphershare/protocol/errors";
+
+/** A chain call failed: a transaction reverted or was refused, or the contracts' artifacts are missing. */
+export class ChainError extends CipherShareError {
+  override name = "ChainError";
+}
 
 /** The embedded `hardhat node` could not be started, answered wrongly, or died. */
 export class LocalNodeError extends CipherShareError {

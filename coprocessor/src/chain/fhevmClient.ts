@@ -8,10 +8,11 @@
  * EIP-1193 provider such as a wallet or viem transport, or an ethers provider) and signing goes through
  * a small `TypedDataSigner` that an ethers signer satisfies and a viem account can be adapted to.
  */
-import { BrowserProvider, Contract, JsonRpcApiProvider, JsonRpcProvider, hexlify, type Eip1193Provider } from "ethers";
+import { createPublicClient, custom, http, type Address } from "viem";
+import { BrowserProvider, JsonRpcApiProvider, JsonRpcProvider, hexlify, type Eip1193Provider } from "ethers";
 
+import type { Hex } from "@ciphershare/protocol/hex";
 import { DecryptionRefusedError, FhevmClientError } from "./errors";
-import { jsonRpcRequest } from "./jsonRpc";
 import { RELAYER_METADATA_METHOD, assertRelayerMetadata, type RelayerMetadata } from "./relayerMetadata";
 
 // @fhevm/mock-utils ships as an ES module: loaded with import() from this CommonJS package (and kept out
@@ -22,8 +23,6 @@ type MockFhevmInstance = Awaited<ReturnType<CreateMockInstance>>;
 
 /** The mock's input builder: `add8`…`add256`, `addBool`, `addAddress`, then `encrypt()`. */
 export type EncryptedInputBuilder = ReturnType<MockFhevmInstance["createEncryptedInput"]>;
-
-export type Hex = `0x${string}`;
 
 /** A decrypted fhEVM value: integers as bigint, ebool as boolean, eaddress as a checksummed hex string. */
 export type ClearValue = bigint | boolean | Hex;
@@ -88,10 +87,6 @@ export interface UserDecryptOptions {
 }
 
 const EIP712_PRIMARY_TYPE = "UserDecryptRequestVerification";
-
-const EIP712_DOMAIN_ABI = [
-  "function eip712Domain() view returns (bytes1, string, string, uint256, address, bytes32, uint256[])",
-];
 
 /** Adapts a viem account (local or JSON-RPC) to the `TypedDataSigner` user decryption expects. */
 export function viemAccountSigner(account: ViemLikeAccount): TypedDataSigner {
@@ -269,27 +264,32 @@ export class FhevmClient {
 async function toEthersProvider(source: ChainSource): Promise<{ provider: JsonRpcApiProvider; ownsProvider: boolean }> {
   if (source instanceof JsonRpcApiProvider) return { provider: source, ownsProvider: false };
   if (typeof source === "string") {
-    // Read the chain id once with fetch so the provider never polls a dead URL to detect its network.
-    const chainId = Number(await jsonRpcRequest(source, "eth_chainId", []));
+    // Read the chain id once so the provider never polls a dead URL to detect its network.
+    const chainId = await createPublicClient({ transport: http(source, { retryCount: 0 }) }).getChainId();
     return { provider: new JsonRpcProvider(source, chainId, { staticNetwork: true }), ownsProvider: true };
   }
   return { provider: new BrowserProvider(source), ownsProvider: true };
 }
 
+/** The EIP-712 domain an fhEVM verifier contract signs for (ERC-5267 `eip712Domain()`). */
 async function readEip712Domain(
   provider: JsonRpcApiProvider,
   address: string,
   name: string,
 ): Promise<{ chainId: bigint; verifyingContract: Hex }> {
-  const contract = new Contract(address, EIP712_DOMAIN_ABI, provider);
-  const domain = (await contract.getFunction("eip712Domain").staticCall()) as unknown[];
-  const verifyingContract = domain[4];
-  if (typeof verifyingContract !== "string") {
-    throw new FhevmClientError(`The ${name} contract returned a malformed EIP-712 domain.`, {
+  // viem reads over the same provider the mock instance uses.
+  const client = createPublicClient({
+    transport: custom({ request: ({ method, params }) => provider.send(method, (params ?? []) as unknown[]) }),
+  });
+  try {
+    const { domain } = await client.getEip712Domain({ address: address as Address });
+    return { chainId: BigInt(domain.chainId), verifyingContract: domain.verifyingContract };
+  } catch (error) {
+    throw new FhevmClientError(`The ${name} contract returned no EIP-712 domain.`, {
       details: `${name} at ${address}`,
+      cause: error,
     });
   }
-  return { chainId: BigInt(domain[3] as bigint), verifyingContract: verifyingContract as Hex };
 }
 
 /** Turns the mock's ACL refusals into `DecryptionRefusedError` and everything else into `FhevmClientError`. */

@@ -1,11 +1,12 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 
+import { onLines, stopChild } from "../process/child";
 import { LocalNodeError } from "./errors";
-import { jsonRpcRequest } from "./jsonRpc";
-import { assertRelayerMetadata, type RelayerMetadata } from "./relayerMetadata";
+import { createPublicClient, http, type Address, type PublicClient } from "viem";
+import { readRelayerMetadata, type RelayerMetadata } from "./relayerMetadata";
 
 /** Loopback only: the local chain must never be reachable from another machine. */
 export const LOCAL_NODE_HOST = "127.0.0.1";
@@ -82,13 +83,13 @@ export async function startLocalNode(options: LocalNodeOptions = {}): Promise<Lo
   process.once("exit", killOnParentExit);
 
   const banner = new Promise<number>((resolveBanner) => {
-    pipeLines(child, "stdout", (line) => {
+    onLines(child.stdout, (line) => {
       tail.push(line);
       options.onOutput?.(line, "stdout");
       const match = BANNER.exec(line);
       if (match) resolveBanner(Number(match[1]));
     });
-    pipeLines(child, "stderr", (line) => {
+    onLines(child.stderr, (line) => {
       tail.push(`[stderr] ${line}`);
       options.onOutput?.(line, "stderr");
     });
@@ -96,19 +97,16 @@ export async function startLocalNode(options: LocalNodeOptions = {}): Promise<Lo
 
   const stop = async (): Promise<void> => {
     process.removeListener("exit", killOnParentExit);
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill("SIGTERM");
-    const timer = setTimeout(() => child.kill("SIGKILL"), STOP_GRACE_MS);
-    await exited;
-    clearTimeout(timer);
+    await stopChild(child, STOP_GRACE_MS);
   };
 
   try {
     const actualPort = await raceStartup(banner, exited, timeoutMs, tail, port);
     const rpcUrl = `http://${LOCAL_NODE_HOST}:${actualPort}`;
-    const chainId = Number(await jsonRpcRequest(rpcUrl, "eth_chainId", []));
-    const fhevm = assertRelayerMetadata(await jsonRpcRequest(rpcUrl, "fhevm_relayer_metadata", []));
-    await assertHostContractsInstalled(rpcUrl, fhevm);
+    const client = createPublicClient({ transport: http(rpcUrl, { retryCount: 0 }) });
+    const chainId = await client.getChainId();
+    const fhevm = await readRelayerMetadata(client);
+    await assertHostContractsInstalled(client, fhevm);
     return {
       rpcUrl,
       chainId,
@@ -159,7 +157,7 @@ async function raceStartup(
   }
 }
 
-async function assertHostContractsInstalled(rpcUrl: string, fhevm: RelayerMetadata): Promise<void> {
+async function assertHostContractsInstalled(client: PublicClient, fhevm: RelayerMetadata): Promise<void> {
   const hostContracts = {
     ACL: fhevm.ACLAddress,
     FHEVMExecutor: fhevm.CoprocessorAddress,
@@ -167,8 +165,8 @@ async function assertHostContractsInstalled(rpcUrl: string, fhevm: RelayerMetada
     KMSVerifier: fhevm.KMSVerifierAddress,
   };
   for (const [name, address] of Object.entries(hostContracts)) {
-    const code = await jsonRpcRequest(rpcUrl, "eth_getCode", [address, "latest"]);
-    if (typeof code !== "string" || code === "0x") {
+    const code = await client.getCode({ address: address as Address });
+    if (code === undefined || code === "0x") {
       throw new LocalNodeError(`The fhEVM host contract ${name} is not installed on the local node.`, {
         details: `${name} address: ${address}`,
       });
@@ -210,22 +208,6 @@ function resolveHardhatCli(projectRoot: string): string {
   } catch (error) {
     throw new LocalNodeError("Hardhat is not installed in the project.", { details: projectRoot, cause: error });
   }
-}
-
-function pipeLines(child: ChildProcess, stream: "stdout" | "stderr", onLine: (line: string) => void): void {
-  let pending = "";
-  const source = child[stream];
-  if (source === null) return;
-  source.setEncoding("utf8");
-  source.on("data", (chunk: string) => {
-    pending += chunk;
-    const lines = pending.split("\n");
-    pending = lines.pop() ?? "";
-    for (const line of lines) onLine(line);
-  });
-  source.on("end", () => {
-    if (pending.length > 0) onLine(pending);
-  });
 }
 
 class OutputTail {

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 
-import { InvalidInputError } from "../errors/base";
+import { InvalidInputError } from "@ciphershare/protocol/errors";
 import type { LocalNode } from "./localNode";
 import { assertRelayerMetadata, type RelayerMetadata } from "./relayerMetadata";
 

@@ -8,7 +8,7 @@
  */
 import { parseArgs } from "node:util";
 
-import { CipherShareError } from "../errors/base";
+import { CipherShareError } from "@ciphershare/protocol/errors";
 import { startLocalNode } from "./localNode";
 import { removeNodeInfo, writeNodeInfo } from "./nodeInfo";
 

@@ -1,3 +1,5 @@
+import type { Client } from "viem";
+import type { Address } from "@ciphershare/protocol/hex";
 import { FhevmClientError } from "./errors";
 
 /**
@@ -8,11 +10,11 @@ export interface RelayerMetadata {
   version: string;
   chainId: number;
   gatewayChainId: number;
-  ACLAddress: `0x${string}`;
-  CoprocessorAddress: `0x${string}`;
-  KMSVerifierAddress: `0x${string}`;
-  InputVerifierAddress: `0x${string}`;
-  relayerSignerAddress: `0x${string}`;
+  ACLAddress: Address;
+  CoprocessorAddress: Address;
+  KMSVerifierAddress: Address;
+  InputVerifierAddress: Address;
+  relayerSignerAddress: Address;
 }
 
 export const RELAYER_METADATA_METHOD = "fhevm_relayer_metadata";
@@ -48,4 +50,10 @@ export function assertRelayerMetadata(value: unknown): RelayerMetadata {
     }
   }
   return value as RelayerMetadata;
+}
+
+/** Asks a node for its fhEVM relayer metadata (a method only the fhEVM mock node answers) and checks the answer. */
+export async function readRelayerMetadata(client: Pick<Client, "request">): Promise<RelayerMetadata> {
+  const request = client.request as (args: { method: typeof RELAYER_METADATA_METHOD }) => Promise<unknown>;
+  return assertRelayerMetadata(await request({ method: RELAYER_METADATA_METHOD }));
 }

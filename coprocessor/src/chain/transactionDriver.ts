@@ -1,16 +1,19 @@
-import {
-  Transaction,
-  type AbstractSigner,
-  type Provider,
-  type TransactionReceipt,
-  type TransactionRequest,
-} from "ethers";
-
+import { keccak256, TransactionReceiptNotFoundError, type Hex as ViemHex, type TransactionReceipt } from "viem";
+import type { Address, Hex } from "@ciphershare/protocol/hex";
 import type { SignedTransaction, TransactionDriver, TransactionOutcome } from "../state/journal";
-import type { Hex } from "../state/store";
-import { FhevmClientError } from "./errors";
+import type { ChainSigner } from "./clients";
+import { ChainError } from "./errors";
 
-export interface EthersTransactionDriverOptions {
+/** What a journaled step sends: a call (or a plain transfer) from the signer. */
+export interface TransactionRequest {
+  readonly to: Address;
+  readonly data?: Hex;
+  readonly value?: bigint;
+  /** A fixed gas limit (skips estimation, so a call that reverts is still mined and fails on-chain). */
+  readonly gas?: bigint;
+}
+
+export interface TransactionDriverOptions {
   /** Derives the step's output hash from its receipt (e.g. keccak of an event's handle); default: tx hash. */
   outputHash?: (receipt: TransactionReceipt) => Hex;
   /** Confirmations to wait for (default 1; the local node automines). */
@@ -18,63 +21,67 @@ export interface EthersTransactionDriverOptions {
 }
 
 /**
- * The journal's `TransactionDriver` for an ethers signer that can sign offline (a `Wallet`), so the
- * transaction hash is known, and journaled, before anything is broadcast. Give the signer a provider
- * created with `cacheTimeout: -1`: ethers otherwise reuses a nonce it read less than 250 ms ago.
+ * The journal's `TransactionDriver` for a local account: the transaction is signed offline, so its hash is known,
+ * and journaled, before anything is broadcast.
  */
-export function ethersTransactionDriver(
-  signer: AbstractSigner,
+export function signerTransactionDriver(
+  signer: ChainSigner,
   request: TransactionRequest | (() => Promise<TransactionRequest>),
-  options: EthersTransactionDriverOptions = {},
+  options: TransactionDriverOptions = {},
 ): TransactionDriver {
-  const provider = requireProvider(signer);
+  const { reader, wallet, account } = signer;
   const outcomeOf = (receipt: TransactionReceipt): TransactionOutcome => ({
-    status: receipt.status === 1 ? "success" : "reverted",
-    blockNumber: receipt.blockNumber,
-    ...(options.outputHash !== undefined && receipt.status === 1 ? { outputHash: options.outputHash(receipt) } : {}),
+    status: receipt.status === "success" ? "success" : "reverted",
+    blockNumber: Number(receipt.blockNumber),
+    ...(options.outputHash !== undefined && receipt.status === "success"
+      ? { outputHash: options.outputHash(receipt) }
+      : {}),
   });
   return {
     async sign(): Promise<SignedTransaction> {
-      const populated = await signer.populateTransaction(typeof request === "function" ? await request() : request);
-      const rawTransaction = (await signer.signTransaction(populated)) as Hex;
-      const parsed = Transaction.from(rawTransaction);
-      return { txHash: parsed.hash as Hex, rawTransaction, nonce: parsed.nonce };
+      const call = typeof request === "function" ? await request() : request;
+      const prepared = await wallet.prepareTransactionRequest({ account, chain: reader.chain, ...call });
+      const rawTransaction = await wallet.signTransaction(prepared);
+      return { txHash: keccak256(rawTransaction), rawTransaction, nonce: prepared.nonce };
     },
     async broadcast(rawTransaction: Hex): Promise<void> {
       try {
-        await provider.broadcastTransaction(rawTransaction);
+        await reader.sendRawTransaction({ serializedTransaction: rawTransaction as ViemHex });
       } catch (error) {
         // Already in the pool or mined (a rebroadcast after a crash): the receipt lookup settles it.
-        const hash = Transaction.from(rawTransaction).hash as Hex;
-        if (await provider.getTransaction(hash)) return;
-        if ((await provider.getTransactionReceipt(hash)) !== null) return;
+        const hash = keccak256(rawTransaction);
+        if (await known(() => reader.getTransaction({ hash }))) return;
+        if (await known(() => reader.getTransactionReceipt({ hash }))) return;
         if (isNonceTooLow(error)) return; // the journal then sees the nonce used and restarts the step
-        throw new FhevmClientError("The node refused the transaction.", { details: hash, cause: error });
+        throw new ChainError("The node refused the transaction.", { details: hash, cause: error });
       }
     },
     async receipt(txHash: Hex): Promise<TransactionOutcome | null> {
-      const receipt = await provider.getTransactionReceipt(txHash);
-      return receipt === null ? null : outcomeOf(receipt);
+      try {
+        return outcomeOf(await reader.getTransactionReceipt({ hash: txHash }));
+      } catch (error) {
+        if (error instanceof TransactionReceiptNotFoundError) return null;
+        throw error;
+      }
     },
     async waitForReceipt(txHash: Hex): Promise<TransactionOutcome> {
-      const receipt = await provider.waitForTransaction(txHash, options.confirmations ?? 1);
-      if (receipt === null) {
-        throw new FhevmClientError("The transaction was not mined.", { details: txHash });
-      }
-      return outcomeOf(receipt);
+      return outcomeOf(
+        await reader.waitForTransactionReceipt({ hash: txHash, confirmations: options.confirmations ?? 1 }),
+      );
     },
     async isNonceUsed(nonce: number): Promise<boolean> {
-      const minedCount = await provider.getTransactionCount(await signer.getAddress(), "latest");
+      const minedCount = await reader.getTransactionCount({ address: account.address, blockTag: "latest" });
       return minedCount > nonce;
     },
   };
 }
 
-function requireProvider(signer: AbstractSigner): Provider {
-  if (signer.provider === null) {
-    throw new FhevmClientError("The signer has no provider.", { details: "connect the wallet to a provider" });
+async function known(lookup: () => Promise<unknown>): Promise<boolean> {
+  try {
+    return (await lookup()) !== null;
+  } catch {
+    return false;
   }
-  return signer.provider;
 }
 
 function isNonceTooLow(error: unknown): boolean {

@@ -1,15 +1,15 @@
-import type { CkksContext } from "../ckks/context";
+import type { CkksContext } from "@ciphershare/protocol/ckks/context";
 import {
   assertEnvelopeExpectations,
   buildEnvelope,
   EnvelopeKind,
   parseEnvelope,
   type ParsedEnvelope,
-} from "../ckks/envelope";
-import { deleteAll, sealCall, type Plaintext } from "../ckks/seal";
-import { loadEnvelopeChunk } from "../ckks/update";
-import { InvalidInputError } from "../errors/base";
-import type { Hex } from "../hash/keccak";
+} from "@ciphershare/protocol/ckks/envelope";
+import { deleteAll, sealCall, type Plaintext } from "@ciphershare/protocol/ckks/seal";
+import { loadEnvelopeChunk } from "@ciphershare/protocol/ckks/update";
+import { InvalidInputError } from "@ciphershare/protocol/errors";
+import type { Hex } from "@ciphershare/protocol/hex";
 import { fedAvgWeights } from "./weights";
 
 /** One client's encrypted update and the number of examples it trained on. */

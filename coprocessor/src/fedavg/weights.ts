@@ -1,4 +1,4 @@
-import { InvalidInputError } from "../errors/base";
+import { InvalidInputError } from "@ciphershare/protocol/errors";
 
 /**
  * FedAvg weights with Flower's semantics: client i's update counts in proportion to the number of

@@ -1,4 +1,4 @@
-import { InvalidInputError } from "../errors/base";
+import { InvalidInputError } from "@ciphershare/protocol/errors";
 
 /**
  * A seed for one purpose derived from a base seed and labels (round, client…), so that independent

@@ -11,53 +11,33 @@
 //   score-release         the record follows the manifest's policy: private lists no φ and no flags; public lists
 //                         one φ per contributor whose sum is the released Σφ
 //   shares-sum-to-pool    the unallocated pool publicly decrypts to 0 after settlement
-import type { JsonRpcProvider } from "ethers";
-import type { ChainEvents } from "../chain/events";
-import { CkksContext } from "../ckks/context";
-import {
-  contractsAt,
-  EXCLUSION_REASON_NAMES,
-  readCommitments,
-  readExclusions,
-  readProgram,
-  readRound,
-  RoundPhase,
-  type Deployment,
-} from "../chain/ciphershare";
+import { EXCLUSION_REASON_NAMES, RoundPhase } from "@ciphershare/protocol/chain/constants";
+import type { Deployment } from "@ciphershare/protocol/chain/deployment";
+import type { AuditCheck, AuditVerdict } from "@ciphershare/protocol/audit/verdict";
+import { CkksContext } from "@ciphershare/protocol/ckks/context";
+import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
+import { sameAddress, type Address, type Hex } from "@ciphershare/protocol/hex";
+import { decodeDataset } from "@ciphershare/protocol/records/dataset";
+import { decodeModel } from "@ciphershare/protocol/records/model";
+import { findReleaseAnchors } from "@ciphershare/protocol/records/release-anchor";
+import { decodeReleaseRecord, type ReleaseRecord } from "@ciphershare/protocol/records/release-record";
+import { decodeRoundManifest, type ScoreRelease } from "@ciphershare/protocol/records/round-manifest";
+import { roundConfig } from "@ciphershare/protocol/round/config";
+import { includedContributions, inputsHash } from "@ciphershare/protocol/round/inputs";
+import type { ChainReader } from "../chain/clients";
+import { contractsToRead, readProgram, readRound } from "../chain/contracts";
+import { readCommitments, readExclusions } from "../chain/events";
 import type { FhevmClient } from "../chain/fhevmClient";
-import { keccak256, type Hex } from "../hash/keccak";
-import { squaredErrorUtility } from "../ml/evaluate";
-import { decodeModel } from "../ml/model";
+import { squaredErrorUtility } from "../shapley/utility";
 import type { BlobStore } from "../storage/blob-store";
-import { computeAggregate, computeScores, modelTensors, ROUND_PARAMETER_SET } from "./computation";
-import { checkContribution } from "./coprocessor";
-import {
-  decodeDataset,
-  decodeReleaseRecord,
-  decodeRoundManifest,
-  parseReleaseAnchor,
-  scoreReleaseOf,
-  type ReleaseRecord,
-  type ScoreRelease,
-} from "./records";
-import { sameAddress } from "./workspace";
+import { computeAggregate, computeScores } from "./computation";
+import { checkContribution, inputRules } from "./coprocessor";
 
-export interface AuditCheck {
-  readonly name: string;
-  readonly passed: boolean;
-  readonly detail: string;
-}
-
-export interface AuditVerdict {
-  readonly round: number;
-  readonly passed: boolean;
-  readonly checks: AuditCheck[];
-}
+export type { AuditCheck, AuditVerdict };
 
 export interface AuditOptions {
   readonly deployment: Deployment;
-  readonly provider: JsonRpcProvider;
-  readonly events: ChainEvents;
+  readonly reader: ChainReader;
   readonly store: BlobStore;
   readonly storeForUri: (uri: string) => BlobStore;
   readonly fhevm: FhevmClient;
@@ -73,31 +53,27 @@ export const EFFICIENCY_TOLERANCE = 1e-5;
 export async function auditRound(options: AuditOptions, roundId: bigint): Promise<AuditVerdict> {
   const checks: AuditCheck[] = [];
   const check = (name: string, passed: boolean, detail: string) => checks.push({ name, passed, detail });
-  const { deployment, events, store } = options;
-  const { rounds, distributor } = contractsAt(deployment, options.provider);
-  const round = await readRound(rounds, roundId);
+  const { deployment, reader, store } = options;
+  const { distributor } = contractsToRead(deployment, reader);
+  const round = await readRound(deployment, reader, roundId);
   if (round.phase < RoundPhase.ResultsPublished || round.phase === RoundPhase.Challenged) {
     check("results-published", false, `round ${roundId} is in phase ${round.phase}`);
     return { round: Number(roundId), passed: false, checks };
   }
-  const program = await readProgram(rounds, round.programId);
-  const manifest = decodeRoundManifest(await store.get(round.baseModelHash));
-  const commitments = await readCommitments(events, deployment, roundId);
-  const exclusions = await readExclusions(events, deployment, roundId);
-  const included = commitments.filter((c) => !exclusions.some((e) => sameAddress(e.contributor, c.contributor)));
+  const program = await readProgram(deployment, reader, round.programId);
+  const config = roundConfig(decodeRoundManifest(await store.get(round.manifestHash)), program.valuationMethod);
+  const commitments = await readCommitments(reader, deployment, roundId);
+  const exclusions = await readExclusions(reader, deployment, roundId);
+  const included = includedContributions(commitments, exclusions);
 
-  const inputsHash = await keccak256(included.map((c) => Buffer.from(c.ciphertextHash.slice(2), "hex")));
+  const recomputedInputs = await inputsHash(included);
   check(
     "inputs-hash",
-    inputsHash === round.inputsHash.toLowerCase(),
-    `${included.length} included inputs → ${inputsHash}`,
+    recomputedInputs === round.inputsHash.toLowerCase(),
+    `${included.length} included inputs → ${recomputedInputs}`,
   );
 
-  const rules = {
-    parameterSetId: ROUND_PARAMETER_SET,
-    publicBundleHash: program.publicKeyHash,
-    tensors: modelTensors(manifest.dimension, manifest.classes),
-  };
+  const rules = inputRules(config, program.publicKeyHash);
   const envelopes: Uint8Array[] = [];
   const bad: string[] = [];
   for (const c of included) {
@@ -123,10 +99,10 @@ export async function auditRound(options: AuditOptions, roundId: bigint): Promis
     unjustified.length === 0 ? `${exclusions.length} exclusions reproduced` : unjustified.join("; "),
   );
 
-  const base = decodeModel(await store.get(manifest.baseModel));
-  const validation = decodeDataset(await store.get(manifest.validation));
+  const base = decodeModel(await store.get(config.baseModel));
+  const validation = decodeDataset(await store.get(config.validation));
   if (envelopes.length === included.length && included.length > 0) {
-    const ctx = await CkksContext.create(ROUND_PARAMETER_SET);
+    const ctx = await CkksContext.create(config.parameterSet);
     try {
       const input = {
         ctx,
@@ -176,11 +152,11 @@ export async function auditRound(options: AuditOptions, roundId: bigint): Promis
       gap <= EFFICIENCY_TOLERANCE,
       `Σφ = ${sum.toExponential(6)}, U(global) − U(w0) = ${(uGlobal - uBase).toExponential(6)}, gap ${gap.toExponential(2)}`,
     );
-    check("score-release", ...scoreReleaseCheck(scoreReleaseOf(manifest), release));
+    check("score-release", ...scoreReleaseCheck(config.scoreRelease, release));
   }
 
-  const unallocatedHandle = (await distributor.getFunction("unallocatedOf")(roundId)) as Hex;
-  const poolHandle = (await distributor.getFunction("poolOf")(roundId)) as Hex;
+  const unallocatedHandle = await distributor.read.unallocatedOf([roundId]);
+  const poolHandle = await distributor.read.poolOf([roundId]);
   if (BigInt(poolHandle) === 0n) {
     check("shares-sum-to-pool", false, "the round's pool was never funded");
   } else {
@@ -214,19 +190,15 @@ export function scoreReleaseCheck(policy: ScoreRelease, release: ReleaseRecord):
 
 /** The custodian's release: the latest anchor transaction it sent to itself for this round. */
 export async function findRelease(
-  options: Pick<AuditOptions, "deployment" | "provider" | "store">,
-  custodian: string,
+  options: Pick<AuditOptions, "deployment" | "reader" | "store">,
+  custodian: Address,
   round: number,
 ): Promise<ReleaseRecord | undefined> {
-  const latest = await options.provider.getBlockNumber();
-  let found: Hex | undefined;
-  for (let n = options.deployment.deployedAtBlock; n <= latest; n++) {
-    const block = await options.provider.getBlock(n, true);
-    for (const tx of block?.prefetchedTransactions ?? []) {
-      if (!sameAddress(tx.from, custodian) || tx.to === null || !sameAddress(tx.to, custodian)) continue;
-      const anchor = parseReleaseAnchor(tx.data);
-      if (anchor?.round === round) found = anchor.releaseHash;
-    }
-  }
+  const anchors = await findReleaseAnchors(
+    options.reader,
+    new Map([[round, custodian]]),
+    BigInt(options.deployment.deployedAtBlock),
+  );
+  const found: Hex | undefined = anchors.get(round);
   return found === undefined ? undefined : decodeReleaseRecord(await options.store.get(found));
 }

@@ -2,33 +2,29 @@
 // on-chain hash and the program's rules (excluding, with a reason, what fails), run FedAvg and encrypted Shapley on
 // the included envelopes, publish the output blobs and their hashes on-chain. Every step is journaled in SQLite, so
 // a process killed at any point resumes without repeating an on-chain step. It never holds a secret key.
-import type { Wallet, HDNodeWallet } from "ethers";
-import { readClosedRounds, type ChainEvents } from "../chain/events";
-import { CkksContext } from "../ckks/context";
-import { EnvelopeError, EnvelopeKind, parseEnvelope } from "../ckks/envelope";
-import {
-  contractsAt,
-  ExclusionReason,
-  readCommitments,
-  readProgram,
-  readRound,
-  RoundPhase,
-  type Address,
-  type CommittedContribution,
-  type Deployment,
-  type ExclusionReasonCode,
-} from "../chain/ciphershare";
-import { ethersTransactionDriver } from "../chain/transactionDriver";
-import { keccak256, type Hex } from "../hash/keccak";
-import { decodeModel } from "../ml/model";
+import { encodeFunctionData, zeroHash } from "viem";
+import { roundManagerAbi } from "@ciphershare/protocol/chain/abis";
+import { ExclusionReason, RoundPhase, type ExclusionReasonCode } from "@ciphershare/protocol/chain/constants";
+import type { Deployment } from "@ciphershare/protocol/chain/deployment";
+import { CkksContext } from "@ciphershare/protocol/ckks/context";
+import { EnvelopeError, EnvelopeKind, parseEnvelope } from "@ciphershare/protocol/ckks/envelope";
+import { describeTensors, sameTensorLayout, type TensorSpec } from "@ciphershare/protocol/formats/model-update";
+import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
+import { sameAddress, type Address, type Hex } from "@ciphershare/protocol/hex";
+import { decodeDataset } from "@ciphershare/protocol/records/dataset";
+import { decodeModel } from "@ciphershare/protocol/records/model";
+import { decodeRoundManifest } from "@ciphershare/protocol/records/round-manifest";
+import { roundConfig, type RoundConfig } from "@ciphershare/protocol/round/config";
+import { inputsHash, type CommittedContribution } from "@ciphershare/protocol/round/inputs";
+import type { ChainSigner } from "../chain/clients";
+import { readProgram, readRound } from "../chain/contracts";
+import { readClosedRounds, readCommitments } from "../chain/events";
+import { signerTransactionDriver } from "../chain/transactionDriver";
 import { runOnChainStep, runStep } from "../state/journal";
-import { StateStore } from "../state/store";
+import type { StateStore } from "../state/store";
 import { BlobIntegrityError, BlobNotFoundError, type BlobStore } from "../storage/blob-store";
 import { BlobServerError } from "../storage/http-client";
-import type { TensorSpec } from "../formats/model-update";
-import { computeAggregate, computeScores, modelTensors, ROUND_PARAMETER_SET } from "./computation";
-import { decodeDataset, decodeRoundManifest } from "./records";
-import { sameAddress } from "./workspace";
+import { computeAggregate, computeScores } from "./computation";
 
 /** Policy: a contribution claiming more samples than this is excluded (FedAvg weights are public claims). */
 export const MAX_SAMPLES_PER_CONTRIBUTION = 100_000;
@@ -40,8 +36,13 @@ export type InputVerdict =
 export interface InputRules {
   readonly parameterSetId: string;
   readonly publicBundleHash: Hex;
-  /** The tensor manifest every contribution must carry (names and shapes), e.g. `modelTensors(d, c)`. */
+  /** The tensor manifest every contribution must carry (names and shapes): the round config's `tensors`. */
   readonly tensors: readonly TensorSpec[];
+}
+
+/** The rules a round's inputs are checked by: its configuration under its program's bundle. */
+export function inputRules(config: RoundConfig, publicBundleHash: Hex): InputRules {
+  return { parameterSetId: config.parameterSet.id, publicBundleHash, tensors: config.tensors };
 }
 
 /**
@@ -65,7 +66,9 @@ export async function checkContribution(
   try {
     bytes = await store.get(commitment.ciphertextHash);
   } catch (error) {
-    if (error instanceof BlobNotFoundError) return { included: false, reason: 1, detail: "no blob under the hash" };
+    if (error instanceof BlobNotFoundError) {
+      return { included: false, reason: ExclusionReason.BlobMissing, detail: "no blob under the hash" };
+    }
     if (error instanceof BlobIntegrityError || error instanceof BlobServerError) {
       return {
         included: false,
@@ -81,12 +84,11 @@ export async function checkContribution(
       parameterSetId: rules.parameterSetId,
       publicBundleHash: rules.publicBundleHash,
     });
-    const layout = describeTensors(envelope.header.tensors);
-    if (layout !== describeTensors(rules.tensors)) {
+    if (!sameTensorLayout(envelope.header.tensors, rules.tensors)) {
       return {
         included: false,
         reason: ExclusionReason.Malformed,
-        detail: `tensors ${layout}, the round's model is ${describeTensors(rules.tensors)}`,
+        detail: `tensors ${describeTensors(envelope.header.tensors)}, the round's model is ${describeTensors(rules.tensors)}`,
       };
     }
   } catch (error) {
@@ -105,8 +107,7 @@ export interface RoundInputs {
 
 export interface CoprocessorOptions {
   readonly deployment: Deployment;
-  readonly wallet: Wallet | HDNodeWallet;
-  readonly events: ChainEvents;
+  readonly signer: ChainSigner;
   readonly state: StateStore;
   /** The store holding program-level blobs (bundle, manifests); contributions are read from their commitment URI. */
   readonly store: BlobStore;
@@ -126,41 +127,34 @@ const NAMESPACE = "coprocessor";
  * the rounds that `RoundClosed` events announce, still Closed, of programs naming this wallet as coprocessor.
  */
 export async function pendingRounds(options: CoprocessorOptions): Promise<bigint[]> {
-  const { rounds } = contractsAt(options.deployment, options.wallet);
+  const { deployment, signer } = options;
   const pending: bigint[] = [...new Set(options.state.unfinishedSteps().map((step) => step.round))].map(BigInt);
-  for (const id of await readClosedRounds(options.events, options.deployment)) {
+  for (const id of await readClosedRounds(signer.reader, deployment)) {
     if (pending.includes(id)) continue;
     // A round closed long ago may have moved on (results published, finalized): only Closed rounds need work.
-    const round = await readRound(rounds, id);
+    const round = await readRound(deployment, signer.reader, id);
     if (round.phase !== RoundPhase.Closed) continue;
-    const program = await readProgram(rounds, round.programId);
-    if (sameAddress(program.coprocessor, options.wallet.address)) pending.push(id);
+    const program = await readProgram(deployment, signer.reader, round.programId);
+    if (sameAddress(program.coprocessor, signer.address)) pending.push(id);
   }
   return pending;
 }
 
-function describeTensors(tensors: readonly TensorSpec[]): string {
-  return tensors.map((tensor) => `${tensor.name}[${tensor.shape.join("×")}]`).join(", ");
-}
-
 /** Processes one closed round to published results; safe to call again after a crash at any point. */
 export async function processRound(options: CoprocessorOptions, roundId: bigint): Promise<RoundInputs> {
-  const { state, wallet, deployment } = options;
+  const { state, signer, deployment } = options;
   const log = options.log ?? (() => {});
   const checkpoint = options.checkpoint ?? (() => {});
   const round = Number(roundId);
-  const { rounds } = contractsAt(deployment, wallet);
-  const roundState = await readRound(rounds, roundId);
-  const program = await readProgram(rounds, roundState.programId);
-  const manifest = decodeRoundManifest(await options.store.get(roundState.baseModelHash));
-  const rules: InputRules = {
-    parameterSetId: ROUND_PARAMETER_SET,
-    publicBundleHash: program.publicKeyHash,
-    tensors: modelTensors(manifest.dimension, manifest.classes),
-  };
-  if (manifest.parameterSet !== ROUND_PARAMETER_SET) log(`round ${round}: manifest asks for ${manifest.parameterSet}`);
+  const roundState = await readRound(deployment, signer.reader, roundId);
+  const program = await readProgram(deployment, signer.reader, roundState.programId);
+  const config = roundConfig(
+    decodeRoundManifest(await options.store.get(roundState.manifestHash)),
+    program.valuationMethod,
+  );
+  const rules = inputRules(config, program.publicKeyHash);
 
-  const commitments = await readCommitments(options.events, deployment, roundId);
+  const commitments = await readCommitments(signer.reader, deployment, roundId);
   const inputsKey = `round:${round}:inputs`;
   await runStep(state, { round, step: "verify-inputs" }, async () => {
     const inputs: RoundInputs = { included: [], exclusions: [] };
@@ -184,19 +178,19 @@ export async function processRound(options: CoprocessorOptions, roundId: bigint)
   checkpoint("after-verify-inputs");
   const inputs = state.getValue(NAMESPACE, inputsKey) as unknown as RoundInputs;
 
-  let aggregateHash: Hex = `0x${"00".repeat(32)}`;
+  let aggregateHash: Hex = zeroHash;
   let scoresHash: Hex = aggregateHash;
   if (inputs.included.length > 0) {
     const computation = async (withBundle: boolean) => {
-      const ctx = await CkksContext.create(ROUND_PARAMETER_SET);
+      const ctx = await CkksContext.create(config.parameterSet);
       const envelopes = await Promise.all(inputs.included.map((i) => options.storeForUri(i.uri).get(i.hash)));
       return {
         ctx,
         bundleBytes: withBundle ? await options.store.get(program.publicKeyHash) : new Uint8Array(),
         bundleHash: program.publicKeyHash,
         inputs: envelopes.map((envelope, k) => ({ envelope, sampleCount: inputs.included[k].sampleCount })),
-        validation: decodeDataset(await options.store.get(manifest.validation)),
-        base: decodeModel(await options.store.get(manifest.baseModel)),
+        validation: decodeDataset(await options.store.get(config.validation)),
+        base: decodeModel(await options.store.get(config.baseModel)),
         workers: options.workers,
         onProgress: (phase: string, done: number, total: number) => options.onProgress?.(round, phase, done, total),
       };
@@ -223,16 +217,20 @@ export async function processRound(options: CoprocessorOptions, roundId: bigint)
     checkpoint("after-shapley");
   }
 
-  const inputsHash = await keccak256(inputs.included.map((i) => hexBytes(i.hash)));
-  const driver = ethersTransactionDriver(wallet, async () => ({
+  const committedInputs = await inputsHash(inputs.included.map((i) => ({ ciphertextHash: i.hash })));
+  const driver = signerTransactionDriver(signer, async () => ({
     to: deployment.rounds,
-    data: rounds.interface.encodeFunctionData("publishResults", [
-      roundId,
-      aggregateHash,
-      scoresHash,
-      inputsHash,
-      inputs.exclusions.map((e) => ({ contributor: e.contributor, reason: e.reason })),
-    ]),
+    data: encodeFunctionData({
+      abi: roundManagerAbi,
+      functionName: "publishResults",
+      args: [
+        roundId,
+        aggregateHash,
+        scoresHash,
+        committedInputs,
+        inputs.exclusions.map((e) => ({ contributor: e.contributor, reason: e.reason })),
+      ],
+    }),
   }));
   await runOnChainStep(
     state,
@@ -249,9 +247,3 @@ export async function processRound(options: CoprocessorOptions, roundId: bigint)
   log(`round ${round}: published results (${inputs.included.length} included, ${inputs.exclusions.length} excluded)`);
   return inputs;
 }
-
-function hexBytes(hex: Hex): Uint8Array {
-  return Uint8Array.from(Buffer.from(hex.slice(2), "hex"));
-}
-
-export { modelTensors };

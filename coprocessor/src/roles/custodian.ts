@@ -3,61 +3,58 @@
 // the encrypted scores → φ), floods what it releases with noise, publishes the release, and settles each
 // contributor's integer share of the pool on-chain as fhEVM encrypted inputs. It never sees an input in clear.
 import { readFile } from "node:fs/promises";
-import type { HDNodeWallet, Wallet } from "ethers";
-import type { ChainEvents } from "../chain/events";
-import { CkksContext } from "../ckks/context";
-import {
-  contractsAt,
-  readCommitments,
-  readExclusions,
-  readProgram,
-  readRound,
-  RoundPhase,
-  type Address,
-  type Deployment,
-} from "../chain/ciphershare";
+import { encodeFunctionData } from "viem";
+import { royaltyDistributorAbi } from "@ciphershare/protocol/chain/abis";
+import { RoundPhase, SHARES_PER_PROOF } from "@ciphershare/protocol/chain/constants";
+import type { Deployment } from "@ciphershare/protocol/chain/deployment";
+import { CkksContext } from "@ciphershare/protocol/ckks/context";
+import { getParameterSet } from "@ciphershare/protocol/ckks/params";
+import { sameAddress, type Hex } from "@ciphershare/protocol/hex";
+import { decodeDataset } from "@ciphershare/protocol/records/dataset";
+import { encodeJsonRecord } from "@ciphershare/protocol/records/json";
+import { decodeModel, encodeModel } from "@ciphershare/protocol/records/model";
+import { releaseAnchorData } from "@ciphershare/protocol/records/release-anchor";
+import { decodeReleaseRecord, releasedScores, type ReleaseRecord } from "@ciphershare/protocol/records/release-record";
+import { decodeRoundManifest } from "@ciphershare/protocol/records/round-manifest";
+import { ROUND_MODEL_NORM_BOUND, ROUND_PARAMETER_SET_ID, roundConfig } from "@ciphershare/protocol/round/config";
+import { includedContributions } from "@ciphershare/protocol/round/inputs";
+import type { ChainReader, ChainSigner } from "../chain/clients";
+import { contractsToRead, readProgram, readRound } from "../chain/contracts";
+import { readCommitments, readExclusions } from "../chain/events";
 import type { FhevmClient } from "../chain/fhevmClient";
-import { ethersTransactionDriver } from "../chain/transactionDriver";
-import { KeyCustodian } from "../custodian/custodian";
-import { writeKeystoreFile, type ScryptParameters } from "../custodian/keystore";
-import type { RoundCommitmentSource } from "../custodian/policy";
-import type { Hex } from "../hash/keccak";
-import { decodeModel, encodeModel } from "../ml/model";
+import { signerTransactionDriver } from "../chain/transactionDriver";
+import { KeyCustodian } from "../keys/key-custodian";
+import { writeKeystoreFile, type ScryptParameters } from "../keys/keystore";
+import type { RoundCommitmentSource } from "../keys/policy";
+import { largestRemainderShares } from "../payouts/shares";
 import { scoresFromRelease } from "../shapley/encrypted/release";
-import { largestRemainderShares } from "../shapley/shares";
+import { squaredErrorUtility } from "../shapley/utility";
 import { runOnChainStep, runStep } from "../state/journal";
 import type { StateStore } from "../state/store";
 import type { BlobStore } from "../storage/blob-store";
 import { aggregateRelease, scoresRelease } from "../threshold/release-bounds";
-import {
-  roundCoefficientMap,
-  roundKernel,
-  roundKeyOptions,
-  ROUND_MODEL_NORM_BOUND,
-  ROUND_PARAMETER_SET,
-} from "./computation";
-import {
-  decodeDataset,
-  decodeReleaseRecord,
-  decodeRoundManifest,
-  encodeJsonRecord,
-  releaseAnchorData,
-  releasedScores,
-  scoreReleaseOf,
-  type ReleaseRecord,
-} from "./records";
-import { sameAddress } from "./workspace";
+import { roundCoefficientMap, roundKernel, roundKeyOptions } from "./computation";
+
+/** What the program's models look like: the Galois keys cover the projection of a d×c model. */
+export interface ProgramModelShape {
+  readonly dimension: number;
+  readonly classes: number;
+  /** Default: the set new rounds use (deep-v2). */
+  readonly parameterSetId?: string;
+}
 
 /** Generates an epoch's keys: publishes the public bundle, writes the sealed keystore; returns the bundle hash. */
 export async function generateProgramKeys(
   store: BlobStore,
   keystorePath: string,
   passphrase: string,
+  model: ProgramModelShape,
   scrypt?: ScryptParameters,
 ): Promise<{ publicBundleHash: Hex; bundleBytes: number }> {
-  const ctx = await CkksContext.create(ROUND_PARAMETER_SET);
+  const ctx = await CkksContext.create(getParameterSet(model.parameterSetId ?? ROUND_PARAMETER_SET_ID));
   try {
-    const keys = await KeyCustodian.generateEpochKeys(ctx, passphrase, roundKeyOptions(ctx.slotCount), scrypt);
+    const keyOptions = roundKeyOptions(ctx.slotCount, model.dimension, model.classes);
+    const keys = await KeyCustodian.generateEpochKeys(ctx, passphrase, keyOptions, scrypt);
     const stored = await store.put(keys.bundleBytes);
     if (stored !== keys.publicBundleHash) throw new Error("the blob store returned another hash for the bundle");
     await writeKeystoreFile(keystorePath, keys.keystore);
@@ -71,27 +68,25 @@ export async function generateProgramKeys(
 export class ChainRoundCommitments implements RoundCommitmentSource {
   constructor(
     private readonly deployment: Deployment,
-    private readonly wallet: Wallet | HDNodeWallet,
-    private readonly events: ChainEvents,
+    private readonly reader: ChainReader,
   ) {}
 
   async outputCommitments(roundId: bigint): Promise<readonly Hex[]> {
-    const rounds = contractsAt(this.deployment, this.wallet).rounds;
-    if (roundId < 1n || roundId > BigInt(await rounds.getFunction("roundCount")())) return [];
-    const round = await readRound(rounds, roundId);
+    const { rounds } = contractsToRead(this.deployment, this.reader);
+    if (roundId < 1n || roundId > (await rounds.read.roundCount())) return [];
+    const round = await readRound(this.deployment, this.reader, roundId);
     const published = round.phase === RoundPhase.ResultsPublished || round.phase === RoundPhase.Finalized;
     return published ? [round.aggregateHash, round.scoresHash] : [];
   }
 
   async inputCommitments(roundId: bigint): Promise<readonly Hex[]> {
-    return (await readCommitments(this.events, this.deployment, roundId)).map((c) => c.ciphertextHash);
+    return (await readCommitments(this.reader, this.deployment, roundId)).map((c) => c.ciphertextHash);
   }
 }
 
 export interface CustodianRoleOptions {
   readonly deployment: Deployment;
-  readonly wallet: Wallet | HDNodeWallet;
-  readonly events: ChainEvents;
+  readonly signer: ChainSigner;
   readonly state: StateStore;
   readonly store: BlobStore;
   readonly fhevm: FhevmClient;
@@ -102,21 +97,6 @@ export interface CustodianRoleOptions {
 
 const NAMESPACE = "custodian";
 
-/** The included contributors of a published round, in commit order, with their sample counts. */
-export async function includedContributors(
-  events: ChainEvents,
-  deployment: Deployment,
-  roundId: bigint,
-): Promise<{ contributor: Address; hash: Hex; sampleCount: number }[]> {
-  const [commitments, exclusions] = await Promise.all([
-    readCommitments(events, deployment, roundId),
-    readExclusions(events, deployment, roundId),
-  ]);
-  return commitments
-    .filter((c) => !exclusions.some((e) => sameAddress(e.contributor, c.contributor)))
-    .map((c) => ({ contributor: c.contributor, hash: c.ciphertextHash, sampleCount: c.sampleCount }));
-}
-
 /**
  * Decrypts the round's two published outputs (and nothing else: the policy refuses inputs and unpublished
  * hashes before any SEAL work), publishes the new global model and the release record. Returns the record.
@@ -125,13 +105,19 @@ export async function releaseRound(
   options: CustodianRoleOptions,
   roundId: bigint,
 ): Promise<{ record: ReleaseRecord; phi: number[] }> {
-  const { deployment, wallet, events, store } = options;
-  const rounds = contractsAt(deployment, wallet).rounds;
-  const round = await readRound(rounds, roundId);
-  const manifest = decodeRoundManifest(await store.get(round.baseModelHash));
-  const included = await includedContributors(events, deployment, roundId);
-  const policy = new ChainRoundCommitments(deployment, wallet, events);
-  const ctx = await CkksContext.create(ROUND_PARAMETER_SET);
+  const { deployment, signer, store } = options;
+  const reader = signer.reader;
+  const round = await readRound(deployment, reader, roundId);
+  const program = await readProgram(deployment, reader, round.programId);
+  const config = roundConfig(decodeRoundManifest(await store.get(round.manifestHash)), program.valuationMethod);
+  const [commitments, exclusions] = await Promise.all([
+    readCommitments(reader, deployment, roundId),
+    readExclusions(reader, deployment, roundId),
+  ]);
+  const included = includedContributions(commitments, exclusions);
+  const contributors = included.map((c) => c.contributor);
+  const policy = new ChainRoundCommitments(deployment, reader);
+  const ctx = await CkksContext.create(config.parameterSet);
   const keystore = await readFile(options.keystorePath, "utf8");
   const custodian = await KeyCustodian.open(ctx, keystore, options.passphrase, { commitments: policy });
   try {
@@ -142,7 +128,7 @@ export async function releaseRound(
       await store.get(round.aggregateHash),
       aggregateRelease(ctx, sampleCounts, ROUND_MODEL_NORM_BOUND),
     );
-    const base = decodeModel(await store.get(manifest.baseModel));
+    const base = decodeModel(await store.get(config.baseModel));
     const globalModel = await store.put(
       encodeModel({
         weights: aggregate.values.slice(0, base.weights.length),
@@ -151,16 +137,16 @@ export async function releaseRound(
       }),
     );
 
-    // Enc(φ) is an Aggregate envelope listed as the round's second output: the same policy, its own bound.
-    const kernel = roundKernel(decodeDataset(await store.get(manifest.validation)), base);
-    const map = roundCoefficientMap(sampleCounts, kernel);
+    // Enc(φ) is an Aggregate envelope listed as the round's second output: the same policy, its own bound. Its
+    // manifest says n, its header the output scale.
+    const validation = decodeDataset(await store.get(config.validation));
+    const kernel = roundKernel(validation, base);
     const scores = await custodian.decryptOutput(
       roundId,
       await store.get(round.scoresHash),
-      scoresRelease(ctx, kernel, map, ROUND_MODEL_NORM_BOUND),
+      scoresRelease(ctx, kernel, roundCoefficientMap(sampleCounts, kernel), ROUND_MODEL_NORM_BOUND),
     );
-    const { phi } = scoresFromRelease(scores.values, map);
-    const contributors = included.map((c) => c.contributor);
+    const { phi } = scoresFromRelease(scores, contributors.length);
     const record: ReleaseRecord = {
       kind: "ciphershare.release",
       version: 1,
@@ -169,9 +155,9 @@ export async function releaseRound(
       scores: round.scoresHash,
       globalModel,
       contributors,
-      utilityEmpty: kernel.utilityEmpty,
+      utilityEmpty: squaredErrorUtility(base, validation),
       floodingSigma: aggregate.floodingSigma,
-      ...releasedScores(scoreReleaseOf(manifest), contributors, phi),
+      ...releasedScores(config.scoreRelease, contributors, phi),
     };
     return { record, phi };
   } finally {
@@ -185,14 +171,17 @@ export async function serveRound(
   options: CustodianRoleOptions,
   roundId: bigint,
 ): Promise<"released" | "settled" | "waiting"> {
-  const { state, wallet, deployment, store } = options;
+  const { state, signer, deployment, store } = options;
   const log = options.log ?? (() => {});
   const round = Number(roundId);
   const key = `round:${round}:release`;
   await runStep(state, { round, step: "release" }, async () => {
     const { record, phi } = await releaseRound(options, roundId);
     const hash = await store.put(encodeJsonRecord(record));
-    state.setValue(NAMESPACE, phiKey(round), phi);
+    state.recordScores(
+      round,
+      record.contributors.map((contributor, i) => ({ contributor, phi: phi[i] })),
+    );
     state.setValue(NAMESPACE, key, hash);
     log(`round ${round}: released the global model and φ (${hash.slice(0, 10)}…)`);
     return hash;
@@ -201,35 +190,39 @@ export async function serveRound(
   await runOnChainStep(
     state,
     { round, step: "anchor-release" },
-    ethersTransactionDriver(wallet, { to: wallet.address, value: 0n, data: releaseAnchorData(round, releaseHash) }),
+    signerTransactionDriver(signer, { to: signer.address, value: 0n, data: releaseAnchorData(round, releaseHash) }),
   );
 
-  const { distributor, rounds } = contractsAt(deployment, wallet);
-  const phase = (await readRound(rounds, roundId)).phase;
+  const { distributor } = contractsToRead(deployment, signer.reader);
+  const phase = (await readRound(deployment, signer.reader, roundId)).phase;
   if (phase !== RoundPhase.Finalized) return "released";
-  const poolHandle = (await distributor.getFunction("poolOf")(roundId)) as Hex;
+  const poolHandle = await distributor.read.poolOf([roundId]);
   if (BigInt(poolHandle) === 0n) return "waiting";
   const done = state.getStep(round, "settle");
   if (done?.status === "confirmed") return "settled";
   const record = decodeReleaseRecord(await store.get(releaseHash));
-  const driver = ethersTransactionDriver(wallet, async () => {
+  const driver = signerTransactionDriver(signer, async () => {
     const pool = (await options.fhevm.publicDecrypt([poolHandle])).clearValues[poolHandle];
     if (typeof pool !== "bigint") throw new Error(`the pool handle decrypted to ${String(pool)}`);
-    const { shares } = largestRemainderShares(pool, custodianPhi(state, round));
+    const { shares } = largestRemainderShares(pool, custodianPhi(state, round, record.contributors));
     const handles: Hex[] = [];
     const proofs: Hex[] = [];
-    for (let start = 0; start < shares.length; start += 32) {
+    for (let start = 0; start < shares.length; start += SHARES_PER_PROOF) {
       const encrypted = await options.fhevm.encryptUint64(
         deployment.distributor,
-        wallet.address,
-        shares.slice(start, start + 32),
+        signer.address,
+        shares.slice(start, start + SHARES_PER_PROOF),
       );
       handles.push(...encrypted.handles);
       proofs.push(encrypted.inputProof);
     }
     return {
       to: deployment.distributor,
-      data: distributor.interface.encodeFunctionData("settle", [roundId, record.contributors, handles, proofs]),
+      data: encodeFunctionData({
+        abi: royaltyDistributorAbi,
+        functionName: "settle",
+        args: [roundId, record.contributors as Hex[], handles, proofs],
+      }),
     };
   });
   await runOnChainStep(state, { round, step: "settle" }, driver);
@@ -237,27 +230,32 @@ export async function serveRound(
   return "settled";
 }
 
-function phiKey(round: number): string {
-  return `round:${round}:phi`;
-}
-
-/** The flooded φ the custodian released to itself for a round (private: only the custodian's database holds it). */
-export function custodianPhi(state: StateStore, round: number): number[] {
-  const phi = state.getValue(NAMESPACE, phiKey(round));
-  if (!Array.isArray(phi)) throw new Error(`no released φ for round ${round}`);
-  return phi as number[];
+/**
+ * The flooded φ the custodian released to itself for a round, in the order of `contributors` when given (private:
+ * only the custodian's database holds it).
+ */
+export function custodianPhi(state: StateStore, round: number, contributors?: readonly string[]): number[] {
+  const scores = state.scoresOf(round);
+  if (scores === undefined) throw new Error(`no released φ for round ${round}`);
+  if (
+    contributors !== undefined &&
+    (contributors.length !== scores.length || !contributors.every((c, i) => sameAddress(c, scores[i].contributor)))
+  ) {
+    throw new Error(`the released φ of round ${round} are for other contributors than its release record`);
+  }
+  return scores.map((score) => score.phi);
 }
 
 /** Rounds of this custodian's programs with published results, oldest first. */
-export async function servedRounds(options: Pick<CustodianRoleOptions, "deployment" | "wallet">): Promise<bigint[]> {
-  const { rounds } = contractsAt(options.deployment, options.wallet);
-  const count = BigInt(await rounds.getFunction("roundCount")());
+export async function servedRounds(options: Pick<CustodianRoleOptions, "deployment" | "signer">): Promise<bigint[]> {
+  const { deployment, signer } = options;
+  const count = await contractsToRead(deployment, signer.reader).rounds.read.roundCount();
   const ids: bigint[] = [];
   for (let id = 1n; id <= count; id++) {
-    const round = await readRound(rounds, id);
+    const round = await readRound(deployment, signer.reader, id);
     if (round.phase !== RoundPhase.ResultsPublished && round.phase !== RoundPhase.Finalized) continue;
-    const program = await readProgram(rounds, round.programId);
-    if (sameAddress(program.custodian, options.wallet.address)) ids.push(id);
+    const program = await readProgram(deployment, signer.reader, round.programId);
+    if (sameAddress(program.custodian, signer.address)) ids.push(id);
   }
   return ids;
 }

@@ -2,43 +2,42 @@
 // and the custodian's public bundle, opens rounds (publishing the base model, the validation set and the round
 // manifest whose hash goes on-chain), funds pools by wrapping an ERC-20 into the ERC-7984 royalty token, closes and
 // finalizes rounds.
-import type { HDNodeWallet, Wallet } from "ethers";
-import { contractsAt, latestTimestamp, rpcProvider, type Address, type Deployment } from "../chain/ciphershare";
+import { ValuationMethod } from "@ciphershare/protocol/chain/constants";
+import type { Deployment } from "@ciphershare/protocol/chain/deployment";
+import type { Address, Hex } from "@ciphershare/protocol/hex";
+import { encodeDataset, type Dataset } from "@ciphershare/protocol/records/dataset";
+import { encodeJsonRecord } from "@ciphershare/protocol/records/json";
+import { encodeModel, type LinearModel } from "@ciphershare/protocol/records/model";
+import type { RoundManifest, ScoreRelease } from "@ciphershare/protocol/records/round-manifest";
+import { ROUND_PARAMETER_SET_ID, roundConfig } from "@ciphershare/protocol/round/config";
+import { latestTimestamp, mined, type ChainSigner } from "../chain/clients";
+import { contractsFor } from "../chain/contracts";
 import type { FhevmClient } from "../chain/fhevmClient";
-import type { Hex } from "../hash/keccak";
-import type { Dataset } from "../ml/dataset";
-import { encodeModel, type LinearModel } from "../ml/model";
 import type { BlobStore } from "../storage/blob-store";
-import { ROUND_PARAMETER_SET } from "./computation";
-import { encodeDataset, encodeJsonRecord, type RoundManifest, type ScoreRelease } from "./records";
-
-/** Valuation method id 1: exact Shapley (docs/contracts.md). */
-export const EXACT_SHAPLEY = 1;
-
-type Signer = Wallet | HDNodeWallet;
 
 export async function createProgram(
   deployment: Deployment,
-  network: Signer,
+  network: ChainSigner,
   parties: { coprocessor: Address; custodian: Address; publicBundleHash: Hex },
 ): Promise<bigint> {
-  const { rounds } = contractsAt(deployment, network);
-  await (
-    await rounds.getFunction("createProgram")(
+  const { rounds } = contractsFor(deployment, network);
+  await mined(
+    network.reader,
+    rounds.write.createProgram([
       parties.coprocessor,
       parties.custodian,
       parties.publicBundleHash,
-      EXACT_SHAPLEY,
+      ValuationMethod.ExactShapley,
       deployment.token,
-    )
-  ).wait();
-  return BigInt(await rounds.getFunction("programCount")());
+    ]),
+  );
+  return rounds.read.programCount();
 }
 
 /** Publishes the base model, the validation set and the manifest; opens the round with the manifest's hash. */
 export async function openRound(
   deployment: Deployment,
-  network: Signer,
+  network: ChainSigner,
   store: BlobStore,
   options: {
     programId: bigint;
@@ -55,45 +54,47 @@ export async function openRound(
     version: 1,
     baseModel: await store.put(encodeModel(options.base)),
     validation: await store.put(encodeDataset(options.validation)),
-    parameterSet: ROUND_PARAMETER_SET,
+    parameterSet: ROUND_PARAMETER_SET_ID,
     dimension: options.base.dimension,
     classes: options.base.classes,
     ...(options.scoreRelease === "public" ? { scoreRelease: "public" as const } : {}),
   };
+  // Refuse here what every role would refuse later: a model that does not fit the round's parameter set.
+  roundConfig(manifest, ValuationMethod.ExactShapley);
   const manifestHash = await store.put(encodeJsonRecord(manifest));
-  const { rounds } = contractsAt(deployment, network);
-  const provider = network.provider as ReturnType<typeof rpcProvider>;
-  const deadline = (await latestTimestamp(provider)) + BigInt(options.commitPeriod);
-  await (
-    await rounds.getFunction("openRound")(options.programId, manifestHash, deadline, options.disputeWindow)
-  ).wait();
-  return { roundId: BigInt(await rounds.getFunction("roundCount")()), manifestHash };
+  const { rounds } = contractsFor(deployment, network);
+  const deadline = (await latestTimestamp(network.reader)) + BigInt(options.commitPeriod);
+  await mined(
+    network.reader,
+    rounds.write.openRound([options.programId, manifestHash, deadline, options.disputeWindow]),
+  );
+  return { roundId: await rounds.read.roundCount(), manifestHash };
 }
 
 /** Mints (test ERC-20 only), wraps into the royalty token, and funds the round's pool with an encrypted amount. */
 export async function fundPool(
   deployment: Deployment,
-  funder: Signer,
+  funder: ChainSigner,
   fhevm: FhevmClient,
   roundId: bigint,
   amount: bigint,
   options: { mint?: boolean } = {},
 ): Promise<void> {
-  const { underlying, token, distributor } = contractsAt(deployment, funder);
-  if (options.mint ?? true) await (await underlying.getFunction("mint")(funder.address, amount)).wait();
-  await (await underlying.getFunction("approve")(deployment.token, amount)).wait();
-  await (await token.getFunction("wrap")(funder.address, amount)).wait();
-  const provider = funder.provider as ReturnType<typeof rpcProvider>;
-  const until = (await latestTimestamp(provider)) + 3600n;
-  await (await token.getFunction("setOperator")(deployment.distributor, until)).wait();
+  const { underlying, token, distributor } = contractsFor(deployment, funder);
+  const send = (sent: Promise<Hex>) => mined(funder.reader, sent);
+  if (options.mint ?? true) await send(underlying.write.mint([funder.address, amount]));
+  await send(underlying.write.approve([deployment.token, amount]));
+  await send(token.write.wrap([funder.address, amount]));
+  const until = (await latestTimestamp(funder.reader)) + 3600n;
+  await send(token.write.setOperator([deployment.distributor, Number(until)]));
   const encrypted = await fhevm.encryptUint64(deployment.distributor, funder.address, [amount]);
-  await (await distributor.getFunction("fundPool")(roundId, encrypted.handles[0], encrypted.inputProof)).wait();
+  await send(distributor.write.fundPool([roundId, encrypted.handles[0], encrypted.inputProof]));
 }
 
-export async function closeRound(deployment: Deployment, caller: Signer, roundId: bigint): Promise<void> {
-  await (await contractsAt(deployment, caller).rounds.getFunction("closeRound")(roundId)).wait();
+export async function closeRound(deployment: Deployment, caller: ChainSigner, roundId: bigint): Promise<void> {
+  await mined(caller.reader, contractsFor(deployment, caller).rounds.write.closeRound([roundId]));
 }
 
-export async function finalizeRound(deployment: Deployment, caller: Signer, roundId: bigint): Promise<void> {
-  await (await contractsAt(deployment, caller).rounds.getFunction("finalizeRound")(roundId)).wait();
+export async function finalizeRound(deployment: Deployment, caller: ChainSigner, roundId: bigint): Promise<void> {
+  await mined(caller.reader, contractsFor(deployment, caller).rounds.write.finalizeRound([roundId]));
 }

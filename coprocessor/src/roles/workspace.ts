@@ -2,16 +2,15 @@
 // node info file, the deployment addresses, the blob store, each role's SQLite database and the custodian keystore.
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { HDNodeWallet, Wallet, type Provider } from "ethers";
-import { rpcProvider, type Address, type Deployment } from "../chain/ciphershare";
+import type { Deployment } from "@ciphershare/protocol/chain/deployment";
+import { CipherShareError } from "@ciphershare/protocol/errors";
+import { chainReader, type ChainReader } from "../chain/clients";
 import { readNodeInfo, resolveRpcUrl } from "../chain/nodeInfo";
-import { CipherShareError, InvalidInputError } from "../errors/base";
 import type { BlobStore } from "../storage/blob-store";
 import { HttpBlobStore } from "../storage/http-client";
 import { LocalDirectoryBlobStore } from "../storage/local-directory";
 
 export const DEFAULT_HOME = ".ciphershare";
-export const HARDHAT_MNEMONIC = "test test test test test test test test test test test junk";
 
 /** Which Hardhat development account each role uses on the embedded chain (`--private-key` for real use). */
 export const ROLE_ACCOUNT = { network: 0, coprocessor: 1, custodian: 2, relayer: 3, firstContributor: 4 } as const;
@@ -85,22 +84,9 @@ export function chainIdOf(ws: Workspace): number {
   return existsSync(ws.nodeInfoFile) ? readNodeInfo(ws.nodeInfoFile).chainId : 31337;
 }
 
-export function providerFor(ws: Workspace, rpcUrl?: string) {
-  return rpcProvider(rpcUrlOf(ws, rpcUrl), chainIdOf(ws));
-}
-
-/** A role's wallet: `--private-key` when given, else Hardhat development account `index`. */
-export function walletFor(provider: Provider, index: number, privateKey?: string): Wallet | HDNodeWallet {
-  if (privateKey !== undefined) {
-    if (!/^0x[0-9a-fA-F]{64}$/.test(privateKey)) {
-      throw new InvalidInputError("The private key must be 32 bytes of hex (0x…).", { details: "--private-key" });
-    }
-    return new Wallet(privateKey, provider);
-  }
-  if (!Number.isSafeInteger(index) || index < 0 || index > 19) {
-    throw new InvalidInputError("Development accounts are numbered 0…19.", { details: `account ${index}` });
-  }
-  return HDNodeWallet.fromPhrase(HARDHAT_MNEMONIC, undefined, `m/44'/60'/0'/0/${index}`).connect(provider);
+/** The chain reader every role of the workspace uses. */
+export function readerFor(ws: Workspace, rpcUrl?: string): ChainReader {
+  return chainReader(rpcUrlOf(ws, rpcUrl), chainIdOf(ws));
 }
 
 export function contributorAccount(index: number): number {
@@ -127,9 +113,3 @@ export function storeUri(ws: Workspace): string {
 export function blobStoreForUri(ws: Workspace, uri: string): BlobStore {
   return /^https?:\/\//.test(uri) ? new HttpBlobStore(uri) : openBlobStore(ws);
 }
-
-export function sameAddress(a: string, b: string): boolean {
-  return a.toLowerCase() === b.toLowerCase();
-}
-
-export type { Address };

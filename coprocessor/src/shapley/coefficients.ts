@@ -1,5 +1,5 @@
 import { SeededRandom } from "../random/seeded-random";
-import { InvalidInputError } from "../errors/base";
+import { InvalidInputError } from "@ciphershare/protocol/errors";
 import { biasIndex, entryCount, forEachPair, pairCount, pairIndex, type ValidationKernel } from "./gram";
 import { shapleyWeight } from "./utility";
 

@@ -1,5 +1,5 @@
-import { InvalidInputError } from "../errors/base";
-import { type Matrix, dot, multiply, transposeMultiply, upperTriangularFactor } from "./matrix";
+import { InvalidInputError } from "@ciphershare/protocol/errors";
+import { type Matrix, dot, multiply, transposeMultiply, upperTriangularFactor } from "../linalg/matrix";
 import { type ValuationProblem, assertValidProblem, modelUtility } from "./utility";
 
 /**

@@ -1,5 +1,7 @@
-import { InvalidInputError } from "../errors/base";
-import { type Matrix, multiply } from "./matrix";
+import { InvalidInputError } from "@ciphershare/protocol/errors";
+import type { Dataset } from "@ciphershare/protocol/records/dataset";
+import { assertModel, type LinearModel } from "@ciphershare/protocol/records/model";
+import { type Matrix, multiply } from "../linalg/matrix";
 
 /**
  * Everything the utility needs. `base` is the round's public starting model w0 (d×c), `models[i]` is
@@ -77,6 +79,41 @@ export function modelUtility(x: Matrix, y: Matrix, model: Matrix): number {
     sum += residual * residual;
   }
   return -sum / (y.rows * y.cols);
+}
+
+/** A linear model's scores `X · W` on a dataset (`size × classes`, row-major), skipping zero features. */
+export function scores(model: LinearModel, data: Dataset): Float64Array {
+  assertModel(model, data.dimension, data.classes);
+  const { dimension, classes } = data;
+  const out = new Float64Array(data.size * classes);
+  for (let row = 0; row < data.size; row++) {
+    const x = row * dimension;
+    const s = row * classes;
+    for (let j = 0; j < dimension; j++) {
+      const value = data.features[x + j];
+      if (value === 0) continue; // MNIST pixels are mostly 0
+      const w = j * classes;
+      for (let k = 0; k < classes; k++) out[s + k] += value * model.weights[w + k];
+    }
+  }
+  return out;
+}
+
+/**
+ * The valuation utility: `−(1/(n·c))·‖X·W − Y‖²` with Y the one-hot labels. A polynomial (quadratic) in
+ * the weights, so it can be evaluated under CKKS on an encrypted model; higher is better, 0 is perfect,
+ * and the zero model scores −1/c.
+ */
+export function squaredErrorUtility(model: LinearModel, data: Dataset): number {
+  const s = scores(model, data);
+  let total = 0;
+  for (let row = 0; row < data.size; row++) {
+    for (let k = 0; k < data.classes; k++) {
+      const residual = s[row * data.classes + k] - (data.labels[row] === k ? 1 : 0);
+      total += residual * residual;
+    }
+  }
+  return -total / (data.size * data.classes);
 }
 
 /** U(S): the utility of the coalition's FedAvg model on the validation set. */

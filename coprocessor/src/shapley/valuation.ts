@@ -1,12 +1,12 @@
-import { CkksContext } from "../ckks/context";
+import { CkksContext } from "@ciphershare/protocol/ckks/context";
 import { randomBytes } from "node:crypto";
-import { envelopeCommitment } from "../ckks/envelope";
-import { loadPublicBundle, loadSecretKey, type LoadedPublicBundle } from "../ckks/keys";
-import { KeyCustodian } from "../custodian/custodian";
-import { openKeystore } from "../custodian/keystore";
-import { InMemoryRoundCommitments } from "../custodian/policy";
-import type { TensorSpec } from "../formats/model-update";
-import { InvalidInputError } from "../errors/base";
+import { envelopeCommitment } from "@ciphershare/protocol/ckks/envelope";
+import { loadPublicBundle, loadSecretKey, type LoadedPublicBundle } from "@ciphershare/protocol/ckks/keys";
+import { KeyCustodian } from "../keys/key-custodian";
+import { openKeystore } from "../keys/keystore";
+import { InMemoryRoundCommitments } from "../keys/policy";
+import type { TensorSpec } from "@ciphershare/protocol/formats/model-update";
+import { InvalidInputError } from "@ciphershare/protocol/errors";
 import {
   applyBatchMaps,
   applyCoefficientMap,
@@ -165,7 +165,7 @@ export async function valueContributions(
     // Custodian: decrypts that envelope only, flooding it by the bound of the computation, releases n values.
     const release = scoresRelease(ctx, kernel, map, options.modelNormBound ?? largestNormBound(problem));
     const output = await custodian.decryptOutput(roundId, envelope, release);
-    const released = scoresFromRelease(output.values, map);
+    const released = scoresFromRelease(output, map.n);
     let unflooded: number[] | undefined;
     if (options.keepUnflooded) {
       // Precision check only: this harness opens the keystore itself, which no role does.

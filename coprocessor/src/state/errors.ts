@@ -1,4 +1,4 @@
-import { CipherShareError } from "../errors/base";
+import { CipherShareError } from "@ciphershare/protocol/errors";
 
 /** The state database could not be opened, migrated, read or written. */
 export class StateStoreError extends CipherShareError {

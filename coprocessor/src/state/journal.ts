@@ -1,5 +1,6 @@
 import { StateStoreError } from "./errors";
-import type { Hex, StateStore, StepRecord } from "./store";
+import type { Hex } from "@ciphershare/protocol/hex";
+import type { StateStore, StepRecord } from "./store";
 
 /** A signed, not yet broadcast transaction: its hash is known before it can reach the network. */
 export interface SignedTransaction {

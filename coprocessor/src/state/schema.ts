@@ -39,6 +39,19 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    description: "the custodian's released scores: φ per included contributor, in commit order",
+    sql: `
+      CREATE TABLE released_scores (
+        round INTEGER NOT NULL,
+        position INTEGER NOT NULL CHECK (position >= 0),
+        contributor TEXT NOT NULL,
+        phi REAL NOT NULL,
+        PRIMARY KEY (round, position)
+      );
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -1,9 +1,8 @@
-import { InvalidInputError } from "../errors/base";
+import { InvalidInputError } from "@ciphershare/protocol/errors";
+import type { Hex } from "@ciphershare/protocol/hex";
 import { StateLockedError, StateStoreError, StepConflictError } from "./errors";
 import { MIGRATIONS, type Migration } from "./schema";
 import { openDatabase, type Database } from "./sqlite";
-
-export type Hex = `0x${string}`;
 
 /**
  * Life of a journaled step:
@@ -33,6 +32,12 @@ export interface StepRecord {
   /** Milliseconds since the Unix epoch. */
   createdAt: number;
   updatedAt: number;
+}
+
+/** One contributor's released (flooded) Shapley value for a round. */
+export interface ReleasedScore {
+  readonly contributor: string;
+  readonly phi: number;
 }
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -282,6 +287,35 @@ export class StateStore {
 
   deleteValue(namespace: string, key: string): void {
     this.#db.prepare("DELETE FROM settings WHERE namespace = ? AND key = ?").run(namespace, key);
+  }
+
+  // ------------------------------------------------------------------------------------------------ scores
+
+  /** Records a round's released φ, one per included contributor in commit order (replacing any earlier record). */
+  recordScores(round: number, scores: readonly ReleasedScore[]): void {
+    assertStepKey(round, "scores");
+    scores.forEach((score, position) => {
+      if (!Number.isFinite(score.phi)) {
+        throw new InvalidInputError("A released score must be a finite number.", {
+          details: `round ${round}, position ${position}: ${score.phi}`,
+        });
+      }
+    });
+    this.transaction(() => {
+      this.#db.prepare("DELETE FROM released_scores WHERE round = ?").run(round);
+      const insert = this.#db.prepare(
+        "INSERT INTO released_scores (round, position, contributor, phi) VALUES (?, ?, ?, ?)",
+      );
+      scores.forEach((score, position) => insert.run(round, position, score.contributor, score.phi));
+    });
+  }
+
+  /** A round's released φ in commit order, or undefined when none was recorded. */
+  scoresOf(round: number): ReleasedScore[] | undefined {
+    const rows = this.#db
+      .prepare("SELECT contributor, phi FROM released_scores WHERE round = ? ORDER BY position")
+      .all(round) as unknown as ReleasedScore[];
+    return rows.length === 0 ? undefined : rows.map((row) => ({ contributor: row.contributor, phi: row.phi }));
   }
 
   // ------------------------------------------------------------------------------------------- internals

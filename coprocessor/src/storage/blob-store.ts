@@ -1,5 +1,6 @@
-import { CipherShareError, InvalidInputError } from "../errors/base";
-import { keccak256, sameHash, type Hex } from "../hash/keccak";
+import { CipherShareError, InvalidInputError } from "@ciphershare/protocol/errors";
+import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
+import { sameHash, type Hex } from "@ciphershare/protocol/hex";
 
 /**
  * Content-addressed storage for envelopes and bundles: a blob's name is its keccak256, so whatever

@@ -1,5 +1,6 @@
-import { CipherShareError } from "../errors/base";
-import { keccak256, sameHash, type Hex } from "../hash/keccak";
+import { CipherShareError } from "@ciphershare/protocol/errors";
+import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
+import { sameHash, type Hex } from "@ciphershare/protocol/hex";
 import {
   assertBlobSize,
   BlobIntegrityError,

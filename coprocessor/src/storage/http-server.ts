@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { CipherShareError, InvalidInputError } from "../errors/base";
+import { CipherShareError, InvalidInputError } from "@ciphershare/protocol/errors";
 import { BlobNotFoundError, BlobTooLargeError, normalizeBlobHash, type BlobStore } from "./blob-store";
 
 export interface BlobHttpServerOptions {

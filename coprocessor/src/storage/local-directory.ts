@@ -1,6 +1,7 @@
 import { mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { keccak256, type Hex } from "../hash/keccak";
+import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
+import { type Hex } from "@ciphershare/protocol/hex";
 import { assertBlobSize, BlobNotFoundError, normalizeBlobHash, verifyBlob, type BlobStore } from "./blob-store";
 
 /** 1 GiB: a 100k-parameter update is ~10 MB at N=8192, a large model's aggregate a few hundred MB. */

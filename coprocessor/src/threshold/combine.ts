@@ -1,8 +1,8 @@
-import type { CkksContext } from "../ckks/context";
-import { envelopeCommitment, parseEnvelope } from "../ckks/envelope";
-import { describeSealException } from "../ckks/seal";
-import type { TensorSpec } from "../formats/model-update";
-import { sameHash, type Hex } from "../hash/keccak";
+import type { CkksContext } from "@ciphershare/protocol/ckks/context";
+import { envelopeCommitment, parseEnvelope } from "@ciphershare/protocol/ckks/envelope";
+import { describeSealException } from "@ciphershare/protocol/ckks/seal";
+import type { TensorSpec } from "@ciphershare/protocol/formats/model-update";
+import { sameHash, type Hex } from "@ciphershare/protocol/hex";
 import { MalformedShareError, ReleaseRangeError, ThresholdError } from "./errors";
 import { addPointwise } from "./modular";
 import type { ModulusLevel } from "./modulus-chain";

@@ -1,4 +1,4 @@
-import type { CkksContext } from "../ckks/context";
+import type { CkksContext } from "@ciphershare/protocol/ckks/context";
 import { ThresholdError } from "./errors";
 import type { KeyShare } from "./key-share";
 import { addPointwise, crtLift, mulPointwise } from "./modular";

@@ -1,4 +1,4 @@
-import { CipherShareError, InvalidInputError } from "../errors/base";
+import { CipherShareError, InvalidInputError } from "@ciphershare/protocol/errors";
 
 /** Bytes that are not the uncompressed SEAL 4.1 object they claim to be (or not for this context). */
 export class SealFormatError extends InvalidInputError {

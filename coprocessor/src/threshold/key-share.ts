@@ -1,6 +1,7 @@
-import type { CkksContext } from "../ckks/context";
-import { getParameterSet, getParameterSetByNumericId } from "../ckks/params";
-import { bytesToHex, hexToBytes, keccak256, type Hex } from "../hash/keccak";
+import type { CkksContext } from "@ciphershare/protocol/ckks/context";
+import { getParameterSet, getParameterSetByNumericId } from "@ciphershare/protocol/ckks/params";
+import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
+import { bytesToHex, hexToBytes, type Hex } from "@ciphershare/protocol/hex";
 import { MalformedShareError, SealFormatError } from "./errors";
 import { residuesInRange, type RandomFill } from "./modular";
 import { modulusChain } from "./modulus-chain";

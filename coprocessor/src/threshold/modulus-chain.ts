@@ -1,5 +1,5 @@
-import type { CkksContext } from "../ckks/context";
-import { deleteAll } from "../ckks/seal";
+import type { CkksContext } from "@ciphershare/protocol/ckks/context";
+import { deleteAll } from "@ciphershare/protocol/ckks/seal";
 import { SealFormatError } from "./errors";
 import { parmsIdWords, sameParmsId, type ParmsId } from "./seal-format";
 

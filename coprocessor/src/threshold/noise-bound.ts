@@ -1,8 +1,8 @@
-import type { CkksContext } from "../ckks/context";
-import { InvalidInputError } from "../errors/base";
+import type { CkksContext } from "@ciphershare/protocol/ckks/context";
+import { InvalidInputError } from "@ciphershare/protocol/errors";
 import type { CoefficientMap } from "../shapley/coefficients";
 import { pairCount, pairOfIndex } from "../shapley/gram";
-import type { Matrix } from "../shapley/matrix";
+import type { Matrix } from "../linalg/matrix";
 import { modulusChain } from "./modulus-chain";
 
 /**

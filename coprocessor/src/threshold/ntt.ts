@@ -1,5 +1,5 @@
-import type { CkksContext } from "../ckks/context";
-import { describeSealException } from "../ckks/seal";
+import type { CkksContext } from "@ciphershare/protocol/ckks/context";
+import { describeSealException } from "@ciphershare/protocol/ckks/seal";
 import { ThresholdError } from "./errors";
 import type { ModulusLevel } from "./modulus-chain";
 import { ciphertextPolynomial, parseCiphertext, serializeCiphertext } from "./seal-format";

@@ -1,7 +1,12 @@
-import type { CkksContext } from "../ckks/context";
-import { EnvelopeKind, envelopeCommitment, parseEnvelope, type ParsedEnvelope } from "../ckks/envelope";
-import { getParameterSet, getParameterSetByNumericId } from "../ckks/params";
-import { bytesToHex, hexToBytes, sameHash, type Hex } from "../hash/keccak";
+import type { CkksContext } from "@ciphershare/protocol/ckks/context";
+import {
+  EnvelopeKind,
+  envelopeCommitment,
+  parseEnvelope,
+  type ParsedEnvelope,
+} from "@ciphershare/protocol/ckks/envelope";
+import { getParameterSet, getParameterSetByNumericId } from "@ciphershare/protocol/ckks/params";
+import { bytesToHex, hexToBytes, sameHash, type Hex } from "@ciphershare/protocol/hex";
 import { MalformedShareError, ThresholdError } from "./errors";
 import type { KeyShare } from "./key-share";
 import { addPointwise, cryptoRandomFill, mulPointwise, mulScalarPerPrime, type RandomFill } from "./modular";

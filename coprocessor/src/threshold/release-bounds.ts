@@ -1,4 +1,4 @@
-import type { CkksContext } from "../ckks/context";
+import type { CkksContext } from "@ciphershare/protocol/ckks/context";
 import { fedAvgWeights } from "../fedavg/weights";
 import type { CoefficientMap } from "../shapley/coefficients";
 import { matvecPlan } from "../shapley/encrypted/layout";

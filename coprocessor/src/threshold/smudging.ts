@@ -1,4 +1,4 @@
-import type { CkksContext } from "../ckks/context";
+import type { CkksContext } from "@ciphershare/protocol/ckks/context";
 import { ThresholdError } from "./errors";
 import { cryptoRandomFill, signedToResidues, type RandomFill } from "./modular";
 import type { ModulusLevel } from "./modulus-chain";

@@ -1,13 +1,8 @@
-import { defineChain, type Chain } from "viem";
+import type { Chain } from "viem";
+import { cipherShareChain } from "@ciphershare/protocol/chain/network";
 import type { RuntimeConfig } from "../config/runtime";
 
 /** The chain the app works against, built from the runtime configuration. */
 export function appChain(config: RuntimeConfig): Chain {
-  return defineChain({
-    id: config.chainId,
-    name: config.chainName,
-    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-    rpcUrls: { default: { http: [config.rpcUrl] } },
-    testnet: true,
-  });
+  return cipherShareChain({ chainId: config.chainId, rpcUrl: config.rpcUrl, name: config.chainName });
 }

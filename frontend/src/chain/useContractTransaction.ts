@@ -42,7 +42,7 @@ export function useContractTransaction(errorAbi: Abi, hints: ErrorHints = {}) {
       if (running.current) return undefined;
       running.current = true;
       let hash: Hex | undefined;
-      const fullAbi = [...call.abi, ...errorAbi] as Abi;
+      const fullAbi: Abi = [...call.abi, ...errorAbi];
       try {
         setState({ status: "simulating" });
         const { request } = await simulateContract(config, call as never);

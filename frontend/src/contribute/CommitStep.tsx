@@ -4,7 +4,7 @@ import { useConnection, useReadContract } from "wagmi";
 import { useContractTransaction } from "../chain/useContractTransaction";
 import { TransactionStatus } from "../components/TransactionStatus";
 import { Field, NotWired, Step, NumberInput } from "../components/ui";
-import { cipherShareErrorsAbi, roundManagerAbi } from "../contracts/abis";
+import { cipherShareErrorsAbi, roundManagerAbi } from "@ciphershare/protocol/chain/abis";
 import { useAppContext } from "../context";
 import { ROUND_PHASES } from "../dashboard/RoundsTable";
 
@@ -62,7 +62,7 @@ export function CommitSteps({ index, uploaded }: { index: number; uploaded: Hex 
     );
   }
   const view = round.data as RoundView | undefined;
-  const myCommitment = mine.data as Hex | undefined;
+  const myCommitment = mine.data;
   const committed = myCommitment !== undefined && !/^0x0+$/.test(myCommitment);
   const commit = async () => {
     if (!uploaded || roundId === undefined || samples === undefined) return;

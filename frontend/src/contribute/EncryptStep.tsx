@@ -3,7 +3,7 @@ import { CkksSelfTest } from "../components/CkksSelfTest";
 import { ProgressBar, Step } from "../components/ui";
 import { encryptUpdate, type CkksProgress, type EncryptedUpdate } from "../fhe/ckksClient";
 import { formatBytes } from "../format";
-import type { ModelUpdate } from "../../../coprocessor/src/formats/model-update";
+import type { ModelUpdate } from "@ciphershare/protocol/formats/model-update";
 import type { VerifiedKeyBundle } from "./KeyBundleStep";
 import { asRoundModel } from "./updateFile";
 

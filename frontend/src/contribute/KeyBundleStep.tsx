@@ -2,7 +2,7 @@ import { useState } from "react";
 import type { Hex } from "viem";
 import { useReadContract } from "wagmi";
 import { NotWired, Step, NumberInput } from "../components/ui";
-import { programRegistryAbi } from "../contracts/abis";
+import { programRegistryAbi } from "@ciphershare/protocol/chain/abis";
 import { programRegistryAddress } from "../contracts/deployment";
 import { useAppContext } from "../context";
 import { formatBytes } from "../format";
@@ -37,7 +37,7 @@ export function KeyBundleStep({
     args: programId === undefined ? undefined : [programId],
     query: { enabled: registry !== undefined && programId !== undefined },
   });
-  const onChainHash = (program.data as { publicKeyHash?: Hex } | undefined)?.publicKeyHash;
+  const onChainHash = program.data?.publicKeyHash;
 
   if (!registry || !runtime.coprocessorUrl) {
     return (

@@ -4,11 +4,12 @@ import { signTypedData } from "wagmi/actions";
 import { useContractTransaction } from "../chain/useContractTransaction";
 import { TransactionStatus } from "../components/TransactionStatus";
 import { NotWired, Step } from "../components/ui";
-import { cipherShareErrorsAbi, contributorRegistryAbi } from "../contracts/abis";
+import { cipherShareErrorsAbi, contributorRegistryAbi } from "@ciphershare/protocol/chain/abis";
 import { contributorRegistryAddress } from "../contracts/deployment";
 import { useAppContext } from "../context";
 import { describeContractError } from "../errors/decodeContractError";
-import { REGISTRATION_VALIDITY_SECONDS, registrationTypedData, relayRegistration } from "./gaslessRegistration";
+import { registrationTypedData } from "@ciphershare/protocol/chain/registration";
+import { REGISTRATION_VALIDITY_SECONDS, relayRegistration } from "./gaslessRegistration";
 
 type GaslessState =
   | { readonly status: "idle" }
@@ -62,12 +63,12 @@ export function RegisterStep({ index }: { index: number }) {
     if (!account || !client) return;
     try {
       setGasless({ status: "working", step: "Sign the registration in your wallet…" });
-      const nonce = (await client.readContract({
+      const nonce = await client.readContract({
         address: registry,
         abi: contributorRegistryAbi,
         functionName: "nonces",
         args: [account],
-      })) as bigint;
+      });
       const deadline = (await client.getBlock()).timestamp + REGISTRATION_VALIDITY_SECONDS;
       const typed = registrationTypedData({
         chainId: runtime.chainId,

@@ -14,40 +14,6 @@ export interface SignedRegistration {
   readonly signature: Hex;
 }
 
-/** The ContributorRegistry's EIP-712 `Register` message (contracts/registry/ContributorRegistry.sol). */
-export function registrationTypedData(input: {
-  chainId: number;
-  registry: Address;
-  contributor: Address;
-  metadataURI: string;
-  nonce: bigint;
-  deadline: bigint;
-}) {
-  return {
-    domain: {
-      name: "CipherShare ContributorRegistry",
-      version: "1",
-      chainId: input.chainId,
-      verifyingContract: input.registry,
-    },
-    types: {
-      Register: [
-        { name: "contributor", type: "address" },
-        { name: "metadataURI", type: "string" },
-        { name: "nonce", type: "uint256" },
-        { name: "deadline", type: "uint256" },
-      ],
-    },
-    primaryType: "Register" as const,
-    message: {
-      contributor: input.contributor,
-      metadataURI: input.metadataURI,
-      nonce: input.nonce,
-      deadline: input.deadline,
-    },
-  };
-}
-
 /** Hands a signed registration to the app server's relayer; returns the relayed transaction's hash. */
 export async function relayRegistration(
   signed: SignedRegistration,

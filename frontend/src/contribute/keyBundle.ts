@@ -1,4 +1,4 @@
-import { keccak256 } from "../../../coprocessor/src/hash/keccak";
+import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
 import type { Hex } from "viem";
 
 /** A key bundle that cannot be used: the message says what to do. */

@@ -1,14 +1,18 @@
-import { CipherShareError } from "../../../coprocessor/src/errors/base";
-import { parseModelJson } from "../../../coprocessor/src/formats/json";
-import type { ModelUpdate } from "../../../coprocessor/src/formats/model-update";
-import { parseNpy } from "../../../coprocessor/src/formats/npy";
-import { parseSafetensors } from "../../../coprocessor/src/formats/safetensors";
+import { CipherShareError } from "@ciphershare/protocol/errors";
+import type { ModelUpdate } from "@ciphershare/protocol/formats/model-update";
+import {
+  MODEL_UPDATE_EXTENSIONS,
+  modelUpdateFormatOf,
+  parseModelUpdate,
+  type ModelUpdateFormat,
+} from "@ciphershare/protocol/formats/read";
+import { ROUND_MODEL_TENSOR } from "@ciphershare/protocol/round/config";
 import { chunkCount } from "../fhe/params";
 
-/** Model-update files the Contribute page accepts, checked before anything is read. */
-export const UPDATE_FILE_EXTENSIONS = [".npy", ".safetensors", ".json"] as const;
+/** Model-update files the Contribute page accepts (the CLI's `--update` formats), checked before anything is read. */
+export const UPDATE_FILE_EXTENSIONS = MODEL_UPDATE_EXTENSIONS;
 
-export type UpdateFileFormat = "npy" | "safetensors" | "json";
+export type UpdateFileFormat = ModelUpdateFormat;
 
 /** 256 MiB: a float64 update of 32 M parameters; beyond that the browser's WASM heap is the limit. */
 export const MAX_UPDATE_FILE_BYTES = 256 * 1024 * 1024;
@@ -18,9 +22,8 @@ export type UpdateFileCheck =
 
 /** Checks name and size of a chosen file and says what to do when it cannot be used. */
 export function checkUpdateFile(file: { readonly name: string; readonly size: number }): UpdateFileCheck {
-  const lower = file.name.toLowerCase();
-  const extension = UPDATE_FILE_EXTENSIONS.find((ext) => lower.endsWith(ext));
-  if (!extension) {
+  const format = modelUpdateFormatOf(file.name);
+  if (!format) {
     return {
       ok: false,
       message: `${file.name} is not a model update: choose a ${UPDATE_FILE_EXTENSIONS.join(", ")} file.`,
@@ -33,7 +36,7 @@ export function checkUpdateFile(file: { readonly name: string; readonly size: nu
       message: `${file.name} is ${(file.size / 1024 / 1024).toFixed(0)} MiB; the limit is ${MAX_UPDATE_FILE_BYTES / 1024 / 1024} MiB. Send a smaller update (e.g. one layer or a float32 export).`,
     };
   }
-  return { ok: true, format: extension.slice(1) as UpdateFileFormat };
+  return { ok: true, format };
 }
 
 /** What the page shows about a parsed update: never its values. */
@@ -56,12 +59,7 @@ export async function readUpdateFile(file: Blob & { readonly name: string }): Pr
   if (!check.ok) return check;
   try {
     const bytes = new Uint8Array(await file.arrayBuffer());
-    const update =
-      check.format === "npy"
-        ? parseNpy(bytes, file.name.replace(/\.npy$/i, ""))
-        : check.format === "safetensors"
-          ? parseSafetensors(bytes)
-          : parseModelJson(new TextDecoder("utf-8").decode(bytes));
+    const update = parseModelUpdate(bytes, check.format, file.name.replace(/\.npy$/i, ""));
     const bad = update.values.findIndex((v) => !Number.isFinite(v));
     if (bad !== -1) {
       return { ok: false, message: `${file.name} has a non-finite value (${update.values[bad]}) at position ${bad}.` };
@@ -82,9 +80,6 @@ export async function readUpdateFile(file: Blob & { readonly name: string }): Pr
     throw error;
   }
 }
-
-/** The tensor name a round's model has in every envelope (`coprocessor/src/roles/computation.ts#modelTensors`). */
-export const ROUND_MODEL_TENSOR = "weights";
 
 /**
  * The layout a round expects: FedAvg adds envelopes only when their tensor manifests agree, and the CLI's

@@ -1,6 +1,6 @@
 import { useReadContracts } from "wagmi";
 import { NotWired } from "../components/ui";
-import { roundManagerAbi } from "../contracts/abis";
+import { roundManagerAbi } from "@ciphershare/protocol/chain/abis";
 import { useAppContext } from "../context";
 
 export const ROUND_PHASES = ["none", "open", "closed", "results published", "challenged", "finalized"] as const;
@@ -27,8 +27,8 @@ export function RoundsTable() {
     ],
     query: { enabled: hub !== undefined, refetchInterval: 2_000 },
   });
-  const programCount = counts.data?.[0]?.result as bigint | undefined;
-  const roundCount = Number((counts.data?.[1]?.result as bigint | undefined) ?? 0n);
+  const programCount = counts.data?.[0]?.result;
+  const roundCount = Number(counts.data?.[1]?.result ?? 0n);
   const ids = Array.from({ length: Math.min(roundCount, SHOWN_ROUNDS) }, (_, i) => BigInt(roundCount - i));
   const rounds = useReadContracts({
     contracts: ids.map((id) => ({ address: hub, abi: roundManagerAbi, functionName: "round", args: [id] }) as const),

@@ -1,36 +1,20 @@
 import type { Address, Hex, PublicClient } from "viem";
-import { decodeReleaseRecord, parseReleaseAnchor, type ReleaseRecord } from "../../../coprocessor/src/roles/records";
+import { decodeReleaseRecord, type ReleaseRecord } from "@ciphershare/protocol/records/release-record";
+import { findReleaseAnchors as findAnchorsFrom } from "@ciphershare/protocol/records/release-anchor";
 import { checkBlob } from "../contribute/keyBundle";
 import type { RoundScores } from "./scoreSeries";
 
 /** How far back the dashboard looks for release anchors (a local chain has a few hundred blocks). */
 export const ANCHOR_SCAN_BLOCKS = 5_000n;
 
-/**
- * The custodians' release anchors (`"CSR1" ‖ round ‖ releaseHash`, a zero-value transaction from a custodian to
- * itself) in the recent blocks: round → the latest release hash, as the auditor reads them.
- */
+/** The custodians' release anchors in the recent blocks: round → the latest release hash, as the auditor reads them. */
 export async function findReleaseAnchors(
   client: Pick<PublicClient, "getBlockNumber" | "getBlock">,
   custodianOf: ReadonlyMap<number, Address>,
 ): Promise<Map<number, Hex>> {
-  const found = new Map<number, Hex>();
-  if (custodianOf.size === 0) return found;
+  if (custodianOf.size === 0) return new Map();
   const latest = await client.getBlockNumber();
-  const from = latest > ANCHOR_SCAN_BLOCKS ? latest - ANCHOR_SCAN_BLOCKS : 0n;
-  for (let n = from; n <= latest; n++) {
-    const block = await client.getBlock({ blockNumber: n, includeTransactions: true });
-    for (const tx of block.transactions) {
-      if (tx.to === null || tx.from.toLowerCase() !== tx.to.toLowerCase()) continue;
-      const anchor = parseReleaseAnchor(tx.input);
-      if (!anchor) continue;
-      const custodian = custodianOf.get(anchor.round);
-      if (custodian !== undefined && custodian.toLowerCase() === tx.from.toLowerCase()) {
-        found.set(anchor.round, anchor.releaseHash);
-      }
-    }
-  }
-  return found;
+  return findAnchorsFrom(client, custodianOf, latest > ANCHOR_SCAN_BLOCKS ? latest - ANCHOR_SCAN_BLOCKS : 0n);
 }
 
 /** A release record from the blob store, re-hashed against the anchored hash (the store's word is not taken). */

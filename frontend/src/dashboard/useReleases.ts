@@ -1,7 +1,7 @@
 import { useQuery } from "@tanstack/react-query";
 import type { Address, Hex } from "viem";
 import { usePublicClient } from "wagmi";
-import { roundManagerAbi, royaltyDistributorAbi } from "../contracts/abis";
+import { roundManagerAbi, royaltyDistributorAbi } from "@ciphershare/protocol/chain/abis";
 import { useAppContext } from "../context";
 import { fetchReleaseRecord, findReleaseAnchors, releasedScores, type ReleasedScores } from "./releases";
 
@@ -36,18 +36,18 @@ export function useRoundReleases() {
       const rounds: RoundRelease[] = [];
       const custodianOf = new Map<number, Address>();
       for (let id = Math.max(1, count - RELEASE_ROUNDS + 1); id <= count; id++) {
-        const round = (await client.readContract({
+        const round = await client.readContract({
           address: hub,
           abi: roundManagerAbi,
           functionName: "round",
           args: [BigInt(id)],
-        })) as { programId: bigint; phase: number; commitCount: number; excludedCount: number };
-        const program = (await client.readContract({
+        });
+        const program = await client.readContract({
           address: hub,
           abi: roundManagerAbi,
           functionName: "program",
           args: [round.programId],
-        })) as { custodian: Address };
+        });
         custodianOf.set(id, program.custodian);
         rounds.push({
           round: id,
@@ -90,18 +90,18 @@ export function usePoolSizes(rounds: readonly number[]) {
       if (!client || !distributor) return pools;
       const handles = new Map<number, Hex>();
       for (const round of rounds) {
-        const handle = (await client.readContract({
+        const handle = await client.readContract({
           address: distributor,
           abi: royaltyDistributorAbi,
           functionName: "poolOf",
           args: [BigInt(round)],
-        })) as Hex;
+        });
         if (BigInt(handle) !== 0n) handles.set(round, handle);
       }
       if (handles.size === 0) return pools;
       const [{ initSDK }, { FhevmClient }] = await Promise.all([
         import("@zama-fhe/relayer-sdk/web"),
-        import("../../../coprocessor/src/chain/fhevmClient"),
+        import("@ciphershare/coprocessor/chain/fhevmClient"),
       ]);
       await initSDK();
       const fhevm = await FhevmClient.connect(runtime.rpcUrl);

@@ -1,88 +1,47 @@
 /// <reference lib="webworker" />
-// Runs node-seal's WASM off the main thread so the page stays responsive while it encrypts.
-import initialize from "node-seal";
+// Runs node-seal's WASM off the main thread so the page stays responsive while it encrypts. The CKKS code is the
+// protocol package's (the coprocessor's own): the same context, key loading and envelope the CLI writes.
 import sealWasmUrl from "node-seal-wasm?url";
-import type { CKKSEncoder, MainModule, PublicKey, SEALContext, SecretKey } from "node-seal";
-import { buildEnvelope, EnvelopeKind, parseEnvelope } from "../../../coprocessor/src/ckks/envelope";
-import { parsePublicBundle, serializePublicBundle } from "../../../coprocessor/src/ckks/keys";
-import type { TensorSpec } from "../../../coprocessor/src/formats/model-update";
-import { keccak256 } from "../../../coprocessor/src/hash/keccak";
-import { getParameterSet, type CkksParameterSet } from "../../../coprocessor/src/ckks/params";
+import { CkksContext } from "@ciphershare/protocol/ckks/context";
+import { EnvelopeKind, parseEnvelope } from "@ciphershare/protocol/ckks/envelope";
+import {
+  generateKeys,
+  loadEncryptionKey,
+  loadSecretKey,
+  parsePublicBundle,
+  serializePublicBundle,
+  type PublicBundle,
+} from "@ciphershare/protocol/ckks/keys";
+import { getParameterSet, type CkksParameterSet } from "@ciphershare/protocol/ckks/params";
+import { describeSealException } from "@ciphershare/protocol/ckks/seal";
+import { decryptEnvelopeValues, encryptModelUpdate } from "@ciphershare/protocol/ckks/update";
+import type { TensorSpec } from "@ciphershare/protocol/formats/model-update";
+import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
 import { CKKS_PARAMETER_SET } from "./params";
 import type { CkksProgress, CkksRequest, CkksResponse, EncryptedUpdate } from "./protocol";
 
 declare const self: DedicatedWorkerGlobalScope;
 
-interface Ckks {
-  readonly parameters: CkksParameterSet;
-  readonly seal: MainModule;
-  readonly context: SEALContext;
-  readonly encoder: CKKSEncoder;
-}
+/** One context per parameter set: a program's key bundle names its set. */
+const contexts = new Map<string, Promise<CkksContext>>();
 
-let sealModule: Promise<MainModule> | undefined;
-/** One SEAL context per parameter set: a program's key bundle names its set (fast-v1, or deep-v2 for rounds). */
-const contexts = new Map<string, Promise<Ckks>>();
-
-function loadCkks(parameters: CkksParameterSet = CKKS_PARAMETER_SET): Promise<Ckks> {
-  const cached = contexts.get(parameters.id);
-  if (cached) return cached;
-  const loading = (async () => {
-    sealModule ??= initialize({ locateFile: () => sealWasmUrl });
-    const seal = await sealModule;
-    const parms = new seal.EncryptionParameters(seal.SchemeType.ckks);
-    parms.setPolyModulusDegree(parameters.polyModulusDegree);
-    const moduli = seal.CoeffModulus.Create(parameters.polyModulusDegree, Int32Array.from(parameters.coeffModulusBits));
-    parms.setCoeffModulus(moduli);
-    const context = new seal.SEALContext(parms, true, seal.SecLevelType.tc128);
-    moduli.delete();
-    parms.delete();
-    if (!context.parametersSet()) throw new Error(`SEAL rejected the CKKS parameters: ${context.toHuman()}`);
-    return { parameters, seal, context, encoder: new seal.CKKSEncoder(context) };
-  })();
-  contexts.set(parameters.id, loading);
-  return loading;
+function contextFor(parameters: CkksParameterSet): Promise<CkksContext> {
+  let context = contexts.get(parameters.id);
+  if (!context) {
+    // Bundled, node-seal cannot find its .wasm next to itself: the worker hands over the asset's URL.
+    context = CkksContext.create(parameters, { locateFile: () => sealWasmUrl });
+    contexts.set(parameters.id, context);
+  }
+  return context;
 }
 
 function post(message: CkksResponse, transfer: Transferable[] = []): void {
   self.postMessage(message, transfer);
 }
 
-/** Encodes and encrypts `values` in slot-sized chunks under `publicKey`, reporting each chunk. */
-function encryptChunks(
-  { parameters, seal, context, encoder }: Ckks,
-  values: Float64Array,
-  publicKey: PublicKey,
-  report: (p: CkksProgress) => void,
-): Uint8Array[] {
-  const slots = parameters.slotCount;
-  const total = Math.ceil(values.length / slots);
-  const encryptor = new seal.Encryptor(context, publicKey);
-  const plain = new seal.Plaintext();
-  const cipher = new seal.Ciphertext();
-  const ciphertexts: Uint8Array[] = [];
-  try {
-    for (let i = 0; i < total; i++) {
-      // encode zero-pads a short last chunk.
-      encoder.encode(values.subarray(i * slots, (i + 1) * slots), parameters.scale, plain);
-      encryptor.encrypt(plain, cipher);
-      ciphertexts.push(Uint8Array.from(cipher.saveToArray(seal.ComprModeType.none)));
-      report({ stage: "encrypting", done: i + 1, total });
-    }
-  } finally {
-    cipher.delete();
-    plain.delete();
-    encryptor.delete();
-  }
-  return ciphertexts;
-}
-
 /** Parses a program's key bundle and names its parameter set, refusing bytes that are not a bundle. */
-function readBundle(bundleBytes: Uint8Array): {
-  bundle: ReturnType<typeof parsePublicBundle>;
-  parameters: CkksParameterSet;
-} {
-  let bundle;
+function readBundle(bundleBytes: Uint8Array): { bundle: PublicBundle; parameters: CkksParameterSet } {
+  let bundle: PublicBundle;
   try {
     bundle = parsePublicBundle(bundleBytes);
   } catch (error) {
@@ -95,23 +54,11 @@ function readBundle(bundleBytes: Uint8Array): {
   }
 }
 
-/** Loads the bundle's public key under the bundle's own parameter set. */
-function loadBundlePublicKey({ seal, context, parameters }: Ckks, publicKeyBytes: Uint8Array): PublicKey {
-  const key = new seal.PublicKey();
-  try {
-    key.loadFromArray(context, publicKeyBytes);
-  } catch (error) {
-    key.delete();
-    throw new Error(`The key bundle's public key does not load under ${parameters.id}: ${sealMessage(error)}`);
-  }
-  return key;
-}
-
 /** CipherShareError keeps the reason in shortMessage and the offending value in details. */
 function describe(error: unknown): string {
   const { shortMessage, details } = error as { shortMessage?: string; details?: string };
   if (typeof shortMessage === "string") return details ? `${shortMessage} (${details})` : shortMessage;
-  return sealMessage(error);
+  return describeSealException(error);
 }
 
 async function encrypt(
@@ -123,96 +70,67 @@ async function encrypt(
   const report = (progress: CkksProgress) => post({ id, kind: "progress", progress });
   report({ stage: "loading", done: 0, total: 1 });
   const { bundle, parameters } = readBundle(publicBundle);
-  const loaded = await loadCkks(parameters);
-  const publicKey = loadBundlePublicKey(loaded, bundle.publicKey);
+  const ctx = await contextFor(parameters);
+  let key;
   try {
-    const chunks = encryptChunks(loaded, values, publicKey, report);
+    key = loadEncryptionKey(ctx, bundle, await keccak256(publicBundle));
+  } catch (error) {
+    throw new Error(`The key bundle's public key does not load under ${parameters.id}: ${describe(error)}`);
+  }
+  try {
     // The same envelope the CLI writes, so the coprocessor reads browser and CLI uploads alike.
-    const envelope = await buildEnvelope(
-      {
-        kind: EnvelopeKind.Contribution,
-        parameterSet: parameters,
-        publicBundleHash: await keccak256(publicBundle),
-        scale: parameters.scale,
-        coeffModulusSize: parameters.coeffModulusBits.length - 1,
-        ciphertextSize: 2,
-        tensors,
-      },
-      chunks,
+    const envelope = await encryptModelUpdate(ctx, key, { tensors, values }, (done, total) =>
+      report({ stage: "encrypting", done, total }),
     );
     const result: EncryptedUpdate = {
       envelope,
       envelopeHash: await keccak256(envelope),
-      ciphertextCount: chunks.length,
+      ciphertextCount: Math.ceil(values.length / ctx.slotCount),
       valueCount: values.length,
     };
     report({ stage: "done", done: 1, total: 1 });
     post({ id, kind: "encrypted", result }, [envelope.buffer as ArrayBuffer]);
   } finally {
-    publicKey.delete();
+    key.dispose();
   }
 }
 
-/** Throwaway secret keys for the self-test, by id; each is deleted after its one decryption. */
-const testKeys = new Map<number, SecretKey>();
+/** Throwaway secret keys for the self-test, by id; each is used for one decryption and forgotten. */
+const testKeys = new Map<number, Uint8Array>();
 let nextTestKeyId = 1;
 
 async function generateTestKeys(id: number): Promise<void> {
   post({ id, kind: "progress", progress: { stage: "loading", done: 0, total: 1 } });
-  const { seal, context } = await loadCkks();
+  const ctx = await contextFor(CKKS_PARAMETER_SET);
   post({ id, kind: "progress", progress: { stage: "keys", done: 0, total: 1 } });
-  const keygen = new seal.KeyGenerator(context);
-  const publicKey = keygen.createPublicKeySerializable();
+  const keys = generateKeys(ctx);
   // A bundle in the custodian's format, with only what encryption needs (no evaluation keys).
-  const bytes = serializePublicBundle({
-    parameterSetId: CKKS_PARAMETER_SET.id,
-    publicKey: Uint8Array.from(publicKey.saveToArray(seal.ComprModeType.none)),
-    relinKeys: new Uint8Array(0),
-    galoisKeys: new Uint8Array(0),
-    galoisSteps: [],
-  });
+  const bytes = serializePublicBundle({ ...keys.bundle, relinKeys: new Uint8Array(0) });
   const keyId = nextTestKeyId++;
-  testKeys.set(keyId, keygen.secretKey());
-  publicKey.delete();
-  keygen.delete();
+  testKeys.set(keyId, keys.secretKey);
   post({ id, kind: "testKeys", keyId, publicBundle: bytes }, [bytes.buffer as ArrayBuffer]);
 }
 
 async function decryptWithTestKey(id: number, keyId: number, envelopeBytes: Uint8Array): Promise<void> {
-  const secretKey = testKeys.get(keyId);
-  if (!secretKey) throw new Error(`No self-test key ${keyId}.`);
+  const secretKeyBytes = testKeys.get(keyId);
+  if (!secretKeyBytes) throw new Error(`No self-test key ${keyId}.`);
   testKeys.delete(keyId);
-  const { seal, context, encoder } = await loadCkks();
+  const ctx = await contextFor(CKKS_PARAMETER_SET);
   const envelope = await parseEnvelope(envelopeBytes, { kind: EnvelopeKind.Contribution });
-  const { valueCount, chunkCount: total } = envelope.header;
-  const decryptor = new seal.Decryptor(context, secretKey);
-  const cipher = new seal.Ciphertext();
-  const plain = new seal.Plaintext();
-  const values = new Float64Array(valueCount);
+  const secret = loadSecretKey(ctx, secretKeyBytes);
+  secretKeyBytes.fill(0);
   try {
-    envelope.chunks.forEach((bytes, chunk) => {
-      cipher.loadFromArray(context, bytes);
-      decryptor.decrypt(cipher, plain);
-      const decoded = encoder.decodeFloat64(plain);
-      const slots = CKKS_PARAMETER_SET.slotCount;
-      const offset = chunk * slots;
-      values.set(decoded.subarray(0, Math.min(slots, valueCount - offset)), offset);
-      post({ id, kind: "progress", progress: { stage: "decrypting", done: chunk + 1, total } });
+    post({ id, kind: "progress", progress: { stage: "decrypting", done: 0, total: envelope.header.chunkCount } });
+    const values = decryptEnvelopeValues(ctx, envelope, secret.decryptor);
+    post({
+      id,
+      kind: "progress",
+      progress: { stage: "decrypting", done: envelope.header.chunkCount, total: envelope.header.chunkCount },
     });
+    post({ id, kind: "decrypted", values }, [values.buffer as ArrayBuffer]);
   } finally {
-    plain.delete();
-    cipher.delete();
-    decryptor.delete();
-    secretKey.delete();
+    secret.dispose();
   }
-  post({ id, kind: "decrypted", values }, [values.buffer]);
-}
-
-/** SEAL throws WebAssembly.Exception whose message is [type, text]; make it one readable line. */
-function sealMessage(error: unknown): string {
-  const message = (error as { message?: unknown } | null)?.message;
-  if (Array.isArray(message)) return message.join(": ");
-  return typeof message === "string" ? message : String(error);
 }
 
 self.onmessage = (event: MessageEvent<CkksRequest>) => {
@@ -223,5 +141,10 @@ self.onmessage = (event: MessageEvent<CkksRequest>) => {
       : request.kind === "generateTestKeys"
         ? generateTestKeys(request.id)
         : decryptWithTestKey(request.id, request.keyId, request.envelope);
-  run.catch((error: unknown) => post({ id: request.id, kind: "error", message: sealMessage(error) }));
+  run.catch((error: unknown) => post({ id: request.id, kind: "error", message: describeError(error) }));
 };
+
+/** One readable line for the page: our errors' message, SEAL's `[type, text]` exceptions joined. */
+function describeError(error: unknown): string {
+  return error instanceof Error && typeof error.message === "string" ? error.message : describeSealException(error);
+}

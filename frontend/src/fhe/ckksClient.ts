@@ -1,4 +1,4 @@
-import type { ModelUpdate } from "../../../coprocessor/src/formats/model-update";
+import type { ModelUpdate } from "@ciphershare/protocol/formats/model-update";
 import type { CkksProgress, CkksRequest, CkksResponse, EncryptedUpdate, SelfTestResult } from "./protocol";
 
 export type { CkksProgress, EncryptedUpdate, SelfTestResult } from "./protocol";

@@ -1,10 +1,11 @@
-import { DEFAULT_PARAMETER_SET_ID, getParameterSet } from "../../../coprocessor/src/ckks/params";
+import { getParameterSet } from "@ciphershare/protocol/ckks/params";
+import { ROUND_PARAMETER_SET_ID } from "@ciphershare/protocol/round/config";
 
 /**
- * The coprocessor's parameter set for model updates (fast-v1: N=8192, [60, 40, 40, 60], scale 2^40).
- * A program's key bundle names its set; the worker refuses a bundle for another one.
+ * The parameter set rounds use (deep-v2: N=16384, 8192 slots), for the self-test and the ciphertext estimates. A
+ * program's key bundle names its own set; the worker encrypts under that one.
  */
-export const CKKS_PARAMETER_SET = getParameterSet(DEFAULT_PARAMETER_SET_ID);
+export const CKKS_PARAMETER_SET = getParameterSet(ROUND_PARAMETER_SET_ID);
 
 /** Values per ciphertext: N/2 slots. */
 export const CKKS_SLOTS = CKKS_PARAMETER_SET.slotCount;

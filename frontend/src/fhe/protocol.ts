@@ -1,4 +1,5 @@
-import type { TensorSpec } from "../../../coprocessor/src/formats/model-update";
+import type { TensorSpec } from "@ciphershare/protocol/formats/model-update";
+import type { Hex } from "@ciphershare/protocol/hex";
 
 /** Messages between the page and the CKKS worker. Typed arrays travel by transfer, never as JSON. */
 
@@ -13,12 +14,12 @@ export interface CkksProgress {
 
 export interface EncryptedUpdate {
   /**
-   * The coprocessor's contribution envelope (`coprocessor/src/ckks/envelope.ts`): header with the
+   * The coprocessor's contribution envelope (`@ciphershare/protocol/ckks/envelope`): header with the
    * key bundle's hash and the tensor shapes, then one SEAL ciphertext per CKKS_SLOTS values.
    */
   readonly envelope: Uint8Array;
   /** keccak256 of the envelope: what is uploaded and committed on-chain. */
-  readonly envelopeHash: `0x${string}`;
+  readonly envelopeHash: Hex;
   readonly ciphertextCount: number;
   readonly valueCount: number;
 }

@@ -4,7 +4,7 @@ import { useReadContract } from "wagmi";
 import { AuditVerdictCard } from "../audit/AuditVerdictCard";
 import { Card, NotWired, NumberInput } from "../components/ui";
 import { checkBlob, type BlobCheck } from "../contribute/keyBundle";
-import { roundManagerAbi } from "../contracts/abis";
+import { roundManagerAbi } from "@ciphershare/protocol/chain/abis";
 import { useAppContext } from "../context";
 import { ROUND_PHASES } from "../dashboard/RoundsTable";
 
@@ -42,9 +42,9 @@ export function AuditPage() {
     args: roundId === undefined ? undefined : [roundId, 0n, PAGE_SIZE],
     query: { enabled: hub !== undefined && roundId !== undefined },
   });
-  const commitments = (list.data as Commitment[] | undefined) ?? [];
+  const commitments: readonly Commitment[] = list.data ?? [];
   const checks = useBlobChecks(runtime.coprocessorUrl, commitments);
-  const phase = (round.data as { phase?: number } | undefined)?.phase;
+  const phase = round.data?.phase;
 
   return (
     <div className="page" data-testid="page-audit">

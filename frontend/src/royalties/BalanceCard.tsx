@@ -1,7 +1,7 @@
-import type { Address, Hex } from "viem";
+import type { Address } from "viem";
 import { useConnection, useReadContract } from "wagmi";
 import { Card, Field, NotWired } from "../components/ui";
-import { royaltyTokenAbi } from "../contracts/abis";
+import { royaltyTokenAbi } from "@ciphershare/protocol/chain/abis";
 import { useAppContext } from "../context";
 import { useUserDecrypt } from "./useUserDecrypt";
 
@@ -26,7 +26,7 @@ export function BalanceCard() {
   });
   const { state, decrypt } = useUserDecrypt();
   // A zero handle is an account that never held the token: nothing to decrypt.
-  const handle = balance.data !== undefined && BigInt(balance.data as Hex) !== 0n ? (balance.data as Hex) : undefined;
+  const handle = balance.data !== undefined && BigInt(balance.data) !== 0n ? balance.data : undefined;
 
   if (!token) {
     return (

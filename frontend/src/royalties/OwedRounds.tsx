@@ -1,10 +1,10 @@
 import { useQueryClient } from "@tanstack/react-query";
-import type { Address, Hex } from "viem";
+import type { Address } from "viem";
 import { useConnection, useReadContract, useReadContracts } from "wagmi";
 import { useContractTransaction } from "../chain/useContractTransaction";
 import { TransactionStatus } from "../components/TransactionStatus";
 import { Card, NotWired } from "../components/ui";
-import { cipherShareErrorsAbi, roundManagerAbi, royaltyDistributorAbi } from "../contracts/abis";
+import { cipherShareErrorsAbi, roundManagerAbi, royaltyDistributorAbi } from "@ciphershare/protocol/chain/abis";
 import { useAppContext } from "../context";
 import { formatTokenUnits } from "../format";
 import { useUserDecrypt } from "./useUserDecrypt";
@@ -33,7 +33,7 @@ export function OwedRounds({ onClaimed }: { onClaimed?: () => void }) {
     functionName: "roundCount",
     query: { enabled: hub !== undefined, refetchInterval: 3_000 },
   });
-  const roundCount = Number((count.data as bigint | undefined) ?? 0n);
+  const roundCount = Number(count.data ?? 0n);
   const ids = Array.from({ length: Math.min(roundCount, CHECKED_ROUNDS) }, (_, i) => BigInt(roundCount - i));
   const settled = useReadContracts({
     contracts: ids.map(
@@ -100,7 +100,7 @@ function OwedRound({
   const { state, decrypt } = useUserDecrypt();
   const tx = useContractTransaction(cipherShareErrorsAbi, HINTS);
   const queryClient = useQueryClient();
-  const handle = owed.data as Hex | undefined;
+  const handle = owed.data;
   const isClaimed = claimed.data === true;
   const claim = async () => {
     const receipt = await tx.run({

@@ -26,7 +26,7 @@ export function useUserDecrypt() {
         setState({ status: "working", step: "Loading the fhEVM client…" });
         const [{ initSDK }, { FhevmClient }] = await Promise.all([
           import("@zama-fhe/relayer-sdk/web"),
-          import("../../../coprocessor/src/chain/fhevmClient"),
+          import("@ciphershare/coprocessor/chain/fhevmClient"),
         ]);
         await initSDK();
         const client = await FhevmClient.connect(runtime.rpcUrl);

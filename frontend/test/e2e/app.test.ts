@@ -8,17 +8,18 @@ import { buildAndServeApp, type ServedApp } from "../support/app";
 import { launchChromium, type Browser } from "../support/browser";
 import { appChain } from "../../src/chain/chain";
 import { DEFAULT_RUNTIME_CONFIG } from "../../src/config/runtime";
-import { CkksContext } from "../../../coprocessor/src/ckks/context";
-import { EnvelopeKind, parseEnvelope } from "../../../coprocessor/src/ckks/envelope";
-import { generateKeys, loadSecretKey, serializePublicBundle } from "../../../coprocessor/src/ckks/keys";
-import { decryptEnvelopeValues } from "../../../coprocessor/src/ckks/update";
-import { keccak256 } from "../../../coprocessor/src/hash/keccak";
-import { startBlobServer, type RunningBlobServer } from "../../../coprocessor/src/storage/http-server";
-import { LocalDirectoryBlobStore } from "../../../coprocessor/src/storage/local-directory";
-import { contributorRegistryAbi, roundManagerAbi, royaltyTokenAbi } from "../../src/contracts/abis";
+import { CkksContext } from "@ciphershare/protocol/ckks/context";
+import { EnvelopeKind, parseEnvelope } from "@ciphershare/protocol/ckks/envelope";
+import { generateKeys, loadSecretKey, serializePublicBundle } from "@ciphershare/protocol/ckks/keys";
+import { decryptEnvelopeValues } from "@ciphershare/protocol/ckks/update";
+import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
+import { startBlobServer, type RunningBlobServer } from "@ciphershare/coprocessor/storage/http-server";
+import { LocalDirectoryBlobStore } from "@ciphershare/coprocessor/storage/local-directory";
+import { contributorRegistryAbi, roundManagerAbi, royaltyTokenAbi } from "@ciphershare/protocol/chain/abis";
 import { CKKS_PARAMETER_SET } from "../../src/fhe/params";
 import { devAccount } from "../../src/wallet/devAccounts";
-import { freePort, REPO_ROOT } from "../support/processes";
+import { freeLoopbackPort } from "@ciphershare/coprocessor/process/ports";
+import { REPO_ROOT } from "../support/repo";
 
 const ARTIFACTS = join(REPO_ROOT, "test-artifacts", "frontend");
 const HARDHAT_ACCOUNT_1 = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
@@ -70,7 +71,7 @@ async function fundConfidentialBalance(rpcUrl: string, holderIndex: number): Pro
   return getAddress(token);
 }
 
-/** What the custodian does: a fast-v1 key pair, its public bundle in the blob store, its hash in a program. */
+/** What the custodian does: a key pair of the rounds' set, its public bundle in the blob store, its hash in a program. */
 async function createProgramWithKeyBundle(
   rpcUrl: string,
   hub: Address,
@@ -263,7 +264,7 @@ describe("CipherShare web app in headless Chromium", () => {
     const maxError = Number(await result.getAttribute("data-max-error"));
     expect(maxError).toBeGreaterThan(0);
     expect(maxError).toBeLessThan(1e-4);
-    expect(await result.textContent()).toMatch(/Encrypted 10,000 values into 3 ciphertexts/);
+    expect(await result.textContent()).toMatch(/Encrypted 10,000 values into 2 ciphertexts/);
   });
 
   it("accepts a model-update file and explains why another one cannot be used", async () => {
@@ -394,7 +395,7 @@ describe("CipherShare web app in headless Chromium", () => {
   });
 
   it("says how to start the chain when the node does not answer", async () => {
-    const deadPort = await freePort();
+    const deadPort = await freeLoopbackPort();
     const configured = process.env.CIPHERSHARE_RPC_URL;
     process.env.CIPHERSHARE_RPC_URL = `http://127.0.0.1:${deadPort}`;
     const offline = await browser.context.newPage();

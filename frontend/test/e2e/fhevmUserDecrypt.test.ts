@@ -9,7 +9,7 @@ import { DEFAULT_RUNTIME_CONFIG } from "../../src/config/runtime";
 import { devAccount } from "../../src/wallet/devAccounts";
 import { buildAndServeApp, serveAppForDevelopment, type ServedApp } from "../support/app";
 import { launchChromium, type Browser } from "../support/browser";
-import { REPO_ROOT } from "../support/processes";
+import { REPO_ROOT } from "../support/repo";
 
 const PROBE_ARTIFACT = join(REPO_ROOT, "artifacts", "contracts", "mocks", "ChainProbe.sol", "ChainProbe.json");
 

@@ -9,20 +9,20 @@ import { join } from "node:path";
 import { createPublicClient, http, type Address } from "viem";
 import type { Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { serializeNpy } from "../../../coprocessor/src/formats/npy";
-import { contributorUpdate, mnistFederatedSetup } from "../../../coprocessor/src/ml/federated";
-import { zeroModel } from "../../../coprocessor/src/ml/model";
-import { DEMO_LABEL_SKEW_ALPHA, DEMO_TRAINING } from "../../../coprocessor/src/roles/computation";
-import { startAppServices, type AppServices } from "../../../scripts/app/services";
-import { serveWebApp, type ServedWebApp } from "../../../scripts/app/webServer";
-import { roundManagerAbi, royaltyDistributorAbi } from "../../src/contracts/abis";
+import { serializeNpy } from "@ciphershare/protocol/formats/npy";
+import { contributorUpdate, mnistFederatedSetup } from "@ciphershare/coprocessor/simulation/federated";
+import { zeroModel } from "@ciphershare/protocol/records/model";
+import { DEMO_DATA_SEED, DEMO_LABEL_SKEW_ALPHA, DEMO_TRAINING } from "@ciphershare/scripts/demo/settings";
+import { startAppServices, type AppServices } from "@ciphershare/scripts/app/services";
+import { serveWebApp, type ServedWebApp } from "@ciphershare/scripts/app/webServer";
+import { roundManagerAbi, royaltyDistributorAbi } from "@ciphershare/protocol/chain/abis";
 import { devAccount } from "../../src/wallet/devAccounts";
 import { launchChromium, type Browser } from "../support/browser";
-import { freePort, REPO_ROOT } from "../support/processes";
+import { freeLoopbackPort } from "@ciphershare/coprocessor/process/ports";
+import { REPO_ROOT } from "../support/repo";
 
 const ARTIFACTS = join(REPO_ROOT, "test-artifacts", "frontend");
 const CLIENTS = 3;
-const DATA_SEED = 7;
 /** Contributor 0 of the demo's split plays in the browser: development account 4 (the CLI's contributor 0). */
 const BROWSER_ACCOUNT_INDEX = 4;
 const POOL_UNITS = 1_000_000_000n;
@@ -70,13 +70,13 @@ describe("a real royalty round through the web app", () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     rmSync(serviceLog, { force: true });
     // The browser contributor's model: trained locally like the CLI's contributor 0, saved as .npy.
-    const setup = mnistFederatedSetup({ seed: DATA_SEED, clients: CLIENTS, alpha: DEMO_LABEL_SKEW_ALPHA });
+    const setup = mnistFederatedSetup({ seed: DEMO_DATA_SEED, clients: CLIENTS, alpha: DEMO_LABEL_SKEW_ALPHA });
     const base = zeroModel(785, 10);
-    const update = contributorUpdate(setup, 0, { kind: "honest" }, base, 1, DATA_SEED, DEMO_TRAINING);
+    const update = contributorUpdate(setup, 0, { kind: "honest" }, base, 1, DEMO_DATA_SEED, DEMO_TRAINING);
     modelFile = serializeNpy(update.model.weights, [785, 10]);
     sampleCount = update.sampleCount;
 
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     services = await startAppServices({
       home,
       allowedOrigins: [`http://127.0.0.1:${port}`],
@@ -165,7 +165,7 @@ describe("a real royalty round through the web app", () => {
         "--clients",
         String(CLIENTS),
         "--data-seed",
-        String(DATA_SEED),
+        String(DEMO_DATA_SEED),
         "--behaviour",
         behaviour,
         ...common,

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { build, createServer, preview, type PreviewServer } from "vite";
-import { freePort, REPO_ROOT } from "./processes";
+import { freeLoopbackPort } from "@ciphershare/coprocessor/process/ports";
+import { REPO_ROOT } from "./repo";
 
 const FRONTEND = join(REPO_ROOT, "frontend");
 
@@ -21,7 +22,7 @@ export async function buildAndServeApp(rpcUrl: string, entry?: { html: string; o
     : {};
   await build({ configFile, root: FRONTEND, logLevel: "warn", build: buildOptions });
   pointAt(rpcUrl);
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const server: PreviewServer = await preview({
     configFile,
     root: FRONTEND,
@@ -38,7 +39,7 @@ export async function buildAndServeApp(rpcUrl: string, entry?: { html: string; o
 /** Serves the sources with Vite's dev server (on-demand transforms, no bundle), as `npm run app:dev` does. */
 export async function serveAppForDevelopment(rpcUrl: string): Promise<ServedApp> {
   pointAt(rpcUrl);
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const server = await createServer({
     configFile: join(FRONTEND, "vite.config.mts"),
     root: FRONTEND,

@@ -1,5 +1,5 @@
 import type { TestProject } from "vitest/node";
-import { startHardhatNode } from "./processes";
+import { startLocalNode } from "@ciphershare/coprocessor/chain/localNode";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -7,9 +7,9 @@ declare module "vitest" {
   }
 }
 
-/** One local chain for the whole run; tests read its URL with inject("rpcUrl"). */
+/** One local chain for the whole run (the same fhEVM node every role process uses); tests read its URL with inject("rpcUrl"). */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const chain = await startHardhatNode();
+  const chain = await startLocalNode();
   project.provide("rpcUrl", chain.rpcUrl);
   return () => chain.stop();
 }

@@ -17,9 +17,9 @@ describe("checkUpdateValues", () => {
 });
 
 describe("chunking and self-test helpers", () => {
-  it("needs one ciphertext per 4096 values", () => {
-    expect(CKKS_SLOTS).toBe(4096);
-    expect([1, 4096, 4097, 10_000].map(chunkCount)).toEqual([1, 1, 2, 3]);
+  it("needs one ciphertext per 8192 values (deep-v2, the rounds' parameter set)", () => {
+    expect(CKKS_SLOTS).toBe(8192);
+    expect([1, 8192, 8193, 20_000].map(chunkCount)).toEqual([1, 1, 2, 3]);
   });
 
   it("makes a deterministic vector of both signs", () => {

@@ -1,6 +1,7 @@
 import { recoverTypedDataAddress, type Address } from "viem";
 import { describe, expect, it } from "vitest";
-import { registrationTypedData, relayRegistration } from "../../src/contribute/gaslessRegistration";
+import { registrationTypedData } from "@ciphershare/protocol/chain/registration";
+import { relayRegistration } from "../../src/contribute/gaslessRegistration";
 import { devAccount } from "../../src/wallet/devAccounts";
 
 const REGISTRY = "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0" as Address;

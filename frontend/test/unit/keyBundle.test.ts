@@ -5,11 +5,11 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { keccak256 } from "../../../coprocessor/src/hash/keccak";
-import { startBlobServer, type RunningBlobServer } from "../../../coprocessor/src/storage/http-server";
-import { LocalDirectoryBlobStore } from "../../../coprocessor/src/storage/local-directory";
+import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
+import { startBlobServer, type RunningBlobServer } from "@ciphershare/coprocessor/storage/http-server";
+import { LocalDirectoryBlobStore } from "@ciphershare/coprocessor/storage/local-directory";
 import { fetchKeyBundle, KeyBundleError } from "../../src/contribute/keyBundle";
-import { freePort } from "../support/processes";
+import { freeLoopbackPort } from "@ciphershare/coprocessor/process/ports";
 
 describe("fetchKeyBundle against the coprocessor's blob server", () => {
   const dir = mkdtempSync(join(tmpdir(), "ciphershare-keybundle-"));
@@ -56,7 +56,7 @@ describe("fetchKeyBundle against the coprocessor's blob server", () => {
   });
 
   it("says when the coprocessor is not answering", async () => {
-    const url = `http://127.0.0.1:${await freePort()}`;
+    const url = `http://127.0.0.1:${await freeLoopbackPort()}`;
     await expect(fetchKeyBundle(url, await keccak256(bundle))).rejects.toThrow(
       `The coprocessor at ${url} is not answering; is it running?`,
     );

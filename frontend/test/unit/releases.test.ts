@@ -1,13 +1,10 @@
 import { describe, expect, it } from "vitest";
-import {
-  encodeJsonRecord,
-  releasedScores as recordScores,
-  type ReleaseRecord,
-} from "../../../coprocessor/src/roles/records";
+import { encodeJsonRecord } from "@ciphershare/protocol/records/json";
+import { releasedScores as recordScores, type ReleaseRecord } from "@ciphershare/protocol/records/release-record";
 import { findReleaseAnchors, releasedScores } from "../../src/dashboard/releases";
 import { scoreSeries } from "../../src/dashboard/scoreSeries";
 import { formatTokenUnits } from "../../src/format";
-import { releaseAnchorData } from "../../../coprocessor/src/roles/records";
+import { releaseAnchorData } from "@ciphershare/protocol/records/release-anchor";
 import type { Address, Hex } from "viem";
 
 const A = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266" as Address;

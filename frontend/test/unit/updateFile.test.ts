@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { serializeNpy } from "../../../coprocessor/src/formats/npy";
-import { serializeSafetensors } from "../../../coprocessor/src/formats/safetensors";
+import { serializeNpy } from "@ciphershare/protocol/formats/npy";
+import { serializeSafetensors } from "@ciphershare/protocol/formats/safetensors";
 import { asRoundModel, checkUpdateFile, MAX_UPDATE_FILE_BYTES, readUpdateFile } from "../../src/contribute/updateFile";
 
 describe("checkUpdateFile", () => {
@@ -35,11 +35,11 @@ describe("readUpdateFile", () => {
   const file = (name: string, bytes: Uint8Array | string) => new File([bytes as BlobPart], name);
 
   it("reads .npy, .safetensors and JSON with the coprocessor's readers and counts ciphertexts", async () => {
-    const values = Float64Array.from({ length: 5000 }, (_, i) => i / 5000);
-    const npy = await readUpdateFile(file("delta.npy", serializeNpy(values, [50, 100])));
+    const values = Float64Array.from({ length: 10_000 }, (_, i) => i / 10_000);
+    const npy = await readUpdateFile(file("delta.npy", serializeNpy(values, [100, 100])));
     expect(npy.ok && npy.summary).toEqual({
-      valueCount: 5000,
-      tensors: [{ name: "delta", shape: [50, 100] }],
+      valueCount: 10_000,
+      tensors: [{ name: "delta", shape: [100, 100] }],
       ciphertextCount: 2,
     });
     if (npy.ok) expect(npy.update.values).toEqual(values);

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { auditRound } from "../../../coprocessor/src/roles/auditor";
+import { auditRound } from "@ciphershare/coprocessor/roles/auditor";
 import {
   parseBigInt,
   parseInteger,
@@ -29,8 +29,7 @@ export function register(program: Command): void {
       const verdict = await auditRound(
         {
           deployment: ctx.deployment(),
-          provider: ctx.provider,
-          events: ctx.events,
+          reader: ctx.reader,
           store: ctx.store,
           storeForUri: ctx.storeForUri,
           fhevm,
@@ -48,7 +47,6 @@ export function register(program: Command): void {
       if (!verdict.passed) process.exitCode = 1;
     } finally {
       fhevm.destroy();
-      ctx.close();
     }
   });
 }

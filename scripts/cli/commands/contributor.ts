@@ -1,11 +1,11 @@
 import type { Command } from "commander";
-import { readModelUpdateFile } from "../../../coprocessor/src/formats/files";
-import { InvalidInputError } from "../../../coprocessor/src/errors/base";
+import { readModelUpdateFile } from "@ciphershare/coprocessor/storage/model-update-file";
+import { InvalidInputError } from "@ciphershare/protocol/errors";
 import {
   contributorUpdate,
   mnistFederatedSetup,
   type ContributorBehaviour,
-} from "../../../coprocessor/src/ml/federated";
+} from "@ciphershare/coprocessor/simulation/federated";
 import {
   claimRoyalty,
   owedRoyalty,
@@ -13,13 +13,11 @@ import {
   registerContributor,
   submitContribution,
   tokenBalance,
-} from "../../../coprocessor/src/roles/contributor";
-import { contributorAccount, ROLE_ACCOUNT, storeUri, walletFor } from "../../../coprocessor/src/roles/workspace";
-import {
-  DEMO_FREE_RIDER_CLAIM,
-  DEMO_LABEL_SKEW_ALPHA,
-  DEMO_TRAINING,
-} from "../../../coprocessor/src/roles/computation";
+} from "@ciphershare/coprocessor/roles/contributor";
+import { contributorAccount, ROLE_ACCOUNT, storeUri } from "@ciphershare/coprocessor/roles/workspace";
+import type { ModelUpdate } from "@ciphershare/protocol/formats/model-update";
+import { modelTensors } from "@ciphershare/protocol/round/config";
+import { DEMO_DATA_SEED, DEMO_FREE_RIDER_CLAIM, DEMO_LABEL_SKEW_ALPHA, DEMO_TRAINING } from "../../demo/settings";
 import {
   parseBigInt,
   parseInteger,
@@ -62,19 +60,15 @@ export function register(program: Command): void {
     .option("--metadata-uri <uri>", "public profile URI", "")
     .action(async (options: Options) => {
       const ctx = contributorContext(options);
-      try {
-        const relayer = options.gasless ? walletFor(ctx.provider, ROLE_ACCOUNT.relayer) : undefined;
-        const outcome = await registerContributor(ctx.deployment(), ctx.wallet, {
-          metadataUri: options.metadataUri as string,
-          relayer,
-        });
-        reporter(options).result(
-          { address: ctx.wallet.address, outcome, gasless: Boolean(options.gasless) },
-          `${ctx.wallet.address}: ${outcome}`,
-        );
-      } finally {
-        ctx.close();
-      }
+      const relayer = options.gasless ? ctx.devSigner(ROLE_ACCOUNT.relayer) : undefined;
+      const outcome = await registerContributor(ctx.deployment(), ctx.signer, {
+        metadataUri: options.metadataUri as string,
+        relayer,
+      });
+      reporter(options).result(
+        { address: ctx.signer.address, outcome, gasless: Boolean(options.gasless) },
+        `${ctx.signer.address}: ${outcome}`,
+      );
     });
 
   contributorCommand(
@@ -87,66 +81,63 @@ export function register(program: Command): void {
     .option("--samples <n>", "sample count to claim (default: the local data size)")
     .option("--behaviour <kind>", "demo only: honest | poisoned (label flipping) | free-rider", "honest")
     .option("--clients <n>", "demo data: number of clients the MNIST training rows are split among", "8")
-    .option("--data-seed <n>", "demo data: seed of the MNIST split", "7")
+    .option("--data-seed <n>", "demo data: seed of the MNIST split", String(DEMO_DATA_SEED))
     .action(async (options: Options) => {
       const ctx = contributorContext(options);
       const say = reporter(options);
-      try {
-        const roundId = parseBigInt(options.round as string, "--round");
-        const deployment = ctx.deployment();
-        let values: Float64Array;
-        let sampleCount: number;
-        if (options.update !== undefined) {
-          values = (await readModelUpdateFile(options.update as string)).values;
-          sampleCount = parseInteger(options.samples as string | undefined, "--samples (needed with --update)", 1);
-        } else {
-          const behaviour = BEHAVIOURS[options.behaviour as string];
-          if (behaviour === undefined) {
-            throw new InvalidInputError("--behaviour must be honest, poisoned or free-rider.", {
-              details: String(options.behaviour),
-            });
-          }
-          const context = await readRoundContext(deployment, ctx.wallet, ctx.store, roundId);
-          const seed = parseInteger(options.dataSeed as string, "--data-seed");
-          const setup = mnistFederatedSetup({
-            seed,
-            clients: parseInteger(options.clients as string, "--clients", 1),
-            alpha: DEMO_LABEL_SKEW_ALPHA,
+      const roundId = parseBigInt(options.round as string, "--round");
+      const deployment = ctx.deployment();
+      let update: ModelUpdate;
+      let sampleCount: number;
+      if (options.update !== undefined) {
+        update = await readModelUpdateFile(options.update as string);
+        sampleCount = parseInteger(options.samples as string | undefined, "--samples (needed with --update)", 1);
+      } else {
+        const behaviour = BEHAVIOURS[options.behaviour as string];
+        if (behaviour === undefined) {
+          throw new InvalidInputError("--behaviour must be honest, poisoned or free-rider.", {
+            details: String(options.behaviour),
           });
-          const index = parseInteger(options.index as string, "--index");
-          const data = setup.clientData[index];
-          if (data === undefined)
-            throw new InvalidInputError("--index must be below --clients.", { details: `${index}` });
-          const update = contributorUpdate(
-            setup,
-            index,
-            behaviour(data.size),
-            context.base,
-            Number(roundId),
-            seed,
-            DEMO_TRAINING,
-          );
-          values = update.model.weights;
-          sampleCount =
-            options.samples !== undefined
-              ? parseInteger(options.samples as string, "--samples", 1)
-              : update.sampleCount;
-          say.say(`trained locally on ${update.sampleCount} examples (${String(options.behaviour)})`);
         }
-        const submitted = await submitContribution(deployment, ctx.wallet, ctx.store, {
-          roundId,
-          update: { tensors: [], values },
-          sampleCount,
-          storeUri: storeUri(ctx.ws),
-          cacheDir: ctx.ws.contributorDir(ctx.wallet.address),
+        const context = await readRoundContext(deployment, ctx.reader, ctx.store, roundId);
+        const seed = parseInteger(options.dataSeed as string, "--data-seed");
+        const setup = mnistFederatedSetup({
+          seed,
+          clients: parseInteger(options.clients as string, "--clients", 1),
+          alpha: DEMO_LABEL_SKEW_ALPHA,
         });
-        say.result(
-          { address: ctx.wallet.address, round: roundId, ...submitted },
-          `committed ${submitted.ciphertextHash} (${submitted.bytes} bytes, ${sampleCount} samples)`,
+        const index = parseInteger(options.index as string, "--index");
+        const data = setup.clientData[index];
+        if (data === undefined)
+          throw new InvalidInputError("--index must be below --clients.", { details: `${index}` });
+        const trained = contributorUpdate(
+          setup,
+          index,
+          behaviour(data.size),
+          context.base,
+          Number(roundId),
+          seed,
+          DEMO_TRAINING,
         );
-      } finally {
-        ctx.close();
+        update = {
+          tensors: modelTensors(trained.model.dimension, trained.model.classes),
+          values: trained.model.weights,
+        };
+        sampleCount =
+          options.samples !== undefined ? parseInteger(options.samples as string, "--samples", 1) : trained.sampleCount;
+        say.say(`trained locally on ${trained.sampleCount} examples (${String(options.behaviour)})`);
       }
+      const submitted = await submitContribution(deployment, ctx.signer, ctx.store, {
+        roundId,
+        update,
+        sampleCount,
+        storeUri: storeUri(ctx.ws),
+        cacheDir: ctx.ws.contributorDir(ctx.signer.address),
+      });
+      say.result(
+        { address: ctx.signer.address, round: roundId, ...submitted },
+        `committed ${submitted.ciphertextHash} (${submitted.bytes} bytes, ${sampleCount} samples)`,
+      );
     });
 
   contributorCommand(contributor, "royalty", "Decrypt your owed royalty for a round (only you can).")
@@ -157,14 +148,13 @@ export function register(program: Command): void {
       try {
         const owed = await owedRoyalty(
           ctx.deployment(),
-          ctx.wallet,
+          ctx.signer,
           fhevm,
           parseBigInt(options.round as string, "--round"),
         );
-        reporter(options).result({ address: ctx.wallet.address, round: options.round, owed }, `owed: ${owed} units`);
+        reporter(options).result({ address: ctx.signer.address, round: options.round, owed }, `owed: ${owed} units`);
       } finally {
         fhevm.destroy();
-        ctx.close();
       }
     });
 
@@ -175,16 +165,15 @@ export function register(program: Command): void {
       const fhevm = await ctx.fhevm();
       try {
         const roundId = parseBigInt(options.round as string, "--round");
-        const owed = await owedRoyalty(ctx.deployment(), ctx.wallet, fhevm, roundId);
-        await claimRoyalty(ctx.deployment(), ctx.wallet, roundId);
-        const balance = await tokenBalance(ctx.deployment(), ctx.wallet, fhevm);
+        const owed = await owedRoyalty(ctx.deployment(), ctx.signer, fhevm, roundId);
+        await claimRoyalty(ctx.deployment(), ctx.signer, roundId);
+        const balance = await tokenBalance(ctx.deployment(), ctx.signer, fhevm);
         reporter(options).result(
-          { address: ctx.wallet.address, round: options.round, claimed: owed, balance },
+          { address: ctx.signer.address, round: options.round, claimed: owed, balance },
           `claimed ${owed} units; balance ${balance}`,
         );
       } finally {
         fhevm.destroy();
-        ctx.close();
       }
     });
 
@@ -193,11 +182,10 @@ export function register(program: Command): void {
       const ctx = contributorContext(options);
       const fhevm = await ctx.fhevm();
       try {
-        const balance = await tokenBalance(ctx.deployment(), ctx.wallet, fhevm);
-        reporter(options).result({ address: ctx.wallet.address, balance }, `balance: ${balance} units`);
+        const balance = await tokenBalance(ctx.deployment(), ctx.signer, fhevm);
+        reporter(options).result({ address: ctx.signer.address, balance }, `balance: ${balance} units`);
       } finally {
         fhevm.destroy();
-        ctx.close();
       }
     },
   );

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
-import { pendingRounds, processRound, type CoprocessorOptions } from "../../../coprocessor/src/roles/coprocessor";
-import { ROLE_ACCOUNT } from "../../../coprocessor/src/roles/workspace";
-import { StateStore } from "../../../coprocessor/src/state/store";
+import { pendingRounds, processRound, type CoprocessorOptions } from "@ciphershare/coprocessor/roles/coprocessor";
+import { ROLE_ACCOUNT } from "@ciphershare/coprocessor/roles/workspace";
+import { StateStore } from "@ciphershare/coprocessor/state/store";
 import { parseInteger, reporter, roleContext, withCommonOptions, type CommonOptions } from "../roleContext";
 
 type Options = CommonOptions & { once?: boolean; interval: string; workers: string };
@@ -33,8 +33,7 @@ export function register(program: Command): void {
     const state = StateStore.open(ctx.ws.coprocessorDb);
     const role: CoprocessorOptions = {
       deployment: ctx.deployment(),
-      wallet: ctx.wallet,
-      events: ctx.events,
+      signer: ctx.signer,
       state,
       store: ctx.store,
       storeForUri: ctx.storeForUri,
@@ -61,7 +60,6 @@ export function register(program: Command): void {
       say.result({ processed });
     } finally {
       state.close();
-      ctx.close();
     }
   });
 }

@@ -1,13 +1,20 @@
 import type { Command } from "commander";
-import { InvalidInputError } from "../../../coprocessor/src/errors/base";
+import { InvalidInputError } from "@ciphershare/protocol/errors";
 import {
   generateProgramKeys,
   servedRounds,
   serveRound,
   type CustodianRoleOptions,
-} from "../../../coprocessor/src/roles/custodian";
-import { openBlobStore, openWorkspace, ROLE_ACCOUNT, writeJsonFile } from "../../../coprocessor/src/roles/workspace";
-import { StateStore } from "../../../coprocessor/src/state/store";
+} from "@ciphershare/coprocessor/roles/custodian";
+import {
+  DEFAULT_HOME,
+  openBlobStore,
+  openWorkspace,
+  ROLE_ACCOUNT,
+  writeJsonFile,
+} from "@ciphershare/coprocessor/roles/workspace";
+import { MNIST_CLASSES, MNIST_DIMENSION } from "@ciphershare/coprocessor/simulation/mnist";
+import { StateStore } from "@ciphershare/coprocessor/state/store";
 import { parseInteger, reporter, roleContext, withCommonOptions, type CommonOptions } from "../roleContext";
 
 export const PASSPHRASE_ENV = "CIPHERSHARE_CUSTODIAN_PASSPHRASE";
@@ -30,11 +37,20 @@ export function register(program: Command): void {
   custodian
     .command("keygen")
     .description(`Generate the program's CKKS keys; the secret key is sealed with $${PASSPHRASE_ENV}.`)
-    .option("--home <dir>", "workspace directory", ".ciphershare")
+    .option("--home <dir>", "workspace directory", DEFAULT_HOME)
+    .option(
+      "--dimension <d>",
+      "rows of the program's d×c models (the keys cover their projection)",
+      String(MNIST_DIMENSION),
+    )
+    .option("--classes <c>", "columns of the program's d×c models", String(MNIST_CLASSES))
     .option("--json", "print one JSON value as the last line of stdout")
-    .action(async (options: { home: string; json?: boolean }) => {
+    .action(async (options: { home: string; dimension: string; classes: string; json?: boolean }) => {
       const ws = openWorkspace(options.home);
-      const keys = await generateProgramKeys(openBlobStore(ws), ws.keystoreFile, passphrase());
+      const keys = await generateProgramKeys(openBlobStore(ws), ws.keystoreFile, passphrase(), {
+        dimension: parseInteger(options.dimension, "--dimension", 1),
+        classes: parseInteger(options.classes, "--classes", 2),
+      });
       writeJsonFile(ws.bundlePointerFile, { publicBundleHash: keys.publicBundleHash });
       reporter(options).result(
         keys,
@@ -57,8 +73,7 @@ export function register(program: Command): void {
     const fhevm = await ctx.fhevm();
     const role: CustodianRoleOptions = {
       deployment: ctx.deployment(),
-      wallet: ctx.wallet,
-      events: ctx.events,
+      signer: ctx.signer,
       state,
       store: ctx.store,
       fhevm,
@@ -84,7 +99,6 @@ export function register(program: Command): void {
     } finally {
       fhevm.destroy();
       state.close();
-      ctx.close();
     }
   });
 }

@@ -1,25 +1,16 @@
 import type { Command } from "commander";
 import { existsSync, readFileSync } from "node:fs";
-import {
-  advanceChainTime,
-  deployCipherShare,
-  readRound,
-  contractsAt,
-  type Address,
-} from "../../../coprocessor/src/chain/ciphershare";
-import { InvalidInputError } from "../../../coprocessor/src/errors/base";
-import type { Hex } from "../../../coprocessor/src/hash/keccak";
-import { mnistFederatedSetup } from "../../../coprocessor/src/ml/federated";
-import { decodeModel, zeroModel, type LinearModel } from "../../../coprocessor/src/ml/model";
-import { MNIST_CLASSES, MNIST_DIMENSION } from "../../../coprocessor/src/ml/mnist";
-import { closeRound, createProgram, finalizeRound, fundPool, openRound } from "../../../coprocessor/src/roles/network";
-import {
-  chainIdOf,
-  readJsonFile,
-  ROLE_ACCOUNT,
-  walletFor,
-  writeJsonFile,
-} from "../../../coprocessor/src/roles/workspace";
+import { advanceChainTime, latestTimestamp } from "@ciphershare/coprocessor/chain/clients";
+import { readRound } from "@ciphershare/coprocessor/chain/contracts";
+import { deployWithSigner } from "@ciphershare/coprocessor/chain/deploy";
+import { closeRound, createProgram, finalizeRound, fundPool, openRound } from "@ciphershare/coprocessor/roles/network";
+import { readJsonFile, ROLE_ACCOUNT, writeJsonFile } from "@ciphershare/coprocessor/roles/workspace";
+import { mnistFederatedSetup } from "@ciphershare/coprocessor/simulation/federated";
+import { MNIST_CLASSES, MNIST_DIMENSION } from "@ciphershare/coprocessor/simulation/mnist";
+import { InvalidInputError } from "@ciphershare/protocol/errors";
+import { isBytes32Hex, type Address, type Hex } from "@ciphershare/protocol/hex";
+import { decodeModel, zeroModel, type LinearModel } from "@ciphershare/protocol/records/model";
+import { DEMO_DATA_SEED } from "../../demo/settings";
 import {
   parseBigInt,
   parseInteger,
@@ -40,16 +31,12 @@ export function register(program: Command): void {
     ROLE_ACCOUNT.network,
   ).action(async (options: Options) => {
     const ctx = roleContext(options);
-    try {
-      const deployment = await deployCipherShare(ctx.wallet, chainIdOf(ctx.ws));
-      writeJsonFile(ctx.ws.deploymentFile, deployment);
-      reporter(options).result(
-        deployment,
-        `deployed RoundManager ${deployment.rounds}, RoyaltyDistributor ${deployment.distributor}`,
-      );
-    } finally {
-      ctx.close();
-    }
+    const deployment = await deployWithSigner(ctx.signer);
+    writeJsonFile(ctx.ws.deploymentFile, deployment);
+    reporter(options).result(
+      deployment,
+      `deployed RoundManager ${deployment.rounds}, RoyaltyDistributor ${deployment.distributor}`,
+    );
   });
 
   withCommonOptions(
@@ -62,27 +49,24 @@ export function register(program: Command): void {
     ROLE_ACCOUNT.network,
   ).action(async (options: Options) => {
     const ctx = roleContext(options);
-    try {
-      const bundleHash =
-        (options.bundleHash as string | undefined) ??
-        readJsonFile<{ publicBundleHash: Hex }>(
-          ctx.ws.bundlePointerFile,
-          "public bundle",
-          "run `ciphershare custodian keygen` first.",
-        ).publicBundleHash;
-      if (!/^0x[0-9a-fA-F]{64}$/.test(bundleHash))
-        throw new InvalidInputError("--bundle-hash must be 32 bytes of hex.", { details: bundleHash });
-      const programId = await createProgram(ctx.deployment(), ctx.wallet, {
-        coprocessor: ((options.coprocessor as string) ??
-          walletFor(ctx.provider, ROLE_ACCOUNT.coprocessor).address) as Address,
-        custodian: ((options.custodian as string) ??
-          walletFor(ctx.provider, ROLE_ACCOUNT.custodian).address) as Address,
-        publicBundleHash: bundleHash as Hex,
-      });
-      reporter(options).result({ programId }, `program ${programId} created`);
-    } finally {
-      ctx.close();
+    const bundleHash =
+      (options.bundleHash as string | undefined) ??
+      readJsonFile<{ publicBundleHash: Hex }>(
+        ctx.ws.bundlePointerFile,
+        "public bundle",
+        "run `ciphershare custodian keygen` first.",
+      ).publicBundleHash;
+    if (!isBytes32Hex(bundleHash)) {
+      throw new InvalidInputError("--bundle-hash must be 32 bytes of hex.", { details: bundleHash });
     }
+    const programId = await createProgram(ctx.deployment(), ctx.signer, {
+      coprocessor: ((options.coprocessor as string | undefined) ??
+        ctx.devSigner(ROLE_ACCOUNT.coprocessor).address) as Address,
+      custodian: ((options.custodian as string | undefined) ??
+        ctx.devSigner(ROLE_ACCOUNT.custodian).address) as Address,
+      publicBundleHash: bundleHash,
+    });
+    reporter(options).result({ programId }, `program ${programId} created`);
   });
 
   withCommonOptions(
@@ -91,28 +75,28 @@ export function register(program: Command): void {
       .description("Publish the base model and validation set, then open a round.")
       .requiredOption("--program <id>", "program id")
       .option("--base <model>", "base model: `zero`, a blob hash, or a file written by encodeModel", "zero")
-      .option("--data-seed <n>", "seed of the demo's MNIST split (the validation set is its validation rows)", "7")
+      .option(
+        "--data-seed <n>",
+        "seed of the demo's MNIST split (the validation set is its validation rows)",
+        String(DEMO_DATA_SEED),
+      )
       .option("--commit-period <seconds>", "seconds contributors have to commit", "3600")
       .option("--dispute-window <seconds>", "seconds auditors have to challenge published results", "600")
       .option("--public-scores", "release φ per contributor and the flagged ones (default: only Σφ)"),
     ROLE_ACCOUNT.network,
   ).action(async (options: Options) => {
     const ctx = roleContext(options);
-    try {
-      const base = await readBaseModel(String(options.base), ctx.store);
-      const setup = mnistFederatedSetup({ seed: parseInteger(options.dataSeed as string, "--data-seed"), clients: 1 });
-      const { roundId, manifestHash } = await openRound(ctx.deployment(), ctx.wallet, ctx.store, {
-        programId: parseBigInt(options.program as string, "--program"),
-        base,
-        validation: setup.validation,
-        commitPeriod: parseInteger(options.commitPeriod as string, "--commit-period", 1),
-        disputeWindow: parseInteger(options.disputeWindow as string, "--dispute-window", 1),
-        scoreRelease: options.publicScores === true ? "public" : "private",
-      });
-      reporter(options).result({ roundId, manifestHash }, `round ${roundId} open (manifest ${manifestHash})`);
-    } finally {
-      ctx.close();
-    }
+    const base = await readBaseModel(String(options.base), ctx.store);
+    const setup = mnistFederatedSetup({ seed: parseInteger(options.dataSeed as string, "--data-seed"), clients: 1 });
+    const { roundId, manifestHash } = await openRound(ctx.deployment(), ctx.signer, ctx.store, {
+      programId: parseBigInt(options.program as string, "--program"),
+      base,
+      validation: setup.validation,
+      commitPeriod: parseInteger(options.commitPeriod as string, "--commit-period", 1),
+      disputeWindow: parseInteger(options.disputeWindow as string, "--dispute-window", 1),
+      scoreRelease: options.publicScores === true ? "public" : "private",
+    });
+    reporter(options).result({ roundId, manifestHash }, `round ${roundId} open (manifest ${manifestHash})`);
   });
 
   withCommonOptions(
@@ -128,13 +112,12 @@ export function register(program: Command): void {
     const fhevm = await ctx.fhevm();
     try {
       const amount = parseBigInt(options.amount as string, "--amount");
-      await fundPool(ctx.deployment(), ctx.wallet, fhevm, parseBigInt(options.round as string, "--round"), amount, {
+      await fundPool(ctx.deployment(), ctx.signer, fhevm, parseBigInt(options.round as string, "--round"), amount, {
         mint: options.mint !== false,
       });
       reporter(options).result({ funded: amount }, `funded round ${String(options.round)} with ${amount} units`);
     } finally {
       fhevm.destroy();
-      ctx.close();
     }
   });
 
@@ -151,26 +134,22 @@ export function register(program: Command): void {
       ROLE_ACCOUNT.network,
     ).action(async (options: Options) => {
       const ctx = roleContext(options);
-      try {
-        const roundId = parseBigInt(options.round as string, "--round");
-        if (options.advanceTime) {
-          const round = await readRound(contractsAt(ctx.deployment(), ctx.provider).rounds, roundId);
-          const deadline = name === "close" ? round.commitDeadline : round.disputeDeadline;
-          const now = BigInt((await ctx.provider.getBlock("latest"))!.timestamp);
-          if (deadline >= now) await advanceChainTime(ctx.provider, Number(deadline - now) + 1);
-        }
-        await action(ctx.deployment(), ctx.wallet, roundId);
-        reporter(options).result({ round: roundId, done: name }, `round ${roundId}: ${name}d`);
-      } finally {
-        ctx.close();
+      const roundId = parseBigInt(options.round as string, "--round");
+      if (options.advanceTime) {
+        const round = await readRound(ctx.deployment(), ctx.reader, roundId);
+        const deadline = name === "close" ? round.commitDeadline : round.disputeDeadline;
+        const now = await latestTimestamp(ctx.reader);
+        if (deadline >= now) await advanceChainTime(ctx.reader, Number(deadline - now) + 1);
       }
+      await action(ctx.deployment(), ctx.signer, roundId);
+      reporter(options).result({ round: roundId, done: name }, `round ${roundId}: ${name}d`);
     });
   }
 }
 
 async function readBaseModel(spec: string, store: { get(hash: Hex): Promise<Uint8Array> }): Promise<LinearModel> {
   if (spec === "zero") return zeroModel(MNIST_DIMENSION, MNIST_CLASSES);
-  if (/^0x[0-9a-fA-F]{64}$/.test(spec)) return decodeModel(await store.get(spec as Hex));
+  if (isBytes32Hex(spec)) return decodeModel(await store.get(spec));
   if (existsSync(spec)) return decodeModel(new Uint8Array(readFileSync(spec)));
   throw new InvalidInputError("--base must be `zero`, a blob hash or a model file.", { details: spec });
 }

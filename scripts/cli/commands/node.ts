@@ -1,10 +1,6 @@
 import type { Command } from "commander";
-import { startLocalNode } from "../../../coprocessor/src/chain/localNode";
-import { removeNodeInfo, writeNodeInfo } from "../../../coprocessor/src/chain/nodeInfo";
-import { openWorkspace, writeJsonFile } from "../../../coprocessor/src/roles/workspace";
-import { LocalDirectoryBlobStore } from "../../../coprocessor/src/storage/local-directory";
-import { startBlobServer } from "../../../coprocessor/src/storage/http-server";
-import { rmSync } from "node:fs";
+import { startEmbeddedNetwork } from "@ciphershare/coprocessor/roles/embedded-network";
+import { DEFAULT_HOME } from "@ciphershare/coprocessor/roles/workspace";
 import { parseInteger } from "../roleContext";
 
 /** `ciphershare node start`: the embedded default — a local fhEVM chain and the blob store's HTTP server. */
@@ -13,23 +9,18 @@ export function register(program: Command): void {
   node
     .command("start")
     .description("Start a Hardhat node with the fhEVM mock on loopback and the blob server; stop with Ctrl-C.")
-    .option("--home <dir>", "workspace directory", ".ciphershare")
+    .option("--home <dir>", "workspace directory", DEFAULT_HOME)
     .option("--port <port>", "chain port (0 = any free port)", "0")
     .option("--blob-port <port>", "blob server port (0 = any free port)", "0")
     .action(async (options: { home: string; port: string; blobPort: string }) => {
-      const ws = openWorkspace(options.home);
-      const chain = await startLocalNode({ port: parseInteger(options.port, "--port") });
-      const blobs = await startBlobServer(new LocalDirectoryBlobStore(ws.blobsDir), {
-        port: parseInteger(options.blobPort, "--blob-port"),
+      const network = await startEmbeddedNetwork(options.home, {
+        port: parseInteger(options.port, "--port"),
+        blobPort: parseInteger(options.blobPort, "--blob-port"),
       });
-      writeNodeInfo(ws.nodeInfoFile, chain);
-      writeJsonFile(ws.blobServerFile, { url: blobs.url });
+      const { chain, blobs, ws } = network;
       process.stdout.write(`${JSON.stringify({ rpcUrl: chain.rpcUrl, blobUrl: blobs.url, home: ws.home })}\n`);
       const stop = async () => {
-        removeNodeInfo(ws.nodeInfoFile);
-        rmSync(ws.blobServerFile, { force: true });
-        await blobs.close();
-        await chain.stop();
+        await network.stop();
         process.exit(0);
       };
       process.on("SIGINT", () => void stop());

@@ -1,8 +1,8 @@
 import { Command, Option } from "commander";
-import { InvalidInputError } from "../../../coprocessor/src/errors/base";
-import { readModelUpdateFile } from "../../../coprocessor/src/formats/files";
-import { matrix, type Matrix } from "../../../coprocessor/src/shapley/matrix";
-import { valueContributions } from "../../../coprocessor/src/shapley/valuation";
+import { InvalidInputError } from "@ciphershare/protocol/errors";
+import { readModelUpdateFile } from "@ciphershare/coprocessor/storage/model-update-file";
+import { matrix, type Matrix } from "@ciphershare/coprocessor/linalg/matrix";
+import { valueContributions } from "@ciphershare/coprocessor/shapley/valuation";
 
 interface ValueOptions {
   base: string;

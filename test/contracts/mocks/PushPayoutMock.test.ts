@@ -1,7 +1,7 @@
 import { FhevmType } from "@fhevm/hardhat-plugin";
 import { expect } from "chai";
 import { ethers, fhevm } from "hardhat";
-import { deployCipherShare, encryptShares } from "../../../scripts/lib/chain";
+import { deployCipherShare, encryptShares } from "@ciphershare/scripts/lib/chain";
 
 // The benchmark's push-payout baseline must really pay, or its HCU numbers would mean nothing.
 describe("PushPayoutMock", () => {

@@ -3,7 +3,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import { expect } from "chai";
 import type { Signer } from "ethers";
 import { ethers, fhevm } from "hardhat";
-import { encryptAmount, encryptShares, impersonatedSigners } from "../../../scripts/lib/chain";
+import { encryptAmount, encryptShares, impersonatedSigners } from "@ciphershare/scripts/lib/chain";
 import {
   Phase,
   deployScenario,

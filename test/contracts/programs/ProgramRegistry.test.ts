@@ -1,7 +1,7 @@
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import type { RoundManager } from "../../../typechain-types";
+import type { RoundManager } from "typechain-types";
 import { PUBLIC_KEY_HASH, SHAPLEY_SAMPLED } from "../fixtures";
 
 // ProgramRegistry is abstract; the RoundManager hub is its deployable form.

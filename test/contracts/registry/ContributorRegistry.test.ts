@@ -1,8 +1,8 @@
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { latestTimestamp, signRegistration } from "../../../scripts/lib/chain";
-import type { ContributorRegistry } from "../../../typechain-types";
+import { latestTimestamp, signRegistration } from "@ciphershare/scripts/lib/chain";
+import type { ContributorRegistry } from "typechain-types";
 
 describe("ContributorRegistry", () => {
   let registry: ContributorRegistry;

@@ -1,7 +1,7 @@
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { advanceTime, inputsHashOf, latestTimestamp, signRegistration } from "../../../scripts/lib/chain";
+import { advanceTime, inputsHashOf, latestTimestamp, signRegistration } from "@ciphershare/scripts/lib/chain";
 import {
   BASE_MODEL_HASH,
   COMMIT_PERIOD,

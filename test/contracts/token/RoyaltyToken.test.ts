@@ -2,8 +2,8 @@ import { FhevmType } from "@fhevm/hardhat-plugin";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { expect } from "chai";
 import { ethers, fhevm } from "hardhat";
-import { encryptAmount } from "../../../scripts/lib/chain";
-import type { RoyaltyToken, TestERC20 } from "../../../typechain-types";
+import { encryptAmount } from "@ciphershare/scripts/lib/chain";
+import type { RoyaltyToken, TestERC20 } from "typechain-types";
 import { expectDecryptionDenied } from "../fixtures";
 
 describe("RoyaltyToken", () => {

@@ -1,52 +1,53 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-
-import { Contract, ContractFactory, HDNodeWallet, JsonRpcProvider, Mnemonic, type InterfaceAbi } from "ethers";
-
-import { FhevmClient } from "../../../coprocessor/src/chain/fhevmClient";
-import { findProjectRoot } from "../../../coprocessor/src/chain/localNode";
-
-// Hardhat's well-known development mnemonic: the node funds these accounts.
-export const HARDHAT_MNEMONIC = "test test test test test test test test test test test junk";
+import { getContract, type Hex } from "viem";
+import { chainProbeAbi } from "@ciphershare/protocol/chain/abis";
+import type { Address } from "@ciphershare/protocol/hex";
+import {
+  chainReader,
+  chainSigner,
+  roleAccount,
+  type ChainReader,
+  type ChainSigner,
+} from "@ciphershare/coprocessor/chain/clients";
+import { FhevmClient } from "@ciphershare/coprocessor/chain/fhevmClient";
+import { findProjectRoot } from "@ciphershare/coprocessor/chain/localNode";
 
 export interface ChainProbeFixture {
-  provider: JsonRpcProvider;
-  wallet: HDNodeWallet;
-  probe: Contract;
-  client: FhevmClient;
+  readonly reader: ChainReader;
+  readonly signer: ChainSigner;
+  readonly probeAddress: Address;
+  readonly probe: ReturnType<typeof bindProbe>;
+  readonly client: FhevmClient;
   close(): void;
 }
 
-function chainProbeArtifact(): { abi: InterfaceAbi; bytecode: string } {
-  const path = join(findProjectRoot(__dirname), "artifacts/contracts/mocks/ChainProbe.sol/ChainProbe.json");
-  return JSON.parse(readFileSync(path, "utf8")) as { abi: InterfaceAbi; bytecode: string };
+function bindProbe(address: Address, signer: ChainSigner) {
+  return getContract({ address, abi: chainProbeAbi, client: { public: signer.reader, wallet: signer.wallet } });
 }
 
-/** Connects account `accountIndex` to the node, and to a deployed ChainProbe (deploying one if no address). */
+/** Connects development account `accountIndex` to the node, and to a deployed ChainProbe (deploying one if none). */
 export async function connectChainProbe(
   rpcUrl: string,
   accountIndex: number,
-  probeAddress?: string,
+  probeAddress?: Address,
 ): Promise<ChainProbeFixture> {
-  // cacheTimeout -1: ethers otherwise reuses a nonce read within 250 ms for back-to-back transactions.
-  const provider = new JsonRpcProvider(rpcUrl, 31337, { staticNetwork: true, cacheTimeout: -1 });
-  const wallet = HDNodeWallet.fromMnemonic(
-    Mnemonic.fromPhrase(HARDHAT_MNEMONIC),
-    `m/44'/60'/0'/0/${accountIndex}`,
-  ).connect(provider);
-  const artifact = chainProbeArtifact();
+  const reader = chainReader(rpcUrl, 31337);
+  const signer = chainSigner(reader, roleAccount(accountIndex));
   let address = probeAddress;
   if (address === undefined) {
-    const deployed = await new ContractFactory(artifact.abi, artifact.bytecode, wallet).deploy();
-    await deployed.waitForDeployment();
-    address = await deployed.getAddress();
+    const path = join(findProjectRoot(__dirname), "artifacts/contracts/mocks/ChainProbe.sol/ChainProbe.json");
+    const { bytecode } = JSON.parse(readFileSync(path, "utf8")) as { bytecode: Hex };
+    const hash = await signer.wallet.deployContract({ abi: chainProbeAbi, bytecode });
+    address = (await reader.waitForTransactionReceipt({ hash })).contractAddress as Address;
   }
-  const client = await FhevmClient.connect(provider);
+  const client = await FhevmClient.connect(rpcUrl);
   return {
-    provider,
-    wallet,
-    probe: new Contract(address, artifact.abi, wallet),
+    reader,
+    signer,
+    probeAddress: address,
+    probe: bindProbe(address, signer),
     client,
-    close: () => provider.destroy(),
+    close: () => client.destroy(),
   };
 }

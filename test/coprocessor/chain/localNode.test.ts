@@ -5,12 +5,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import { expect } from "chai";
-import type { Contract, JsonRpcProvider } from "ethers";
+import { HDNodeWallet, Mnemonic } from "ethers";
 
-import { DecryptionRefusedError, LocalNodeError } from "../../../coprocessor/src/chain/errors";
-import { FhevmClient, viemAccountSigner, type Hex } from "../../../coprocessor/src/chain/fhevmClient";
-import { findProjectRoot, startLocalNode, type LocalNode } from "../../../coprocessor/src/chain/localNode";
-import { HARDHAT_MNEMONIC, connectChainProbe, type ChainProbeFixture } from "./chainProbeFixture";
+import { HARDHAT_MNEMONIC, mined, type ChainReader } from "@ciphershare/coprocessor/chain/clients";
+import { DecryptionRefusedError, LocalNodeError } from "@ciphershare/coprocessor/chain/errors";
+import { FhevmClient, viemAccountSigner } from "@ciphershare/coprocessor/chain/fhevmClient";
+import { findProjectRoot, startLocalNode, type LocalNode } from "@ciphershare/coprocessor/chain/localNode";
+import type { Address } from "@ciphershare/protocol/hex";
+import { connectChainProbe, type ChainProbeFixture } from "./chainProbeFixture";
 import { descendantPids, isAlive, waitUntilDead } from "./processTree";
 
 const projectRoot = findProjectRoot(__dirname);
@@ -21,10 +23,10 @@ describe("chain/localNode + fhevmClient (separate hardhat node process)", functi
   let node: LocalNode;
   let owner: ChainProbeFixture;
   let stranger: ChainProbeFixture;
-  let provider: JsonRpcProvider;
+  let reader: ChainReader;
   let client: FhevmClient;
-  let probe: Contract;
-  let probeAddress: string;
+  let probe: ChainProbeFixture["probe"];
+  let probeAddress: Address;
   let nodeProcesses: number[];
 
   before(async () => {
@@ -32,9 +34,9 @@ describe("chain/localNode + fhevmClient (separate hardhat node process)", functi
     nodeProcesses = [node.pid, ...descendantPids(node.pid)];
     owner = await connectChainProbe(node.rpcUrl, 0);
     probe = owner.probe;
-    probeAddress = probe.target as string;
+    probeAddress = owner.probeAddress;
     stranger = await connectChainProbe(node.rpcUrl, 1, probeAddress);
-    provider = owner.provider;
+    reader = owner.reader;
     // This client gets nothing but the URL, as a separate process would.
     client = await FhevmClient.connect(node.rpcUrl);
   });
@@ -51,38 +53,38 @@ describe("chain/localNode + fhevmClient (separate hardhat node process)", functi
     expect(node.chainId).to.equal(31337);
     expect(client.chainId).to.equal(31337);
     expect(client.metadata.ACLAddress).to.equal(node.fhevm.ACLAddress);
-    expect(await provider.getCode(node.fhevm.ACLAddress)).to.not.equal("0x");
+    expect(await reader.getCode({ address: node.fhevm.ACLAddress })).to.not.equal(undefined);
   });
 
-  it("stores an encrypted value from a plain wallet and user-decrypts it as the owner", async () => {
-    const input = await client.encryptUint64(probeAddress, owner.wallet.address, [1_234_567_890_123n]);
+  it("stores an encrypted value from a plain account and user-decrypts it as the owner", async () => {
+    const input = await client.encryptUint64(probeAddress, owner.signer.address, [1_234_567_890_123n]);
     expect(input.handles).to.have.length(1);
-    await (await probe.getFunction("store")(input.handles[0], input.inputProof)).wait();
-    const handle = (await probe.getFunction("valueOf")(owner.wallet.address)) as Hex;
+    await mined(reader, probe.write.store([input.handles[0], input.inputProof]));
+    const handle = await probe.read.valueOf([owner.signer.address]);
     expect(handle).to.equal(input.handles[0]);
 
-    expect(await client.userDecryptUint64(handle, probeAddress, owner.wallet)).to.equal(1_234_567_890_123n);
-    // The same through a viem account: the client takes either signer.
-    const { mnemonicToAccount } = await import("viem/accounts");
-    const viemOwner = viemAccountSigner(mnemonicToAccount(HARDHAT_MNEMONIC, { addressIndex: 0 }));
+    const viemOwner = viemAccountSigner(owner.signer.account);
     expect(await client.userDecryptUint64(handle, probeAddress, viemOwner)).to.equal(1_234_567_890_123n);
+    // The same through an ethers signer (a browser wallet's JsonRpcSigner is one): the client takes either.
+    const ethersOwner = HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(HARDHAT_MNEMONIC), "m/44'/60'/0'/0/0");
+    expect(await client.userDecryptUint64(handle, probeAddress, ethersOwner)).to.equal(1_234_567_890_123n);
   });
 
   it("refuses user decryption to an account the ACL never allowed", async () => {
-    const input = await client.encryptUint64(probeAddress, owner.wallet.address, [7n]);
-    await (await probe.getFunction("store")(input.handles[0], input.inputProof)).wait();
+    const input = await client.encryptUint64(probeAddress, owner.signer.address, [7n]);
+    await mined(reader, probe.write.store([input.handles[0], input.inputProof]));
     const error = await client
-      .userDecryptUint64(input.handles[0], probeAddress, stranger.wallet)
+      .userDecryptUint64(input.handles[0], probeAddress, viemAccountSigner(stranger.signer.account))
       .catch((e: unknown) => e);
     expect(error).to.be.instanceOf(DecryptionRefusedError);
-    expect((error as DecryptionRefusedError).details).to.contain(stranger.wallet.address);
+    expect((error as DecryptionRefusedError).details).to.contain(stranger.signer.address);
   });
 
   it("refuses an input proof submitted by another account than the one it was made for", async () => {
-    const input = await client.encryptUint64(probeAddress, owner.wallet.address, [5n]);
+    const input = await client.encryptUint64(probeAddress, owner.signer.address, [5n]);
     let reverted = false;
     try {
-      await (await stranger.probe.getFunction("store")(input.handles[0], input.inputProof)).wait();
+      await mined(reader, stranger.probe.write.store([input.handles[0], input.inputProof]));
     } catch {
       reverted = true;
     }
@@ -90,13 +92,13 @@ describe("chain/localNode + fhevmClient (separate hardhat node process)", functi
   });
 
   it("public-decrypts a value only after the contract made it publicly decryptable", async () => {
-    const input = await client.encryptUint64(probeAddress, owner.wallet.address, [99n]);
-    await (await probe.getFunction("store")(input.handles[0], input.inputProof)).wait();
+    const input = await client.encryptUint64(probeAddress, owner.signer.address, [99n]);
+    await mined(reader, probe.write.store([input.handles[0], input.inputProof]));
     const handle = input.handles[0];
     const early = await client.publicDecrypt([handle]).catch((e: unknown) => e);
     expect(early).to.be.instanceOf(DecryptionRefusedError);
 
-    await (await probe.getFunction("reveal")()).wait();
+    await mined(reader, probe.write.reveal());
     const decryption = await client.publicDecrypt([handle]);
     expect(decryption.clearValues[handle]).to.equal(99n);
     expect(decryption.decryptionProof).to.match(/^0x[0-9a-f]+$/i);
@@ -143,7 +145,7 @@ describe("chain/localNode when its parent dies", function () {
   it("exits with a parent killed by SIGKILL (no orphan chain)", async () => {
     // A parent process that starts a node, prints its pid, then waits forever until we kill it.
     const script = [
-      `const { startLocalNode } = require(${JSON.stringify(join(projectRoot, "coprocessor/src/chain/localNode"))});`,
+      `const { startLocalNode } = require("@ciphershare/coprocessor/chain/localNode");`,
       `startLocalNode().then((node) => console.log("NODE_PID=" + node.pid));`,
       `setInterval(() => {}, 1000);`,
     ].join("\n");

@@ -5,10 +5,10 @@ import { join } from "node:path";
 
 import { expect } from "chai";
 
-import { FhevmClient } from "../../../coprocessor/src/chain/fhevmClient";
-import { findProjectRoot } from "../../../coprocessor/src/chain/localNode";
-import { RPC_URL_ENV, readNodeInfo, resolveRpcUrl } from "../../../coprocessor/src/chain/nodeInfo";
-import { InvalidInputError } from "../../../coprocessor/src/errors/base";
+import { FhevmClient } from "@ciphershare/coprocessor/chain/fhevmClient";
+import { findProjectRoot } from "@ciphershare/coprocessor/chain/localNode";
+import { RPC_URL_ENV, readNodeInfo, resolveRpcUrl } from "@ciphershare/coprocessor/chain/nodeInfo";
+import { InvalidInputError } from "@ciphershare/protocol/errors";
 import { descendantPids, waitUntilDead } from "./processTree";
 
 describe("chain/nodeMain: the network role as its own process", function () {

@@ -4,9 +4,10 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { CkksContext, loadPublicBundle } from "../../../coprocessor/src/ckks/index";
-import { fedAvgEncrypted } from "../../../coprocessor/src/fedavg/homomorphic";
-import { keccak256 } from "../../../coprocessor/src/hash/keccak";
+import { CkksContext } from "@ciphershare/protocol/ckks/context";
+import { loadPublicBundle } from "@ciphershare/protocol/ckks/keys";
+import { fedAvgEncrypted } from "@ciphershare/coprocessor/fedavg/homomorphic";
+import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
 
 async function main(directory: string): Promise<void> {
   const job = JSON.parse(readFileSync(join(directory, "job.json"), "utf8")) as { counts: number[] };

@@ -4,22 +4,17 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import {
-  decryptEnvelopeValues,
-  encryptModelUpdate,
-  EnvelopeError,
-  EnvelopeKind,
-  parseEnvelope,
-  sealHeapBytes,
-  serializePublicBundle,
-} from "../../../coprocessor/src/ckks/index";
-import { InvalidInputError } from "../../../coprocessor/src/errors/base";
-import { fedAvgEncrypted, type EncryptedClientUpdate } from "../../../coprocessor/src/fedavg/homomorphic";
-import { fedAvgPlain } from "../../../coprocessor/src/fedavg/weights";
-import { modelUpdateFromArray } from "../../../coprocessor/src/formats/index";
-import { keccak256 } from "../../../coprocessor/src/hash/keccak";
-import { keyedContext, maxAbsError, sampleUpdate, type KeyedContext } from "../ckks/helpers";
-import { rejectionOf } from "../rejection";
+import { decryptEnvelopeValues, encryptModelUpdate } from "@ciphershare/protocol/ckks/update";
+import { EnvelopeError, EnvelopeKind, parseEnvelope } from "@ciphershare/protocol/ckks/envelope";
+import { sealHeapBytes } from "@ciphershare/protocol/ckks/seal";
+import { serializePublicBundle } from "@ciphershare/protocol/ckks/keys";
+import { InvalidInputError } from "@ciphershare/protocol/errors";
+import { fedAvgEncrypted, type EncryptedClientUpdate } from "@ciphershare/coprocessor/fedavg/homomorphic";
+import { fedAvgPlain } from "@ciphershare/coprocessor/fedavg/weights";
+import { modelUpdateFromArray } from "@ciphershare/protocol/formats/model-update";
+import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
+import { keyedContext, maxAbsError, sampleUpdate, type KeyedContext } from "../../support/ckks";
+import { rejectionOf } from "../../support/rejection";
 
 describe("homomorphic FedAvg", () => {
   let fixture: KeyedContext;

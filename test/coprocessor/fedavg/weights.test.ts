@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import fc from "fast-check";
-import { InvalidInputError } from "../../../coprocessor/src/errors/base";
-import { fedAvgPlain, fedAvgWeights } from "../../../coprocessor/src/fedavg/weights";
+import { InvalidInputError } from "@ciphershare/protocol/errors";
+import { fedAvgPlain, fedAvgWeights } from "@ciphershare/coprocessor/fedavg/weights";
 
 describe("FedAvg weight math", () => {
   it("weights clients by sample count and sums to 1 (property)", () => {

@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import fc from "fast-check";
 
-import { InvalidInputError } from "../../../coprocessor/src/errors/base";
-import { SeededRandom, deriveSeed } from "../../../coprocessor/src/random/seeded-random";
+import { InvalidInputError } from "@ciphershare/protocol/errors";
+import { SeededRandom, deriveSeed } from "@ciphershare/coprocessor/random/seeded-random";
 
 describe("ml/random", () => {
   it("repeats the same stream for the same seed and differs across seeds", () => {

@@ -2,19 +2,20 @@ import { expect } from "chai";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CkksContext } from "../../../coprocessor/src/ckks/context";
-import { generateKeys, loadPublicBundle, publicBundleHash } from "../../../coprocessor/src/ckks/keys";
-import { encryptModelUpdate } from "../../../coprocessor/src/ckks/update";
-import { ExclusionReason } from "../../../coprocessor/src/chain/ciphershare";
-import { keccak256, type Hex } from "../../../coprocessor/src/hash/keccak";
-import type { TensorSpec } from "../../../coprocessor/src/formats/model-update";
-import { modelTensors, ROUND_PARAMETER_SET } from "../../../coprocessor/src/roles/computation";
+import { CkksContext } from "@ciphershare/protocol/ckks/context";
+import { generateKeys, loadPublicBundle, publicBundleHash } from "@ciphershare/protocol/ckks/keys";
+import { encryptModelUpdate } from "@ciphershare/protocol/ckks/update";
+import { ExclusionReason } from "@ciphershare/protocol/chain/constants";
+import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
+import { type Hex } from "@ciphershare/protocol/hex";
+import type { TensorSpec } from "@ciphershare/protocol/formats/model-update";
+import { modelTensors, ROUND_PARAMETER_SET_ID } from "@ciphershare/protocol/round/config";
 import {
   checkContribution,
   MAX_SAMPLES_PER_CONTRIBUTION,
   type InputRules,
-} from "../../../coprocessor/src/roles/coprocessor";
-import { LocalDirectoryBlobStore } from "../../../coprocessor/src/storage/local-directory";
+} from "@ciphershare/coprocessor/roles/coprocessor";
+import { LocalDirectoryBlobStore } from "@ciphershare/coprocessor/storage/local-directory";
 
 // Each exclusion reason the coprocessor publishes (and the auditor reproduces), from real envelopes in a real store.
 describe("coprocessor input checks: one test per exclusion reason", () => {
@@ -32,7 +33,7 @@ describe("coprocessor input checks: one test per exclusion reason", () => {
   before(async () => {
     directory = mkdtempSync(join(tmpdir(), "ciphershare-exclusions-"));
     store = new LocalDirectoryBlobStore(directory);
-    ctx = await CkksContext.create(ROUND_PARAMETER_SET);
+    ctx = await CkksContext.create(ROUND_PARAMETER_SET_ID);
     const programKeys = generateKeys(ctx);
     const otherKeys = generateKeys(ctx);
     const encryptUnder = async (keys: typeof programKeys, values: Float64Array, tensors: TensorSpec[]) => {
@@ -46,7 +47,7 @@ describe("coprocessor input checks: one test per exclusion reason", () => {
     };
     valid = await encryptUnder(programKeys, new Float64Array(d * c).fill(0.01), modelTensors(d, c));
     rules = {
-      parameterSetId: ROUND_PARAMETER_SET,
+      parameterSetId: ROUND_PARAMETER_SET_ID,
       publicBundleHash: await publicBundleHash(programKeys.bundle),
       tensors: modelTensors(d, c),
     };

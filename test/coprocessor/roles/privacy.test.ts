@@ -2,16 +2,28 @@ import { expect } from "chai";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 
-/** Every module `entry` loads, following relative imports (type-only imports excluded: they vanish at run time). */
+const ROOT = resolve(__dirname, "..", "..", "..");
+
+/** The file an import specifier names: relative, or a module of one of the workspace packages (`@ciphershare/…`). */
+function resolveSpecifier(from: string, specifier: string): string | undefined {
+  const packaged = /^@ciphershare\/(protocol|coprocessor)\/(.+)$/.exec(specifier);
+  const base = packaged
+    ? join(ROOT, packaged[1], "src", packaged[2])
+    : specifier.startsWith(".")
+      ? resolve(dirname(from), specifier)
+      : undefined;
+  return base === undefined ? undefined : [`${base}.ts`, join(base, "index.ts")].find(existsSync);
+}
+
+/** Every module `entry` loads, following relative and package imports (type-only imports vanish at run time). */
 function moduleGraph(entry: string): Set<string> {
   const seen = new Set<string>();
   const visit = (file: string) => {
     if (seen.has(file)) return;
     seen.add(file);
     const source = readFileSync(file, "utf8");
-    for (const match of source.matchAll(/^(?:import|export)\s+(?!type\b)[^;]*?from\s+"(\.[^"]+)";/gms)) {
-      const base = resolve(dirname(file), match[1]);
-      const target = [`${base}.ts`, join(base, "index.ts")].find(existsSync);
+    for (const match of source.matchAll(/^(?:import|export)\s+(?!type\b)[^;]*?from\s+"([^"]+)";/gms)) {
+      const target = resolveSpecifier(file, match[1]);
       if (target) visit(target);
     }
   };
@@ -22,13 +34,14 @@ function moduleGraph(entry: string): Set<string> {
 // Privacy table rows of docs/privacy.md that are properties of the code: the coprocessor process never loads the
 // custodian's keystore or secret-key loader and calls no decryption; the contributor never either.
 describe("privacy: what each role's code can reach", () => {
-  const root = resolve(__dirname, "..", "..", "..");
+  const root = ROOT;
   const rel = (files: Set<string>) => [...files].map((f) => f.slice(root.length + 1));
 
   it("the coprocessor (library and CLI command) never loads a secret key", () => {
     const graph = rel(moduleGraph(join(root, "scripts/cli/commands/coprocessor.ts")));
     expect(graph).to.include("coprocessor/src/roles/coprocessor.ts");
-    expect(graph.filter((f) => f.startsWith("coprocessor/src/custodian/"))).to.deep.equal([]);
+    expect(graph, "the walk follows package imports").to.include("protocol/src/ckks/envelope.ts");
+    expect(graph.filter((f) => f.startsWith("coprocessor/src/keys/"))).to.deep.equal([]);
     expect(graph).to.not.include("coprocessor/src/roles/custodian.ts");
     for (const file of graph) {
       expect(readFileSync(join(root, file), "utf8"), file).to.not.match(
@@ -40,7 +53,7 @@ describe("privacy: what each role's code can reach", () => {
   it("the contributor never loads a secret key or the custodian", () => {
     const graph = rel(moduleGraph(join(root, "scripts/cli/commands/contributor.ts")));
     expect(
-      graph.filter((f) => f.startsWith("coprocessor/src/custodian/") || f.endsWith("roles/custodian.ts")),
+      graph.filter((f) => f.startsWith("coprocessor/src/keys/") || f.endsWith("roles/custodian.ts")),
     ).to.deep.equal([]);
   });
 

@@ -1,14 +1,8 @@
 import { expect } from "chai";
-import { scoreReleaseCheck } from "../../../coprocessor/src/roles/auditor";
-import {
-  decodeReleaseRecord,
-  decodeRoundManifest,
-  encodeJsonRecord,
-  releasedScores,
-  scoreReleaseOf,
-  type ReleaseRecord,
-  type RoundManifest,
-} from "../../../coprocessor/src/roles/records";
+import { scoreReleaseCheck } from "@ciphershare/coprocessor/roles/auditor";
+import { decodeReleaseRecord, releasedScores, type ReleaseRecord } from "@ciphershare/protocol/records/release-record";
+import { decodeRoundManifest, scoreReleaseOf, type RoundManifest } from "@ciphershare/protocol/records/round-manifest";
+import { encodeJsonRecord } from "@ciphershare/protocol/records/json";
 
 // The network pins a round's score release policy in the manifest; the custodian's record follows it and the
 // auditor checks that it did.

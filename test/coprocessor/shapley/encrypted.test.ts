@@ -1,26 +1,29 @@
 import { expect } from "chai";
-import { CkksContext, loadPublicBundle, loadSecretKey, serializePublicBundle } from "../../../coprocessor/src/ckks";
-import type { LoadedPublicBundle, LoadedSecretKey } from "../../../coprocessor/src/ckks";
-import { exactCoefficientMap } from "../../../coprocessor/src/shapley/coefficients";
-import { validationKernel } from "../../../coprocessor/src/shapley/gram";
-import { readScores } from "../../../coprocessor/src/shapley/encrypted/layout";
-import { SHAPLEY_SCORES_TENSOR } from "../../../coprocessor/src/shapley/encrypted/release";
-import { encryptModel, generateShapleyKeys } from "../../../coprocessor/src/shapley/encrypted/client";
-import { matrix } from "../../../coprocessor/src/shapley/matrix";
-import { computeCoalitionUtilities, computeEncryptedScores } from "../../../coprocessor/src/shapley/encrypted/pipeline";
-import { valueContributions } from "../../../coprocessor/src/shapley/valuation";
-import { coalitionUtility, members, referenceShapley } from "../../../coprocessor/src/shapley/utility";
-import { randomProblem } from "./fixtures";
-import { keccak256 } from "../../../coprocessor/src/hash/keccak";
-import { scoreEnvelope } from "../../../coprocessor/src/shapley/encrypted/release";
+import { CkksContext } from "@ciphershare/protocol/ckks/context";
 import {
-  combinePartialDecryptions,
-  dealKeyShares,
-  partialDecryptEnvelope,
-  releasedNoiseStd,
-  scoresRelease,
-  smudgingSigma,
-} from "../../../coprocessor/src/threshold/index";
+  loadPublicBundle,
+  loadSecretKey,
+  serializePublicBundle,
+  type LoadedPublicBundle,
+  type LoadedSecretKey,
+} from "@ciphershare/protocol/ckks/keys";
+import { exactCoefficientMap } from "@ciphershare/coprocessor/shapley/coefficients";
+import { validationKernel } from "@ciphershare/coprocessor/shapley/gram";
+import { readScores } from "@ciphershare/coprocessor/shapley/encrypted/layout";
+import { SHAPLEY_SCORES_TENSOR } from "@ciphershare/coprocessor/shapley/encrypted/release";
+import { encryptModel, generateShapleyKeys } from "@ciphershare/coprocessor/shapley/encrypted/client";
+import { matrix } from "@ciphershare/coprocessor/linalg/matrix";
+import { computeCoalitionUtilities, computeEncryptedScores } from "@ciphershare/coprocessor/shapley/encrypted/pipeline";
+import { valueContributions } from "@ciphershare/coprocessor/shapley/valuation";
+import { coalitionUtility, members, referenceShapley } from "@ciphershare/coprocessor/shapley/utility";
+import { randomProblem } from "./fixtures";
+import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
+import { scoreEnvelope } from "@ciphershare/coprocessor/shapley/encrypted/release";
+import { combinePartialDecryptions } from "@ciphershare/coprocessor/threshold/combine";
+import { dealKeyShares } from "@ciphershare/coprocessor/threshold/key-share";
+import { partialDecryptEnvelope } from "@ciphershare/coprocessor/threshold/partial-decryption";
+import { releasedNoiseStd, smudgingSigma } from "@ciphershare/coprocessor/threshold/flooding";
+import { scoresRelease } from "@ciphershare/coprocessor/threshold/release-bounds";
 
 const relativeError = (actual: readonly number[], expected: readonly number[]) =>
   Math.max(...actual.map((value, k) => Math.abs(value - expected[k]))) / Math.max(...expected.map(Math.abs));

@@ -1,6 +1,6 @@
-import { matrix, type Matrix } from "../../../coprocessor/src/shapley/matrix";
-import { seededRandom } from "../ckks/helpers";
-import type { ValuationProblem } from "../../../coprocessor/src/shapley/utility";
+import { matrix, type Matrix } from "@ciphershare/coprocessor/linalg/matrix";
+import { seededRandom } from "../../support/ckks";
+import type { ValuationProblem } from "@ciphershare/coprocessor/shapley/utility";
 
 export interface ProblemShape {
   n: number;

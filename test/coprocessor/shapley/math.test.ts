@@ -8,12 +8,12 @@ import {
   exactCoefficientMap,
   sampledCoefficientMap,
   type CoefficientMap,
-} from "../../../coprocessor/src/shapley/coefficients";
-import { gramOfProblem, utilityFromGram } from "../../../coprocessor/src/shapley/gram";
-import { matrix, multiply, transposeMultiply, upperTriangularFactor } from "../../../coprocessor/src/shapley/matrix";
-import { coalitionUtility, members, referenceShapley } from "../../../coprocessor/src/shapley/utility";
-import { InvalidInputError } from "../../../coprocessor/src/errors/base";
-import { scoresFromRelease } from "../../../coprocessor/src/shapley/encrypted/release";
+} from "@ciphershare/coprocessor/shapley/coefficients";
+import { gramOfProblem, utilityFromGram } from "@ciphershare/coprocessor/shapley/gram";
+import { matrix, multiply, transposeMultiply, upperTriangularFactor } from "@ciphershare/coprocessor/linalg/matrix";
+import { coalitionUtility, members, referenceShapley } from "@ciphershare/coprocessor/shapley/utility";
+import { InvalidInputError } from "@ciphershare/protocol/errors";
+import { scoresFromRelease, SHAPLEY_SCORES_TENSOR } from "@ciphershare/coprocessor/shapley/encrypted/release";
 import { randomProblem } from "./fixtures";
 
 const shapes = fc.record({
@@ -201,10 +201,20 @@ describe("shapley: pure math", () => {
     );
     const problem = randomProblem({ n: 2, d: 2, c: 1, rows: 3, seed: 1 });
     const sampled = sampledCoefficientMap([1, 2], constants, { permutations: 10, batches: 2 });
-    expect(() => scoresFromRelease(new Float64Array(2 * 2), sampled)).to.throw(
+    const release = (values: number, shape: number[]) => ({
+      tensors: [{ name: SHAPLEY_SCORES_TENSOR, shape }],
+      values: new Float64Array(values),
+      valueScale: sampled.outputScale,
+    });
+    expect(() => scoresFromRelease(release(2 * 2, [1, 4]), sampled.n)).to.throw(
       InvalidInputError,
       /one score per client/,
     );
+    expect(() => scoresFromRelease(release(2, [1, 2]), 3)).to.throw(InvalidInputError, /one score per client/);
+    expect(() =>
+      scoresFromRelease({ ...release(2, [1, 2]), tensors: [{ name: "weights", shape: [1, 2] }] }, 2),
+    ).to.throw(InvalidInputError, /not a score envelope/);
+    expect(scoresFromRelease(release(2, [1, 2]), 2).phi).to.deep.equal([0, 0]);
     expect(() => referenceShapley({ ...problem, sampleCounts: [1] })).to.throw(InvalidInputError, /sample count/);
     expect(() => multiply(matrix(2, 3), matrix(2, 3))).to.throw(InvalidInputError, /chain/);
   });

@@ -4,14 +4,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import { expect } from "chai";
-import { keccak256, toUtf8Bytes } from "ethers";
+import { keccak256, toBytes, TransactionReceiptNotFoundError } from "viem";
 
-import { startLocalNode, type LocalNode } from "../../../coprocessor/src/chain/localNode";
-import { ethersTransactionDriver } from "../../../coprocessor/src/chain/transactionDriver";
-import { StepRevertedError, resumeAction, runOnChainStep, runStep } from "../../../coprocessor/src/state/journal";
-import { StateStore, type Hex } from "../../../coprocessor/src/state/store";
+import { startLocalNode, type LocalNode } from "@ciphershare/coprocessor/chain/localNode";
+import { signerTransactionDriver } from "@ciphershare/coprocessor/chain/transactionDriver";
+import { chainProbeAbi } from "@ciphershare/protocol/chain/abis";
+import { StepRevertedError, resumeAction, runOnChainStep, runStep } from "@ciphershare/coprocessor/state/journal";
+import { StateStore } from "@ciphershare/coprocessor/state/store";
+import { type Hex } from "@ciphershare/protocol/hex";
 import { connectChainProbe, type ChainProbeFixture } from "../chain/chainProbeFixture";
-import { storeValueStep, type CrashPoint } from "./storeValueStep";
+import { storeCall, storeValueStep, type CrashPoint } from "./storeValueStep";
 
 describe("state/journal: on-chain steps survive a killed process without running twice", function () {
   this.timeout(120_000);
@@ -23,8 +25,21 @@ describe("state/journal: on-chain steps survive a killed process without running
 
   const freshDatabase = () => join(directory, `state-${++databaseCount}.sqlite`);
   const storedEventCount = async () =>
-    (await fixture.probe.queryFilter(fixture.probe.filters.ValueStored(fixture.wallet.address))).length;
-  const minedNonce = () => fixture.provider.getTransactionCount(fixture.wallet.address, "latest");
+    (
+      await fixture.reader.getContractEvents({
+        address: fixture.probeAddress,
+        abi: chainProbeAbi,
+        eventName: "ValueStored",
+        args: { owner: fixture.signer.address },
+        fromBlock: 0n,
+      })
+    ).length;
+  const minedNonce = () => fixture.reader.getTransactionCount({ address: fixture.signer.address, blockTag: "latest" });
+  const receiptOrNull = (hash: Hex) =>
+    fixture.reader.getTransactionReceipt({ hash }).catch((error: unknown) => {
+      if (error instanceof TransactionReceiptNotFoundError) return null;
+      throw error;
+    });
 
   /** Runs the store-value step in a child process that SIGKILLs itself at `crashPoint`. */
   async function crashInChild(databasePath: string, round: number, value: bigint, crashPoint: CrashPoint) {
@@ -36,7 +51,7 @@ describe("state/journal: on-chain steps survive a killed process without running
         join(__dirname, "crashingStepProcess.ts"),
         databasePath,
         node.rpcUrl,
-        fixture.probe.target as string,
+        fixture.probeAddress,
         String(round),
         String(value),
         crashPoint,
@@ -107,32 +122,32 @@ describe("state/journal: on-chain steps survive a killed process without running
   it("signs a new transaction when the journaled one lost its nonce to another transaction", async () => {
     const store = StateStore.open(freshDatabase());
     const eventsBefore = await storedEventCount();
-    const inputHash = keccak256(toUtf8Bytes("store:5")) as Hex;
+    const inputHash = keccak256(toBytes("store:5"));
     // Journal a signed transaction as a crashed process would have, then spend its nonce elsewhere.
     store.recordIntent(3, "store-value", { inputHash });
-    const orphan = await ethersTransactionDriver(fixture.wallet, { to: fixture.wallet.address, value: 1n }).sign();
+    const self = fixture.signer.address;
+    const orphan = await signerTransactionDriver(fixture.signer, { to: self, value: 1n }).sign();
     store.recordSent(3, "store-value", orphan);
-    await (await fixture.wallet.sendTransaction({ to: fixture.wallet.address, value: 2n, nonce: orphan.nonce })).wait();
+    const spent = await fixture.signer.wallet.sendTransaction({ to: self, value: 2n, nonce: orphan.nonce });
+    await fixture.reader.waitForTransactionReceipt({ hash: spent });
 
     const resumed = await storeValueStep(store, fixture, 3, 5n);
     expect(resumed.status).to.equal("confirmed");
     expect(resumed.attempts).to.equal(2);
     expect(resumed.txHash).to.not.equal(orphan.txHash);
-    expect(await fixture.provider.getTransactionReceipt(orphan.txHash)).to.equal(null);
+    expect(await receiptOrNull(orphan.txHash)).to.equal(null);
     expect(await storedEventCount()).to.equal(eventsBefore + 1);
     store.close();
   });
 
   it("records a reverted transaction as failed and says so", async () => {
     const store = StateStore.open(freshDatabase());
-    const probeAddress = fixture.probe.target as string;
     // An input proof made for another sender: FHE.fromExternal reverts. A fixed gas limit skips estimation,
     // so the transaction is mined and reverts on-chain.
-    const driver = ethersTransactionDriver(fixture.wallet, async () => {
-      const input = await fixture.client.encryptUint64(probeAddress, fixture.probe.target as string, [1n]);
-      const request = await fixture.probe.getFunction("store").populateTransaction(input.handles[0], input.inputProof);
-      return { ...request, gasLimit: 1_000_000n };
-    });
+    const driver = signerTransactionDriver(fixture.signer, async () => ({
+      ...(await storeCall(fixture, 1n, fixture.probeAddress)),
+      gas: 1_000_000n,
+    }));
     const error = await runOnChainStep(store, { round: 4, step: "bad-store" }, driver).catch((e: unknown) => e);
     expect(error).to.be.instanceOf(StepRevertedError);
     const record = store.getStep(4, "bad-store");
@@ -150,7 +165,7 @@ describe("state/journal: off-chain steps", () => {
     const flakyWork = async (): Promise<Hex> => {
       calls += 1;
       if (calls === 1) throw new Error("blob store unreachable");
-      return keccak256(toUtf8Bytes("aggregate")) as Hex;
+      return keccak256(toBytes("aggregate"));
     };
     const key = { round: 1, step: "aggregate" };
     const failure = await runStep(store, key, flakyWork).catch((e: unknown) => e);
@@ -160,7 +175,7 @@ describe("state/journal: off-chain steps", () => {
     const done = await runStep(store, key, flakyWork);
     expect(done.status).to.equal("confirmed");
     expect(done.attempts).to.equal(2);
-    expect(done.outputHash).to.equal(keccak256(toUtf8Bytes("aggregate")));
+    expect(done.outputHash).to.equal(keccak256(toBytes("aggregate")));
 
     await runStep(store, key, flakyWork);
     expect(calls).to.equal(2);

@@ -5,11 +5,12 @@ import { join } from "node:path";
 
 import { expect } from "chai";
 
-import { InvalidInputError } from "../../../coprocessor/src/errors/base";
-import { StateLockedError, StateStoreError, StepConflictError } from "../../../coprocessor/src/state/errors";
-import { LATEST_SCHEMA_VERSION, MIGRATIONS } from "../../../coprocessor/src/state/schema";
-import { openDatabase } from "../../../coprocessor/src/state/sqlite";
-import { StateStore, type Hex } from "../../../coprocessor/src/state/store";
+import { InvalidInputError } from "@ciphershare/protocol/errors";
+import { StateLockedError, StateStoreError, StepConflictError } from "@ciphershare/coprocessor/state/errors";
+import { LATEST_SCHEMA_VERSION, MIGRATIONS } from "@ciphershare/coprocessor/state/schema";
+import { openDatabase } from "@ciphershare/coprocessor/state/sqlite";
+import { StateStore } from "@ciphershare/coprocessor/state/store";
+import { type Hex } from "@ciphershare/protocol/hex";
 
 const HASH_A = `0x${"aa".repeat(32)}` as Hex;
 const HASH_B = `0x${"bb".repeat(32)}` as Hex;
@@ -34,7 +35,7 @@ function runNode(script: string, onStdout?: (text: string) => void) {
 }
 
 const openStoreScript = (path: string, then: string) => `
-  const { StateStore } = require("./coprocessor/src/state/store");
+  const { StateStore } = require("@ciphershare/coprocessor/state/store");
   try {
     const store = StateStore.open(${JSON.stringify(path)});
     console.log("opened");
@@ -63,7 +64,7 @@ describe("state/store", () => {
       reopened.close();
       const db = openDatabase(path);
       const versions = db.prepare("SELECT version FROM schema_version ORDER BY version").all();
-      expect(versions.map((row) => row.version)).to.deep.equal([1]);
+      expect(versions.map((row) => row.version)).to.deep.equal(MIGRATIONS.map((migration) => migration.version));
       expect(db.prepare("PRAGMA journal_mode").get()).to.deep.equal({ journal_mode: "wal" });
       db.close();
     });
@@ -71,22 +72,29 @@ describe("state/store", () => {
     it("applies only pending migrations, each atomically", () => {
       const path = join(directory, "upgrade.sqlite");
       StateStore.open(path).close();
-      const v2 = { version: 2, description: "blobs", sql: "CREATE TABLE blobs (hash TEXT PRIMARY KEY);" };
+      const next = LATEST_SCHEMA_VERSION + 1;
+      const v2 = { version: next, description: "blobs", sql: "CREATE TABLE blobs (hash TEXT PRIMARY KEY);" };
       const upgraded = StateStore.open(path, { migrations: [...MIGRATIONS, v2] });
-      expect(upgraded.schemaVersion).to.equal(2);
+      expect(upgraded.schemaVersion).to.equal(next);
       upgraded.close();
 
       // A migration that fails half-way leaves no trace: neither its first table nor its version.
       const broken = {
-        version: 3,
+        version: next + 1,
         description: "broken",
         sql: "CREATE TABLE half (x INTEGER); CREATE TABLE blobs (hash TEXT);",
       };
       expect(() => StateStore.open(path, { migrations: [...MIGRATIONS, v2, broken] })).to.throw(/already exists/);
       const db = openDatabase(path);
       const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all();
-      expect(tables.map((row) => row.name)).to.deep.equal(["blobs", "schema_version", "settings", "steps"]);
-      expect(db.prepare("SELECT MAX(version) AS v FROM schema_version").get()).to.deep.equal({ v: 2 });
+      expect(tables.map((row) => row.name)).to.deep.equal([
+        "blobs",
+        "released_scores",
+        "schema_version",
+        "settings",
+        "steps",
+      ]);
+      expect(db.prepare("SELECT MAX(version) AS v FROM schema_version").get()).to.deep.equal({ v: next });
       db.close();
     });
 
@@ -196,6 +204,47 @@ describe("state/store", () => {
       expect(reopened.getValue("round", "1")).to.deep.equal({ weights: [0.5, 0.5], done: true });
       expect(reopened.getValue("tmp", "x")).to.equal(undefined);
       reopened.close();
+    });
+  });
+
+  describe("released scores", () => {
+    const A = "0x00000000000000000000000000000000000000a1";
+    const B = "0x00000000000000000000000000000000000000b2";
+
+    it("keeps a round's φ per contributor in commit order, exactly, across a reopen", () => {
+      const path = join(directory, "scores.sqlite");
+      const store = StateStore.open(path);
+      expect(store.scoresOf(1)).to.equal(undefined);
+      const phi = [4.5e-3 + 1e-17, -1.25e-3];
+      store.recordScores(1, [
+        { contributor: B, phi: phi[0] },
+        { contributor: A, phi: phi[1] },
+      ]);
+      store.recordScores(2, [{ contributor: A, phi: 0 }]);
+      store.close();
+
+      const reopened = StateStore.open(path);
+      expect(reopened.scoresOf(1)).to.deep.equal([
+        { contributor: B, phi: phi[0] },
+        { contributor: A, phi: phi[1] },
+      ]);
+      expect(reopened.scoresOf(2)).to.deep.equal([{ contributor: A, phi: 0 }]);
+      // Recording a round again replaces its scores (a release re-run after a crash).
+      reopened.recordScores(1, [{ contributor: A, phi: 1 }]);
+      expect(reopened.scoresOf(1)).to.deep.equal([{ contributor: A, phi: 1 }]);
+      reopened.close();
+    });
+
+    it("refuses a score that is not a finite number, recording nothing of the round", () => {
+      const store = StateStore.open(":memory:");
+      expect(() =>
+        store.recordScores(3, [
+          { contributor: A, phi: 1 },
+          { contributor: B, phi: Number.NaN },
+        ]),
+      ).to.throw(InvalidInputError, /finite/);
+      expect(store.scoresOf(3)).to.equal(undefined);
+      store.close();
     });
   });
 

@@ -2,20 +2,18 @@ import { expect } from "chai";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { InvalidInputError } from "../../../coprocessor/src/errors/base";
-import { keccak256 } from "../../../coprocessor/src/hash/keccak";
+import { InvalidInputError } from "@ciphershare/protocol/errors";
+import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
 import {
   BlobIntegrityError,
   BlobNotFoundError,
-  BlobServerError,
   BlobTooLargeError,
-  HttpBlobStore,
-  LocalDirectoryBlobStore,
-  startBlobServer,
   type BlobStore,
-  type RunningBlobServer,
-} from "../../../coprocessor/src/storage/index";
-import { rejectionOf } from "../rejection";
+} from "@ciphershare/coprocessor/storage/blob-store";
+import { BlobServerError, HttpBlobStore } from "@ciphershare/coprocessor/storage/http-client";
+import { LocalDirectoryBlobStore } from "@ciphershare/coprocessor/storage/local-directory";
+import { startBlobServer, type RunningBlobServer } from "@ciphershare/coprocessor/storage/http-server";
+import { rejectionOf } from "../../support/rejection";
 
 const LIMIT = 64 * 1024;
 

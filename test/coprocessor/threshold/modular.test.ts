@@ -10,9 +10,9 @@ import {
   powMod,
   residuesInRange,
   signedToResidues,
-  ThresholdError,
   uniformResidues,
-} from "../../../coprocessor/src/threshold/index";
+} from "@ciphershare/coprocessor/threshold/modular";
+import { ThresholdError } from "@ciphershare/coprocessor/threshold/errors";
 
 /** fast-v1's and deep-v2's primes: 40- and 60-bit NTT primes as SEAL picks them. */
 const PRIMES = [1099510890497n, 1099511480321n, 1152921504606748673n, 1152921504606830593n];

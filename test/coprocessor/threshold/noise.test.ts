@@ -1,40 +1,33 @@
 import { expect } from "chai";
+import { CkksContext } from "@ciphershare/protocol/ckks/context";
+import { encryptModelUpdate } from "@ciphershare/protocol/ckks/update";
+import { generateKeys, loadPublicBundle, serializePublicBundle } from "@ciphershare/protocol/ckks/keys";
+import { parseEnvelope } from "@ciphershare/protocol/ckks/envelope";
+import { fedAvgEncrypted } from "@ciphershare/coprocessor/fedavg/homomorphic";
+import { fedAvgWeights } from "@ciphershare/coprocessor/fedavg/weights";
+import { modelUpdateFromArray } from "@ciphershare/protocol/formats/model-update";
+import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
+import { exactCoefficientMap } from "@ciphershare/coprocessor/shapley/coefficients";
+import { encryptModel, generateShapleyKeys } from "@ciphershare/coprocessor/shapley/encrypted/client";
+import { matvecPlan } from "@ciphershare/coprocessor/shapley/encrypted/layout";
+import { computeEncryptedScores } from "@ciphershare/coprocessor/shapley/encrypted/pipeline";
+import { validationKernel } from "@ciphershare/coprocessor/shapley/gram";
+import { coefficientsToNtt, roundedGaussian } from "@ciphershare/coprocessor/threshold/smudging";
+import { DEFAULT_FLOODING_POLICY, smudgingSigma } from "@ciphershare/coprocessor/threshold/flooding";
+import { decryptToCoefficients, twoRunErrorL2 } from "@ciphershare/coprocessor/threshold/error-measurement";
 import {
-  CkksContext,
-  encryptModelUpdate,
-  generateKeys,
-  loadPublicBundle,
-  parseEnvelope,
-  serializePublicBundle,
-} from "../../../coprocessor/src/ckks/index";
-import { fedAvgEncrypted } from "../../../coprocessor/src/fedavg/homomorphic";
-import { fedAvgWeights } from "../../../coprocessor/src/fedavg/weights";
-import { modelUpdateFromArray } from "../../../coprocessor/src/formats/index";
-import { keccak256 } from "../../../coprocessor/src/hash/keccak";
-import { exactCoefficientMap } from "../../../coprocessor/src/shapley/coefficients";
-import { encryptModel, generateShapleyKeys } from "../../../coprocessor/src/shapley/encrypted/client";
-import { matvecPlan } from "../../../coprocessor/src/shapley/encrypted/layout";
-import { computeEncryptedScores } from "../../../coprocessor/src/shapley/encrypted/pipeline";
-import { validationKernel } from "../../../coprocessor/src/shapley/gram";
-import {
-  coefficientsToNtt,
-  DEFAULT_FLOODING_POLICY,
-  decryptToCoefficients,
   fedAvgNoiseBound,
   freshNoiseBound,
-  modulusChain,
   noiseParameters,
-  roundedGaussian,
   shapleyNoiseBound,
-  smudgingSigma,
-  soleKeyShare,
-  ThresholdError,
-  twoRunErrorL2,
   type NoiseBound,
-} from "../../../coprocessor/src/threshold/index";
-import { addPointwise } from "../../../coprocessor/src/threshold/modular";
-import { parseCiphertext, serializeCiphertext } from "../../../coprocessor/src/threshold/seal-format";
-import { sampleUpdate, sharedContext } from "../ckks/helpers";
+} from "@ciphershare/coprocessor/threshold/noise-bound";
+import { modulusChain } from "@ciphershare/coprocessor/threshold/modulus-chain";
+import { soleKeyShare } from "@ciphershare/coprocessor/threshold/key-share";
+import { ThresholdError } from "@ciphershare/coprocessor/threshold/errors";
+import { addPointwise } from "@ciphershare/coprocessor/threshold/modular";
+import { parseCiphertext, serializeCiphertext } from "@ciphershare/coprocessor/threshold/seal-format";
+import { sampleUpdate, sharedContext } from "../../support/ckks";
 import { randomProblem } from "../shapley/fixtures";
 
 /** A deterministic byte source for reproducible noise statistics. */

@@ -1,19 +1,19 @@
 import { expect } from "chai";
 import fc from "fast-check";
-import { type Ciphertext } from "../../../coprocessor/src/ckks/index";
+import type { Ciphertext } from "@ciphershare/protocol/ckks/seal";
 import {
   ciphertextPolynomial,
-  modulusChain,
   parseCiphertext,
   parsePlaintext,
   rawCiphertextByteLength,
   rawPlaintextByteLength,
   sameParmsId,
-  SealFormatError,
   serializeCiphertext,
   serializePlaintext,
-} from "../../../coprocessor/src/threshold/index";
-import { keyedContext, sampleUpdate } from "../ckks/helpers";
+} from "@ciphershare/coprocessor/threshold/seal-format";
+import { modulusChain } from "@ciphershare/coprocessor/threshold/modulus-chain";
+import { SealFormatError } from "@ciphershare/coprocessor/threshold/errors";
+import { keyedContext, sampleUpdate } from "../../support/ckks";
 import { withByte, withF64, withU64 } from "./bytes";
 
 /** SEAL's own uncompressed bytes of an object. */

@@ -1,12 +1,7 @@
 import { expect } from "chai";
 import fc from "fast-check";
-import {
-  lagrangeCoefficients,
-  MalformedShareError,
-  normalizeDecryptingSet,
-  shareResidues,
-  ThresholdError,
-} from "../../../coprocessor/src/threshold/index";
+import { lagrangeCoefficients, normalizeDecryptingSet, shareResidues } from "@ciphershare/coprocessor/threshold/shamir";
+import { MalformedShareError, ThresholdError } from "@ciphershare/coprocessor/threshold/errors";
 
 const PRIMES = [1099510890497n, 1152921504606830593n];
 const DEGREE = 4;

@@ -1,38 +1,32 @@
 import { expect } from "chai";
+import { encryptModelUpdate } from "@ciphershare/protocol/ckks/update";
+import { envelopeCommitment, parseEnvelope } from "@ciphershare/protocol/ckks/envelope";
+import { loadSecretKey } from "@ciphershare/protocol/ckks/keys";
+import { sealHeapBytes } from "@ciphershare/protocol/ckks/seal";
+import { fedAvgEncrypted } from "@ciphershare/coprocessor/fedavg/homomorphic";
+import { fedAvgPlain, fedAvgWeights } from "@ciphershare/coprocessor/fedavg/weights";
+import { modelUpdateFromArray } from "@ciphershare/protocol/formats/model-update";
+import { combineCiphertext, combinePartialDecryptions } from "@ciphershare/coprocessor/threshold/combine";
 import {
-  encryptModelUpdate,
-  envelopeCommitment,
-  loadSecretKey,
-  parseEnvelope,
-  sealHeapBytes,
-} from "../../../coprocessor/src/ckks/index";
-import { fedAvgEncrypted } from "../../../coprocessor/src/fedavg/homomorphic";
-import { fedAvgPlain, fedAvgWeights } from "../../../coprocessor/src/fedavg/weights";
-import { modelUpdateFromArray } from "../../../coprocessor/src/formats/index";
-import {
-  combineCiphertext,
-  combinePartialDecryptions,
   dealKeyShares,
-  fedAvgNoiseBound,
   keyShareCommitment,
-  MalformedShareError,
-  modulusChain,
-  noiseParameters,
   parseKeyShare,
+  serializeKeyShare,
+  type KeyShare,
+} from "@ciphershare/coprocessor/threshold/key-share";
+import { fedAvgNoiseBound, noiseParameters } from "@ciphershare/coprocessor/threshold/noise-bound";
+import { MalformedShareError, ReleaseRangeError, ThresholdError } from "@ciphershare/coprocessor/threshold/errors";
+import { modulusChain } from "@ciphershare/coprocessor/threshold/modulus-chain";
+import {
   parsePartialDecryption,
   partialDecryptCiphertext,
   partialDecryptEnvelope,
-  ReleaseRangeError,
-  releasedNoiseStd,
-  serializeKeyShare,
   serializePartialDecryption,
-  smudgingSigma,
-  ThresholdError,
-  type KeyShare,
   type PartialDecryption,
-} from "../../../coprocessor/src/threshold/index";
-import { keyedContext, maxAbsError, sampleUpdate, type KeyedContext } from "../ckks/helpers";
-import { rejectionOf } from "../rejection";
+} from "@ciphershare/coprocessor/threshold/partial-decryption";
+import { releasedNoiseStd, smudgingSigma } from "@ciphershare/coprocessor/threshold/flooding";
+import { keyedContext, maxAbsError, sampleUpdate, type KeyedContext } from "../../support/ckks";
+import { rejectionOf } from "../../support/rejection";
 import { withByte, withU64 } from "./bytes";
 
 /** Every k-subset of 1…n. */

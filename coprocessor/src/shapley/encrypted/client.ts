@@ -1,7 +1,7 @@
-import type { CkksContext } from "../../ckks/context";
-import { generateKeys, type GeneratedKeys } from "../../ckks/keys";
-import type { Encryptor } from "../../ckks/seal";
-import type { Matrix } from "../matrix";
+import type { CkksContext } from "@ciphershare/protocol/ckks/context";
+import { generateKeys, type GeneratedKeys } from "@ciphershare/protocol/ckks/keys";
+import type { Encryptor } from "@ciphershare/protocol/ckks/seal";
+import type { Matrix } from "../../linalg/matrix";
 import { matvecPlan, packModel, requiredGaloisSteps } from "./layout";
 
 /** Custodian: keys whose Galois steps cover the projection by R (d×d) for c outputs and the slot sums. */

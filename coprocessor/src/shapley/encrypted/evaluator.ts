@@ -1,10 +1,17 @@
-import { CkksError } from "../../ckks/errors";
-import type { CkksContext } from "../../ckks/context";
-import { deleteAll, sealCall, type Ciphertext, type GaloisKeys, type Plaintext, type RelinKeys } from "../../ckks/seal";
-import { InvalidInputError } from "../../errors/base";
+import { CkksError } from "@ciphershare/protocol/ckks/errors";
+import type { CkksContext } from "@ciphershare/protocol/ckks/context";
+import {
+  deleteAll,
+  sealCall,
+  type Ciphertext,
+  type GaloisKeys,
+  type Plaintext,
+  type RelinKeys,
+} from "@ciphershare/protocol/ckks/seal";
+import { InvalidInputError } from "@ciphershare/protocol/errors";
 import type { CoefficientMap } from "../coefficients";
 import { pairCount, pairOfIndex } from "../gram";
-import type { Matrix } from "../matrix";
+import type { Matrix } from "../../linalg/matrix";
 import { assertMapFits, coefficientMask, matvecPlan, packModel, type MatvecPlan } from "./layout";
 import { sumSlotsInplace } from "./slots";
 

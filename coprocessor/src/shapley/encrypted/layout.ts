@@ -1,6 +1,7 @@
-import { InvalidInputError } from "../../errors/base";
+import { powerOfTwoSteps } from "@ciphershare/protocol/ckks/keys";
+import { InvalidInputError } from "@ciphershare/protocol/errors";
 import type { CoefficientMap } from "../coefficients";
-import type { Matrix } from "../matrix";
+import type { Matrix } from "../../linalg/matrix";
 
 /**
  * Slot layouts of the encrypted Shapley computation (pure, no SEAL).
@@ -74,9 +75,7 @@ export function matvecPlan(r: Matrix, c: number, slotCount: number, babySize?: n
 
 /** The steps 1, 2, 4, …, slotCount/2 a slot sum rotates by (every slot ends up holding the total). */
 export function slotSumSteps(slotCount: number): number[] {
-  const steps: number[] = [];
-  for (let step = 1; step < slotCount; step *= 2) steps.push(step);
-  return steps;
+  return powerOfTwoSteps(slotCount, false);
 }
 
 /** Every Galois step the encrypted valuation (and the per-coalition baseline) needs. */

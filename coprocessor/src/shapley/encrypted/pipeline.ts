@@ -1,6 +1,6 @@
-import { CkksContext } from "../../ckks/context";
-import { deleteAll, sealCall, type Ciphertext } from "../../ckks/seal";
-import { InvalidInputError } from "../../errors/base";
+import { CkksContext } from "@ciphershare/protocol/ckks/context";
+import { deleteAll, sealCall, type Ciphertext } from "@ciphershare/protocol/ckks/seal";
+import { InvalidInputError } from "@ciphershare/protocol/errors";
 import type { CoefficientMap } from "../coefficients";
 import type { ValidationKernel } from "../gram";
 import { constantMask } from "./layout";

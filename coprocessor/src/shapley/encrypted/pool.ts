@@ -1,6 +1,6 @@
 import { Worker } from "node:worker_threads";
 import { join } from "node:path";
-import { CkksError } from "../../ckks/errors";
+import { CkksError } from "@ciphershare/protocol/ckks/errors";
 import { ShapleyRuntime, type RuntimeRequest, type RuntimeResponse } from "./runtime";
 
 /** Something that runs runtime requests: a worker thread, or the calling thread itself. */

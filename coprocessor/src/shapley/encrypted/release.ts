@@ -1,8 +1,9 @@
-import type { CkksContext } from "../../ckks/context";
-import { buildEnvelope, EnvelopeKind } from "../../ckks/envelope";
-import type { Decryptor } from "../../ckks/seal";
-import type { Hex } from "../../hash/keccak";
-import { InvalidInputError } from "../../errors/base";
+import type { CkksContext } from "@ciphershare/protocol/ckks/context";
+import { buildEnvelope, EnvelopeKind } from "@ciphershare/protocol/ckks/envelope";
+import type { Decryptor } from "@ciphershare/protocol/ckks/seal";
+import type { Hex } from "@ciphershare/protocol/hex";
+import { InvalidInputError } from "@ciphershare/protocol/errors";
+import type { TensorSpec } from "@ciphershare/protocol/formats/model-update";
 import type { CoefficientMap } from "../coefficients";
 import { readScores } from "./layout";
 
@@ -17,8 +18,9 @@ export function scoreShape(map: Pick<CoefficientMap, "n">): [number, number] {
 /**
  * Coprocessor: wraps the score ciphertext as an Aggregate envelope, the only kind the key custodian
  * (`KeyCustodian.decryptOutput`) agrees to decrypt once its keccak256 is published as a round output.
- * Its manifest covers exactly the n output slots (φ), so the custodian decrypts and releases those n
- * values (noise-flooded) and nothing else — for a sampled map too, whose batch maps stay plaintext.
+ * Its manifest covers exactly the n output slots (φ, shape [1, n]), so the custodian decrypts and releases those n
+ * values (noise-flooded) and nothing else — for a sampled map too, whose batch maps stay plaintext. The header's
+ * value exponent carries the output scale (φ = slot × 2^exponent), so reading φ needs nothing but the envelope.
  */
 export async function scoreEnvelope(
   ctx: CkksContext,
@@ -26,6 +28,12 @@ export async function scoreEnvelope(
   scores: Uint8Array,
   map: CoefficientMap,
 ): Promise<Uint8Array> {
+  const valueExponent = Math.log2(map.outputScale);
+  if (!Number.isInteger(valueExponent)) {
+    throw new InvalidInputError("The output scale of a score envelope must be a power of two.", {
+      details: `${map.outputScale}`,
+    });
+  }
   const ciphertext = ctx.loadCiphertext(scores);
   try {
     return await buildEnvelope(
@@ -36,6 +44,7 @@ export async function scoreEnvelope(
         scale: ciphertext.scale(),
         coeffModulusSize: ciphertext.coeffModulusSize(),
         ciphertextSize: ciphertext.size(),
+        valueExponent,
         tensors: [{ name: SHAPLEY_SCORES_TENSOR, shape: scoreShape(map) }],
       },
       [scores],
@@ -50,14 +59,26 @@ export interface ReleasedScores {
   readonly phi: number[];
 }
 
-/** φ from the custodian's released (flooded) values of a score envelope: exactly n values. */
-export function scoresFromRelease(values: ArrayLike<number>, map: CoefficientMap): ReleasedScores {
-  if (values.length !== map.n) {
-    throw new InvalidInputError("The release does not hold one score per client.", {
-      details: `${values.length} released values, ${map.n} clients`,
+/**
+ * φ from the custodian's release of a score envelope (its flooded values and the envelope's value scale): exactly
+ * the n values of the one `shapley-phi` [1, n] tensor, n being the number of included contributors.
+ */
+export function scoresFromRelease(
+  output: { readonly tensors: readonly TensorSpec[]; readonly values: ArrayLike<number>; readonly valueScale: number },
+  contributors: number,
+): ReleasedScores {
+  const [tensor, ...rest] = output.tensors;
+  if (tensor?.name !== SHAPLEY_SCORES_TENSOR || rest.length > 0) {
+    throw new InvalidInputError("The release is not a score envelope.", {
+      details: output.tensors.map((t) => t.name).join(", "),
     });
   }
-  return { phi: Array.from(readScores(values, map)) };
+  if (tensor.shape[1] !== contributors || output.values.length !== contributors) {
+    throw new InvalidInputError("The release does not hold one score per client.", {
+      details: `${output.values.length} released values (shape [${tensor.shape.join(", ")}]), ${contributors} clients`,
+    });
+  }
+  return { phi: Array.from(readScores(output.values, { n: contributors, outputScale: output.valueScale })) };
 }
 
 /** Decrypts the score ciphertext without flooding: precision checks only, never a release. */

@@ -1,7 +1,7 @@
-import { CkksContext } from "../../ckks/context";
-import { loadPublicBundle, type LoadedPublicBundle } from "../../ckks/keys";
-import { CkksError } from "../../ckks/errors";
-import { deleteAll, type Ciphertext } from "../../ckks/seal";
+import { CkksContext } from "@ciphershare/protocol/ckks/context";
+import { loadPublicBundle, type LoadedPublicBundle } from "@ciphershare/protocol/ckks/keys";
+import { CkksError } from "@ciphershare/protocol/ckks/errors";
+import { deleteAll, type Ciphertext } from "@ciphershare/protocol/ckks/seal";
 import { EncryptedShapleyEvaluator, type EvaluatorSetup } from "./evaluator";
 
 /**

@@ -1,5 +1,5 @@
-import type { CkksContext } from "../../ckks/context";
-import { sealCall, type Ciphertext, type GaloisKeys } from "../../ckks/seal";
+import type { CkksContext } from "@ciphershare/protocol/ckks/context";
+import { sealCall, type Ciphertext, type GaloisKeys } from "@ciphershare/protocol/ckks/seal";
 import { slotSumSteps } from "./layout";
 
 /** Rotate-and-add by 1, 2, …, slots/2: afterwards every slot holds the sum of all slots. */

@@ -1,6 +1,6 @@
 import { parentPort } from "node:worker_threads";
 import { ShapleyRuntime, type RuntimeRequest } from "./runtime";
-import { describeSealException } from "../../ckks/seal";
+import { describeSealException } from "@ciphershare/protocol/ckks/seal";
 
 /** Worker-thread entry: one SEAL instance per thread, driven by `RuntimeRequest` messages. */
 const runtime = new ShapleyRuntime();

@@ -1,3 +1,0 @@
-export * from "./keystore";
-export * from "./policy";
-export * from "./custodian";

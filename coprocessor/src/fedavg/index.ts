@@ -1,2 +1,0 @@
-export * from "./weights";
-export * from "./homomorphic";
