@@ -17,8 +17,8 @@ export const C = MNIST_CLASSES;
 export const VALIDATION_ROWS = 1000;
 const SEED = 1234;
 
-function setup(clients: number) {
-  return mnistFederatedSetup({ seed: SEED, clients, validationSize: VALIDATION_ROWS });
+function setup(clients: number, alpha?: number) {
+  return mnistFederatedSetup({ seed: SEED, clients, validationSize: VALIDATION_ROWS, alpha });
 }
 
 /** The validation rows as a dataset (for accuracy), the same rows `validationSet` turns into matrices. */
@@ -35,11 +35,12 @@ export function validationSet(): { x: Matrix; y: Matrix } {
 }
 
 /**
- * Non-IID clients (Dirichlet label skew) trained by least squares from w0 = 0 for one round; every 7th
- * client flips its labels (a poisoned update) and every 11th submits w0 unchanged (a free rider).
+ * Non-IID clients (Dirichlet label skew, concentration `alpha`, default 0.5) trained by least squares from
+ * w0 = 0 for one round; every 7th client flips its labels (a poisoned update) and every 11th submits w0
+ * unchanged (a free rider).
  */
-export function clients(n: number): { models: Matrix[]; sampleCounts: number[] } {
-  const data = setup(n);
+export function clients(n: number, alpha?: number): { models: Matrix[]; sampleCounts: number[] } {
+  const data = setup(n, alpha);
   const base = zeroModel(D, C);
   const behaviour = (i: number): ContributorBehaviour =>
     i % 11 === 10

@@ -6,7 +6,13 @@
  *   extrapolated beyond as the measured median per-coalition cost (per core, divided by the 2 workers)
  *   × (2^n − 1);
  * - plaintext: the same Gram method in float64.
- * `--json`: the last stdout line is the JSON array of rows. `--large` adds n = 50 and 100 (sampled).
+ * Every n up to 300 uses the exact coefficient map (the integral form); `coefficientSeconds` is the time
+ * to build it, and beside it `sampledMaxRelError` is how far the plaintext φ of the sampled map
+ * (2 000 permutations, what n > 20 used before) lands from the exact φ, `sampledCoefficientSeconds` its
+ * time.
+ * `--json`: the last stdout line is the JSON array of rows. `--large` adds n = 50 and 100, and a
+ * plaintext-only row for n = 300 (the coefficient map and the plaintext Gram method; under encryption its
+ * 45 450 Gram terms would take hours). `--plaintext-sizes 300` runs such rows alone.
  * `--sizes 6,8` runs only those n and `--sampled` forces the sampled method (a quick check of the sampled
  * path); without n = 5 there is no measured per-coalition cost, so the baseline columns are null.
  */
@@ -14,6 +20,7 @@ import { Command } from "commander";
 import { matrix } from "@ciphershare/coprocessor/linalg/matrix";
 import { C, clients, D, validationSet, VALIDATION_ROWS } from "./mnist-clients";
 
+import { exactCoefficientMap, MAX_EXACT_CLIENTS } from "@ciphershare/coprocessor/shapley/coefficients";
 import { SHAPLEY_PARAMETER_SET, valueContributions } from "@ciphershare/coprocessor/shapley/valuation";
 import { referenceShapley, type ValuationProblem, members } from "@ciphershare/coprocessor/shapley/utility";
 import { validationKernel } from "@ciphershare/coprocessor/shapley/gram";
@@ -25,16 +32,28 @@ import { computeCoalitionUtilities } from "@ciphershare/coprocessor/shapley/encr
 const flags = new Command()
   .name("npm run bench:shapley --")
   .option("--json", "the last stdout line is the JSON array of rows")
-  .option("--large", "add n = 50 and 100 (sampled)")
+  .option("--large", "add n = 50 and 100 (exact) and a plaintext-only n = 300 row")
   .option("--sampled", "force the sampled method")
   .option("--sizes <list>", "only these n, comma-separated (e.g. 6,8)")
+  .option("--plaintext-sizes <list>", "plaintext-only rows (no HE) for these n, e.g. 300; alone, no encrypted row")
   .parse(process.argv)
-  .opts<{ json?: boolean; large?: boolean; sampled?: boolean; sizes?: string }>();
+  .opts<{ json?: boolean; large?: boolean; sampled?: boolean; sizes?: string; plaintextSizes?: string }>();
 const json = flags.json === true;
 const large = flags.large === true;
 const forceSampled = flags.sampled === true;
-const chosenSizes = flags.sizes?.split(",").map(Number);
+const sizesArgument = (list: string | undefined) => list?.split(",").map(Number);
+const chosenPlaintextSizes = sizesArgument(flags.plaintextSizes);
+const plaintextSizes = chosenPlaintextSizes ?? (large ? [300] : []);
+// `--plaintext-sizes` alone runs no encrypted row.
+const sizes = sizesArgument(flags.sizes) ?? (chosenPlaintextSizes ? [] : large ? [5, 10, 20, 50, 100] : [5, 10, 20]);
+const SAMPLED = { method: "sampled", permutations: 2000, batches: 10, seed: 7 } as const;
 const WORKERS = 2;
+const PLAINTEXT_ALPHA = 1;
+
+/** n sample counts spread log-uniformly over [1, 10⁶] (deterministic). */
+function wideCounts(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => Math.round(10 ** (6 * ((i * 0.618034) % 1))));
+}
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
 interface Row {
@@ -51,11 +70,43 @@ interface Row {
   projectionCoreSecondsPerClient: number;
   termCoreSecondsPerEntry: number;
   permutations?: number;
+  /** Seconds to build the public coefficient map the encrypted run evaluates. */
+  coefficientSeconds: number;
+  /** Exact rows: the sampled map's (2 000 permutations) plaintext φ against the exact φ, and its build time. */
+  sampledMaxRelError?: number;
+  sampledCoefficientSeconds?: number;
+  sampledPermutations?: number;
   /** Sampled rows: max_k SE(φ_k) from the plaintext run's batch estimates (data-dependent). */
   maxStandardError?: number;
   /** Sampled rows: max_k ‖se(Ā_k)‖/‖Ā_k‖ of the public coefficients, what the encrypted run reports. */
   maxRelativeCoefficientStandardError?: number;
   flagged: number[];
+}
+
+/** A plaintext-only row: no HE, for sizes whose encrypted run would take hours. */
+interface PlaintextRow {
+  n: number;
+  method: "exact";
+  encrypted: false;
+  coefficientSeconds: number;
+  /** The same n with sample counts spread log-uniformly over [1, 10⁶]: the most t-nodes, the slowest map. */
+  coefficientSecondsWideCounts: number;
+  plaintextSeconds: number;
+  sampledMaxRelError: number;
+  sampledCoefficientSeconds: number;
+  sampledPermutations: number;
+  flagged: number[];
+}
+
+/** The sampled map's plaintext φ beside the exact one: its error and its coefficient time. */
+async function sampledBeside(problem: ValuationProblem, exactPhi: readonly number[]) {
+  const sampled = await valueContributions(problem, { ...SAMPLED, encrypted: false });
+  const scale = Math.max(...exactPhi.map(Math.abs));
+  return {
+    sampledMaxRelError: Math.max(...sampled.phi.map((v, k) => Math.abs(v - exactPhi[k]))) / scale,
+    sampledCoefficientSeconds: round(sampled.coefficientSeconds),
+    sampledPermutations: sampled.permutations ?? SAMPLED.permutations,
+  };
 }
 
 async function perCoalitionCost(problem: ValuationProblem): Promise<{ wallSeconds: number; medianSeconds: number }> {
@@ -84,22 +135,22 @@ async function perCoalitionCost(problem: ValuationProblem): Promise<{ wallSecond
 }
 
 async function main() {
-  const sizes = chosenSizes ?? (large ? [5, 10, 20, 50, 100] : [5, 10, 20]);
   log(`Loading MNIST: ${VALIDATION_ROWS} validation rows, d = ${D}, c = ${C}`);
   const { x, y } = validationSet();
-  const all = clients(Math.max(...sizes));
-  const rows: Row[] = [];
+  const problemOf = (n: number, from: ReturnType<typeof clients>): ValuationProblem => ({
+    base: matrix(D, C),
+    models: from.models.slice(0, n),
+    sampleCounts: from.sampleCounts.slice(0, n),
+    x,
+    y,
+  });
+  const rows: (Row | PlaintextRow)[] = [];
   let baselinePerCoalition = 0;
+  const all = sizes.length > 0 ? clients(Math.max(...sizes)) : undefined;
   for (const n of sizes) {
-    const problem: ValuationProblem = {
-      base: matrix(D, C),
-      models: all.models.slice(0, n),
-      sampleCounts: all.sampleCounts.slice(0, n),
-      x,
-      y,
-    };
-    const method = n <= 20 && !forceSampled ? "exact" : "sampled";
-    const options = { method, permutations: 2000, batches: 10, seed: 7 } as const;
+    const problem = problemOf(n, all!);
+    const method: "exact" | "sampled" = n <= MAX_EXACT_CLIENTS && !forceSampled ? "exact" : "sampled";
+    const options = { ...SAMPLED, method };
     const plain = await valueContributions(problem, { ...options, encrypted: false });
     log(
       `n=${n}: plaintext Gram ${plain.seconds.toFixed(2)} s, U(∅)=${plain.utilityEmpty.toFixed(5)}, U(N)=${plain.utilityAll.toFixed(5)}`,
@@ -144,6 +195,8 @@ async function main() {
       projectionCoreSecondsPerClient: round(((encrypted.heSeconds?.projection ?? 0) * WORKERS) / n),
       termCoreSecondsPerEntry: round(((encrypted.heSeconds?.terms ?? 0) * WORKERS) / ((n * (n + 1)) / 2 + n)),
       permutations: encrypted.permutations,
+      coefficientSeconds: round(encrypted.coefficientSeconds),
+      ...(encrypted.method === "exact" ? await sampledBeside(problem, plain.phi) : {}),
       // φ's standard error comes from the plaintext run (the encrypted one releases only φ); the
       // coefficients' relative standard error is public and the same in both.
       maxStandardError: plain.method === "sampled" ? Math.max(...(plain.standardError ?? [])) : undefined,
@@ -153,11 +206,36 @@ async function main() {
     rows.push(row);
     log(
       `n=${n}: encrypted ${row.encryptedSeconds} s (${JSON.stringify(row.encryptedBreakdown)}), baseline ${row.baselineSeconds} s` +
-        `${row.baselineExtrapolated ? " (extrapolated)" : ""}, plaintext ${row.plaintextSeconds} s, max rel error ${maxRelError.toExponential(2)}`,
+        `${row.baselineExtrapolated ? " (extrapolated)" : ""}, plaintext ${row.plaintextSeconds} s, max rel error ${maxRelError.toExponential(2)}` +
+        `, coefficients ${row.coefficientSeconds} s`,
+    );
+  }
+  for (const n of plaintextSizes) {
+    // 300 clients cannot all get 10 of the 7 000 training digits at α = 0.5; α = 1 still skews labels.
+    const problem = problemOf(n, clients(n, PLAINTEXT_ALPHA));
+    const plain = await valueContributions(problem, { method: "exact", encrypted: false });
+    const wideStarted = performance.now();
+    exactCoefficientMap(wideCounts(n), validationKernel(x, y, problem.base));
+    const coefficientSecondsWideCounts = round((performance.now() - wideStarted) / 1000);
+    const row: PlaintextRow = {
+      n,
+      method: "exact",
+      encrypted: false,
+      coefficientSeconds: round(plain.coefficientSeconds),
+      coefficientSecondsWideCounts,
+      plaintextSeconds: round(plain.seconds),
+      ...(await sampledBeside(problem, plain.phi)),
+      flagged: plain.phi.flatMap((v, k) => (v <= 0 ? [k] : [])),
+    };
+    rows.push(row);
+    log(
+      `n=${n} (plaintext only): exact coefficients ${row.coefficientSeconds} s (${row.coefficientSecondsWideCounts} s ` +
+        `with counts spread over 1…10⁶), plaintext ${row.plaintextSeconds} s; ` +
+        `sampled (${row.sampledPermutations} permutations) ${row.sampledCoefficientSeconds} s, off by ${row.sampledMaxRelError.toExponential(2)} of max |φ|`,
     );
   }
   if (json) process.stdout.write(`${JSON.stringify(rows)}\n`);
-  else console.table(rows.map(({ encryptedBreakdown: _b, flagged: _f, ...rest }) => rest));
+  else console.table(rows.map((row) => ({ ...row, encryptedBreakdown: undefined, flagged: undefined })));
 }
 
 const round = (value: number) => Math.round(value * 1000) / 1000;

@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { serializeNpy } from "@ciphershare/protocol/formats/npy";
 import type { Matrix } from "@ciphershare/coprocessor/linalg/matrix";
-import { referenceShapley } from "@ciphershare/coprocessor/shapley/utility";
+import { referenceShapley, type ValuationProblem } from "@ciphershare/coprocessor/shapley/utility";
+import { classShapley } from "../coprocessor/shapley/coalition-classes";
 import { randomProblem } from "../coprocessor/shapley/fixtures";
 
 const run = promisify(execFile);
@@ -21,16 +22,17 @@ describe("cli: ciphershare value", function () {
     writeFileSync(path, serializeNpy(m.data, [m.rows, m.cols]));
     return path;
   };
-  const args = [
+  const argsFor = (p: ValuationProblem, prefix: string) => [
     "value",
     "--base",
-    file("base.npy", problem.base),
+    file(`${prefix}base.npy`, p.base),
     "--x",
-    file("X.npy", problem.x),
+    file(`${prefix}X.npy`, p.x),
     "--y",
-    file("Y.npy", problem.y),
-    ...problem.models.flatMap((w, i) => ["--model", `${file(`client${i}.npy`, w)}:${problem.sampleCounts[i]}`]),
+    file(`${prefix}Y.npy`, p.y),
+    ...p.models.flatMap((w, i) => ["--model", `${file(`${prefix}client${i}.npy`, w)}:${p.sampleCounts[i]}`]),
   ];
+  const args = argsFor(problem, "");
   const reference = referenceShapley(problem);
   const lastJson = (stdout: string) => JSON.parse(stdout.trim().split("\n").pop()!);
   const relative = (phi: number[]) =>
@@ -72,6 +74,36 @@ describe("cli: ciphershare value", function () {
     expect(out.coefficientStandardError.maxRelative).to.be.above(0);
     expect(out.coefficientStandardError.relative).to.have.length(4);
   });
+
+  for (const { n, counts } of [
+    { n: 30, counts: [1, 1e6, 37, 500, 12] },
+    { n: 60, counts: [3, 700, 41, 1e5] },
+  ]) {
+    it(`--exact --plaintext at n = ${n} matches φ from explicit coalition models (by coalition class)`, async () => {
+      // Clients come in types (same model, same count), so 2^n coalitions reduce to Π(size + 1) classes.
+      const source = randomProblem({ n: counts.length, d: 4, c: 2, rows: 12, seed: n });
+      const typeOf = Array.from({ length: n }, (_, i) => i % counts.length);
+      const many = {
+        ...source,
+        models: typeOf.map((t) => source.models[t]),
+        sampleCounts: typeOf.map((t) => counts[t]),
+      };
+      const expected = classShapley(many, typeOf);
+      const { stdout } = await run(process.execPath, [
+        bin,
+        ...argsFor(many, `n${n}-`),
+        "--exact",
+        "--plaintext",
+        "--json",
+      ]);
+      const out = lastJson(stdout);
+      expect(out).to.include({ method: "exact", encrypted: false });
+      const scale = Math.max(...expected.map(Math.abs));
+      expected.forEach((phi, k) => expect(Math.abs(out.phi[k] - phi)).to.be.below(1e-10 * scale));
+      const sum = expected.reduce((a, b) => a + b, 0);
+      expect(out.utilityAll - out.utilityEmpty).to.be.closeTo(sum, 1e-10 * Math.abs(sum));
+    });
+  }
 
   it("rejects a model without a sample count with one clear line", async () => {
     const bad = args.map((a) => (a.endsWith(`:${problem.sampleCounts[0]}`) ? a.split(":")[0] : a));

@@ -31,7 +31,11 @@ export function roundKernel(validation: Dataset, base: LinearModel): ValidationK
   return validationKernel(x, y, modelMatrix(base));
 }
 
-/** The Shapley coefficient map of a round: exact (the program's valuation method 1) over the included sample counts. */
+/**
+ * The Shapley coefficient map of a round: exact (the program's valuation method 1) over the included sample counts,
+ * by the integral form, so up to `MAX_EXACT_CLIENTS` (300) contributions; deterministic, so the auditor re-derives
+ * the same masks bit for bit.
+ */
 export function roundCoefficientMap(sampleCounts: readonly number[], kernel: ValidationKernel): CoefficientMap {
   return exactCoefficientMap(sampleCounts, kernel);
 }

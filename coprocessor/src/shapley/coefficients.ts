@@ -1,7 +1,8 @@
 import { SeededRandom } from "../random/seeded-random";
 import { InvalidInputError } from "@ciphershare/protocol/errors";
 import { biasIndex, entryCount, forEachPair, pairCount, pairIndex, type ValidationKernel } from "./gram";
-import { shapleyWeight } from "./utility";
+import { integralCoefficientRows } from "./integral-coefficients";
+import { assertSampleCounts, shapleyWeight } from "./utility";
 
 /** The public numbers of the validation set that enter φ: n_v·c, ‖Y‖² and U(∅). */
 export type UtilityConstants = Pick<ValidationKernel, "normalizer" | "yNormSquared" | "utilityEmpty">;
@@ -44,16 +45,14 @@ function outputScaleFor(constants: UtilityConstants): number {
   return 2 ** Math.max(0, Math.ceil(Math.log2(Math.max(magnitude, 1e-300))) + 1 - 5);
 }
 
-export const MAX_EXACT_CLIENTS = 22;
+/**
+ * Largest n for the exact map (`exactCoefficientMap`, the integral form): about 20 s on one core at
+ * n = 300, growing like n⁴. Above it only sampling is offered.
+ */
+export const MAX_EXACT_CLIENTS = 300;
 
-function assertSampleCounts(sampleCounts: readonly number[]): void {
-  if (sampleCounts.length === 0) throw new InvalidInputError("At least one sample count is needed.");
-  sampleCounts.forEach((m, i) => {
-    if (!Number.isFinite(m) || m <= 0) {
-      throw new InvalidInputError("Sample counts must be positive numbers.", { details: `client ${i}: ${m}` });
-    }
-  });
-}
+/** Largest n for `subsetCoefficientMap`, which enumerates all 2^n coalitions. */
+export const MAX_SUBSET_CLIENTS = 22;
 
 /**
  * U(S) for S ≠ ∅ contributes −‖Y‖²/(n_v·c) and U(∅) is a public constant, so the constant of φ_k is
@@ -63,8 +62,39 @@ function shapleyConstant(constants: UtilityConstants, n: number): Float64Array {
   return new Float64Array(n).fill((-constants.yNormSquared / constants.normalizer - constants.utilityEmpty) / n);
 }
 
+function exactMap(rows: Float64Array, n: number, constants: UtilityConstants): CoefficientMap {
+  return {
+    n,
+    entries: entryCount(n),
+    batches: 1,
+    rows,
+    constant: shapleyConstant(constants, n),
+    method: "exact",
+    outputScale: outputScaleFor(constants),
+  };
+}
+
 /**
- * The exact map by enumerating all 2^n coalitions, in O(n·2^n) with superset sums.
+ * The exact map A for up to `MAX_EXACT_CLIENTS` clients, by the integral form of the coalition sums
+ * (`integralCoefficientRows`, docs/shapley.md): no coalition is enumerated, every entry is accurate to
+ * about 1e-15 relative. This is the map rounds, `valueContributions` and the CLI evaluate.
+ */
+export function exactCoefficientMap(sampleCounts: readonly number[], constants: UtilityConstants): CoefficientMap {
+  assertSampleCounts(sampleCounts);
+  const n = sampleCounts.length;
+  if (n > MAX_EXACT_CLIENTS) {
+    throw new InvalidInputError("Too many clients for exact Shapley coefficients; use sampling.", {
+      details: `n = ${n}, exact supports at most ${MAX_EXACT_CLIENTS}`,
+    });
+  }
+  return exactMap(integralCoefficientRows(sampleCounts, constants.normalizer), n, constants);
+}
+
+/**
+ * The exact map by enumerating all 2^n coalitions, in O(n·2^n) with superset sums: the test oracle of
+ * `exactCoefficientMap` for n ≤ 20. Its entries are differences of two coalition sums, so an entry much
+ * smaller than its row loses relative precision (e.g. 1e-9 with sample counts 1 and 10⁶); row-wise it
+ * agrees with the integral form to ~1e-15.
  *
  * Write U(S) = Σ_p q_p·μ_p·g_p(S)·[supp(p) ⊆ S] + K_S, where for a pair p = (i,j):
  * q_p = −(2 − [i=j])/(n_v·c), μ_p = m_i·m_j, g_p(S) = 1/M_S², and for b_i: q = 2/(n_v·c), μ = m_i,
@@ -73,12 +103,12 @@ function shapleyConstant(constants: UtilityConstants, n: number): Float64Array {
  * w_out(s) = s!(n−s−1)!/n!. Hence A[k,p] = q_p·μ_p·(Z_{(w_in+w_out)·g}(supp(p) ∪ {k}) − Z_{w_out·g}(supp(p)))
  * where Z_h(T) = Σ_{S ⊇ T} h(S) is a superset-sum transform of a function on the 2^n coalitions.
  */
-export function exactCoefficientMap(sampleCounts: readonly number[], constants: UtilityConstants): CoefficientMap {
+export function subsetCoefficientMap(sampleCounts: readonly number[], constants: UtilityConstants): CoefficientMap {
   assertSampleCounts(sampleCounts);
   const n = sampleCounts.length;
-  if (n > MAX_EXACT_CLIENTS) {
-    throw new InvalidInputError("Exact coefficients enumerate 2^n coalitions; use sampling for this many clients.", {
-      details: `n = ${n}, exact supports at most ${MAX_EXACT_CLIENTS}`,
+  if (n > MAX_SUBSET_CLIENTS) {
+    throw new InvalidInputError("The subset map enumerates 2^n coalitions; too many clients.", {
+      details: `n = ${n}, the subset map supports at most ${MAX_SUBSET_CLIENTS}`,
     });
   }
   const size = 1 << n;
@@ -126,15 +156,7 @@ export function exactCoefficientMap(sampleCounts: readonly number[], constants: 
       rows[row + biasIndex(i, n)] = biasScale * sampleCounts[i] * (inBias[support | kBit] - outBias[support]);
     }
   }
-  return {
-    n,
-    entries,
-    batches: 1,
-    rows,
-    constant: shapleyConstant(constants, n),
-    method: "exact",
-    outputScale: outputScaleFor(constants),
-  };
+  return exactMap(rows, n, constants);
 }
 
 /** In place: f(T) ← Σ_{S ⊇ T} f(S). */

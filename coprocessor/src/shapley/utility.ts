@@ -16,6 +16,15 @@ export interface ValuationProblem {
   readonly y: Matrix;
 }
 
+export function assertSampleCounts(sampleCounts: readonly number[]): void {
+  if (sampleCounts.length === 0) throw new InvalidInputError("At least one sample count is needed.");
+  sampleCounts.forEach((m, i) => {
+    if (!Number.isFinite(m) || m <= 0) {
+      throw new InvalidInputError("Sample counts must be positive numbers.", { details: `client ${i}: ${m}` });
+    }
+  });
+}
+
 export function assertValidProblem(problem: ValuationProblem): void {
   const { base, models, sampleCounts, x, y } = problem;
   if (models.length === 0) throw new InvalidInputError("At least one client model is needed.");
@@ -24,11 +33,7 @@ export function assertValidProblem(problem: ValuationProblem): void {
       details: `${models.length} models, ${sampleCounts.length} sample counts`,
     });
   }
-  sampleCounts.forEach((m, i) => {
-    if (!Number.isFinite(m) || m <= 0) {
-      throw new InvalidInputError("Sample counts must be positive numbers.", { details: `client ${i}: ${m}` });
-    }
-  });
+  assertSampleCounts(sampleCounts);
   if (x.rows !== y.rows) {
     throw new InvalidInputError("X and Y must have the same number of rows.", {
       details: `X has ${x.rows}, Y has ${y.rows}`,

@@ -6,7 +6,6 @@ import { KeyCustodian } from "../keys/key-custodian";
 import { openKeystore } from "../keys/keystore";
 import { InMemoryRoundCommitments } from "../keys/policy";
 import type { TensorSpec } from "@ciphershare/protocol/formats/model-update";
-import { InvalidInputError } from "@ciphershare/protocol/errors";
 import {
   applyBatchMaps,
   applyCoefficientMap,
@@ -31,7 +30,10 @@ export const SHAPLEY_PARAMETER_SET = "deep-v2";
 export const DEFAULT_PERMUTATIONS = 2000;
 
 export interface ValuationOptions {
-  /** "exact" enumerates coalitions (n ≤ 22); "sampled" draws permutations. Default: exact when n ≤ 20. */
+  /**
+   * "exact": the integral-form map (n ≤ `MAX_EXACT_CLIENTS` = 300); "sampled" draws permutations.
+   * Default: exact whenever n allows it.
+   */
   readonly method?: "exact" | "sampled";
   readonly permutations?: number;
   readonly batches?: number;
@@ -68,6 +70,8 @@ export interface Valuation {
   readonly encrypted: boolean;
   readonly permutations?: number;
   readonly seconds: number;
+  /** Time spent building the public coefficient map (part of `seconds`). */
+  readonly coefficientSeconds: number;
   readonly unflooded?: number[];
   /** Encrypted only: standard deviation of the flooding in each released φ_k / outputScale. */
   readonly floodingSigma?: number;
@@ -76,21 +80,14 @@ export interface Valuation {
   readonly heSeconds?: { keygen: number; encrypt: number; setup: number; projection: number; terms: number };
 }
 
-/** Chooses and builds the coefficient map: exact up to 20 clients unless told otherwise. */
+/** Chooses and builds the coefficient map: exact up to `MAX_EXACT_CLIENTS` clients unless told otherwise. */
 export function coefficientMapFor(
   sampleCounts: readonly number[],
   kernel: ValidationKernel,
   options: Pick<ValuationOptions, "method" | "permutations" | "batches" | "seed">,
 ): CoefficientMap {
-  const method = options.method ?? (sampleCounts.length <= 20 ? "exact" : "sampled");
-  if (method === "exact") {
-    if (sampleCounts.length > MAX_EXACT_CLIENTS) {
-      throw new InvalidInputError("Too many clients for exact Shapley coefficients; use sampling.", {
-        details: `n = ${sampleCounts.length} > ${MAX_EXACT_CLIENTS}`,
-      });
-    }
-    return exactCoefficientMap(sampleCounts, kernel);
-  }
+  const method = options.method ?? (sampleCounts.length <= MAX_EXACT_CLIENTS ? "exact" : "sampled");
+  if (method === "exact") return exactCoefficientMap(sampleCounts, kernel);
   return sampledCoefficientMap(sampleCounts, kernel, {
     permutations: options.permutations ?? DEFAULT_PERMUTATIONS,
     batches: options.batches,
@@ -111,8 +108,10 @@ export async function valueContributions(
   assertValidProblem(problem);
   const started = performance.now();
   const kernel = validationKernel(problem.x, problem.y, problem.base);
+  const mapStarted = performance.now();
   const map = coefficientMapFor(problem.sampleCounts, kernel, options);
   const common = {
+    coefficientSeconds: (performance.now() - mapStarted) / 1000,
     utilityEmpty: kernel.utilityEmpty,
     method: map.method,
     permutations: map.permutations,

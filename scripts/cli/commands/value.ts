@@ -3,6 +3,7 @@ import { InvalidInputError } from "@ciphershare/protocol/errors";
 import { readModelUpdateFile } from "@ciphershare/coprocessor/storage/model-update-file";
 import { matrix, type Matrix } from "@ciphershare/coprocessor/linalg/matrix";
 import { valueContributions } from "@ciphershare/coprocessor/shapley/valuation";
+import { MAX_EXACT_CLIENTS } from "@ciphershare/coprocessor/shapley/coefficients";
 
 interface ValueOptions {
   base: string;
@@ -31,7 +32,12 @@ export function register(program: Command): void {
     .requiredOption("--x <X.npy>", "validation inputs (n_v×d; include a bias column yourself if wanted)")
     .requiredOption("--y <Y.npy>", "validation targets (n_v×c)")
     .option("--model <w.npy:count>", "a client model and its sample count; repeat per client", collect, [])
-    .addOption(new Option("--exact", "enumerate all coalitions (n ≤ 22)").conflicts("samples"))
+    .addOption(
+      new Option(
+        "--exact",
+        `exact Shapley coefficients (the default for n ≤ ${MAX_EXACT_CLIENTS}; no coalition enumeration)`,
+      ).conflicts("samples"),
+    )
     .option("--samples <permutations>", "Monte Carlo permutation sampling with this many permutations")
     .option("--batches <count>", "independent batches for the sampling standard error", "10")
     .option("--seed <integer>", "seed of the permutation sampler", "1")

@@ -7,6 +7,7 @@ import {
   combineBatches,
   exactCoefficientMap,
   sampledCoefficientMap,
+  subsetCoefficientMap,
   type CoefficientMap,
 } from "@ciphershare/coprocessor/shapley/coefficients";
 import { gramOfProblem, utilityFromGram } from "@ciphershare/coprocessor/shapley/gram";
@@ -192,9 +193,9 @@ describe("shapley: pure math", () => {
     );
   });
 
-  it("rejects exact enumeration beyond its limit and mismatched inputs with clear errors", () => {
+  it("rejects subset enumeration beyond its limit and mismatched inputs with clear errors", () => {
     const constants = { normalizer: 1, yNormSquared: 1, utilityEmpty: 0 };
-    expect(() => exactCoefficientMap(new Array(23).fill(1), constants)).to.throw(InvalidInputError, /sampling/);
+    expect(() => subsetCoefficientMap(new Array(23).fill(1), constants)).to.throw(InvalidInputError, /2\^n/);
     expect(() => sampledCoefficientMap([1, 2], constants, { permutations: 10, batches: 1 })).to.throw(
       InvalidInputError,
       /2 batches/,
