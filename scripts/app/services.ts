@@ -82,7 +82,7 @@ export async function startAppServices(options: AppServiceOptions): Promise<AppS
     log(`chain ${chain.rpcUrl}, blob store ${blobs.url}`);
     await cli(["network", "deploy"]);
     const deployment = readDeployment(ws);
-    log("generating the custodian's deep-v1 keys (about 10–20 s)…");
+    log("generating the custodian's deep-v2 keys (about 10–30 s)…");
     const keys = (await cli(["custodian", "keygen"])) as { publicBundleHash: string };
     const program = (await cli(["network", "create-program"])) as { programId: number | string };
     await cli(["custodian", "accept", "--program", String(program.programId)]);

@@ -8,26 +8,54 @@
  * `--distinct` clients are encrypted (their encryption is timed); the rest reuse their envelopes, which
  * costs FedAvg exactly the same (it is data-oblivious). With --json the last stdout line is one JSON
  * object; `fedavgParamsPerSecond` counts client-parameters aggregated per second (clients × params / s).
+ *
+ * Then the threshold release of a real round's outputs (`--round-clients`, default 20 MNIST clients, the
+ * round's parameter set): the FedAvg aggregate and Enc(φ) computed as the coprocessor does, a 2-of-3 committee
+ * dealt from the epoch key, `partialDecryptMs` / `combineMs` / `shareBytes` per output ciphertext, and the
+ * precision before and after flooding by the book (`threshold` holds the details).
  */
 import { Command } from "commander";
 import { keccak256 as ethersKeccak256 } from "ethers";
 import { CkksContext } from "@ciphershare/protocol/ckks/context";
 import { decryptEnvelopeValues, encryptModelUpdate } from "@ciphershare/protocol/ckks/update";
-import { generateKeys, loadPublicBundle, loadSecretKey } from "@ciphershare/protocol/ckks/keys";
+import { generateKeys, loadPublicBundle, loadSecretKey, serializePublicBundle } from "@ciphershare/protocol/ckks/keys";
 import { parseEnvelope } from "@ciphershare/protocol/ckks/envelope";
 import { sealHeapBytes } from "@ciphershare/protocol/ckks/seal";
-import { DEFAULT_FLOODING_SIGMA, floodWithNoise } from "@ciphershare/coprocessor/keys/noise";
 import { fedAvgEncrypted } from "@ciphershare/coprocessor/fedavg/homomorphic";
-import { fedAvgPlain } from "@ciphershare/coprocessor/fedavg/weights";
+import { fedAvgPlain, fedAvgWeights } from "@ciphershare/coprocessor/fedavg/weights";
 import { modelUpdateFromArray } from "@ciphershare/protocol/formats/model-update";
 import { serializeNpy } from "@ciphershare/protocol/formats/npy";
-import { initKeccak, keccak256Sync } from "@ciphershare/protocol/hashing/keccak";
+import { initKeccak, keccak256, keccak256Sync } from "@ciphershare/protocol/hashing/keccak";
+import { zeroModel } from "@ciphershare/protocol/records/model";
+import { modelTensors, ROUND_MODEL_NORM_BOUND, ROUND_PARAMETER_SET_ID } from "@ciphershare/protocol/round/config";
+import {
+  computeAggregate,
+  computeScores,
+  roundCoefficientMap,
+  roundKernel,
+  roundKeyOptions,
+} from "@ciphershare/coprocessor/roles/computation";
+import { applyCoefficientMap } from "@ciphershare/coprocessor/shapley/coefficients";
+import { readScores } from "@ciphershare/coprocessor/shapley/encrypted/layout";
+import { gramVector } from "@ciphershare/coprocessor/shapley/gram";
+import { accuracy } from "@ciphershare/coprocessor/simulation/evaluate";
+import { combinePartialDecryptions } from "@ciphershare/coprocessor/threshold/combine";
+import { releasedNoiseStd, smudgingSigma } from "@ciphershare/coprocessor/threshold/flooding";
+import { dealKeyShares, serializeKeyShare, soleKeyShare } from "@ciphershare/coprocessor/threshold/key-share";
+import { fedAvgNoiseBound, noiseParameters } from "@ciphershare/coprocessor/threshold/noise-bound";
+import {
+  partialDecryptEnvelope,
+  serializePartialDecryption,
+} from "@ciphershare/coprocessor/threshold/partial-decryption";
+import { aggregateRelease, scoresRelease, type OutputRelease } from "@ciphershare/coprocessor/threshold/release-bounds";
+import { clients as mnistClients, validationDataset } from "./mnist-clients";
 
 interface Options {
   json: boolean;
   clients: number;
   params: number;
   distinct: number;
+  roundClients: number;
 }
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -101,6 +129,136 @@ async function benchDeep() {
   return { encryptMsPerCiphertext: round(median(samples)), ciphertextBytes: bytes, slotsPerCiphertext: 8192 };
 }
 
+/** Milliseconds of `run`, median of `repeats`. */
+async function medianMs(repeats: number, run: () => Promise<unknown>): Promise<number> {
+  const samples: number[] = [];
+  for (let i = 0; i < repeats; i++) samples.push((await timeAsync(run))[1]);
+  return median(samples);
+}
+
+/**
+ * A round's two outputs released by a 2-of-3 committee: costs per output ciphertext, sizes, and precision
+ * before and after flooding (φ relative to max |φ|; the aggregate as the global model's accuracy).
+ */
+async function benchThreshold(clientCount: number) {
+  log(`threshold release: ${clientCount} MNIST clients, ${ROUND_PARAMETER_SET_ID}, 2-of-3 committee`);
+  const ctx = await CkksContext.create(ROUND_PARAMETER_SET_ID);
+  const validation = validationDataset();
+  const base = zeroModel(validation.dimension, validation.classes);
+  const { models, sampleCounts } = mnistClients(clientCount);
+  const [keys, keygenMs] = time(() =>
+    generateKeys(ctx, roundKeyOptions(ctx.slotCount, validation.dimension, validation.classes)),
+  );
+  const bundleBytes = serializePublicBundle(keys.bundle);
+  const bundleHash = await keccak256(bundleBytes);
+  const bundle = await loadPublicBundle(ctx, bundleBytes);
+  const inputs = [];
+  for (let i = 0; i < models.length; i++) {
+    const envelope = await encryptModelUpdate(ctx, bundle, {
+      values: models[i].data,
+      tensors: modelTensors(validation.dimension, validation.classes),
+    });
+    inputs.push({ envelope, sampleCount: sampleCounts[i] });
+  }
+  bundle.dispose();
+  const roundInput = { ctx, bundleBytes, bundleHash, inputs, validation, base, workers: 2 };
+  const [aggregate, aggregateMs] = await timeAsync(() => computeAggregate(roundInput));
+  const [scores, scoresMs] = await timeAsync(() => computeScores(roundInput));
+  log(
+    `  keygen ${(keygenMs / 1000).toFixed(1)} s, FedAvg ${(aggregateMs / 1000).toFixed(1)} s, Enc(φ) ${(scoresMs / 1000).toFixed(1)} s`,
+  );
+
+  const [shares, dealMs] = time(() =>
+    dealKeyShares(ctx, Uint8Array.from(keys.secretKey), { threshold: 2, members: 3, publicBundleHash: bundleHash }),
+  );
+  const kernel = roundKernel(validation, base);
+  const map = roundCoefficientMap(sampleCounts, kernel);
+  const set = [1, 2];
+  const release = async (envelope: Uint8Array, spec: OutputRelease, sigmaScale: number) => {
+    const sigma = sigmaScale * smudgingSigma(spec.errorBound.l2);
+    const partials = await Promise.all(
+      set.map((member) =>
+        partialDecryptEnvelope(ctx, envelope, { share: shares[member - 1], decryptingSet: set, sigma }),
+      ),
+    );
+    return { sigma, partials, values: (await combinePartialDecryptions(ctx, envelope, partials)).values };
+  };
+  const outputs = {
+    aggregate: { envelope: aggregate, spec: aggregateRelease(ctx, sampleCounts, ROUND_MODEL_NORM_BOUND) },
+    scores: { envelope: scores, spec: scoresRelease(ctx, kernel, map, ROUND_MODEL_NORM_BOUND) },
+  };
+  const details: Record<string, Record<string, number>> = {};
+  for (const [name, { envelope, spec }] of Object.entries(outputs)) {
+    const flooded = await release(envelope, spec, 1);
+    const exact = await release(envelope, spec, 0);
+    const partialMs = await medianMs(5, () =>
+      partialDecryptEnvelope(ctx, envelope, { share: shares[0], decryptingSet: set, sigma: flooded.sigma }),
+    );
+    const combineMs = await medianMs(5, () => combinePartialDecryptions(ctx, envelope, flooded.partials));
+    const scale = (await parseEnvelope(envelope)).header.scale;
+    details[name] = {
+      partialDecryptMs: round(partialMs),
+      combineMs: round(combineMs),
+      shareBytes: serializePartialDecryption(flooded.partials[0]).length,
+      errorBoundLog2: round(Math.log2(spec.errorBound.l2)),
+      smudgingSigmaLog2: round(Math.log2(flooded.sigma)),
+      floodingStdPerValue: round(
+        releasedNoiseStd(flooded.sigma, set.length, ctx.parameterSet.polyModulusDegree, scale),
+      ),
+    };
+    if (name === "aggregate") {
+      const reference = fedAvgPlain(
+        models.map((m) => Float64Array.from(m.data)),
+        sampleCounts,
+      );
+      const error = (values: Float64Array) =>
+        values.reduce((max, v, i) => Math.max(max, Math.abs(v - reference[i])), 0);
+      const model = (weights: Float64Array) => ({ dimension: base.dimension, classes: base.classes, weights });
+      Object.assign(details[name], {
+        maxAbsErrorBeforeFlooding: round(error(exact.values)),
+        maxAbsErrorAfterFlooding: round(error(flooded.values)),
+        accuracyPlaintext: accuracy(model(reference), validation),
+        accuracyReleased: accuracy(model(flooded.values), validation),
+      });
+    } else {
+      // φ by the same Gram method in float64 (the plaintext reference the encrypted path must match).
+      const plain = applyCoefficientMap(map, gramVector(kernel, models));
+      const plainMax = Math.max(...Array.from(plain, Math.abs));
+      const relative = (values: Float64Array) =>
+        Math.max(...Array.from(readScores(values, map), (v, k) => Math.abs(v - plain[k]))) / plainMax;
+      Object.assign(details[name], {
+        phiMaxAbs: round(plainMax),
+        phiRelativeErrorBeforeFlooding: round(relative(exact.values)),
+        phiRelativeErrorAfterFlooding: round(relative(flooded.values)),
+      });
+    }
+    log(`  ${name}: ${JSON.stringify(details[name])}`);
+  }
+  const keyShareBytes = serializeKeyShare(shares[0]).length;
+  for (const share of shares) share.key.data.fill(0n);
+  keys.secretKey.fill(0);
+  ctx.dispose();
+  const perOutput = (field: string) => {
+    const values = Object.values(details).map((d) => d[field]);
+    return round(values.reduce((a, b) => a + b, 0) / values.length);
+  };
+  return {
+    parameterSet: ROUND_PARAMETER_SET_ID,
+    clients: clientCount,
+    committee: "2-of-3",
+    partialDecryptMs: perOutput("partialDecryptMs"),
+    combineMs: perOutput("combineMs"),
+    // Both outputs are one ciphertext on the release level's two primes: the same size.
+    shareBytes: Math.max(...Object.values(details).map((d) => d.shareBytes)),
+    keyShareBytes,
+    dealMs: round(dealMs),
+    keygenSeconds: round(keygenMs / 1000),
+    aggregateSeconds: round(aggregateMs / 1000),
+    scoresSeconds: round(scoresMs / 1000),
+    outputs: details,
+  };
+}
+
 async function main(options: Options): Promise<void> {
   const { clients, params, distinct } = options;
   log(`CKKS benchmark: ${clients} clients × ${params} params (${distinct} distinct), fast-v1`);
@@ -164,26 +322,32 @@ async function main(options: Options): Promise<void> {
       `${plainFedavgMs.toFixed(1)} ms plaintext (${(plaintextFedavgParamsPerSecond / 1e6).toFixed(0)} M/s)`,
   );
 
-  // Decryption and precision (custodian side), with and without noise flooding.
+  // Decryption and precision (custodian side), without and with flooding by the book (the 1-of-1 path): at
+  // fast-v1's scale 2^40 the flooding the FedAvg bound prescribes swamps the values, which is why rounds use deep-v2.
   const parsedOutput = await parseEnvelope(output);
   const [decrypted, decryptMs] = time(() => decryptEnvelopeValues(ctx, parsedOutput, secret.decryptor));
   const decryptMsPerCiphertext = decryptMs / parsedOutput.header.chunkCount;
   let maxAbsError = 0;
   for (let i = 0; i < params; i++) maxAbsError = Math.max(maxAbsError, Math.abs(decrypted[i] - reference[i]));
-  const sigma = DEFAULT_FLOODING_SIGMA["fast-v1"];
-  const flooded = floodWithNoise(Float64Array.from(decrypted), sigma);
+  const smudging = smudgingSigma(fedAvgNoiseBound(noiseParameters(ctx), fedAvgWeights(counts)).l2);
+  const sigma = releasedNoiseStd(smudging, 1, ctx.parameterSet.polyModulusDegree, parsedOutput.header.scale);
+  const sole = soleKeyShare(ctx, keys.secretKey, bundle.hash);
+  const partial = await partialDecryptEnvelope(ctx, output, { share: sole, decryptingSet: [1], sigma: smudging });
+  const flooded = (await combinePartialDecryptions(ctx, output, [partial])).values;
+  sole.key.data.fill(0n);
   let floodedMaxAbsError = 0;
   for (let i = 0; i < params; i++) {
     floodedMaxAbsError = Math.max(floodedMaxAbsError, Math.abs(flooded[i] - reference[i]));
   }
   log(
     `decrypt ${decryptMsPerCiphertext.toFixed(2)} ms per ciphertext; max abs error ${maxAbsError.toExponential(2)}, ` +
-      `with flooding σ=${sigma.toExponential(2)}: ${floodedMaxAbsError.toExponential(2)}`,
+      `flooded by the book (σ=${sigma.toExponential(2)} per value): ${floodedMaxAbsError.toExponential(2)}`,
   );
 
   const ciphertextBytesPerUpdate = envelopes[0].length;
   const plaintextBytesPerUpdate = plainFiles[0].length;
   const deep = await benchDeep();
+  const threshold = await benchThreshold(options.roundClients);
   const result = {
     parameterSet: "fast-v1",
     clients,
@@ -213,6 +377,10 @@ async function main(options: Options): Promise<void> {
     contextMs: round(contextMs),
     keygenMs: round(keygenMs),
     deep,
+    partialDecryptMs: threshold.partialDecryptMs,
+    combineMs: threshold.combineMs,
+    shareBytes: threshold.shareBytes,
+    threshold,
   };
   bundle.dispose();
   secret.dispose();
@@ -226,6 +394,7 @@ const program = new Command()
   .option("--clients <n>", "clients to aggregate", (v) => parseInt(v, 10), 100)
   .option("--params <n>", "parameters per update", (v) => parseInt(v, 10), 100_000)
   .option("--distinct <n>", "distinct encrypted updates (reused cyclically)", (v) => parseInt(v, 10), 10)
+  .option("--round-clients <n>", "MNIST clients of the round whose outputs are released", (v) => parseInt(v, 10), 20)
   .parse(process.argv);
 
 const options = program.opts<Options>();

@@ -2,7 +2,7 @@
  * MNIST-shaped valuation data for the Shapley benchmark (d = 784 pixels + bias, c = 10 one-hot), built
  * from the same deterministic federated-learning code the demo's contributors run.
  */
-import { oneHotLabels } from "@ciphershare/protocol/records/dataset";
+import { oneHotLabels, type Dataset } from "@ciphershare/protocol/records/dataset";
 import {
   contributorUpdate,
   mnistFederatedSetup,
@@ -19,6 +19,11 @@ const SEED = 1234;
 
 function setup(clients: number, alpha?: number) {
   return mnistFederatedSetup({ seed: SEED, clients, validationSize: VALIDATION_ROWS, alpha });
+}
+
+/** The validation rows as a dataset (for accuracy), the same rows `validationSet` turns into matrices. */
+export function validationDataset(): Dataset {
+  return setup(1).validation;
 }
 
 export function validationSet(): { x: Matrix; y: Matrix } {

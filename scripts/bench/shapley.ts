@@ -1,6 +1,6 @@
 /**
  * Encrypted Shapley valuation on MNIST-shaped data (d = 785 with bias, c = 10, n_v = 1 000), side by side:
- * - encrypted: the Gram method under CKKS deep-v1, end to end (keygen, client encryption, coprocessor on
+ * - encrypted: the Gram method under CKKS deep-v2, end to end (keygen, client encryption, coprocessor on
  *   2 worker threads, custodian decryption of Enc(φ) only);
  * - baseline: per-coalition HE (HESV-style: Enc(w_S) → Enc(U(S)) per coalition), run in full for n = 5,
  *   extrapolated beyond as the measured median per-coalition cost (per core, divided by the 2 workers)
@@ -21,7 +21,7 @@ import { matrix } from "@ciphershare/coprocessor/linalg/matrix";
 import { C, clients, D, validationSet, VALIDATION_ROWS } from "./mnist-clients";
 
 import { exactCoefficientMap, MAX_EXACT_CLIENTS } from "@ciphershare/coprocessor/shapley/coefficients";
-import { valueContributions } from "@ciphershare/coprocessor/shapley/valuation";
+import { SHAPLEY_PARAMETER_SET, valueContributions } from "@ciphershare/coprocessor/shapley/valuation";
 import { referenceShapley, type ValuationProblem, members } from "@ciphershare/coprocessor/shapley/utility";
 import { validationKernel } from "@ciphershare/coprocessor/shapley/gram";
 import { CkksContext } from "@ciphershare/protocol/ckks/context";
@@ -112,7 +112,7 @@ async function sampledBeside(problem: ValuationProblem, exactPhi: readonly numbe
 async function perCoalitionCost(problem: ValuationProblem): Promise<{ wallSeconds: number; medianSeconds: number }> {
   const n = problem.models.length;
   const kernel = validationKernel(problem.x, problem.y, problem.base);
-  const ctx = await CkksContext.create("deep-v1");
+  const ctx = await CkksContext.create(SHAPLEY_PARAMETER_SET);
   const keys = generateShapleyKeys(ctx, kernel.r, C);
   const bundle = await loadPublicBundle(ctx, keys.bundle);
   const models = problem.models.map((w) => encryptModel(ctx, w, bundle.encryptor));
@@ -121,7 +121,7 @@ async function perCoalitionCost(problem: ValuationProblem): Promise<{ wallSecond
   const coalitions = Array.from({ length: 2 ** n - 1 }, (_, s) => members(s + 1, n));
   const result = await computeCoalitionUtilities(
     {
-      parameterSetId: "deep-v1",
+      parameterSetId: SHAPLEY_PARAMETER_SET,
       bundle: serializePublicBundle(keys.bundle),
       models,
       kernel,

@@ -195,7 +195,7 @@ async function main(): Promise<void> {
     out.say(`• local chain ${chain.rpcUrl} (fhEVM mock), blob store ${blobs.url}, workspace ${options.home}`);
 
     await cli(options.home, ["network", "deploy"]);
-    const keygen = out.progress("custodian: CKKS keys (deep-v1, Galois keys)", 1);
+    const keygen = out.progress("custodian: CKKS keys (deep-v2, Galois keys)", 1);
     const keys = (await cli(options.home, ["custodian", "keygen"])).json as {
       publicBundleHash: Hex;
       bundleBytes: number;

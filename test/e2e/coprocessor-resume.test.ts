@@ -8,7 +8,7 @@ import { CkksContext } from "@ciphershare/protocol/ckks/context";
 import { serializeNpy } from "@ciphershare/protocol/formats/npy";
 import type { Hex } from "@ciphershare/protocol/hex";
 import { sealOf } from "@ciphershare/protocol/round/inputs";
-import { ROUND_PARAMETER_SET_ID } from "@ciphershare/protocol/round/config";
+import { ROUND_MODEL_NORM_BOUND, ROUND_PARAMETER_SET_ID } from "@ciphershare/protocol/round/config";
 import { chainReader, chainSigner, mined, roleAccount, type ChainReader } from "@ciphershare/coprocessor/chain/clients";
 import { contractsFor, readRound } from "@ciphershare/coprocessor/chain/contracts";
 import { readCommitments, readReasons } from "@ciphershare/coprocessor/chain/events";
@@ -18,6 +18,7 @@ import { ChainRoundCommitments } from "@ciphershare/coprocessor/roles/custodian"
 import { contributorAccount, readDeployment, ROLE_ACCOUNT } from "@ciphershare/coprocessor/roles/workspace";
 import { StateStore } from "@ciphershare/coprocessor/state/store";
 import { LocalDirectoryBlobStore } from "@ciphershare/coprocessor/storage/local-directory";
+import { aggregateRelease } from "@ciphershare/coprocessor/threshold/release-bounds";
 import { rejectionOf } from "../support/rejection";
 import { cli, PASSPHRASE, run, startTestNetwork, type TestNetwork } from "./processes";
 
@@ -185,11 +186,13 @@ describe("end to end: coprocessor crash and resume, exclusions, custodian policy
     const custodian = await KeyCustodian.open(ctx, readFileSync(network.ws.keystoreFile, "utf8"), PASSPHRASE, {
       commitments: new ChainRoundCommitments(deployment, reader, custodianAddress),
     });
+    // The sample counts only size the flooding; the policy refuses before using them.
+    const release = aggregateRelease(ctx, [1, 1, 1], ROUND_MODEL_NORM_BOUND);
     try {
       const store = new LocalDirectoryBlobStore(network.ws.blobsDir);
       const published = await readRound(deployment, reader, roundId);
       const beforeFinal = await rejectionOf(
-        custodian.decryptOutput(roundId, await store.get(published.aggregateHash)),
+        custodian.decryptOutput(roundId, await store.get(published.aggregateHash), release),
         DecryptionRefusedError,
       );
       expect(beforeFinal.reason).to.equal("unknown-commitment"); // published, but the dispute window is open
@@ -200,14 +203,14 @@ describe("end to end: coprocessor crash and resume, exclusions, custodian policy
       expect((await readRound(deployment, reader, roundId)).releaseHash).to.not.equal(`0x${"0".repeat(64)}`);
 
       const input = await store.get(inputHashes[0] as Hex);
-      const refusedInput = await rejectionOf(custodian.decryptOutput(roundId, input), DecryptionRefusedError);
+      const refusedInput = await rejectionOf(custodian.decryptOutput(roundId, input, release), DecryptionRefusedError);
       expect(refusedInput.reason).to.equal("input-commitment");
       const round = await readRound(deployment, reader, roundId);
       const aggregate = await store.get(round.aggregateHash);
       // The same output asked for under a round that did not publish it.
-      const refusedOther = await rejectionOf(custodian.decryptOutput(2n, aggregate), DecryptionRefusedError);
+      const refusedOther = await rejectionOf(custodian.decryptOutput(2n, aggregate, release), DecryptionRefusedError);
       expect(refusedOther.reason).to.equal("unknown-commitment");
-      const output = await custodian.decryptOutput(roundId, aggregate);
+      const output = await custodian.decryptOutput(roundId, aggregate, release);
       expect(output.values.length).to.equal(785 * 10);
     } finally {
       custodian.dispose();

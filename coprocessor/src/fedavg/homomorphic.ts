@@ -29,7 +29,7 @@ export interface HomomorphicFedAvgOptions {
  * FedAvg over encrypted updates, returning the aggregate envelope (kind Aggregate). For each chunk,
  * every client's ciphertext is multiplied by the constant plaintext w_i = m_i/Σm at the context scale
  * and added to an accumulator in client order; one rescale per chunk brings the scale back near the
- * set's scale. The order, the encodings and uncompressed serialization are fixed, so the same inputs
+ * set's output scale, and a set that names a release level gets the aggregate switched down to it. The order, the encodings and uncompressed serialization are fixed, so the same inputs
  * give the same output bytes in any process (auditors compare keccak256 hashes).
  *
  * Inputs are processed chunk by chunk, so WASM holds one accumulator, one loaded ciphertext and one
@@ -71,6 +71,7 @@ export async function fedAvgEncrypted(
   try {
     for (const client of active) weightPlaintexts.push(ctx.encodeConstant(client.weight));
     const outputChunks: Uint8Array[] = [];
+    const releasePrimes = ctx.parameterSet.outputCoeffModulusSize;
     let outputScale = 0;
     let outputLevel = 0;
     for (let chunk = 0; chunk < chunkCount; chunk++) {
@@ -86,6 +87,7 @@ export async function fedAvgEncrypted(
         }
       });
       sealCall("rescale the weighted sum", () => ctx.evaluator.rescaleToNextInplace(accumulator));
+      if (releasePrimes !== undefined) ctx.switchCiphertextDownTo(accumulator, releasePrimes);
       outputScale = accumulator.scale();
       outputLevel = accumulator.coeffModulusSize();
       outputChunks.push(ctx.saveCiphertext(accumulator));

@@ -31,64 +31,148 @@ export interface KeystoreMetadata {
   readonly publicBundleHash: Hex;
 }
 
-/** The JSON file: a secret key sealed with AES-256-GCM under a scrypt-derived key. */
+/** A committee member's keystore also names its place in the committee and its share's commitment. */
+export interface ShareKeystoreMetadata extends KeystoreMetadata {
+  readonly threshold: number;
+  readonly members: number;
+  readonly member: number;
+  /** keccak256 of the serialized key share (threshold/key-share.ts), the value recorded on-chain. */
+  readonly shareCommitment: Hex;
+}
+
+type KeystoreKind = "ciphershare-ckks-secret-key" | "ciphershare-ckks-key-share";
+
+/** The JSON file: a secret key (or a member's key share) sealed with AES-256-GCM under a scrypt-derived key. */
 interface KeystoreFile {
   version: 1;
-  kind: "ciphershare-ckks-secret-key";
-  metadata: KeystoreMetadata;
+  kind: KeystoreKind;
+  metadata: KeystoreMetadata | ShareKeystoreMetadata;
   kdf: { name: "scrypt"; N: number; r: number; p: number; salt: string };
   cipher: { name: "aes-256-gcm"; iv: string; tag: string };
   ciphertext: string;
 }
 
 const MIN_PASSPHRASE_LENGTH = 8;
+/** AES-GCM's standard nonce and full-length tag: a shorter tag would make forgeries 2^(128 − 8·length) times easier. */
+const GCM_IV_BYTES = 12;
+const GCM_TAG_BYTES = 16;
+const SALT_BYTES = 32;
 
 /** Encrypts a secret key for storage at rest; returns the keystore JSON text. */
-export async function sealKeystore(
+export function sealKeystore(
   secretKey: Uint8Array,
   passphrase: string,
   metadata: KeystoreMetadata,
   scryptParameters: ScryptParameters = DEFAULT_SCRYPT,
 ): Promise<string> {
-  if (passphrase.length < MIN_PASSPHRASE_LENGTH) {
-    throw new InvalidInputError(`The keystore passphrase must have at least ${MIN_PASSPHRASE_LENGTH} characters.`);
-  }
-  const salt = randomBytes(32);
-  const iv = randomBytes(12);
-  const kdf = { name: "scrypt" as const, ...scryptParameters, salt: salt.toString("base64") };
-  const file: Omit<KeystoreFile, "cipher" | "ciphertext"> = {
-    version: 1,
-    kind: "ciphershare-ckks-secret-key",
-    metadata: { parameterSetId: metadata.parameterSetId, publicBundleHash: metadata.publicBundleHash },
-    kdf,
-  };
-  const key = await deriveKey(passphrase, salt, scryptParameters);
-  const cipher = createCipheriv("aes-256-gcm", key, iv);
-  cipher.setAAD(additionalData(file));
-  const ciphertext = Buffer.concat([cipher.update(secretKey), cipher.final()]);
-  key.fill(0);
-  const sealed: KeystoreFile = {
-    ...file,
-    cipher: { name: "aes-256-gcm", iv: iv.toString("base64"), tag: cipher.getAuthTag().toString("base64") },
-    ciphertext: ciphertext.toString("base64"),
-  };
-  return JSON.stringify(sealed, null, 2);
+  return seal("ciphershare-ckks-secret-key", secretKey, passphrase, pickMetadata(metadata), scryptParameters);
 }
 
-/** Decrypts a keystore; a wrong passphrase or any altered byte gives a `KeystoreError`. */
+/**
+ * Encrypts a committee member's serialized key share (threshold/key-share.ts), in the same format as a
+ * secret-key keystore; the committee shape and the share commitment are authenticated with it.
+ */
+export function sealShareKeystore(
+  share: Uint8Array,
+  passphrase: string,
+  metadata: ShareKeystoreMetadata,
+  scryptParameters: ScryptParameters = DEFAULT_SCRYPT,
+): Promise<string> {
+  const { threshold, members, member, shareCommitment } = metadata;
+  return seal(
+    "ciphershare-ckks-key-share",
+    share,
+    passphrase,
+    { ...pickMetadata(metadata), threshold, members, member, shareCommitment },
+    scryptParameters,
+  );
+}
+
+/** Decrypts a secret-key keystore; a wrong passphrase or any altered byte gives a `KeystoreError`. */
 export async function openKeystore(
   text: string,
   passphrase: string,
 ): Promise<{ secretKey: Uint8Array; metadata: KeystoreMetadata }> {
-  const file = parseKeystore(text);
-  const salt = Buffer.from(file.kdf.salt, "base64");
-  const key = await deriveKey(passphrase, salt, file.kdf);
+  const { plaintext, metadata } = await open(text, passphrase, "ciphershare-ckks-secret-key");
+  return { secretKey: plaintext, metadata };
+}
+
+/** Decrypts a member's share keystore: the serialized key share and its committee metadata. */
+export async function openShareKeystore(
+  text: string,
+  passphrase: string,
+): Promise<{ share: Uint8Array; metadata: ShareKeystoreMetadata }> {
+  const { plaintext, metadata } = await open(text, passphrase, "ciphershare-ckks-key-share");
+  return { share: plaintext, metadata: metadata as ShareKeystoreMetadata };
+}
+
+async function seal(
+  kind: KeystoreKind,
+  secret: Uint8Array,
+  passphrase: string,
+  metadata: KeystoreMetadata | ShareKeystoreMetadata,
+  scryptParameters: ScryptParameters,
+): Promise<string> {
+  if (passphrase.length < MIN_PASSPHRASE_LENGTH) {
+    throw new InvalidInputError(`The keystore passphrase must have at least ${MIN_PASSPHRASE_LENGTH} characters.`);
+  }
+  const salt = randomBytes(SALT_BYTES);
+  const iv = randomBytes(GCM_IV_BYTES);
+  const kdf = { name: "scrypt" as const, ...scryptParameters, salt: salt.toString("base64") };
+  const file: Omit<KeystoreFile, "cipher" | "ciphertext"> = { version: 1, kind, metadata, kdf };
+  const key = await deriveKey(passphrase, salt, scryptParameters);
   try {
-    const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(file.cipher.iv, "base64"));
+    const cipher = createCipheriv("aes-256-gcm", key, iv, { authTagLength: GCM_TAG_BYTES });
+    cipher.setAAD(additionalData(file));
+    const ciphertext = Buffer.concat([cipher.update(secret), cipher.final()]);
+    const sealed: KeystoreFile = {
+      ...file,
+      cipher: { name: "aes-256-gcm", iv: iv.toString("base64"), tag: cipher.getAuthTag().toString("base64") },
+      ciphertext: ciphertext.toString("base64"),
+    };
+    return JSON.stringify(sealed, null, 2);
+  } finally {
+    key.fill(0);
+  }
+}
+
+/**
+ * Checks the fixed IV and tag lengths before deriving anything, then decrypts into one buffer; every
+ * intermediate plaintext buffer (including unauthenticated output when the tag check fails) is zeroed.
+ */
+async function open(
+  text: string,
+  passphrase: string,
+  kind: KeystoreKind,
+): Promise<{ plaintext: Uint8Array; metadata: KeystoreMetadata | ShareKeystoreMetadata }> {
+  const file = parseKeystore(text);
+  if (file.kind !== kind) {
+    throw new KeystoreError(
+      kind === "ciphershare-ckks-secret-key"
+        ? "The keystore holds a committee member's key share, not a secret key."
+        : "The keystore holds a whole secret key, not a committee member's key share.",
+      { details: `kind ${file.kind}` },
+    );
+  }
+  const iv = strictBase64(file.cipher.iv, "IV", GCM_IV_BYTES);
+  const tag = strictBase64(file.cipher.tag, "authentication tag", GCM_TAG_BYTES);
+  const salt = strictBase64(file.kdf.salt, "salt", SALT_BYTES);
+  const ciphertext = strictBase64(file.ciphertext, "ciphertext");
+  const key = await deriveKey(passphrase, salt, file.kdf);
+  const parts: Buffer[] = [];
+  try {
+    const decipher = createDecipheriv("aes-256-gcm", key, iv, { authTagLength: GCM_TAG_BYTES });
     decipher.setAAD(additionalData(file));
-    decipher.setAuthTag(Buffer.from(file.cipher.tag, "base64"));
-    const secretKey = Buffer.concat([decipher.update(Buffer.from(file.ciphertext, "base64")), decipher.final()]);
-    return { secretKey: new Uint8Array(secretKey), metadata: file.metadata };
+    decipher.setAuthTag(tag);
+    parts.push(decipher.update(ciphertext));
+    parts.push(decipher.final());
+    const plaintext = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+    let offset = 0;
+    for (const part of parts) {
+      plaintext.set(part, offset);
+      offset += part.length;
+    }
+    return { plaintext, metadata: file.metadata };
   } catch (error) {
     throw new KeystoreError("Wrong passphrase, or the keystore file was altered.", {
       details: "AES-256-GCM authentication failed",
@@ -96,7 +180,23 @@ export async function openKeystore(
     });
   } finally {
     key.fill(0);
+    for (const part of parts) part.fill(0);
   }
+}
+
+function pickMetadata(metadata: KeystoreMetadata): KeystoreMetadata {
+  return { parameterSetId: metadata.parameterSetId, publicBundleHash: metadata.publicBundleHash };
+}
+
+/** Canonical base64 of exactly `length` bytes (when given): Node's decoder would skip junk and accept short tags. */
+function strictBase64(text: string, what: string, length?: number): Buffer {
+  const bytes = Buffer.from(text, "base64");
+  if (bytes.toString("base64") !== text || (length !== undefined && bytes.length !== length)) {
+    throw new KeystoreError(`The keystore's ${what} is malformed.`, {
+      details: `${bytes.length} bytes${length === undefined ? "" : `, ${length} required`}`,
+    });
+  }
+  return bytes;
 }
 
 /** Writes a keystore file atomically with owner-only permissions. */
@@ -127,9 +227,13 @@ function parseKeystore(text: string): KeystoreFile {
   } catch (error) {
     throw new KeystoreError("The keystore is not valid JSON.", { cause: error });
   }
+  const shareFields = file?.metadata as Partial<ShareKeystoreMetadata> | undefined;
   const ok =
     file?.version === 1 &&
-    file.kind === "ciphershare-ckks-secret-key" &&
+    (file.kind === "ciphershare-ckks-secret-key" ||
+      (file.kind === "ciphershare-ckks-key-share" &&
+        [shareFields?.threshold, shareFields?.members, shareFields?.member].every(Number.isSafeInteger) &&
+        typeof shareFields?.shareCommitment === "string")) &&
     typeof file.metadata?.parameterSetId === "string" &&
     typeof file.metadata?.publicBundleHash === "string" &&
     file.kdf?.name === "scrypt" &&
@@ -159,6 +263,15 @@ function parseKeystore(text: string): KeystoreFile {
 /** Binds the metadata and KDF settings to the ciphertext, so altering them fails authentication. */
 function additionalData(file: Pick<KeystoreFile, "version" | "kind" | "metadata" | "kdf">): Buffer {
   const { metadata, kdf } = file;
+  const committee =
+    file.kind === "ciphershare-ckks-key-share"
+      ? (({ threshold, members, member, shareCommitment }: ShareKeystoreMetadata) => [
+          threshold,
+          members,
+          member,
+          shareCommitment,
+        ])(metadata as ShareKeystoreMetadata)
+      : [];
   return Buffer.from(
     JSON.stringify([
       file.version,
@@ -169,6 +282,7 @@ function additionalData(file: Pick<KeystoreFile, "version" | "kind" | "metadata"
       kdf.r,
       kdf.p,
       kdf.salt,
+      ...committee,
     ]),
   );
 }

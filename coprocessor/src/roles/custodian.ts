@@ -27,7 +27,7 @@ import { encodeJsonRecord } from "@ciphershare/protocol/records/json";
 import { decodeModel, encodeModel } from "@ciphershare/protocol/records/model";
 import { decodeReleaseRecord, releasedScores, type ReleaseRecord } from "@ciphershare/protocol/records/release-record";
 import { decodeRoundManifest } from "@ciphershare/protocol/records/round-manifest";
-import { ROUND_PARAMETER_SET_ID, roundConfig } from "@ciphershare/protocol/round/config";
+import { ROUND_MODEL_NORM_BOUND, ROUND_PARAMETER_SET_ID, roundConfig } from "@ciphershare/protocol/round/config";
 import { includedContributions } from "@ciphershare/protocol/round/inputs";
 import { mined, type ChainReader, type ChainSigner } from "../chain/clients";
 import { contractsFor, contractsToRead, readProgram, readRound, type ProgramState } from "../chain/contracts";
@@ -43,7 +43,8 @@ import { squaredErrorUtility } from "../shapley/utility";
 import { runOnChainStep, runStep } from "../state/journal";
 import type { StateStore } from "../state/store";
 import type { BlobStore } from "../storage/blob-store";
-import { roundKeyOptions } from "./computation";
+import { aggregateRelease, scoresRelease } from "../threshold/release-bounds";
+import { roundCoefficientMap, roundKernel, roundKeyOptions } from "./computation";
 
 export class CustodianError extends CipherShareError {
   override name = "CustodianError";
@@ -55,7 +56,7 @@ const NAMESPACE = "custodian";
 export interface ProgramModelShape {
   readonly dimension: number;
   readonly classes: number;
-  /** Default: the set new rounds use (deep-v1). */
+  /** Default: the set new rounds use (deep-v2). */
   readonly parameterSetId?: string;
 }
 
@@ -183,13 +184,20 @@ export async function releaseRound(
   const config = roundConfig(decodeRoundManifest(await store.get(round.manifestHash)), program.valuationMethod);
   const commitments = await readCommitments(reader, deployment, roundId);
   const reasons = await readReasons(reader, deployment, roundId, round.publication, commitments.length);
-  const contributors = includedContributions(commitments, reasons).map((c) => c.contributor);
+  const included = includedContributions(commitments, reasons);
+  const contributors = included.map((c) => c.contributor);
   const policy = new ChainRoundCommitments(deployment, reader, signer.address);
   const ctx = await CkksContext.create(config.parameterSet);
   const keystore = await readFile(options.keystorePath, "utf8");
   const custodian = await KeyCustodian.open(ctx, keystore, options.passphrase, { commitments: policy });
   try {
-    const aggregate = await custodian.decryptOutput(roundId, await store.get(round.aggregateHash));
+    // Each output is flooded for the bound of the computation that produced it, from public round data only.
+    const sampleCounts = included.map((c) => c.sampleCount);
+    const aggregate = await custodian.decryptOutput(
+      roundId,
+      await store.get(round.aggregateHash),
+      aggregateRelease(ctx, sampleCounts, ROUND_MODEL_NORM_BOUND),
+    );
     const base = decodeModel(await store.get(config.baseModel));
     const globalModel = await store.put(
       encodeModel({
@@ -199,9 +207,15 @@ export async function releaseRound(
       }),
     );
 
-    // Enc(φ) is an Aggregate envelope listed as the round's second output: the same policy, the same flooding. Its
+    // Enc(φ) is an Aggregate envelope listed as the round's second output: the same policy, its own bound. Its
     // manifest says n, its header the output scale.
-    const scores = await custodian.decryptOutput(roundId, await store.get(round.scoresHash));
+    const validation = decodeDataset(await store.get(config.validation));
+    const kernel = roundKernel(validation, base);
+    const scores = await custodian.decryptOutput(
+      roundId,
+      await store.get(round.scoresHash),
+      scoresRelease(ctx, kernel, roundCoefficientMap(sampleCounts, kernel), ROUND_MODEL_NORM_BOUND),
+    );
     const { phi } = scoresFromRelease(scores, contributors.length);
     const record: ReleaseRecord = {
       kind: "ciphershare.release",
@@ -211,7 +225,7 @@ export async function releaseRound(
       scores: round.scoresHash,
       globalModel,
       contributors,
-      utilityEmpty: squaredErrorUtility(base, decodeDataset(await store.get(config.validation))),
+      utilityEmpty: squaredErrorUtility(base, validation),
       floodingSigma: aggregate.floodingSigma,
       ...releasedScores(config.scoreRelease, contributors, phi),
     };

@@ -31,7 +31,7 @@ export interface CoefficientMap {
   readonly permutations?: number;
   /**
    * Power of two the encrypted path divides φ by before it lands in the final ciphertext (and the
-   * custodian multiplies back): the last CKKS level of deep-v1 only holds values below about 2^9.
+   * custodian multiplies back): the last CKKS level of deep-v1 only holds values below about 2^9 (deep-v2: 2^18).
    */
   readonly outputScale: number;
 }

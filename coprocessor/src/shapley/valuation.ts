@@ -1,8 +1,9 @@
 import { CkksContext } from "@ciphershare/protocol/ckks/context";
 import { randomBytes } from "node:crypto";
 import { envelopeCommitment } from "@ciphershare/protocol/ckks/envelope";
-import { loadPublicBundle, type LoadedPublicBundle } from "@ciphershare/protocol/ckks/keys";
+import { loadPublicBundle, loadSecretKey, type LoadedPublicBundle } from "@ciphershare/protocol/ckks/keys";
 import { KeyCustodian } from "../keys/key-custodian";
+import { openKeystore } from "../keys/keystore";
 import { InMemoryRoundCommitments } from "../keys/policy";
 import type { TensorSpec } from "@ciphershare/protocol/formats/model-update";
 import {
@@ -20,10 +21,12 @@ import { gramVector, utilityFromGram, validationKernel, type ValidationKernel } 
 import { encryptModel } from "./encrypted/client";
 import { matvecPlan, requiredGaloisSteps } from "./encrypted/layout";
 import { computeEncryptedScores } from "./encrypted/pipeline";
-import { scoreEnvelope, scoresFromRelease } from "./encrypted/release";
+import { decryptScores, scoreEnvelope, scoresFromRelease } from "./encrypted/release";
+import { scoresRelease } from "../threshold/release-bounds";
 import { assertValidProblem, type ValuationProblem } from "./utility";
 
-export const SHAPLEY_PARAMETER_SET = "deep-v1";
+/** deep-v2: φ lands at scale 2^100 on two primes, room for flooding by the book (docs/ckks.md). */
+export const SHAPLEY_PARAMETER_SET = "deep-v2";
 export const DEFAULT_PERMUTATIONS = 2000;
 
 export interface ValuationOptions {
@@ -40,6 +43,11 @@ export interface ValuationOptions {
   readonly workers?: number;
   /** Also return φ before the custodian's noise flooding (for precision checks; never released). */
   readonly keepUnflooded?: boolean;
+  /**
+   * C with ‖w_i‖_F ≤ C for every model: the declared bound the flooding is sized for. This harness holds the
+   * models, so it defaults to their largest norm rounded up to a power of two; a deployment declares it.
+   */
+  readonly modelNormBound?: number;
   readonly onProgress?: (phase: string, done: number, total: number) => void;
 }
 
@@ -65,6 +73,8 @@ export interface Valuation {
   /** Time spent building the public coefficient map (part of `seconds`). */
   readonly coefficientSeconds: number;
   readonly unflooded?: number[];
+  /** Encrypted only: standard deviation of the flooding in each released φ_k / outputScale. */
+  readonly floodingSigma?: number;
   /** Encrypted only: what the custodian decrypted and released — the tensor shape and the value count. */
   readonly release?: { readonly tensors: readonly TensorSpec[]; readonly valueCount: number };
   readonly heSeconds?: { keygen: number; encrypt: number; setup: number; projection: number; terms: number };
@@ -151,16 +161,20 @@ export async function valueContributions(
     });
     const envelope = await scoreEnvelope(ctx, epoch.publicBundleHash, result.scores, map);
     commitments.publishOutput(roundId, await envelopeCommitment(envelope));
-    // Custodian: decrypts that envelope only, floods its n values, releases them.
-    const output = await custodian.decryptOutput(roundId, envelope);
+    // Custodian: decrypts that envelope only, flooding it by the bound of the computation, releases n values.
+    const release = scoresRelease(ctx, kernel, map, options.modelNormBound ?? largestNormBound(problem));
+    const output = await custodian.decryptOutput(roundId, envelope, release);
     const released = scoresFromRelease(output, map.n);
     let unflooded: number[] | undefined;
     if (options.keepUnflooded) {
-      const exact = await KeyCustodian.open(ctx, epoch.keystore, passphrase, { commitments, floodingSigma: 0 });
+      // Precision check only: this harness opens the keystore itself, which no role does.
+      const { secretKey } = await openKeystore(epoch.keystore, passphrase);
+      const secret = loadSecretKey(ctx, secretKey);
+      secretKey.fill(0);
       try {
-        unflooded = scoresFromRelease(await exact.decryptOutput(roundId, envelope), map.n).phi;
+        unflooded = Array.from(decryptScores(ctx, secret.decryptor, result.scores, map));
       } finally {
-        exact.dispose();
+        secret.dispose();
       }
     }
     return {
@@ -172,6 +186,7 @@ export async function valueContributions(
       encrypted: true,
       seconds: (performance.now() - started) / 1000,
       unflooded,
+      floodingSigma: output.floodingSigma,
       heSeconds: {
         keygen: (encryptStarted - keygenStarted) / 1000,
         encrypt: (encryptDone - encryptStarted) / 1000,
@@ -185,4 +200,10 @@ export async function valueContributions(
     custodian?.dispose();
     ctx.dispose();
   }
+}
+
+/** The largest model's Frobenius norm, rounded up to a power of two. */
+function largestNormBound(problem: ValuationProblem): number {
+  const norms = problem.models.map((w) => Math.sqrt(w.data.reduce((sum, v) => sum + v * v, 0)));
+  return 2 ** Math.ceil(Math.log2(Math.max(...norms, 2 ** -30)));
 }

@@ -1,5 +1,5 @@
 // A real royalty round through the web app: `npm run app`'s services (embedded chain, blob store, deployed
-// contracts, the custodian's deep-v1 keys, coprocessor and custodian processes), a contributor in Chromium who
+// contracts, the custodian's deep-v2 keys, coprocessor and custodian processes), a contributor in Chromium who
 // registers, encrypts a trained model in the page and commits it, two more contributors through the CLI (one a free
 // rider), then close → coprocessor → custodian release → fund → finalize → settle, and back in the page: the score
 // chart, the flagged free rider, the decrypted owed royalty, the claim and the decrypted balance.
@@ -113,7 +113,7 @@ describe("a real royalty round through the web app", () => {
     rmSync(outDir, { recursive: true, force: true });
   });
 
-  it("contributes from the page: development wallet, gasless registration, deep-v1 key bundle, encrypt, commit a seal", async () => {
+  it("contributes from the page: development wallet, gasless registration, deep-v2 key bundle, encrypt, commit a seal", async () => {
     await page.goto(`${app.url}/#/connect`);
     await page.getByTestId("dev-wallet").waitFor();
     await page.getByTestId("dev-account-select").selectOption(String(BROWSER_ACCOUNT_INDEX));
@@ -132,7 +132,7 @@ describe("a real royalty round through the web app", () => {
       .getByTestId("update-file")
       .setInputFiles({ name: "model.npy", mimeType: "application/octet-stream", buffer: Buffer.from(modelFile) });
     await page.getByTestId("update-file-ok").filter({ hasText: "7,850 values" }).waitFor();
-    // The 182 MB deep-v1 bundle is fetched and hashed in the page before anything is encrypted under it.
+    // The 272 MB deep-v2 bundle is fetched and hashed in the page before anything is encrypted under it.
     await page.getByTestId("program-key-hash").filter({ hasText: services.publicBundleHash }).waitFor();
     await page.getByRole("button", { name: "Fetch and check the key bundle" }).click();
     await page.getByTestId("key-bundle-ok").waitFor({ timeout: 120_000 });

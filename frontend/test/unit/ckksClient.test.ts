@@ -17,7 +17,7 @@ describe("checkUpdateValues", () => {
 });
 
 describe("chunking and self-test helpers", () => {
-  it("needs one ciphertext per 8192 values (deep-v1, the rounds' parameter set)", () => {
+  it("needs one ciphertext per 8192 values (deep-v2, the rounds' parameter set)", () => {
     expect(CKKS_SLOTS).toBe(8192);
     expect([1, 8192, 8193, 20_000].map(chunkCount)).toEqual([1, 1, 2, 3]);
   });

@@ -221,6 +221,26 @@ export class CkksContext {
     }
   }
 
+  /**
+   * Drops primes (SEAL's modulus switch, exact for CKKS) until the ciphertext has `coeffModulusSize` left:
+   * the level the parameter set releases outputs at.
+   */
+  switchCiphertextDownTo(ciphertext: Ciphertext, coeffModulusSize: number): void {
+    this.assertUsable();
+    if (
+      !Number.isInteger(coeffModulusSize) ||
+      coeffModulusSize < 1 ||
+      coeffModulusSize > ciphertext.coeffModulusSize()
+    ) {
+      throw new CkksError("Cannot switch a ciphertext up, or below one prime.", {
+        details: `${ciphertext.coeffModulusSize()} primes → ${coeffModulusSize}`,
+      });
+    }
+    sealCall("switch a ciphertext's modulus down", () => {
+      while (ciphertext.coeffModulusSize() > coeffModulusSize) this.evaluator.cipherModSwitchToNextInplace(ciphertext);
+    });
+  }
+
   /** Frees the SEAL objects. Keys and ciphertexts made with this context must be deleted first. */
   dispose(): void {
     if (this.disposed) return;

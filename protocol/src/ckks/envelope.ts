@@ -223,14 +223,14 @@ export function parseEnvelopeSync(bytes: Uint8Array, expect: EnvelopeExpectation
     throw new EnvelopeError("bad-reserved-bytes", "reserved header bytes must be zero.");
   }
   const scale = view.getFloat64(12);
-  // Contributions are fresh encodings at the set's scale; outputs stay within a few bits of it.
+  // Contributions are fresh encodings at the set's scale; outputs stay within a few bits of its output scale.
   const scaleOk =
     kind === EnvelopeKind.Contribution
       ? scale === set.scale
-      : Number.isFinite(scale) && Math.abs(Math.log2(scale) - set.scaleBits) <= 2;
+      : Number.isFinite(scale) && Math.abs(Math.log2(scale) - set.outputScaleBits) <= 2;
   if (!scaleOk) {
     throw new EnvelopeError("bad-scale", "scale is not valid for this kind and set.", {
-      details: `${scale} (${set.id} uses 2^${set.scaleBits})`,
+      details: `${scale} (${set.id} uses 2^${set.scaleBits}, outputs 2^${set.outputScaleBits})`,
     });
   }
   const publicBundleHash = bytesToHex(bytes.subarray(20, 52));

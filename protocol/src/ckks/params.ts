@@ -15,6 +15,13 @@ export interface CkksParameterSet {
   readonly scaleBits: number;
   /** 2^scaleBits, the scale fresh encodings use. */
   readonly scale: number;
+  /** log2 of the scale outputs (aggregates, scores) carry, within 2 bits; scaleBits unless the set says otherwise. */
+  readonly outputScaleBits: number;
+  /**
+   * Primes outputs are released at: FedAvg switches its aggregate down to this level (exact, and it makes
+   * partial decryptions and their shares smaller). Undefined: outputs stay where the computation leaves them.
+   */
+  readonly outputCoeffModulusSize?: number;
   /** Security under the HomomorphicEncryption.org standard (SEAL enforces it on context creation). */
   readonly securityBits: 128;
   /** CKKS slots per ciphertext: polyModulusDegree / 2. */
@@ -25,10 +32,13 @@ export interface CkksParameterSet {
 }
 
 function defineSet(
-  set: Omit<CkksParameterSet, "scale" | "slotCount" | "multiplicativeDepth" | "securityBits">,
+  set: Omit<CkksParameterSet, "scale" | "slotCount" | "multiplicativeDepth" | "securityBits" | "outputScaleBits"> & {
+    outputScaleBits?: number;
+  },
 ): CkksParameterSet {
   return Object.freeze({
     ...set,
+    outputScaleBits: set.outputScaleBits ?? set.scaleBits,
     coeffModulusBits: Object.freeze([...set.coeffModulusBits]),
     scale: 2 ** set.scaleBits,
     securityBits: 128 as const,
@@ -56,6 +66,17 @@ export const PARAMETER_SETS: Readonly<Record<string, CkksParameterSet>> = Object
     scaleBits: 50,
     description:
       "N=16384, 270 of 438 allowed modulus bits, 3 rescales at scale 2^50, 8192 slots. Depth-3 work (Shapley) and ~1e-10 precision.",
+  }),
+  "deep-v2": defineSet({
+    id: "deep-v2",
+    numericId: 3,
+    polyModulusDegree: 16384,
+    coeffModulusBits: [60, 60, 60, 60, 60, 60],
+    scaleBits: 80,
+    outputScaleBits: 100,
+    outputCoeffModulusSize: 2,
+    description:
+      "N=16384, 360 of 438 allowed modulus bits, scale 2^80 over 60-bit primes, 8192 slots. Rounds: FedAvg and Shapley outputs land at 2^100 on two primes, the headroom flooding by the book needs.",
   }),
 });
 

@@ -3,7 +3,7 @@ import type { Hex } from "../hex";
 import { parseJsonRecord } from "./json";
 import type { ScoreRelease } from "./round-manifest";
 
-/** What the custodian releases for a round; anchored on-chain by a transaction (see `releaseAnchorData`). */
+/** What the custodian releases for a round; anchored on-chain by `anchorRelease` (a `ReleaseAnchored` log). */
 export interface ReleaseRecord {
   readonly kind: "ciphershare.release";
   readonly version: 1;

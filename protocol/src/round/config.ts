@@ -8,8 +8,19 @@ import { describeTensors, sameTensorLayout, type ModelUpdate, type TensorSpec } 
 import type { Hex } from "../hex";
 import { scoreReleaseOf, type RoundManifest, type ScoreRelease } from "../records/round-manifest";
 
-/** The set new rounds use: deep-v1 holds a 785×10 model in one ciphertext and takes Shapley's depth 3. */
-export const ROUND_PARAMETER_SET_ID = "deep-v1";
+/**
+ * The set new rounds use: deep-v2 holds a 785×10 model in one ciphertext, takes Shapley's depth 3, and releases
+ * both outputs at scale 2^100 on two primes, the headroom flooding by the book needs (docs/ckks.md).
+ */
+export const ROUND_PARAMETER_SET_ID = "deep-v2";
+
+/**
+ * C: every contributed model is assumed to satisfy ‖w‖_F ≤ C, as FL norm clipping ensures. The custodian sizes its
+ * flooding for the worst case under this bound and refuses to release values it rules out (docs/ckks.md). One round
+ * of MNIST training from zero gives ‖w‖_F ≈ 0.4; nothing checks the bound on ciphertexts (that needs proofs of
+ * well-formed encryption).
+ */
+export const ROUND_MODEL_NORM_BOUND = 16;
 
 /** The name of a round's one model tensor in every envelope: `weights`, d×c, bias row last. */
 export const ROUND_MODEL_TENSOR = "weights";

@@ -2,11 +2,14 @@ import { expect } from "chai";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import {
   KeystoreError,
   openKeystore,
+  openShareKeystore,
   readKeystoreFile,
   sealKeystore,
+  sealShareKeystore,
   TEST_SCRYPT,
   writeKeystoreFile,
 } from "@ciphershare/coprocessor/keys/keystore";
@@ -53,6 +56,67 @@ describe("secret-key keystore (scrypt → AES-256-GCM)", () => {
       openKeystore(JSON.stringify({ ...file, kdf: { ...file.kdf, N: 2 ** 30 } }), passphrase),
       KeystoreError,
       /out of bounds/,
+    );
+  });
+
+  it("attack: a truncated GCM tag is refused (Node alone would accept 4 bytes, i.e. 2^32 forgery work)", async () => {
+    // Why it matters: without a fixed tag length Node's AES-GCM checks only the bytes it is given.
+    const key = randomBytes(32);
+    const iv = randomBytes(12);
+    const cipher = createCipheriv("aes-256-gcm", key, iv);
+    const ciphertext = Buffer.concat([cipher.update(secret), cipher.final()]);
+    const shortTag = cipher.getAuthTag().subarray(0, 4);
+    const lax = createDecipheriv("aes-256-gcm", key, iv);
+    lax.setAuthTag(shortTag);
+    expect(Buffer.concat([lax.update(ciphertext), lax.final()])).to.deep.equal(Buffer.from(secret));
+
+    const file = JSON.parse(await sealKeystore(secret, passphrase, metadata, TEST_SCRYPT));
+    const tag = Buffer.from(file.cipher.tag, "base64");
+    for (const truncated of [tag.subarray(0, 4), tag.subarray(0, 12), tag.subarray(0, 15)]) {
+      const variant = { ...file, cipher: { ...file.cipher, tag: truncated.toString("base64") } };
+      await rejectionOf(
+        openKeystore(JSON.stringify(variant), passphrase),
+        KeystoreError,
+        /authentication tag is malformed/,
+      );
+    }
+    const longIv = { ...file, cipher: { ...file.cipher, iv: randomBytes(16).toString("base64") } };
+    await rejectionOf(openKeystore(JSON.stringify(longIv), passphrase), KeystoreError, /IV is malformed/);
+    const junk = { ...file, cipher: { ...file.cipher, tag: `${file.cipher.tag}!!` } };
+    await rejectionOf(openKeystore(JSON.stringify(junk), passphrase), KeystoreError, /authentication tag is malformed/);
+    const shortSalt = { ...file, kdf: { ...file.kdf, salt: randomBytes(8).toString("base64") } };
+    await rejectionOf(openKeystore(JSON.stringify(shortSalt), passphrase), KeystoreError, /salt is malformed/);
+  });
+
+  it("seals a committee member's key share the same way, its committee metadata authenticated", async () => {
+    const share = Uint8Array.from({ length: 3000 }, (_, i) => (i * 13) & 0xff);
+    const shareMetadata = {
+      ...metadata,
+      threshold: 2,
+      members: 3,
+      member: 2,
+      shareCommitment: `0x${"ef".repeat(32)}` as const,
+    };
+    const keystore = await sealShareKeystore(share, passphrase, shareMetadata, TEST_SCRYPT);
+    const opened = await openShareKeystore(keystore, passphrase);
+    expect(opened.share).to.deep.equal(share);
+    expect(opened.metadata).to.deep.equal(shareMetadata);
+    await rejectionOf(openKeystore(keystore, passphrase), KeystoreError, /key share, not a secret key/);
+    await rejectionOf(
+      openShareKeystore(await sealKeystore(secret, passphrase, metadata, TEST_SCRYPT), passphrase),
+      KeystoreError,
+      /not a committee member's key share/,
+    );
+    const file = JSON.parse(keystore);
+    for (const change of [{ member: 3 }, { threshold: 1 }, { shareCommitment: `0x${"00".repeat(32)}` }]) {
+      const altered = { ...file, metadata: { ...file.metadata, ...change } };
+      await rejectionOf(openShareKeystore(JSON.stringify(altered), passphrase), KeystoreError, /altered/);
+    }
+    const { member: _dropped, ...missing } = file.metadata;
+    await rejectionOf(
+      openShareKeystore(JSON.stringify({ ...file, metadata: missing }), passphrase),
+      KeystoreError,
+      /not a CipherShare CKKS keystore/,
     );
   });
 

@@ -17,6 +17,13 @@ import { computeCoalitionUtilities, computeEncryptedScores } from "@ciphershare/
 import { valueContributions } from "@ciphershare/coprocessor/shapley/valuation";
 import { coalitionUtility, members, referenceShapley } from "@ciphershare/coprocessor/shapley/utility";
 import { randomProblem } from "./fixtures";
+import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
+import { scoreEnvelope } from "@ciphershare/coprocessor/shapley/encrypted/release";
+import { combinePartialDecryptions } from "@ciphershare/coprocessor/threshold/combine";
+import { dealKeyShares } from "@ciphershare/coprocessor/threshold/key-share";
+import { partialDecryptEnvelope } from "@ciphershare/coprocessor/threshold/partial-decryption";
+import { releasedNoiseStd, smudgingSigma } from "@ciphershare/coprocessor/threshold/flooding";
+import { scoresRelease } from "@ciphershare/coprocessor/threshold/release-bounds";
 
 const relativeError = (actual: readonly number[], expected: readonly number[]) =>
   Math.max(...actual.map((value, k) => Math.abs(value - expected[k]))) / Math.max(...expected.map(Math.abs));
@@ -123,5 +130,56 @@ describe("shapley: encrypted Gram path (deep-v1)", function () {
     expect(Math.max(...reference.phi.map(Math.abs))).to.be.above(1000);
     const encrypted = await valueContributions(loud, { workers: 0, keepUnflooded: true });
     expect(relativeError(encrypted.unflooded!, reference.phi)).to.be.below(1e-6);
+  });
+});
+
+describe("shapley: Enc(φ) released by a 2-of-3 committee (deep-v2)", function () {
+  this.timeout(300_000);
+
+  it("φ within 1e-6 before flooding, and within the predicted flooding after it", async function () {
+    const problem = randomProblem({ n: 4, d: 6, c: 3, rows: 25, seed: 12 });
+    const kernel = validationKernel(problem.x, problem.y, problem.base);
+    const map = exactCoefficientMap(problem.sampleCounts, kernel);
+    const ctx = await CkksContext.create("deep-v2");
+    try {
+      const keys = generateShapleyKeys(ctx, kernel.r, 3);
+      const bundleBytes = serializePublicBundle(keys.bundle);
+      const hash = await keccak256(bundleBytes);
+      const bundle = await loadPublicBundle(ctx, bundleBytes);
+      const models = problem.models.map((w) => encryptModel(ctx, w, bundle.encryptor));
+      bundle.dispose();
+      const { scores } = await computeEncryptedScores({
+        parameterSetId: "deep-v2",
+        bundle: bundleBytes,
+        models,
+        kernel,
+        map,
+        workers: 0,
+      });
+      const envelope = await scoreEnvelope(ctx, hash, scores, map);
+      const shares = dealKeyShares(ctx, keys.secretKey, { threshold: 2, members: 3, publicBundleHash: hash });
+      const norms = problem.models.map((w) => Math.sqrt(w.data.reduce((sum, v) => sum + v * v, 0)));
+      const release = scoresRelease(ctx, kernel, map, Math.max(...norms));
+      const decrypt = async (sigma: number) => {
+        const set = [1, 3];
+        const partials = await Promise.all(
+          set.map((m) => partialDecryptEnvelope(ctx, envelope, { share: shares[m - 1], decryptingSet: set, sigma })),
+        );
+        const { values } = await combinePartialDecryptions(ctx, envelope, partials, { maxAbs: 2 * release.maxAbs });
+        return Array.from(readScores(values, map));
+      };
+      const reference = referenceShapley(problem).phi;
+      const sigma = smudgingSigma(release.errorBound.l2);
+      const before = relativeError(await decrypt(0), reference);
+      const after = relativeError(await decrypt(sigma), reference);
+      const std = releasedNoiseStd(sigma, 2, 16384, release.errorBound.scale) * map.outputScale;
+      const largest = Math.max(...reference.map(Math.abs));
+      this.test!.title += ` [before ${before.toExponential(2)}, after ${after.toExponential(2)}, flooding std ${(std / largest).toExponential(2)} of max |φ|]`;
+      expect(before).to.be.below(1e-6);
+      expect(after * largest).to.be.below(6 * std + before * largest);
+      expect(after).to.be.below(1e-4);
+    } finally {
+      ctx.dispose();
+    }
   });
 });

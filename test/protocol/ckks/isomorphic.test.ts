@@ -19,8 +19,22 @@ function protocolModules(directory = join(ROOT, "protocol", "src")): string[] {
 const ISOMORPHIC_COPROCESSOR_MODULES = [
   "coprocessor/src/fedavg/weights.ts",
   "coprocessor/src/fedavg/homomorphic.ts",
-  "coprocessor/src/keys/noise.ts",
   "coprocessor/src/keys/policy.ts",
+  ...[
+    "seal-format",
+    "modular",
+    "modulus-chain",
+    "ntt",
+    "smudging",
+    "shamir",
+    "key-share",
+    "noise-bound",
+    "flooding",
+    "partial-decryption",
+    "combine",
+    "release-bounds",
+    "errors",
+  ].map((module) => `coprocessor/src/threshold/${module}.ts`),
   "coprocessor/src/storage/blob-store.ts",
   "coprocessor/src/storage/http-client.ts",
 ];

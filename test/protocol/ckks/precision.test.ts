@@ -9,6 +9,8 @@ describe("CKKS round-trip precision", () => {
     { set: "fast-v1", magnitude: 1, bound: 1e-7 },
     { set: "fast-v1", magnitude: 1000, bound: 1e-7 },
     { set: "deep-v1", magnitude: 1, bound: 1e-9 },
+    { set: "deep-v2", magnitude: 1, bound: 1e-14 },
+    { set: "deep-v2", magnitude: 1000, bound: 1e-11 },
   ];
   for (const { set, magnitude, bound } of cases) {
     it(`${set}: a model update with values up to ${magnitude} decrypts within ${bound}`, async function () {

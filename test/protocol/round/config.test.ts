@@ -24,7 +24,7 @@ describe("round/config: one validated configuration per round", () => {
 
   it("reads the parameter set, the model layout, the valuation and the score release from the manifest", () => {
     const config = roundConfig({ ...manifest, scoreRelease: "public" }, ValuationMethod.ExactShapley);
-    expect(config.parameterSet.id).to.equal("deep-v1");
+    expect(config.parameterSet.id).to.equal("deep-v2");
     expect(config.tensors).to.deep.equal([{ name: ROUND_MODEL_TENSOR, shape: [785, 10] }]);
     expect(config.scoreRelease).to.equal("public");
     expect(roundConfig(manifest, ValuationMethod.ExactShapley).scoreRelease).to.equal("private");

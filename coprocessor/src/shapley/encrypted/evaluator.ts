@@ -29,20 +29,23 @@ export interface EvaluatorSetup {
 /**
  * The homomorphic steps of the Gram method, on one SEAL instance (one per worker thread).
  *
- * Levels and scales with deep-v1 (data primes q0 (60 bits), q1, q2, q3 (50 bits), Δ = 2^50); each
- * plaintext is encoded at the scale of the prime the next rescale divides by, so scales stay put:
- * - level 1: z_i = (R⊗I)·w_i, diagonals at scale q3 → z_i at scale Δ;
- *   b-path: w_i ⊙ XᵀY at scale Δ·q3/q2 → scale Δ²/q2, then a modulus switch to level 2;
- * - level 2: z_i ⊙ z_j (relinearised) → scale Δ²/q2;
+ * Levels and scales, with data primes q0 … qL and fresh scale Δ (deep-v1: L = 3, Δ = 2^50 = the 50-bit
+ * primes; deep-v2: L = 4, Δ = 2^76 over 60-bit primes, so everything after the product sits at 2^92 on the
+ * last two primes, headroom that flooding by the book needs); each plaintext is encoded at the scale of
+ * the prime the next rescale divides by, so scales stay put:
+ * - level 1: z_i = (R⊗I)·w_i, diagonals at scale qL → z_i at scale Δ;
+ *   b-path: w_i ⊙ XᵀY at scale Δ·qL/q(L−1) → scale Δ²/q(L−1), then a modulus switch to level 2;
+ * - level 2: z_i ⊙ z_j (relinearised) → scale Δ²/q(L−1);
  * - slot sum at level 2 (every slot holds the Gram entry), then level 3: × the coefficient mask
- *   (A_b[k][p] in slot b·n + k) at scale q1. All terms add into one ciphertext with φ (minus its public
+ *   (A[k][p] in slot k) at scale q(L−2). All terms add into one ciphertext with φ (minus its public
  *   constant) in the output slots and zeros elsewhere.
  */
 export class EncryptedShapleyEvaluator {
   readonly plan: MatvecPlan;
   /** Scale of every Shapley term at level 3. */
   readonly termScale: number;
-  private readonly primes: number[];
+  /** The primes the three rescales divide by: qL (projection), q(L−1) (product), q(L−2) (mask). */
+  private readonly rescalePrimes: { top: number; middle: number; low: number };
   private diagonalsAtTop: Plaintext[][] | undefined;
   private diagonalsAtLevel1: Plaintext[][] | undefined;
   private xtyForBias: Plaintext | undefined;
@@ -53,20 +56,21 @@ export class EncryptedShapleyEvaluator {
     private readonly setup: EvaluatorSetup,
   ) {
     if (ctx.parameterSet.multiplicativeDepth < 3) {
-      throw new InvalidInputError("Encrypted Shapley needs a parameter set with 3 rescales (deep-v1).", {
+      throw new InvalidInputError("Encrypted Shapley needs a parameter set with 3 rescales (deep-v1, deep-v2).", {
         details: `${ctx.parameterSet.id} has ${ctx.parameterSet.multiplicativeDepth}`,
       });
     }
     this.plan = matvecPlan(setup.r, setup.xty.cols, ctx.slotCount);
     if (setup.map) assertMapFits(setup.map, ctx.slotCount);
-    this.primes = dataPrimes(ctx);
-    const q2 = this.primes[2];
-    this.termScale = (ctx.scale * ctx.scale) / q2;
+    const primes = dataPrimes(ctx);
+    const last = primes.length - 1;
+    this.rescalePrimes = { top: primes[last], middle: primes[last - 1], low: primes[last - 2] };
+    this.termScale = (ctx.scale * ctx.scale) / this.rescalePrimes.middle;
   }
 
   /** z = (R ⊗ I_c)·vec(w) by baby-step/giant-step diagonals; input fresh (level 0), output at level 1. */
   matvec(w: Ciphertext): Ciphertext {
-    this.diagonalsAtTop ??= this.encodeDiagonals(this.primes[3], undefined);
+    this.diagonalsAtTop ??= this.encodeDiagonals(this.rescalePrimes.top, undefined);
     return this.bsgs(w, this.diagonalsAtTop);
   }
 
@@ -90,7 +94,7 @@ export class EncryptedShapleyEvaluator {
 
   /** w_i ⊙ XᵀY from the fresh ciphertext, rescaled and switched down: level 2 at `termScale`. */
   biasProduct(w: Ciphertext): Ciphertext {
-    const [, , q2, q3] = this.primes;
+    const { top: q3, middle: q2 } = this.rescalePrimes;
     this.xtyForBias ??= this.ctx.encode(packModel(this.setup.xty, this.ctx.slotCount), {
       scale: (this.ctx.scale * q3) / q2,
     });
@@ -134,7 +138,7 @@ export class EncryptedShapleyEvaluator {
    */
   coalitionUtility(models: readonly Ciphertext[], sampleCounts: readonly number[]): Ciphertext {
     const { evaluator, seal } = this.ctx;
-    const [, q1, q2, q3] = this.primes;
+    const { top: q3, middle: q2, low: q1 } = this.rescalePrimes;
     const lambda = 1 / Math.sqrt(this.setup.normalizer);
     const total = sampleCounts.reduce((a, b) => a + b, 0);
     const owned: (Ciphertext | Plaintext)[] = [];
@@ -215,7 +219,7 @@ export class EncryptedShapleyEvaluator {
   /** Masks are encoded on use and freed at once: each Gram entry is handled exactly once per run. */
   private applyMask(summed: Ciphertext, entry: number): Ciphertext {
     const mask = this.ctx.encode(coefficientMask(this.requireMap(), entry, this.ctx.slotCount), {
-      scale: this.primes[1],
+      scale: this.rescalePrimes.low,
       levelOf: summed,
     });
     const out = new this.ctx.seal.Ciphertext();
