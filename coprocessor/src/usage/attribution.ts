@@ -1,7 +1,9 @@
+import { InvalidInputError } from "@ciphershare/protocol/errors";
+import type { UsageExclusionReason } from "@ciphershare/protocol/records/usage-report";
 import { assertValidUsageRules, type UsageRules } from "./rules";
 
 /** Why a generation's attribution vector was left out of its report (checked in the clear, by the operator). */
-export type AttributionProblem = "wrong-length" | "not-finite" | "negative" | "over-cap";
+export type AttributionProblem = UsageExclusionReason;
 
 export interface ExcludedGeneration {
   /** Index of the generation in the operator's input. */
@@ -72,4 +74,15 @@ export function plaintextUsageTotals(vectors: readonly ArrayLike<number>[], cont
   const totals = new Float64Array(contributors);
   for (const vector of vectors) for (let i = 0; i < contributors; i++) totals[i] += vector[i];
   return totals;
+}
+
+/** The rows of a [generations, contributors] array (an operator's `.npy`), one attribution vector each. */
+export function attributionRows(array: { shape: readonly number[]; values: Float64Array }): Float64Array[] {
+  if (array.shape.length !== 2 || array.shape[0] < 1 || array.shape[1] < 1) {
+    throw new InvalidInputError("Attributions must be a [generations, contributors] array.", {
+      details: `shape [${array.shape.join(", ")}]`,
+    });
+  }
+  const [generations, contributors] = array.shape;
+  return Array.from({ length: generations }, (_, g) => array.values.subarray(g * contributors, (g + 1) * contributors));
 }
