@@ -4,6 +4,7 @@ import type { Command } from "commander";
 import { chainSigner, roleAccount, type ChainReader, type ChainSigner } from "@ciphershare/coprocessor/chain/clients";
 import { FhevmClient } from "@ciphershare/coprocessor/chain/fhevmClient";
 import { InvalidInputError } from "@ciphershare/protocol/errors";
+import type { StoreForUri } from "@ciphershare/coprocessor/storage/blob-store";
 import {
   blobStoreForUri,
   DEFAULT_HOME,
@@ -60,7 +61,7 @@ export interface RoleContext {
   devSigner(index: number): ChainSigner;
   deployment(): ReturnType<typeof readDeployment>;
   readonly store: ReturnType<typeof openBlobStore>;
-  storeForUri(uri: string): ReturnType<typeof openBlobStore>;
+  storeForUri: StoreForUri;
   fhevm(): Promise<FhevmClient>;
 }
 
@@ -77,7 +78,7 @@ export function roleContext(options: CommonOptions, accountIndex?: number): Role
     devSigner: (devIndex) => chainSigner(reader, roleAccount(devIndex)),
     deployment: () => readDeployment(ws),
     store: openBlobStore(ws),
-    storeForUri: (uri: string) => blobStoreForUri(ws, uri),
+    storeForUri: (uri, limits) => blobStoreForUri(ws, uri, limits),
     fhevm: () => FhevmClient.connect(rpcUrl),
   };
 }

@@ -40,9 +40,9 @@ import { contractsToRead, readProgram, readRound } from "../chain/contracts";
 import { readCommitments, readDuplicates, readFinalization, readReasons, readReleaseAnchor } from "../chain/events";
 import type { FhevmClient } from "../chain/fhevmClient";
 import { squaredErrorUtility } from "../shapley/utility";
-import type { BlobStore } from "../storage/blob-store";
+import type { BlobStore, StoreForUri } from "../storage/blob-store";
 import { computeAggregate, computeScores } from "./computation";
-import { checkContribution, inputRules, type InputRules } from "./coprocessor";
+import { checkContribution, contributionFetchLimits, inputRules, type InputRules } from "./coprocessor";
 
 export type { AuditCheck, AuditVerdict };
 
@@ -50,7 +50,7 @@ export interface AuditOptions {
   readonly deployment: Deployment;
   readonly reader: ChainReader;
   readonly store: BlobStore;
-  readonly storeForUri: (uri: string) => BlobStore;
+  readonly storeForUri: StoreForUri;
   readonly fhevm: FhevmClient;
   /** Skip the (minute-long) encrypted Shapley re-run; the check is then reported as skipped-and-failed. */
   readonly skipScores?: boolean;
@@ -104,7 +104,7 @@ export async function auditRound(options: AuditOptions, roundId: bigint): Promis
   const envelopes: Uint8Array[] = [];
   const bad: string[] = [];
   for (const c of included) {
-    const verdict = await checkContribution(options.storeForUri(c.uri), c, rules);
+    const verdict = await checkContribution(options.storeForUri(c.uri, contributionFetchLimits(rules)), c, rules);
     if (verdict.included) envelopes.push(verdict.envelope);
     else bad.push(`${c.contributor}: ${EXCLUSION_REASON_NAMES[verdict.reason]}`);
   }
@@ -217,7 +217,7 @@ export async function auditExclusions(
     if (c.status === CommitmentStatus.Sealed) found = EXCLUSION_REASON_NAMES[ExclusionReason.Unrevealed];
     else if (c.status === CommitmentStatus.Duplicate) found = EXCLUSION_REASON_NAMES[ExclusionReason.Duplicate];
     else {
-      const verdict = await checkContribution(options.storeForUri(c.uri), c, rules);
+      const verdict = await checkContribution(options.storeForUri(c.uri, contributionFetchLimits(rules)), c, rules);
       found = verdict.included ? "valid" : EXCLUSION_REASON_NAMES[verdict.reason];
     }
     if (found !== name) unjustified.push(`#${c.index} ${c.contributor}: published ${name}, found ${found}`);

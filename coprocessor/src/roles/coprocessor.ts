@@ -17,7 +17,14 @@ import {
 } from "@ciphershare/protocol/chain/constants";
 import type { Deployment } from "@ciphershare/protocol/chain/deployment";
 import { CkksContext } from "@ciphershare/protocol/ckks/context";
-import { EnvelopeError, EnvelopeKind, parseEnvelope } from "@ciphershare/protocol/ckks/envelope";
+import {
+  contributionEnvelopeBytes,
+  EnvelopeError,
+  EnvelopeKind,
+  parseEnvelope,
+} from "@ciphershare/protocol/ckks/envelope";
+import { getParameterSet } from "@ciphershare/protocol/ckks/params";
+import { CipherShareError } from "@ciphershare/protocol/errors";
 import { describeTensors, sameTensorLayout, type TensorSpec } from "@ciphershare/protocol/formats/model-update";
 import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
 import { bytesToHex, sameAddress, type Address, type Hex } from "@ciphershare/protocol/hex";
@@ -32,8 +39,15 @@ import { readClosedRounds, readCommitments } from "../chain/events";
 import { signerTransactionDriver } from "../chain/transactionDriver";
 import { parsePublicationStep, publicationStep, runOnChainStep, runStep } from "../state/journal";
 import type { StateStore } from "../state/store";
-import { BlobIntegrityError, BlobNotFoundError, type BlobStore } from "../storage/blob-store";
-import { BlobServerError } from "../storage/http-client";
+import {
+  BlobIntegrityError,
+  BlobNotFoundError,
+  BlobTooLargeError,
+  type BlobFetchLimits,
+  type BlobStore,
+  type StoreForUri,
+} from "../storage/blob-store";
+import { BlobTimeoutError } from "../storage/http-client";
 import { computeAggregate, computeScores } from "./computation";
 
 /** Policy: a contribution claiming more samples than this is excluded (FedAvg weights are public claims). */
@@ -76,17 +90,7 @@ export async function checkContribution(
   try {
     bytes = await store.get(commitment.ciphertextHash);
   } catch (error) {
-    if (error instanceof BlobNotFoundError) {
-      return { included: false, reason: ExclusionReason.BlobMissing, detail: "no blob under the hash" };
-    }
-    if (error instanceof BlobIntegrityError || error instanceof BlobServerError) {
-      return {
-        included: false,
-        reason: ExclusionReason.HashMismatch,
-        detail: "stored bytes do not hash to the commitment",
-      };
-    }
-    throw error;
+    return fetchFailure(error, rules);
   }
   try {
     const envelope = await parseEnvelope(bytes, {
@@ -110,6 +114,61 @@ export async function checkContribution(
   return { included: true, envelope: bytes };
 }
 
+/**
+ * Why a fetch of a contribution failed, as an exclusion (never an exception: the URI is the contributor's choice):
+ * no blob, a store that fails, cuts the connection or does not answer in time → BlobMissing; bytes that do not hash
+ * to the commitment → HashMismatch; more bytes than a contribution envelope of the round has → Malformed.
+ */
+export function fetchFailure(error: unknown, rules: InputRules): Extract<InputVerdict, { included: false }> {
+  const message =
+    error instanceof CipherShareError
+      ? `${error.shortMessage}${error.details === undefined ? "" : ` (${error.details})`}`
+      : error instanceof Error
+        ? error.message
+        : String(error);
+  if (error instanceof BlobIntegrityError) {
+    return {
+      included: false,
+      reason: ExclusionReason.HashMismatch,
+      detail: "stored bytes do not hash to the commitment",
+    };
+  }
+  if (error instanceof BlobTooLargeError) {
+    return {
+      included: false,
+      reason: ExclusionReason.Malformed,
+      detail: `larger than a contribution envelope of the round (${expectedEnvelopeBytes(rules)} bytes): ${message}`,
+    };
+  }
+  if (error instanceof BlobNotFoundError) {
+    return { included: false, reason: ExclusionReason.BlobMissing, detail: "no blob under the hash" };
+  }
+  if (error instanceof BlobTimeoutError) {
+    return {
+      included: false,
+      reason: ExclusionReason.BlobMissing,
+      detail: `the store did not answer in time: ${message}`,
+    };
+  }
+  return { included: false, reason: ExclusionReason.BlobMissing, detail: `the fetch failed: ${message}` };
+}
+
+/** The exact size of a contribution envelope under these rules: the cap of every contribution download. */
+export function expectedEnvelopeBytes(rules: InputRules): number {
+  return contributionEnvelopeBytes(getParameterSet(rules.parameterSetId), rules.tensors);
+}
+
+/** 60 s for one contribution (a few MB): a store that has not answered by then is not serving it. */
+export const CONTRIBUTION_FETCH_TIMEOUT_MS = 60_000;
+
+/** The limits of a contribution's download: exactly its envelope's size, within `timeoutMs`. */
+export function contributionFetchLimits(
+  rules: InputRules,
+  timeoutMs: number = CONTRIBUTION_FETCH_TIMEOUT_MS,
+): BlobFetchLimits {
+  return { maxBlobBytes: expectedEnvelopeBytes(rules), timeoutMs };
+}
+
 export interface RoundInputs {
   readonly included: { index: number; contributor: Address; hash: Hex; sampleCount: number; uri: string }[];
   /** Every commitment left out, with its reason: the chain's (Unrevealed, Duplicate) and the coprocessor's. */
@@ -124,7 +183,9 @@ export interface CoprocessorOptions {
   readonly state: StateStore;
   /** The store holding program-level blobs (bundle, manifests); contributions are read from their reveal's URI. */
   readonly store: BlobStore;
-  readonly storeForUri: (uri: string) => BlobStore;
+  readonly storeForUri: StoreForUri;
+  /** Deadline of one contribution's download (default `CONTRIBUTION_FETCH_TIMEOUT_MS`). */
+  readonly fetchTimeoutMs?: number;
   readonly workers?: number;
   readonly log?: (line: string) => void;
   readonly onProgress?: (round: number, phase: string, done: number, total: number) => void;
@@ -175,8 +236,10 @@ export async function pendingRounds(options: CoprocessorOptions): Promise<Public
 export async function verifyInputs(
   commitments: readonly RoundCommitment[],
   rules: InputRules,
-  storeForUri: (uri: string) => BlobStore,
+  storeForUri: StoreForUri,
+  fetchTimeoutMs?: number,
 ): Promise<RoundInputs> {
+  const limits = contributionFetchLimits(rules, fetchTimeoutMs);
   const included: RoundInputs["included"] = [];
   const exclusions: RoundInputs["exclusions"] = [];
   const verdicts = new Map<number, ExclusionReasonCode>();
@@ -190,7 +253,7 @@ export async function verifyInputs(
       exclusions.push({ index, contributor, reason: ExclusionReason.Duplicate, detail: "hash revealed before" });
       continue;
     }
-    const verdict = await checkContribution(storeForUri(commitment.uri), commitment, rules);
+    const verdict = await checkContribution(storeForUri(commitment.uri, limits), commitment, rules);
     if (verdict.included) {
       included.push({
         index,
@@ -233,7 +296,7 @@ export async function processRound(
   const inputsKey = `round:${round}:publication:${number}:inputs`;
   await runStep(state, step("verify-inputs"), async () => {
     const commitments = await readCommitments(signer.reader, deployment, roundId);
-    const inputs = await verifyInputs(commitments, rules, options.storeForUri);
+    const inputs = await verifyInputs(commitments, rules, options.storeForUri, options.fetchTimeoutMs);
     for (const e of inputs.exclusions) {
       log(`round ${round}: excluding #${e.index} ${e.contributor} (${EXCLUSION_REASON_NAMES[e.reason]}: ${e.detail})`);
     }

@@ -6,7 +6,7 @@ import type { Deployment } from "@ciphershare/protocol/chain/deployment";
 import { CipherShareError } from "@ciphershare/protocol/errors";
 import { chainReader, type ChainReader } from "../chain/clients";
 import { readNodeInfo, resolveRpcUrl } from "../chain/nodeInfo";
-import type { BlobStore } from "../storage/blob-store";
+import type { BlobFetchLimits, BlobStore } from "../storage/blob-store";
 import { HttpBlobStore } from "../storage/http-client";
 import { LocalDirectoryBlobStore } from "../storage/local-directory";
 
@@ -109,7 +109,15 @@ export function storeUri(ws: Workspace): string {
   return "local:";
 }
 
-/** The blob store a commitment's URI names (an `http(s)` store) or the workspace's own. */
-export function blobStoreForUri(ws: Workspace, uri: string): BlobStore {
-  return /^https?:\/\//.test(uri) ? new HttpBlobStore(uri) : openBlobStore(ws);
+/**
+ * The blob store a commitment's URI names (an `http(s)` store) or the workspace's own, reading within `limits`
+ * (size cap and deadline) when given: the URI is a contributor's choice.
+ */
+export function blobStoreForUri(ws: Workspace, uri: string, limits?: BlobFetchLimits): BlobStore {
+  if (/^https?:\/\//.test(uri)) return new HttpBlobStore(uri, limits ?? {});
+  if (existsSync(ws.blobServerFile)) {
+    const { url } = JSON.parse(readFileSync(ws.blobServerFile, "utf8")) as { url: string };
+    return new HttpBlobStore(url, limits ?? {});
+  }
+  return new LocalDirectoryBlobStore(ws.blobsDir, limits?.maxBlobBytes);
 }

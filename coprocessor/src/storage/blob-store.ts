@@ -18,6 +18,17 @@ export interface BlobStore {
   has(hash: Hex): Promise<boolean>;
 }
 
+/** Limits of a fetch from a store an untrusted party named (a contribution's reveal URI). */
+export interface BlobFetchLimits {
+  /** Largest blob to read, in bytes: the exact size of what is expected, when known. */
+  readonly maxBlobBytes: number;
+  /** Deadline of the whole fetch, in milliseconds. */
+  readonly timeoutMs: number;
+}
+
+/** The store a URI names, fetching within `limits` when given. */
+export type StoreForUri = (uri: string, limits?: BlobFetchLimits) => BlobStore;
+
 export class BlobNotFoundError extends CipherShareError {
   override name = "BlobNotFoundError";
 }

@@ -33,6 +33,7 @@ export class LocalDirectoryBlobStore implements BlobStore {
     const name = normalizeBlobHash(hash);
     let bytes: Uint8Array;
     try {
+      assertBlobSize((await stat(this.pathOf(name))).size, this.maxBlobBytes);
       bytes = new Uint8Array(await readFile(this.pathOf(name)));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") {

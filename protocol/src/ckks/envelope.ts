@@ -113,6 +113,17 @@ export function ciphertextByteLength(set: CkksParameterSet, coeffModulusSize: nu
   return SEAL_CIPHERTEXT_OVERHEAD_BYTES + ciphertextSize * set.polyModulusDegree * coeffModulusSize * 8;
 }
 
+/**
+ * The exact byte length of a valid contribution envelope of this set carrying these tensors: header, manifest and
+ * one fresh (all but the special prime), 2-polynomial ciphertext per `slotCount` values. A reader can refuse any
+ * download longer than this before it has read it.
+ */
+export function contributionEnvelopeBytes(set: CkksParameterSet, tensors: readonly TensorSpec[]): number {
+  const chunks = Math.ceil(manifestSize(tensors) / set.slotCount);
+  const fresh = set.coeffModulusBits.length - 1;
+  return ENVELOPE_HEADER_BYTES + encodeManifest(tensors).length + chunks * ciphertextByteLength(set, fresh);
+}
+
 /** An output's value exponent stays within a float64's comfortable range. */
 const MAX_VALUE_EXPONENT = 64;
 

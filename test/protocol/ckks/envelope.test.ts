@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import {
   buildEnvelope,
+  contributionEnvelopeBytes,
   EnvelopeError,
   EnvelopeKind,
   envelopeCommitment,
@@ -16,6 +17,7 @@ import { modelUpdateFromArray } from "@ciphershare/protocol/formats/model-update
 import { checksum128Sync, initChecksum } from "@ciphershare/protocol/hashing/checksum";
 import { initKeccak, keccak256Sync } from "@ciphershare/protocol/hashing/keccak";
 import { hexToBytes } from "@ciphershare/protocol/hex";
+import { getParameterSet } from "@ciphershare/protocol/ckks/params";
 import { keyedContext, sampleUpdate, seededRandom, type KeyedContext } from "../../support/ckks";
 import { rejectionOf } from "../../support/rejection";
 
@@ -49,6 +51,16 @@ describe("ciphertext envelope", () => {
     expect(parsed.header.tensors).to.deep.equal([{ name: "fc.weight", shape: [30, 100] }]);
     expect(parsed.chunks[0].length).to.equal(393_329);
     expect(envelope.length).to.equal(ENVELOPE_HEADER_BYTES + 2 + 2 + 9 + 1 + 8 + 393_329);
+  });
+
+  it("knows a contribution's exact size from its parameter set and tensors, before reading it", () => {
+    const tensors = [{ name: "fc.weight", shape: [30, 100] }];
+    expect(contributionEnvelopeBytes(getParameterSet("fast-v1"), tensors)).to.equal(envelope.length);
+    // Two ciphertexts once the values pass the slot count.
+    const wide = [{ name: "fc.weight", shape: [4097] }];
+    expect(contributionEnvelopeBytes(getParameterSet("fast-v1"), wide)).to.equal(
+      ENVELOPE_HEADER_BYTES + 2 + 2 + 9 + 1 + 4 + 2 * 393_329,
+    );
   });
 
   it("rejects another key's envelope, the wrong kind and the wrong parameter set", async () => {
