@@ -3,12 +3,26 @@ import { rowPackedLayout, type RowPackedLayout } from "./layout";
 import { leftProductSteps, rightProductSteps } from "./products";
 import type { TrainingShape } from "./statistics";
 
-/** Programs this core supports: the masked system [A+λnI | B] must leave a row's block inside one ciphertext. */
+/**
+ * The largest d a program may declare: measured at d = 196 (7 ciphertexts per provider, masked product 167 s on a
+ * loaded 2-core machine, docs/training.md); d = 256 (16 ciphertexts) is about three times that. Beyond, the
+ * left product's cost grows as (ciphertexts)² and wants another layout.
+ */
+export const MAX_TRAINING_FEATURES = 256;
+/** One-vs-all over at most this many classes (S is c×c, the right product's span grows with c). */
+export const MAX_TRAINING_OUTPUTS = 64;
+
+/** Programs this core supports: 1 ≤ d ≤ MAX_TRAINING_FEATURES, 1 ≤ c ≤ MAX_TRAINING_OUTPUTS. */
 export function assertTrainingShape(shape: TrainingShape, slotCount: number): void {
   const { features, outputs } = shape;
   if (!Number.isSafeInteger(features) || !Number.isSafeInteger(outputs) || features < 1 || outputs < 1) {
     throw new InvalidInputError("A training program needs d ≥ 1 features and c ≥ 1 outputs.", {
       details: `d = ${features}, c = ${outputs}`,
+    });
+  }
+  if (features > MAX_TRAINING_FEATURES || outputs > MAX_TRAINING_OUTPUTS) {
+    throw new InvalidInputError("The program is larger than encrypted training supports.", {
+      details: `d = ${features} (at most ${MAX_TRAINING_FEATURES}), c = ${outputs} (at most ${MAX_TRAINING_OUTPUTS})`,
     });
   }
   if (features + outputs > slotCount) {

@@ -71,6 +71,8 @@ describe("training: statistics, validation, masks and DP (plaintext)", function 
     const back = unpackRows(layout, packRows(layout, m));
     expect(Array.from(back.data)).to.deep.equal(Array.from(m.data));
     expect(systemLayout({ features: 128, outputs: 10 }, 8192).ciphertextCount).to.equal(4);
+    expect(() => systemLayout({ features: 785, outputs: 10 }, 8192)).to.throw(/d = 785 \(at most 256\)/);
+    expect(() => systemLayout({ features: 0, outputs: 10 }, 8192)).to.throw(/d ≥ 1 features/);
   });
 
   it("draws orthogonal masks from the CSPRNG and the custodian's solve recovers the ridge model after unmasking", function () {
