@@ -128,12 +128,14 @@ export function rightMultiply(
     }
     return any ? values : undefined;
   };
+  // Every ciphertext of X meets the same diagonals: encode each once (memory: one plaintext per offset).
+  const cache = new Map<number, Plaintext | null>();
   const outputs: Ciphertext[] = [];
   try {
     for (const ciphertext of x.ciphertexts) {
       const babies = babySteps(ctx, galoisKeys, ciphertext, plan, 1);
       try {
-        outputs.push(diagonalSum(ctx, galoisKeys, [babies], plan, 1, (_, t) => diagonal(t)));
+        outputs.push(diagonalSum(ctx, galoisKeys, [babies], plan, 1, (_, t) => diagonal(t), cache));
       } finally {
         deleteAll(...babies.slice(1));
       }
@@ -141,6 +143,8 @@ export function rightMultiply(
   } catch (error) {
     deleteAll(...outputs);
     throw error;
+  } finally {
+    deleteAll(...cache.values());
   }
   return encryptedMatrix(outLayout, outputs);
 }
@@ -178,6 +182,7 @@ function diagonalSum(
   plan: DiagonalPlan,
   unit: number,
   diagonal: (input: number, t: number) => Float64Array | undefined,
+  cache?: Map<number, Plaintext | null>,
 ): Ciphertext {
   const { evaluator, seal } = ctx;
   const first = babies[0][0];
@@ -190,7 +195,6 @@ function diagonalSum(
   }
   if (level < 2) throw new CkksError("No level left for a matrix product.", { details: `${level} prime left` });
   const prime = dataPrimes(ctx)[level - 1];
-  const slots = ctx.slotCount;
   const result = new seal.Ciphertext();
   const inner = new seal.Ciphertext();
   const product = new seal.Ciphertext();
@@ -202,22 +206,25 @@ function diagonalSum(
         const t = giant + b;
         if (t > plan.tMax) break;
         for (let i = 0; i < babies.length; i++) {
-          const values = diagonal(i, t);
-          if (!values) continue;
-          const shift = giant * unit;
-          const rotated = new Float64Array(slots);
-          for (let j = 0; j < slots; j++) rotated[j] = values[(((j - shift) % slots) + slots) % slots];
-          const plaintext: Plaintext = ctx.encode(rotated, { scale: prime, levelOf: first });
+          // A cache (right products: every ciphertext uses the same diagonals) is keyed by t; giants are fixed.
+          let plaintext = cache?.get(t);
+          if (plaintext === undefined) {
+            const values = diagonal(i, t);
+            plaintext = values ? encodeShifted(ctx, values, giant * unit, prime, first) : null;
+            cache?.set(t, plaintext);
+          }
+          if (plaintext === null) continue;
+          const factor = plaintext;
           try {
             sealCall("multiply by a diagonal", () => {
-              if (!innerStarted) evaluator.multiplyPlain(babies[i][b], plaintext, inner);
+              if (!innerStarted) evaluator.multiplyPlain(babies[i][b], factor, inner);
               else {
-                evaluator.multiplyPlain(babies[i][b], plaintext, product);
+                evaluator.multiplyPlain(babies[i][b], factor, product);
                 evaluator.addInplace(inner, product);
               }
             });
           } finally {
-            plaintext.delete();
+            if (!cache) factor.delete();
           }
           innerStarted = true;
         }
@@ -242,6 +249,20 @@ function diagonalSum(
   } finally {
     deleteAll(inner, product);
   }
+}
+
+/** rot_{−shift}(values) encoded at `scale` and at the ciphertext's level. */
+function encodeShifted(
+  ctx: CkksContext,
+  values: Float64Array,
+  shift: number,
+  scale: number,
+  levelOf: Ciphertext,
+): Plaintext {
+  const slots = ctx.slotCount;
+  const rotated = new Float64Array(slots);
+  for (let j = 0; j < slots; j++) rotated[j] = values[(((j - shift) % slots) + slots) % slots];
+  return ctx.encode(rotated, { scale, levelOf });
 }
 
 /** Data primes q0..q_L of the context (SEAL rescales drop them from the end), as doubles like SEAL uses. */
