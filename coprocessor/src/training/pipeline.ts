@@ -10,10 +10,10 @@ import { CkksError } from "@ciphershare/protocol/ckks/errors";
 import type { Matrix } from "../linalg/matrix";
 import { aggregateSystem } from "./aggregate";
 import { encryptForBuyer, solveMaskedSystem } from "./custodian";
-import { decryptMatrix, type EncryptedMatrix, loadFreshEncryptedMatrix, saveEncryptedMatrix } from "./encrypted-matrix";
+import { decryptMatrix, type EncryptedMatrix } from "./encrypted-matrix";
 import { buyerGaloisSteps, programGaloisSteps, systemLayout } from "./keys";
 import { drawMask, maskedSystem, unmaskModel, type TrainingMask } from "./mask";
-import { encryptStatistics } from "./provider";
+import { providerUpload, verifyUpload } from "./upload";
 import { assertLambda } from "./ridge";
 import type { ProviderStatistics, TrainingShape } from "./statistics";
 
@@ -50,7 +50,7 @@ export interface EncryptedTraining {
   /** The one matrix the custodian decrypted. */
   readonly custodianView: Matrix;
   readonly seconds: TrainingTimings;
-  /** Bytes one provider uploads (uncompressed SEAL ciphertexts of [A_k | B_k]). */
+  /** Bytes one provider uploads ("CST1": uncompressed SEAL ciphertexts of [A_k | B_k] and a header). */
   readonly providerUploadBytes: number;
   readonly ciphertextsPerProvider: number;
 }
@@ -88,17 +88,9 @@ export async function trainOnEncryptedStatistics(
 
     // Providers: encrypt [A_k | B_k]; the coprocessor receives bytes and checks each is a fresh ciphertext.
     const encryptStarted = performance.now();
-    const uploads = stats.map((s) => {
-      const encrypted = encryptStatistics(ctx, s, shape, programBundle.encryptor);
-      try {
-        return saveEncryptedMatrix(ctx, encrypted);
-      } finally {
-        encrypted.dispose();
-      }
-    });
+    const uploads = stats.map((s) => providerUpload(ctx, s, shape, programBundle.encryptor));
     const providerEncrypt = (performance.now() - encryptStarted) / 1000 / stats.length;
-    const layout = systemLayout(shape, ctx.slotCount);
-    const providers = uploads.map((bytes) => own(loadFreshEncryptedMatrix(ctx, layout, bytes)));
+    const providers = uploads.map((bytes, k) => own(verifyUpload(ctx, bytes, shape, stats[k].rows)));
 
     // Coprocessor: aggregate + λnI, then the two-sided mask.
     const aggregateStarted = performance.now();
@@ -132,8 +124,8 @@ export async function trainOnEncryptedStatistics(
     return {
       w,
       custodianView,
-      providerUploadBytes: uploads[0].reduce((sum, part) => sum + part.length, 0),
-      ciphertextsPerProvider: layout.ciphertextCount,
+      providerUploadBytes: uploads[0].length,
+      ciphertextsPerProvider: systemLayout(shape, ctx.slotCount).ciphertextCount,
       seconds: {
         keygen,
         providerEncrypt,
