@@ -5,7 +5,7 @@ import type { TrainingShape } from "./statistics";
 
 /**
  * The largest d a program may declare: measured at d = 196 (7 ciphertexts per provider, masked product 167 s on a
- * loaded 2-core machine, docs/training.md); d = 256 (16 ciphertexts) is about three times that. Beyond, the
+ * loaded 2-core machine, docs/training.md); d = 256 (16 ciphertexts) takes about 2.5 times the diagonal encodings. Beyond, the
  * left product's cost grows as (ciphertexts)² and wants another layout.
  */
 export const MAX_TRAINING_FEATURES = 256;
