@@ -2,6 +2,7 @@ import { Command } from "commander";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { register as registerAudit } from "./commands/audit";
+import { register as registerBuyer } from "./commands/buyer";
 import { register as registerContributor } from "./commands/contributor";
 import { register as registerCoprocessor } from "./commands/coprocessor";
 import { register as registerCustodian } from "./commands/custodian";
@@ -23,6 +24,7 @@ const registrations: Array<(program: Command) => void> = [
   registerCustodian,
   registerAudit,
   registerValue,
+  registerBuyer,
 ];
 
 export function buildProgram(): Command {
