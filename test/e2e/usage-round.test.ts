@@ -8,7 +8,11 @@ import type { Hex } from "@ciphershare/protocol/hex";
 import { parseAuditVerdict } from "@ciphershare/protocol/audit/verdict";
 import { KeyCustodian } from "@ciphershare/coprocessor/keys/key-custodian";
 import { TEST_SCRYPT, writeKeystoreFile } from "@ciphershare/coprocessor/keys/keystore";
-import { writeJsonFile } from "@ciphershare/coprocessor/roles/workspace";
+import { contributorAccount, readDeployment, writeJsonFile } from "@ciphershare/coprocessor/roles/workspace";
+import { chainReader, chainSigner, mined, roleAccount, type ChainReader } from "@ciphershare/coprocessor/chain/clients";
+import { contractsFor } from "@ciphershare/coprocessor/chain/contracts";
+import type { Deployment } from "@ciphershare/protocol/chain/deployment";
+import { sealOf } from "@ciphershare/protocol/round/inputs";
 import { LocalDirectoryBlobStore } from "@ciphershare/coprocessor/storage/local-directory";
 import { plaintextUsageTotals } from "@ciphershare/coprocessor/usage/attribution";
 import { syntheticAttributions } from "@ciphershare/coprocessor/usage/synthetic";
@@ -22,6 +26,9 @@ describe("e2e: a usage-metered round (operator, coprocessor, custodian, auditor 
   let network: TestNetwork;
   let home: string;
   let expected: Float64Array;
+  let deployment: Deployment;
+  let reader: ChainReader;
+  let store: LocalDirectoryBlobStore;
 
   before(async () => {
     network = await startTestNetwork("ciphershare-usage-");
@@ -36,10 +43,13 @@ describe("e2e: a usage-metered round (operator, coprocessor, custodian, auditor 
       TEST_SCRYPT,
     );
     ctx.dispose();
-    const bundleHash = await new LocalDirectoryBlobStore(network.ws.blobsDir).put(keys.bundleBytes);
+    store = new LocalDirectoryBlobStore(network.ws.blobsDir);
+    const bundleHash = await store.put(keys.bundleBytes);
     await writeKeystoreFile(network.ws.keystoreFile, keys.keystore);
     writeJsonFile(network.ws.bundlePointerFile, { publicBundleHash: bundleHash });
     await cli(home, ["network", "deploy"]);
+    deployment = readDeployment(network.ws);
+    reader = chainReader(network.chain.rpcUrl, network.chain.chainId);
     await cli(home, ["network", "create-program", "--bundle-hash", bundleHash, "--min-contributors", "1"]);
     // One operator per period: a crowd of 1 is below the custodian's default policy, so it is overruled on purpose.
     await cli(home, ["custodian", "accept", "--program", "1", "--force"]);
@@ -63,6 +73,13 @@ describe("e2e: a usage-metered round (operator, coprocessor, custodian, auditor 
       6,
     );
 
+    // Another registered party commits junk as a "report" first: excluded as Malformed, the round goes on.
+    await cli(home, ["contributor", "register", "--index", "0"]);
+    const junkSigner = chainSigner(reader, roleAccount(contributorAccount(0)));
+    const junk = await store.put(new TextEncoder().encode("not a usage report"));
+    const junkRounds = contractsFor(deployment, junkSigner).rounds;
+    await mined(reader, junkRounds.write.commitContribution([1n, sealOf(junk, junkSigner.address), 5000n]));
+
     await cli(home, ["operator", "register"]);
     const reported = await cli<{ generations: number; excluded: Record<string, number> }>(home, [
       "operator",
@@ -76,17 +93,16 @@ describe("e2e: a usage-metered round (operator, coprocessor, custodian, auditor 
     ]);
     expect(reported.generations).to.equal(2999);
     expect(reported.excluded["over-cap"]).to.equal(1);
+    await mined(reader, junkRounds.write.revealContribution([1n, junk, "local:"]));
     await cli(home, ["network", "close", "--round", "1", "--advance-time"]);
 
-    const published = await cli<{ totals: Hex; reasons: Hex; record: { generations: number } }>(home, [
-      "usage",
-      "aggregate",
-      "--round",
-      "1",
-      "--contributors",
-      "6",
-    ]);
-    expect(published.reasons).to.equal("0x00");
+    const published = await cli<{
+      totals: Hex;
+      reasons: Hex;
+      record: { generations: number; excludedReports: { index: number; reason: string }[] };
+    }>(home, ["usage", "aggregate", "--round", "1", "--contributors", "6"]);
+    expect(published.reasons).to.equal("0x0300"); // the junk: Malformed; the operator's report: included
+    expect(published.record.excludedReports.map((e) => [e.index, e.reason])).to.deep.equal([[0, "malformed"]]);
     expect(published.record.generations).to.equal(2999);
 
     // Nothing is released before finalization: the policy lists no output of a round still open to challenges.
