@@ -9,6 +9,7 @@ import { register as registerCustodian } from "./commands/custodian";
 import { register as registerNetwork } from "./commands/network";
 import { register as registerNode } from "./commands/node";
 import { register as registerOperator } from "./commands/operator";
+import { register as registerUsage } from "./commands/usage";
 import { register as registerValue } from "./commands/value";
 
 /**
@@ -23,6 +24,7 @@ const registrations: Array<(program: Command) => void> = [
   registerCoprocessor,
   registerCustodian,
   registerAudit,
+  registerUsage,
   registerValue,
   registerBuyer,
 ];

@@ -6,7 +6,7 @@
 // upload; the coprocessor runs FedAvg and encrypted Shapley and publishes; after the dispute window the round is
 // finalized and only then the custodian releases the new global model and φ, anchors the release and settles
 // encrypted shares in batches; contributors claim and take their deposits back; the auditor re-verifies.
-//   npm run demo [-- --quick] [-- --json] [-- --home <dir>]
+//   npm run demo [-- --quick] [-- --json] [-- --home <dir>]; npm run demo -- --usage (scripts/demo/usage-round.ts)
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Command } from "commander";
@@ -30,6 +30,7 @@ import { StateStore } from "@ciphershare/coprocessor/state/store";
 import { LocalDirectoryBlobStore } from "@ciphershare/coprocessor/storage/local-directory";
 import { runCiphershare, startCiphershareRole, type CliRun } from "../lib/cli-process";
 import { contributionChartSvg } from "./chart";
+import { usageDemo } from "./usage-round";
 import { DEMO_DATA_SEED, DEMO_LABEL_SKEW_ALPHA } from "./settings";
 
 const POOL_UNITS = 1_000_000_000n; // 1 000 tokens at 6 decimals
@@ -480,7 +481,9 @@ function printTable(
   );
 }
 
-main().catch((error: unknown) => {
+// `--usage` runs the usage-metered demo instead (scripts/demo/usage-round.ts).
+const argv = process.argv.slice(2);
+(argv.includes("--usage") ? usageDemo(argv) : main()).catch((error: unknown) => {
   process.stderr.write(`demo failed: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exitCode = 1;
 });

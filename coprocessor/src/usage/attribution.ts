@@ -20,6 +20,12 @@ export interface ScreenedAttributions {
   readonly excluded: readonly ExcludedGeneration[];
 }
 
+/**
+ * Relative slack of the cap check: a normalized vector's float sum can land a few ulps above 1. The totals' bound
+ * (generations × cap) is unaffected at any realistic period size.
+ */
+export const CAP_ROUNDING = 1e-12;
+
 /** The first problem of one attribution vector, or undefined when it is valid under the rules. */
 export function attributionProblem(
   vector: ArrayLike<number>,
@@ -35,7 +41,7 @@ export function attributionProblem(
     if (v < 0) return { reason: "negative", details: `contributor ${i}: ${v}` };
     sum += v;
   }
-  if (sum > rules.generationCap) {
+  if (sum > rules.generationCap * (1 + CAP_ROUNDING)) {
     return { reason: "over-cap", details: `Σ = ${sum} > cap ${rules.generationCap}` };
   }
   return undefined;

@@ -1,8 +1,8 @@
-import { initKeccak, keccak256Sync } from "@ciphershare/protocol/hashing/keccak";
+import { initKeccak } from "@ciphershare/protocol/hashing/keccak";
 import { sameHash, type Hex } from "@ciphershare/protocol/hex";
 import { decodeUsageReport, type UsageReport } from "@ciphershare/protocol/records/usage-report";
 import type { UsageRules } from "./rules";
-import { verifyUsageBatches, type UsageBatchCommitment, type VerifiedBatches } from "./verify";
+import { storedBlobProblem, verifyUsageBatches, type UsageBatchCommitment, type VerifiedBatches } from "./verify";
 
 /** Why the coprocessor left a revealed usage report out of the period. */
 export type ReportProblem = "blob-missing" | "hash-mismatch" | "malformed" | "wrong-terms" | "count-mismatch";
@@ -46,13 +46,9 @@ export async function periodInputs(
     const exclude = (reason: ReportProblem, details: string) =>
       excludedReports.push({ index, hash: revealed.hash, reason, details });
     const bytes = await fetch(revealed.hash);
-    if (!bytes) {
-      exclude("blob-missing", `no stored report ${revealed.hash}`);
-      continue;
-    }
-    const actual = keccak256Sync(bytes);
-    if (!sameHash(actual, revealed.hash)) {
-      exclude("hash-mismatch", `stored bytes hash to ${actual}`);
+    const stored = storedBlobProblem(bytes, revealed.hash);
+    if (stored || !bytes) {
+      exclude(stored?.reason ?? "blob-missing", stored?.details ?? "");
       continue;
     }
     let report: UsageReport;

@@ -49,13 +49,9 @@ export async function verifyUsageBatches(
       continue;
     }
     seen.set(commitment.hash.toLowerCase(), index);
-    if (!bytes) {
-      exclude("blob-missing", `no stored blob for ${commitment.hash}`);
-      continue;
-    }
-    const actual = keccak256Sync(bytes);
-    if (!sameHash(actual, commitment.hash)) {
-      exclude("hash-mismatch", `stored bytes hash to ${actual}`);
+    const stored = storedBlobProblem(bytes, commitment.hash);
+    if (stored || !bytes) {
+      exclude(stored?.reason ?? "blob-missing", stored?.details ?? "");
       continue;
     }
     let parsed: ParsedUsageBatch;
@@ -76,4 +72,17 @@ export async function verifyUsageBatches(
     included.push({ ...parsed, index, hash: commitment.hash });
   }
   return { included, excluded };
+}
+
+/**
+ * Whether stored bytes are the committed blob: missing (`blob-missing`) or hashing to something else
+ * (`hash-mismatch`); undefined when they are it. keccak256 must be initialized (`initKeccak`).
+ */
+export function storedBlobProblem(
+  bytes: Uint8Array | undefined,
+  hash: Hex,
+): { reason: "blob-missing" | "hash-mismatch"; details: string } | undefined {
+  if (!bytes) return { reason: "blob-missing", details: `no stored blob ${hash}` };
+  const actual = keccak256Sync(bytes);
+  return sameHash(actual, hash) ? undefined : { reason: "hash-mismatch", details: `stored bytes hash to ${actual}` };
 }

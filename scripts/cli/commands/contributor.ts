@@ -30,6 +30,7 @@ import {
   roleContext,
   withCommonOptions,
   type CommonOptions,
+  type RoleContext,
 } from "../roleContext";
 
 export type Options = CommonOptions & Record<string, string | boolean | undefined>;
@@ -62,6 +63,19 @@ export async function untilRevealPhase(
   }
   const timeout = parseInteger((options.timeout as string | undefined) ?? "3600", "--timeout", 1);
   await waitForRevealPhase(deployment, reader, roundId, { timeoutMs: timeout * 1000 });
+}
+
+/**
+ * Waits for the reveal phase (or moves the dev chain there with --advance-time), then reveals and uploads what this
+ * account keeps for the round: a contributor's envelope or an operator's usage report.
+ */
+export async function revealKept(ctx: RoleContext, roundId: bigint, options: Options) {
+  await untilRevealPhase(ctx.deployment(), ctx.reader, roundId, options);
+  return revealContribution(ctx.deployment(), ctx.signer, ctx.store, {
+    roundId,
+    storeUri: storeUri(ctx.ws),
+    localDir: ctx.ws.contributorDir(ctx.signer.address),
+  });
 }
 
 function contributorContext(options: Options) {
@@ -166,12 +180,7 @@ export function register(program: Command): void {
         );
         return;
       }
-      await untilRevealPhase(ctx.deployment(), ctx.reader, roundId, options);
-      const revealed = await revealContribution(deployment, ctx.signer, ctx.store, {
-        roundId,
-        storeUri: storeUri(ctx.ws),
-        localDir,
-      });
+      const revealed = await revealKept(ctx, roundId, options);
       say.result(
         { address: ctx.signer.address, round: roundId, ...submitted, ...revealed },
         `revealed and uploaded ${revealed.ciphertextHash}${revealed.duplicate ? " (a DUPLICATE of an earlier reveal: excluded)" : ""}`,
@@ -189,12 +198,7 @@ export function register(program: Command): void {
     .action(async (options: Options) => {
       const ctx = contributorContext(options);
       const roundId = parseBigInt(options.round as string, "--round");
-      await untilRevealPhase(ctx.deployment(), ctx.reader, roundId, options);
-      const revealed = await revealContribution(ctx.deployment(), ctx.signer, ctx.store, {
-        roundId,
-        storeUri: storeUri(ctx.ws),
-        localDir: ctx.ws.contributorDir(ctx.signer.address),
-      });
+      const revealed = await revealKept(ctx, roundId, options);
       reporter(options).result(
         { address: ctx.signer.address, round: roundId, ...revealed },
         `${revealed.revealed ? "revealed and uploaded" : "already revealed; uploaded"} ${revealed.ciphertextHash}${revealed.duplicate ? " (a DUPLICATE of an earlier reveal: excluded)" : ""}`,

@@ -30,7 +30,7 @@ import {
 
 export const PASSPHRASE_ENV = "CIPHERSHARE_CUSTODIAN_PASSPHRASE";
 
-function passphrase(): string {
+export function passphrase(): string {
   const value = process.env[PASSPHRASE_ENV];
   if (value === undefined || value.length < 8) {
     throw new InvalidInputError(`Set ${PASSPHRASE_ENV} to the keystore passphrase (at least 8 characters).`);

@@ -2,13 +2,12 @@ import type { Command } from "commander";
 import { readFile } from "node:fs/promises";
 import { InvalidInputError } from "@ciphershare/protocol/errors";
 import { parseNpyArray } from "@ciphershare/protocol/formats/npy";
-import { registerContributor, revealContribution } from "@ciphershare/coprocessor/roles/contributor";
+import { registerContributor } from "@ciphershare/coprocessor/roles/contributor";
 import { OPERATOR_ACCOUNT, reportUsage } from "@ciphershare/coprocessor/roles/operator";
-import { storeUri } from "@ciphershare/coprocessor/roles/workspace";
 import { attributionRows } from "@ciphershare/coprocessor/usage/attribution";
 import { DEFAULT_USAGE_BATCH } from "@ciphershare/coprocessor/usage/report";
 import { parseBigInt, parseInteger, reporter, roleContext, withCommonOptions } from "../roleContext";
-import { untilRevealPhase, type Options } from "./contributor";
+import { revealKept, type Options } from "./contributor";
 
 async function readAttributions(path: string): Promise<Float64Array[]> {
   if (!path.endsWith(".npy")) {
@@ -109,12 +108,7 @@ export function register(program: Command): void {
         );
         return;
       }
-      await untilRevealPhase(deployment, ctx.reader, roundId, options);
-      const revealed = await revealContribution(deployment, ctx.signer, ctx.store, {
-        roundId,
-        storeUri: storeUri(ctx.ws),
-        localDir,
-      });
+      const revealed = await revealKept(ctx, roundId, options);
       say.result(
         { address: ctx.signer.address, round: roundId, ...outcome, ...revealed },
         `revealed and uploaded report ${revealed.ciphertextHash}`,
@@ -133,12 +127,7 @@ export function register(program: Command): void {
     .action(async (options: Options) => {
       const ctx = roleContext(options);
       const roundId = parseBigInt(options.round as string, "--round");
-      await untilRevealPhase(ctx.deployment(), ctx.reader, roundId, options);
-      const revealed = await revealContribution(ctx.deployment(), ctx.signer, ctx.store, {
-        roundId,
-        storeUri: storeUri(ctx.ws),
-        localDir: ctx.ws.contributorDir(ctx.signer.address),
-      });
+      const revealed = await revealKept(ctx, roundId, options);
       reporter(options).result(
         { address: ctx.signer.address, round: roundId, ...revealed },
         `${revealed.revealed ? "revealed and uploaded" : "already revealed; uploaded"} report ${revealed.ciphertextHash}`,

@@ -40,6 +40,14 @@ describe("usage: attributions, layout and royalties (plaintext)", () => {
     });
   });
 
+  it("tolerates a normalized vector's float rounding above the cap, nothing more", () => {
+    const rounded = [0.3, 0.7000000000000002, 0];
+    expect(rounded.reduce((a, b) => a + b, 0)).to.be.above(1);
+    expect(screenAttributions([rounded, [0.3, 0.7000001, 0]], rules).excluded.map((e) => e.generation)).to.deep.equal([
+      1,
+    ]);
+  });
+
   it("refuses rules without contributors or with a non-positive cap", () => {
     expect(() => screenAttributions([], { contributors: 0, generationCap: 1 })).to.throw(
       InvalidInputError,

@@ -1,0 +1,110 @@
+import type { Command } from "commander";
+import { InvalidInputError } from "@ciphershare/protocol/errors";
+import { auditUsagePeriod } from "@ciphershare/coprocessor/roles/usage-auditor";
+import { publishUsagePeriod } from "@ciphershare/coprocessor/roles/usage-coprocessor";
+import { releaseUsagePeriod, usagePeriodShares } from "@ciphershare/coprocessor/roles/usage-custodian";
+import { ROLE_ACCOUNT } from "@ciphershare/coprocessor/roles/workspace";
+import type { UsageRules } from "@ciphershare/coprocessor/usage/rules";
+import { parseBigInt, parseInteger, reporter, roleContext, withCommonOptions } from "../roleContext";
+import type { Options } from "./contributor";
+import { passphrase } from "./custodian";
+
+function usageCommand(parent: Command, name: string, description: string, account?: number): Command {
+  return withCommonOptions(
+    parent
+      .command(name)
+      .description(description)
+      .requiredOption("--round <id>", "round id")
+      .requiredOption("--contributors <n>", "the program's contributor count (the attribution vectors' length)")
+      .option("--cap <x>", "the program's per-generation cap", "1"),
+    account,
+  );
+}
+
+function rulesOf(options: Options): UsageRules {
+  const generationCap = Number(options.cap);
+  if (!Number.isFinite(generationCap) || generationCap <= 0) {
+    throw new InvalidInputError("--cap must be a positive number.", { details: `--cap ${String(options.cap)}` });
+  }
+  return { contributors: parseInteger(options.contributors as string, "--contributors", 1), generationCap };
+}
+
+/** `ciphershare usage …`: the coprocessor's, the custodian's and the auditor's steps of a usage-metered round. */
+export function register(program: Command): void {
+  const usage = program
+    .command("usage")
+    .description("Usage-metered rounds (docs/usage.md): aggregate (coprocessor), release (custodian), audit.");
+
+  usageCommand(
+    usage,
+    "aggregate",
+    "Coprocessor, Closed round: check the revealed usage reports and batches, sum them into one totals ciphertext, publish it.",
+    ROLE_ACCOUNT.coprocessor,
+  ).action(async (options: Options) => {
+    const ctx = roleContext(options);
+    const roundId = parseBigInt(options.round as string, "--round");
+    const published = await publishUsagePeriod(ctx.deployment(), ctx.signer, ctx.store, roundId, rulesOf(options));
+    const say = reporter(options);
+    for (const e of published.record.excludedReports)
+      say.say(`excluded report #${e.index}: ${e.reason} (${e.details})`);
+    for (const e of published.record.excludedBatches) say.say(`excluded batch ${e.hash}: ${e.reason} (${e.details})`);
+    say.result(
+      { round: roundId, ...published },
+      `published the totals ${published.totals} of ${published.record.generations} generations (${published.record.batches.length} batches)`,
+    );
+  });
+
+  usageCommand(
+    usage,
+    "release",
+    "Custodian, Finalized round: recompute and check the totals, decrypt them (flooded), anchor the release; prints the royalties of --pool.",
+    ROLE_ACCOUNT.custodian,
+  )
+    .option("--pool <units>", "split this pool by the released totals (largest remainder)", "1000000")
+    .option("--usage-weight <w>", "share of the pool split by usage; the rest needs Shapley scores", "1")
+    .option("--min-generations <n>", "refuse a period with fewer generations", "100")
+    .action(async (options: Options) => {
+      const ctx = roleContext(options);
+      const roundId = parseBigInt(options.round as string, "--round");
+      const released = await releaseUsagePeriod(
+        {
+          deployment: ctx.deployment(),
+          signer: ctx.signer,
+          store: ctx.store,
+          keystorePath: ctx.ws.keystoreFile,
+          passphrase: passphrase(),
+          rules: rulesOf(options),
+          minimumGenerations: parseInteger(options.minGenerations as string, "--min-generations", 1),
+        },
+        roundId,
+      );
+      const usageWeight = Number(options.usageWeight);
+      if (usageWeight !== 1) {
+        throw new InvalidInputError("Only pure usage (--usage-weight 1) is wired to the CLI so far.", {
+          details: `--usage-weight ${String(options.usageWeight)}`,
+        });
+      }
+      const pool = parseBigInt(options.pool as string, "--pool");
+      const { shares } = usagePeriodShares(pool, released);
+      reporter(options).result(
+        { round: roundId, ...released, pool, shares },
+        `released ${released.record.generations} generations; anchored ${released.releaseHash}\n` +
+          released.totals.map((t, i) => `  contributor ${i}: usage ${t.toFixed(4)}, royalty ${shares[i]}`).join("\n"),
+      );
+    });
+
+  usageCommand(
+    usage,
+    "audit",
+    "Anyone: re-derive a usage round's exclusions, totals and release; exit 1 if a check fails.",
+  ).action(async (options: Options) => {
+    const ctx = roleContext(options);
+    const roundId = parseBigInt(options.round as string, "--round");
+    const verdict = await auditUsagePeriod(ctx.deployment(), ctx.reader, ctx.store, roundId, rulesOf(options));
+    reporter(options).result(
+      verdict,
+      verdict.checks.map((c) => `${c.passed ? "PASS" : "FAIL"} ${c.name}: ${c.detail}`).join("\n"),
+    );
+    if (!verdict.passed) process.exitCode = 1;
+  });
+}

@@ -1,0 +1,139 @@
+import { expect } from "chai";
+import { rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { CkksContext } from "@ciphershare/protocol/ckks/context";
+import { powerOfTwoSteps } from "@ciphershare/protocol/ckks/keys";
+import { serializeNpy } from "@ciphershare/protocol/formats/npy";
+import type { Hex } from "@ciphershare/protocol/hex";
+import { parseAuditVerdict } from "@ciphershare/protocol/audit/verdict";
+import { KeyCustodian } from "@ciphershare/coprocessor/keys/key-custodian";
+import { TEST_SCRYPT, writeKeystoreFile } from "@ciphershare/coprocessor/keys/keystore";
+import { contributorAccount, readDeployment, writeJsonFile } from "@ciphershare/coprocessor/roles/workspace";
+import { chainReader, chainSigner, mined, roleAccount, type ChainReader } from "@ciphershare/coprocessor/chain/clients";
+import { contractsFor } from "@ciphershare/coprocessor/chain/contracts";
+import type { Deployment } from "@ciphershare/protocol/chain/deployment";
+import { sealOf } from "@ciphershare/protocol/round/inputs";
+import { LocalDirectoryBlobStore } from "@ciphershare/coprocessor/storage/local-directory";
+import { plaintextUsageTotals } from "@ciphershare/coprocessor/usage/attribution";
+import { syntheticAttributions } from "@ciphershare/coprocessor/usage/synthetic";
+import { cli, PASSPHRASE, run, startTestNetwork, type TestNetwork } from "./processes";
+
+// A usage-metered round end to end with every role its own `ciphershare` process on a real local chain: the operator
+// reports (a bad row excluded with its reason), the coprocessor sums the batches into one totals ciphertext and
+// publishes it, the custodian releases only those totals after finalization, and the auditor re-derives everything.
+describe("e2e: a usage-metered round (operator, coprocessor, custodian, auditor as processes)", function () {
+  this.timeout(900_000);
+  let network: TestNetwork;
+  let home: string;
+  let expected: Float64Array;
+  let deployment: Deployment;
+  let reader: ChainReader;
+  let store: LocalDirectoryBlobStore;
+
+  before(async () => {
+    network = await startTestNetwork("ciphershare-usage-");
+    home = network.home;
+    // The custodian's epoch keys with the power-of-two rotations the usage fold needs (custodian keygen would add the
+    // Shapley projection's steps too; they are not needed here).
+    const ctx = await CkksContext.create("deep-v2");
+    const keys = await KeyCustodian.generateEpochKeys(
+      ctx,
+      PASSPHRASE,
+      { galoisSteps: powerOfTwoSteps(ctx.slotCount, false) },
+      TEST_SCRYPT,
+    );
+    ctx.dispose();
+    store = new LocalDirectoryBlobStore(network.ws.blobsDir);
+    const bundleHash = await store.put(keys.bundleBytes);
+    await writeKeystoreFile(network.ws.keystoreFile, keys.keystore);
+    writeJsonFile(network.ws.bundlePointerFile, { publicBundleHash: bundleHash });
+    await cli(home, ["network", "deploy"]);
+    deployment = readDeployment(network.ws);
+    reader = chainReader(network.chain.rpcUrl, network.chain.chainId);
+    await cli(home, ["network", "create-program", "--bundle-hash", bundleHash, "--min-contributors", "1"]);
+    // One operator per period: a crowd of 1 is below the custodian's default policy, so it is overruled on purpose.
+    await cli(home, ["custodian", "accept", "--program", "1", "--force"]);
+    await cli(home, ["network", "open-round", "--program", "1"]);
+  });
+
+  after(async () => {
+    await network?.stop();
+    if (network) rmSync(network.home, { recursive: true, force: true });
+  });
+
+  it("runs report → reveal → close → aggregate → finalize → release → audit, and royalties track usage", async () => {
+    const rows = syntheticAttributions(3000, 6, { seed: 21, unused: [5] });
+    rows[7] = Float64Array.from([0.5, 0.6, 0.1, 0, 0, 0]); // over the cap of 1
+    const values = new Float64Array(rows.length * 6);
+    rows.forEach((row, g) => values.set(row, g * 6));
+    const file = join(home, "usage.npy");
+    writeFileSync(file, serializeNpy(values, [rows.length, 6]));
+    expected = plaintextUsageTotals(
+      rows.filter((_, g) => g !== 7),
+      6,
+    );
+
+    // Another registered party commits junk as a "report" first: excluded as Malformed, the round goes on.
+    await cli(home, ["contributor", "register", "--index", "0"]);
+    const junkSigner = chainSigner(reader, roleAccount(contributorAccount(0)));
+    const junk = await store.put(new TextEncoder().encode("not a usage report"));
+    const junkRounds = contractsFor(deployment, junkSigner).rounds;
+    await mined(reader, junkRounds.write.commitContribution([1n, sealOf(junk, junkSigner.address), 5000n]));
+
+    await cli(home, ["operator", "register"]);
+    const reported = await cli<{ generations: number; excluded: Record<string, number> }>(home, [
+      "operator",
+      "report",
+      "--round",
+      "1",
+      "--attributions",
+      file,
+      "--reveal",
+      "--advance-time",
+    ]);
+    expect(reported.generations).to.equal(2999);
+    expect(reported.excluded["over-cap"]).to.equal(1);
+    await mined(reader, junkRounds.write.revealContribution([1n, junk, "local:"]));
+    await cli(home, ["network", "close", "--round", "1", "--advance-time"]);
+
+    const published = await cli<{
+      totals: Hex;
+      reasons: Hex;
+      record: { generations: number; excludedReports: { index: number; reason: string }[] };
+    }>(home, ["usage", "aggregate", "--round", "1", "--contributors", "6"]);
+    expect(published.reasons).to.equal("0x0300"); // the junk: Malformed; the operator's report: included
+    expect(published.record.excludedReports.map((e) => [e.index, e.reason])).to.deep.equal([[0, "malformed"]]);
+    expect(published.record.generations).to.equal(2999);
+
+    // Nothing is released before finalization: the policy lists no output of a round still open to challenges.
+    const early = await run(["usage", "release", "--round", "1", "--contributors", "6", "--home", home]);
+    expect(early.code).to.equal(1);
+    expect(early.stderr).to.contain("Finalized");
+
+    await cli(home, ["network", "finalize", "--round", "1", "--advance-time"]);
+    const released = await cli<{ totals: number[]; shares: string[]; pool: string; record: { generations: number } }>(
+      home,
+      ["usage", "release", "--round", "1", "--contributors", "6", "--pool", "1000000"],
+    );
+    expect(released.record.generations).to.equal(2999);
+    for (let i = 0; i < 5; i++) {
+      expect(Math.abs(released.totals[i] - expected[i]) / expected[i]).to.be.below(1e-4);
+    }
+    const shares = released.shares.map(BigInt);
+    expect(shares[5]).to.equal(0n);
+    expect(shares.reduce((a, b) => a + b, 0n)).to.equal(1_000_000n);
+    const sum = expected.reduce((a, b) => a + b, 0);
+    for (let i = 0; i < 5; i++) expect(Number(shares[i]) / 1e6).to.be.closeTo(expected[i] / sum, 1e-5);
+
+    const audit = await run(["usage", "audit", "--round", "1", "--contributors", "6", "--json", "--home", home]);
+    const verdict = parseAuditVerdict(JSON.parse(audit.stdout.trim().split("\n").at(-1)!));
+    expect(verdict.checks.map((c) => [c.name, c.passed])).to.deep.equal([
+      ["results-published", true],
+      ["exclusions", true],
+      ["period-record", true],
+      ["totals-commitment", true],
+      ["release-found", true],
+    ]);
+    expect(audit.code).to.equal(0);
+  });
+});
