@@ -314,7 +314,7 @@ async function main(): Promise<void> {
       computing.done();
       await cli(options.home, ["network", "fund", "--round", String(roundId), "--amount", POOL_UNITS.toString()]);
       await cli(options.home, ["network", "finalize", "--round", String(roundId), "--advance-time"]);
-      const releasing = out.progress("custodian: decrypt the finalized outputs, release, anchor", 1);
+      const releasing = out.progress("custodian: recompute, decrypt the finalized outputs, release, anchor", 1);
       const release = await waitFor(
         "waiting for the release",
         () => findRelease({ deployment, reader, store }, roundId),
