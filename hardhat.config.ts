@@ -38,12 +38,13 @@ task(TASK_COMPILE, async (args, hre, runSuper) => {
 /** Contract-level attack tests, one file per attack family; `hardhat test` runs them after test/contracts. */
 const ADVERSARIAL_TESTS = path.join(__dirname, "test", "adversarial");
 
-// `hardhat test` without arguments runs `paths.tests` (test/contracts) and every `*.test.ts` under test/adversarial.
+// `hardhat test` without arguments runs `paths.tests` (test/contracts) and every `*.test.ts` under test/adversarial
+// but the `*-e2e.test.ts` ones (roles as processes on a local node: mocha runs them, .mocharc.coprocessor.json).
 subtask(TASK_TEST_GET_TEST_FILES, async (args: { testFiles: string[] }, _hre, runSuper) => {
   const files = (await runSuper(args)) as string[];
   if (args.testFiles.length !== 0) return files;
   const adversarial = readdirSync(ADVERSARIAL_TESTS, { recursive: true, encoding: "utf8" })
-    .filter((file) => file.endsWith(".test.ts"))
+    .filter((file) => file.endsWith(".test.ts") && !file.endsWith("-e2e.test.ts"))
     .sort()
     .map((file) => path.join(ADVERSARIAL_TESTS, file));
   return [...files, ...adversarial];

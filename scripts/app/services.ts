@@ -7,12 +7,15 @@ import type { Deployment } from "@ciphershare/protocol/chain/deployment";
 import { startEmbeddedNetwork } from "@ciphershare/coprocessor/roles/embedded-network";
 import { readDeployment, writeJsonFile, type Workspace } from "@ciphershare/coprocessor/roles/workspace";
 import type { RunningChild } from "@ciphershare/coprocessor/process/child";
-import { ciphershareJson, PROJECT_ROOT, startCiphershareRole } from "../lib/cli-process";
+import { ciphershareJson, PROJECT_ROOT, roleEnvironment, startCiphershareRole } from "../lib/cli-process";
 
 export const ROOT = PROJECT_ROOT;
 /** The local custodian's keystore passphrase (development only: the keystore lives in the app's workspace). */
 export const APP_CUSTODIAN_PASSPHRASE = "ciphershare local app custodian";
-const ENV = { CIPHERSHARE_CUSTODIAN_PASSPHRASE: APP_CUSTODIAN_PASSPHRASE };
+/** A role's environment: the passphrase only for `custodian …` processes (never the coprocessor's). */
+export function appRoleEnvironment(args: readonly string[]): Record<string, string | undefined> {
+  return roleEnvironment(args, APP_CUSTODIAN_PASSPHRASE);
+}
 
 export interface AppServiceOptions {
   readonly home: string;
@@ -42,16 +45,16 @@ export interface AppServices {
   stop(): Promise<void>;
 }
 
-/** `ciphershare <args> --home <home> --json` with the app custodian's passphrase (the audit endpoint uses it too). */
+/** `ciphershare <args> --home <home> --json`; the app custodian's passphrase goes only to `custodian …` commands. */
 export function runCli(home: string, args: readonly string[], allowFailure = false): Promise<unknown> {
-  return ciphershareJson(home, args, { env: ENV, allowFailure });
+  return ciphershareJson(home, args, { env: appRoleEnvironment(args), allowFailure });
 }
 
 /** Starts a long-running role; its output goes to `log`, and an exit nobody asked for is reported. */
 function startRole(home: string, args: readonly string[], log: (line: string) => void): RunningChild {
   const name = args[0];
   const role = startCiphershareRole(home, args, {
-    env: ENV,
+    env: appRoleEnvironment(args),
     onLine: (line) => {
       if (line.trim() !== "") log(`[${name}] ${line}`);
     },

@@ -44,6 +44,18 @@ export function parseInteger(value: string | undefined, name: string, min = 0): 
   return parsed;
 }
 
+/** `--programs 1,3`: the program ids a role serves; undefined when the option is absent (every program). */
+export function parsePrograms(value: string | undefined): bigint[] | undefined {
+  if (value === undefined) return undefined;
+  const ids = value.split(",").map((id) => id.trim());
+  if (ids.length === 0 || ids.some((id) => !/^[1-9]\d*$/.test(id))) {
+    throw new InvalidInputError("--programs must list program ids (positive integers) separated by commas.", {
+      details: `--programs ${value}`,
+    });
+  }
+  return ids.map(BigInt);
+}
+
 export function parseBigInt(value: string | undefined, name: string): bigint {
   if (value === undefined || !/^\d+$/.test(value)) {
     throw new InvalidInputError(`${name} must be a non-negative integer.`, { details: `${name} ${String(value)}` });

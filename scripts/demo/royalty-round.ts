@@ -28,7 +28,7 @@ import { accuracy } from "@ciphershare/coprocessor/simulation/evaluate";
 import { mnistFederatedSetup } from "@ciphershare/coprocessor/simulation/federated";
 import { StateStore } from "@ciphershare/coprocessor/state/store";
 import { LocalDirectoryBlobStore } from "@ciphershare/coprocessor/storage/local-directory";
-import { runCiphershare, startCiphershareRole, type CliRun } from "../lib/cli-process";
+import { roleEnvironment, runCiphershare, startCiphershareRole, type CliRun } from "../lib/cli-process";
 import { contributionChartSvg } from "./chart";
 import { usageDemo } from "./usage-round";
 import { DEMO_DATA_SEED, DEMO_LABEL_SKEW_ALPHA } from "./settings";
@@ -114,11 +114,9 @@ class Console {
   }
 }
 
-const ENV = { CIPHERSHARE_CUSTODIAN_PASSPHRASE: PASSPHRASE };
-
 /** Runs one `ciphershare` command as its own process; its --json result is the last stdout line. */
 async function cli(home: string, args: string[], allowFailure = false): Promise<CliRun> {
-  const result = await runCiphershare([...args, "--home", home, "--json"], { env: ENV });
+  const result = await runCiphershare([...args, "--home", home, "--json"], { env: roleEnvironment(args, PASSPHRASE) });
   if (result.code !== 0 && !allowFailure) {
     const why = result.stderr.trim() || result.stdout.trim();
     throw new Error(`ciphershare ${args.slice(0, 2).join(" ")} failed (exit ${result.code}): ${why}`);
@@ -130,7 +128,7 @@ async function cli(home: string, args: string[], allowFailure = false): Promise<
 function daemon(home: string, args: string[], onLine: (line: string) => void): RunningChild {
   const log: string[] = [];
   const role = startCiphershareRole(home, args, {
-    env: ENV,
+    env: roleEnvironment(args, PASSPHRASE),
     onLine: (line, stream) => {
       log.push(stream === "stderr" ? `stderr: ${line}` : line);
       if (stream === "stdout") onLine(line);
@@ -317,7 +315,7 @@ async function main(): Promise<void> {
       computing.done();
       await cli(options.home, ["network", "fund", "--round", String(roundId), "--amount", POOL_UNITS.toString()]);
       await cli(options.home, ["network", "finalize", "--round", String(roundId), "--advance-time"]);
-      const releasing = out.progress("custodian: decrypt the finalized outputs, release, anchor", 1);
+      const releasing = out.progress("custodian: recompute, decrypt the finalized outputs, release, anchor", 1);
       const release = await waitFor(
         "waiting for the release",
         () => findRelease({ deployment, reader, store }, roundId),

@@ -16,6 +16,18 @@ export const CLI_SCRIPT = join(PROJECT_ROOT, "bin", "ciphershare.js");
 
 export type CliRun = ChildRun;
 
+/** The variable the custodian's keystore passphrase travels in, to the custodian's own process only. */
+export const CUSTODIAN_PASSPHRASE_ENV = "CIPHERSHARE_CUSTODIAN_PASSPHRASE";
+
+/**
+ * The environment additions of one `ciphershare <args>` process: the custodian's passphrase for `custodian …`
+ * commands, and for every other role the variable removed (even when this process has it), so no secret reaches the
+ * coprocessor, a contributor, the network or the auditor.
+ */
+export function roleEnvironment(args: readonly string[], passphrase: string): Record<string, string | undefined> {
+  return { [CUSTODIAN_PASSPHRASE_ENV]: args[0] === "custodian" ? passphrase : undefined };
+}
+
 export interface CliOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Another script to run instead of the CLI (the demo through tsx). */

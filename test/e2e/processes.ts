@@ -4,21 +4,30 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startEmbeddedNetwork, type EmbeddedNetwork } from "@ciphershare/coprocessor/roles/embedded-network";
-import { ciphershareJson, PROJECT_ROOT, runCiphershare, type CliRun } from "@ciphershare/scripts/lib/cli-process";
+import {
+  ciphershareJson,
+  PROJECT_ROOT,
+  roleEnvironment,
+  runCiphershare,
+  type CliRun,
+} from "@ciphershare/scripts/lib/cli-process";
 
 export const ROOT = PROJECT_ROOT;
 export const PASSPHRASE = "test custodian passphrase";
 
 export type RunResult = CliRun;
 
-/** Runs `ciphershare <args>` (or another script) as a child process with the test custodian's passphrase. */
+/**
+ * Runs `ciphershare <args>` (or another script) as a child process; `custodian …` commands get the test custodian's
+ * passphrase, no other role does.
+ */
 export function run(args: string[], env: Record<string, string> = {}, script?: string): Promise<RunResult> {
-  return runCiphershare(args, { env: { CIPHERSHARE_CUSTODIAN_PASSPHRASE: PASSPHRASE, ...env }, script });
+  return runCiphershare(args, { env: { ...roleEnvironment(args, PASSPHRASE), ...env }, script });
 }
 
 /** `ciphershare … --home <home> --json` that must succeed; returns its JSON result. */
 export function cli<T = unknown>(home: string, args: string[]): Promise<T> {
-  return ciphershareJson<T>(home, args, { env: { CIPHERSHARE_CUSTODIAN_PASSPHRASE: PASSPHRASE } });
+  return ciphershareJson<T>(home, args, { env: roleEnvironment(args, PASSPHRASE) });
 }
 
 export type TestNetwork = EmbeddedNetwork & { readonly home: string };

@@ -126,6 +126,15 @@ export async function readClosedRounds(reader: ChainReader, deployment: Deployme
   return [...new Set(ids)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
+/**
+ * Rounds that got a publication (`ResultsPublished`), oldest first: the custodian recomputes each standing
+ * publication during its dispute window (it still checks each round's current phase).
+ */
+export async function readPublishedRounds(reader: ChainReader, deployment: Deployment): Promise<bigint[]> {
+  const logs = await reader.getContractEvents({ ...fromDeployment(deployment), eventName: "ResultsPublished" });
+  return [...new Set(logs.map((log) => log.args.roundId!))];
+}
+
 /** Rounds that were finalized (`RoundFinalized`), oldest first: the custodian's work list. */
 export async function readFinalizedRounds(reader: ChainReader, deployment: Deployment): Promise<bigint[]> {
   const logs = await reader.getContractEvents({ ...fromDeployment(deployment), eventName: "RoundFinalized" });

@@ -12,6 +12,7 @@
 //                               and contributors
 //   release-after-finalization  the anchor came after RoundFinalized, for the finalized publication, after the
 //                               dispute window
+//   release-from-recomputed     the released outputs are those the auditor recomputed from the committed inputs
 //   shapley-efficiency          Σφ = U(global) − U(w0) within the flooding tolerance
 //   score-release               the record follows the manifest's policy: private lists no φ and no flags; public
 //                               lists one φ per contributor whose sum is the released Σφ
@@ -28,7 +29,7 @@ import type { Deployment } from "@ciphershare/protocol/chain/deployment";
 import type { AuditCheck, AuditVerdict } from "@ciphershare/protocol/audit/verdict";
 import { CkksContext } from "@ciphershare/protocol/ckks/context";
 import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
-import { sameAddress, sameHash } from "@ciphershare/protocol/hex";
+import { sameAddress, sameHash, type Hex } from "@ciphershare/protocol/hex";
 import { decodeDataset } from "@ciphershare/protocol/records/dataset";
 import { decodeModel } from "@ciphershare/protocol/records/model";
 import { decodeReleaseRecord, type ReleaseRecord } from "@ciphershare/protocol/records/release-record";
@@ -121,6 +122,7 @@ export async function auditRound(options: AuditOptions, roundId: bigint): Promis
 
   const base = decodeModel(await store.get(config.baseModel));
   const validation = decodeDataset(await store.get(config.validation));
+  const recomputed: { aggregate?: Hex; scores?: Hex } = {};
   if (envelopes.length === included.length && included.length > 0) {
     const ctx = await CkksContext.create(config.parameterSet);
     try {
@@ -135,10 +137,12 @@ export async function auditRound(options: AuditOptions, roundId: bigint): Promis
         onProgress: options.onProgress,
       };
       const aggregate = await keccak256(await computeAggregate(input));
+      recomputed.aggregate = aggregate;
       check("aggregate-commitment", sameHash(aggregate, round.aggregateHash), `recomputed ${aggregate}`);
       if (options.skipScores) check("scores-commitment", false, "skipped (--skip-shapley)");
       else {
         const scores = await keccak256(await computeScores(input));
+        recomputed.scores = scores;
         check("scores-commitment", sameHash(scores, round.scoresHash), `recomputed ${scores}`);
       }
     } finally {
@@ -164,6 +168,18 @@ export async function auditRound(options: AuditOptions, roundId: bigint): Promis
       `${release.contributors.length} contributors, global model ${release.globalModel.slice(0, 10)}…`,
     );
     check("release-after-finalization", ...(await releaseTimingCheck(options, roundId, round.disputeDeadline, anchor)));
+    const fromRecomputed =
+      recomputed.aggregate !== undefined &&
+      recomputed.scores !== undefined &&
+      sameHash(release.aggregate, recomputed.aggregate) &&
+      sameHash(release.scores, recomputed.scores);
+    check(
+      "release-from-recomputed",
+      fromRecomputed,
+      fromRecomputed
+        ? "the released outputs are the ones the auditor recomputed from the committed inputs"
+        : `released ${release.aggregate} / ${release.scores}, recomputed ${recomputed.aggregate ?? "nothing"} / ${recomputed.scores ?? "nothing"}`,
+    );
     const global = decodeModel(await store.get(release.globalModel));
     const uGlobal = squaredErrorUtility(global, validation);
     const uBase = squaredErrorUtility(base, validation);

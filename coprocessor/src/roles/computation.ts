@@ -7,9 +7,16 @@ import type { KeyGenerationOptions } from "@ciphershare/protocol/ckks/keys";
 import type { Hex } from "@ciphershare/protocol/hex";
 import { oneHotLabels, type Dataset } from "@ciphershare/protocol/records/dataset";
 import type { LinearModel } from "@ciphershare/protocol/records/model";
+import type { ReleaseRecord } from "@ciphershare/protocol/records/release-record";
 import { fedAvgEncrypted } from "../fedavg/homomorphic";
 import { matrix, type Matrix } from "../linalg/matrix";
-import { exactCoefficientMap, type CoefficientMap } from "../shapley/coefficients";
+import {
+  coefficientStandardError,
+  exactCoefficientMap,
+  MAX_EXACT_CLIENTS,
+  sampledCoefficientMap,
+  type CoefficientMap,
+} from "../shapley/coefficients";
 import { matvecPlan, requiredGaloisSteps } from "../shapley/encrypted/layout";
 import { computeEncryptedScores } from "../shapley/encrypted/pipeline";
 import { scoreEnvelope } from "../shapley/encrypted/release";
@@ -32,12 +39,34 @@ export function roundKernel(validation: Dataset, base: LinearModel): ValidationK
 }
 
 /**
- * The Shapley coefficient map of a round: exact (the program's valuation method 1) over the included sample counts,
- * by the integral form, so up to `MAX_EXACT_CLIENTS` (300) contributions; deterministic, so the auditor re-derives
- * the same masks bit for bit.
+ * The sampling of a round above the exact limit: public constants (permutations, batches, seed), so the coprocessor,
+ * the custodian and the auditor draw the same permutations and get the same map bit for bit.
  */
-export function roundCoefficientMap(sampleCounts: readonly number[], kernel: ValidationKernel): CoefficientMap {
-  return exactCoefficientMap(sampleCounts, kernel);
+export const ROUND_SAMPLING = Object.freeze({ permutations: 2000, batches: 10, seed: 0x5eed });
+
+/**
+ * The Shapley coefficient map of a round over the included sample counts: exact (the program's valuation method 1,
+ * by the integral form) up to `exactLimit` = `MAX_EXACT_CLIENTS` (300) contributions; above it, permutation sampling
+ * with `ROUND_SAMPLING`, whose standard error the custodian reports in the release record (`roundValuation`).
+ * Deterministic either way, so the auditor re-derives the same masks bit for bit.
+ */
+export function roundCoefficientMap(
+  sampleCounts: readonly number[],
+  kernel: ValidationKernel,
+  exactLimit: number = MAX_EXACT_CLIENTS,
+): CoefficientMap {
+  if (sampleCounts.length <= exactLimit) return exactCoefficientMap(sampleCounts, kernel);
+  return sampledCoefficientMap(sampleCounts, kernel, ROUND_SAMPLING);
+}
+
+/** How a round's φ were valued, as the release record reports it: the method and, when sampled, its error. */
+export function roundValuation(map: CoefficientMap): NonNullable<ReleaseRecord["valuation"]> {
+  if (map.method === "exact") return { method: "exact" };
+  return {
+    method: "sampled",
+    permutations: map.permutations ?? ROUND_SAMPLING.permutations,
+    maxRelativeError: coefficientStandardError(map)?.maxRelative ?? Number.NaN,
+  };
 }
 
 /**

@@ -49,6 +49,7 @@ import {
 } from "../storage/blob-store";
 import { BlobTimeoutError } from "../storage/http-client";
 import { computeAggregate, computeScores } from "./computation";
+import type { WorkIsolation } from "./isolation";
 
 /** Policy: a contribution claiming more samples than this is excluded (FedAvg weights are public claims). */
 export const MAX_SAMPLES_PER_CONTRIBUTION = 100_000;
@@ -191,6 +192,8 @@ export interface CoprocessorOptions {
   readonly onProgress?: (round: number, phase: string, done: number, total: number) => void;
   /** Test hook: called at named points so a test can kill the process there. */
   readonly checkpoint?: (point: string) => void;
+  /** Serve only these programs (default: every program naming this wallet as its coprocessor). */
+  readonly programs?: readonly bigint[];
 }
 
 /** One publication of one round: the unit of the coprocessor's work (and of its journal). */
@@ -222,6 +225,7 @@ export async function pendingRounds(options: CoprocessorOptions): Promise<Public
     // A round closed long ago may have moved on (results published, finalized): only Closed rounds need work.
     const round = await readRound(deployment, signer.reader, id);
     if (round.phase !== RoundPhase.Closed) continue;
+    if (options.programs !== undefined && !options.programs.includes(round.programId)) continue;
     const program = await readProgram(deployment, signer.reader, round.programId);
     if (sameAddress(program.coprocessor, signer.address))
       pending.push({ roundId: id, publication: round.publicationCount + 1 });
@@ -238,6 +242,8 @@ export async function verifyInputs(
   rules: InputRules,
   storeForUri: StoreForUri,
   fetchTimeoutMs?: number,
+  /** Called with each included envelope (the coprocessor keeps a copy, so later steps need no contributor store). */
+  keep?: (envelope: Uint8Array) => Promise<void>,
 ): Promise<RoundInputs> {
   const limits = contributionFetchLimits(rules, fetchTimeoutMs);
   const included: RoundInputs["included"] = [];
@@ -255,6 +261,7 @@ export async function verifyInputs(
     }
     const verdict = await checkContribution(storeForUri(commitment.uri, limits), commitment, rules);
     if (verdict.included) {
+      await keep?.(verdict.envelope);
       included.push({
         index,
         contributor,
@@ -296,7 +303,15 @@ export async function processRound(
   const inputsKey = `round:${round}:publication:${number}:inputs`;
   await runStep(state, step("verify-inputs"), async () => {
     const commitments = await readCommitments(signer.reader, deployment, roundId);
-    const inputs = await verifyInputs(commitments, rules, options.storeForUri, options.fetchTimeoutMs);
+    const inputs = await verifyInputs(
+      commitments,
+      rules,
+      options.storeForUri,
+      options.fetchTimeoutMs,
+      async (bytes) => {
+        await options.store.put(bytes);
+      },
+    );
     for (const e of inputs.exclusions) {
       log(`round ${round}: excluding #${e.index} ${e.contributor} (${EXCLUSION_REASON_NAMES[e.reason]}: ${e.detail})`);
     }
@@ -313,7 +328,7 @@ export async function processRound(
   if (inputs.included.length >= Math.max(1, roundState.minContributors)) {
     const computation = async (withBundle: boolean) => {
       const ctx = await CkksContext.create(config.parameterSet);
-      const envelopes = await Promise.all(inputs.included.map((i) => options.storeForUri(i.uri).get(i.hash)));
+      const envelopes = await Promise.all(inputs.included.map((i) => includedEnvelope(options, rules, i)));
       return {
         ctx,
         bundleBytes: withBundle ? await options.store.get(program.publicKeyHash) : new Uint8Array(),
@@ -372,4 +387,63 @@ export async function processRound(
     `round ${round}: published results as publication ${number} (${inputs.included.length} included, ${inputs.exclusions.length} excluded)`,
   );
   return inputs;
+}
+
+/** What one pass over the pending work did: each publication processed, failed (with its reason) or deferred. */
+export interface CoprocessorPass {
+  readonly processed: PublicationWork[];
+  readonly failed: (PublicationWork & { readonly reason: string; readonly attempts: number })[];
+  /** Failed before and not due for another attempt yet. */
+  readonly deferred: PublicationWork[];
+}
+
+/**
+ * One pass over the pending publications, each in isolation (`WorkIsolation`): a round that fails — a missing
+ * manifest, an unreadable base model, a computation that throws — is recorded in the journal's settings with its
+ * reason and retried after a delay, and the pass goes on with the next round (of this or another program).
+ */
+export async function coprocessorPass(options: CoprocessorOptions, isolation: WorkIsolation): Promise<CoprocessorPass> {
+  const log = options.log ?? (() => {});
+  const pass: {
+    processed: PublicationWork[];
+    failed: CoprocessorPass["failed"][number][];
+    deferred: PublicationWork[];
+  } = { processed: [], failed: [], deferred: [] };
+  for (const work of await pendingRounds(options)) {
+    if (isolation.failureOf(publicationWorkKey(work)) === undefined)
+      log(`round ${work.roundId}: processing publication ${work.publication}`);
+    const outcome = await isolation.run(publicationWorkKey(work), () =>
+      processRound(options, work.roundId, work.publication),
+    );
+    if (outcome.status === "done") pass.processed.push(work);
+    else if (outcome.status === "deferred") pass.deferred.push(work);
+    else {
+      const { reason, attempts } = outcome.failure;
+      log(`round ${work.roundId}: publication ${work.publication} failed (attempt ${attempts}): ${reason}; moving on`);
+      pass.failed.push({ ...work, reason, attempts });
+    }
+  }
+  return pass;
+}
+
+/** The isolation key of one publication of one round. */
+export function publicationWorkKey(work: PublicationWork): string {
+  return `round:${work.roundId}:publication:${work.publication}`;
+}
+
+/**
+ * An included envelope for the computation: the copy the coprocessor kept at verification, else (a journal from
+ * before it kept copies) a fresh fetch from the reveal's URI within the round's limits.
+ */
+async function includedEnvelope(
+  options: CoprocessorOptions,
+  rules: InputRules,
+  input: RoundInputs["included"][number],
+): Promise<Uint8Array> {
+  try {
+    return await options.store.get(input.hash);
+  } catch (error) {
+    if (!(error instanceof BlobNotFoundError)) throw error;
+    return options.storeForUri(input.uri, contributionFetchLimits(rules, options.fetchTimeoutMs)).get(input.hash);
+  }
 }

@@ -31,7 +31,13 @@ import { ROUND_MODEL_NORM_BOUND, ROUND_PARAMETER_SET_ID, roundConfig } from "@ci
 import { includedContributions } from "@ciphershare/protocol/round/inputs";
 import { mined, type ChainReader, type ChainSigner } from "../chain/clients";
 import { contractsFor, contractsToRead, readProgram, readRound, type ProgramState } from "../chain/contracts";
-import { readAcceptedPrograms, readCommitments, readFinalizedRounds, readReasons } from "../chain/events";
+import {
+  readAcceptedPrograms,
+  readCommitments,
+  readFinalizedRounds,
+  readPublishedRounds,
+  readReasons,
+} from "../chain/events";
 import type { FhevmClient } from "../chain/fhevmClient";
 import { signerTransactionDriver } from "../chain/transactionDriver";
 import { KeyCustodian } from "../keys/key-custodian";
@@ -40,11 +46,13 @@ import type { RoundCommitmentSource } from "../keys/policy";
 import { largestRemainderShares } from "../payouts/shares";
 import { scoresFromRelease } from "../shapley/encrypted/release";
 import { squaredErrorUtility } from "../shapley/utility";
-import { runOnChainStep, runStep } from "../state/journal";
+import { publicationStep, runOnChainStep, runStep } from "../state/journal";
 import type { StateStore } from "../state/store";
-import type { BlobStore } from "../storage/blob-store";
+import type { BlobStore, StoreForUri } from "../storage/blob-store";
 import { aggregateRelease, scoresRelease } from "../threshold/release-bounds";
-import { roundCoefficientMap, roundKernel, roundKeyOptions } from "./computation";
+import { roundCoefficientMap, roundKernel, roundKeyOptions, roundValuation } from "./computation";
+import { challengeStep, requireVerified, verificationOf, verifyStep } from "./custodian-verification";
+import type { WorkIsolation } from "./isolation";
 
 export class CustodianError extends CipherShareError {
   override name = "CustodianError";
@@ -166,6 +174,14 @@ export interface CustodianRoleOptions {
   readonly keystorePath: string;
   readonly passphrase: string;
   readonly log?: (line: string) => void;
+  /** The store a reveal's URI names, for recomputing publications (default: `store`). */
+  readonly storeForUri?: StoreForUri;
+  /** Deadline of one input's download while recomputing (default `CONTRIBUTION_FETCH_TIMEOUT_MS`). */
+  readonly fetchTimeoutMs?: number;
+  /** Worker threads of the Shapley recomputation. */
+  readonly workers?: number;
+  /** Serve only these programs (default: every program this custodian accepted). */
+  readonly programs?: readonly bigint[];
 }
 
 /**
@@ -180,6 +196,8 @@ export async function releaseRound(
   const { deployment, signer, store } = options;
   const reader = signer.reader;
   const round = await readRound(deployment, reader, roundId);
+  // Nothing is decrypted that the custodian did not recompute byte for byte from the committed inputs.
+  requireVerified(options.state, round);
   const program = await readProgram(deployment, reader, round.programId);
   const config = roundConfig(decodeRoundManifest(await store.get(round.manifestHash)), program.valuationMethod);
   const commitments = await readCommitments(reader, deployment, roundId);
@@ -211,10 +229,11 @@ export async function releaseRound(
     // manifest says n, its header the output scale.
     const validation = decodeDataset(await store.get(config.validation));
     const kernel = roundKernel(validation, base);
+    const map = roundCoefficientMap(sampleCounts, kernel);
     const scores = await custodian.decryptOutput(
       roundId,
       await store.get(round.scoresHash),
-      scoresRelease(ctx, kernel, roundCoefficientMap(sampleCounts, kernel), ROUND_MODEL_NORM_BOUND),
+      scoresRelease(ctx, kernel, map, ROUND_MODEL_NORM_BOUND),
     );
     const { phi } = scoresFromRelease(scores, contributors.length);
     const record: ReleaseRecord = {
@@ -227,6 +246,7 @@ export async function releaseRound(
       contributors,
       utilityEmpty: squaredErrorUtility(base, validation),
       floodingSigma: aggregate.floodingSigma,
+      valuation: roundValuation(map),
       ...releasedScores(config.scoreRelease, contributors, phi),
     };
     return { record, phi };
@@ -238,23 +258,45 @@ export async function releaseRound(
 
 /** Where a round stands for the custodian after `serveRound`. */
 export type ServeOutcome =
-  /** Not (or no longer) the custodian's to serve: not Finalized, or a program it has not accepted. */
+  /** Not (or no longer) the custodian's to serve: neither published nor Finalized, or a program it does not serve. */
   | "not-served"
+  /** In its dispute window, recomputed: both outputs match. */
+  | "verified"
+  /** In its dispute window, recomputed: a mismatch, challenged on-chain. Never decrypted. */
+  | "challenged"
+  /** Recomputed with a mismatch after its window closed: never decrypted. */
+  | "refused"
   /** Released and anchored; the pool is not funded yet. */
   | "released"
   /** Every share settled and the settlement completed (or closed by the network's recovery): nothing left to do. */
   | "settled";
 
 /**
- * One finalized round, step by step, each journaled: release (decrypt, publish the record), anchor the release
- * on-chain, then once the pool is funded settle the shares in batches of `SHARES_PER_SETTLEMENT` and complete.
+ * One round of a program the custodian serves, step by step, each journaled. A published round in its dispute
+ * window: recompute its outputs, and challenge them on a mismatch. A finalized round: recompute (if it was not done
+ * in the window) and refuse on a mismatch; else release (decrypt, publish the record), anchor the release on-chain,
+ * then once the pool is funded settle the shares in batches of `SHARES_PER_SETTLEMENT` and complete.
  */
 export async function serveRound(options: CustodianRoleOptions, roundId: bigint): Promise<ServeOutcome> {
   const { state, signer, deployment } = options;
   const round = await readRound(deployment, signer.reader, roundId);
-  if (round.phase !== RoundPhase.Finalized) return "not-served";
+  if (round.phase !== RoundPhase.Finalized && round.phase !== RoundPhase.ResultsPublished) return "not-served";
+  if (options.programs !== undefined && !options.programs.includes(round.programId)) return "not-served";
   const { rounds } = contractsToRead(deployment, signer.reader);
   if (!(await rounds.read.hasAccepted([round.programId, signer.address]))) return "not-served";
+  const verdict = await verifyStep(options, roundId);
+  if (!verdict.matches) {
+    const now = (await signer.reader.getBlock()).timestamp;
+    if (round.phase === RoundPhase.ResultsPublished && now <= round.disputeDeadline) {
+      await challengeStep(options, verdict);
+      return "challenged";
+    }
+    options.log?.(
+      `round ${roundId}: publication ${round.publication} does not match its recomputation: never decrypted`,
+    );
+    return "refused";
+  }
+  if (round.phase === RoundPhase.ResultsPublished) return "verified";
   const releaseHash = await releaseStep(options, roundId);
   await anchorStep(options, roundId, releaseHash);
   const { distributor } = contractsToRead(deployment, signer.reader);
@@ -387,20 +429,66 @@ export function custodianPhi(state: StateStore, round: number, contributors?: re
 }
 
 /**
- * Finalized rounds of the programs this custodian accepted, oldest first, without those it finished (settlement
- * completed). Programs that merely name it are not served: acceptance is per program.
+ * Rounds of the programs this custodian accepted (and is configured for), oldest first, that need it: a standing
+ * publication in its dispute window not yet recomputed (or found wrong and not yet challenged), and finalized
+ * rounds it has not finished (settlement completed) nor refused. Programs that merely name it are not served:
+ * acceptance is per program.
  */
 export async function servedRounds(
-  options: Pick<CustodianRoleOptions, "deployment" | "signer" | "state">,
+  options: Pick<CustodianRoleOptions, "deployment" | "signer" | "state" | "programs">,
 ): Promise<bigint[]> {
   const { deployment, signer, state } = options;
-  const accepted = await readAcceptedPrograms(signer.reader, deployment, signer.address);
+  const accepted = (await readAcceptedPrograms(signer.reader, deployment, signer.address)).filter(
+    (id) => options.programs === undefined || options.programs.includes(id),
+  );
   if (accepted.length === 0) return [];
+  const [published, finalized] = await Promise.all([
+    readPublishedRounds(signer.reader, deployment),
+    readFinalizedRounds(signer.reader, deployment),
+  ]);
   const ids: bigint[] = [];
-  for (const id of await readFinalizedRounds(signer.reader, deployment)) {
-    if (state.getStep(Number(id), "complete-settlement")?.status === "confirmed") continue;
-    const round = await readRound(deployment, signer.reader, id);
-    if (round.phase === RoundPhase.Finalized && accepted.includes(round.programId)) ids.push(id);
+  for (const id of [...new Set([...published, ...finalized])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const round = Number(id);
+    if (state.getStep(round, "complete-settlement")?.status === "confirmed") continue;
+    const current = await readRound(deployment, signer.reader, id);
+    if (!accepted.includes(current.programId)) continue;
+    const verdict = verificationOf(state, round, current.publication);
+    if (current.phase === RoundPhase.ResultsPublished) {
+      const challenged =
+        state.getStep(round, publicationStep(current.publication, "challenge"))?.status === "confirmed";
+      if (verdict === undefined || (!verdict.matches && !challenged)) ids.push(id);
+    } else if (current.phase === RoundPhase.Finalized && verdict?.matches !== false) ids.push(id);
   }
   return ids;
+}
+
+/** What one pass over the served rounds did: each round's outcome, or its failure with the reason. */
+export interface CustodianPass {
+  readonly outcomes: { readonly round: bigint; readonly outcome: ServeOutcome }[];
+  readonly failed: { readonly round: bigint; readonly reason: string; readonly attempts: number }[];
+  readonly deferred: bigint[];
+}
+
+/**
+ * One pass over the served rounds, each in isolation (`WorkIsolation`): a round that fails (an input that cannot be
+ * fetched, a missing blob, a reverted transaction) is recorded with its reason and retried after a delay, and the
+ * pass goes on with the next round (of this or another program).
+ */
+export async function custodianPass(options: CustodianRoleOptions, isolation: WorkIsolation): Promise<CustodianPass> {
+  const pass = {
+    outcomes: [] as CustodianPass["outcomes"][number][],
+    failed: [] as CustodianPass["failed"][number][],
+    deferred: [] as bigint[],
+  };
+  for (const round of await servedRounds(options)) {
+    const outcome = await isolation.run(`round:${round}`, () => serveRound(options, round));
+    if (outcome.status === "done") pass.outcomes.push({ round, outcome: outcome.value });
+    else if (outcome.status === "deferred") pass.deferred.push(round);
+    else {
+      const { reason, attempts } = outcome.failure;
+      options.log?.(`round ${round}: failed (attempt ${attempts}): ${reason}; moving on`);
+      pass.failed.push({ round, reason, attempts });
+    }
+  }
+  return pass;
 }

@@ -27,6 +27,13 @@ export interface ReleaseRecord {
   readonly phi?: readonly number[];
   /** Contributors with φ ≤ 0, who receive no share (public score release only). */
   readonly flagged?: readonly string[];
+  /**
+   * How φ were valued: exact up to the exact limit (300 contributions); above it, permutation sampling, with the
+   * relative standard error of its coefficients (max over contributors).
+   */
+  readonly valuation?:
+    | { readonly method: "exact" }
+    | { readonly method: "sampled"; readonly permutations: number; readonly maxRelativeError: number };
 }
 
 /**

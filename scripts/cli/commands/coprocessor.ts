@@ -1,10 +1,30 @@
 import type { Command } from "commander";
-import { pendingRounds, processRound, type CoprocessorOptions } from "@ciphershare/coprocessor/roles/coprocessor";
+import {
+  CONTRIBUTION_FETCH_TIMEOUT_MS,
+  coprocessorPass,
+  type CoprocessorOptions,
+  type CoprocessorPass,
+} from "@ciphershare/coprocessor/roles/coprocessor";
+import { failureReason, FIRST_RETRY_DELAY_MS, WorkIsolation } from "@ciphershare/coprocessor/roles/isolation";
 import { ROLE_ACCOUNT } from "@ciphershare/coprocessor/roles/workspace";
 import { StateStore } from "@ciphershare/coprocessor/state/store";
-import { parseInteger, reporter, roleContext, withCommonOptions, type CommonOptions } from "../roleContext";
+import {
+  parseInteger,
+  parsePrograms,
+  reporter,
+  roleContext,
+  withCommonOptions,
+  type CommonOptions,
+} from "../roleContext";
 
-type Options = CommonOptions & { once?: boolean; interval: string; workers: string };
+type Options = CommonOptions & {
+  once?: boolean;
+  interval: string;
+  workers: string;
+  programs?: string;
+  fetchTimeout: string;
+  retryDelay: string;
+};
 
 /**
  * Test hook: `CIPHERSHARE_KILL_AT=<point>` makes the process SIGKILL itself at that checkpoint (crash/resume
@@ -27,7 +47,14 @@ export function register(program: Command): void {
       )
       .option("--once", "process what is pending, then exit")
       .option("--interval <ms>", "polling interval while watching", "1000")
-      .option("--workers <n>", "worker threads for encrypted Shapley", "2"),
+      .option("--workers <n>", "worker threads for encrypted Shapley", "2")
+      .option("--programs <ids>", "serve only these programs (comma-separated; default: every program naming it)")
+      .option("--fetch-timeout <ms>", "deadline of one contribution's download", String(CONTRIBUTION_FETCH_TIMEOUT_MS))
+      .option(
+        "--retry-delay <ms>",
+        "delay before a failed round is tried again (doubles)",
+        String(FIRST_RETRY_DELAY_MS),
+      ),
     ROLE_ACCOUNT.coprocessor,
   ).action(async (options: Options) => {
     const ctx = roleContext(options);
@@ -43,23 +70,43 @@ export function register(program: Command): void {
       log: (line) => say.say(`[coprocessor] ${line}`),
       onProgress: (round, phase, done, total) => say.say(`[coprocessor] round ${round}: ${phase} ${done}/${total}`),
       checkpoint: killAt,
+      programs: parsePrograms(options.programs),
+      fetchTimeoutMs: parseInteger(options.fetchTimeout, "--fetch-timeout", 1),
     };
+    const isolation = new WorkIsolation(state, "coprocessor", {
+      firstRetryDelayMs: parseInteger(options.retryDelay, "--retry-delay"),
+    });
     const processed: number[] = [];
+    const failed = new Map<string, { round: number; publication: number; reason: string }>();
     let stopping = false;
     process.on("SIGTERM", () => (stopping = true));
     process.on("SIGINT", () => (stopping = true));
     try {
       for (;;) {
-        for (const work of await pendingRounds(role)) {
-          say.say(`[coprocessor] round ${work.roundId}: processing publication ${work.publication}`);
-          await processRound(role, work.roundId, work.publication);
+        let pass: CoprocessorPass | undefined;
+        try {
+          pass = await coprocessorPass(role, isolation);
+        } catch (error) {
+          // The chain or the store could not be read at all: nothing was done this pass; try again at the next.
+          if (options.once) throw error;
+          say.say(`[coprocessor] could not look for work: ${failureReason(error)}`);
+        }
+        for (const work of pass?.processed ?? []) {
           processed.push(Number(work.roundId));
+          failed.delete(`${work.roundId}`);
+        }
+        for (const work of pass?.failed ?? []) {
+          failed.set(`${work.roundId}`, {
+            round: Number(work.roundId),
+            publication: work.publication,
+            reason: work.reason,
+          });
         }
         if (options.once || stopping) break;
         await new Promise((resolve) => setTimeout(resolve, parseInteger(options.interval, "--interval", 10)));
         if (stopping) break;
       }
-      say.result({ processed });
+      say.result({ processed, failed: [...failed.values()] });
     } finally {
       state.close();
     }

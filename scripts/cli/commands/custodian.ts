@@ -2,13 +2,15 @@ import type { Command } from "commander";
 import { InvalidInputError } from "@ciphershare/protocol/errors";
 import { existsSync } from "node:fs";
 import type { Hex } from "@ciphershare/protocol/hex";
+import { CONTRIBUTION_FETCH_TIMEOUT_MS } from "@ciphershare/coprocessor/roles/coprocessor";
 import {
   acceptProgram,
+  custodianPass,
   generateProgramKeys,
-  servedRounds,
-  serveRound,
+  type CustodianPass,
   type CustodianRoleOptions,
 } from "@ciphershare/coprocessor/roles/custodian";
+import { failureReason, FIRST_RETRY_DELAY_MS, WorkIsolation } from "@ciphershare/coprocessor/roles/isolation";
 import {
   DEFAULT_HOME,
   openBlobStore,
@@ -19,16 +21,18 @@ import {
 } from "@ciphershare/coprocessor/roles/workspace";
 import { MNIST_CLASSES, MNIST_DIMENSION } from "@ciphershare/coprocessor/simulation/mnist";
 import { StateStore } from "@ciphershare/coprocessor/state/store";
+import { CUSTODIAN_PASSPHRASE_ENV } from "../../lib/cli-process";
 import {
   parseBigInt,
   parseInteger,
+  parsePrograms,
   reporter,
   roleContext,
   withCommonOptions,
   type CommonOptions,
 } from "../roleContext";
 
-export const PASSPHRASE_ENV = "CIPHERSHARE_CUSTODIAN_PASSPHRASE";
+export const PASSPHRASE_ENV = CUSTODIAN_PASSPHRASE_ENV;
 
 export function passphrase(): string {
   const value = process.env[PASSPHRASE_ENV];
@@ -38,7 +42,14 @@ export function passphrase(): string {
   return value;
 }
 
-type Options = CommonOptions & { once?: boolean; interval: string };
+type Options = CommonOptions & {
+  once?: boolean;
+  interval: string;
+  programs?: string;
+  fetchTimeout: string;
+  retryDelay: string;
+  workers: string;
+};
 type AcceptOptions = CommonOptions & { program: string; force?: boolean };
 
 /** `ciphershare custodian …`: the key custodian. */
@@ -118,10 +129,18 @@ export function register(program: Command): void {
     custodian
       .command("run")
       .description(
-        "Serve the accepted programs' finalized rounds: decrypt and release the outputs (global model, φ), anchor the release, settle funded pools in batches.",
+        "Serve the accepted programs' rounds: recompute each publication in its dispute window and challenge a mismatch; once finalized, decrypt only recomputed outputs (global model, φ), anchor the release, settle funded pools in batches.",
       )
       .option("--once", "serve what is pending, then exit")
-      .option("--interval <ms>", "polling interval while watching", "1000"),
+      .option("--interval <ms>", "polling interval while watching", "1000")
+      .option("--programs <ids>", "serve only these accepted programs (comma-separated; default: every one)")
+      .option("--fetch-timeout <ms>", "deadline of one input's download", String(CONTRIBUTION_FETCH_TIMEOUT_MS))
+      .option(
+        "--retry-delay <ms>",
+        "delay before a failed round is tried again (doubles)",
+        String(FIRST_RETRY_DELAY_MS),
+      )
+      .option("--workers <n>", "worker threads for the Shapley recomputation", "2"),
     ROLE_ACCOUNT.custodian,
   ).action(async (options: Options) => {
     const secret = passphrase();
@@ -138,21 +157,46 @@ export function register(program: Command): void {
       keystorePath: ctx.ws.keystoreFile,
       passphrase: secret,
       log: (line) => say.say(`[custodian] ${line}`),
+      storeForUri: ctx.storeForUri,
+      fetchTimeoutMs: parseInteger(options.fetchTimeout, "--fetch-timeout", 1),
+      workers: parseInteger(options.workers, "--workers"),
+      programs: parsePrograms(options.programs),
     };
+    const isolation = new WorkIsolation(state, "custodian", {
+      firstRetryDelayMs: parseInteger(options.retryDelay, "--retry-delay"),
+    });
     let stopping = false;
     process.on("SIGTERM", () => (stopping = true));
     process.on("SIGINT", () => (stopping = true));
-    const settled = new Set<number>();
+    const outcomes = { settled: new Set<number>(), challenged: new Set<number>(), refused: new Set<number>() };
+    const failed = new Map<number, { round: number; reason: string }>();
     try {
       for (;;) {
-        for (const roundId of await servedRounds(role)) {
-          if ((await serveRound(role, roundId)) === "settled") settled.add(Number(roundId));
+        let pass: CustodianPass | undefined;
+        try {
+          pass = await custodianPass(role, isolation);
+        } catch (error) {
+          // The chain could not be read at all: nothing was done this pass; try again at the next.
+          if (options.once) throw error;
+          say.say(`[custodian] could not look for work: ${failureReason(error)}`);
         }
+        for (const { round, outcome } of pass?.outcomes ?? []) {
+          failed.delete(Number(round));
+          if (outcome === "settled" || outcome === "challenged" || outcome === "refused") {
+            outcomes[outcome].add(Number(round));
+          }
+        }
+        for (const { round, reason } of pass?.failed ?? []) failed.set(Number(round), { round: Number(round), reason });
         if (options.once || stopping) break;
         await new Promise((resolve) => setTimeout(resolve, parseInteger(options.interval, "--interval", 10)));
         if (stopping) break;
       }
-      say.result({ settled: [...settled] });
+      say.result({
+        settled: [...outcomes.settled],
+        challenged: [...outcomes.challenged],
+        refused: [...outcomes.refused],
+        failed: [...failed.values()],
+      });
     } finally {
       fhevm.destroy();
       state.close();

@@ -1,10 +1,9 @@
 import { expect } from "chai";
-import { roundCoefficientMap } from "@ciphershare/coprocessor/roles/computation";
+import { ROUND_SAMPLING, roundCoefficientMap, roundValuation } from "@ciphershare/coprocessor/roles/computation";
 import { MAX_SAMPLES_PER_CONTRIBUTION } from "@ciphershare/coprocessor/roles/coprocessor";
 import { MAX_EXACT_CLIENTS } from "@ciphershare/coprocessor/shapley/coefficients";
 import { validationKernel } from "@ciphershare/coprocessor/shapley/gram";
 import { laplaceRule } from "@ciphershare/coprocessor/shapley/quadrature";
-import { InvalidInputError } from "@ciphershare/protocol/errors";
 import { classCoefficientRows } from "../shapley/coalition-classes";
 import { randomProblem } from "../shapley/fixtures";
 
@@ -32,10 +31,19 @@ describe("round computation: the Shapley coefficient map", () => {
     expect(worst.nodes.length).to.be.below(150);
   });
 
-  it("refuses more contributions than the exact map supports, naming the limit", () => {
-    expect(() => roundCoefficientMap(new Array(MAX_EXACT_CLIENTS + 1).fill(10), kernel)).to.throw(
-      InvalidInputError,
-      new RegExp(`at most ${MAX_EXACT_CLIENTS}`),
-    );
+  it("above the exact limit samples with the round's public seed, reproducibly, and reports its error", () => {
+    // A limit of 4 stands in for 300 (sampling 301 contributions is minutes of plaintext work).
+    const counts = [10, 20, 30, 40, 50, 60];
+    const map = roundCoefficientMap(counts, kernel, 4);
+    expect(map).to.include({ method: "sampled", permutations: ROUND_SAMPLING.permutations });
+    const again = roundCoefficientMap(counts, kernel, 4);
+    expect(Buffer.from(again.rows.buffer).equals(Buffer.from(map.rows.buffer))).to.equal(true);
+    const valuation = roundValuation(map);
+    expect(valuation.method).to.equal("sampled");
+    const error = valuation.method === "sampled" ? valuation.maxRelativeError : Number.NaN;
+    expect(error).to.be.above(0).and.below(0.5);
+    expect(roundValuation(roundCoefficientMap(counts, kernel))).to.deep.equal({ method: "exact" });
+    expect(roundCoefficientMap(new Array(5).fill(10), kernel, 4).method).to.equal("sampled");
+    expect(MAX_EXACT_CLIENTS).to.equal(300);
   });
 });
