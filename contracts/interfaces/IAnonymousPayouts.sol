@@ -22,16 +22,14 @@ interface IAnonymousPayouts {
     /// @notice The claim for `to` over `roundIds` completed; `paid` is the encrypted amount transferred to `to`.
     event AnonymousClaimPaid(address indexed to, uint256[] roundIds, euint64 paid);
 
-    /// @notice The distributor was already bound (to `distributor`).
-    error DistributorAlreadyBound(address distributor);
-    /// @notice `caller` is not the distributor this contract serves.
-    error NotDistributor(address caller);
     /// @notice `contributor` already sealed a payout address for round `roundId`.
     error PayoutAlreadySealed(uint256 roundId, address contributor);
     /// @notice `contributor` is already settled for round `roundId`: a payout must be sealed before settlement.
     error PayoutAfterSettlement(uint256 roundId, address contributor);
-    /// @notice Round `roundId` was cancelled: there is nothing to pay.
-    error RoundCancelled(uint256 roundId);
+    /// @notice The distributor was already bound (to `distributor`).
+    error DistributorAlreadyBound(address distributor);
+    /// @notice `caller` is not the distributor this contract serves.
+    error NotDistributor(address caller);
     /// @notice A claim needs at least one round.
     error NoClaimRounds();
     /// @notice A claim chunk must scan at least one entry.
@@ -52,8 +50,8 @@ interface IAnonymousPayouts {
 
     /**
      * @notice Seals the caller's payout address for round `roundId`: an encrypted address input for this contract and
-     * the caller. The caller must have committed to the round and not be settled yet; once sealed, its royalty of the
-     * round is paid only through {claim}.
+     * the caller. The caller must have committed to the round, not be settled yet, and seal once; from then on its
+     * royalty of the round is paid only through {claim}. (A seal in a round that ends up cancelled is harmless.)
      * @return index The entry's index among the round's sealed payouts.
      */
     function sealPayout(
@@ -80,7 +78,8 @@ interface IAnonymousPayouts {
     /// contributor only).
     function sealedEntry(uint256 roundId, uint256 index) external view returns (address contributor, eaddress payTo);
 
-    /// @notice Whether `contributor` sealed a payout address for round `roundId`.
+    /// @notice Whether `contributor` sealed a payout address for round `roundId` (the distributor then refuses its
+    /// direct claim and lets this contract read its share).
     function isSealed(uint256 roundId, address contributor) external view returns (bool);
 
     /// @notice Whether a claim for `to` covered (or covers, in progress) round `roundId`.

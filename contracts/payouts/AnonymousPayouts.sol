@@ -15,7 +15,8 @@ import {IRoyaltyDistributor} from "../interfaces/IRoyaltyDistributor.sol";
  *    funded from its wallet) as an encrypted `eaddress` input ({sealPayout}); the input proof binds the ciphertext to
  *    this contract and the contributor, so nobody else can submit it. The handle is readable by this contract and
  *    that contributor only. The distributor then refuses the contributor's own `claim` for the round and, when the
- *    custodian settles it, lets this contract use its encrypted share.
+ *    custodian settles it, lets this contract use its encrypted share ({isSealed}). A seal stores two slots: the
+ *    sealer in the round's list and its handle by sealer.
  * 2. **Claim.** Once the round is finalized and every included contributor is settled (the settlement no longer
  *    open), anyone claims for a clear address `to` ({claim}): the contract scans every settled entry of the round,
  *    `lane = select(eq(payTo_i, to), share_i, lane)` on {LANES} independent lanes (entry `i` on lane `i % LANES`)
@@ -34,12 +35,6 @@ import {IRoyaltyDistributor} from "../interfaces/IRoyaltyDistributor.sol";
 contract AnonymousPayouts is IAnonymousPayouts, ZamaEthereumConfig {
     /// @notice Independent select chains of a scan (depth ≈ 117k + 55k · entries / LANES HCU per transaction).
     uint256 public constant LANES = 2;
-
-    /// @dev One sealed payout: who sealed it (public) and where it pays (encrypted).
-    struct Entry {
-        address contributor;
-        eaddress payTo;
-    }
 
     /// @dev A claim in progress for one `to`: its rounds, cursors, running lanes and finished rounds' subtotals.
     struct Session {
@@ -62,8 +57,9 @@ contract AnonymousPayouts is IAnonymousPayouts, ZamaEthereumConfig {
     /// @notice The distributor holding the pools and the shares; bound once by its constructor.
     IRoyaltyDistributor public distributor;
 
-    mapping(uint256 roundId => Entry[]) private _entries;
-    mapping(uint256 roundId => mapping(address contributor => bool)) private _sealed;
+    /// @dev Who sealed, in sealing order (the entries of a round), and where each pays (encrypted): two slots a seal.
+    mapping(uint256 roundId => address[]) private _sealers;
+    mapping(uint256 roundId => mapping(address contributor => eaddress)) private _payTo;
     mapping(uint256 roundId => mapping(address to => bool)) private _claimed;
     mapping(address to => Session) private _sessions;
 
@@ -84,18 +80,14 @@ contract AnonymousPayouts is IAnonymousPayouts, ZamaEthereumConfig {
         bytes calldata inputProof
     ) external returns (uint256 index) {
         rounds.commitmentIndexOf(roundId, msg.sender); // reverts NotACommitter
-        if (rounds.round(roundId).phase == IRoundManager.RoundPhase.Cancelled) revert RoundCancelled(roundId);
-        if (_sealed[roundId][msg.sender]) revert PayoutAlreadySealed(roundId, msg.sender);
-        IRoyaltyDistributor d = distributor;
-        if (d.isSettled(roundId, msg.sender)) revert PayoutAfterSettlement(roundId, msg.sender);
-
+        if (FHE.isInitialized(_payTo[roundId][msg.sender])) revert PayoutAlreadySealed(roundId, msg.sender);
+        if (distributor.isSettled(roundId, msg.sender)) revert PayoutAfterSettlement(roundId, msg.sender);
         eaddress sealedTo = FHE.fromExternal(payTo, inputProof);
         FHE.allowThis(sealedTo);
         FHE.allow(sealedTo, msg.sender);
-        _sealed[roundId][msg.sender] = true;
-        index = _entries[roundId].length;
-        _entries[roundId].push(Entry(msg.sender, sealedTo));
-        d.recordSealedPayout(roundId, msg.sender);
+        _payTo[roundId][msg.sender] = sealedTo;
+        index = _sealers[roundId].length;
+        _sealers[roundId].push(msg.sender);
         emit PayoutSealed(roundId, msg.sender, index, sealedTo);
     }
 
@@ -139,18 +131,18 @@ contract AnonymousPayouts is IAnonymousPayouts, ZamaEthereumConfig {
 
     /// @inheritdoc IAnonymousPayouts
     function sealedCount(uint256 roundId) external view returns (uint256) {
-        return _entries[roundId].length;
+        return _sealers[roundId].length;
     }
 
     /// @inheritdoc IAnonymousPayouts
     function sealedEntry(uint256 roundId, uint256 index) external view returns (address contributor, eaddress payTo) {
-        Entry storage entry = _entries[roundId][index];
-        return (entry.contributor, entry.payTo);
+        contributor = _sealers[roundId][index];
+        payTo = _payTo[roundId][contributor];
     }
 
     /// @inheritdoc IAnonymousPayouts
     function isSealed(uint256 roundId, address contributor) external view returns (bool) {
-        return _sealed[roundId][contributor];
+        return FHE.isInitialized(_payTo[roundId][contributor]);
     }
 
     /// @inheritdoc IAnonymousPayouts
@@ -196,13 +188,15 @@ contract AnonymousPayouts is IAnonymousPayouts, ZamaEthereumConfig {
         euint64[LANES] memory lanes
     ) private returns (bool roundDone) {
         IRoyaltyDistributor d = distributor;
-        Entry[] storage entries = _entries[roundId];
-        uint256 count = entries.length;
+        address[] storage sealers = _sealers[roundId];
+        mapping(address => eaddress) storage payTo = _payTo[roundId];
+        uint256 count = sealers.length;
         uint256 end = count - c.entry > c.budget ? c.entry + c.budget : count;
         for (uint256 i = c.entry; i < end; ++i) {
-            euint64 share = d.owedOf(roundId, entries[i].contributor);
+            address contributor = sealers[i];
+            euint64 share = d.owedOf(roundId, contributor);
             if (!FHE.isInitialized(share)) continue; // not included: public, and the same for every `to`
-            ebool hit = FHE.eq(entries[i].payTo, to);
+            ebool hit = FHE.eq(payTo[contributor], to);
             lanes[i % LANES] = FHE.select(hit, share, lanes[i % LANES]);
         }
         c.budget -= end - c.entry;

@@ -71,7 +71,6 @@ contract RoyaltyDistributor is IRoyaltyDistributor, ZamaEthereumConfig {
     mapping(uint256 roundId => mapping(address contributor => euint64)) private _owed;
     mapping(uint256 roundId => mapping(address contributor => bool)) private _claimed;
     mapping(uint256 roundId => mapping(uint256 batchIndex => SettlementBatch)) private _batches;
-    mapping(uint256 roundId => mapping(address contributor => bool)) private _payoutSealed;
 
     /// @dev Binds `anonymousPayouts_` to this distributor (it reverts if another distributor bound it first).
     constructor(IRoundManager rounds_, IAnonymousPayouts anonymousPayouts_) {
@@ -252,7 +251,7 @@ contract RoyaltyDistributor is IRoyaltyDistributor, ZamaEthereumConfig {
         euint64 owed = _owed[roundId][msg.sender];
         if (!FHE.isInitialized(owed)) revert NothingOwed(roundId, msg.sender);
         if (_claimed[roundId][msg.sender]) revert AlreadyClaimed(roundId, msg.sender);
-        if (_payoutSealed[roundId][msg.sender]) revert PayoutSealed(roundId, msg.sender);
+        if (anonymousPayouts.isSealed(roundId, msg.sender)) revert PayoutSealed(roundId, msg.sender);
         _claimed[roundId][msg.sender] = true;
 
         RoundAccounts storage a = _accounts[roundId];
@@ -265,12 +264,6 @@ contract RoyaltyDistributor is IRoyaltyDistributor, ZamaEthereumConfig {
         FHE.allowTransient(paid, token);
         paid = IERC7984(token).confidentialTransfer(msg.sender, paid);
         emit RoyaltyClaimed(roundId, msg.sender, paid);
-    }
-
-    /// @inheritdoc IRoyaltyDistributor
-    function recordSealedPayout(uint256 roundId, address contributor) external onlyAnonymousPayouts {
-        if (FHE.isInitialized(_owed[roundId][contributor])) revert AlreadySettled(roundId, contributor);
-        _payoutSealed[roundId][contributor] = true;
     }
 
     /// @inheritdoc IRoyaltyDistributor
@@ -292,11 +285,6 @@ contract RoyaltyDistributor is IRoyaltyDistributor, ZamaEthereumConfig {
         FHE.allowTransient(paid, token);
         paid = IERC7984(token).confidentialTransfer(to, paid);
         FHE.allowTransient(paid, msg.sender);
-    }
-
-    /// @inheritdoc IRoyaltyDistributor
-    function isPayoutSealed(uint256 roundId, address contributor) external view returns (bool) {
-        return _payoutSealed[roundId][contributor];
     }
 
     /// @inheritdoc IRoyaltyDistributor
@@ -385,7 +373,7 @@ contract RoyaltyDistributor is IRoyaltyDistributor, ZamaEthereumConfig {
             euint64 amount = FHE.and(credited[i], mask);
             FHE.allowThis(amount);
             FHE.allow(amount, contributors[i]);
-            if (_payoutSealed[roundId][contributors[i]]) FHE.allow(amount, address(anonymousPayouts));
+            if (anonymousPayouts.isSealed(roundId, contributors[i])) FHE.allow(amount, address(anonymousPayouts));
             owed[contributors[i]] = amount;
             emit RoyaltyCredited(roundId, contributors[i], amount);
         }

@@ -7,6 +7,7 @@ import { Command } from "commander";
 import path from "node:path";
 import type { Signer, TransactionReceipt } from "ethers";
 import hre from "hardhat";
+import { benchAnonymousClaims, type AnonymousClaimsBench } from "./anonymous";
 import {
   ExclusionReason,
   advanceTo,
@@ -24,12 +25,13 @@ import {
 } from "../lib/chain";
 
 const { ethers, fhevm } = hre;
-const json =
-  new Command()
-    .name("npm run bench:chain --")
-    .option("--json", "the last stdout line is one JSON object")
-    .parse(process.argv)
-    .opts<{ json?: boolean }>().json === true;
+const options = new Command()
+  .name("npm run bench:chain --")
+  .option("--json", "the last stdout line is one JSON object")
+  .option("--anonymous-only", "measure only sealed payouts and anonymous claims (quick; writes no snapshot)")
+  .parse(process.argv)
+  .opts<{ json?: boolean; anonymousOnly?: boolean }>();
+const json = options.json === true;
 const log = (line: string): void => console.log(json ? `# ${line}` : line);
 
 /** Per-transaction limits of the fhEVM host chain (HCULimit.sol) and of the hardfork (EIP-7825). */
@@ -47,6 +49,8 @@ const PHASE_SECONDS = 1_000_000;
 const DISPUTE_WINDOW = 60;
 const DEPOSIT = 10n ** 16n;
 const SHARE = 1_000n;
+/** Sealed entries of the anonymous-claims round: more than the largest chunk that fits one transaction. */
+const ANONYMOUS_CROWD = 130;
 
 /** The HCU limit error the last rejected batch reverted with. */
 let lastLimitError = "";
@@ -86,6 +90,15 @@ async function main(): Promise<void> {
     },
     { maxCommitments, commitDeposit: DEPOSIT },
   );
+
+  if (options.anonymousOnly === true) {
+    const members = await impersonatedSigners(ANONYMOUS_CROWD, 7);
+    for (const member of members) await (await d.rounds.connect(member).register("")).wait();
+    const anonymous = await anonymousClaims(d, network, coprocessor, custodian, programId, members);
+    if (json) console.log(JSON.stringify(anonymous));
+    else console.table(anonymous);
+    return;
+  }
 
   log(`registering ${maxCommitments} contributors…`);
   const crowd = await impersonatedSigners(maxCommitments, 7);
@@ -190,6 +203,15 @@ async function main(): Promise<void> {
     `completeSettlement ${completeSettlementGas} gas, recoverPool ${recoverPoolGas} gas (${recoverPoolHcu} HCU), withdrawDeposit ${withdrawDepositGas} gas, anchorRelease ${anchorReleaseGas} gas`,
   );
 
+  const anonymous = await anonymousClaims(
+    d,
+    network,
+    coprocessor,
+    custodian,
+    programId,
+    crowd.slice(0, ANONYMOUS_CROWD),
+  );
+
   log("baseline: pushing one ERC-7984 transfer per recipient from one balance…");
   const push = await ethers.deployContract("PushPayoutMock", [await d.token.getAddress()], network);
   const pushAddress = await push.getAddress();
@@ -242,6 +264,7 @@ async function main(): Promise<void> {
     withdrawDepositGas,
     claimGas,
     claimHcu: claimHcu.globalHCU,
+    ...anonymous,
     pushPayoutMaxPerTx: pushed.largest.size,
     pushPayoutHcuDepthPerRecipient: pushed.perItemDepth,
     pushPayoutHcuPerRecipient: pushed.perItemHcu,
@@ -258,14 +281,63 @@ async function main(): Promise<void> {
 }
 
 /**
- * Opens a round of `programId`; each of `members` (registered) commits with the deposit, then reveals (even
- * indexes with the store URI, odd ones with an IPFS URI); closes the round. Returns the gas of every commit and reveal.
+ * A round of `members` who each seal a fresh payout address, settled in batches of at most 67 and completed; then
+ * the claims that scan it (scripts/bench/anonymous.ts).
+ */
+async function anonymousClaims(
+  d: CipherShareDeployment,
+  network: Signer,
+  coprocessor: Signer,
+  custodian: Signer,
+  programId: bigint,
+  members: readonly Signer[],
+): Promise<AnonymousClaimsBench> {
+  log(`anonymous claims: a round of ${members.length} contributors who each seal a fresh payout address…`);
+  const distributorAddress = await d.distributor.getAddress();
+  const custodianAddress = await custodian.getAddress();
+  return benchAnonymousClaims(
+    d,
+    members,
+    async (who, seal) => {
+      const round = await contributeAll(d, network, programId, who, async (roundId) => {
+        for (const member of who) await seal(member, roundId);
+      });
+      await publishWorstCase(d, coprocessor, round.roundId, false);
+      await finalize(d, round.roundId);
+      return round.roundId;
+    },
+    async (roundId) => {
+      await fundPool(d, roundId, network, SHARE * BigInt(members.length));
+      for (let start = 0; start < members.length; start += 67) {
+        const batch = members.slice(start, start + 67);
+        const shares = await encryptShares(
+          distributorAddress,
+          custodianAddress,
+          batch.map(() => SHARE),
+        );
+        const addresses = await Promise.all(batch.map((m) => m.getAddress()));
+        await (
+          await d.distributor.connect(custodian).settle(roundId, addresses, shares.handles, shares.inputProofs)
+        ).wait();
+      }
+      await (await d.distributor.connect(custodian).completeSettlement(roundId)).wait();
+    },
+    log,
+    hcuLimitError,
+  );
+}
+
+/**
+ * Opens a round of `programId`; each of `members` (registered) commits with the deposit, then (after `beforeReveal`)
+ * reveals (even indexes with the store URI, odd ones with an IPFS URI); closes the round. Returns the gas of every
+ * commit and reveal.
  */
 async function contributeAll(
   d: CipherShareDeployment,
   network: Signer,
   programId: bigint,
   members: readonly Signer[],
+  beforeReveal?: (roundId: bigint) => Promise<void>,
 ): Promise<Contributions> {
   const commitDeadline = (await latestTimestamp()) + BigInt(PHASE_SECONDS);
   await (
@@ -281,6 +353,7 @@ async function contributeAll(
     const tx = await d.rounds.connect(member).commitContribution(roundId, seal, 600, { value: DEPOSIT });
     commitGas.push(gasOf(await tx.wait()));
   }
+  await beforeReveal?.(roundId);
   await advanceTo(commitDeadline + 1n);
   const revealGas: number[] = [];
   for (const [i, member] of members.entries()) {

@@ -14,12 +14,14 @@ import {
   type ExclusionReasonCode,
 } from "@ciphershare/protocol/chain/constants";
 import { programConfig, type ProgramTerms } from "@ciphershare/protocol/chain/program";
+import { FORWARD_REQUEST_TYPES, FORWARDER_DOMAIN } from "@ciphershare/protocol/chain/forwarder";
 import { REGISTER_TYPES, REGISTRY_DOMAIN } from "@ciphershare/protocol/chain/registration";
 import type { Address, Hex } from "@ciphershare/protocol/hex";
 import { publicationReasons, sealOf as protocolSealOf } from "@ciphershare/protocol/round/inputs";
 import { deployCipherShare as deployContracts } from "@ciphershare/coprocessor/chain/deploy";
 import type {
   AnonymousPayouts,
+  CipherShareForwarder,
   ContributorRegistry,
   RoundManager,
   RoyaltyDistributor,
@@ -36,6 +38,7 @@ export interface CipherShareDeployment {
   anonymousPayouts: AnonymousPayouts;
   token: RoyaltyToken;
   underlying: TestERC20;
+  forwarder: CipherShareForwarder;
 }
 
 /**
@@ -55,6 +58,7 @@ export async function deployCipherShare(deployer?: Signer): Promise<CipherShareD
     anonymousPayouts: await ethers.getContractAt("AnonymousPayouts", addresses.anonymousPayouts, from),
     token: await ethers.getContractAt("RoyaltyToken", addresses.token, from),
     underlying: await ethers.getContractAt("TestERC20", addresses.underlying, from),
+    forwarder: await ethers.getContractAt("CipherShareForwarder", addresses.forwarder, from),
   };
 }
 
@@ -267,4 +271,34 @@ export async function ensureFhevmMock(): Promise<void> {
   };
   const environment = extender.fhevmContext.get();
   if (!environment.isDeployed) await environment.deploy();
+}
+
+/**
+ * `signer` (any key, e.g. a fresh payout address without ETH) signs a request for `forwarder` to call `to` with `data`;
+ * returns the `ForwardRequestData` a relayer passes to the forwarder's `execute`.
+ */
+export async function signForwardRequest(
+  forwarder: CipherShareForwarder,
+  signer: Signer,
+  to: string,
+  data: string,
+  options: { gas?: bigint; deadline?: bigint; nonce?: bigint } = {},
+) {
+  const from = await signer.getAddress();
+  const { chainId } = await ethers.provider.getNetwork();
+  const request = {
+    from,
+    to,
+    value: 0n,
+    gas: options.gas ?? 3_000_000n,
+    nonce: options.nonce ?? (await forwarder.nonces(from)),
+    deadline: options.deadline ?? (await latestTimestamp()) + 3600n,
+    data,
+  };
+  const signature = await signer.signTypedData(
+    { ...FORWARDER_DOMAIN, chainId, verifyingContract: await forwarder.getAddress() },
+    { ForwardRequest: [...FORWARD_REQUEST_TYPES.ForwardRequest] },
+    request,
+  );
+  return { from, to, value: 0n, gas: request.gas, deadline: request.deadline, data, signature };
 }

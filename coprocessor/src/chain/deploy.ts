@@ -12,6 +12,7 @@ import { findProjectRoot } from "./localNode";
 /** The contracts a deployment consists of, in deployment order, with their artifacts. */
 export const DEPLOYED_CONTRACTS = {
   TestERC20: "contracts/mocks/TestERC20.sol/TestERC20.json",
+  CipherShareForwarder: "contracts/metatx/CipherShareForwarder.sol/CipherShareForwarder.json",
   RoyaltyToken: "contracts/token/RoyaltyToken.sol/RoyaltyToken.json",
   RoundManager: "contracts/rounds/RoundManager.sol/RoundManager.json",
   AnonymousPayouts: "contracts/payouts/AnonymousPayouts.sol/AnonymousPayouts.json",
@@ -30,23 +31,26 @@ export const ROYALTY_TOKEN = {
 export type ContractDeployer = (name: DeployedContractName, args: readonly unknown[]) => Promise<Address>;
 
 /**
- * Test ERC-20 → RoyaltyToken wrapping it → RoundManager (the hub) → AnonymousPayouts → RoyaltyDistributor paying out
- * of the hub's rounds (its constructor binds the anonymous payouts contract to itself).
+ * Test ERC-20 → the ERC-2771 forwarder → RoyaltyToken wrapping the ERC-20 and trusting the forwarder → RoundManager
+ * (the hub) → AnonymousPayouts → RoyaltyDistributor paying out of the hub's rounds (its constructor binds the
+ * anonymous payouts contract to itself).
  */
 export async function deployCipherShare(
   deploy: ContractDeployer,
-): Promise<Pick<Deployment, "rounds" | "distributor" | "anonymousPayouts" | "token" | "underlying">> {
+): Promise<Pick<Deployment, "rounds" | "distributor" | "anonymousPayouts" | "token" | "underlying" | "forwarder">> {
   const underlying = await deploy("TestERC20", ["Test USD", "tUSD"]);
+  const forwarder = await deploy("CipherShareForwarder", []);
   const token = await deploy("RoyaltyToken", [
     underlying,
     ROYALTY_TOKEN.name,
     ROYALTY_TOKEN.symbol,
     ROYALTY_TOKEN.contractURI,
+    forwarder,
   ]);
   const rounds = await deploy("RoundManager", []);
   const anonymousPayouts = await deploy("AnonymousPayouts", [rounds]);
   const distributor = await deploy("RoyaltyDistributor", [rounds, anonymousPayouts]);
-  return { rounds, distributor, anonymousPayouts, token, underlying };
+  return { rounds, distributor, anonymousPayouts, token, underlying, forwarder };
 }
 
 /** ABI and bytecode compiled by `hardhat compile` (run `npm run compile` first). */

@@ -7,6 +7,7 @@ import {
   createWalletClient,
   getAddress,
   http,
+  zeroAddress,
   type Abi,
   type Address,
   type Hex,
@@ -62,7 +63,7 @@ async function fundConfidentialBalance(rpcUrl: string, holderIndex: number): Pro
       await deployer.deployContract({
         abi: royaltyTokenAbi,
         bytecode: artifact("token/RoyaltyToken.sol/RoyaltyToken.json").bytecode,
-        args: [underlying, "CipherShare Royalty", "cRYL", ""],
+        args: [underlying, "CipherShare Royalty", "cRYL", "", zeroAddress],
       }),
     )
   ).contractAddress!;

@@ -11,6 +11,8 @@ export interface Deployment {
   readonly token: Address;
   /** The ERC-20 the royalty token wraps (a test token on the embedded chain). */
   readonly underlying: Address;
+  /** The ERC-2771 forwarder the royalty token trusts (meta-transactions of fresh payout addresses). */
+  readonly forwarder: Address;
   /** Events are read from here on. */
   readonly deployedAtBlock: number;
 }

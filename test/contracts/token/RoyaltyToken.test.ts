@@ -22,6 +22,7 @@ describe("RoyaltyToken", () => {
       "CipherShare Royalty",
       "cROY",
       "ipfs://token.json",
+      ethers.ZeroAddress, // no forwarder: see forwarded.test.ts for meta-transactions
     ]);
     tokenAddress = await token.getAddress();
     await underlying.mint(network.address, 1_000_000n);
