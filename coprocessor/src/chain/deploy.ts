@@ -15,6 +15,7 @@ export const DEPLOYED_CONTRACTS = {
   RoyaltyToken: "contracts/token/RoyaltyToken.sol/RoyaltyToken.json",
   RoundManager: "contracts/rounds/RoundManager.sol/RoundManager.json",
   RoyaltyDistributor: "contracts/payouts/RoyaltyDistributor.sol/RoyaltyDistributor.json",
+  CustodianCommittee: "contracts/committee/CustodianCommittee.sol/CustodianCommittee.json",
 } as const;
 export type DeployedContractName = keyof typeof DEPLOYED_CONTRACTS;
 
@@ -28,10 +29,13 @@ export const ROYALTY_TOKEN = {
 /** Deploys one contract with constructor arguments and returns its address once mined. */
 export type ContractDeployer = (name: DeployedContractName, args: readonly unknown[]) => Promise<Address>;
 
-/** Test ERC-20 → RoyaltyToken wrapping it → RoundManager (the hub) → RoyaltyDistributor paying out of its rounds. */
+/**
+ * Test ERC-20 → RoyaltyToken wrapping it → RoundManager (the hub) → RoyaltyDistributor paying out of its rounds →
+ * CustodianCommittee (the custodian of committee programs).
+ */
 export async function deployCipherShare(
   deploy: ContractDeployer,
-): Promise<Pick<Deployment, "rounds" | "distributor" | "token" | "underlying">> {
+): Promise<Pick<Deployment, "rounds" | "distributor" | "token" | "underlying" | "committee">> {
   const underlying = await deploy("TestERC20", ["Test USD", "tUSD"]);
   const token = await deploy("RoyaltyToken", [
     underlying,
@@ -41,7 +45,8 @@ export async function deployCipherShare(
   ]);
   const rounds = await deploy("RoundManager", []);
   const distributor = await deploy("RoyaltyDistributor", [rounds]);
-  return { rounds, distributor, token, underlying };
+  const committee = await deploy("CustodianCommittee", [rounds, distributor]);
+  return { rounds, distributor, token, underlying, committee };
 }
 
 /** ABI and bytecode compiled by `hardhat compile` (run `npm run compile` first). */

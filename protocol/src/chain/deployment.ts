@@ -9,6 +9,8 @@ export interface Deployment {
   readonly token: Address;
   /** The ERC-20 the royalty token wraps (a test token on the embedded chain). */
   readonly underlying: Address;
+  /** The custodian committee contract (CustodianCommittee): the custodian of committee programs. */
+  readonly committee?: Address;
   /** Events are read from here on. */
   readonly deployedAtBlock: number;
 }
