@@ -1,6 +1,7 @@
 import { CipherShareError } from "@ciphershare/protocol/errors";
 import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
 import { sameHash, type Hex } from "@ciphershare/protocol/hex";
+import { BlobAccessDeniedError } from "./blob-access";
 import {
   assertBlobSize,
   BlobIntegrityError,
@@ -23,9 +24,14 @@ export class BlobServerError extends CipherShareError {
 export class HttpBlobStore implements BlobStore {
   private readonly base: string;
 
+  /**
+   * @param authorize Signed-request headers for reading `hash` (blob-access.ts `blobRequestSigner`): what a round's
+   * coprocessor and custodians send to read its contributions.
+   */
   constructor(
     baseUrl: string,
     readonly maxBlobBytes: number = 2 ** 30,
+    private readonly authorize?: (hash: Hex) => Promise<Record<string, string>>,
   ) {
     this.base = baseUrl.replace(/\/+$/, "");
   }
@@ -56,7 +62,11 @@ export class HttpBlobStore implements BlobStore {
 
   async get(hash: Hex): Promise<Uint8Array> {
     const name = normalizeBlobHash(hash);
-    const response = await this.request(`${this.base}/blobs/${name}`, { method: "GET" });
+    const response = await this.request(`${this.base}/blobs/${name}`, {
+      method: "GET",
+      headers: await this.authorize?.(name),
+    });
+    if (response.status === 401 || response.status === 403) throw await denied(response, name);
     if (response.status === 404)
       throw new BlobNotFoundError("No blob with this hash on the server.", { details: name });
     if (response.status !== 200) throw await unexpected(response, "download");
@@ -71,7 +81,12 @@ export class HttpBlobStore implements BlobStore {
   }
 
   async has(hash: Hex): Promise<boolean> {
-    const response = await this.request(`${this.base}/blobs/${normalizeBlobHash(hash)}`, { method: "HEAD" });
+    const name = normalizeBlobHash(hash);
+    const response = await this.request(`${this.base}/blobs/${name}`, {
+      method: "HEAD",
+      headers: await this.authorize?.(name),
+    });
+    if (response.status === 401 || response.status === 403) throw await denied(response, name);
     if (response.status === 200) return true;
     if (response.status === 404) return false;
     throw await unexpected(response, "check");
@@ -84,6 +99,17 @@ export class HttpBlobStore implements BlobStore {
       throw new BlobServerError("Cannot reach the blob server.", { details: url, cause: error });
     }
   }
+}
+
+async function denied(response: Response, hash: Hex): Promise<BlobAccessDeniedError> {
+  const text = (await response.text().catch(() => "")).slice(0, 200);
+  return new BlobAccessDeniedError(
+    response.status as 401 | 403,
+    "The blob server refused to serve a restricted blob.",
+    {
+      details: `${hash}: HTTP ${response.status} ${text}`,
+    },
+  );
 }
 
 async function unexpected(response: Response, action: string): Promise<BlobServerError> {
