@@ -22,9 +22,19 @@ describe("cli: role commands", function () {
     const reveal = await run(["contributor", "reveal", "--help"]);
     expect(reveal.stdout).to.contain("--round").and.to.contain("--advance-time");
     const accept = await run(["custodian", "accept", "--help"]);
-    expect(accept.stdout).to.contain("--program").and.to.contain("--force");
+    expect(accept.stdout).to.contain("--program").and.to.contain("--force").and.to.contain("--member");
+    const keygen = await run(["custodian", "keygen", "--help"]);
+    for (const term of ["--committee", "--members", "--threshold"]) expect(keygen.stdout).to.contain(term);
+    const serve = await run(["custodian", "run", "--help"]);
+    expect(serve.stdout).to.contain("--member");
     const create = await run(["network", "create-program", "--help"]);
-    for (const term of ["--min-contributors", "--max-commitments", "--recovery-period", "--commit-deposit"]) {
+    for (const term of [
+      "--min-contributors",
+      "--max-commitments",
+      "--recovery-period",
+      "--commit-deposit",
+      "--committee",
+    ]) {
       expect(create.stdout).to.contain(term);
     }
     const network = await run(["network", "--help"]);

@@ -17,6 +17,7 @@ export const DEPLOYED_CONTRACTS = {
   RoundManager: "contracts/rounds/RoundManager.sol/RoundManager.json",
   AnonymousPayouts: "contracts/payouts/AnonymousPayouts.sol/AnonymousPayouts.json",
   RoyaltyDistributor: "contracts/payouts/RoyaltyDistributor.sol/RoyaltyDistributor.json",
+  CustodianCommittee: "contracts/committee/CustodianCommittee.sol/CustodianCommittee.json",
 } as const;
 export type DeployedContractName = keyof typeof DEPLOYED_CONTRACTS;
 
@@ -33,11 +34,13 @@ export type ContractDeployer = (name: DeployedContractName, args: readonly unkno
 /**
  * Test ERC-20 → the ERC-2771 forwarder → RoyaltyToken wrapping the ERC-20 and trusting the forwarder → RoundManager
  * (the hub) → AnonymousPayouts → RoyaltyDistributor paying out of the hub's rounds (its constructor binds the
- * anonymous payouts contract to itself).
+ * anonymous payouts contract to itself) → CustodianCommittee (the custodian of committee programs).
  */
 export async function deployCipherShare(
   deploy: ContractDeployer,
-): Promise<Pick<Deployment, "rounds" | "distributor" | "anonymousPayouts" | "token" | "underlying" | "forwarder">> {
+): Promise<
+  Pick<Deployment, "rounds" | "distributor" | "anonymousPayouts" | "token" | "underlying" | "forwarder" | "committee">
+> {
   const underlying = await deploy("TestERC20", ["Test USD", "tUSD"]);
   const forwarder = await deploy("CipherShareForwarder", []);
   const token = await deploy("RoyaltyToken", [
@@ -50,7 +53,8 @@ export async function deployCipherShare(
   const rounds = await deploy("RoundManager", []);
   const anonymousPayouts = await deploy("AnonymousPayouts", [rounds]);
   const distributor = await deploy("RoyaltyDistributor", [rounds, anonymousPayouts]);
-  return { rounds, distributor, anonymousPayouts, token, underlying, forwarder };
+  const committee = await deploy("CustodianCommittee", [rounds, distributor]);
+  return { rounds, distributor, anonymousPayouts, token, underlying, forwarder, committee };
 }
 
 /** ABI and bytecode compiled by `hardhat compile` (run `npm run compile` first). */

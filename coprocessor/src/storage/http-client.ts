@@ -1,6 +1,7 @@
 import { CipherShareError, InvalidInputError } from "@ciphershare/protocol/errors";
 import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
 import { sameHash, type Hex } from "@ciphershare/protocol/hex";
+import { BlobAccessDeniedError } from "./blob-access";
 import {
   assertBlobSize,
   BlobIntegrityError,
@@ -43,7 +44,15 @@ export class HttpBlobStore implements BlobStore {
   readonly maxBlobBytes: number;
   readonly timeoutMs: number;
 
-  constructor(baseUrl: string, options: HttpBlobStoreOptions | number = {}) {
+  /**
+   * @param authorize Signed-request headers for reading `hash` (blob-access.ts `blobRequestSigner`): what a round's
+   * coprocessor and custodians send to read its contributions.
+   */
+  constructor(
+    baseUrl: string,
+    options: HttpBlobStoreOptions | number = {},
+    private readonly authorize?: (hash: Hex) => Promise<Record<string, string>>,
+  ) {
     const { maxBlobBytes = 2 ** 30, timeoutMs = DEFAULT_BLOB_TIMEOUT_MS } =
       typeof options === "number" ? { maxBlobBytes: options } : options;
     if (!(maxBlobBytes > 0) || !(timeoutMs > 0)) {
@@ -86,7 +95,12 @@ export class HttpBlobStore implements BlobStore {
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), this.timeoutMs);
     try {
-      const response = await this.request(url, { method: "GET", signal: deadline.signal });
+      const response = await this.request(url, {
+        method: "GET",
+        headers: await this.authorize?.(name),
+        signal: deadline.signal,
+      });
+      if (response.status === 401 || response.status === 403) throw await denied(response, name);
       if (response.status === 404) {
         await response.body?.cancel().catch(() => {});
         throw new BlobNotFoundError("No blob with this hash on the server.", { details: name });
@@ -139,10 +153,13 @@ export class HttpBlobStore implements BlobStore {
   }
 
   async has(hash: Hex): Promise<boolean> {
-    const response = await this.request(`${this.base}/blobs/${normalizeBlobHash(hash)}`, {
+    const name = normalizeBlobHash(hash);
+    const response = await this.request(`${this.base}/blobs/${name}`, {
       method: "HEAD",
+      headers: await this.authorize?.(name),
       signal: AbortSignal.timeout(this.timeoutMs),
     });
+    if (response.status === 401 || response.status === 403) throw await denied(response, name);
     if (response.status === 200) return true;
     if (response.status === 404) return false;
     throw await unexpected(response, "check");
@@ -168,14 +185,28 @@ export class HttpBlobStore implements BlobStore {
   }
 }
 
+async function denied(response: Response, hash: Hex): Promise<BlobAccessDeniedError> {
+  const text = await firstBytes(response);
+  return new BlobAccessDeniedError(
+    response.status as 401 | 403,
+    "The blob server refused to serve a restricted blob.",
+    {
+      details: `${hash}: HTTP ${response.status} ${text}`,
+    },
+  );
+}
+
 /** The server's error, with at most the first 200 bytes of its body (a hostile body is never read whole). */
 async function unexpected(response: Response, action: string): Promise<BlobServerError> {
-  let text = "";
-  if (response.body !== null) {
-    const reader = response.body.getReader();
-    const first = await reader.read().catch(() => ({ value: undefined }));
-    text = first.value === undefined ? "" : new TextDecoder().decode(first.value.subarray(0, 200));
-    await reader.cancel().catch(() => {});
-  }
+  const text = await firstBytes(response);
   return new BlobServerError(`The blob server failed the ${action}.`, { details: `HTTP ${response.status}: ${text}` });
+}
+
+/** At most the first 200 bytes of a response body as text (a hostile body is never read whole). */
+async function firstBytes(response: Response): Promise<string> {
+  if (response.body === null) return "";
+  const reader = response.body.getReader();
+  const first = await reader.read().catch(() => ({ value: undefined }));
+  await reader.cancel().catch(() => {});
+  return first.value === undefined ? "" : new TextDecoder().decode(first.value.subarray(0, 200));
 }

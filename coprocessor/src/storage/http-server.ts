@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { CipherShareError, InvalidInputError } from "@ciphershare/protocol/errors";
+import { BlobAccessDeniedError, type BlobAccessCheck } from "./blob-access";
 import { BlobNotFoundError, BlobTooLargeError, normalizeBlobHash, type BlobStore } from "./blob-store";
 
 export interface BlobHttpServerOptions {
@@ -10,6 +11,8 @@ export interface BlobHttpServerOptions {
   readonly port?: number;
   /** Origins allowed by CORS (the web app uploads from the browser); default none. */
   readonly allowedOrigins?: readonly string[];
+  /** Read access control (blob-access.ts): contributions only to signed requests of their round's readers. */
+  readonly access?: BlobAccessCheck;
 }
 
 export interface RunningBlobServer {
@@ -77,6 +80,7 @@ async function handle(
   const match = /^\/blobs\/([^/]+)$/.exec(url.pathname);
   if (match && (request.method === "GET" || request.method === "HEAD")) {
     const hash = normalizeBlobHash(match[1]);
+    await options.access?.check(hash, request.headers);
     const bytes = await store.get(hash);
     response.writeHead(200, {
       "Content-Type": "application/octet-stream",
@@ -121,13 +125,15 @@ function readBody(request: IncomingMessage, limit: number): Promise<Uint8Array> 
 
 function sendError(response: ServerResponse, error: unknown): void {
   const status =
-    error instanceof BlobTooLargeError
-      ? 413
-      : error instanceof BlobNotFoundError
-        ? 404
-        : error instanceof InvalidInputError
-          ? 400
-          : 500;
+    error instanceof BlobAccessDeniedError
+      ? error.status
+      : error instanceof BlobTooLargeError
+        ? 413
+        : error instanceof BlobNotFoundError
+          ? 404
+          : error instanceof InvalidInputError
+            ? 400
+            : 500;
   const message = error instanceof CipherShareError ? error.shortMessage : "Internal error.";
   if (status === 413) response.setHeader("Connection", "close");
   if (!response.headersSent) sendJson(response, status, { error: message });

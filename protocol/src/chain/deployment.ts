@@ -13,6 +13,8 @@ export interface Deployment {
   readonly underlying: Address;
   /** The ERC-2771 forwarder the royalty token trusts (meta-transactions of fresh payout addresses). */
   readonly forwarder: Address;
+  /** The custodian committee contract (CustodianCommittee): the custodian of committee programs. */
+  readonly committee?: Address;
   /** Events are read from here on. */
   readonly deployedAtBlock: number;
 }

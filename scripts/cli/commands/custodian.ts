@@ -22,6 +22,8 @@ import {
 import { MNIST_CLASSES, MNIST_DIMENSION } from "@ciphershare/coprocessor/simulation/mnist";
 import { StateStore } from "@ciphershare/coprocessor/state/store";
 import { CUSTODIAN_PASSPHRASE_ENV } from "../../lib/cli-process";
+import { roleAccount } from "@ciphershare/coprocessor/chain/clients";
+import { committeeAccept, committeeKeygen, committeeRun, memberAccount, parseMembers } from "./committee";
 import {
   parseBigInt,
   parseInteger,
@@ -31,6 +33,16 @@ import {
   withCommonOptions,
   type CommonOptions,
 } from "../roleContext";
+
+type KeygenOptions = {
+  home: string;
+  dimension: string;
+  classes: string;
+  committee?: boolean;
+  members?: string;
+  threshold: string;
+  json?: boolean;
+};
 
 export const PASSPHRASE_ENV = CUSTODIAN_PASSPHRASE_ENV;
 
@@ -49,8 +61,17 @@ type Options = CommonOptions & {
   fetchTimeout: string;
   retryDelay: string;
   workers: string;
+  member?: string;
 };
-type AcceptOptions = CommonOptions & { program: string; force?: boolean };
+type AcceptOptions = CommonOptions & { program: string; force?: boolean; member?: string };
+
+/** `--member K`, and the account it signs with: `--account`/`--private-key` when given, else member K's. */
+function memberOf(options: CommonOptions & { member?: string }): { member: number; account?: number } | undefined {
+  if (options.member === undefined) return undefined;
+  const member = parseInteger(options.member, "--member", 1);
+  const explicit = options.privateKey !== undefined || options.account !== String(ROLE_ACCOUNT.custodian);
+  return { member, account: explicit ? undefined : memberAccount(member) };
+}
 
 /** `ciphershare custodian …`: the key custodian. */
 export function register(program: Command): void {
@@ -67,13 +88,35 @@ export function register(program: Command): void {
       String(MNIST_DIMENSION),
     )
     .option("--classes <c>", "columns of the program's d×c models", String(MNIST_CLASSES))
+    .option(
+      "--committee",
+      "dealer's ceremony for a t-of-n committee: seal one Shamir share per member (CIPHERSHARE_MEMBER_<k>_PASSPHRASE), wipe the key",
+    )
+    .option("--members <addresses>", "committee members, comma-separated (default: development accounts 17, 18, 19)")
+    .option("--threshold <t>", "members needed to decrypt", "2")
     .option("--json", "print one JSON value as the last line of stdout")
-    .action(async (options: { home: string; dimension: string; classes: string; json?: boolean }) => {
+    .action(async (options: KeygenOptions) => {
       const ws = openWorkspace(options.home);
-      const keys = await generateProgramKeys(openBlobStore(ws), ws.keystoreFile, passphrase(), {
+      const model = {
         dimension: parseInteger(options.dimension, "--dimension", 1),
         classes: parseInteger(options.classes, "--classes", 2),
-      });
+      };
+      if (options.committee) {
+        const members = parseMembers(options.members, (k) => roleAccount(memberAccount(k)).address);
+        const setup = await committeeKeygen(
+          ws,
+          members,
+          parseInteger(options.threshold, "--threshold", 1),
+          model,
+          PASSPHRASE_ENV,
+        );
+        reporter(options).result(
+          setup,
+          `public bundle ${setup.publicBundleHash} (${setup.bundleBytes} bytes) published; ${setup.threshold}-of-${members.length} shares sealed to each member's keystore, key wiped`,
+        );
+        return;
+      }
+      const keys = await generateProgramKeys(openBlobStore(ws), ws.keystoreFile, passphrase(), model);
       writeJsonFile(ws.bundlePointerFile, { publicBundleHash: keys.publicBundleHash });
       reporter(options).result(
         keys,
@@ -88,10 +131,23 @@ export function register(program: Command): void {
         "Print a program's terms and accept it on-chain if the custodian's policy allows them (minimum crowd ≥ 3, this custodian's key, exact Shapley).",
       )
       .requiredOption("--program <id>", "program id")
+      .option("--member <k>", "accept as committee member k, with its own share (committee programs)")
       .option("--force", "accept despite the policy's refusals (they are printed)"),
     ROLE_ACCOUNT.custodian,
   ).action(async (options: AcceptOptions) => {
-    const ctx = roleContext(options);
+    const asMember = memberOf(options);
+    const ctx = roleContext(options, asMember?.account);
+    if (asMember !== undefined) {
+      const programId = parseBigInt(options.program, "--program");
+      const { outcome, overruled } = await committeeAccept(ctx, asMember.member, programId, options.force);
+      const say = reporter(options);
+      for (const refusal of overruled) say.say(`  accepted despite the policy (--force): ${refusal}`);
+      say.result(
+        { programId, member: asMember.member, outcome, overruled },
+        `program ${programId}: member ${asMember.member} ${outcome}`,
+      );
+      return;
+    }
     const say = reporter(options);
     const ownBundleHash = existsSync(ctx.ws.bundlePointerFile)
       ? readJsonFile<{ publicBundleHash: Hex }>(ctx.ws.bundlePointerFile, "public bundle", "").publicBundleHash
@@ -140,9 +196,16 @@ export function register(program: Command): void {
         "delay before a failed round is tried again (doubles)",
         String(FIRST_RETRY_DELAY_MS),
       )
-      .option("--workers <n>", "worker threads for the Shapley recomputation", "2"),
+      .option("--workers <n>", "worker threads for the Shapley recomputation", "2")
+      .option("--member <k>", "serve committee programs as member k: partial decryptions only, with its own share"),
+
     ROLE_ACCOUNT.custodian,
   ).action(async (options: Options) => {
+    const asMember = memberOf(options);
+    if (asMember !== undefined) {
+      await committeeRun(roleContext(options, asMember.account), asMember.member, options, PASSPHRASE_ENV);
+      return;
+    }
     const secret = passphrase();
     const ctx = roleContext(options);
     const say = reporter(options);

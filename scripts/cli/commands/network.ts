@@ -14,6 +14,7 @@ import {
   recoverPool,
   resolveChallenge,
 } from "@ciphershare/coprocessor/roles/network";
+import { committeeAddress } from "@ciphershare/coprocessor/roles/committee-member";
 import { readJsonFile, ROLE_ACCOUNT, writeJsonFile } from "@ciphershare/coprocessor/roles/workspace";
 import { mnistFederatedSetup } from "@ciphershare/coprocessor/simulation/federated";
 import { MNIST_CLASSES, MNIST_DIMENSION } from "@ciphershare/coprocessor/simulation/mnist";
@@ -21,6 +22,7 @@ import { InvalidInputError } from "@ciphershare/protocol/errors";
 import { isBytes32Hex, type Address, type Hex } from "@ciphershare/protocol/hex";
 import { decodeModel, zeroModel, type LinearModel } from "@ciphershare/protocol/records/model";
 import { DEMO_DATA_SEED } from "../../demo/settings";
+import { registerWorkspaceCommittee } from "./committee";
 import {
   parseBigInt,
   parseInteger,
@@ -55,6 +57,10 @@ export function register(program: Command): void {
       .description("Create a royalty program for a coprocessor, a custodian and the custodian's public bundle.")
       .option("--coprocessor <address>", "coprocessor address (default: development account 1)")
       .option("--custodian <address>", "custodian address (default: development account 2)")
+      .option(
+        "--committee",
+        "custody by the workspace's t-of-n committee (custodian keygen --committee): the committee contract is the custodian",
+      )
       .option("--bundle-hash <hash>", "keccak256 of the custodian's public bundle (default: the workspace's)")
       .option("--min-contributors <n>", "fewest included contributions for a round to count (below: cancelled)", "3")
       .option("--max-commitments <n>", "commitments a round takes (at most 4000)", "2000")
@@ -93,12 +99,19 @@ export function register(program: Command): void {
       {
         coprocessor: ((options.coprocessor as string | undefined) ??
           ctx.devSigner(ROLE_ACCOUNT.coprocessor).address) as Address,
-        custodian: ((options.custodian as string | undefined) ??
-          ctx.devSigner(ROLE_ACCOUNT.custodian).address) as Address,
+        custodian: options.committee
+          ? committeeAddress(ctx.deployment())
+          : (((options.custodian as string | undefined) ?? ctx.devSigner(ROLE_ACCOUNT.custodian).address) as Address),
         publicBundleHash: bundleHash,
       },
       terms,
     );
+    if (options.committee) {
+      const setup = await registerWorkspaceCommittee(ctx.ws, ctx.deployment(), ctx.signer, programId);
+      reporter(options).say(
+        `program ${programId}: committee of ${setup.members.length} (threshold ${setup.threshold}) registered; each member must accept`,
+      );
+    }
     reporter(options).result(
       { programId, ...terms },
       `program ${programId} created (min ${terms.minContributors} contributors, cap ${terms.maxCommitments}, deposit ${terms.commitDeposit} wei); the custodian must accept it before a round opens`,

@@ -1,0 +1,591 @@
+// A custodian committee member: one process per member (`ciphershare custodian run --member K`), holding only its own
+// Shamir share of the program's CKKS secret key. The dealer's setup ceremony (`custodian keygen --committee`) makes
+// the keys, publishes the public bundle, seals each member's share to that member's keystore and wipes the key; the
+// network registers the committee with the shares' commitments; each member accepts with its own share's commitment.
+//
+// For a finalized round of a committee program, a member first recomputes the round's outputs from the committed
+// inputs (the auditor's checks) and refuses to take part if they differ from the published ones; otherwise it joins
+// the release, and once the decrypting set (the first t to join) is formed, publishes its partial decryption of each
+// declared output (blobs, hashes on-chain). When the set's partials are all in, each member combines them — the
+// deterministic combination anyone can redo (committee-release.ts) — and approves the release record; the committee
+// contract anchors it once all t approved. Settlement: the set's lowest member proposes encrypted shares in batches,
+// every other member confirms with its own encryption of the shares it computed itself, and the proposer executes
+// once t − 1 confirmations decrypt to true.
+import { readFile } from "node:fs/promises";
+import { encodeFunctionData, getContract, parseEventLogs } from "viem";
+import { custodianCommitteeAbi } from "@ciphershare/protocol/chain/abis";
+import { RoundPhase, SettlementState, SHARES_PER_PROOF } from "@ciphershare/protocol/chain/constants";
+import type { Deployment } from "@ciphershare/protocol/chain/deployment";
+import { CkksContext } from "@ciphershare/protocol/ckks/context";
+import { getParameterSet } from "@ciphershare/protocol/ckks/params";
+import { CipherShareError } from "@ciphershare/protocol/errors";
+import { sameAddress, sameHash, type Address, type Hex } from "@ciphershare/protocol/hex";
+import { encodeJsonRecord } from "@ciphershare/protocol/records/json";
+import { ROUND_PARAMETER_SET_ID } from "@ciphershare/protocol/round/config";
+import { mined, type ChainReader, type ChainSigner } from "../chain/clients";
+import { contractsToRead, readProgram, readRound, type ProgramState } from "../chain/contracts";
+import { readFinalizedRounds } from "../chain/events";
+import type { FhevmClient } from "../chain/fhevmClient";
+import { signerTransactionDriver } from "../chain/transactionDriver";
+import { KeyCustodian } from "../keys/key-custodian";
+import { writeKeystoreFile, type ScryptParameters } from "../keys/keystore";
+import { largestRemainderShares } from "../payouts/shares";
+import { runOnChainStep } from "../state/journal";
+import type { StateStore } from "../state/store";
+import type { BlobStore } from "../storage/blob-store";
+import { serializePartialDecryption } from "../threshold/partial-decryption";
+import { auditRound } from "./auditor";
+import {
+  combineRoundRelease,
+  fetchRoundPartials,
+  readRoundReleaseInputs,
+  roundOutputReleases,
+} from "./committee-release";
+import { roundKeyOptions } from "./computation";
+import { ChainRoundCommitments, programRefusals, settlementBatches, type ProgramModelShape } from "./custodian";
+
+export class CommitteeError extends CipherShareError {
+  override name = "CommitteeError";
+}
+
+/** Contributors per settlement proposal (`CustodianCommittee.SHARES_PER_PROPOSAL`). */
+export const SHARES_PER_PROPOSAL = 54;
+
+/** The audit checks that make a member refuse: the published outputs are not what the committed inputs give. */
+export const RECOMPUTATION_CHECKS = [
+  "inputs-hash",
+  "input-blobs",
+  "exclusions",
+  "aggregate-commitment",
+  "scores-commitment",
+] as const;
+
+/** The deployment's committee contract address; a deployment made before the committee has none. */
+export function committeeAddress(deployment: Deployment): Address {
+  if (deployment.committee === undefined) {
+    throw new CommitteeError("This deployment has no custodian committee contract (deploy again).");
+  }
+  return deployment.committee;
+}
+
+/** The committee contract for a signing member (`.read…`, `.write…`). */
+function committeeFor(deployment: Deployment, signer: ChainSigner) {
+  return getContract({
+    address: committeeAddress(deployment),
+    abi: custodianCommitteeAbi,
+    client: { public: signer.reader, wallet: signer.wallet },
+  });
+}
+
+/** The committee contract for reading. */
+export function committeeToRead(deployment: Deployment, reader: ChainReader) {
+  return getContract({ address: committeeAddress(deployment), abi: custodianCommitteeAbi, client: { public: reader } });
+}
+
+// ------------------------------------------------------------------------------------------ setup ceremony
+
+/** What the dealer's ceremony published and handed out. */
+export interface CommitteeSetup {
+  readonly publicBundleHash: Hex;
+  readonly bundleBytes: number;
+  /** keccak256 of each member's serialized share, by member (1…n): what the network registers on-chain. */
+  readonly shareCommitments: readonly Hex[];
+}
+
+/**
+ * The dealer's setup ceremony: generates the epoch's keys for the program's model shape, publishes the public
+ * bundle, seals member k's Shamir share under `passphrases[k − 1]` into `keystorePaths[k − 1]` (mode 0600) and wipes
+ * the key and the shares (KeyCustodian.dealCommitteeKeys). The dealer holds the whole key while this runs.
+ */
+export async function dealCommittee(
+  store: BlobStore,
+  keystorePaths: readonly string[],
+  passphrases: readonly string[],
+  threshold: number,
+  model: ProgramModelShape,
+  scrypt?: ScryptParameters,
+): Promise<CommitteeSetup> {
+  if (keystorePaths.length !== passphrases.length) {
+    throw new CommitteeError("Give one keystore path per member passphrase.", {
+      details: `${keystorePaths.length} paths, ${passphrases.length} passphrases`,
+    });
+  }
+  const ctx = await CkksContext.create(getParameterSet(model.parameterSetId ?? ROUND_PARAMETER_SET_ID));
+  try {
+    const keyOptions = roundKeyOptions(ctx.slotCount, model.dimension, model.classes);
+    const keys = await KeyCustodian.dealCommitteeKeys(ctx, passphrases, threshold, keyOptions, scrypt);
+    const stored = await store.put(keys.bundleBytes);
+    if (!sameHash(stored, keys.publicBundleHash)) {
+      throw new CommitteeError("The blob store returned another hash for the bundle.");
+    }
+    for (const [i, keystore] of keys.keystores.entries()) await writeKeystoreFile(keystorePaths[i], keystore);
+    return {
+      publicBundleHash: keys.publicBundleHash,
+      bundleBytes: keys.bundleBytes.length,
+      shareCommitments: keys.shareCommitments,
+    };
+  } finally {
+    ctx.dispose();
+  }
+}
+
+/** The network registers program `programId`'s committee (the program must name the committee contract). */
+export async function registerCommittee(
+  deployment: Deployment,
+  network: ChainSigner,
+  programId: bigint,
+  members: readonly Address[],
+  threshold: number,
+  shareCommitments: readonly Hex[],
+): Promise<void> {
+  const committee = committeeFor(deployment, network);
+  await mined(
+    network.reader,
+    committee.write.registerCommittee([programId, [...members], threshold, [...shareCommitments]]),
+  );
+}
+
+// ------------------------------------------------------------------------------------------------ acceptance
+
+/** The unencrypted part of a member's keystore: its place in the committee and its share's commitment. */
+export interface MemberKeystoreInfo {
+  readonly parameterSetId: string;
+  readonly publicBundleHash: Hex;
+  readonly threshold: number;
+  readonly members: number;
+  readonly member: number;
+  readonly shareCommitment: Hex;
+}
+
+/** Reads a share keystore's metadata (authenticated when the keystore is opened; here only read). */
+export function memberKeystoreInfo(keystoreText: string): MemberKeystoreInfo {
+  const file = JSON.parse(keystoreText) as { kind?: string; metadata?: Partial<MemberKeystoreInfo> };
+  const m = file.metadata;
+  if (
+    file.kind !== "ciphershare-ckks-key-share" ||
+    m === undefined ||
+    typeof m.parameterSetId !== "string" ||
+    typeof m.publicBundleHash !== "string" ||
+    typeof m.shareCommitment !== "string" ||
+    ![m.threshold, m.members, m.member].every(Number.isSafeInteger)
+  ) {
+    throw new CommitteeError("The keystore is not a committee member's key-share keystore.");
+  }
+  return m as MemberKeystoreInfo;
+}
+
+/** The committee of a program as the contract records it. */
+export interface CommitteeState {
+  readonly members: readonly Address[];
+  readonly threshold: number;
+  readonly shareCommitments: readonly Hex[];
+  readonly active: boolean;
+}
+
+export async function readCommittee(
+  deployment: Deployment,
+  reader: ChainReader,
+  programId: bigint,
+): Promise<CommitteeState> {
+  const committee = committeeToRead(deployment, reader);
+  const [state, members, shareCommitments] = await Promise.all([
+    committee.read.committeeOf([programId]),
+    committee.read.membersOf([programId]),
+    committee.read.shareCommitmentsOf([programId]),
+  ]);
+  return { members, threshold: state.threshold, shareCommitments, active: state.active };
+}
+
+/**
+ * Why member `me` (holding the share `info`) refuses program `program`: the lone custodian's policy with the
+ * committee contract as the custodian, plus the committee must be the one its share was dealt for.
+ */
+export function memberRefusals(
+  program: ProgramState,
+  committee: CommitteeState,
+  contract: Address,
+  me: Address,
+  info: MemberKeystoreInfo,
+): string[] {
+  const refusals = programRefusals(program, contract, info.publicBundleHash);
+  const index = committee.members.findIndex((m) => sameAddress(m, me));
+  if (index < 0) return [...refusals, `${me} is not a member of its committee`];
+  if (index + 1 !== info.member)
+    refusals.push(`it makes this account member ${index + 1}, the share is member ${info.member}'s`);
+  if (committee.members.length !== info.members || committee.threshold !== info.threshold) {
+    refusals.push(
+      `its committee is ${committee.threshold}-of-${committee.members.length}, the share is for ${info.threshold}-of-${info.members}`,
+    );
+  }
+  if (!sameHash(committee.shareCommitments[index], info.shareCommitment)) {
+    refusals.push(
+      `it records the share commitment ${committee.shareCommitments[index]}, this share's is ${info.shareCommitment}`,
+    );
+  }
+  return refusals;
+}
+
+/** Member `member` accepts program `programId` with its share, unless its policy refuses (`force` overrules). */
+export async function acceptCommitteeProgram(
+  deployment: Deployment,
+  member: ChainSigner,
+  programId: bigint,
+  keystoreText: string,
+  options: { force?: boolean } = {},
+): Promise<{ outcome: "accepted" | "already-accepted"; overruled: string[] }> {
+  const info = memberKeystoreInfo(keystoreText);
+  const program = await readProgram(deployment, member.reader, programId);
+  const committee = await readCommittee(deployment, member.reader, programId);
+  const refusals = memberRefusals(program, committee, committeeAddress(deployment), member.address, info);
+  if (refusals.length > 0 && options.force !== true) {
+    throw new CommitteeError("The member's policy refuses this program.", {
+      details: `program ${programId}: ${refusals.join("; ")}`,
+    });
+  }
+  const contract = committeeFor(deployment, member);
+  if (committee.active) return { outcome: "already-accepted", overruled: refusals };
+  await mined(member.reader, contract.write.acceptProgramShare([programId, info.shareCommitment]));
+  return { outcome: "accepted", overruled: refusals };
+}
+
+// ------------------------------------------------------------------------------------------- serving rounds
+
+export interface MemberRoleOptions {
+  readonly deployment: Deployment;
+  readonly signer: ChainSigner;
+  readonly state: StateStore;
+  readonly store: BlobStore;
+  readonly storeForUri: (uri: string) => BlobStore;
+  readonly fhevm: FhevmClient;
+  readonly keystorePath: string;
+  readonly passphrase: string;
+  /**
+   * Why this member refuses to release the round (empty: it found the outputs as published). Default: the auditor's
+   * recomputation checks (`RECOMPUTATION_CHECKS`) from the committed inputs.
+   */
+  readonly verify?: (roundId: bigint) => Promise<string[]>;
+  readonly log?: (line: string) => void;
+}
+
+/** Where a round stands for a member after `serveRoundAsMember`. */
+export type MemberOutcome = "not-served" | "refused" | "waiting" | "released" | "settled";
+
+/** Recomputes the round's outputs from its committed inputs; returns the failed checks (empty: as published). */
+export async function recomputationRefusals(options: MemberRoleOptions, roundId: bigint): Promise<string[]> {
+  const verdict = await auditRound(
+    {
+      deployment: options.deployment,
+      reader: options.signer.reader,
+      store: options.store,
+      storeForUri: options.storeForUri,
+      fhevm: options.fhevm,
+    },
+    roundId,
+  );
+  const checks: readonly string[] = RECOMPUTATION_CHECKS;
+  return verdict.checks.filter((c) => checks.includes(c.name) && !c.passed).map((c) => `${c.name}: ${c.detail}`);
+}
+
+/** Finalized rounds of committee programs this account is a member of, oldest first, not yet finished by it. */
+export async function memberRounds(options: Pick<MemberRoleOptions, "deployment" | "signer" | "state">) {
+  const { deployment, signer, state } = options;
+  const committee = committeeToRead(deployment, signer.reader);
+  const ids: bigint[] = [];
+  for (const id of await readFinalizedRounds(signer.reader, deployment)) {
+    const done = state.getValue(NAMESPACE, `round:${id}:done`);
+    if (done !== undefined) continue;
+    if (await committee.read.isRoundMember([id, signer.address])) ids.push(id);
+  }
+  return ids;
+}
+
+const NAMESPACE = "committee-member";
+
+/**
+ * One step further on a finalized round of a committee program; call again until it returns "settled" (or
+ * "refused"). Each on-chain step is journaled, so a restarted member resumes where it stopped.
+ */
+export async function serveRoundAsMember(options: MemberRoleOptions, roundId: bigint): Promise<MemberOutcome> {
+  const { deployment, signer, state } = options;
+  const reader = signer.reader;
+  const round = await readRound(deployment, reader, roundId);
+  if (round.phase !== RoundPhase.Finalized) return "not-served";
+  const committee = committeeFor(deployment, signer);
+  const number = Number(await committee.read.memberNumberOf([round.programId, signer.address]));
+  if (number === 0) return "not-served";
+  const { threshold } = await committee.read.committeeOf([round.programId]);
+  const key = (what: string) => `round:${roundId}:${what}`;
+  const step = (name: string) => ({ round: Number(roundId), step: `committee-${name}` });
+  const send = (name: string, functionName: CommitteeWrite, args: readonly unknown[]) =>
+    runOnChainStep(
+      state,
+      step(name),
+      signerTransactionDriver(signer, {
+        to: committeeAddress(deployment),
+        data: encodeFunctionData({ abi: custodianCommitteeAbi, functionName, args } as never),
+      }),
+    );
+
+  if (BigInt(round.releaseHash) === 0n) {
+    // 1. Policy: only outputs that the committed inputs give, only after the dispute window (Finalized).
+    if (state.getValue(NAMESPACE, key("verified")) === undefined) {
+      const refusals = await (options.verify ?? ((id) => recomputationRefusals(options, id)))(roundId);
+      if (refusals.length > 0) {
+        state.setValue(NAMESPACE, key("done"), "refused");
+        options.log?.(`round ${roundId}: refusing to release: ${refusals.join("; ")}`);
+        return "refused";
+      }
+      state.setValue(NAMESPACE, key("verified"), "outputs recomputed as published");
+    }
+    // 2. Join; the first t to join form the decrypting set.
+    const bit = 1 << number;
+    let release = await committee.read.releaseOf([roundId]);
+    if ((release.joined & bit) === 0) {
+      if (release.joinedCount >= threshold) return "waiting";
+      await send("join", "joinRelease", [roundId]);
+      options.log?.(`round ${roundId}: member ${number} joined the release`);
+      release = await committee.read.releaseOf([roundId]);
+    }
+    if (release.joinedCount < threshold) return "waiting";
+    const set = (await committee.read.decryptingSetOf([roundId])).map(Number);
+    // 3. Partial decryptions of both declared outputs for the set.
+    if ((release.submitted & bit) === 0) {
+      const hashes = await publishPartials(options, roundId, set);
+      await send("shares", "submitDecryptionShares", [roundId, hashes]);
+      options.log?.(`round ${roundId}: member ${number} published its partial decryptions for set [${set.join(", ")}]`);
+      release = await committee.read.releaseOf([roundId]);
+    }
+    if (release.submittedCount < threshold) return "waiting";
+    // 4. Combine the set's partials (anyone could) and approve the record.
+    if ((release.approved & bit) === 0) {
+      const releaseHash = await combineAndRecord(options, roundId, set);
+      await send("approve", "approveRelease", [roundId, releaseHash]);
+      options.log?.(`round ${roundId}: member ${number} approved release ${releaseHash.slice(0, 10)}…`);
+    }
+    if (BigInt((await readRound(deployment, reader, roundId)).releaseHash) === 0n) return "waiting";
+  }
+  return settleAsMember(options, roundId, number, threshold);
+}
+
+type CommitteeWrite =
+  | "joinRelease"
+  | "submitDecryptionShares"
+  | "approveRelease"
+  | "proposeSettlement"
+  | "confirmSettlement"
+  | "executeSettlement"
+  | "completeSettlement";
+
+/** This member's partial decryptions of [aggregate, scores] for the set, published as blobs; returns their hashes. */
+async function publishPartials(options: MemberRoleOptions, roundId: bigint, set: readonly number[]): Promise<Hex[]> {
+  const { deployment, signer, store } = options;
+  const inputs = await readRoundReleaseInputs(deployment, signer.reader, store, roundId);
+  const ctx = await CkksContext.create(inputs.config.parameterSet);
+  const policy = new ChainRoundCommitments(deployment, signer.reader, committeeAddress(deployment));
+  const member = await KeyCustodian.openMember(ctx, await readFile(options.keystorePath, "utf8"), options.passphrase, {
+    commitments: policy,
+  });
+  try {
+    const releases = roundOutputReleases(ctx, inputs);
+    const hashes: Hex[] = [];
+    for (const [i, envelopeHash] of [inputs.round.aggregateHash, inputs.round.scoresHash].entries()) {
+      const partial = await member.partialDecryptOutput(
+        roundId,
+        await store.get(envelopeHash),
+        releases[i].errorBound,
+        set,
+      );
+      hashes.push(await store.put(serializePartialDecryption(partial)));
+    }
+    return hashes;
+  } finally {
+    member.dispose();
+    ctx.dispose();
+  }
+}
+
+/**
+ * Combines the set's published partials into the release record (published) and keeps φ; returns the record's hash.
+ * Idempotent: the combination is deterministic.
+ */
+async function combineAndRecord(options: MemberRoleOptions, roundId: bigint, set: readonly number[]): Promise<Hex> {
+  const { deployment, signer, store, state } = options;
+  const committee = committeeToRead(deployment, signer.reader);
+  const inputs = await readRoundReleaseInputs(deployment, signer.reader, store, roundId);
+  const shareHashes: Hex[][] = [];
+  for (const member of set) shareHashes.push([...(await committee.read.decryptionSharesOf([roundId, member]))]);
+  const ctx = await CkksContext.create(inputs.config.parameterSet);
+  try {
+    const outputs = await fetchRoundPartials(store, inputs.round, shareHashes);
+    const { record, phi } = await combineRoundRelease(ctx, store, inputs, outputs);
+    const hash = await store.put(encodeJsonRecord(record));
+    state.recordScores(
+      Number(roundId),
+      record.contributors.map((contributor, i) => ({ contributor, phi: phi[i] })),
+    );
+    state.setValue(NAMESPACE, `round:${roundId}:release`, hash);
+    return hash;
+  } finally {
+    ctx.dispose();
+  }
+}
+
+/**
+ * Settlement of an anchored round: every member computes the shares itself from the anchored release (combining the
+ * set's partials if it was not in the set); the set's lowest member proposes each batch and executes it once t − 1
+ * others confirmed it under encryption; every other member confirms the proposals whose contributors are its batch.
+ */
+async function settleAsMember(
+  options: MemberRoleOptions,
+  roundId: bigint,
+  number: number,
+  threshold: number,
+): Promise<MemberOutcome> {
+  const { deployment, signer, state, fhevm } = options;
+  const reader = signer.reader;
+  const round = await readRound(deployment, reader, roundId);
+  const { distributor } = contractsToRead(deployment, reader);
+  if (Number(await distributor.read.settlementState([roundId])) !== SettlementState.Open) {
+    state.setValue(NAMESPACE, `round:${roundId}:done`, "settled");
+    return "settled";
+  }
+  const poolHandle = await distributor.read.poolOf([roundId]);
+  if (BigInt(poolHandle) === 0n) return "released";
+  const committee = committeeFor(deployment, signer);
+  const set = (await committee.read.decryptingSetOf([roundId])).map(Number);
+  if (state.scoresOf(Number(roundId)) === undefined) {
+    const hash = await combineAndRecord(options, roundId, set);
+    if (!sameHash(hash, round.releaseHash)) {
+      throw new CommitteeError("The anchored release is not what the set's published partials combine to.", {
+        details: `round ${roundId}: anchored ${round.releaseHash}, combined ${hash}`,
+      });
+    }
+  }
+  const scores = state.scoresOf(Number(roundId))!;
+  const pool = (await fhevm.publicDecrypt([poolHandle])).clearValues[poolHandle];
+  if (typeof pool !== "bigint") throw new CommitteeError("The pool handle did not decrypt to an amount.");
+  const shares = largestRemainderShares(
+    pool,
+    scores.map((s) => s.phi),
+  ).shares;
+  const contributors = scores.map((s) => s.contributor as Address);
+  const batches = settlementBatches(contributors.length, SHARES_PER_PROPOSAL);
+  const encrypt = async (values: readonly bigint[]) => {
+    const handles: Hex[] = [];
+    const proofs: Hex[] = [];
+    for (let first = 0; first < values.length; first += SHARES_PER_PROOF) {
+      const input = await fhevm.encryptUint64(
+        committeeAddress(deployment),
+        signer.address,
+        values.slice(first, first + SHARES_PER_PROOF),
+      );
+      handles.push(...input.handles);
+      proofs.push(input.inputProof);
+    }
+    return { handles, proofs };
+  };
+  const proposer = Math.min(...set);
+  const proposals = await reader.getContractEvents({
+    address: committeeAddress(deployment),
+    abi: custodianCommitteeAbi,
+    eventName: "SettlementProposed",
+    args: { roundId },
+    fromBlock: BigInt(deployment.deployedAtBlock),
+  });
+  for (const [k, [start, end]] of batches.entries()) {
+    const batch = contributors.slice(start, end);
+    const mine = shares.slice(start, end);
+    const ofBatch = proposals.filter(
+      (p) =>
+        p.args.contributors!.length === batch.length && p.args.contributors!.every((c, i) => sameAddress(c, batch[i])),
+    );
+    if (number === proposer) {
+      if (ofBatch.length === 0 && state.getStep(Number(roundId), `committee-propose-${k}`) === undefined) {
+        const encrypted = await encrypt(mine);
+        await runOnChainStep(
+          state,
+          { round: Number(roundId), step: `committee-propose-${k}` },
+          signerTransactionDriver(signer, {
+            to: committeeAddress(deployment),
+            data: encodeFunctionData({
+              abi: custodianCommitteeAbi,
+              functionName: "proposeSettlement",
+              args: [roundId, batch, encrypted.handles, encrypted.proofs],
+            }),
+          }),
+        );
+        options.log?.(`round ${roundId}: proposed settlement batch ${k + 1}/${batches.length}`);
+        continue;
+      }
+      for (const p of ofBatch.filter((p) => sameAddress(p.args.proposer!, signer.address))) {
+        await executeIfConfirmed(options, p.args.proposalId!, batch, threshold);
+      }
+    } else {
+      for (const p of ofBatch) {
+        const proposalId = p.args.proposalId!;
+        const record = await committee.read.proposal([proposalId]);
+        if (record.executed || BigInt(await committee.read.agreementOf([proposalId, signer.address])) !== 0n) continue;
+        const encrypted = await encrypt(mine);
+        await mined(reader, committee.write.confirmSettlement([proposalId, encrypted.handles, encrypted.proofs]));
+        options.log?.(`round ${roundId}: confirmed settlement proposal ${proposalId}`);
+      }
+    }
+  }
+  const settled = Number(await distributor.read.settledCount([roundId]));
+  if (number === proposer && settled === round.includedCount) {
+    await runOnChainStep(
+      state,
+      { round: Number(roundId), step: "committee-complete-settlement" },
+      signerTransactionDriver(signer, {
+        to: committeeAddress(deployment),
+        data: encodeFunctionData({ abi: custodianCommitteeAbi, functionName: "completeSettlement", args: [roundId] }),
+      }),
+    );
+    options.log?.(`round ${roundId}: settlement completed`);
+  }
+  if (Number(await distributor.read.settlementState([roundId])) !== SettlementState.Open) {
+    state.setValue(NAMESPACE, `round:${roundId}:done`, "settled");
+    return "settled";
+  }
+  return "released";
+}
+
+/** Executes proposal `proposalId` when t − 1 confirmations decrypt to true (the KMS proof goes with it). */
+async function executeIfConfirmed(
+  options: MemberRoleOptions,
+  proposalId: bigint,
+  contributors: readonly Address[],
+  threshold: number,
+): Promise<void> {
+  const { deployment, signer, fhevm } = options;
+  const committee = committeeFor(deployment, signer);
+  if ((await committee.read.proposal([proposalId])).executed) return;
+  const confirmations = await signer.reader.getContractEvents({
+    address: committeeAddress(deployment),
+    abi: custodianCommitteeAbi,
+    eventName: "SettlementConfirmed",
+    args: { proposalId },
+    fromBlock: BigInt(deployment.deployedAtBlock),
+  });
+  const agreeing: { member: Address; handle: Hex }[] = [];
+  for (const c of confirmations) {
+    const handle = c.args.agreed!;
+    if ((await fhevm.publicDecrypt([handle])).clearValues[handle] === true) {
+      agreeing.push({ member: c.args.member!, handle });
+    }
+  }
+  if (agreeing.length < threshold - 1) return;
+  const chosen = agreeing.sort((a, b) => (BigInt(a.member) < BigInt(b.member) ? -1 : 1)).slice(0, threshold - 1);
+  const proof = await fhevm.publicDecrypt(chosen.map((c) => c.handle));
+  const receipt = await mined(
+    signer.reader,
+    committee.write.executeSettlement([
+      proposalId,
+      [...contributors],
+      chosen.map((c) => c.member),
+      proof.decryptionProof,
+    ]),
+  );
+  const executed = parseEventLogs({ abi: custodianCommitteeAbi, logs: receipt.logs, eventName: "SettlementExecuted" });
+  options.log?.(`settlement proposal ${proposalId} executed (${executed.length === 1 ? "settled" : "?"})`);
+}
