@@ -35,6 +35,7 @@ import type { StateStore } from "../state/store";
 import { BlobIntegrityError, BlobNotFoundError, type BlobStore } from "../storage/blob-store";
 import { BlobServerError } from "../storage/http-client";
 import { computeAggregate, computeScores } from "./computation";
+import { readBundleBytes } from "../storage/key-bundle";
 
 /** Policy: a contribution claiming more samples than this is excluded (FedAvg weights are public claims). */
 export const MAX_SAMPLES_PER_CONTRIBUTION = 100_000;
@@ -253,7 +254,7 @@ export async function processRound(
       const envelopes = await Promise.all(inputs.included.map((i) => options.storeForUri(i.uri).get(i.hash)));
       return {
         ctx,
-        bundleBytes: withBundle ? await options.store.get(program.publicKeyHash) : new Uint8Array(),
+        bundleBytes: withBundle ? await readBundleBytes(options.store, program.publicKeyHash) : new Uint8Array(),
         bundleHash: program.publicKeyHash,
         inputs: envelopes.map((envelope, k) => ({ envelope, sampleCount: inputs.included[k].sampleCount })),
         validation: decodeDataset(await options.store.get(config.validation)),
