@@ -10,6 +10,7 @@ import type { LinearModel } from "@ciphershare/protocol/records/model";
 import { fedAvgEncrypted } from "../fedavg/homomorphic";
 import { matrix, type Matrix } from "../linalg/matrix";
 import { exactCoefficientMap, type CoefficientMap } from "../shapley/coefficients";
+import type { ValuationBackend } from "../shapley/encrypted/backend";
 import { matvecPlan, requiredGaloisSteps } from "../shapley/encrypted/layout";
 import { computeEncryptedScores } from "../shapley/encrypted/pipeline";
 import { scoreEnvelope } from "../shapley/encrypted/release";
@@ -64,6 +65,8 @@ export interface RoundComputationInput {
   readonly validation: Dataset;
   readonly base: LinearModel;
   readonly workers?: number;
+  /** Where the homomorphic jobs run instead of `workers` threads (e.g. BullMQ workers); bundleBytes may then be empty. */
+  readonly backend?: () => Promise<ValuationBackend>;
   readonly onProgress?: (phase: string, done: number, total: number) => void;
 }
 
@@ -104,6 +107,7 @@ export async function computeScores(input: RoundComputationInput): Promise<Uint8
     kernel,
     map,
     workers: input.workers,
+    backend: input.backend ? await input.backend() : undefined,
     onProgress: input.onProgress,
   });
   return scoreEnvelope(input.ctx, input.bundleHash, result.scores, map);

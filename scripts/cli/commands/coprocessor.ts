@@ -1,14 +1,20 @@
 import type { Command } from "commander";
 import { pendingRounds, processRound, type CoprocessorOptions } from "@ciphershare/coprocessor/roles/coprocessor";
 import { ROLE_ACCOUNT } from "@ciphershare/coprocessor/roles/workspace";
+import { redisConnection } from "@ciphershare/coprocessor/queue/jobs";
+import { startQueueWorker } from "@ciphershare/coprocessor/queue/worker";
+import { DEFAULT_HOME, openBlobStore, openWorkspace } from "@ciphershare/coprocessor/roles/workspace";
 import { StateStore } from "@ciphershare/coprocessor/state/store";
+import { HttpBlobStore } from "@ciphershare/coprocessor/storage/http-client";
 import { parseInteger, reporter, roleContext, withCommonOptions, type CommonOptions } from "../roleContext";
 
-type Options = CommonOptions & { once?: boolean; interval: string; workers: string };
+type Options = CommonOptions & { once?: boolean; interval: string; workers: string; queue?: string };
+type WorkerOptions = { home: string; queue: string; store?: string; lockMs: string; json?: boolean };
 
 /**
  * Test hook: `CIPHERSHARE_KILL_AT=<point>` makes the process SIGKILL itself at that checkpoint (crash/resume
- * tests). Points: after-verify-inputs, after-fedavg, after-shapley, before-broadcast-publish, after-broadcast-publish.
+ * tests). Points: after-verify-inputs, after-fedavg, after-shapley, before-broadcast-publish, after-broadcast-publish;
+ * worker-job (a queue worker, as a job starts).
  */
 function killAt(point: string): void {
   if (process.env.CIPHERSHARE_KILL_AT === point) process.kill(process.pid, "SIGKILL");
@@ -27,7 +33,11 @@ export function register(program: Command): void {
       )
       .option("--once", "process what is pending, then exit")
       .option("--interval <ms>", "polling interval while watching", "1000")
-      .option("--workers <n>", "worker threads for encrypted Shapley", "2"),
+      .option("--workers <n>", "worker threads for encrypted Shapley", "2")
+      .option(
+        "--queue <redis-url>",
+        "fan the homomorphic jobs out to BullMQ workers on this Redis (redis://HOST:PORT)",
+      ),
     ROLE_ACCOUNT.coprocessor,
   ).action(async (options: Options) => {
     const ctx = roleContext(options);
@@ -40,6 +50,7 @@ export function register(program: Command): void {
       store: ctx.store,
       storeForUri: ctx.storeForUri,
       workers: parseInteger(options.workers, "--workers"),
+      queue: options.queue === undefined ? undefined : (redisConnection(options.queue), options.queue),
       log: (line) => say.say(`[coprocessor] ${line}`),
       onProgress: (round, phase, done, total) => say.say(`[coprocessor] round ${round}: ${phase} ${done}/${total}`),
       checkpoint: killAt,
@@ -64,4 +75,35 @@ export function register(program: Command): void {
       state.close();
     }
   });
+
+  coprocessor
+    .command("worker")
+    .description(
+      "Run homomorphic jobs (projections, Gram terms) from a BullMQ queue, on any machine; loads the evaluation keys by hash from the blob store once.",
+    )
+    .requiredOption("--queue <redis-url>", "the Redis the coprocessor fans out to (redis://HOST:PORT)")
+    .option("--home <dir>", "workspace directory (its blob store unless --store)", DEFAULT_HOME)
+    .option("--store <url>", "the coprocessor's blob server (http://HOST:PORT) when this machine has no workspace")
+    .option("--lock-ms <ms>", "a job's lock; a dead worker's job is retried elsewhere after about this", "30000")
+    .option("--json", "print one JSON value as the last line of stdout")
+    .action(async (options: WorkerOptions) => {
+      redisConnection(options.queue);
+      const say = reporter(options);
+      const store = options.store ? new HttpBlobStore(options.store) : openBlobStore(openWorkspace(options.home));
+      const worker = startQueueWorker({
+        queue: options.queue,
+        store,
+        lockDurationMs: parseInteger(options.lockMs, "--lock-ms", 1000),
+        log: (line) => say.say(`[worker] ${line}`),
+        onJobStart: () => killAt("worker-job"),
+      });
+      await worker.ready;
+      say.say(`[worker] ${worker.id} ready on ${options.queue}`);
+      await new Promise<void>((resolve) => {
+        process.once("SIGTERM", resolve);
+        process.once("SIGINT", resolve);
+      });
+      await worker.close();
+      say.result({ worker: worker.id, stopped: true });
+    });
 }
