@@ -18,14 +18,20 @@ import { Command } from "commander";
 import { keccak256 as ethersKeccak256 } from "ethers";
 import { CkksContext } from "@ciphershare/protocol/ckks/context";
 import { decryptEnvelopeValues, encryptModelUpdate } from "@ciphershare/protocol/ckks/update";
-import { generateKeys, loadPublicBundle, loadSecretKey, serializePublicBundle } from "@ciphershare/protocol/ckks/keys";
+import {
+  generateKeys,
+  loadPublicBundle,
+  loadSecretKey,
+  publicBundleParts,
+  serializePublicBundle,
+} from "@ciphershare/protocol/ckks/keys";
 import { parseEnvelope } from "@ciphershare/protocol/ckks/envelope";
 import { sealHeapBytes } from "@ciphershare/protocol/ckks/seal";
 import { fedAvgEncrypted } from "@ciphershare/coprocessor/fedavg/homomorphic";
 import { fedAvgPlain, fedAvgWeights } from "@ciphershare/coprocessor/fedavg/weights";
 import { modelUpdateFromArray } from "@ciphershare/protocol/formats/model-update";
 import { serializeNpy } from "@ciphershare/protocol/formats/npy";
-import { initKeccak, keccak256, keccak256Sync } from "@ciphershare/protocol/hashing/keccak";
+import { initKeccak, keccak256Sync } from "@ciphershare/protocol/hashing/keccak";
 import { zeroModel } from "@ciphershare/protocol/records/model";
 import { modelTensors, ROUND_MODEL_NORM_BOUND, ROUND_PARAMETER_SET_ID } from "@ciphershare/protocol/round/config";
 import {
@@ -48,6 +54,7 @@ import {
   serializePartialDecryption,
 } from "@ciphershare/coprocessor/threshold/partial-decryption";
 import { aggregateRelease, scoresRelease, type OutputRelease } from "@ciphershare/coprocessor/threshold/release-bounds";
+import { benchBrowserEncrypt } from "./browser-encrypt";
 import { clients as mnistClients, validationDataset } from "./mnist-clients";
 
 interface Options {
@@ -123,10 +130,44 @@ async function benchDeep() {
     bytes = ctx.saveCiphertext(ciphertext).length;
     ciphertext.delete();
   }
+  // What a contributor downloads of a deep-v1 key set: the encryption bundle (public key), not the evaluation keys.
+  const contributorKeyBytes = (await publicBundleParts(keys.bundle)).encryption.length;
   bundle.dispose();
   ctx.dispose();
-  log(`deep-v1: encrypt ${median(samples).toFixed(1)} ms per ciphertext, ${bytes} bytes`);
-  return { encryptMsPerCiphertext: round(median(samples)), ciphertextBytes: bytes, slotsPerCiphertext: 8192 };
+  log(
+    `deep-v1: encrypt ${median(samples).toFixed(1)} ms per ciphertext, ${bytes} bytes; contributor key ${contributorKeyBytes} bytes`,
+  );
+  return {
+    encryptMsPerCiphertext: round(median(samples)),
+    ciphertextBytes: bytes,
+    slotsPerCiphertext: 8192,
+    contributorKeyBytes,
+  };
+}
+
+/**
+ * The round's parameter set with the round's Galois keys: what a contributor downloads (the encryption bundle) against
+ * the whole bundle, and encryption of a d×c MNIST update in headless Chromium under that encryption bundle.
+ */
+async function benchContributorKey() {
+  const ctx = await CkksContext.create(ROUND_PARAMETER_SET_ID);
+  const validation = validationDataset();
+  const keys = generateKeys(ctx, roundKeyOptions(ctx.slotCount, validation.dimension, validation.classes));
+  const parts = await publicBundleParts(keys.bundle);
+  ctx.dispose();
+  const wholeBundleBytes = parts.encryption.length + parts.evaluation.length;
+  log(
+    `${ROUND_PARAMETER_SET_ID} round keys: contributors download ${parts.encryption.length} bytes of a ${wholeBundleBytes}-byte bundle (manifest ${parts.manifest.length} bytes)`,
+  );
+  const update = randomUpdate(validation.dimension * validation.classes, 11);
+  const browser = await benchBrowserEncrypt(parts.encryption, update, log);
+  return {
+    roundContributorKeyBytes: parts.encryption.length,
+    roundBundleBytes: wholeBundleBytes,
+    browserEncryptMs: browser?.browserEncryptMs ?? null,
+    browserEncryptFirstMs: browser?.browserEncryptFirstMs ?? null,
+    browserEncryptValues: update.length,
+  };
 }
 
 /** Milliseconds of `run`, median of `repeats`. */
@@ -150,8 +191,8 @@ async function benchThreshold(clientCount: number) {
     generateKeys(ctx, roundKeyOptions(ctx.slotCount, validation.dimension, validation.classes)),
   );
   const bundleBytes = serializePublicBundle(keys.bundle);
-  const bundleHash = await keccak256(bundleBytes);
   const bundle = await loadPublicBundle(ctx, bundleBytes);
+  const bundleHash = bundle.hash; // the manifest's, what envelopes name
   const inputs = [];
   for (let i = 0; i < models.length; i++) {
     const envelope = await encryptModelUpdate(ctx, bundle, {
@@ -347,6 +388,7 @@ async function main(options: Options): Promise<void> {
   const ciphertextBytesPerUpdate = envelopes[0].length;
   const plaintextBytesPerUpdate = plainFiles[0].length;
   const deep = await benchDeep();
+  const contributor = await benchContributorKey();
   const threshold = await benchThreshold(options.roundClients);
   const result = {
     parameterSet: "fast-v1",
@@ -377,6 +419,8 @@ async function main(options: Options): Promise<void> {
     contextMs: round(contextMs),
     keygenMs: round(keygenMs),
     deep,
+    contributorKeyBytes: deep.contributorKeyBytes,
+    ...contributor,
     partialDecryptMs: threshold.partialDecryptMs,
     combineMs: threshold.combineMs,
     shareBytes: threshold.shareBytes,

@@ -12,7 +12,6 @@ import { generateKeys, serializePublicBundle } from "@ciphershare/protocol/ckks/
 import { encryptModelUpdate } from "@ciphershare/protocol/ckks/update";
 import { loadPublicBundle } from "@ciphershare/protocol/ckks/keys";
 import { fedAvgPlain } from "@ciphershare/coprocessor/fedavg/weights";
-import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
 import { accuracy } from "@ciphershare/coprocessor/simulation/evaluate";
 import { zeroModel } from "@ciphershare/protocol/records/model";
 import {
@@ -58,8 +57,8 @@ async function main(options: { json: boolean; clients: number; bounds: string })
   for (let run = 0; run < 2; run++) {
     const keys = generateKeys(ctx, roundKeyOptions(ctx.slotCount, validation.dimension, validation.classes));
     const bundleBytes = serializePublicBundle(keys.bundle);
-    const hash = await keccak256(bundleBytes);
     const bundle = await loadPublicBundle(ctx, bundleBytes);
+    const hash = bundle.hash;
     const inputs = [];
     for (let i = 0; i < models.length; i++) {
       inputs.push({

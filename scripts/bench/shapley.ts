@@ -15,6 +15,9 @@
  * 45 450 Gram terms would take hours). `--plaintext-sizes 300` runs such rows alone.
  * `--sizes 6,8` runs only those n and `--sampled` forces the sampled method (a quick check of the sampled
  * path); without n = 5 there is no measured per-coalition cost, so the baseline columns are null.
+ * `--workers N` (default 2): worker threads, or with `--queue redis://HOST:PORT` (or `--queue local`: a Redis of its
+ * own) N `ciphershare coprocessor worker` processes on BullMQ running the encrypted jobs. Every row reports `workers`
+ * and `plaintextRatio` (encrypted seconds / plaintext seconds of the same run).
  */
 import { Command } from "commander";
 import { matrix } from "@ciphershare/coprocessor/linalg/matrix";
@@ -28,6 +31,7 @@ import { CkksContext } from "@ciphershare/protocol/ckks/context";
 import { serializePublicBundle, loadPublicBundle } from "@ciphershare/protocol/ckks/keys";
 import { encryptModel, generateShapleyKeys } from "@ciphershare/coprocessor/shapley/encrypted/client";
 import { computeCoalitionUtilities } from "@ciphershare/coprocessor/shapley/encrypted/pipeline";
+import { startQueue, type BenchQueue } from "./queue";
 
 const flags = new Command()
   .name("npm run bench:shapley --")
@@ -36,8 +40,18 @@ const flags = new Command()
   .option("--sampled", "force the sampled method")
   .option("--sizes <list>", "only these n, comma-separated (e.g. 6,8)")
   .option("--plaintext-sizes <list>", "plaintext-only rows (no HE) for these n, e.g. 300; alone, no encrypted row")
+  .option("--workers <n>", "worker threads, or worker processes with --queue", "2")
+  .option("--queue <redis-url>", "run the encrypted jobs on BullMQ worker processes (redis://HOST:PORT, or local)")
   .parse(process.argv)
-  .opts<{ json?: boolean; large?: boolean; sampled?: boolean; sizes?: string; plaintextSizes?: string }>();
+  .opts<{
+    json?: boolean;
+    large?: boolean;
+    sampled?: boolean;
+    sizes?: string;
+    plaintextSizes?: string;
+    workers: string;
+    queue?: string;
+  }>();
 const json = flags.json === true;
 const large = flags.large === true;
 const forceSampled = flags.sampled === true;
@@ -47,7 +61,9 @@ const plaintextSizes = chosenPlaintextSizes ?? (large ? [300] : []);
 // `--plaintext-sizes` alone runs no encrypted row.
 const sizes = sizesArgument(flags.sizes) ?? (chosenPlaintextSizes ? [] : large ? [5, 10, 20, 50, 100] : [5, 10, 20]);
 const SAMPLED = { method: "sampled", permutations: 2000, batches: 10, seed: 7 } as const;
-const WORKERS = 2;
+const WORKERS = Number(flags.workers);
+if (!Number.isInteger(WORKERS) || WORKERS < 1)
+  throw new Error(`--workers must be an integer ≥ 1 (got ${flags.workers})`);
 const PLAINTEXT_ALPHA = 1;
 
 /** n sample counts spread log-uniformly over [1, 10⁶] (deterministic). */
@@ -59,7 +75,12 @@ const log = (line: string) => process.stdout.write(`${line}\n`);
 interface Row {
   n: number;
   method: "exact" | "sampled";
+  /** Worker threads, or BullMQ worker processes when `queue` is set. */
+  workers: number;
+  queue: boolean;
   encryptedSeconds: number;
+  /** encryptedSeconds / plaintextSeconds, both measured in this run. */
+  plaintextRatio: number;
   baselineSeconds: number;
   baselineExtrapolated: boolean;
   plaintextSeconds: number;
@@ -146,6 +167,7 @@ async function main() {
   });
   const rows: (Row | PlaintextRow)[] = [];
   let baselinePerCoalition = 0;
+  queue = flags.queue === undefined || sizes.length === 0 ? undefined : await startQueue(flags.queue, WORKERS, log);
   const all = sizes.length > 0 ? clients(Math.max(...sizes)) : undefined;
   for (const n of sizes) {
     const problem = problemOf(n, all!);
@@ -164,6 +186,7 @@ async function main() {
     const encrypted = await valueContributions(problem, {
       ...options,
       workers: WORKERS,
+      backend: queue?.backend,
       keepUnflooded: true,
       onProgress: (phase, done, total) => {
         if (phase !== lastPhase || done === total) log(`  n=${n} ${phase} ${done}/${total}`);
@@ -185,7 +208,10 @@ async function main() {
     const row: Row = {
       n,
       method: encrypted.method,
+      workers: WORKERS,
+      queue: queue !== undefined,
       encryptedSeconds: round(encrypted.seconds),
+      plaintextRatio: round(encrypted.seconds / plain.seconds),
       baselineSeconds: round(baselineSeconds),
       baselineExtrapolated: n !== 5,
       plaintextSeconds: round(plain.seconds),
@@ -234,13 +260,17 @@ async function main() {
         `sampled (${row.sampledPermutations} permutations) ${row.sampledCoefficientSeconds} s, off by ${row.sampledMaxRelError.toExponential(2)} of max |φ|`,
     );
   }
+  await queue?.stop();
   if (json) process.stdout.write(`${JSON.stringify(rows)}\n`);
   else console.table(rows.map((row) => ({ ...row, encryptedBreakdown: undefined, flagged: undefined })));
 }
 
 const round = (value: number) => Math.round(value * 1000) / 1000;
 
-main().catch((error: unknown) => {
+let queue: BenchQueue | undefined;
+
+main().catch(async (error: unknown) => {
+  await queue?.stop();
   process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exitCode = 1;
 });

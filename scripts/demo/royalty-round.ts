@@ -198,10 +198,11 @@ async function main(): Promise<void> {
     const keys = (await cli(options.home, ["custodian", "keygen"])).json as {
       publicBundleHash: Hex;
       bundleBytes: number;
+      contributorBundleBytes: number;
     };
     keygen.done();
     out.say(
-      `• custodian published the public bundle ${keys.publicBundleHash.slice(0, 12)}… (${(keys.bundleBytes / 1e6).toFixed(0)} MB)`,
+      `• custodian published the public bundle ${keys.publicBundleHash.slice(0, 12)}… (${(keys.bundleBytes / 1e6).toFixed(0)} MB; contributors download ${(keys.contributorBundleBytes / 1e6).toFixed(1)} MB of it)`,
     );
     const { programId } = (
       await cli(options.home, ["network", "create-program", "--commit-deposit", COMMIT_DEPOSIT_WEI.toString()])

@@ -1,8 +1,13 @@
 import type { CkksContext } from "@ciphershare/protocol/ckks/context";
 import { EnvelopeKind, envelopeCommitment, parseEnvelope } from "@ciphershare/protocol/ckks/envelope";
-import { generateKeys, serializePublicBundle, type KeyGenerationOptions } from "@ciphershare/protocol/ckks/keys";
+import {
+  generateKeys,
+  publicBundleParts,
+  serializePublicBundle,
+  type KeyGenerationOptions,
+  type PublishedBundleParts,
+} from "@ciphershare/protocol/ckks/keys";
 import type { TensorSpec } from "@ciphershare/protocol/formats/model-update";
-import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
 import { sameHash, type Hex } from "@ciphershare/protocol/hex";
 import { combinePartialDecryptions } from "../threshold/combine";
 import { ThresholdError } from "../threshold/errors";
@@ -56,8 +61,10 @@ export interface CustodianOptions {
 
 /** What a new program epoch publishes and stores. */
 export interface NewEpochKeys {
-  /** Deterministic public-bundle bytes (publish them; their hash goes on-chain). */
+  /** The whole public bundle's deterministic bytes (`serializePublicBundle`: what the computation loads). */
   readonly bundleBytes: Uint8Array;
+  /** What to publish: the manifest (its hash goes on-chain), the encryption and the evaluation bundles. */
+  readonly parts: PublishedBundleParts;
   readonly publicBundleHash: Hex;
   /** Keystore JSON holding the secret key encrypted at rest. */
   readonly keystore: string;
@@ -66,6 +73,7 @@ export interface NewEpochKeys {
 /** What a committee setup ceremony publishes and hands out. */
 export interface CommitteeEpochKeys {
   readonly bundleBytes: Uint8Array;
+  readonly parts: PublishedBundleParts;
   readonly publicBundleHash: Hex;
   /** Member i's sealed share keystore at index i − 1, each under that member's passphrase. */
   readonly keystores: readonly string[];
@@ -104,7 +112,8 @@ export class KeyCustodian {
   ): Promise<NewEpochKeys> {
     const keys = generateKeys(ctx, keyOptions);
     const bundleBytes = serializePublicBundle(keys.bundle);
-    const publicBundleHash = await keccak256(bundleBytes);
+    const parts = await publicBundleParts(keys.bundle);
+    const publicBundleHash = parts.hash;
     try {
       const keystore = await sealKeystore(
         keys.secretKey,
@@ -112,7 +121,7 @@ export class KeyCustodian {
         { parameterSetId: ctx.parameterSet.id, publicBundleHash },
         scrypt,
       );
-      return { bundleBytes, publicBundleHash, keystore };
+      return { bundleBytes, parts, publicBundleHash, keystore };
     } finally {
       keys.secretKey.fill(0);
     }
@@ -132,7 +141,8 @@ export class KeyCustodian {
   ): Promise<CommitteeEpochKeys> {
     const keys = generateKeys(ctx, keyOptions);
     const bundleBytes = serializePublicBundle(keys.bundle);
-    const publicBundleHash = await keccak256(bundleBytes);
+    const parts = await publicBundleParts(keys.bundle);
+    const publicBundleHash = parts.hash;
     const shape: CommitteeShape = { threshold, members: passphrases.length };
     const shares = dealKeyShares(ctx, keys.secretKey, { ...shape, publicBundleHash });
     const keystores: string[] = [];
@@ -161,7 +171,7 @@ export class KeyCustodian {
           bytes.fill(0);
         }
       }
-      return { bundleBytes, publicBundleHash, keystores, shareCommitments };
+      return { bundleBytes, parts, publicBundleHash, keystores, shareCommitments };
     } finally {
       for (const share of shares) share.key.data.fill(0n);
     }

@@ -44,6 +44,7 @@ import { squaredErrorUtility } from "../shapley/utility";
 import type { BlobStore, StoreForUri } from "../storage/blob-store";
 import { computeAggregate, computeScores } from "./computation";
 import { checkContribution, contributionFetchLimits, inputRules, type InputRules } from "./coprocessor";
+import { readBundleBytes } from "../storage/key-bundle";
 
 export type { AuditCheck, AuditVerdict };
 
@@ -128,7 +129,7 @@ export async function auditRound(options: AuditOptions, roundId: bigint): Promis
     try {
       const input = {
         ctx,
-        bundleBytes: options.skipScores ? new Uint8Array() : await store.get(program.publicKeyHash),
+        bundleBytes: options.skipScores ? new Uint8Array() : await readBundleBytes(store, program.publicKeyHash),
         bundleHash: program.publicKeyHash,
         inputs: envelopes.map((envelope, k) => ({ envelope, sampleCount: included[k].sampleCount })),
         validation,

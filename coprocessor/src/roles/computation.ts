@@ -17,6 +17,7 @@ import {
   sampledCoefficientMap,
   type CoefficientMap,
 } from "../shapley/coefficients";
+import type { ValuationBackend } from "../shapley/encrypted/backend";
 import { matvecPlan, requiredGaloisSteps } from "../shapley/encrypted/layout";
 import { computeEncryptedScores } from "../shapley/encrypted/pipeline";
 import { scoreEnvelope } from "../shapley/encrypted/release";
@@ -93,6 +94,8 @@ export interface RoundComputationInput {
   readonly validation: Dataset;
   readonly base: LinearModel;
   readonly workers?: number;
+  /** Where the homomorphic jobs run instead of `workers` threads (e.g. BullMQ workers); bundleBytes may then be empty. */
+  readonly backend?: () => Promise<ValuationBackend>;
   readonly onProgress?: (phase: string, done: number, total: number) => void;
 }
 
@@ -133,6 +136,7 @@ export async function computeScores(input: RoundComputationInput): Promise<Uint8
     kernel,
     map,
     workers: input.workers,
+    backend: input.backend ? await input.backend() : undefined,
     onProgress: input.onProgress,
   });
   return scoreEnvelope(input.ctx, input.bundleHash, result.scores, map);

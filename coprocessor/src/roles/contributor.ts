@@ -9,17 +9,12 @@ import { CommitmentStatus, ROUND_PHASE_NAMES, RoundPhase } from "@ciphershare/pr
 import type { Deployment } from "@ciphershare/protocol/chain/deployment";
 import { registrationTypedData } from "@ciphershare/protocol/chain/registration";
 import { CkksContext } from "@ciphershare/protocol/ckks/context";
+import { KeyBundleHashMismatchError, readEncryptionBundle } from "@ciphershare/protocol/ckks/bundle-fetch";
 import { envelopeCommitment } from "@ciphershare/protocol/ckks/envelope";
-import {
-  loadEncryptionKey,
-  parsePublicBundle,
-  serializePublicBundle,
-  type EncryptionKey,
-} from "@ciphershare/protocol/ckks/keys";
+import { loadEncryptionKey, parsePublicBundle, type EncryptionKey } from "@ciphershare/protocol/ckks/keys";
 import { encryptModelUpdate } from "@ciphershare/protocol/ckks/update";
 import { CipherShareError } from "@ciphershare/protocol/errors";
 import type { ModelUpdate } from "@ciphershare/protocol/formats/model-update";
-import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
 import { isBytes32Hex, sameHash, type Hex } from "@ciphershare/protocol/hex";
 import { decodeModel, type LinearModel } from "@ciphershare/protocol/records/model";
 import { decodeRoundManifest } from "@ciphershare/protocol/records/round-manifest";
@@ -28,7 +23,8 @@ import { sealOf } from "@ciphershare/protocol/round/inputs";
 import { latestTimestamp, mined, type ChainSigner } from "../chain/clients";
 import { contractsFor, readProgram, readRound } from "../chain/contracts";
 import { viemAccountSigner, type FhevmClient } from "../chain/fhevmClient";
-import type { BlobStore } from "../storage/blob-store";
+import { BlobIntegrityError, type BlobStore } from "../storage/blob-store";
+import { storeReader } from "../storage/key-bundle";
 
 export class ContributorError extends CipherShareError {
   override name = "ContributorError";
@@ -90,9 +86,10 @@ export async function readRoundContext(
 }
 
 /**
- * The program's public bundle, verified: its keccak256 must equal the program's on-chain `publicKeyHash` before
- * anything is encrypted under it. The bundle is large (Galois keys for the coprocessor); the contributor downloads
- * and hashes it once per epoch and caches only its public key, keyed by the verified hash.
+ * The program's encryption key, verified: the manifest's keccak256 must equal the program's on-chain `publicKeyHash`
+ * and the encryption bundle's the hash the manifest names, before anything is encrypted under it. Only the encryption
+ * bundle (the public key, under 1 MB) is downloaded, never the coprocessor's evaluation keys; it is cached under the
+ * verified hash.
  */
 export async function verifiedBundle(
   ctx: CkksContext,
@@ -105,19 +102,18 @@ export async function verifiedBundle(
   if (existsSync(cached)) {
     encryptionPart = new Uint8Array(readFileSync(cached));
   } else {
-    const bytes = await store.get(expectedHash);
-    const hash = await keccak256(bytes);
-    if (!sameHash(hash, expectedHash)) {
+    try {
+      encryptionPart = (await readEncryptionBundle(storeReader(store), expectedHash)).bytes;
+    } catch (error) {
+      if (!(error instanceof KeyBundleHashMismatchError || error instanceof BlobIntegrityError)) throw error;
       throw new ContributorError("The public bundle does not match the program's on-chain hash; refusing to encrypt.", {
-        details: `got ${hash}, chain has ${expectedHash}`,
+        details: error.details,
+        cause: error,
       });
     }
-    const bundle = parsePublicBundle(bytes);
-    const empty = new Uint8Array();
-    encryptionPart = serializePublicBundle({ ...bundle, relinKeys: empty, galoisKeys: empty, galoisSteps: [] });
     writeFileSync(cached, encryptionPart);
   }
-  // The envelope names the full bundle (what the chain pins), not the cached encryption-only part.
+  // The envelope names the bundle's manifest (what the chain pins), not the cached encryption part.
   return loadEncryptionKey(ctx, parsePublicBundle(encryptionPart), expectedHash.toLowerCase() as Hex);
 }
 

@@ -50,6 +50,9 @@ import {
 import { BlobTimeoutError } from "../storage/http-client";
 import { computeAggregate, computeScores } from "./computation";
 import type { WorkIsolation } from "./isolation";
+import { readBundleBytes } from "../storage/key-bundle";
+import { queueBackend } from "../queue/backend";
+import type { ValuationBackend } from "../shapley/encrypted/backend";
 
 /** Policy: a contribution claiming more samples than this is excluded (FedAvg weights are public claims). */
 export const MAX_SAMPLES_PER_CONTRIBUTION = 100_000;
@@ -188,12 +191,19 @@ export interface CoprocessorOptions {
   /** Deadline of one contribution's download (default `CONTRIBUTION_FETCH_TIMEOUT_MS`). */
   readonly fetchTimeoutMs?: number;
   readonly workers?: number;
+  /** redis://HOST:PORT: run the homomorphic jobs on BullMQ workers (`coprocessor worker`) instead of threads. */
+  readonly queue?: string;
   readonly log?: (line: string) => void;
   readonly onProgress?: (round: number, phase: string, done: number, total: number) => void;
   /** Test hook: called at named points so a test can kill the process there. */
   readonly checkpoint?: (point: string) => void;
   /** Serve only these programs (default: every program naming this wallet as its coprocessor). */
   readonly programs?: readonly bigint[];
+}
+
+function queueFactory(options: CoprocessorOptions, bundleHash: Hex): (() => Promise<ValuationBackend>) | undefined {
+  const queue = options.queue;
+  return queue === undefined ? undefined : () => queueBackend({ queue, store: options.store, bundleHash });
 }
 
 /** One publication of one round: the unit of the coprocessor's work (and of its journal). */
@@ -331,8 +341,11 @@ export async function processRound(
       const envelopes = await Promise.all(inputs.included.map((i) => includedEnvelope(options, rules, i)));
       return {
         ctx,
-        bundleBytes: withBundle ? await options.store.get(program.publicKeyHash) : new Uint8Array(),
+        // Queue workers load the evaluation keys themselves, by hash.
+        bundleBytes:
+          withBundle && !options.queue ? await readBundleBytes(options.store, program.publicKeyHash) : new Uint8Array(),
         bundleHash: program.publicKeyHash,
+        backend: queueFactory(options, program.publicKeyHash),
         inputs: envelopes.map((envelope, k) => ({ envelope, sampleCount: inputs.included[k].sampleCount })),
         validation: decodeDataset(await options.store.get(config.validation)),
         base: decodeModel(await options.store.get(config.baseModel)),

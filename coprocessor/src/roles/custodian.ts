@@ -49,6 +49,7 @@ import { squaredErrorUtility } from "../shapley/utility";
 import { publicationStep, runOnChainStep, runStep } from "../state/journal";
 import type { StateStore } from "../state/store";
 import type { BlobStore, StoreForUri } from "../storage/blob-store";
+import { publishBundleParts } from "../storage/key-bundle";
 import { aggregateRelease, scoresRelease } from "../threshold/release-bounds";
 import { roundCoefficientMap, roundKernel, roundKeyOptions, roundValuation } from "./computation";
 import { challengeStep, requireVerified, verificationOf, verifyStep } from "./custodian-verification";
@@ -68,22 +69,28 @@ export interface ProgramModelShape {
   readonly parameterSetId?: string;
 }
 
-/** Generates an epoch's keys: publishes the public bundle, writes the sealed keystore; returns the bundle hash. */
+/**
+ * Generates an epoch's keys: publishes the public bundle (its manifest, encryption and evaluation halves), writes the
+ * sealed keystore; returns the manifest hash (the program's on-chain key hash).
+ */
 export async function generateProgramKeys(
   store: BlobStore,
   keystorePath: string,
   passphrase: string,
   model: ProgramModelShape,
   scrypt?: ScryptParameters,
-): Promise<{ publicBundleHash: Hex; bundleBytes: number }> {
+): Promise<{ publicBundleHash: Hex; bundleBytes: number; contributorBundleBytes: number }> {
   const ctx = await CkksContext.create(getParameterSet(model.parameterSetId ?? ROUND_PARAMETER_SET_ID));
   try {
     const keyOptions = roundKeyOptions(ctx.slotCount, model.dimension, model.classes);
     const keys = await KeyCustodian.generateEpochKeys(ctx, passphrase, keyOptions, scrypt);
-    const stored = await store.put(keys.bundleBytes);
-    if (stored !== keys.publicBundleHash) throw new Error("the blob store returned another hash for the bundle");
+    await publishBundleParts(store, keys.parts);
     await writeKeystoreFile(keystorePath, keys.keystore);
-    return { publicBundleHash: keys.publicBundleHash, bundleBytes: keys.bundleBytes.length };
+    return {
+      publicBundleHash: keys.publicBundleHash,
+      bundleBytes: keys.bundleBytes.length,
+      contributorBundleBytes: keys.parts.encryption.length,
+    };
   } finally {
     ctx.dispose();
   }

@@ -1,7 +1,12 @@
 import { CkksContext } from "@ciphershare/protocol/ckks/context";
 import { randomBytes } from "node:crypto";
 import { envelopeCommitment } from "@ciphershare/protocol/ckks/envelope";
-import { loadPublicBundle, loadSecretKey, type LoadedPublicBundle } from "@ciphershare/protocol/ckks/keys";
+import {
+  loadPublicBundle,
+  loadSecretKey,
+  type LoadedPublicBundle,
+  type PublishedBundleParts,
+} from "@ciphershare/protocol/ckks/keys";
 import { KeyCustodian } from "../keys/key-custodian";
 import { openKeystore } from "../keys/keystore";
 import { InMemoryRoundCommitments } from "../keys/policy";
@@ -24,6 +29,7 @@ import { computeEncryptedScores } from "./encrypted/pipeline";
 import { decryptScores, scoreEnvelope, scoresFromRelease } from "./encrypted/release";
 import { scoresRelease } from "../threshold/release-bounds";
 import { assertValidProblem, type ValuationProblem } from "./utility";
+import type { ValuationBackend } from "./encrypted/backend";
 
 /** deep-v2: φ lands at scale 2^100 on two primes, room for flooding by the book (docs/ckks.md). */
 export const SHAPLEY_PARAMETER_SET = "deep-v2";
@@ -49,6 +55,11 @@ export interface ValuationOptions {
    */
   readonly modelNormBound?: number;
   readonly onProgress?: (phase: string, done: number, total: number) => void;
+  /**
+   * Where the encrypted jobs run instead of `workers` threads: given the epoch's published bundle parts (to put where
+   * the workers read them), a backend such as `queueBackend` (BullMQ workers).
+   */
+  readonly backend?: (keys: PublishedBundleParts) => Promise<ValuationBackend>;
 }
 
 export interface Valuation {
@@ -157,6 +168,7 @@ export async function valueContributions(
       kernel,
       map,
       workers: options.workers,
+      backend: options.backend ? await options.backend(epoch.parts) : undefined,
       onProgress: options.onProgress,
     });
     const envelope = await scoreEnvelope(ctx, epoch.publicBundleHash, result.scores, map);

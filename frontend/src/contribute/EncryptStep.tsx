@@ -32,7 +32,7 @@ export function EncryptStep({
     onEncrypted(null);
     setProgress({ stage: "loading", done: 0, total: 1 });
     try {
-      onEncrypted(await encryptUpdate(asRoundModel(update), bundle.bytes, setProgress));
+      onEncrypted(await encryptUpdate(asRoundModel(update), bundle.bytes, setProgress, bundle.hash));
     } catch (e) {
       setError(e instanceof Error ? e.message : String(e));
     }

@@ -1,3 +1,4 @@
+import { parseBundleManifest } from "@ciphershare/protocol/ckks/bundle-manifest";
 import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
 import type { Hex } from "viem";
 
@@ -37,24 +38,44 @@ export async function checkBlob(
 }
 
 /**
- * Fetches a program's CKKS key bundle from the coprocessor's content-addressed blob store and checks
- * that its keccak256 is the hash the program committed on-chain. Encrypting under any other key would
- * hand the update to whoever holds that key's secret.
+ * Fetches what a contributor needs of a program's CKKS key bundle from the coprocessor's content-addressed blob store:
+ * the manifest whose keccak256 is the hash the program committed on-chain, then the encryption bundle (public key
+ * only, under 1 MB) whose keccak256 the manifest names. The evaluation keys (hundreds of MB) are never downloaded.
+ * Encrypting under any other key would hand the update to whoever holds that key's secret.
  */
 export async function fetchKeyBundle(
   coprocessorUrl: string,
   onChainHash: Hex,
   fetchFn: typeof fetch = (...args) => fetch(...args),
 ): Promise<Uint8Array> {
-  const found = await checkBlob(coprocessorUrl, onChainHash, fetchFn);
+  const manifestBytes = await fetchChecked(coprocessorUrl, onChainHash, fetchFn, "key bundle");
+  let manifest;
+  try {
+    manifest = parseBundleManifest(manifestBytes);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    throw new KeyBundleError(`The program's key hash ${onChainHash} does not name a key bundle manifest: ${reason}`);
+  }
+  return fetchChecked(coprocessorUrl, manifest.encryptionHash, fetchFn, "encryption key");
+}
+
+async function fetchChecked(
+  coprocessorUrl: string,
+  hash: Hex,
+  fetchFn: typeof fetch,
+  what: "key bundle" | "encryption key",
+): Promise<Uint8Array> {
+  const found = await checkBlob(coprocessorUrl, hash, fetchFn);
   if (found.status === "missing") {
     throw new KeyBundleError(
-      `The coprocessor at ${coprocessorUrl} has no key bundle ${onChainHash}; is it this program's coprocessor?`,
+      `The coprocessor at ${coprocessorUrl} has no ${what} ${hash}; is it this program's coprocessor?`,
     );
   }
   if (found.status === "mismatch") {
     throw new KeyBundleError(
-      `Wrong key bundle: the coprocessor served one with hash ${found.actualHash}, but the program committed ${onChainHash} on-chain. Do not encrypt under it.`,
+      what === "key bundle"
+        ? `Wrong key bundle: the coprocessor served one with hash ${found.actualHash}, but the program committed ${hash} on-chain. Do not encrypt under it.`
+        : `Wrong encryption key: the coprocessor served one with hash ${found.actualHash}, but the program's key bundle names ${hash}. Do not encrypt under it.`,
     );
   }
   return found.bytes;

@@ -17,6 +17,7 @@ import { describeSealException } from "@ciphershare/protocol/ckks/seal";
 import { decryptEnvelopeValues, encryptModelUpdate } from "@ciphershare/protocol/ckks/update";
 import type { TensorSpec } from "@ciphershare/protocol/formats/model-update";
 import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
+import type { Hex } from "@ciphershare/protocol/hex";
 import { CKKS_PARAMETER_SET } from "./params";
 import type { CkksProgress, CkksRequest, CkksResponse, EncryptedUpdate } from "./protocol";
 
@@ -66,6 +67,7 @@ async function encrypt(
   values: Float64Array,
   tensors: readonly TensorSpec[],
   publicBundle: Uint8Array,
+  bundleHash: Hex | undefined,
 ): Promise<void> {
   const report = (progress: CkksProgress) => post({ id, kind: "progress", progress });
   report({ stage: "loading", done: 0, total: 1 });
@@ -73,7 +75,7 @@ async function encrypt(
   const ctx = await contextFor(parameters);
   let key;
   try {
-    key = loadEncryptionKey(ctx, bundle, await keccak256(publicBundle));
+    key = loadEncryptionKey(ctx, bundle, bundleHash ?? (await keccak256(publicBundle)));
   } catch (error) {
     throw new Error(`The key bundle's public key does not load under ${parameters.id}: ${describe(error)}`);
   }
@@ -137,7 +139,7 @@ self.onmessage = (event: MessageEvent<CkksRequest>) => {
   const request = event.data;
   const run =
     request.kind === "encrypt"
-      ? encrypt(request.id, request.values, request.tensors, request.publicBundle)
+      ? encrypt(request.id, request.values, request.tensors, request.publicBundle, request.bundleHash)
       : request.kind === "generateTestKeys"
         ? generateTestKeys(request.id)
         : decryptWithTestKey(request.id, request.keyId, request.envelope);

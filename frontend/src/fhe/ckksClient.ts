@@ -1,4 +1,5 @@
 import type { ModelUpdate } from "@ciphershare/protocol/formats/model-update";
+import type { Hex } from "@ciphershare/protocol/hex";
 import type { CkksProgress, CkksRequest, CkksResponse, EncryptedUpdate, SelfTestResult } from "./protocol";
 
 export type { CkksProgress, EncryptedUpdate, SelfTestResult } from "./protocol";
@@ -57,13 +58,15 @@ const worker = () => (shared ??= new CkksWorker());
  * Encrypts a model update in the browser under the program's CKKS public key. The plaintext goes
  * only to this page's own worker; what comes back is ciphertext, one per CKKS_SLOTS values.
  *
- * `publicBundleBytes` is the program's key bundle as the custodian serialized it
- * (`serializePublicBundle`); check its keccak256 against the chain before calling this.
+ * `publicBundleBytes` is the program's encryption bundle as the custodian serialized it (`serializePublicBundle`,
+ * fetched and checked by `fetchKeyBundle`); `bundleHash` is the program's on-chain key hash the envelope names
+ * (without it, the bytes' own keccak256: the self-test's throwaway bundle).
  */
 export async function encryptUpdate(
   update: ModelUpdate,
   publicBundleBytes: Uint8Array,
   onProgress?: (progress: CkksProgress) => void,
+  bundleHash?: Hex,
 ): Promise<EncryptedUpdate> {
   checkUpdateValues(update.values);
   // Copies, so the caller keeps its arrays usable after the transfer.
@@ -71,7 +74,7 @@ export async function encryptUpdate(
   const tensors = update.tensors;
   const bundle = Uint8Array.from(publicBundleBytes);
   const response = await worker().request(
-    (id) => ({ id, kind: "encrypt", values: copy, tensors, publicBundle: bundle }),
+    (id) => ({ id, kind: "encrypt", values: copy, tensors, publicBundle: bundle, bundleHash }),
     onProgress,
     [copy.buffer, bundle.buffer],
   );

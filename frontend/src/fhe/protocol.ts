@@ -40,7 +40,10 @@ export type CkksRequest =
       readonly kind: "encrypt";
       readonly values: Float64Array;
       readonly tensors: readonly TensorSpec[];
+      /** The encryption bundle (`serializePublicBundle`, public key only, or a whole bundle). */
       readonly publicBundle: Uint8Array;
+      /** The program's on-chain key hash the envelope names; keccak256 of `publicBundle` when absent (self-test). */
+      readonly bundleHash?: Hex;
     }
   /** Self-test only: a throwaway key pair whose secret key never leaves the worker. */
   | { readonly id: number; readonly kind: "generateTestKeys" }

@@ -20,7 +20,7 @@ import { appChain } from "../../src/chain/chain";
 import { DEFAULT_RUNTIME_CONFIG } from "../../src/config/runtime";
 import { CkksContext } from "@ciphershare/protocol/ckks/context";
 import { EnvelopeKind, parseEnvelope } from "@ciphershare/protocol/ckks/envelope";
-import { generateKeys, loadSecretKey, serializePublicBundle } from "@ciphershare/protocol/ckks/keys";
+import { generateKeys, loadSecretKey, publicBundleParts } from "@ciphershare/protocol/ckks/keys";
 import { decryptEnvelopeValues } from "@ciphershare/protocol/ckks/update";
 import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
 import { startBlobServer, type RunningBlobServer } from "@ciphershare/coprocessor/storage/http-server";
@@ -95,9 +95,11 @@ async function createProgramWithKeyBundle(
 ): Promise<{ hash: Hex; ctx: CkksContext; secretKey: Uint8Array }> {
   const ctx = await CkksContext.create(CKKS_PARAMETER_SET.id);
   const keys = generateKeys(ctx);
-  const bundleBytes = serializePublicBundle(keys.bundle);
-  const hash = await store.put(bundleBytes);
-  expect(hash).toBe(await keccak256(bundleBytes));
+  // Published as the custodian does: the two halves, then the manifest whose hash goes on-chain.
+  const parts = await publicBundleParts(keys.bundle);
+  for (const blob of [parts.encryption, parts.evaluation, parts.manifest]) await store.put(blob);
+  const hash = parts.hash;
+  expect(hash).toBe(await keccak256(parts.manifest));
   const chain = appChain({ ...DEFAULT_RUNTIME_CONFIG, rpcUrl });
   const network = createWalletClient({ account: devAccount(9), chain, transport: http(rpcUrl) });
   const tx = await network.writeContract({

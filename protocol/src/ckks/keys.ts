@@ -1,5 +1,6 @@
 import { keccak256 } from "../hashing/keccak";
 import { type Hex } from "../hex";
+import { serializeBundleManifest } from "./bundle-manifest";
 import { CkksContext } from "./context";
 import { MalformedKeyMaterialError, UnsupportedParametersError } from "./errors";
 import { getParameterSet, getParameterSetByNumericId } from "./params";
@@ -17,8 +18,10 @@ import {
 
 /**
  * What the key custodian publishes for a program epoch. Anyone can encrypt with it and the coprocessor
- * computes with it; its keccak256 (`publicBundleHash`) is what a program records on-chain. Keys are
- * SEAL's seeded serialization (half the size; SEAL expands the seed on load) without compression.
+ * computes with it. It is published in two halves (`publicBundleParts`): the encryption bundle (public key) for
+ * contributors and the evaluation bundle (relinearization and Galois keys) for the coprocessor, named by a small
+ * manifest whose keccak256 (`publicBundleHash`) is what a program records on-chain. Keys are SEAL's seeded
+ * serialization (half the size; SEAL expands the seed on load) without compression.
  */
 export interface PublicBundle {
   readonly parameterSetId: string;
@@ -182,9 +185,40 @@ export function parsePublicBundle(bytes: Uint8Array): PublicBundle {
   };
 }
 
-/** keccak256 of the bundle's deterministic bytes: the value a program records on-chain. */
+/** The encryption half of a bundle: its public key only (what a contributor needs), as a bundle. */
+export function encryptionPart(bundle: PublicBundle): PublicBundle {
+  const empty = new Uint8Array(0);
+  return { ...bundle, relinKeys: empty, galoisKeys: empty, galoisSteps: [] };
+}
+
+/** The evaluation half of a bundle: relinearization and Galois keys (what the coprocessor computes with). */
+export function evaluationPart(bundle: PublicBundle): PublicBundle {
+  return { ...bundle, publicKey: new Uint8Array(0) };
+}
+
+/** The three blobs a custodian publishes for a bundle and their keccak256; `hash` (the manifest's) goes on-chain. */
+export interface PublishedBundleParts {
+  readonly manifest: Uint8Array;
+  readonly encryption: Uint8Array;
+  readonly evaluation: Uint8Array;
+  readonly hash: Hex;
+  readonly encryptionHash: Hex;
+  readonly evaluationHash: Hex;
+}
+
+/** Splits a bundle into its encryption and evaluation halves and the manifest naming both. Deterministic. */
+export async function publicBundleParts(bundle: PublicBundle): Promise<PublishedBundleParts> {
+  const encryption = serializePublicBundle(encryptionPart(bundle));
+  const evaluation = serializePublicBundle(evaluationPart(bundle));
+  const encryptionHash = await keccak256(encryption);
+  const evaluationHash = await keccak256(evaluation);
+  const manifest = serializeBundleManifest({ parameterSetId: bundle.parameterSetId, encryptionHash, evaluationHash });
+  return { manifest, encryption, evaluation, hash: await keccak256(manifest), encryptionHash, evaluationHash };
+}
+
+/** keccak256 of the bundle's manifest: the value a program records on-chain and envelope headers carry. */
 export async function publicBundleHash(bundle: PublicBundle): Promise<Hex> {
-  return keccak256(serializePublicBundle(bundle));
+  return (await publicBundleParts(bundle)).hash;
 }
 
 /** A public bundle loaded into SEAL objects, with an encryptor. `dispose()` frees them all. */
@@ -200,7 +234,10 @@ export interface LoadedPublicBundle {
   dispose(): void;
 }
 
-/** Loads a bundle (object or bytes) into the context; the bundle's parameter set must be the context's. */
+/**
+ * Loads a whole bundle (object or `serializePublicBundle` bytes) into the context; the bundle's parameter set must be
+ * the context's. `hash` is its manifest hash (`publicBundleHash`).
+ */
 export async function loadPublicBundle(
   ctx: CkksContext,
   bundleOrBytes: PublicBundle | Uint8Array,
@@ -211,7 +248,7 @@ export async function loadPublicBundle(
       details: `bundle ${bundle.parameterSetId}, context ${ctx.parameterSet.id}`,
     });
   }
-  const hash = await keccak256(bundleOrBytes instanceof Uint8Array ? bundleOrBytes : serializePublicBundle(bundle));
+  const hash = await publicBundleHash(bundle);
   const publicKey = new ctx.seal.PublicKey();
   const relinKeys = new ctx.seal.RelinKeys();
   let galoisKeys: GaloisKeys | undefined;
@@ -245,7 +282,7 @@ export async function loadPublicBundle(
 /** What encryption needs of a bundle: its public key's encryptor, named by the bundle's hash. */
 export interface EncryptionKey {
   readonly parameterSetId: string;
-  /** keccak256 of the whole bundle (what the chain pins), not of the part loaded. */
+  /** The bundle's manifest hash (what the chain pins), not the hash of the part loaded. */
   readonly hash: Hex;
   readonly encryptor: Encryptor;
   dispose(): void;
@@ -253,7 +290,7 @@ export interface EncryptionKey {
 
 /**
  * Loads only a bundle's public key (a contributor's browser needs nothing else: the Galois keys of a deep-v1 bundle
- * are most of its ~180 MB). `hash` is the bundle's keccak256, verified by the caller against the chain.
+ * are most of its ~180 MB). `hash` is the bundle's manifest hash, verified by the caller against the chain.
  */
 export function loadEncryptionKey(ctx: CkksContext, bundle: PublicBundle, hash: Hex): EncryptionKey {
   if (bundle.parameterSetId !== ctx.parameterSet.id) {

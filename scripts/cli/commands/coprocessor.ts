@@ -7,7 +7,11 @@ import {
 } from "@ciphershare/coprocessor/roles/coprocessor";
 import { failureReason, FIRST_RETRY_DELAY_MS, WorkIsolation } from "@ciphershare/coprocessor/roles/isolation";
 import { ROLE_ACCOUNT } from "@ciphershare/coprocessor/roles/workspace";
+import { redisConnection } from "@ciphershare/coprocessor/queue/jobs";
+import { startQueueWorker } from "@ciphershare/coprocessor/queue/worker";
+import { DEFAULT_HOME, openBlobStore, openWorkspace } from "@ciphershare/coprocessor/roles/workspace";
 import { StateStore } from "@ciphershare/coprocessor/state/store";
+import { HttpBlobStore } from "@ciphershare/coprocessor/storage/http-client";
 import {
   parseInteger,
   parsePrograms,
@@ -24,11 +28,14 @@ type Options = CommonOptions & {
   programs?: string;
   fetchTimeout: string;
   retryDelay: string;
+  queue?: string;
 };
+type WorkerOptions = { home: string; queue: string; store?: string; lockMs: string; json?: boolean };
 
 /**
  * Test hook: `CIPHERSHARE_KILL_AT=<point>` makes the process SIGKILL itself at that checkpoint (crash/resume
- * tests). Points: after-verify-inputs, after-fedavg, after-shapley, before-broadcast-publish, after-broadcast-publish.
+ * tests). Points: after-verify-inputs, after-fedavg, after-shapley, before-broadcast-publish, after-broadcast-publish;
+ * worker-job (a queue worker, as a job starts).
  */
 function killAt(point: string): void {
   if (process.env.CIPHERSHARE_KILL_AT === point) process.kill(process.pid, "SIGKILL");
@@ -54,6 +61,10 @@ export function register(program: Command): void {
         "--retry-delay <ms>",
         "delay before a failed round is tried again (doubles)",
         String(FIRST_RETRY_DELAY_MS),
+      )
+      .option(
+        "--queue <redis-url>",
+        "fan the homomorphic jobs out to BullMQ workers on this Redis (redis://HOST:PORT)",
       ),
     ROLE_ACCOUNT.coprocessor,
   ).action(async (options: Options) => {
@@ -67,6 +78,7 @@ export function register(program: Command): void {
       store: ctx.store,
       storeForUri: ctx.storeForUri,
       workers: parseInteger(options.workers, "--workers"),
+      queue: options.queue === undefined ? undefined : (redisConnection(options.queue), options.queue),
       log: (line) => say.say(`[coprocessor] ${line}`),
       onProgress: (round, phase, done, total) => say.say(`[coprocessor] round ${round}: ${phase} ${done}/${total}`),
       checkpoint: killAt,
@@ -111,4 +123,35 @@ export function register(program: Command): void {
       state.close();
     }
   });
+
+  coprocessor
+    .command("worker")
+    .description(
+      "Run homomorphic jobs (projections, Gram terms) from a BullMQ queue, on any machine; loads the evaluation keys by hash from the blob store once.",
+    )
+    .requiredOption("--queue <redis-url>", "the Redis the coprocessor fans out to (redis://HOST:PORT)")
+    .option("--home <dir>", "workspace directory (its blob store unless --store)", DEFAULT_HOME)
+    .option("--store <url>", "the coprocessor's blob server (http://HOST:PORT) when this machine has no workspace")
+    .option("--lock-ms <ms>", "a job's lock; a dead worker's job is retried elsewhere after about this", "30000")
+    .option("--json", "print one JSON value as the last line of stdout")
+    .action(async (options: WorkerOptions) => {
+      redisConnection(options.queue);
+      const say = reporter(options);
+      const store = options.store ? new HttpBlobStore(options.store) : openBlobStore(openWorkspace(options.home));
+      const worker = startQueueWorker({
+        queue: options.queue,
+        store,
+        lockDurationMs: parseInteger(options.lockMs, "--lock-ms", 1000),
+        log: (line) => say.say(`[worker] ${line}`),
+        onJobStart: () => killAt("worker-job"),
+      });
+      await worker.ready;
+      say.say(`[worker] ${worker.id} ready on ${options.queue}`);
+      await new Promise<void>((resolve) => {
+        process.once("SIGTERM", resolve);
+        process.once("SIGINT", resolve);
+      });
+      await worker.close();
+      say.result({ worker: worker.id, stopped: true });
+    });
 }

@@ -120,7 +120,7 @@ export function register(program: Command): void {
       writeJsonFile(ws.bundlePointerFile, { publicBundleHash: keys.publicBundleHash });
       reporter(options).result(
         keys,
-        `public bundle ${keys.publicBundleHash} (${keys.bundleBytes} bytes) published; keystore ${ws.keystoreFile}`,
+        `public bundle ${keys.publicBundleHash} (${keys.bundleBytes} bytes; contributors download ${keys.contributorBundleBytes}) published; keystore ${ws.keystoreFile}`,
       );
     });
 

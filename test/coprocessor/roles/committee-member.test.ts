@@ -93,6 +93,8 @@ describe("committee member: acceptance policy", () => {
           distributor: COMMITTEE,
           token: COMMITTEE,
           underlying: COMMITTEE,
+          anonymousPayouts: COMMITTEE,
+          forwarder: COMMITTEE,
           deployedAtBlock: 0,
         }),
       ),

@@ -17,7 +17,6 @@ import { computeCoalitionUtilities, computeEncryptedScores } from "@ciphershare/
 import { valueContributions } from "@ciphershare/coprocessor/shapley/valuation";
 import { coalitionUtility, members, referenceShapley } from "@ciphershare/coprocessor/shapley/utility";
 import { randomProblem } from "./fixtures";
-import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
 import { scoreEnvelope } from "@ciphershare/coprocessor/shapley/encrypted/release";
 import { combinePartialDecryptions } from "@ciphershare/coprocessor/threshold/combine";
 import { dealKeyShares } from "@ciphershare/coprocessor/threshold/key-share";
@@ -144,8 +143,8 @@ describe("shapley: Enc(φ) released by a 2-of-3 committee (deep-v2)", function (
     try {
       const keys = generateShapleyKeys(ctx, kernel.r, 3);
       const bundleBytes = serializePublicBundle(keys.bundle);
-      const hash = await keccak256(bundleBytes);
       const bundle = await loadPublicBundle(ctx, bundleBytes);
+      const hash = bundle.hash;
       const models = problem.models.map((w) => encryptModel(ctx, w, bundle.encryptor));
       bundle.dispose();
       const { scores } = await computeEncryptedScores({

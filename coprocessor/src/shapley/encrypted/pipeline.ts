@@ -4,8 +4,8 @@ import { InvalidInputError } from "@ciphershare/protocol/errors";
 import type { CoefficientMap } from "../coefficients";
 import type { ValidationKernel } from "../gram";
 import { constantMask } from "./layout";
+import { ciphertextOf, termJobs, threadBackend, type ValuationBackend } from "./backend";
 import { openRuntimes, runJobs, type RuntimeHandle } from "./pool";
-import type { RuntimeResponse } from "./runtime";
 
 export interface EncryptedValuationRequest {
   readonly parameterSetId: string;
@@ -17,6 +17,8 @@ export interface EncryptedValuationRequest {
   readonly map: CoefficientMap;
   /** Worker threads (default 2, one per core); 0 runs everything in the calling thread. */
   readonly workers?: number;
+  /** Where the jobs run instead of `workers` threads, e.g. BullMQ workers (`queue/backend.ts`); closed at the end. */
+  readonly backend?: ValuationBackend;
   readonly onProgress?: (phase: "setup" | "projection" | "terms", done: number, total: number) => void;
 }
 
@@ -39,30 +41,37 @@ export async function computeEncryptedScores(request: EncryptedValuationRequest)
     });
   }
   const started = performance.now();
-  const runtimes = openRuntimes(request.workers ?? 2);
+  const backend = request.backend ?? threadBackend(request.workers ?? 2);
   const ctx = await CkksContext.create(request.parameterSetId);
   try {
-    await initRuntimes(runtimes, request, [...request.models]);
+    const { kernel } = request;
+    await backend.open({
+      parameterSetId: request.parameterSetId,
+      bundle: request.bundle,
+      setup: {
+        r: kernel.r,
+        xty: kernel.xty,
+        map: request.map,
+        normalizer: kernel.normalizer,
+        yNormSquared: kernel.yNormSquared,
+      },
+      models: request.models,
+    });
     request.onProgress?.("setup", 1, 1);
     const setupDone = performance.now();
 
     let projected = 0;
-    const projections = await runJobs(runtimes, [...Array(n).keys()], async (runtime, index) => {
-      const bytes = ciphertextOf(await runtime.request({ type: "project", index }));
-      request.onProgress?.("projection", ++projected, n);
-      return bytes;
-    });
-    await Promise.all(runtimes.map((runtime) => runtime.request({ type: "projections", projections })));
+    const projections = await backend.project([...Array(n).keys()], () =>
+      request.onProgress?.("projection", ++projected, n),
+    );
     const projectionDone = performance.now();
 
-    const jobs = termJobs(request.map.entries, runtimes.length * 4);
     let termsDone = 0;
-    const partials = await runJobs(runtimes, jobs, async (runtime, entries) => {
-      const bytes = ciphertextOf(await runtime.request({ type: "terms", entries }));
-      termsDone += entries.length;
-      request.onProgress?.("terms", termsDone, request.map.entries);
-      return bytes;
-    });
+    const partials = await backend.terms(
+      projections,
+      termJobs(request.map.entries, backend.parallelism * 4),
+      (entries) => request.onProgress?.("terms", (termsDone += entries), request.map.entries),
+    );
     const scores = sumWithConstant(ctx, partials, request.map);
     const finished = performance.now();
     return {
@@ -75,7 +84,7 @@ export async function computeEncryptedScores(request: EncryptedValuationRequest)
       },
     };
   } finally {
-    await Promise.all(runtimes.map((runtime) => runtime.close()));
+    await backend.close();
     ctx.dispose();
   }
 }
@@ -137,18 +146,6 @@ async function initRuntimes(
       await runtime.request({ type: "models", models });
     }),
   );
-}
-
-/** Deals the Gram entries round-robin into `count` jobs of similar cost. */
-function termJobs(entries: number, count: number): number[][] {
-  const jobs = Array.from({ length: Math.max(1, Math.min(entries, count)) }, () => [] as number[]);
-  for (let entry = 0; entry < entries; entry++) jobs[entry % jobs.length].push(entry);
-  return jobs;
-}
-
-function ciphertextOf(response: RuntimeResponse): Uint8Array {
-  if (response.type !== "ciphertext") throw new InvalidInputError("A Shapley worker returned no ciphertext.");
-  return response.bytes;
 }
 
 /** Adds the partial sums of all jobs and the public constant (in plaintext). */

@@ -1,0 +1,109 @@
+import { randomUUID } from "node:crypto";
+import { Queue, QueueEvents, type Job } from "bullmq";
+import type { Hex } from "@ciphershare/protocol/hex";
+import type { ValuationBackend, ValuationInputs } from "../shapley/encrypted/backend";
+import type { BlobStore } from "../storage/blob-store";
+import { QueueError } from "./errors";
+import { encodeSetup, HE_QUEUE_NAME, redisConnection, type HeJobData, type HeJobResult } from "./jobs";
+
+export interface QueueBackendOptions {
+  /** redis://HOST:PORT */
+  readonly queue: string;
+  /** The blob store the workers read and write (the coprocessor's). */
+  readonly store: BlobStore;
+  /** The program's key hash (the bundle manifest's): workers load the evaluation keys by it. */
+  readonly bundleHash: Hex;
+  /** Attempts per job (a failed or stalled job is retried on any worker); default 3. */
+  readonly attempts?: number;
+  /** How long to wait for any worker before giving up; default 10 minutes. */
+  readonly waitForWorkersMs?: number;
+}
+
+/**
+ * Fans a valuation's jobs out to BullMQ workers (`ciphershare coprocessor worker --queue …`, any machine) and gathers
+ * their results from the blob store. The keys never travel through Redis: a job names them, and the setup, models and
+ * projections, by hash.
+ */
+export async function queueBackend(options: QueueBackendOptions): Promise<ValuationBackend> {
+  const connection = redisConnection(options.queue);
+  const queue = new Queue<HeJobData, HeJobResult>(HE_QUEUE_NAME, { connection });
+  const events = new QueueEvents(HE_QUEUE_NAME, { connection });
+  await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+  const workers = await waitForWorkers(queue, options.waitForWorkersMs ?? 600_000);
+  const run = randomUUID();
+  let base: Omit<HeJobData, "task" | "projectionHashes"> | undefined;
+
+  const fanOut = async (tasks: readonly HeJobData[], onDone: (index: number) => void) => {
+    const jobs: Job<HeJobData, HeJobResult>[] = await queue.addBulk(
+      tasks.map((data, i) => ({
+        name: data.task.type,
+        data,
+        opts: {
+          jobId: `${run}-${data.task.type}-${i}`,
+          attempts: options.attempts ?? 3,
+          backoff: { type: "fixed", delay: 500 },
+          removeOnComplete: true,
+          removeOnFail: 100,
+        },
+      })),
+    );
+    return Promise.all(
+      jobs.map(async (job, index) => {
+        const result = (await job.waitUntilFinished(events)) as HeJobResult;
+        const bytes = await options.store.get(result.hash);
+        onDone(index);
+        return bytes;
+      }),
+    );
+  };
+
+  return {
+    parallelism: workers,
+    async open(inputs: ValuationInputs) {
+      const setupHash = await options.store.put(encodeSetup(inputs.setup));
+      const modelHashes: Hex[] = [];
+      for (const model of inputs.models) modelHashes.push(await options.store.put(model));
+      base = { parameterSetId: inputs.parameterSetId, bundleHash: options.bundleHash, setupHash, modelHashes };
+    },
+    project(indices, onDone) {
+      const shared = opened(base);
+      return fanOut(
+        indices.map((index) => ({ ...shared, task: { type: "project" as const, index } })),
+        () => onDone(),
+      );
+    },
+    async terms(projections, jobs, onDone) {
+      const shared = opened(base);
+      const projectionHashes: Hex[] = [];
+      for (const projection of projections) projectionHashes.push(await options.store.put(projection));
+      return fanOut(
+        jobs.map((entries) => ({ ...shared, projectionHashes, task: { type: "terms" as const, entries } })),
+        (index) => onDone(jobs[index].length),
+      );
+    },
+    close: async () => {
+      await events.close();
+      await queue.close();
+    },
+  };
+}
+
+function opened<T>(base: T | undefined): T {
+  if (base === undefined) throw new QueueError("The queue backend was used before open().");
+  return base;
+}
+
+/** The number of workers connected to the queue, waiting until there is at least one. */
+async function waitForWorkers(queue: Queue, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const count = (await queue.getWorkers()).length;
+    if (count > 0) return count;
+    if (Date.now() > deadline) {
+      throw new QueueError("No worker is connected to the queue.", {
+        details: `waited ${timeoutMs} ms; start one with \`ciphershare coprocessor worker --queue …\``,
+      });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}

@@ -1,0 +1,70 @@
+import { deserialize, serialize } from "node:v8";
+import type { ConnectionOptions } from "bullmq";
+import type { Hex } from "@ciphershare/protocol/hex";
+import type { EvaluatorSetup } from "../shapley/encrypted/evaluator";
+import { QueueError, QueueUrlError } from "./errors";
+
+/** The one BullMQ queue of homomorphic jobs; every coprocessor and worker on a Redis shares it. */
+export const HE_QUEUE_NAME = "ciphershare-he";
+
+/**
+ * One homomorphic job. Everything is named by keccak256 in the blob store both sides share (the coprocessor's
+ * store): the program's key bundle by its on-chain manifest hash, the valuation's public setup, the models and the
+ * projections. A worker keeps what it loaded and reloads only what a job names differently.
+ */
+export interface HeJobData {
+  readonly parameterSetId: string;
+  readonly bundleHash: Hex;
+  readonly setupHash: Hex;
+  readonly modelHashes: readonly Hex[];
+  /** Terms only: z_i for every client. */
+  readonly projectionHashes?: readonly Hex[];
+  readonly task:
+    | { readonly type: "project"; readonly index: number }
+    | { readonly type: "terms"; readonly entries: readonly number[] };
+}
+
+/** A job's answer: the hash of the ciphertext the worker put into the blob store. */
+export interface HeJobResult {
+  readonly hash: Hex;
+  /** Which worker ran it (host:pid), for logs and tests. */
+  readonly worker: string;
+  readonly milliseconds: number;
+}
+
+/** The public setup (R, XᵀY, the coefficient map) as a blob: V8's structured serialization keeps typed arrays exact. */
+export function encodeSetup(setup: EvaluatorSetup): Uint8Array {
+  return new Uint8Array(serialize(setup));
+}
+
+export function decodeSetup(bytes: Uint8Array): EvaluatorSetup {
+  const value = deserialize(bytes) as EvaluatorSetup;
+  if (!value || !(value.r?.data instanceof Float64Array) || !(value.xty?.data instanceof Float64Array)) {
+    throw new QueueError("A homomorphic job named a blob that is not a valuation setup.");
+  }
+  return value;
+}
+
+/** redis://[:password@]host:port[/db] → BullMQ's connection options (blocking commands need no retry limit). */
+export function redisConnection(url: string): ConnectionOptions {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new QueueUrlError("--queue must be a redis:// URL.", { details: `got "${url}"` });
+  }
+  if (parsed.protocol !== "redis:" || parsed.hostname === "") {
+    throw new QueueUrlError("--queue must be a redis:// URL.", { details: `got "${url}"` });
+  }
+  const db = parsed.pathname.length > 1 ? Number(parsed.pathname.slice(1)) : 0;
+  if (!Number.isInteger(db) || db < 0)
+    throw new QueueUrlError("The Redis database number is not an integer.", { details: url });
+  return {
+    host: parsed.hostname,
+    port: parsed.port === "" ? 6379 : Number(parsed.port),
+    password: parsed.password === "" ? undefined : decodeURIComponent(parsed.password),
+    username: parsed.username === "" ? undefined : decodeURIComponent(parsed.username),
+    db,
+    maxRetriesPerRequest: null,
+  };
+}

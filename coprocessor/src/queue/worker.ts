@@ -1,0 +1,131 @@
+import { hostname } from "node:os";
+import { Worker, type Job } from "bullmq";
+import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
+import type { Hex } from "@ciphershare/protocol/hex";
+import { ciphertextOf } from "../shapley/encrypted/backend";
+import { workerRuntime, type RuntimeHandle } from "../shapley/encrypted/pool";
+import type { BlobStore } from "../storage/blob-store";
+import { readBundleBytes } from "../storage/key-bundle";
+import { decodeSetup, HE_QUEUE_NAME, redisConnection, type HeJobData, type HeJobResult } from "./jobs";
+
+export interface QueueWorkerOptions {
+  /** redis://HOST:PORT */
+  readonly queue: string;
+  /** The coprocessor's blob store: keys, setups, models in; results out. */
+  readonly store: BlobStore;
+  readonly log?: (line: string) => void;
+  /** Test hook, called when a job starts (the crash test SIGKILLs the process there). */
+  readonly onJobStart?: (job: HeJobData) => void;
+  /** How long a job's lock lasts without renewal: a dead worker's job is retried elsewhere after about this. */
+  readonly lockDurationMs?: number;
+}
+
+export interface RunningQueueWorker {
+  readonly id: string;
+  /** Resolves when the worker has connected and waits for jobs. */
+  readonly ready: Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The SEAL state a worker keeps between jobs, named by what it was loaded from. */
+interface Loaded {
+  bundle?: string;
+  models?: string;
+  projections?: string;
+}
+
+/**
+ * A BullMQ worker for homomorphic jobs: one job at a time, computed in a worker thread with its own SEAL instance (so
+ * the event loop stays free to renew the job's lock). It loads the evaluation keys by hash from the blob store once
+ * and keeps them while jobs name the same bundle and setup; models and projections likewise. A job's result is the
+ * ciphertext it computed, put into the store; the job returns its hash.
+ */
+export function startQueueWorker(options: QueueWorkerOptions): RunningQueueWorker {
+  const id = `${hostname()}:${process.pid}`;
+  const log = options.log ?? (() => {});
+  const runtime: RuntimeHandle = workerRuntime();
+  const loaded: Loaded = {};
+  let cachedBundle: { hash: Hex; bytes: Uint8Array } | undefined;
+
+  const bundleBytes = async (hash: Hex) => {
+    if (cachedBundle?.hash !== hash) {
+      log(`loading the evaluation keys of bundle ${hash}`);
+      cachedBundle = undefined;
+      cachedBundle = { hash, bytes: await readBundleBytes(options.store, hash) };
+    }
+    return cachedBundle.bytes;
+  };
+
+  const prepare = async (data: HeJobData) => {
+    const bundleKey = `${data.parameterSetId}:${data.bundleHash}:${data.setupHash}`;
+    if (loaded.bundle !== bundleKey) {
+      loaded.bundle = loaded.models = loaded.projections = undefined;
+      const setup = decodeSetup(await options.store.get(data.setupHash));
+      await runtime.request({
+        type: "init",
+        parameterSetId: data.parameterSetId,
+        bundle: await bundleBytes(data.bundleHash),
+        setup,
+      });
+      loaded.bundle = bundleKey;
+    }
+    const modelsKey = await listKey(data.modelHashes);
+    if (loaded.models !== modelsKey) {
+      loaded.models = undefined;
+      const models = await Promise.all(data.modelHashes.map((hash) => options.store.get(hash)));
+      await runtime.request({ type: "models", models });
+      loaded.models = modelsKey;
+    }
+    if (data.projectionHashes) {
+      const projectionsKey = await listKey(data.projectionHashes);
+      if (loaded.projections !== projectionsKey) {
+        loaded.projections = undefined;
+        const projections = await Promise.all(data.projectionHashes.map((hash) => options.store.get(hash)));
+        await runtime.request({ type: "projections", projections });
+        loaded.projections = projectionsKey;
+      }
+    }
+  };
+
+  const worker = new Worker<HeJobData, HeJobResult>(
+    HE_QUEUE_NAME,
+    async (job: Job<HeJobData, HeJobResult>) => {
+      const data = job.data;
+      options.onJobStart?.(data);
+      const started = performance.now();
+      await prepare(data);
+      const response = await runtime.request(
+        data.task.type === "project"
+          ? { type: "project", index: data.task.index }
+          : { type: "terms", entries: [...data.task.entries] },
+      );
+      const hash = await options.store.put(ciphertextOf(response));
+      const milliseconds = Math.round(performance.now() - started);
+      log(`job ${job.id} (${data.task.type}) done in ${milliseconds} ms`);
+      return { hash, worker: id, milliseconds };
+    },
+    {
+      connection: redisConnection(options.queue),
+      concurrency: 1,
+      lockDuration: options.lockDurationMs ?? 30_000,
+      stalledInterval: Math.max(1_000, Math.floor((options.lockDurationMs ?? 30_000) / 2)),
+      maxStalledCount: 5,
+      autorun: true,
+      name: id,
+    },
+  );
+  worker.on("failed", (job, error) => log(`job ${job?.id ?? "?"} failed: ${error.message}`));
+  worker.on("error", (error) => log(`worker error: ${error.message}`));
+  return {
+    id,
+    ready: worker.waitUntilReady().then(() => undefined),
+    close: async () => {
+      await worker.close();
+      await runtime.close();
+    },
+  };
+}
+
+async function listKey(hashes: readonly Hex[]): Promise<string> {
+  return keccak256(new TextEncoder().encode(hashes.join(",")));
+}

@@ -1,0 +1,87 @@
+import { InvalidInputError } from "@ciphershare/protocol/errors";
+import type { EvaluatorSetup } from "./evaluator";
+import { openRuntimes, runJobs, type RuntimeHandle } from "./pool";
+import type { RuntimeResponse } from "./runtime";
+
+/** What every job of one encrypted valuation shares: keys, public setup and the clients' ciphertexts. */
+export interface ValuationInputs {
+  readonly parameterSetId: string;
+  /** The whole public bundle's bytes (`serializePublicBundle`); a queue backend names it by its hash instead. */
+  readonly bundle: Uint8Array;
+  readonly setup: EvaluatorSetup;
+  /** Each client's fresh ciphertext of vec(w_i). */
+  readonly models: readonly Uint8Array[];
+}
+
+/**
+ * Where the homomorphic jobs of a valuation run: worker threads of this process (`threadBackend`, the embedded
+ * default) or processes on any machine pulling jobs from a queue (`queue/backend.ts`). Every job is a pure function
+ * of its inputs, and ciphertext sums are exact modular additions, so the outputs are byte-identical whatever the
+ * backend, the number of workers and how the terms are split into jobs.
+ */
+export interface ValuationBackend {
+  /** Jobs that run at once (threads or live workers): the terms are split into a few jobs per slot. */
+  readonly parallelism: number;
+  open(inputs: ValuationInputs): Promise<void>;
+  /** z_i = (R⊗I)·w_i for each index, in the order given. */
+  project(indices: readonly number[], onDone: () => void): Promise<Uint8Array[]>;
+  /** One partial sum of masked Gram terms per job (a list of entries), in the order given. */
+  terms(
+    projections: readonly Uint8Array[],
+    jobs: readonly (readonly number[])[],
+    onDone: (entries: number) => void,
+  ): Promise<Uint8Array[]>;
+  close(): Promise<void>;
+}
+
+/** The embedded backend: `count` worker threads with their own SEAL instance, or the calling thread for 0. */
+export function threadBackend(count = 2): ValuationBackend {
+  const runtimes: RuntimeHandle[] = openRuntimes(count);
+  return {
+    parallelism: runtimes.length,
+    async open(inputs) {
+      await Promise.all(
+        runtimes.map(async (runtime) => {
+          await runtime.request({
+            type: "init",
+            parameterSetId: inputs.parameterSetId,
+            bundle: inputs.bundle,
+            setup: inputs.setup,
+          });
+          await runtime.request({ type: "models", models: [...inputs.models] });
+        }),
+      );
+    },
+    project: (indices, onDone) =>
+      runJobs(runtimes, indices, async (runtime, index) => {
+        const bytes = ciphertextOf(await runtime.request({ type: "project", index }));
+        onDone();
+        return bytes;
+      }),
+    async terms(projections, jobs, onDone) {
+      await Promise.all(
+        runtimes.map((runtime) => runtime.request({ type: "projections", projections: [...projections] })),
+      );
+      return runJobs(runtimes, jobs, async (runtime, entries) => {
+        const bytes = ciphertextOf(await runtime.request({ type: "terms", entries: [...entries] }));
+        onDone(entries.length);
+        return bytes;
+      });
+    },
+    close: async () => {
+      await Promise.all(runtimes.map((runtime) => runtime.close()));
+    },
+  };
+}
+
+export function ciphertextOf(response: RuntimeResponse): Uint8Array {
+  if (response.type !== "ciphertext") throw new InvalidInputError("A Shapley worker returned no ciphertext.");
+  return response.bytes;
+}
+
+/** Deals the Gram entries round-robin into `count` jobs of similar cost. */
+export function termJobs(entries: number, count: number): number[][] {
+  const jobs = Array.from({ length: Math.max(1, Math.min(entries, count)) }, () => [] as number[]);
+  for (let entry = 0; entry < entries; entry++) jobs[entry % jobs.length].push(entry);
+  return jobs;
+}

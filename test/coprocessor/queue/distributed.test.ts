@@ -1,0 +1,173 @@
+import { expect } from "chai";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CkksContext } from "@ciphershare/protocol/ckks/context";
+import { loadPublicBundle, publicBundleParts, serializePublicBundle } from "@ciphershare/protocol/ckks/keys";
+import { loadSecretKey } from "@ciphershare/protocol/ckks/keys";
+import type { Hex } from "@ciphershare/protocol/hex";
+import { QueueUrlError } from "@ciphershare/coprocessor/queue/errors";
+import { queueBackend } from "@ciphershare/coprocessor/queue/backend";
+import { redisConnection } from "@ciphershare/coprocessor/queue/jobs";
+import { startRedisServer, type RunningRedis } from "@ciphershare/coprocessor/queue/redis-server";
+import { startQueueWorker } from "@ciphershare/coprocessor/queue/worker";
+import { exactCoefficientMap } from "@ciphershare/coprocessor/shapley/coefficients";
+import { encryptModel, generateShapleyKeys } from "@ciphershare/coprocessor/shapley/encrypted/client";
+import { readScores } from "@ciphershare/coprocessor/shapley/encrypted/layout";
+import { computeEncryptedScores } from "@ciphershare/coprocessor/shapley/encrypted/pipeline";
+import { validationKernel } from "@ciphershare/coprocessor/shapley/gram";
+import { referenceShapley } from "@ciphershare/coprocessor/shapley/utility";
+import type { BlobStore } from "@ciphershare/coprocessor/storage/blob-store";
+import { publishBundleParts } from "@ciphershare/coprocessor/storage/key-bundle";
+import { LocalDirectoryBlobStore } from "@ciphershare/coprocessor/storage/local-directory";
+import type { RunningChild } from "@ciphershare/coprocessor/process/child";
+import { startCiphershareRole } from "@ciphershare/scripts/lib/cli-process";
+import { randomProblem } from "../shapley/fixtures";
+
+/** `ciphershare coprocessor worker` as its own process; resolves once it says it is ready. */
+async function startWorker(
+  home: string,
+  queue: string,
+  env: Record<string, string> = {},
+): Promise<{ child: RunningChild; jobs: () => number }> {
+  let done = 0;
+  let onReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => (onReady = resolve));
+  const child = startCiphershareRole(home, ["coprocessor", "worker", "--queue", queue, "--lock-ms", "3000"], {
+    env,
+    onLine: (line) => {
+      if (/ ready on redis:/.test(line)) onReady();
+      if (/^\[worker\] job .* done in /.test(line)) done++;
+    },
+  });
+  await Promise.race([
+    ready,
+    child.exited.then(({ code, signal }) => {
+      throw new Error(`the worker exited before it was ready (${code ?? signal})`);
+    }),
+  ]);
+  return { child, jobs: () => done };
+}
+
+describe("queue: the encrypted valuation on BullMQ workers (Redis)", function () {
+  this.timeout(600_000);
+  const problem = randomProblem({ n: 5, d: 6, c: 3, rows: 25, seed: 21 });
+  const kernel = validationKernel(problem.x, problem.y, problem.base);
+  const map = exactCoefficientMap(problem.sampleCounts, kernel);
+  let redis: RunningRedis;
+  let home: string;
+  let store: BlobStore;
+  let ctx: CkksContext;
+  let bundleHash: Hex;
+  let bundleBytes: Uint8Array;
+  let secretKey: Uint8Array;
+  let models: Uint8Array[];
+  let embedded: Uint8Array;
+  const children: RunningChild[] = [];
+
+  const viaQueue = async () =>
+    (
+      await computeEncryptedScores({
+        parameterSetId: "deep-v2",
+        bundle: new Uint8Array(), // the workers load the keys by hash
+        models,
+        kernel,
+        map,
+        backend: await queueBackend({ queue: redis.url, store, bundleHash }),
+      })
+    ).scores;
+
+  before(async () => {
+    redis = await startRedisServer();
+    home = mkdtempSync(join(tmpdir(), "ciphershare-queue-"));
+    store = new LocalDirectoryBlobStore(join(home, "blobs"));
+    ctx = await CkksContext.create("deep-v2");
+    const keys = generateShapleyKeys(ctx, kernel.r, 3);
+    bundleHash = await publishBundleParts(store, await publicBundleParts(keys.bundle));
+    bundleBytes = serializePublicBundle(keys.bundle);
+    secretKey = keys.secretKey;
+    const loaded = await loadPublicBundle(ctx, keys.bundle);
+    models = problem.models.map((w) => encryptModel(ctx, w, loaded.encryptor));
+    loaded.dispose();
+    embedded = (
+      await computeEncryptedScores({ parameterSetId: "deep-v2", bundle: bundleBytes, models, kernel, map, workers: 0 })
+    ).scores;
+  });
+
+  afterEach(async () => {
+    await Promise.all(children.splice(0).map((child) => child.stop()));
+  });
+
+  after(async () => {
+    await redis?.stop();
+    ctx?.dispose();
+    if (home) rmSync(home, { recursive: true, force: true });
+  });
+
+  it("one worker process gives the embedded computation's bytes, and φ", async () => {
+    const one = await startWorker(home, redis.url);
+    children.push(one.child);
+    const scores = await viaQueue();
+    expect(Buffer.from(scores).equals(Buffer.from(embedded))).to.equal(true);
+    expect(one.jobs()).to.be.greaterThan(problem.models.length - 1);
+    const secret = loadSecretKey(ctx, secretKey);
+    const ciphertext = ctx.loadCiphertext(scores);
+    const phi = Array.from(readScores(ctx.decrypt(ciphertext, secret.decryptor), map));
+    ciphertext.delete();
+    secret.dispose();
+    const reference = referenceShapley(problem).phi;
+    const largest = Math.max(...reference.map(Math.abs));
+    phi.forEach((value, k) => expect(Math.abs(value - reference[k])).to.be.below(1e-6 * largest));
+  });
+
+  it("two worker processes share the jobs and give the same bytes", async () => {
+    const workers = [await startWorker(home, redis.url), await startWorker(home, redis.url)];
+    children.push(...workers.map((w) => w.child));
+    const scores = await viaQueue();
+    expect(Buffer.from(scores).equals(Buffer.from(embedded))).to.equal(true);
+    for (const worker of workers) expect(worker.jobs()).to.be.greaterThan(0);
+  });
+
+  it("a worker SIGKILLed mid-job: the job is retried on the other worker, the output is unchanged", async () => {
+    const doomed = await startWorker(home, redis.url, { CIPHERSHARE_KILL_AT: "worker-job" });
+    const survivor = await startWorker(home, redis.url);
+    children.push(doomed.child, survivor.child);
+    const scores = await viaQueue();
+    expect((await doomed.child.exited).signal).to.equal("SIGKILL");
+    expect(doomed.jobs()).to.equal(0);
+    expect(Buffer.from(scores).equals(Buffer.from(embedded))).to.equal(true);
+  });
+
+  it("attack: a rogue worker answering with another valid ciphertext changes the output bytes, which the auditor's recomputation catches", async () => {
+    // Trust assumption (docs/runtime.md): workers are the coprocessor's; a rogue one sees only ciphertexts and public
+    // data, so it learns nothing, and what it can do — return a wrong but well-formed ciphertext — makes the published
+    // output differ from the auditor's own recomputation of the same public inputs, byte for byte.
+    const previous = new Map<number, Hex>();
+    const rogueStore: BlobStore = {
+      maxBlobBytes: store.maxBlobBytes,
+      get: (hash) => store.get(hash),
+      has: (hash) => store.has(hash),
+      // Answers each job with the previous result of its kind (z_{i−1} for z_i, another job's partial sum): well-formed
+      // ciphertexts at the right level, wrong values.
+      put: async (bytes) => {
+        const hash = await store.put(bytes);
+        const answer = previous.get(bytes.length) ?? hash;
+        previous.set(bytes.length, hash);
+        return answer;
+      },
+    };
+    const rogue = startQueueWorker({ queue: redis.url, store: rogueStore });
+    await rogue.ready;
+    try {
+      const scores = await viaQueue();
+      expect(Buffer.from(scores).equals(Buffer.from(embedded))).to.equal(false);
+    } finally {
+      await rogue.close();
+    }
+  });
+
+  it("refuses a --queue that is not a redis:// URL, naming it", () => {
+    expect(() => redisConnection("http://127.0.0.1:6379")).to.throw(QueueUrlError, /redis:\/\/ URL[\s\S]*http:/);
+    expect(() => redisConnection("not a url")).to.throw(QueueUrlError, /not a url/);
+  });
+});
