@@ -59,6 +59,21 @@ describe("cli: operator report (usage-metered royalties)", function () {
     }
   });
 
+  it("usage release checks the published mix before any work: a weight in [0, 1], one Shapley score per contributor", async () => {
+    const release = (extra: string[]) =>
+      run(["usage", "release", "--round", "1", "--contributors", "3", ...extra, "--home", home]);
+    const weight = await release(["--usage-weight", "1.5"]);
+    expect(weight.code).to.equal(1);
+    expect(weight.stderr).to.contain("--usage-weight must lie in [0, 1]");
+    const noScores = await release(["--usage-weight", "0.7"]);
+    expect(noScores.stderr).to.contain("needs --shapley");
+    const scores = join(home, "phi.json");
+    writeFileSync(scores, JSON.stringify([0.1, 0.2]));
+    const short = await release(["--usage-weight", "0.7", "--shapley", scores]);
+    expect(short.code).to.equal(1);
+    expect(short.stderr).to.contain("one finite score per contributor");
+  });
+
   it("refuses a file that is not a [generations, contributors] .npy, naming it", async () => {
     const flat = join(home, "flat.npy");
     writeFileSync(flat, serializeNpy(new Float64Array(6)));

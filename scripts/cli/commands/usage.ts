@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { readFile } from "node:fs/promises";
 import { InvalidInputError } from "@ciphershare/protocol/errors";
 import { auditUsagePeriod } from "@ciphershare/coprocessor/roles/usage-auditor";
 import { publishUsagePeriod } from "@ciphershare/coprocessor/roles/usage-coprocessor";
@@ -27,6 +28,36 @@ function rulesOf(options: Options): UsageRules {
     throw new InvalidInputError("--cap must be a positive number.", { details: `--cap ${String(options.cap)}` });
   }
   return { contributors: parseInteger(options.contributors as string, "--contributors", 1), generationCap };
+}
+
+/** The published mix: `--usage-weight` and, below 1, the Shapley scores it mixes with (checked before any work). */
+async function mixOf(options: Options): Promise<{ usageWeight: number; shapley?: number[] }> {
+  const usageWeight = Number(options.usageWeight);
+  if (!(usageWeight >= 0 && usageWeight <= 1)) {
+    throw new InvalidInputError("--usage-weight must lie in [0, 1].", {
+      details: `--usage-weight ${String(options.usageWeight)}`,
+    });
+  }
+  if (usageWeight === 1) return { usageWeight };
+  if (options.shapley === undefined) {
+    throw new InvalidInputError("--usage-weight below 1 needs --shapley <file.json> (one score per contributor).");
+  }
+  let scores: unknown;
+  try {
+    scores = JSON.parse(await readFile(options.shapley as string, "utf8"));
+  } catch (error) {
+    throw new InvalidInputError("Cannot read the --shapley scores as JSON.", {
+      details: String(options.shapley),
+      cause: error,
+    });
+  }
+  const n = parseInteger(options.contributors as string, "--contributors", 1);
+  if (!Array.isArray(scores) || scores.length !== n || scores.some((v) => !Number.isFinite(v))) {
+    throw new InvalidInputError("--shapley must hold a JSON array of one finite score per contributor.", {
+      details: `${String(options.shapley)}: expected ${n} numbers`,
+    });
+  }
+  return { usageWeight, shapley: scores as number[] };
 }
 
 /** `ciphershare usage …`: the coprocessor's, the custodian's and the auditor's steps of a usage-metered round. */
@@ -61,11 +92,13 @@ export function register(program: Command): void {
     ROLE_ACCOUNT.custodian,
   )
     .option("--pool <units>", "split this pool by the released totals (largest remainder)", "1000000")
-    .option("--usage-weight <w>", "share of the pool split by usage; the rest needs Shapley scores", "1")
+    .option("--usage-weight <w>", "share of the pool split by usage (e.g. 0.7); the rest by --shapley scores", "1")
+    .option("--shapley <file.json>", "with --usage-weight < 1: a JSON array of the contributors' Shapley scores")
     .option("--min-generations <n>", "refuse a period with fewer generations", "100")
     .action(async (options: Options) => {
       const ctx = roleContext(options);
       const roundId = parseBigInt(options.round as string, "--round");
+      const mix = await mixOf(options);
       const released = await releaseUsagePeriod(
         {
           deployment: ctx.deployment(),
@@ -78,14 +111,8 @@ export function register(program: Command): void {
         },
         roundId,
       );
-      const usageWeight = Number(options.usageWeight);
-      if (usageWeight !== 1) {
-        throw new InvalidInputError("Only pure usage (--usage-weight 1) is wired to the CLI so far.", {
-          details: `--usage-weight ${String(options.usageWeight)}`,
-        });
-      }
       const pool = parseBigInt(options.pool as string, "--pool");
-      const { shares } = usagePeriodShares(pool, released);
+      const { shares } = usagePeriodShares(pool, released, { usageWeight: mix.usageWeight }, mix.shapley);
       reporter(options).result(
         { round: roundId, ...released, pool, shares },
         `released ${released.record.generations} generations; anchored ${released.releaseHash}\n` +

@@ -10,6 +10,8 @@ import { periodInputs } from "@ciphershare/coprocessor/usage/period";
 import { prepareUsageReport } from "@ciphershare/coprocessor/usage/report";
 import { syntheticAttributions } from "@ciphershare/coprocessor/usage/synthetic";
 import { keyedContext, type KeyedContext } from "../../support/ckks";
+import { rejectionOf } from "../../support/rejection";
+import { EnvelopeError, EnvelopeKind, parseEnvelope } from "@ciphershare/protocol/ckks/envelope";
 
 describe("usage: the operator's report and the coprocessor's period inputs (fast-v1)", function () {
   this.timeout(120_000);
@@ -50,6 +52,17 @@ describe("usage: the operator's report and the coprocessor's period inputs (fast
       prepareUsageReport(keyed.ctx, keyed.bundle, rules, [[-1, 0, 0, 0]], { round: 9n }),
       /No valid attribution vector/,
     );
+  });
+
+  it("a UsageBatch is never taken for a contribution, and keeps the inputs' rules (value exponent 0)", async () => {
+    const [batch] = (
+      await prepareUsageReport(keyed.ctx, keyed.bundle, rules, syntheticAttributions(3, 4, { seed: 8 }), { round: 1n })
+    ).batches;
+    const asContribution = await rejectionOf(parseEnvelope(batch, { kind: EnvelopeKind.Contribution }), EnvelopeError);
+    expect(asContribution.problem).to.equal("wrong-kind");
+    const scaled = Uint8Array.from(batch);
+    scaled[9] = 3; // a value exponent: only outputs may carry one
+    expect((await rejectionOf(parseEnvelope(scaled), EnvelopeError)).problem).to.equal("bad-value-exponent");
   });
 
   it("excludes reports that are missing, altered, under other terms or miscounted, and batches named twice", async () => {
