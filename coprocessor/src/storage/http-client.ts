@@ -78,10 +78,15 @@ export class HttpBlobStore implements BlobStore {
   }
 
   private async request(url: string, init: RequestInit): Promise<Response> {
-    try {
-      return await fetch(url, init);
-    } catch (error) {
-      throw new BlobServerError("Cannot reach the blob server.", { details: url, cause: error });
+    // Every request is idempotent (content-addressed), so a network failure is retried: on a loaded machine a
+    // keep-alive socket the server has just closed is sometimes reused, and fetch fails without reaching it.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fetch(url, init);
+      } catch (error) {
+        if (attempt >= 3) throw new BlobServerError("Cannot reach the blob server.", { details: url, cause: error });
+        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+      }
     }
   }
 }
