@@ -79,7 +79,8 @@ export class HttpBlobStore implements BlobStore {
 
   private async request(url: string, init: RequestInit): Promise<Response> {
     // Every request is idempotent (content-addressed), so a network failure is retried: on a loaded machine a
-    // keep-alive socket the server has just closed is sometimes reused, and fetch fails without reaching it.
+    // keep-alive socket the server has just closed may be reused (the likely cause of the failures seen), and fetch
+    // fails without reaching it.
     for (let attempt = 1; ; attempt++) {
       try {
         return await fetch(url, init);
