@@ -32,6 +32,7 @@ import { roleEnvironment, runCiphershare, startCiphershareRole, type CliRun } fr
 import { contributionChartSvg } from "./chart";
 import { usageDemo } from "./usage-round";
 import { DEMO_DATA_SEED, DEMO_LABEL_SKEW_ALPHA } from "./settings";
+import { startRedisServer } from "@ciphershare/coprocessor/queue/redis-server";
 
 const POOL_UNITS = 1_000_000_000n; // 1 000 tokens at 6 decimals
 const COMMIT_DEPOSIT_WEI = 10n ** 16n; // 0.01 ETH per commitment, refunded on inclusion
@@ -43,6 +44,8 @@ interface DemoOptions {
   home: string;
   rounds: number;
   contributors: number;
+  /** BullMQ worker processes for the coprocessor's HE jobs (on a Redis of the demo's own); 0: worker threads. */
+  workers: number;
 }
 
 function parseArguments(argv: string[]): DemoOptions {
@@ -54,11 +57,24 @@ function parseArguments(argv: string[]): DemoOptions {
     .option("--home <dir>", "workspace (wiped at start)", join(".ciphershare", "demo"))
     .option("--rounds <n>", "rounds to run (default 3, --quick 1)")
     .option("--contributors <n>", "contributors, 3 to 16 (default 8, --quick 4)")
+    .option("--workers <n>", "run the coprocessor's HE jobs on n BullMQ worker processes (starts its own Redis)")
     .parse(argv, { from: "user" })
-    .opts<{ quick?: boolean; json?: boolean; home: string; rounds?: string; contributors?: string }>();
+    .opts<{
+      quick?: boolean;
+      json?: boolean;
+      home: string;
+      rounds?: string;
+      contributors?: string;
+      workers?: string;
+    }>();
   const quick = parsed.quick === true;
   const rounds = Number(parsed.rounds ?? (quick ? 1 : 3));
   const contributors = Number(parsed.contributors ?? (quick ? 4 : 8));
+  const workers = Number(parsed.workers ?? 0);
+  if (!Number.isSafeInteger(workers) || workers < 0 || workers > 16) {
+    process.stderr.write(`demo: --workers must be 0 (worker threads) to 16 (got ${parsed.workers})\n`);
+    process.exit(2);
+  }
   if (
     !Number.isSafeInteger(rounds) ||
     rounds < 1 ||
@@ -69,7 +85,7 @@ function parseArguments(argv: string[]): DemoOptions {
     process.stderr.write("demo: --rounds must be ≥ 1 and --contributors between 3 and 16\n");
     process.exit(2);
   }
-  return { quick, json: parsed.json === true, home: resolve(parsed.home), rounds, contributors };
+  return { quick, json: parsed.json === true, home: resolve(parsed.home), rounds, contributors, workers };
 }
 
 /** Contributor i's behaviour: the second-to-last is poisoned (label flipping), the last a free rider. */
@@ -125,7 +141,7 @@ async function cli(home: string, args: string[], allowFailure = false): Promise<
 }
 
 /** A long-running role process (`coprocessor run`, `custodian run`); its lines go to a log file and `onLine`. */
-function daemon(home: string, args: string[], onLine: (line: string) => void): RunningChild {
+function daemon(home: string, args: string[], onLine: (line: string) => void, name = args[0]): RunningChild {
   const log: string[] = [];
   const role = startCiphershareRole(home, args, {
     env: roleEnvironment(args, PASSPHRASE),
@@ -134,7 +150,7 @@ function daemon(home: string, args: string[], onLine: (line: string) => void): R
       if (stream === "stdout") onLine(line);
     },
   });
-  void role.exited.then(() => writeFileSync(join(home, `${args[0]}.log`), log.join("\n") + "\n"));
+  void role.exited.then(() => writeFileSync(join(home, `${name}.log`), log.join("\n") + "\n"));
   return role;
 }
 
@@ -186,9 +202,17 @@ async function main(): Promise<void> {
   const daemons: RunningChild[] = [];
   // The roles stop on SIGTERM between rounds of work (no SIGKILL: a journaled step must not be cut).
   const stopDaemons = () => Promise.all(daemons.map((daemon) => daemon.stop(Number.POSITIVE_INFINITY)));
+  const redis =
+    options.workers > 0
+      ? await startRedisServer().catch(async (error: unknown) => {
+          await network.stop();
+          throw error;
+        })
+      : undefined;
   const stopAll = async () => {
     await stopDaemons();
     await network.stop();
+    await redis?.stop();
   };
   try {
     out.say(`• local chain ${chain.rpcUrl} (fhEVM mock), blob store ${blobs.url}, workspace ${options.home}`);
@@ -227,7 +251,12 @@ async function main(): Promise<void> {
     const setup = mnistFederatedSetup({ seed: DEMO_DATA_SEED, clients: n, alpha: DEMO_LABEL_SKEW_ALPHA });
 
     let coprocessorProgress: ((line: string) => void) | undefined;
-    const coprocessor = daemon(options.home, ["coprocessor", "run", "--interval", "500"], (line) =>
+    const queue = redis ? ["--queue", redis.url] : [];
+    for (let w = 1; w <= options.workers; w++) {
+      daemons.push(daemon(options.home, ["coprocessor", "worker", ...queue], () => {}, `worker-${w}`));
+    }
+    if (redis) out.say(`• ${options.workers} BullMQ worker process(es) on ${redis.url} run the coprocessor's HE jobs`);
+    const coprocessor = daemon(options.home, ["coprocessor", "run", "--interval", "500", ...queue], (line) =>
       coprocessorProgress?.(line),
     );
     const custodian = daemon(options.home, ["custodian", "run", "--interval", "500"], () => {});

@@ -167,10 +167,16 @@ export class HttpBlobStore implements BlobStore {
 
   private async request(url: string, init: RequestInit): Promise<Response> {
     const signal = init.signal ?? AbortSignal.timeout(this.timeoutMs);
-    try {
-      return await fetch(url, { ...init, signal });
-    } catch (error) {
-      throw this.failure(error, signal, url, "cannot reach the blob server");
+    // Every request is idempotent (content-addressed), so a network failure is retried: on a loaded machine a
+    // keep-alive socket the server has just closed may be reused, and fetch fails without reaching it. A deadline
+    // that has passed is never retried.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fetch(url, { ...init, signal });
+      } catch (error) {
+        if (signal.aborted || attempt >= 3) throw this.failure(error, signal, url, "cannot reach the blob server");
+        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+      }
     }
   }
 
