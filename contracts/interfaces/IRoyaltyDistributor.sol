@@ -85,6 +85,36 @@ interface IRoyaltyDistributor {
     /// @notice `contributor` already claimed round `roundId`.
     error AlreadyClaimed(uint256 roundId, address contributor);
 
+    /// @notice `caller` is not the anonymous payouts contract bound to this distributor.
+    error NotAnonymousPayouts(address caller);
+    /// @notice `contributor` sealed a payout address for round `roundId`: its royalty is paid only to that address,
+    /// through the anonymous payouts contract.
+    error PayoutSealed(uint256 roundId, address contributor);
+    /// @notice `amounts` has `actual` entries where the claim covers `expected` rounds.
+    error ClaimLengthMismatch(uint256 expected, uint256 actual);
+
+    /**
+     * @notice Records that `contributor` sealed an anonymous payout for round `roundId`: its direct {claim} of the
+     * round is refused from now on and its share, once settled, is readable by the anonymous payouts contract. Only
+     * the anonymous payouts contract, before the contributor is settled.
+     */
+    function recordSealedPayout(uint256 roundId, address contributor) external;
+
+    /**
+     * @notice Pays `to` the sum over `roundIds` of `amounts` (one per round, each allowed to this contract), each
+     * through the round's pool guard (paid only if covered by the round's unclaimed pool, else 0), in one
+     * confidential transfer of the program's token. Only the anonymous payouts contract.
+     * @return paid Encrypted amount transferred.
+     */
+    function payAnonymousClaim(
+        address to,
+        uint256[] calldata roundIds,
+        euint64[] calldata amounts
+    ) external returns (euint64 paid);
+
+    /// @notice Whether `contributor` sealed an anonymous payout for round `roundId`.
+    function isPayoutSealed(uint256 roundId, address contributor) external view returns (bool);
+
     /// @notice Encrypted total funded into round `roundId` (publicly decryptable).
     function poolOf(uint256 roundId) external view returns (euint64);
 

@@ -4,6 +4,7 @@ pragma solidity ^0.8.27;
 import {FHE, ebool, euint64, euint128, externalEuint64} from "@fhevm/solidity/lib/FHE.sol";
 import {ZamaEthereumConfig} from "@fhevm/solidity/config/ZamaConfig.sol";
 import {IERC7984} from "@openzeppelin/confidential-contracts/interfaces/IERC7984.sol";
+import {IAnonymousPayouts} from "../interfaces/IAnonymousPayouts.sol";
 import {IRoundManager} from "../interfaces/IRoundManager.sol";
 import {IRoyaltyDistributor} from "../interfaces/IRoyaltyDistributor.sol";
 
@@ -20,7 +21,9 @@ import {IRoyaltyDistributor} from "../interfaces/IRoyaltyDistributor.sol";
  * 3. When every included contributor is settled, the custodian declares the settlement complete
  *    ({completeSettlement}): only then does the unallocated remainder become publicly decryptable, so no batch, not
  *    even a batch of one, reveals its total.
- * 4. Each contributor claims ({claim}); the owed amount is transferred from this contract to it.
+ * 4. Each contributor claims ({claim}); the owed amount is transferred from this contract to it. A contributor that
+ *    sealed an anonymous payout address ({AnonymousPayouts}) is paid only through that contract's scanning claim
+ *    ({payAnonymousClaim}), which can read its share.
  * 5. The network recovers ({recoverPool}) the unallocated remainder of a completed settlement (e.g. everything when
  *    every share is 0), the whole pool of a cancelled round, and the remainder of a round whose custodian did not
  *    complete the settlement by the round's settlement deadline.
@@ -61,14 +64,25 @@ contract RoyaltyDistributor is IRoyaltyDistributor, ZamaEthereumConfig {
 
     /// @notice Rounds and programs this distributor pays for.
     IRoundManager public immutable rounds;
+    /// @notice The contract that pays sealed, anonymous payouts out of this distributor's rounds.
+    IAnonymousPayouts public immutable anonymousPayouts;
 
     mapping(uint256 roundId => RoundAccounts) private _accounts;
     mapping(uint256 roundId => mapping(address contributor => euint64)) private _owed;
     mapping(uint256 roundId => mapping(address contributor => bool)) private _claimed;
     mapping(uint256 roundId => mapping(uint256 batchIndex => SettlementBatch)) private _batches;
+    mapping(uint256 roundId => mapping(address contributor => bool)) private _payoutSealed;
 
-    constructor(IRoundManager rounds_) {
+    /// @dev Binds `anonymousPayouts_` to this distributor (it reverts if another distributor bound it first).
+    constructor(IRoundManager rounds_, IAnonymousPayouts anonymousPayouts_) {
         rounds = rounds_;
+        anonymousPayouts = anonymousPayouts_;
+        anonymousPayouts_.bindDistributor();
+    }
+
+    modifier onlyAnonymousPayouts() {
+        if (msg.sender != address(anonymousPayouts)) revert NotAnonymousPayouts(msg.sender);
+        _;
     }
 
     /**
@@ -238,6 +252,7 @@ contract RoyaltyDistributor is IRoyaltyDistributor, ZamaEthereumConfig {
         euint64 owed = _owed[roundId][msg.sender];
         if (!FHE.isInitialized(owed)) revert NothingOwed(roundId, msg.sender);
         if (_claimed[roundId][msg.sender]) revert AlreadyClaimed(roundId, msg.sender);
+        if (_payoutSealed[roundId][msg.sender]) revert PayoutSealed(roundId, msg.sender);
         _claimed[roundId][msg.sender] = true;
 
         RoundAccounts storage a = _accounts[roundId];
@@ -250,6 +265,38 @@ contract RoyaltyDistributor is IRoyaltyDistributor, ZamaEthereumConfig {
         FHE.allowTransient(paid, token);
         paid = IERC7984(token).confidentialTransfer(msg.sender, paid);
         emit RoyaltyClaimed(roundId, msg.sender, paid);
+    }
+
+    /// @inheritdoc IRoyaltyDistributor
+    function recordSealedPayout(uint256 roundId, address contributor) external onlyAnonymousPayouts {
+        if (FHE.isInitialized(_owed[roundId][contributor])) revert AlreadySettled(roundId, contributor);
+        _payoutSealed[roundId][contributor] = true;
+    }
+
+    /// @inheritdoc IRoyaltyDistributor
+    function payAnonymousClaim(
+        address to,
+        uint256[] calldata roundIds,
+        euint64[] calldata amounts
+    ) external onlyAnonymousPayouts returns (euint64 paid) {
+        if (amounts.length != roundIds.length) revert ClaimLengthMismatch(roundIds.length, amounts.length);
+        for (uint256 r = 0; r < roundIds.length; ++r) {
+            RoundAccounts storage a = _accounts[roundIds[r]];
+            euint64 covered = FHE.select(FHE.le(amounts[r], a.unclaimed), amounts[r], FHE.asEuint64(0));
+            euint64 unclaimed = FHE.sub(a.unclaimed, covered);
+            FHE.allowThis(unclaimed);
+            a.unclaimed = unclaimed;
+            paid = r == 0 ? covered : FHE.add(paid, covered);
+        }
+        address token = rounds.program(rounds.round(roundIds[0]).programId).payoutToken;
+        FHE.allowTransient(paid, token);
+        paid = IERC7984(token).confidentialTransfer(to, paid);
+        FHE.allowTransient(paid, msg.sender);
+    }
+
+    /// @inheritdoc IRoyaltyDistributor
+    function isPayoutSealed(uint256 roundId, address contributor) external view returns (bool) {
+        return _payoutSealed[roundId][contributor];
     }
 
     /// @inheritdoc IRoyaltyDistributor
@@ -338,6 +385,7 @@ contract RoyaltyDistributor is IRoyaltyDistributor, ZamaEthereumConfig {
             euint64 amount = FHE.and(credited[i], mask);
             FHE.allowThis(amount);
             FHE.allow(amount, contributors[i]);
+            if (_payoutSealed[roundId][contributors[i]]) FHE.allow(amount, address(anonymousPayouts));
             owed[contributors[i]] = amount;
             emit RoyaltyCredited(roundId, contributors[i], amount);
         }

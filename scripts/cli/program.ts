@@ -7,6 +7,7 @@ import { register as registerCoprocessor } from "./commands/coprocessor";
 import { register as registerCustodian } from "./commands/custodian";
 import { register as registerNetwork } from "./commands/network";
 import { register as registerNode } from "./commands/node";
+import { register as registerOperator } from "./commands/operator";
 import { register as registerValue } from "./commands/value";
 
 /**
@@ -17,6 +18,7 @@ const registrations: Array<(program: Command) => void> = [
   registerNode,
   registerNetwork,
   registerContributor,
+  registerOperator,
   registerCoprocessor,
   registerCustodian,
   registerAudit,

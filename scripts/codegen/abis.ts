@@ -13,6 +13,7 @@ export const ABI_SOURCES = {
   royaltyTokenAbi: "contracts/token/RoyaltyToken.sol/RoyaltyToken.json",
   testErc20Abi: "contracts/mocks/TestERC20.sol/TestERC20.json",
   chainProbeAbi: "contracts/mocks/ChainProbe.sol/ChainProbe.json",
+  custodianCommitteeAbi: "contracts/committee/CustodianCommittee.sol/CustodianCommittee.json",
 } as const;
 
 interface AbiItem {

@@ -18,7 +18,14 @@ import { REGISTER_TYPES, REGISTRY_DOMAIN } from "@ciphershare/protocol/chain/reg
 import type { Address, Hex } from "@ciphershare/protocol/hex";
 import { publicationReasons, sealOf as protocolSealOf } from "@ciphershare/protocol/round/inputs";
 import { deployCipherShare as deployContracts } from "@ciphershare/coprocessor/chain/deploy";
-import type { ContributorRegistry, RoundManager, RoyaltyDistributor, RoyaltyToken, TestERC20 } from "typechain-types";
+import type {
+  AnonymousPayouts,
+  ContributorRegistry,
+  RoundManager,
+  RoyaltyDistributor,
+  RoyaltyToken,
+  TestERC20,
+} from "typechain-types";
 
 export { SHARES_PER_PROOF };
 
@@ -26,6 +33,7 @@ export interface CipherShareDeployment {
   /** The hub: contributor registry, programs and rounds in one contract. */
   rounds: RoundManager;
   distributor: RoyaltyDistributor;
+  anonymousPayouts: AnonymousPayouts;
   token: RoyaltyToken;
   underlying: TestERC20;
 }
@@ -44,6 +52,7 @@ export async function deployCipherShare(deployer?: Signer): Promise<CipherShareD
   return {
     rounds: await ethers.getContractAt("RoundManager", addresses.rounds, from),
     distributor: await ethers.getContractAt("RoyaltyDistributor", addresses.distributor, from),
+    anonymousPayouts: await ethers.getContractAt("AnonymousPayouts", addresses.anonymousPayouts, from),
     token: await ethers.getContractAt("RoyaltyToken", addresses.token, from),
     underlying: await ethers.getContractAt("TestERC20", addresses.underlying, from),
   };

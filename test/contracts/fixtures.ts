@@ -3,7 +3,7 @@
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { expect } from "chai";
 import type { Signer } from "ethers";
-import { ethers } from "hardhat";
+import { ethers, fhevm } from "hardhat";
 import { CancelReason, RoundPhase, type RoundPhaseCode } from "@ciphershare/protocol/chain/constants";
 import {
   ExclusionReason,
@@ -243,3 +243,44 @@ export const expectDecryptionDenied = (decryption: Promise<unknown>): Promise<vo
 /** Asserts that a public decryption is refused (the handle was never made publicly decryptable). */
 export const expectPublicDecryptionDenied = (decryption: Promise<unknown>): Promise<void> =>
   expectRefused(decryption, /is not allowed for public decryption/, "public decryption");
+
+/** A fresh payout address (never registered, never funded), with its key: user decryption signs with it. */
+export const freshPayoutWallet = () => ethers.Wallet.createRandom().connect(ethers.provider);
+
+/** `contributor` seals `payTo` as its anonymous payout address of `roundId` (an eaddress input bound to it). */
+export async function sealPayout(s: Scenario, roundId: bigint, contributor: Signer, payTo: string) {
+  const anonymous = await s.anonymousPayouts.getAddress();
+  const input = await fhevm
+    .createEncryptedInput(anonymous, await contributor.getAddress())
+    .addAddress(payTo)
+    .encrypt();
+  return s.anonymousPayouts.connect(contributor).sealPayout(roundId, input.handles[0], input.inputProof);
+}
+
+/**
+ * A finalized, funded (Σ shares), settled and (unless `complete` is false) completed round of the scenario's program
+ * where `signers[i]` earns `shares[i]`; `sealed` maps a signer to the fresh address it seals in the commit phase.
+ */
+export async function settledSealedRound(
+  s: Scenario,
+  signers: readonly Signer[],
+  shares: readonly bigint[],
+  sealed: ReadonlyMap<Signer, string>,
+  complete = true,
+  programId = s.programId,
+): Promise<bigint> {
+  const roundId = await openRound(s, programId);
+  const hashes = await commitAll(s, roundId, signers);
+  for (const [signer, payTo] of sealed) await sealPayout(s, roundId, signer, payTo);
+  await revealAll(s, roundId, signers, hashes);
+  await closeAndPublish(s, roundId);
+  await finalize(s, roundId);
+  await fundPool(
+    s,
+    roundId,
+    shares.reduce((a, b) => a + b, 0n),
+  );
+  await settle(s, roundId, signers, shares);
+  if (complete) await s.distributor.connect(s.custodian).completeSettlement(roundId);
+  return roundId;
+}

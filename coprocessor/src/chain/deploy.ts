@@ -14,6 +14,7 @@ export const DEPLOYED_CONTRACTS = {
   TestERC20: "contracts/mocks/TestERC20.sol/TestERC20.json",
   RoyaltyToken: "contracts/token/RoyaltyToken.sol/RoyaltyToken.json",
   RoundManager: "contracts/rounds/RoundManager.sol/RoundManager.json",
+  AnonymousPayouts: "contracts/payouts/AnonymousPayouts.sol/AnonymousPayouts.json",
   RoyaltyDistributor: "contracts/payouts/RoyaltyDistributor.sol/RoyaltyDistributor.json",
 } as const;
 export type DeployedContractName = keyof typeof DEPLOYED_CONTRACTS;
@@ -28,10 +29,13 @@ export const ROYALTY_TOKEN = {
 /** Deploys one contract with constructor arguments and returns its address once mined. */
 export type ContractDeployer = (name: DeployedContractName, args: readonly unknown[]) => Promise<Address>;
 
-/** Test ERC-20 → RoyaltyToken wrapping it → RoundManager (the hub) → RoyaltyDistributor paying out of its rounds. */
+/**
+ * Test ERC-20 → RoyaltyToken wrapping it → RoundManager (the hub) → AnonymousPayouts → RoyaltyDistributor paying out
+ * of the hub's rounds (its constructor binds the anonymous payouts contract to itself).
+ */
 export async function deployCipherShare(
   deploy: ContractDeployer,
-): Promise<Pick<Deployment, "rounds" | "distributor" | "token" | "underlying">> {
+): Promise<Pick<Deployment, "rounds" | "distributor" | "anonymousPayouts" | "token" | "underlying">> {
   const underlying = await deploy("TestERC20", ["Test USD", "tUSD"]);
   const token = await deploy("RoyaltyToken", [
     underlying,
@@ -40,8 +44,9 @@ export async function deployCipherShare(
     ROYALTY_TOKEN.contractURI,
   ]);
   const rounds = await deploy("RoundManager", []);
-  const distributor = await deploy("RoyaltyDistributor", [rounds]);
-  return { rounds, distributor, token, underlying };
+  const anonymousPayouts = await deploy("AnonymousPayouts", [rounds]);
+  const distributor = await deploy("RoyaltyDistributor", [rounds, anonymousPayouts]);
+  return { rounds, distributor, anonymousPayouts, token, underlying };
 }
 
 /** ABI and bytecode compiled by `hardhat compile` (run `npm run compile` first). */

@@ -161,29 +161,42 @@ export async function submitContribution(
     const bundle = await verifiedBundle(ctx, store, context.publicBundleHash, options.cacheDir);
     try {
       const envelope = await encryptModelUpdate(ctx, bundle, update);
-      const hash = await envelopeCommitment(envelope);
-      const paths = pendingPaths(options.localDir, options.roundId);
-      writeAtomically(paths.envelope, envelope);
-      const pending: PendingContribution = {
-        round: options.roundId.toString(),
-        ciphertextHash: hash,
-        sampleCount: options.sampleCount,
-      };
-      writeAtomically(paths.record, new TextEncoder().encode(`${JSON.stringify(pending)}\n`));
-      const seal = sealOf(hash, contributor.address);
-      const { rounds } = contractsFor(deployment, contributor);
-      const deposit = (await readRound(deployment, contributor.reader, options.roundId)).commitDeposit;
-      await mined(
-        contributor.reader,
-        rounds.write.commitContribution([options.roundId, seal, BigInt(options.sampleCount)], { value: deposit }),
-      );
-      return { ciphertextHash: hash, seal, sampleCount: options.sampleCount, bytes: envelope.length, deposit };
+      return await keepAndCommit(deployment, contributor, { ...options, bytes: envelope });
     } finally {
       bundle.dispose();
     }
   } finally {
     ctx.dispose();
   }
+}
+
+/**
+ * Keeps `bytes` in `localDir` until the reveal and commits the seal of their keccak256 with `sampleCount` and the
+ * round's deposit: the commit step of a contribution envelope, or of a model operator's usage report
+ * (roles/operator.ts). `revealContribution` later reveals and uploads the kept bytes.
+ */
+export async function keepAndCommit(
+  deployment: Deployment,
+  contributor: ChainSigner,
+  options: { roundId: bigint; bytes: Uint8Array; sampleCount: number; localDir: string },
+): Promise<SubmittedContribution> {
+  const hash = await envelopeCommitment(options.bytes);
+  const paths = pendingPaths(options.localDir, options.roundId);
+  writeAtomically(paths.envelope, options.bytes);
+  const pending: PendingContribution = {
+    round: options.roundId.toString(),
+    ciphertextHash: hash,
+    sampleCount: options.sampleCount,
+  };
+  writeAtomically(paths.record, new TextEncoder().encode(`${JSON.stringify(pending)}\n`));
+  const seal = sealOf(hash, contributor.address);
+  const { rounds } = contractsFor(deployment, contributor);
+  const deposit = (await readRound(deployment, contributor.reader, options.roundId)).commitDeposit;
+  await mined(
+    contributor.reader,
+    rounds.write.commitContribution([options.roundId, seal, BigInt(options.sampleCount)], { value: deposit }),
+  );
+  return { ciphertextHash: hash, seal, sampleCount: options.sampleCount, bytes: options.bytes.length, deposit };
 }
 
 function writeAtomically(path: string, bytes: Uint8Array): void {

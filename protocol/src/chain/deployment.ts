@@ -6,6 +6,8 @@ export interface Deployment {
   /** The hub: contributor registry, programs and rounds in one contract (RoundManager). */
   readonly rounds: Address;
   readonly distributor: Address;
+  /** Sealed payout addresses and anonymous, scanning claims paid out of the distributor's rounds. */
+  readonly anonymousPayouts: Address;
   readonly token: Address;
   /** The ERC-20 the royalty token wraps (a test token on the embedded chain). */
   readonly underlying: Address;

@@ -20,10 +20,19 @@ const MAX_MANIFEST_BYTES = 1 << 20;
 /** SEAL's uncompressed ciphertext = 113 bytes of header + size × N × primes × 8 bytes. */
 const SEAL_CIPHERTEXT_OVERHEAD_BYTES = 113;
 
-/** Who produced the ciphertexts: a contributor (never decrypted) or the coprocessor (an output). */
+/**
+ * Who produced the ciphertexts: a contributor (never decrypted), the coprocessor (an output), or a model
+ * operator's batch of per-generation usage attributions (never decrypted; docs/usage.md).
+ */
 export enum EnvelopeKind {
   Contribution = 1,
   Aggregate = 2,
+  UsageBatch = 3,
+}
+
+/** Kinds that hold fresh encryptions of a party's inputs (never decrypted, fresh level and scale, value exponent 0). */
+function isInputKind(kind: EnvelopeKind): boolean {
+  return kind === EnvelopeKind.Contribution || kind === EnvelopeKind.UsageBatch;
 }
 
 export interface EnvelopeHeader {
@@ -195,7 +204,7 @@ export function parseEnvelopeSync(bytes: Uint8Array, expect: EnvelopeExpectation
     throw new EnvelopeError("unsupported-version", "unsupported format version.", { details: `${version}` });
   }
   const kind = view.getUint8(5);
-  if (kind !== EnvelopeKind.Contribution && kind !== EnvelopeKind.Aggregate) {
+  if (kind !== EnvelopeKind.Contribution && kind !== EnvelopeKind.Aggregate && kind !== EnvelopeKind.UsageBatch) {
     throw new EnvelopeError("bad-kind", "unknown envelope kind.", { details: `${kind}` });
   }
   let set: CkksParameterSet;
@@ -213,21 +222,19 @@ export function parseEnvelopeSync(bytes: Uint8Array, expect: EnvelopeExpectation
   }
   const coeffModulusSize = view.getUint8(8);
   const freshSize = set.coeffModulusBits.length - 1;
-  const levelOk =
-    kind === EnvelopeKind.Contribution
-      ? coeffModulusSize === freshSize
-      : coeffModulusSize >= 1 && coeffModulusSize <= freshSize;
+  const levelOk = isInputKind(kind)
+    ? coeffModulusSize === freshSize
+    : coeffModulusSize >= 1 && coeffModulusSize <= freshSize;
   if (!levelOk) {
     throw new EnvelopeError("bad-modulus-level", "ciphertext modulus level is impossible for this kind and set.", {
       details: `${coeffModulusSize} primes (${set.id}, fresh ${freshSize})`,
     });
   }
   const valueExponent = view.getInt8(9);
-  const exponentOk =
-    kind === EnvelopeKind.Contribution ? valueExponent === 0 : Math.abs(valueExponent) <= MAX_VALUE_EXPONENT;
+  const exponentOk = isInputKind(kind) ? valueExponent === 0 : Math.abs(valueExponent) <= MAX_VALUE_EXPONENT;
   if (!exponentOk) {
     throw new EnvelopeError("bad-value-exponent", "value exponent is impossible for this kind.", {
-      details: `2^${valueExponent} (${kind === EnvelopeKind.Contribution ? "contributions use 2^0" : `at most 2^±${MAX_VALUE_EXPONENT}`})`,
+      details: `2^${valueExponent} (${isInputKind(kind) ? "inputs use 2^0" : `at most 2^±${MAX_VALUE_EXPONENT}`})`,
     });
   }
   if (bytes[10] !== 0 || bytes[11] !== 0) {
@@ -235,10 +242,9 @@ export function parseEnvelopeSync(bytes: Uint8Array, expect: EnvelopeExpectation
   }
   const scale = view.getFloat64(12);
   // Contributions are fresh encodings at the set's scale; outputs stay within a few bits of its output scale.
-  const scaleOk =
-    kind === EnvelopeKind.Contribution
-      ? scale === set.scale
-      : Number.isFinite(scale) && Math.abs(Math.log2(scale) - set.outputScaleBits) <= 2;
+  const scaleOk = isInputKind(kind)
+    ? scale === set.scale
+    : Number.isFinite(scale) && Math.abs(Math.log2(scale) - set.outputScaleBits) <= 2;
   if (!scaleOk) {
     throw new EnvelopeError("bad-scale", "scale is not valid for this kind and set.", {
       details: `${scale} (${set.id} uses 2^${set.scaleBits}, outputs 2^${set.outputScaleBits})`,

@@ -9,6 +9,15 @@ const MAX_NPY_HEADER_BYTES = 65_536;
  * as a one-tensor model update. `np.save("update.npy", array)` produces one.
  */
 export function parseNpy(bytes: Uint8Array, name = "update"): ModelUpdate {
+  const { shape, values } = parseNpyArray(bytes);
+  return validateModelUpdate({ tensors: [{ name, shape }], values });
+}
+
+/**
+ * The array of a `.npy` file as it is, non-finite values included (`parseNpy` refuses them; a caller that judges
+ * rows one by one, like a usage report's screening, reads the raw array).
+ */
+export function parseNpyArray(bytes: Uint8Array): { shape: number[]; values: Float64Array } {
   const fail = (problem: string, details?: string): never => {
     throw new ModelFormatError(`Not a readable .npy file: ${problem}.`, { details });
   };
@@ -51,7 +60,7 @@ export function parseNpy(bytes: Uint8Array, name = "update"): ModelUpdate {
   for (let i = 0, offset = dataStart; i < count; i++, offset += itemSize) {
     values[i] = itemSize === 4 ? view.getFloat32(offset, littleEndian) : view.getFloat64(offset, littleEndian);
   }
-  return validateModelUpdate({ tensors: [{ name, shape }], values });
+  return { shape, values };
 }
 
 /** Writes a float64 little-endian C-order `.npy` (format 1.0) — used to hand aggregates back to Python. */

@@ -32,7 +32,7 @@ import {
   type CommonOptions,
 } from "../roleContext";
 
-type Options = CommonOptions & Record<string, string | boolean | undefined>;
+export type Options = CommonOptions & Record<string, string | boolean | undefined>;
 
 const BEHAVIOURS: Record<string, (dataSize: number) => ContributorBehaviour> = {
   honest: () => ({ kind: "honest" }),
@@ -51,7 +51,7 @@ function contributorCommand(parent: Command, name: string, description: string):
 }
 
 /** Waits for the reveal phase, or on the dev chain (`--advance-time`) moves the clock past the commit deadline. */
-async function untilRevealPhase(
+export async function untilRevealPhase(
   deployment: ReturnType<ReturnType<typeof roleContext>["deployment"]>,
   reader: ChainReader,
   roundId: bigint,
