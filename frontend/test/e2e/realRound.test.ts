@@ -191,7 +191,7 @@ describe("a real royalty round through the web app", () => {
     await services.cli(["network", "fund", "--round", "1", "--amount", POOL_UNITS.toString()]);
     await services.cli(["network", "finalize", "--round", "1", "--advance-time"]);
     // Only now, the round final, the custodian service releases (φ public in this round), anchors the release and
-    // settles the funded pool.
+    // settles the funded pool — after recomputing both outputs from the committed inputs (a second Shapley run).
     await until(
       "the custodian's completed settlement",
       async () =>
@@ -201,9 +201,9 @@ describe("a real royalty round through the web app", () => {
           functionName: "settlementState",
           args: [1n],
         })) === SettlementState.Completed,
-      300_000,
+      600_000,
     );
-  }, 900_000);
+  }, 1_200_000);
 
   it("shows the round's released scores on the dashboard, with the free rider flagged", async () => {
     await open("dashboard");
