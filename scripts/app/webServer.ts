@@ -1,12 +1,15 @@
 // Serves the production build of the web app (Vite preview) pointed at the app services, plus the app server's
 // own endpoints: `GET /api/audit?round=N` runs `ciphershare audit --round N --json` and returns its verdict;
-// `POST /api/relay-registration` submits a contributor's signed gasless registration from the relayer account.
+// `POST /api/relay-registration` submits a contributor's signed gasless registration from the relayer account;
+// `POST /api/relay-claim` queues an anonymous claim that the relayer account sends in its next fixed-time batch.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
 import { isAddress, type Hex } from "viem";
 import type { Plugin } from "vite" with { "resolution-mode": "import" };
 import { chainReader, chainSigner, roleAccount } from "@ciphershare/coprocessor/chain/clients";
 import { contractsFor } from "@ciphershare/coprocessor/chain/contracts";
+import { claimForAddress } from "@ciphershare/coprocessor/roles/anonymous-payouts";
+import { ClaimRelayer } from "@ciphershare/coprocessor/roles/claim-relayer";
 import { ROLE_ACCOUNT } from "@ciphershare/coprocessor/roles/workspace";
 import { ROOT, runCli, type AppServices } from "./services";
 
@@ -119,6 +122,27 @@ function relayEndpoint(services: AppServices): Plugin {
   return { name: "ciphershare-relay-endpoint", configurePreviewServer: (server) => void server.middlewares.use(serve) };
 }
 
+/**
+ * The network's claim relayer: anonymous claims queued at `POST /api/relay-claim` leave from the relayer account
+ * (development account 3) in batches at fixed times, every `intervalMs` (`CIPHERSHARE_RELAY_INTERVAL_MS`, default
+ * 60 s). See coprocessor/src/roles/claim-relayer.ts.
+ */
+export function claimRelayer(services: AppServices, intervalMs?: number): ClaimRelayer {
+  const reader = chainReader(services.rpcUrl, services.deployment.chainId);
+  const relayer = chainSigner(reader, roleAccount(ROLE_ACCOUNT.relayer));
+  return new ClaimRelayer({
+    intervalMs: intervalMs ?? Number(process.env.CIPHERSHARE_RELAY_INTERVAL_MS ?? 60_000),
+    submit: async ({ to, rounds }) => void (await claimForAddress(services.deployment, relayer, to, rounds)),
+  });
+}
+
+function claimRelayEndpoint(relayer: ClaimRelayer): Plugin {
+  return {
+    name: "ciphershare-claim-relay-endpoint",
+    configurePreviewServer: (server) => void server.middlewares.use(relayer.handle),
+  };
+}
+
 /** Builds the app into `outDir` (default `frontend/dist`) and serves it on `port`. */
 export async function serveWebApp(services: AppServices, port: number, outDir?: string): Promise<ServedWebApp> {
   const { build, preview } = await import("vite");
@@ -130,13 +154,21 @@ export async function serveWebApp(services: AppServices, port: number, outDir?: 
   process.env.CIPHERSHARE_CHAIN_ID = "31337";
   process.env.CIPHERSHARE_COPROCESSOR_URL = services.blobUrl;
   process.env.CIPHERSHARE_DEPLOYMENT = services.webDeploymentFile;
+  const relayer = claimRelayer(services);
+  relayer.start();
   const server = await preview({
     configFile,
     root: FRONTEND,
     logLevel: "warn",
-    plugins: [auditEndpoint(services.ws.home), relayEndpoint(services)],
+    plugins: [auditEndpoint(services.ws.home), relayEndpoint(services), claimRelayEndpoint(relayer)],
     build: output,
     preview: { host: "127.0.0.1", port, strictPort: true, open: false },
   });
-  return { url: `http://127.0.0.1:${port}`, close: () => server.close() };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: async () => {
+      relayer.stop();
+      await server.close();
+    },
+  };
 }

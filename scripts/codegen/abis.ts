@@ -10,6 +10,8 @@ export const ABI_SOURCES = {
   programRegistryAbi: "contracts/programs/ProgramRegistry.sol/ProgramRegistry.json",
   roundManagerAbi: "contracts/rounds/RoundManager.sol/RoundManager.json",
   royaltyDistributorAbi: "contracts/payouts/RoyaltyDistributor.sol/RoyaltyDistributor.json",
+  anonymousPayoutsAbi: "contracts/payouts/AnonymousPayouts.sol/AnonymousPayouts.json",
+  cipherShareForwarderAbi: "contracts/metatx/CipherShareForwarder.sol/CipherShareForwarder.json",
   royaltyTokenAbi: "contracts/token/RoyaltyToken.sol/RoyaltyToken.json",
   testErc20Abi: "contracts/mocks/TestERC20.sol/TestERC20.json",
   chainProbeAbi: "contracts/mocks/ChainProbe.sol/ChainProbe.json",

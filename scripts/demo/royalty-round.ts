@@ -271,6 +271,7 @@ async function main(): Promise<void> {
     const releases: ReleaseRecord[] = [];
     const exclusions: Map<number, string>[] = [];
     const royalties: string[][] = [];
+    const anonymous = indices.filter((i) => i % 2 === 1);
     const accuracies: number[] = [];
     let base = "zero";
     const { distributor } = contractsToRead(deployment, reader);
@@ -309,6 +310,11 @@ async function main(): Promise<void> {
         submitting.tick(++submitted);
       });
       submitting.done();
+      // Half of the contributors (odd numbers) take their royalty anonymously: each seals a fresh payout address
+      // for the round now, before settlement; its claim below is sent by the relayer account to that address.
+      for (const i of anonymous) {
+        await cli(options.home, ["contributor", "seal-payout", "--index", String(i), "--round", String(roundId)]);
+      }
       const revealing = out.progress("contributors: reveal and upload (reveal phase)", n);
       // The first reveal moves the dev chain's clock past the commit deadline; the others find the phase open.
       const reveal = (i: number, advance: boolean) =>
@@ -365,6 +371,21 @@ async function main(): Promise<void> {
       const claims = await inParallel(indices, 1, async (i) => {
         const included = release.contributors.some((a) => sameAddress(a, addresses[i]));
         if (!included) return "0";
+        if (anonymous.includes(i)) {
+          // The fresh address's balance: it holds nothing but this round's payout.
+          const paid = (
+            await cli(options.home, [
+              "contributor",
+              "claim",
+              "--anonymous",
+              "--index",
+              String(i),
+              "--round",
+              String(roundId),
+            ])
+          ).json as { balance: string };
+          return paid.balance;
+        }
         const claimed = (
           await cli(options.home, ["contributor", "claim", "--index", String(i), "--round", String(roundId)])
         ).json as { claimed: string };
@@ -389,7 +410,7 @@ async function main(): Promise<void> {
       accuracies.push(testAccuracy);
       base = release.globalModel;
       out.say(
-        `  global model test accuracy ${(testAccuracy * 100).toFixed(1)} %; Σ royalties ${claims.reduce((s, c) => s + BigInt(c), 0n)} units = pool`,
+        `  global model test accuracy ${(testAccuracy * 100).toFixed(1)} %; Σ royalties ${claims.reduce((s, c) => s + BigInt(c), 0n)} units = pool (${anonymous.map((i) => `#${i}`).join(", ")} paid anonymously, at fresh sealed addresses)`,
       );
     }
 
@@ -435,7 +456,7 @@ async function main(): Promise<void> {
     out.say(`done in ${((performance.now() - started) / 1000).toFixed(0)} s`);
     if (options.json) {
       process.stdout.write(
-        `${JSON.stringify({ rounds: options.rounds, contributors: n, phi, royalties: royalties.map((r) => r.map(Number)), flagged, accuracy: accuracies, auditPassed, excluded: exclusions.map((round) => Object.fromEntries(round)) })}\n`,
+        `${JSON.stringify({ rounds: options.rounds, contributors: n, phi, royalties: royalties.map((r) => r.map(Number)), flagged, accuracy: accuracies, auditPassed, anonymous, excluded: exclusions.map((round) => Object.fromEntries(round)) })}\n`,
       );
     }
     if (!auditPassed) process.exitCode = 1;

@@ -12,6 +12,7 @@ interface DemoResult {
   flagged: number[];
   accuracy: number[];
   auditPassed: boolean;
+  anonymous: number[];
 }
 
 // `npm run demo -- --quick --json`: one real round, 4 contributors as separate processes on a real local node.
@@ -52,6 +53,8 @@ describe("end to end: the quick demo round", function () {
     }
     expect(result.flagged).to.have.members([2, 3]);
     for (const good of honest) expect(royalties[good]).to.be.above(0);
+    // Contributors #1 and #3 claimed anonymously (at fresh sealed addresses): all claims still pay the pool exactly.
+    expect(result.anonymous).to.deep.equal([1, 3]);
     expect(royalties.reduce((a, b) => a + b, 0)).to.equal(1_000_000_000); // the whole pool, exactly
   });
 

@@ -2,6 +2,8 @@
 // (protocol/src/chain/abis.ts), so every read, write and event argument is checked against the Solidity signature.
 import { getContract } from "viem";
 import {
+  anonymousPayoutsAbi,
+  cipherShareForwarderAbi,
   roundManagerAbi,
   royaltyDistributorAbi,
   royaltyTokenAbi,
@@ -15,6 +17,8 @@ function bind<C extends { public: ChainReader; wallet?: ChainSigner["wallet"] }>
   return {
     rounds: getContract({ address: deployment.rounds, abi: roundManagerAbi, client }),
     distributor: getContract({ address: deployment.distributor, abi: royaltyDistributorAbi, client }),
+    anonymousPayouts: getContract({ address: deployment.anonymousPayouts, abi: anonymousPayoutsAbi, client }),
+    forwarder: getContract({ address: deployment.forwarder, abi: cipherShareForwarderAbi, client }),
     token: getContract({ address: deployment.token, abi: royaltyTokenAbi, client }),
     underlying: getContract({ address: deployment.underlying, abi: testErc20Abi, client }),
   };

@@ -19,6 +19,14 @@ import {
   waitForRevealPhase,
   withdrawDeposit,
 } from "@ciphershare/coprocessor/roles/contributor";
+import {
+  claimForAddress,
+  payoutBalance,
+  payoutKeyOf,
+  readPayoutKeys,
+  sealPayoutAddress,
+} from "@ciphershare/coprocessor/roles/anonymous-payouts";
+import { requestRelayedClaim } from "@ciphershare/coprocessor/roles/claim-relayer";
 import { contributorAccount, ROLE_ACCOUNT, storeUri } from "@ciphershare/coprocessor/roles/workspace";
 import type { ModelUpdate } from "@ciphershare/protocol/formats/model-update";
 import { modelTensors } from "@ciphershare/protocol/round/config";
@@ -239,13 +247,74 @@ export function register(program: Command): void {
       }
     });
 
-  contributorCommand(contributor, "claim", "Claim your royalty for a settled round; prints your decrypted owed amount.")
-    .requiredOption("--round <id>", "round id")
+  contributorCommand(
+    contributor,
+    "seal-payout",
+    "Generate a fresh payout address for a round (its key stays in your payout keystore) and seal it on-chain, encrypted: your royalty of the round then goes only to that address, through an anonymous claim.",
+  )
+    .requiredOption("--round <id>", "round id (you must have committed to it; before the custodian settles you)")
     .action(async (options: Options) => {
       const ctx = contributorContext(options);
       const fhevm = await ctx.fhevm();
       try {
         const roundId = parseBigInt(options.round as string, "--round");
+        const sealed = await sealPayoutAddress(
+          ctx.deployment(),
+          ctx.signer,
+          fhevm,
+          ctx.ws.contributorDir(ctx.signer.address),
+          roundId,
+        );
+        reporter(options).result(
+          { address: ctx.signer.address, round: options.round, ...sealed },
+          `${sealed.sealed === "sealed" ? "sealed" : "already sealed"} payout address ${sealed.payTo} (entry ${sealed.index} of round ${String(options.round)})`,
+        );
+      } finally {
+        fhevm.destroy();
+      }
+    });
+
+  contributorCommand(
+    contributor,
+    "claim",
+    "Claim your royalty for a settled round; prints your decrypted owed amount. --anonymous: claim for your sealed payout address instead, sent by a relayer, never by your account.",
+  )
+    .requiredOption("--round <id>", "round id")
+    .option("--anonymous", "claim for the payout address sealed with `seal-payout` (sent by the relayer account)")
+    .option("--relay <url>", "with --anonymous: queue the claim at this relay (the app's URL), sent at its next batch")
+    .action(async (options: Options) => {
+      const ctx = contributorContext(options);
+      const roundId = parseBigInt(options.round as string, "--round");
+      if (options.relay !== undefined && options.anonymous !== true) {
+        throw new InvalidInputError("--relay needs --anonymous.", { details: `--relay ${String(options.relay)}` });
+      }
+      if (options.anonymous === true) {
+        const key = payoutKeyOf(ctx.ws.contributorDir(ctx.signer.address), roundId);
+        if (typeof options.relay === "string") {
+          const queued = await requestRelayedClaim(options.relay, { to: key.address, rounds: [roundId] });
+          reporter(options).result(
+            { round: options.round, payTo: key.address, relayed: true, ...queued },
+            `claim for ${key.address} ${queued.status}; the relay sends its next batch at ${new Date(queued.scheduledAt).toISOString()}`,
+          );
+          return;
+        }
+        const sent = await claimForAddress(ctx.deployment(), ctx.devSigner(ROLE_ACCOUNT.relayer), key.address, [
+          roundId,
+        ]);
+        const fhevm = await ctx.fhevm();
+        try {
+          const balance = await payoutBalance(ctx.deployment(), ctx.reader, fhevm, key);
+          reporter(options).result(
+            { round: options.round, payTo: key.address, relayed: false, transactions: sent.transactions, balance },
+            `claimed for ${key.address} (${sent.transactions} transaction${sent.transactions === 1 ? "" : "s"} from the relayer account); its balance: ${balance} units`,
+          );
+        } finally {
+          fhevm.destroy();
+        }
+        return;
+      }
+      const fhevm = await ctx.fhevm();
+      try {
         const owed = await owedRoyalty(ctx.deployment(), ctx.signer, fhevm, roundId);
         await claimRoyalty(ctx.deployment(), ctx.signer, roundId);
         const balance = await tokenBalance(ctx.deployment(), ctx.signer, fhevm);
@@ -258,16 +327,38 @@ export function register(program: Command): void {
       }
     });
 
-  contributorCommand(contributor, "balance", "Decrypt your confidential royalty-token balance.").action(
-    async (options: Options) => {
+  contributorCommand(
+    contributor,
+    "balance",
+    "Decrypt your confidential royalty-token balance (--payout: your fresh payout addresses', each signing with its key).",
+  )
+    .option("--payout", "the balances of the payout addresses in your payout keystore")
+    .action(async (options: Options) => {
       const ctx = contributorContext(options);
       const fhevm = await ctx.fhevm();
       try {
+        if (options.payout === true) {
+          const payouts = [];
+          for (const key of readPayoutKeys(ctx.ws.contributorDir(ctx.signer.address))) {
+            payouts.push({
+              round: key.round,
+              payTo: key.address,
+              balance: await payoutBalance(ctx.deployment(), ctx.reader, fhevm, key),
+            });
+          }
+          const total = payouts.reduce((sum, p) => sum + p.balance, 0n);
+          reporter(options).result(
+            { address: ctx.signer.address, payouts, total },
+            payouts.length === 0
+              ? "no payout address: run `contributor seal-payout` first"
+              : payouts.map((p) => `round ${p.round}: ${p.payTo} ${p.balance} units`).join("\n") + `\ntotal ${total}`,
+          );
+          return;
+        }
         const balance = await tokenBalance(ctx.deployment(), ctx.signer, fhevm);
         reporter(options).result({ address: ctx.signer.address, balance }, `balance: ${balance} units`);
       } finally {
         fhevm.destroy();
       }
-    },
-  );
+    });
 }
