@@ -22,6 +22,7 @@ import { readCommitments, readReasons } from "@ciphershare/coprocessor/chain/eve
 import type { RunningChild } from "@ciphershare/coprocessor/process/child";
 import { findRelease } from "@ciphershare/coprocessor/roles/auditor";
 import { custodianPhi } from "@ciphershare/coprocessor/roles/custodian";
+import { committeeFiles } from "../cli/commands/committee";
 import { startEmbeddedNetwork } from "@ciphershare/coprocessor/roles/embedded-network";
 import { readDeployment } from "@ciphershare/coprocessor/roles/workspace";
 import { accuracy } from "@ciphershare/coprocessor/simulation/evaluate";
@@ -46,7 +47,12 @@ interface DemoOptions {
   contributors: number;
   /** BullMQ worker processes for the coprocessor's HE jobs (on a Redis of the demo's own); 0: worker threads. */
   workers: number;
+  /** A 2-of-3 custodian committee (three member processes) instead of one custodian. */
+  committee: boolean;
 }
+
+/** Committee members of the demo (`--committee`): 2 of 3, development accounts 17–19. */
+const COMMITTEE_MEMBERS = [1, 2, 3];
 
 function parseArguments(argv: string[]): DemoOptions {
   const parsed = new Command()
@@ -58,6 +64,8 @@ function parseArguments(argv: string[]): DemoOptions {
     .option("--rounds <n>", "rounds to run (default 3, --quick 1)")
     .option("--contributors <n>", "contributors, 3 to 16 (default 8, --quick 4)")
     .option("--workers <n>", "run the coprocessor's HE jobs on n BullMQ worker processes (starts its own Redis)")
+    .option("--contributors <n>", "contributors, 3 to 16 (default 8, --quick 4; at most 12 with --committee)")
+    .option("--committee", "a 2-of-3 custodian committee, three member processes, instead of one custodian")
     .parse(argv, { from: "user" })
     .opts<{
       quick?: boolean;
@@ -66,7 +74,9 @@ function parseArguments(argv: string[]): DemoOptions {
       rounds?: string;
       contributors?: string;
       workers?: string;
+      committee?: boolean;
     }>();
+  const committee = parsed.committee === true;
   const quick = parsed.quick === true;
   const rounds = Number(parsed.rounds ?? (quick ? 1 : 3));
   const contributors = Number(parsed.contributors ?? (quick ? 4 : 8));
@@ -80,12 +90,12 @@ function parseArguments(argv: string[]): DemoOptions {
     rounds < 1 ||
     !Number.isSafeInteger(contributors) ||
     contributors < 3 ||
-    contributors > 16
+    contributors > (committee ? 12 : 16)
   ) {
-    process.stderr.write("demo: --rounds must be ≥ 1 and --contributors between 3 and 16\n");
+    process.stderr.write("demo: --rounds must be ≥ 1 and --contributors between 3 and 16 (12 with --committee)\n");
     process.exit(2);
   }
-  return { quick, json: parsed.json === true, home: resolve(parsed.home), rounds, contributors, workers };
+  return { quick, json: parsed.json === true, home: resolve(parsed.home), rounds, contributors, workers, committee };
 }
 
 /** Contributor i's behaviour: the second-to-last is poisoned (label flipping), the last a free rider. */
@@ -141,7 +151,12 @@ async function cli(home: string, args: string[], allowFailure = false): Promise<
 }
 
 /** A long-running role process (`coprocessor run`, `custodian run`); its lines go to a log file and `onLine`. */
-function daemon(home: string, args: string[], onLine: (line: string) => void, name = args[0]): RunningChild {
+function daemon(
+  home: string,
+  args: string[],
+  onLine: (line: string) => void,
+  name = args[0] === "custodian" && args.includes("--member") ? `member-${args[args.indexOf("--member") + 1]}` : args[0],
+): RunningChild {
   const log: string[] = [];
   const role = startCiphershareRole(home, args, {
     env: roleEnvironment(args, PASSPHRASE),
@@ -218,8 +233,19 @@ async function main(): Promise<void> {
     out.say(`• local chain ${chain.rpcUrl} (fhEVM mock), blob store ${blobs.url}, workspace ${options.home}`);
 
     await cli(options.home, ["network", "deploy"]);
-    const keygen = out.progress("custodian: CKKS keys (deep-v2, Galois keys)", 1);
-    const keys = (await cli(options.home, ["custodian", "keygen"])).json as {
+    const keygen = out.progress(
+      options.committee
+        ? "dealer: CKKS keys (deep-v2, Galois keys), one Shamir share per member, key wiped"
+        : "custodian: CKKS keys (deep-v2, Galois keys)",
+      1,
+    );
+    const keys = (
+      await cli(options.home, [
+        "custodian",
+        "keygen",
+        ...(options.committee ? ["--committee", "--threshold", "2"] : []),
+      ])
+    ).json as {
       publicBundleHash: Hex;
       bundleBytes: number;
       contributorBundleBytes: number;
@@ -229,13 +255,26 @@ async function main(): Promise<void> {
       `• custodian published the public bundle ${keys.publicBundleHash.slice(0, 12)}… (${(keys.bundleBytes / 1e6).toFixed(0)} MB; contributors download ${(keys.contributorBundleBytes / 1e6).toFixed(1)} MB of it)`,
     );
     const { programId } = (
-      await cli(options.home, ["network", "create-program", "--commit-deposit", COMMIT_DEPOSIT_WEI.toString()])
+      await cli(options.home, [
+        "network",
+        "create-program",
+        "--commit-deposit",
+        COMMIT_DEPOSIT_WEI.toString(),
+        ...(options.committee ? ["--committee"] : []),
+      ])
     ).json as { programId: string };
     out.say(
       `• network created program ${programId} (coprocessor, custodian, bundle hash, exact Shapley, ≥ 3 contributors, 0.01 ETH deposit)`,
     );
-    await cli(options.home, ["custodian", "accept", "--program", programId]);
-    out.say(`• custodian checked the program's terms and accepted it on-chain`);
+    if (options.committee) {
+      for (const k of COMMITTEE_MEMBERS) {
+        await cli(options.home, ["custodian", "accept", "--program", programId, "--member", String(k)]);
+      }
+      out.say(`• each of the 3 committee members checked the terms and its share's commitment, and accepted on-chain`);
+    } else {
+      await cli(options.home, ["custodian", "accept", "--program", programId]);
+      out.say(`• custodian checked the program's terms and accepted it on-chain`);
+    }
 
     const indices = [...Array(n).keys()];
     const addresses = await inParallel(indices, 4, async (i) => {
@@ -259,14 +298,21 @@ async function main(): Promise<void> {
     const coprocessor = daemon(options.home, ["coprocessor", "run", "--interval", "500", ...queue], (line) =>
       coprocessorProgress?.(line),
     );
-    const custodian = daemon(options.home, ["custodian", "run", "--interval", "500"], () => {});
-    daemons.push(coprocessor, custodian);
-    const daemonFailure = () =>
-      coprocessor.child.exitCode !== null
-        ? `the coprocessor exited (${coprocessor.child.exitCode}); see ${join(options.home, "coprocessor.log")}`
-        : custodian.child.exitCode !== null
-          ? `the custodian exited (${custodian.child.exitCode}); see ${join(options.home, "custodian.log")}`
-          : undefined;
+    const custodians = options.committee
+      ? COMMITTEE_MEMBERS.map((k) =>
+          daemon(options.home, ["custodian", "run", "--member", String(k), "--interval", "500"], () => {}),
+        )
+      : [daemon(options.home, ["custodian", "run", "--interval", "500"], () => {})];
+    daemons.push(coprocessor, ...custodians);
+    const daemonFailure = () => {
+      if (coprocessor.child.exitCode !== null) {
+        return `the coprocessor exited (${coprocessor.child.exitCode}); see ${join(options.home, "coprocessor.log")}`;
+      }
+      const stopped = custodians.findIndex((c) => c.child.exitCode !== null);
+      if (stopped < 0) return undefined;
+      const log = options.committee ? `member-${COMMITTEE_MEMBERS[stopped]}.log` : "custodian.log";
+      return `a custodian exited (${custodians[stopped].child.exitCode}); see ${join(options.home, log)}`;
+    };
 
     const releases: ReleaseRecord[] = [];
     const exclusions: Map<number, string>[] = [];
@@ -416,7 +462,9 @@ async function main(): Promise<void> {
 
     await stopDaemons();
     // Operator's view: the individual φ live only in the custodian's database (the public release has Σφ).
-    const custodianState = StateStore.open(ws.custodianDb);
+    const custodianState = StateStore.open(
+      options.committee ? committeeFiles(ws).db(COMMITTEE_MEMBERS[0]) : ws.custodianDb,
+    );
     const phi = releases.map((release) => {
       const released = custodianPhi(custodianState, release.round);
       return addresses.map((a) => released[release.contributors.findIndex((c) => sameAddress(c, a))] ?? 0);

@@ -1,0 +1,227 @@
+import { expect } from "chai";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { bytesToHex } from "viem";
+import { RoundPhase, SettlementState } from "@ciphershare/protocol/chain/constants";
+import type { Deployment } from "@ciphershare/protocol/chain/deployment";
+import { CkksContext } from "@ciphershare/protocol/ckks/context";
+import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
+import { encodeJsonRecord } from "@ciphershare/protocol/records/json";
+import { inputsHash, publicationReasons, includedContributions } from "@ciphershare/protocol/round/inputs";
+import { chainReader, chainSigner, mined, roleAccount, type ChainReader } from "@ciphershare/coprocessor/chain/clients";
+import { contractsFor, contractsToRead, readRound } from "@ciphershare/coprocessor/chain/contracts";
+import { readCommitments } from "@ciphershare/coprocessor/chain/events";
+import { FhevmClient } from "@ciphershare/coprocessor/chain/fhevmClient";
+import {
+  committeeToRead,
+  serveRoundAsMember,
+  type MemberRoleOptions,
+} from "@ciphershare/coprocessor/roles/committee-member";
+import {
+  combineRoundRelease,
+  fetchRoundPartials,
+  readRoundReleaseInputs,
+} from "@ciphershare/coprocessor/roles/committee-release";
+import {
+  blobStoreForUri,
+  contributorAccount,
+  readDeployment,
+  ROLE_ACCOUNT,
+} from "@ciphershare/coprocessor/roles/workspace";
+import { ChainInputReaders, blobAccessDomain } from "@ciphershare/coprocessor/roles/input-access";
+import { StateStore } from "@ciphershare/coprocessor/state/store";
+import {
+  BlobAccessDeniedError,
+  BlobAccessGuard,
+  blobRequestSigner,
+} from "@ciphershare/coprocessor/storage/blob-access";
+import { HttpBlobStore } from "@ciphershare/coprocessor/storage/http-client";
+import { startBlobServer } from "@ciphershare/coprocessor/storage/http-server";
+import { LocalDirectoryBlobStore } from "@ciphershare/coprocessor/storage/local-directory";
+import { committeeFiles, memberAccount } from "@ciphershare/scripts/cli/commands/committee";
+import { rejectionOf } from "../support/rejection";
+import { cli, PASSPHRASE, run, startTestNetwork, type TestNetwork } from "./processes";
+
+// A 2-of-3 custodian committee on a real local chain, each member its own process: member 3 is down and members 1
+// and 2 still release and settle the round, the anchored record being exactly what anyone recombines from the
+// published partial decryptions. On a round whose published outputs are forged, the two honest members recompute,
+// refuse and nothing is released although the third (dishonest) member joins.
+describe("end to end: a 2-of-3 custodian committee", function () {
+  let network: TestNetwork;
+  let home: string;
+  let deployment: Deployment;
+  let reader: ChainReader;
+  const zero = `0x${"0".repeat(64)}`;
+
+  /** Submits and reveals contributors offset…offset + 2 to `round` (MNIST split in offset + 3), then closes it. */
+  async function contribute(round: number, offset: number): Promise<void> {
+    for (const i of [0, 1, 2]) {
+      await cli(home, [
+        "contributor",
+        "submit",
+        "--index",
+        String(i + offset),
+        "--round",
+        String(round),
+        "--clients",
+        String(offset + 3),
+      ]);
+    }
+    await cli(home, ["contributor", "reveal", "--index", String(offset), "--round", String(round), "--advance-time"]);
+    for (const i of [1, 2]) {
+      await cli(home, ["contributor", "reveal", "--index", String(i + offset), "--round", String(round)]);
+    }
+    await cli(home, ["network", "close", "--round", String(round), "--advance-time"]);
+  }
+
+  before(async function () {
+    network = await startTestNetwork("ciphershare-committee-");
+    home = network.home;
+    await cli(home, ["network", "deploy"]);
+    const setup = await cli<{ members: string[]; threshold: number; shareCommitments: string[] }>(home, [
+      "custodian",
+      "keygen",
+      "--committee",
+      "--threshold",
+      "2",
+    ]);
+    expect(setup.members).to.have.length(3);
+    await cli(home, ["network", "create-program", "--committee"]);
+    for (const k of [1, 2, 3]) await cli(home, ["custodian", "accept", "--program", "1", "--member", String(k)]);
+    deployment = readDeployment(network.ws);
+    reader = chainReader(network.chain.rpcUrl, network.chain.chainId);
+    await Promise.all([0, 1, 2, 3, 4, 5].map((i) => cli(home, ["contributor", "register", "--index", String(i)])));
+    await cli(home, ["network", "open-round", "--program", "1"]);
+    await contribute(1, 0);
+    const published = await run(["coprocessor", "run", "--once", "--home", home, "--json"]);
+    expect(published.code, published.stderr).to.equal(0);
+    await cli(home, ["network", "finalize", "--round", "1", "--advance-time"]);
+    await cli(home, ["network", "fund", "--round", "1", "--amount", "1000000"]);
+  });
+
+  after(async () => {
+    await network?.stop();
+    if (network) rmSync(network.home, { recursive: true, force: true });
+  });
+
+  it("one member down: members 1 and 2, as processes, release and settle; the anchor is what anyone recombines", async () => {
+    const committee = committeeToRead(deployment, reader);
+    // Each member is a daemon serving what is pending; here each pass is one `--once` run, alternating.
+    const failures: string[] = [];
+    for (let pass = 0; pass < 12; pass++) {
+      const outcomes: string[] = [];
+      for (const k of [1, 2]) {
+        const served = await run(["custodian", "run", "--member", String(k), "--once", "--home", home, "--json"]);
+        if (served.code !== 0) {
+          failures.push(`pass ${pass}, member ${k}: ${served.stderr}`);
+          outcomes.push("failed");
+          continue;
+        }
+        outcomes.push((served.json as { rounds: Record<string, string> }).rounds["1"] ?? "done");
+      }
+      if (outcomes.every((o) => o === "settled" || o === "done")) break;
+    }
+    if (failures.length > 0)
+      process.stderr.write(`member passes that failed (and were resumed):\n${failures.join("\n")}\n`);
+    expect(failures.length).to.be.below(3, failures.join("\n"));
+    const round = await readRound(deployment, reader, 1n);
+    expect(round.releaseHash).to.not.equal(zero);
+    expect((await committee.read.decryptingSetOf([1n])).map(Number)).to.deep.equal([1, 2]);
+    const { distributor } = contractsToRead(deployment, reader);
+    expect(Number(await distributor.read.settlementState([1n]))).to.equal(SettlementState.Completed);
+    expect(Number(await distributor.read.settledCount([1n]))).to.equal(3);
+
+    // The auditor's redo: the same partial blobs give the same record, byte for byte.
+    const store = new LocalDirectoryBlobStore(network.ws.blobsDir);
+    const inputs = await readRoundReleaseInputs(deployment, reader, store, 1n);
+    const shares = await Promise.all([1, 2].map(async (m) => [...(await committee.read.decryptionSharesOf([1n, m]))]));
+    const ctx = await CkksContext.create(inputs.config.parameterSet);
+    try {
+      const { record } = await combineRoundRelease(ctx, store, inputs, await fetchRoundPartials(store, round, shares));
+      expect(await keccak256(encodeJsonRecord(record))).to.equal(round.releaseHash);
+    } finally {
+      ctx.dispose();
+    }
+    const audit = await run(["audit", "--round", "1", "--home", home, "--json"]);
+    const verdict = audit.json as { passed: boolean; checks: { name: string; passed: boolean; detail: string }[] };
+    expect(verdict.passed, JSON.stringify(verdict.checks.filter((c) => !c.passed))).to.equal(true);
+  });
+
+  it("forged outputs: two honest members recompute and refuse, the dishonest third joins alone, nothing is released", async () => {
+    await cli(home, ["network", "open-round", "--program", "1"]);
+    await contribute(2, 3);
+    // The coprocessor publishes round 1's outputs as round 2's (real envelopes, not what round 2's inputs give).
+    const coprocessor = chainSigner(reader, roleAccount(ROLE_ACCOUNT.coprocessor));
+    const commitments = await readCommitments(reader, deployment, 2n);
+    const reasons = publicationReasons(commitments, new Map());
+    const first = await readRound(deployment, reader, 1n);
+    await mined(
+      reader,
+      contractsFor(deployment, coprocessor).rounds.write.publishResults([
+        2n,
+        first.aggregateHash,
+        first.scoresHash,
+        await inputsHash(includedContributions(commitments, reasons)),
+        bytesToHex(reasons),
+      ]),
+    );
+    await cli(home, ["network", "finalize", "--round", "2", "--advance-time"]);
+    expect((await readRound(deployment, reader, 2n)).phase).to.equal(RoundPhase.Finalized);
+
+    const fhevm = await FhevmClient.connect(network.chain.rpcUrl);
+    const logs: string[] = [];
+    const member = (k: number, verify?: MemberRoleOptions["verify"]): MemberRoleOptions => ({
+      deployment,
+      signer: chainSigner(reader, roleAccount(memberAccount(k))),
+      state: StateStore.open(join(home, `in-process-member-${k}.sqlite`)),
+      store: new LocalDirectoryBlobStore(network.ws.blobsDir),
+      storeForUri: (uri) => blobStoreForUri(network.ws, uri),
+      fhevm,
+      keystorePath: committeeFiles(network.ws).keystore(k),
+      passphrase: PASSPHRASE,
+      verify,
+      log: (line) => logs.push(`member ${k}: ${line}`),
+    });
+    const members = [member(1, async () => []), member(2), member(3)];
+    try {
+      expect(await serveRoundAsMember(members[0], 2n)).to.equal("waiting", "the dishonest member joins and waits");
+      expect(await serveRoundAsMember(members[1], 2n)).to.equal("refused");
+      expect(logs.join("\n")).to.match(/member 2: round 2: refusing to release: .*aggregate-commitment/);
+      expect(await serveRoundAsMember(members[2], 2n)).to.equal("refused");
+      expect(await serveRoundAsMember(members[0], 2n)).to.equal("waiting");
+      const committee = committeeToRead(deployment, reader);
+      const release = await committee.read.releaseOf([2n]);
+      expect([release.joinedCount, release.submittedCount]).to.deep.equal([1, 0]);
+      expect((await readRound(deployment, reader, 2n)).releaseHash).to.equal(zero);
+    } finally {
+      members.forEach((m) => m.state.close());
+      fhevm.destroy();
+    }
+  });
+
+  it("the blob store serves round 1's inputs and scores partials only to signed requests of its readers", async () => {
+    const guard = new BlobAccessGuard(new ChainInputReaders(deployment, reader), blobAccessDomain(deployment));
+    const server = await startBlobServer(new LocalDirectoryBlobStore(network.ws.blobsDir), { access: guard });
+    const as = (account: number) =>
+      new HttpBlobStore(server.url, 2 ** 30, blobRequestSigner(roleAccount(account), blobAccessDomain(deployment)));
+    try {
+      const [input] = (await readCommitments(reader, deployment, 1n)).map((c) => c.ciphertextHash);
+      const denied = await rejectionOf(new HttpBlobStore(server.url).get(input), BlobAccessDeniedError);
+      expect(denied.status).to.equal(401);
+      const outsider = await rejectionOf(as(contributorAccount(0)).get(input), BlobAccessDeniedError);
+      expect(outsider.status).to.equal(403, "not even a contributor of the round");
+      expect(await as(ROLE_ACCOUNT.coprocessor).has(input)).to.equal(true);
+      expect(await as(memberAccount(3)).has(input)).to.equal(true);
+
+      const committee = committeeToRead(deployment, reader);
+      const [aggregatePartial, scoresPartial] = await committee.read.decryptionSharesOf([1n, 1]);
+      expect(await new HttpBlobStore(server.url).has(aggregatePartial)).to.equal(true, "the aggregate's are public");
+      await rejectionOf(new HttpBlobStore(server.url).get(scoresPartial), BlobAccessDeniedError);
+      expect(await as(memberAccount(3)).has(scoresPartial)).to.equal(true);
+      const round = await readRound(deployment, reader, 1n);
+      expect(await new HttpBlobStore(server.url).has(round.releaseHash)).to.equal(true, "release records are public");
+    } finally {
+      await server.close();
+    }
+  });
+});
