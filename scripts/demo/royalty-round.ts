@@ -155,7 +155,9 @@ function daemon(
   home: string,
   args: string[],
   onLine: (line: string) => void,
-  name = args[0] === "custodian" && args.includes("--member") ? `member-${args[args.indexOf("--member") + 1]}` : args[0],
+  name = args[0] === "custodian" && args.includes("--member")
+    ? `member-${args[args.indexOf("--member") + 1]}`
+    : args[0],
 ): RunningChild {
   const log: string[] = [];
   const role = startCiphershareRole(home, args, {
