@@ -1,12 +1,16 @@
 import { expect } from "chai";
 import { CkksContext } from "@ciphershare/protocol/ckks/context";
 import { encryptModelUpdate } from "@ciphershare/protocol/ckks/update";
-import { generateKeys, loadPublicBundle, serializePublicBundle } from "@ciphershare/protocol/ckks/keys";
+import {
+  generateKeys,
+  loadPublicBundle,
+  publicBundleHash,
+  serializePublicBundle,
+} from "@ciphershare/protocol/ckks/keys";
 import { parseEnvelope } from "@ciphershare/protocol/ckks/envelope";
 import { fedAvgEncrypted } from "@ciphershare/coprocessor/fedavg/homomorphic";
 import { fedAvgWeights } from "@ciphershare/coprocessor/fedavg/weights";
 import { modelUpdateFromArray } from "@ciphershare/protocol/formats/model-update";
-import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
 import { exactCoefficientMap } from "@ciphershare/coprocessor/shapley/coefficients";
 import { encryptModel, generateShapleyKeys } from "@ciphershare/coprocessor/shapley/encrypted/client";
 import { matvecPlan } from "@ciphershare/coprocessor/shapley/encrypted/layout";
@@ -50,7 +54,7 @@ async function measuredL2(
   const runs: bigint[][] = [];
   for (let run = 0; run < 2; run++) {
     const keys = keygen(ctx);
-    const hash = await keccak256(serializePublicBundle(keys.bundle));
+    const hash = await publicBundleHash(keys.bundle);
     const ciphertext = await compute(keys, hash);
     runs.push(decryptToCoefficients(ctx, ciphertext, soleKeyShare(ctx, keys.secretKey, hash)));
   }
@@ -193,7 +197,7 @@ describe("threshold: error bounds and flooding", function () {
   it("moves noise to NTT form with SEAL: added to c0 it shifts the decryption by exactly that polynomial", async () => {
     const ctx = await sharedContext("fast-v1");
     const keys = generateKeys(ctx);
-    const hash = await keccak256(serializePublicBundle(keys.bundle));
+    const hash = await publicBundleHash(keys.bundle);
     const bundle = await loadPublicBundle(ctx, keys.bundle);
     const ciphertext = ctx.encrypt(sampleUpdate(100, 3), bundle.encryptor);
     const bytes = ctx.saveCiphertext(ciphertext);

@@ -1,13 +1,7 @@
 import { expect } from "chai";
 import type { CkksContext } from "@ciphershare/protocol/ckks/context";
 import { parseEnvelope } from "@ciphershare/protocol/ckks/envelope";
-import {
-  generateKeys,
-  loadPublicBundle,
-  powerOfTwoSteps,
-  serializePublicBundle,
-} from "@ciphershare/protocol/ckks/keys";
-import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
+import { generateKeys, loadPublicBundle, powerOfTwoSteps, publicBundleHash } from "@ciphershare/protocol/ckks/keys";
 import { decryptToCoefficients, twoRunErrorL2 } from "@ciphershare/coprocessor/threshold/error-measurement";
 import { soleKeyShare } from "@ciphershare/coprocessor/threshold/key-share";
 import { aggregateUsage } from "@ciphershare/coprocessor/usage/aggregate";
@@ -27,7 +21,7 @@ describe("usage: the totals' error bound against honest runs (deep-v2)", functio
     const runs: bigint[][] = [];
     for (let run = 0; run < 2; run++) {
       const keys = generateKeys(ctx, { galoisSteps: powerOfTwoSteps(ctx.slotCount, false) });
-      const hash = await keccak256(serializePublicBundle(keys.bundle));
+      const hash = await publicBundleHash(keys.bundle);
       const bundle = await loadPublicBundle(ctx, keys.bundle);
       const expect_ = { parameterSetId: ctx.parameterSet.id, publicBundleHash: hash, contributors: 6, slotCount: 8192 };
       const batches = [];
