@@ -62,7 +62,6 @@ function parseArguments(argv: string[]): DemoOptions {
     .option("--json", "the last stdout line is the result as JSON (and nothing else is printed on stdout)")
     .option("--home <dir>", "workspace (wiped at start)", join(".ciphershare", "demo"))
     .option("--rounds <n>", "rounds to run (default 3, --quick 1)")
-    .option("--contributors <n>", "contributors, 3 to 16 (default 8, --quick 4)")
     .option("--workers <n>", "run the coprocessor's HE jobs on n BullMQ worker processes (starts its own Redis)")
     .option("--contributors <n>", "contributors, 3 to 16 (default 8, --quick 4; at most 12 with --committee)")
     .option("--committee", "a 2-of-3 custodian committee, three member processes, instead of one custodian")

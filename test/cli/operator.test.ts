@@ -2,7 +2,8 @@ import { expect } from "chai";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CkksContext } from "@ciphershare/protocol/ckks/context";
-import { generateKeys, serializePublicBundle } from "@ciphershare/protocol/ckks/keys";
+import { generateKeys, publicBundleParts } from "@ciphershare/protocol/ckks/keys";
+import { publishBundleParts } from "@ciphershare/coprocessor/storage/key-bundle";
 import { serializeNpy } from "@ciphershare/protocol/formats/npy";
 import type { Hex } from "@ciphershare/protocol/hex";
 import { CommitmentStatus } from "@ciphershare/protocol/chain/constants";
@@ -35,7 +36,7 @@ describe("cli: operator report (usage-metered royalties)", function () {
     store = new LocalDirectoryBlobStore(network.ws.blobsDir);
     // A program key without rotation keys: the operator only needs the public key.
     const ctx = await CkksContext.create("deep-v2");
-    bundleHash = await store.put(serializePublicBundle(generateKeys(ctx).bundle));
+    bundleHash = await publishBundleParts(store, await publicBundleParts(generateKeys(ctx).bundle));
     ctx.dispose();
     await cli(home, ["network", "deploy"]);
     deployment = readDeployment(network.ws);

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { publishBundleParts } from "@ciphershare/coprocessor/storage/key-bundle";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CkksContext } from "@ciphershare/protocol/ckks/context";
@@ -44,7 +45,7 @@ describe("e2e: a usage-metered round (operator, coprocessor, custodian, auditor 
     );
     ctx.dispose();
     store = new LocalDirectoryBlobStore(network.ws.blobsDir);
-    const bundleHash = await store.put(keys.bundleBytes);
+    const bundleHash = await publishBundleParts(store, keys.parts);
     await writeKeystoreFile(network.ws.keystoreFile, keys.keystore);
     writeJsonFile(network.ws.bundlePointerFile, { publicBundleHash: bundleHash });
     await cli(home, ["network", "deploy"]);

@@ -8,6 +8,7 @@ import { buyerGaloisSteps } from "../training/keys";
 import { TRAINING_PARAMETER_SET } from "../training/pipeline";
 import type { TrainingShape } from "../training/statistics";
 import type { Workspace } from "./workspace";
+import { publishBundleParts } from "../storage/key-bundle";
 
 /** Where the buyer keeps its sealed CKKS secret key and the pointer to its published bundle. */
 export function buyerFiles(ws: Workspace): { keystoreFile: string; bundlePointerFile: string } {
@@ -31,8 +32,7 @@ export async function generateBuyerKeys(
   try {
     const galoisSteps = buyerGaloisSteps(shape, ctx.slotCount);
     const keys = await KeyCustodian.generateEpochKeys(ctx, passphrase, { galoisSteps }, scrypt);
-    const stored = await store.put(keys.bundleBytes);
-    if (stored !== keys.publicBundleHash) throw new Error("the blob store returned another hash for the bundle");
+    await publishBundleParts(store, keys.parts);
     await writeKeystoreFile(keystorePath, keys.keystore);
     return {
       publicBundleHash: keys.publicBundleHash,

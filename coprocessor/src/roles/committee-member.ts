@@ -43,6 +43,7 @@ import {
 } from "./committee-release";
 import { roundKeyOptions } from "./computation";
 import { ChainRoundCommitments, programRefusals, settlementBatches, type ProgramModelShape } from "./custodian";
+import { publishBundleParts } from "../storage/key-bundle";
 
 export class CommitteeError extends CipherShareError {
   override name = "CommitteeError";
@@ -114,10 +115,7 @@ export async function dealCommittee(
   try {
     const keyOptions = roundKeyOptions(ctx.slotCount, model.dimension, model.classes);
     const keys = await KeyCustodian.dealCommitteeKeys(ctx, passphrases, threshold, keyOptions, scrypt);
-    const stored = await store.put(keys.bundleBytes);
-    if (!sameHash(stored, keys.publicBundleHash)) {
-      throw new CommitteeError("The blob store returned another hash for the bundle.");
-    }
+    await publishBundleParts(store, keys.parts);
     for (const [i, keystore] of keys.keystores.entries()) await writeKeystoreFile(keystorePaths[i], keystore);
     return {
       publicBundleHash: keys.publicBundleHash,

@@ -19,6 +19,7 @@ import type { ChainReader } from "../chain/clients";
 import { readProgram, readRound } from "../chain/contracts";
 import { readCommitments, readReasons } from "../chain/events";
 import type { BlobStore, StoreForUri } from "../storage/blob-store";
+import { readBundleBytes } from "../storage/key-bundle";
 import { computeAggregate, computeScores } from "./computation";
 import { checkContribution, contributionFetchLimits, inputRules, type InputVerdict } from "./coprocessor";
 
@@ -114,7 +115,7 @@ export async function recomputePublication(options: RecomputeOptions, roundId: b
   try {
     const input = {
       ctx,
-      bundleBytes: await store.get(program.publicKeyHash),
+      bundleBytes: await readBundleBytes(store, program.publicKeyHash),
       bundleHash: program.publicKeyHash,
       inputs: envelopes.map((envelope, k) => ({ envelope, sampleCount: included[k].sampleCount })),
       validation: decodeDataset(await store.get(config.validation)),

@@ -17,6 +17,7 @@ import { readCommitments } from "../chain/events";
 import type { BlobStore } from "../storage/blob-store";
 import { periodInputs, type PeriodInputs, type ReportProblem } from "../usage/period";
 import type { UsageRules } from "../usage/rules";
+import { readBundleBytes } from "../storage/key-bundle";
 
 export class UsageRoleError extends CipherShareError {
   override name = "UsageRoleError";
@@ -90,7 +91,7 @@ export async function loadProgramBundle(
   store: BlobStore,
   publicKeyHash: Hex,
 ): Promise<LoadedPublicBundle> {
-  const bundle = await loadPublicBundle(ctx, await store.get(publicKeyHash));
+  const bundle = await loadPublicBundle(ctx, await readBundleBytes(store, publicKeyHash));
   if (!sameHash(bundle.hash, publicKeyHash) || bundle.galoisKeys === undefined) {
     bundle.dispose();
     throw new UsageRoleError("The stored bundle is not the program's, or has no rotation keys.", {
