@@ -25,7 +25,12 @@ export const CUSTODIAN_PASSPHRASE_ENV = "CIPHERSHARE_CUSTODIAN_PASSPHRASE";
  * coprocessor, a contributor, the network or the auditor.
  */
 export function roleEnvironment(args: readonly string[], passphrase: string): Record<string, string | undefined> {
-  return { [CUSTODIAN_PASSPHRASE_ENV]: args[0] === "custodian" ? passphrase : undefined };
+  return { [CUSTODIAN_PASSPHRASE_ENV]: isCustodianCommand(args) ? passphrase : undefined };
+}
+
+/** The commands that open the custodian's keystore: `custodian …` and a usage period's release (`usage release`). */
+function isCustodianCommand(args: readonly string[]): boolean {
+  return args[0] === "custodian" || (args[0] === "usage" && args[1] === "release");
 }
 
 export interface CliOptions {

@@ -39,6 +39,8 @@ describe("role environments: the custodian's passphrase reaches the custodian on
       ["contributor", "submit"],
       ["network", "open-round"],
       ["audit", "--round", "1"],
+      ["usage", "aggregate"],
+      ["usage", "audit"],
     ]) {
       expect(await received(args, roleEnvironment(args, "secret passphrase"))).to.deep.equal({
         role: args[0],
@@ -48,13 +50,14 @@ describe("role environments: the custodian's passphrase reaches the custodian on
     }
   });
 
-  it("a custodian process gets the passphrase it was given", async () => {
+  it("a custodian process (and a usage period's release, the custodian's step) gets the passphrase it was given", async () => {
     for (const args of [
       ["custodian", "run"],
       ["custodian", "keygen"],
+      ["usage", "release"],
     ]) {
       expect(await received(args, roleEnvironment(args, "secret passphrase"))).to.deep.equal({
-        role: "custodian",
+        role: args[0],
         passphrase: "secret passphrase",
       });
       expect((await received(args, appRoleEnvironment(args))).passphrase).to.equal("ciphershare local app custodian");
