@@ -1,4 +1,5 @@
 import { InvalidInputError } from "@ciphershare/protocol/errors";
+import { RandomSource } from "./random-source";
 
 /**
  * A seed for one purpose derived from a base seed and labels (round, client…), so that independent
@@ -22,14 +23,14 @@ export function deriveSeed(seed: number, ...labels: number[]): number {
  * Seeded pseudo-random numbers for reproducible experiments (sfc32: small, fast, passes PractRand to
  * large sizes). Every ML module takes one of these instead of Math.random, so a seed fixes a run.
  */
-export class SeededRandom {
+export class SeededRandom extends RandomSource {
   #a: number;
   #b: number;
   #c: number;
   #d: number;
-  #spareNormal: number | undefined;
 
   constructor(seed: number) {
+    super();
     if (!Number.isSafeInteger(seed)) {
       throw new InvalidInputError("A seed must be a safe integer.", { details: `seed: ${seed}` });
     }
@@ -59,34 +60,12 @@ export class SeededRandom {
     return t;
   }
 
-  /** Uniform in [0, 1) with 53 random bits. */
-  nextFloat(): number {
-    const high = this.nextUint32() >>> 5;
-    const low = this.nextUint32() >>> 6;
-    return (high * 67_108_864 + low) / 9_007_199_254_740_992;
-  }
-
   /** Uniform integer in [0, bound). */
   nextInt(bound: number): number {
     if (!Number.isSafeInteger(bound) || bound <= 0) {
       throw new InvalidInputError("The bound must be a positive integer.", { details: `bound: ${bound}` });
     }
     return Math.floor(this.nextFloat() * bound);
-  }
-
-  /** Standard normal (Box–Muller, caching the second value). */
-  nextNormal(): number {
-    if (this.#spareNormal !== undefined) {
-      const spare = this.#spareNormal;
-      this.#spareNormal = undefined;
-      return spare;
-    }
-    let u = 0;
-    while (u === 0) u = this.nextFloat();
-    const v = this.nextFloat();
-    const radius = Math.sqrt(-2 * Math.log(u));
-    this.#spareNormal = radius * Math.sin(2 * Math.PI * v);
-    return radius * Math.cos(2 * Math.PI * v);
   }
 
   /** Gamma(shape, 1) by Marsaglia–Tsang, boosted for shape < 1. */

@@ -59,6 +59,22 @@ function assertShape(what: string, length: number, primes: readonly bigint[], de
   }
 }
 
+/**
+ * Applies `residue(c, q)` to every coefficient index c of each prime's block, writing out[c]: the one loop
+ * every pointwise operation shares.
+ */
+function perPrime(
+  primes: readonly bigint[],
+  degree: number,
+  out: BigUint64Array,
+  residue: (index: number, q: bigint, j: number) => bigint,
+): BigUint64Array {
+  primes.forEach((q, j) => {
+    for (let c = j * degree, end = c + degree; c < end; c++) out[c] = residue(c, q, j);
+  });
+  return out;
+}
+
 /** out[j·N + c] = a[j·N + c] · b[j·N + c] mod q_j (out may alias a or b). */
 export function mulPointwise(
   a: BigUint64Array,
@@ -69,10 +85,7 @@ export function mulPointwise(
 ): BigUint64Array {
   assertShape("pointwise product", a.length, primes, degree);
   assertShape("pointwise product", b.length, primes, degree);
-  primes.forEach((q, j) => {
-    for (let c = j * degree, end = c + degree; c < end; c++) out[c] = (a[c] * b[c]) % q;
-  });
-  return out;
+  return perPrime(primes, degree, out, (c, q) => (a[c] * b[c]) % q);
 }
 
 /** out = a · s_j mod q_j, one scalar per prime (a Lagrange coefficient, a Horner step). */
@@ -87,11 +100,8 @@ export function mulScalarPerPrime(
   if (scalars.length !== primes.length) {
     throw new ThresholdError("One scalar per prime is needed.", { details: `${scalars.length} for ${primes.length}` });
   }
-  primes.forEach((q, j) => {
-    const s = mod(scalars[j], q);
-    for (let c = j * degree, end = c + degree; c < end; c++) out[c] = (a[c] * s) % q;
-  });
-  return out;
+  const reduced = scalars.map((s, j) => mod(s, primes[j]));
+  return perPrime(primes, degree, out, (c, q, j) => (a[c] * reduced[j]) % q);
 }
 
 /** out = a + b mod q_j (out may alias a or b). */
@@ -104,13 +114,10 @@ export function addPointwise(
 ): BigUint64Array {
   assertShape("sum", a.length, primes, degree);
   assertShape("sum", b.length, primes, degree);
-  primes.forEach((q, j) => {
-    for (let c = j * degree, end = c + degree; c < end; c++) {
-      const sum = a[c] + b[c];
-      out[c] = sum >= q ? sum - q : sum;
-    }
+  return perPrime(primes, degree, out, (c, q) => {
+    const sum = a[c] + b[c];
+    return sum >= q ? sum - q : sum;
   });
-  return out;
 }
 
 /** True when every residue of block j is below q_j (what SEAL's own validity check requires). */
