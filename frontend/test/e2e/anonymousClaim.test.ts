@@ -42,7 +42,8 @@ const PASSPHRASE = "correct horse battery staple";
 const TOKENS = 1_000_000n; // 6 decimals
 const SHARES = [700n * TOKENS, 300n * TOKENS];
 
-describe("Claim anonymously (My royalties) in Chromium", () => {
+// Each step waits on the chain and the relay: a loaded machine needs more than the project's default 180 s.
+describe("Claim anonymously (My royalties) in Chromium", { timeout: 300_000 }, () => {
   const rpcUrl = inject("rpcUrl");
   const outDir = mkdtempSync(join(tmpdir(), "ciphershare-anon-dist-"));
   const home = mkdtempSync(join(tmpdir(), "ciphershare-anon-"));
@@ -73,11 +74,16 @@ describe("Claim anonymously (My royalties) in Chromium", () => {
     reader = chainReader(rpcUrl, 31337);
     const network = signer(NETWORK);
     deployment = await deployWithSigner(network);
-    await createProgram(deployment, network, {
-      coprocessor: roleAccount(COPROCESSOR).address,
-      custodian: roleAccount(CUSTODIAN).address,
-      publicBundleHash: `0x${"b1".repeat(32)}`,
-    });
+    await createProgram(
+      deployment,
+      network,
+      {
+        coprocessor: roleAccount(COPROCESSOR).address,
+        custodian: roleAccount(CUSTODIAN).address,
+        publicBundleHash: `0x${"b1".repeat(32)}`,
+      },
+      { minContributors: 2 },
+    );
     await mined(reader, contractsFor(deployment, signer(CUSTODIAN)).rounds.write.acceptProgram([1n]));
     const { timestamp } = await reader.getBlock();
     await mined(
