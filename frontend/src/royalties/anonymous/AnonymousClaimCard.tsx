@@ -172,6 +172,8 @@ export function AnonymousClaimCard() {
         return;
       }
       if (status === "failed") throw new Error(`The relayer's claim failed: ${reason ?? "no reason given"}`);
+      if (status === "unknown")
+        throw new Error("The relay no longer knows this claim (was it restarted?): claim again.");
       await new Promise((resolve) => setTimeout(resolve, STATUS_POLL_MS));
     }
   });
