@@ -106,6 +106,8 @@ export async function startAppServices(options: AppServiceOptions): Promise<AppS
         RoundManager: deployment.rounds,
         RoyaltyDistributor: deployment.distributor,
         RoyaltyToken: deployment.token,
+        AnonymousPayouts: deployment.anonymousPayouts,
+        CipherShareForwarder: deployment.forwarder,
       },
     });
     roles.push(startRole(ws.home, ["coprocessor", "run"], log));

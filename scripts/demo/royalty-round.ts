@@ -38,6 +38,8 @@ import { startRedisServer } from "@ciphershare/coprocessor/queue/redis-server";
 const POOL_UNITS = 1_000_000_000n; // 1 000 tokens at 6 decimals
 const COMMIT_DEPOSIT_WEI = 10n ** 16n; // 0.01 ETH per commitment, refunded on inclusion
 const PASSPHRASE = "demo custodian passphrase";
+/** The demo contributors' keystore passphrase (their payout keys are sealed with it). */
+const CONTRIBUTOR_PASSPHRASE = "demo contributor passphrase";
 
 interface DemoOptions {
   quick: boolean;
@@ -141,7 +143,9 @@ class Console {
 
 /** Runs one `ciphershare` command as its own process; its --json result is the last stdout line. */
 async function cli(home: string, args: string[], allowFailure = false): Promise<CliRun> {
-  const result = await runCiphershare([...args, "--home", home, "--json"], { env: roleEnvironment(args, PASSPHRASE) });
+  const result = await runCiphershare([...args, "--home", home, "--json"], {
+    env: roleEnvironment(args, PASSPHRASE, CONTRIBUTOR_PASSPHRASE),
+  });
   if (result.code !== 0 && !allowFailure) {
     const why = result.stderr.trim() || result.stdout.trim();
     throw new Error(`ciphershare ${args.slice(0, 2).join(" ")} failed (exit ${result.code}): ${why}`);
@@ -160,7 +164,7 @@ function daemon(
 ): RunningChild {
   const log: string[] = [];
   const role = startCiphershareRole(home, args, {
-    env: roleEnvironment(args, PASSPHRASE),
+    env: roleEnvironment(args, PASSPHRASE, CONTRIBUTOR_PASSPHRASE),
     onLine: (line, stream) => {
       log.push(stream === "stderr" ? `stderr: ${line}` : line);
       if (stream === "stdout") onLine(line);

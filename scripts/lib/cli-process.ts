@@ -3,6 +3,7 @@
 // end-to-end tests drive every role through this.
 import { join } from "node:path";
 import { findProjectRoot } from "@ciphershare/coprocessor/chain/localNode";
+import { CONTRIBUTOR_PASSPHRASE_ENV } from "@ciphershare/coprocessor/roles/anonymous-payouts";
 import {
   runChild,
   startChild,
@@ -22,10 +23,18 @@ export const CUSTODIAN_PASSPHRASE_ENV = "CIPHERSHARE_CUSTODIAN_PASSPHRASE";
 /**
  * The environment additions of one `ciphershare <args>` process: the custodian's passphrase for `custodian …`
  * commands, and for every other role the variable removed (even when this process has it), so no secret reaches the
- * coprocessor, a contributor, the network or the auditor.
+ * coprocessor, a contributor, the network or the auditor. Likewise the contributors' passphrase
+ * (`contributorPassphrase`, else this process's own variable) reaches `contributor …` commands only.
  */
-export function roleEnvironment(args: readonly string[], passphrase: string): Record<string, string | undefined> {
-  return { [CUSTODIAN_PASSPHRASE_ENV]: isCustodianCommand(args) ? passphrase : undefined };
+export function roleEnvironment(
+  args: readonly string[],
+  passphrase: string,
+  contributorPassphrase = process.env[CONTRIBUTOR_PASSPHRASE_ENV],
+): Record<string, string | undefined> {
+  return {
+    [CUSTODIAN_PASSPHRASE_ENV]: isCustodianCommand(args) ? passphrase : undefined,
+    [CONTRIBUTOR_PASSPHRASE_ENV]: args[0] === "contributor" ? contributorPassphrase : undefined,
+  };
 }
 
 /** The commands that open the custodian's keystore: `custodian …` and a usage period's release (`usage release`). */

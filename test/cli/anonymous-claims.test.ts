@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { rmSync, statSync } from "node:fs";
+import { readFileSync, rmSync, statSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { concat, getAddress, keccak256 } from "viem";
@@ -17,11 +17,12 @@ import {
 } from "@ciphershare/coprocessor/chain/clients";
 import { contractsFor, readRound } from "@ciphershare/coprocessor/chain/contracts";
 import { FhevmClient } from "@ciphershare/coprocessor/chain/fhevmClient";
-import { claimForAddress, payoutKeystorePath } from "@ciphershare/coprocessor/roles/anonymous-payouts";
+import { claimForAddress, payoutKeystorePath, readPayoutKeys } from "@ciphershare/coprocessor/roles/anonymous-payouts";
+import { KeystoreError } from "@ciphershare/coprocessor/keys/keystore";
 import { ClaimRelayer } from "@ciphershare/coprocessor/roles/claim-relayer";
 import { contributorAccount, readDeployment, ROLE_ACCOUNT } from "@ciphershare/coprocessor/roles/workspace";
 import { LocalDirectoryBlobStore } from "@ciphershare/coprocessor/storage/local-directory";
-import { cli, run, startTestNetwork, type TestNetwork } from "../e2e/processes";
+import { cli, CONTRIBUTOR_PASSPHRASE, run, startTestNetwork, type TestNetwork } from "../e2e/processes";
 
 // Anonymous claims through the CLI, as separate processes on a real local chain (no CKKS: junk contributions that
 // the test publishes as included, and shares the test settles as the custodian): `contributor seal-payout`,
@@ -90,6 +91,25 @@ describe("cli: anonymous claims (seal-payout, claim --anonymous, balance --payou
     const { anonymousPayouts, rounds } = contractsFor(deployment, alice);
     expect(await anonymousPayouts.read.sealedCount([1n])).to.equal(2n);
     expect(await rounds.read.isRegistered([payTo[0]])).to.equal(false);
+  });
+
+  it("keeps payout keys encrypted with the contributor's passphrase: the file names neither key nor address", async () => {
+    const [alice] = contributors();
+    const dir = network.ws.contributorDir(alice.address);
+    const text = readFileSync(payoutKeystorePath(dir), "utf8").toLowerCase();
+    const [key] = await readPayoutKeys(dir, CONTRIBUTOR_PASSPHRASE);
+    expect(key).to.deep.include({ round: "1", address: payTo[0] });
+    expect(text).to.not.contain(key.privateKey.slice(2).toLowerCase());
+    expect(text).to.not.contain(key.address.slice(2).toLowerCase());
+    expect(text).to.contain("aes-256-gcm");
+    let refused: unknown;
+    await readPayoutKeys(dir, "not the passphrase").catch((error: unknown) => (refused = error));
+    expect(refused).to.be.instanceOf(KeystoreError);
+    const wrong = await run(["contributor", "balance", "--payout", "--index", "0", "--home", home], {
+      CIPHERSHARE_CONTRIBUTOR_PASSPHRASE: "not the passphrase",
+    });
+    expect(wrong.code).to.equal(1);
+    expect(wrong.stderr).to.contain("Wrong passphrase");
   });
 
   it("claims for the sealed address from the relayer account: it gets exactly its share", async () => {

@@ -14,20 +14,25 @@ import {
 
 export const ROOT = PROJECT_ROOT;
 export const PASSPHRASE = "test custodian passphrase";
+/** The test contributors' keystore passphrase (their sealed payout keys). */
+export const CONTRIBUTOR_PASSPHRASE = "test contributor passphrase";
 
 export type RunResult = CliRun;
 
 /**
  * Runs `ciphershare <args>` (or another script) as a child process; `custodian …` commands get the test custodian's
- * passphrase, no other role does.
+ * passphrase, `contributor …` commands the contributors', no other role gets either.
  */
 export function run(args: string[], env: Record<string, string> = {}, script?: string): Promise<RunResult> {
-  return runCiphershare(args, { env: { ...roleEnvironment(args, PASSPHRASE), ...env }, script });
+  return runCiphershare(args, {
+    env: { ...roleEnvironment(args, PASSPHRASE, CONTRIBUTOR_PASSPHRASE), ...env },
+    script,
+  });
 }
 
 /** `ciphershare … --home <home> --json` that must succeed; returns its JSON result. */
 export function cli<T = unknown>(home: string, args: string[]): Promise<T> {
-  return ciphershareJson<T>(home, args, { env: roleEnvironment(args, PASSPHRASE) });
+  return ciphershareJson<T>(home, args, { env: roleEnvironment(args, PASSPHRASE, CONTRIBUTOR_PASSPHRASE) });
 }
 
 export type TestNetwork = EmbeddedNetwork & { readonly home: string };

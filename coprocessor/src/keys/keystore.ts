@@ -40,7 +40,14 @@ export interface ShareKeystoreMetadata extends KeystoreMetadata {
   readonly shareCommitment: Hex;
 }
 
-type KeystoreKind = "ciphershare-ckks-secret-key" | "ciphershare-ckks-key-share";
+type KeystoreKind = "ciphershare-ckks-secret-key" | "ciphershare-ckks-key-share" | "ciphershare-payout-key";
+
+/** The metadata of a payout keystore: the round only (the address is derived from the key, never stored in clear). */
+const PAYOUT_KEY_SET = "secp256k1";
+const payoutMetadata = (round: string): KeystoreMetadata => ({
+  parameterSetId: `${PAYOUT_KEY_SET}:round-${round}`,
+  publicBundleHash: "0x",
+});
 
 /** The JSON file: a secret key (or a member's key share) sealed with AES-256-GCM under a scrypt-derived key. */
 interface KeystoreFile {
@@ -86,6 +93,31 @@ export function sealShareKeystore(
     { ...pickMetadata(metadata), threshold, members, member, shareCommitment },
     scryptParameters,
   );
+}
+
+/**
+ * Encrypts a contributor's fresh payout key (32-byte secp256k1 private key) for round `round`, in the same format
+ * as the CKKS keystores; the round is authenticated with it, the payout address is not written in clear.
+ */
+export function sealPayoutKeystore(
+  privateKey: Uint8Array,
+  passphrase: string,
+  round: string,
+  scryptParameters: ScryptParameters = DEFAULT_SCRYPT,
+): Promise<string> {
+  return seal("ciphershare-payout-key", privateKey, passphrase, payoutMetadata(round), scryptParameters);
+}
+
+/** Decrypts a payout keystore; refuses one sealed for another round than `round`. */
+export async function openPayoutKeystore(text: string, passphrase: string, round: string): Promise<Uint8Array> {
+  const { plaintext, metadata } = await open(text, passphrase, "ciphershare-payout-key");
+  if (metadata.parameterSetId !== payoutMetadata(round).parameterSetId) {
+    plaintext.fill(0);
+    throw new KeystoreError(`The payout keystore is for another round than ${round}.`, {
+      details: metadata.parameterSetId,
+    });
+  }
+  return plaintext;
 }
 
 /** Decrypts a secret-key keystore; a wrong passphrase or any altered byte gives a `KeystoreError`. */
@@ -147,12 +179,15 @@ async function open(
 ): Promise<{ plaintext: Uint8Array; metadata: KeystoreMetadata | ShareKeystoreMetadata }> {
   const file = parseKeystore(text);
   if (file.kind !== kind) {
-    throw new KeystoreError(
-      kind === "ciphershare-ckks-secret-key"
-        ? "The keystore holds a committee member's key share, not a secret key."
-        : "The keystore holds a whole secret key, not a committee member's key share.",
-      { details: `kind ${file.kind}` },
-    );
+    const holds = {
+      "ciphershare-ckks-secret-key": "a whole secret key",
+      "ciphershare-ckks-key-share": "a committee member's key share",
+      "ciphershare-payout-key": "a payout key",
+    };
+    const wanted = { ...holds, "ciphershare-ckks-secret-key": "a secret key" };
+    throw new KeystoreError(`The keystore holds ${holds[file.kind]}, not ${wanted[kind]}.`, {
+      details: `kind ${file.kind}`,
+    });
   }
   const iv = strictBase64(file.cipher.iv, "IV", GCM_IV_BYTES);
   const tag = strictBase64(file.cipher.tag, "authentication tag", GCM_TAG_BYTES);
@@ -231,6 +266,7 @@ function parseKeystore(text: string): KeystoreFile {
   const ok =
     file?.version === 1 &&
     (file.kind === "ciphershare-ckks-secret-key" ||
+      file.kind === "ciphershare-payout-key" ||
       (file.kind === "ciphershare-ckks-key-share" &&
         [shareFields?.threshold, shareFields?.members, shareFields?.member].every(Number.isSafeInteger) &&
         typeof shareFields?.shareCommitment === "string")) &&

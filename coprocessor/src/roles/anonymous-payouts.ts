@@ -5,6 +5,7 @@
 // signing with its own key, and spends it by signature through the forwarder (ERC-2771).
 import { chmodSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { bytesToHex, hexToBytes } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import type { Deployment } from "@ciphershare/protocol/chain/deployment";
 import { CipherShareError } from "@ciphershare/protocol/errors";
@@ -12,6 +13,7 @@ import type { Address, Hex } from "@ciphershare/protocol/hex";
 import { mined, type ChainReader, type ChainSigner } from "../chain/clients";
 import { contractsFor, contractsToRead } from "../chain/contracts";
 import { viemAccountSigner, type FhevmClient } from "../chain/fhevmClient";
+import { openPayoutKeystore, sealPayoutKeystore, type ScryptParameters } from "../keys/keystore";
 import { writeJsonFile } from "./workspace";
 
 export class AnonymousPayoutError extends CipherShareError {
@@ -28,43 +30,87 @@ export interface PayoutKey {
   readonly privateKey: Hex;
 }
 
-/** The payout keystore: `payout-keys.json` in the contributor's directory (mode 0600), one fresh key per round. */
+/** The variable the contributor's keystore passphrase travels in (payout keys are sealed with it). */
+export const CONTRIBUTOR_PASSPHRASE_ENV = "CIPHERSHARE_CONTRIBUTOR_PASSPHRASE";
+
+/**
+ * The payout keystore: `payout-keys.json` in the contributor's directory (mode 0600), one entry per round, each key
+ * sealed with the contributor's passphrase (coprocessor/src/keys/keystore.ts: scrypt, AES-256-GCM, the round
+ * authenticated). Neither the key nor the payout address is written in clear: a stolen file links nothing.
+ */
 export function payoutKeystorePath(contributorDir: string): string {
   return join(contributorDir, "payout-keys.json");
 }
 
-export function readPayoutKeys(contributorDir: string): PayoutKey[] {
+interface PayoutKeystoreFile {
+  version: 2;
+  keys: { round: string; keystore: string }[];
+}
+
+function readPayoutKeystoreFile(contributorDir: string): PayoutKeystoreFile {
   const path = payoutKeystorePath(contributorDir);
-  if (!existsSync(path)) return [];
-  return (JSON.parse(readFileSync(path, "utf8")) as { keys: PayoutKey[] }).keys;
+  if (!existsSync(path)) return { version: 2, keys: [] };
+  const file = JSON.parse(readFileSync(path, "utf8")) as Partial<PayoutKeystoreFile>;
+  if (file.version !== 2 || !Array.isArray(file.keys)) {
+    throw new AnonymousPayoutError("The payout keystore is not a version-2 (encrypted) payout keystore.", {
+      details: path,
+    });
+  }
+  return file as PayoutKeystoreFile;
+}
+
+async function openPayoutKey(entry: { round: string; keystore: string }, passphrase: string): Promise<PayoutKey> {
+  const secret = await openPayoutKeystore(entry.keystore, passphrase, entry.round);
+  try {
+    const privateKey = bytesToHex(secret);
+    return { round: entry.round, address: privateKeyToAccount(privateKey).address, privateKey };
+  } finally {
+    secret.fill(0);
+  }
+}
+
+/** Every payout key of the contributor, decrypted with its passphrase (a wrong one gives a `KeystoreError`). */
+export async function readPayoutKeys(contributorDir: string, passphrase: string): Promise<PayoutKey[]> {
+  const keys: PayoutKey[] = [];
+  for (const entry of readPayoutKeystoreFile(contributorDir).keys) keys.push(await openPayoutKey(entry, passphrase));
+  return keys;
 }
 
 /** The payout key of `roundId`, or an error telling how to create one. */
-export function payoutKeyOf(contributorDir: string, roundId: bigint): PayoutKey {
-  const key = readPayoutKeys(contributorDir).find((k) => k.round === roundId.toString());
-  if (key === undefined) {
+export async function payoutKeyOf(contributorDir: string, roundId: bigint, passphrase: string): Promise<PayoutKey> {
+  const entry = readPayoutKeystoreFile(contributorDir).keys.find((k) => k.round === roundId.toString());
+  if (entry === undefined) {
     throw new AnonymousPayoutError(`No payout address sealed for round ${roundId}: run \`contributor seal-payout\`.`, {
       details: payoutKeystorePath(contributorDir),
     });
   }
-  return key;
+  return openPayoutKey(entry, passphrase);
 }
 
-/** The payout key of `roundId`, generated (and stored) if the contributor has none yet. */
-function payoutKeyFor(contributorDir: string, roundId: bigint): PayoutKey {
-  const keys = readPayoutKeys(contributorDir);
-  const existing = keys.find((k) => k.round === roundId.toString());
-  if (existing !== undefined) return existing;
+/** The payout key of `roundId`, generated (and stored, encrypted) if the contributor has none yet. */
+async function payoutKeyFor(
+  contributorDir: string,
+  roundId: bigint,
+  passphrase: string,
+  scrypt?: ScryptParameters,
+): Promise<PayoutKey> {
+  const file = readPayoutKeystoreFile(contributorDir);
+  const round = roundId.toString();
+  const existing = file.keys.find((k) => k.round === round);
+  if (existing !== undefined) return openPayoutKey(existing, passphrase);
   const privateKey = generatePrivateKey();
-  const key: PayoutKey = { round: roundId.toString(), address: privateKeyToAccount(privateKey).address, privateKey };
+  const secret = hexToBytes(privateKey);
+  const keystore = await sealPayoutKeystore(secret, passphrase, round, scrypt);
+  secret.fill(0);
   const path = payoutKeystorePath(contributorDir);
-  writeJsonFile(path, { keys: [...keys, key] });
+  writeJsonFile(path, { version: 2, keys: [...file.keys, { round, keystore }] } satisfies PayoutKeystoreFile);
   chmodSync(path, 0o600);
-  return key;
+  return { round, address: privateKeyToAccount(privateKey).address, privateKey };
 }
 
 /**
- * Generates (once per round) a fresh payout address, keeps its key in the contributor's payout keystore, and seals it
+ * Generates (once per round) a fresh payout address, keeps its key in the contributor's payout keystore (sealed with
+ * `passphrase`), and seals the address
  * for round `roundId`: an encrypted address input bound to the contributor and the anonymous payouts contract.
  */
 export async function sealPayoutAddress(
@@ -73,9 +119,11 @@ export async function sealPayoutAddress(
   fhevm: FhevmClient,
   contributorDir: string,
   roundId: bigint,
+  passphrase: string,
+  scrypt?: ScryptParameters,
 ): Promise<{ payTo: Address; sealed: "sealed" | "already-sealed"; index: bigint }> {
   const { anonymousPayouts, rounds } = contractsFor(deployment, contributor);
-  const key = payoutKeyFor(contributorDir, roundId);
+  const key = await payoutKeyFor(contributorDir, roundId, passphrase, scrypt);
   if (await rounds.read.isRegistered([key.address])) {
     throw new AnonymousPayoutError("The generated payout address is a registered contributor: refusing to seal it.", {
       details: key.address,

@@ -4,23 +4,23 @@
 // answers when it will be sent; `GET /api/relay-claim?to=0x…` tells its status.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { randomInt } from "node:crypto";
-import { isAddress } from "viem";
-import { CipherShareError } from "@ciphershare/protocol/errors";
-import type { Address } from "@ciphershare/protocol/hex";
+import {
+  CLAIM_RELAY_PATH,
+  ClaimRelayError,
+  parseClaimRequest,
+  type ClaimRequest,
+  type ClaimStatus,
+} from "./relay-client";
 
-export class ClaimRelayError extends CipherShareError {
-  override name = "ClaimRelayError";
-}
-
-/** The relay's endpoint path on the app server. */
-export const CLAIM_RELAY_PATH = "/api/relay-claim";
-
-export type ClaimStatus = "queued" | "claimed" | "failed";
-
-export interface ClaimRequest {
-  readonly to: Address;
-  readonly rounds: readonly bigint[];
-}
+export {
+  CLAIM_RELAY_PATH,
+  ClaimRelayError,
+  parseClaimRequest,
+  relayedClaimStatus,
+  requestRelayedClaim,
+  type ClaimRequest,
+  type ClaimStatus,
+} from "./relay-client";
 
 export interface ClaimRelayerOptions {
   /** Sends one claim (all its chunks); throws when the chain refuses it. */
@@ -29,23 +29,6 @@ export interface ClaimRelayerOptions {
   readonly intervalMs?: number;
   readonly now?: () => number;
   readonly log?: (line: string) => void;
-}
-
-/** Parses `{ to, rounds }` (rounds as decimal strings or numbers) or throws a `ClaimRelayError` naming the field. */
-export function parseClaimRequest(body: unknown): ClaimRequest {
-  const { to, rounds } = (body ?? {}) as { to?: unknown; rounds?: unknown };
-  if (typeof to !== "string" || !isAddress(to)) {
-    throw new ClaimRelayError("`to` must be the payout address (0x + 40 hex digits).", { details: String(to) });
-  }
-  if (!Array.isArray(rounds) || rounds.length === 0) {
-    throw new ClaimRelayError("`rounds` must be a non-empty list of round ids.", { details: JSON.stringify(rounds) });
-  }
-  const parsed = rounds.map((round: unknown) => {
-    const text = String(round);
-    if (!/^[1-9]\d*$/.test(text)) throw new ClaimRelayError("Each round id must be an integer ≥ 1.", { details: text });
-    return BigInt(text);
-  });
-  return { to: to as Address, rounds: parsed };
 }
 
 export class ClaimRelayer {
@@ -157,31 +140,4 @@ export class ClaimRelayer {
       }
     });
   };
-}
-
-/** Queues a claim at a relay (`baseUrl` + {CLAIM_RELAY_PATH}); returns when the relay will send it. */
-export async function requestRelayedClaim(
-  baseUrl: string,
-  request: ClaimRequest,
-): Promise<{ status: ClaimStatus; scheduledAt: number }> {
-  const url = new URL(CLAIM_RELAY_PATH, baseUrl);
-  const response = await fetch(url, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ to: request.to, rounds: request.rounds.map(String) }),
-  });
-  const body = (await response.json()) as { status?: ClaimStatus; scheduledAt?: number; error?: string };
-  if (!response.ok || body.status === undefined || body.scheduledAt === undefined) {
-    throw new ClaimRelayError(`The relay refused the claim: ${body.error ?? response.statusText}`, {
-      details: url.toString(),
-    });
-  }
-  return { status: body.status, scheduledAt: body.scheduledAt };
-}
-
-/** The relay's status of the claim for `to`. */
-export async function relayedClaimStatus(baseUrl: string, to: Address): Promise<ClaimStatus | "unknown"> {
-  const url = new URL(`${CLAIM_RELAY_PATH}?to=${to}`, baseUrl);
-  const body = (await (await fetch(url)).json()) as { status: ClaimStatus | "unknown" };
-  return body.status;
 }

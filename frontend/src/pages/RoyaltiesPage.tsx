@@ -2,6 +2,7 @@ import { useConnection } from "wagmi";
 import { Card, Field } from "../components/ui";
 import { BalanceCard } from "../royalties/BalanceCard";
 import { OwedRounds } from "../royalties/OwedRounds";
+import { AnonymousClaimCard } from "../royalties/anonymous/AnonymousClaimCard";
 
 export function RoyaltiesPage() {
   const connection = useConnection();
@@ -23,6 +24,7 @@ export function RoyaltiesPage() {
       )}
       <OwedRounds />
       <BalanceCard />
+      <AnonymousClaimCard />
     </div>
   );
 }

@@ -15,6 +15,7 @@ const CHECKED_ROUNDS = 20;
 const HINTS = {
   NothingOwed: "Nothing is owed to you for this round (the custodian has not settled it for you).",
   AlreadyClaimed: "You already claimed this round's royalty.",
+  PayoutSealed: 'You sealed a payout address for this round: claim it with "Claim anonymously" below.',
 };
 
 /**

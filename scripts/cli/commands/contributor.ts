@@ -20,6 +20,7 @@ import {
   withdrawDeposit,
 } from "@ciphershare/coprocessor/roles/contributor";
 import {
+  CONTRIBUTOR_PASSPHRASE_ENV,
   claimForAddress,
   payoutBalance,
   payoutKeyOf,
@@ -49,6 +50,17 @@ const BEHAVIOURS: Record<string, (dataSize: number) => ContributorBehaviour> = {
   // Returns the base model unchanged and inflates its sample count to weigh more in FedAvg.
   "free-rider": (dataSize) => ({ kind: "free-rider", claimedSampleCount: DEMO_FREE_RIDER_CLAIM * dataSize }),
 };
+
+/** The contributor's keystore passphrase (payout keys are sealed with it): `$CIPHERSHARE_CONTRIBUTOR_PASSPHRASE`. */
+function contributorPassphrase(): string {
+  const value = process.env[CONTRIBUTOR_PASSPHRASE_ENV];
+  if (value === undefined || value.length < 8) {
+    throw new InvalidInputError(
+      `Set ${CONTRIBUTOR_PASSPHRASE_ENV} to your keystore passphrase (at least 8 characters): payout keys are stored encrypted with it.`,
+    );
+  }
+  return value;
+}
 
 function contributorCommand(parent: Command, name: string, description: string): Command {
   return withCommonOptions(
@@ -250,7 +262,7 @@ export function register(program: Command): void {
   contributorCommand(
     contributor,
     "seal-payout",
-    "Generate a fresh payout address for a round (its key stays in your payout keystore) and seal it on-chain, encrypted: your royalty of the round then goes only to that address, through an anonymous claim.",
+    "Generate a fresh payout address for a round (its key stays in your payout keystore, encrypted with $CIPHERSHARE_CONTRIBUTOR_PASSPHRASE) and seal it on-chain, encrypted: your royalty of the round then goes only to that address, through an anonymous claim.",
   )
     .requiredOption("--round <id>", "round id (you must have committed to it; before the custodian settles you)")
     .action(async (options: Options) => {
@@ -264,6 +276,7 @@ export function register(program: Command): void {
           fhevm,
           ctx.ws.contributorDir(ctx.signer.address),
           roundId,
+          contributorPassphrase(),
         );
         reporter(options).result(
           { address: ctx.signer.address, round: options.round, ...sealed },
@@ -289,7 +302,7 @@ export function register(program: Command): void {
         throw new InvalidInputError("--relay needs --anonymous.", { details: `--relay ${String(options.relay)}` });
       }
       if (options.anonymous === true) {
-        const key = payoutKeyOf(ctx.ws.contributorDir(ctx.signer.address), roundId);
+        const key = await payoutKeyOf(ctx.ws.contributorDir(ctx.signer.address), roundId, contributorPassphrase());
         if (typeof options.relay === "string") {
           const queued = await requestRelayedClaim(options.relay, { to: key.address, rounds: [roundId] });
           reporter(options).result(
@@ -339,7 +352,8 @@ export function register(program: Command): void {
       try {
         if (options.payout === true) {
           const payouts = [];
-          for (const key of readPayoutKeys(ctx.ws.contributorDir(ctx.signer.address))) {
+          const dir = ctx.ws.contributorDir(ctx.signer.address);
+          for (const key of await readPayoutKeys(dir, contributorPassphrase())) {
             payouts.push({
               round: key.round,
               payTo: key.address,

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { appRoleEnvironment } from "@ciphershare/scripts/app/services";
+import { CONTRIBUTOR_PASSPHRASE_ENV } from "@ciphershare/coprocessor/roles/anonymous-payouts";
 import { CUSTODIAN_PASSPHRASE_ENV, roleEnvironment, runCiphershare } from "@ciphershare/scripts/lib/cli-process";
 
 // No secret or passphrase reaches the coprocessor's process: the demo, `npm run app` and the tests start every role
@@ -61,6 +62,27 @@ describe("role environments: the custodian's passphrase reaches the custodian on
         passphrase: "secret passphrase",
       });
       expect((await received(args, appRoleEnvironment(args))).passphrase).to.equal("ciphershare local app custodian");
+    }
+  });
+
+  it("the contributors' passphrase (their payout keys) reaches `contributor …` processes only", async () => {
+    const contributorProbe = join(directory, "contributor-probe.js");
+    writeFileSync(
+      contributorProbe,
+      `process.stdout.write(JSON.stringify({ passphrase: process.env.${CONTRIBUTOR_PASSPHRASE_ENV} ?? null }) + "\\n");\n`,
+    );
+    const passphraseOf = async (args: string[]) =>
+      (
+        (
+          await runCiphershare(args, {
+            env: roleEnvironment(args, "secret passphrase", "contributor passphrase"),
+            script: contributorProbe,
+          })
+        ).json as { passphrase: string | null }
+      ).passphrase;
+    expect(await passphraseOf(["contributor", "seal-payout"])).to.equal("contributor passphrase");
+    for (const args of [["custodian", "run"], ["coprocessor", "run"], ["network", "fund"], ["audit"]]) {
+      expect(await passphraseOf(args)).to.equal(null);
     }
   });
 });

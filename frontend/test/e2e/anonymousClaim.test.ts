@@ -1,0 +1,270 @@
+// "Claim anonymously" on My royalties, in Chromium, on the shared local chain: the page generates a fresh payout
+// address (its key encrypted in localStorage), the development wallet seals it; the test settles the round as the
+// roles would (no CKKS: junk contributions published as included, shares settled by the custodian account); then,
+// with nothing but the fresh key, the page claims through the app server's relayer (a fixed-time batch), decrypts the
+// fresh address's balance by its own signature, transfers and unwraps by signature through the forwarder.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { concat, getAddress, keccak256, toHex, type Address, type Hex } from "viem";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import type { Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
+import { anonymousPayoutsAbi } from "@ciphershare/protocol/chain/abis";
+import type { Deployment } from "@ciphershare/protocol/chain/deployment";
+import { sealOf } from "@ciphershare/protocol/round/inputs";
+import {
+  advanceChainPast,
+  chainReader,
+  chainSigner,
+  mined,
+  roleAccount,
+  type ChainReader,
+  type ChainSigner,
+} from "@ciphershare/coprocessor/chain/clients";
+import { contractsFor, readRound } from "@ciphershare/coprocessor/chain/contracts";
+import { deployWithSigner } from "@ciphershare/coprocessor/chain/deploy";
+import { FhevmClient } from "@ciphershare/coprocessor/chain/fhevmClient";
+import { freeLoopbackPort } from "@ciphershare/coprocessor/process/ports";
+import { closeRound, createProgram, finalizeRound, fundPool } from "@ciphershare/coprocessor/roles/network";
+import { serveWebApp, type ServedWebApp } from "@ciphershare/scripts/app/webServer";
+import { devAccount } from "../../src/wallet/devAccounts";
+import { vaultStorageKey } from "../../src/royalties/anonymous/payoutVault";
+import { launchChromium, type Browser } from "../support/browser";
+import { REPO_ROOT } from "../support/repo";
+
+const ARTIFACTS = join(REPO_ROOT, "test-artifacts", "frontend");
+/** The browser contributor: a development-wallet account no other browser test sends from. */
+const BROWSER_ACCOUNT_INDEX = 6;
+/** Accounts 12…16 of the node: this file's network, coprocessor, custodian, relayer and second contributor. */
+const [NETWORK, COPROCESSOR, CUSTODIAN, RELAYER, OTHER] = [12, 13, 14, 15, 16];
+const PASSPHRASE = "correct horse battery staple";
+const TOKENS = 1_000_000n; // 6 decimals
+const SHARES = [700n * TOKENS, 300n * TOKENS];
+
+// Each step waits on the chain and the relay: a loaded machine needs more than the project's default 180 s.
+describe("Claim anonymously (My royalties) in Chromium", { timeout: 300_000 }, () => {
+  const rpcUrl = inject("rpcUrl");
+  const outDir = mkdtempSync(join(tmpdir(), "ciphershare-anon-dist-"));
+  const home = mkdtempSync(join(tmpdir(), "ciphershare-anon-"));
+  const account = devAccount(BROWSER_ACCOUNT_INDEX).address;
+  let reader: ChainReader;
+  let deployment: Deployment;
+  let contributors: ChainSigner[];
+  let app: ServedWebApp;
+  let browser: Browser;
+  let page: Page;
+  let payTo: Address;
+  const pageErrors: string[] = [];
+  const signer = (index: number) => chainSigner(reader, roleAccount(index));
+
+  const textOf = async (testId: string) => (await page.getByTestId(testId).textContent()) ?? "";
+  /** Clicks an action of the card and waits for its outcome (the test id that appears, or the card's error). */
+  const act = async (button: string, outcome: string) => {
+    // The card clears its last error when an action starts (a click is a discrete event: React renders it at once).
+    await page.getByTestId(button).click();
+    await page.locator(`[data-testid="${outcome}"], [data-testid="anon-error"]`).first().waitFor({ timeout: 120_000 });
+    if (outcome !== "anon-error" && (await page.getByTestId("anon-error").count()) > 0) {
+      throw new Error(`${button}: ${await textOf("anon-error")}`);
+    }
+  };
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    reader = chainReader(rpcUrl, 31337);
+    const network = signer(NETWORK);
+    deployment = await deployWithSigner(network);
+    await createProgram(
+      deployment,
+      network,
+      {
+        coprocessor: roleAccount(COPROCESSOR).address,
+        custodian: roleAccount(CUSTODIAN).address,
+        publicBundleHash: `0x${"b1".repeat(32)}`,
+      },
+      { minContributors: 2 },
+    );
+    await mined(reader, contractsFor(deployment, signer(CUSTODIAN)).rounds.write.acceptProgram([1n]));
+    const { timestamp } = await reader.getBlock();
+    await mined(
+      reader,
+      contractsFor(deployment, network).rounds.write.openRound([1n, `0x${"ba".repeat(32)}`, timestamp + 120n, 120, 60]),
+    );
+    // Both contributors register and commit (the browser account too: sealing is what the page does).
+    contributors = [chainSigner(reader, devAccount(BROWSER_ACCOUNT_INDEX)), signer(OTHER)];
+    for (const [i, contributor] of contributors.entries()) {
+      const { rounds } = contractsFor(deployment, contributor);
+      await mined(reader, rounds.write.register([`anon-test:${i}`]));
+      await mined(reader, rounds.write.commitContribution([1n, sealOf(junk(i), contributor.address), 10n]));
+    }
+    const webDeploymentFile = join(home, "web-deployment.json");
+    writeFileSync(
+      webDeploymentFile,
+      JSON.stringify({
+        contracts: {
+          RoundManager: deployment.rounds,
+          RoyaltyDistributor: deployment.distributor,
+          RoyaltyToken: deployment.token,
+          AnonymousPayouts: deployment.anonymousPayouts,
+          CipherShareForwarder: deployment.forwarder,
+        },
+      }),
+    );
+    const port = await freeLoopbackPort();
+    app = await serveWebApp({ rpcUrl, blobUrl: rpcUrl, deployment, webDeploymentFile, ws: { home } }, port, outDir, {
+      relayer: roleAccount(RELAYER),
+      relayIntervalMs: 2_000,
+    });
+    browser = await launchChromium();
+    page = await browser.context.newPage();
+    page.on("pageerror", (error) => pageErrors.push(error.message));
+    page.on("console", (message) => {
+      if (message.type() === "error") pageErrors.push(message.text());
+    });
+    await page.goto(`${app.url}/#/connect`);
+    await page.getByTestId("dev-account-select").selectOption(String(BROWSER_ACCOUNT_INDEX));
+    await page.getByRole("button", { name: "Connect development wallet" }).click();
+    await page.locator('nav a[href="#/royalties"]').click();
+    await page.getByTestId("anon").waitFor();
+  }, 300_000);
+
+  let failed = false;
+  beforeEach(() => {
+    if (failed) throw new Error("an earlier step failed");
+  });
+  afterEach(async (context) => {
+    if (context.task.result?.state !== "fail" || failed) return;
+    failed = true;
+    await page?.screenshot({ path: join(ARTIFACTS, "anon-failed.png"), fullPage: true }).catch(() => {});
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+    rmSync(outDir, { recursive: true, force: true });
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it("generates and seals a fresh payout address; its key is stored only encrypted and exports after the passphrase", async () => {
+    await page.getByTestId("anon-passphrase").fill(PASSPHRASE);
+    await page.getByTestId("anon-round").fill("1");
+    await act("anon-seal", "anon-payto");
+    await page.getByTestId("anon-note").filter({ hasText: "Sealed" }).waitFor();
+    payTo = getAddress((await textOf("anon-payto")).trim());
+    const { anonymousPayouts, rounds } = contractsFor(deployment, contributors[0]);
+    expect(await anonymousPayouts.read.isSealed([1n, account])).toBe(true);
+    expect(await rounds.read.isRegistered([payTo])).toBe(false);
+
+    await act("anon-export-plain", "anon-plain-key");
+    const privateKey = (await textOf("anon-plain-key")).trim() as Hex;
+    expect(privateKeyToAccount(privateKey).address).toBe(payTo);
+    const stored = (await page.evaluate((key) => localStorage.getItem(key), vaultStorageKey(account)))!.toLowerCase();
+    const exported = (await page.getByTestId("anon-export-json").inputValue()).toLowerCase();
+    for (const text of [stored, exported]) {
+      expect(text).toContain("aes-gcm");
+      expect(text).not.toContain(privateKey.slice(2).toLowerCase());
+      expect(text).not.toContain(payTo.slice(2).toLowerCase());
+    }
+
+    await page.getByTestId("anon-passphrase").fill("not the passphrase");
+    await act("anon-export-plain", "anon-error");
+    expect(await textOf("anon-error")).toContain("Wrong passphrase");
+    await page.getByTestId("anon-passphrase").fill(PASSPHRASE);
+    await page.screenshot({ path: join(ARTIFACTS, "anon-01-sealed.png"), fullPage: true });
+  });
+
+  it("refuses to claim before the round is settled, and a round without a payout key has nothing to claim", async () => {
+    await act("anon-claim", "anon-error");
+    expect(await textOf("anon-error")).toContain("RoundNotClaimable");
+    expect(await textOf("anon-error")).toContain("not settled");
+    await page.getByTestId("anon-round").fill("2");
+    await act("anon-claim", "anon-error");
+    expect(await textOf("anon-error")).toContain("Nothing to claim");
+    await page.getByTestId("anon-round").fill("1");
+  });
+
+  it("claims through the relayer's batch; the fresh key decrypts exactly its share", async () => {
+    await settleRound();
+    await act("anon-claim", "anon-claim-status");
+    await page.getByTestId("anon-claim-status").filter({ hasText: "claimed:" }).waitFor({ timeout: 60_000 });
+    const [paid] = await reader.getContractEvents({
+      address: deployment.anonymousPayouts,
+      abi: anonymousPayoutsAbi,
+      eventName: "AnonymousClaimPaid",
+      args: { to: payTo },
+      fromBlock: BigInt(deployment.deployedAtBlock),
+    });
+    const tx = await reader.getTransaction({ hash: paid.transactionHash });
+    expect(getAddress(tx.from)).toBe(roleAccount(RELAYER).address);
+    await act("anon-decrypt", "anon-balance");
+    expect(await textOf("anon-balance")).toContain(`(${SHARES[0]} base units)`);
+  });
+
+  it("transfers and unwraps by signature through the forwarder; the fresh address never holds ETH", async () => {
+    const recipient = privateKeyToAccount(generatePrivateKey()).address;
+    await page.getByTestId("anon-recipient").fill(recipient);
+    await page.getByTestId("anon-amount").fill("200");
+    await act("anon-transfer", "anon-spent");
+    expect(await textOf("anon-spent")).toContain("Sent 200 confidentially");
+    await page.getByTestId("anon-amount").fill("100");
+    await act("anon-unwrap", "anon-spent");
+    await page.getByTestId("anon-spent").filter({ hasText: "Unwrapped 100" }).waitFor();
+    const { underlying } = contractsFor(deployment, contributors[0]);
+    expect(await underlying.read.balanceOf([recipient])).toBe(100n * TOKENS);
+    await act("anon-decrypt", "anon-balance");
+    expect(await textOf("anon-balance")).toContain(`(${SHARES[0] - 300n * TOKENS} base units)`);
+    expect(await reader.getBalance({ address: payTo })).toBe(0n);
+    await page.screenshot({ path: join(ARTIFACTS, "anon-02-spent.png"), fullPage: true });
+
+    await act("anon-claim", "anon-error");
+    expect(await textOf("anon-error")).toContain("already claimed");
+  });
+
+  it("raised no error in the page", () => {
+    expect(pageErrors).toEqual([]);
+  });
+
+  function junk(i: number): Hex {
+    return keccak256(toHex(`anonymous claim test contribution ${i}`));
+  }
+
+  /** Reveal, close, publish both as included, fund, finalize, settle SHARES as the custodian, complete. */
+  async function settleRound(): Promise<void> {
+    await advanceChainPast(reader, (await readRound(deployment, reader, 1n)).commitDeadline);
+    for (const [i, contributor] of contributors.entries()) {
+      await mined(
+        reader,
+        contractsFor(deployment, contributor).rounds.write.revealContribution([1n, junk(i), "local:"]),
+      );
+    }
+    const network = signer(NETWORK);
+    await advanceChainPast(reader, (await readRound(deployment, reader, 1n)).revealDeadline);
+    await closeRound(deployment, network, 1n);
+    await mined(
+      reader,
+      contractsFor(deployment, signer(COPROCESSOR)).rounds.write.publishResults([
+        1n,
+        `0x${"a1".repeat(32)}`,
+        `0x${"5c".repeat(32)}`,
+        keccak256(concat([junk(0), junk(1)])),
+        "0x0000",
+      ]),
+    );
+    const fhevm = await FhevmClient.connect(rpcUrl);
+    try {
+      await fundPool(deployment, network, fhevm, 1n, SHARES[0] + SHARES[1]);
+      await advanceChainPast(reader, (await readRound(deployment, reader, 1n)).disputeDeadline);
+      await finalizeRound(deployment, network, 1n);
+      const custodian = signer(CUSTODIAN);
+      const shares = await fhevm.encryptUint64(deployment.distributor, custodian.address, SHARES);
+      const { distributor } = contractsFor(deployment, custodian);
+      await mined(
+        reader,
+        distributor.write.settle([1n, contributors.map((c) => c.address), shares.handles, [shares.inputProof]]),
+      );
+      await mined(reader, distributor.write.completeSettlement([1n]));
+    } finally {
+      fhevm.destroy();
+    }
+  }
+});
