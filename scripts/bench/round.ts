@@ -1,10 +1,12 @@
-// `npm run bench:round [-- --json] [-- --contributors N]`: one royalty round of N contributors (default 200) end to end
+// `npm run bench:round [-- --json] [-- --contributors N] [-- --queue local|redis://… --workers N]`: one royalty round of N contributors (default 200) end to end
 // on the embedded chain (the in-process Hardhat network with the fhEVM mock, as `bench:chain`): registration, sealed
 // commitments with deposits, reveals, close, the coprocessor's work (every envelope checked against its revealed
 // hash, encrypted FedAvg, the round's Shapley coefficient map applied to the Gram vector), publication, finalization,
 // the release anchored, the pool funded, settlement in batches of SHARES_PER_SETTLEMENT, completion, every claim.
 // The bench decrypts every claim with the mock's debugger and prints the books: `lost` is computed, not assumed.
 // With --json the last stdout line is `{contributors, seconds, settleTransactions, maxGasPerTx, maxHcuPerTx, lost, …}`.
+// With --queue the same FedAvg also runs on N `ciphershare coprocessor worker` processes (BullMQ; `local` starts a
+// Redis of its own) and must give the embedded bytes (`fedAvgQueueSeconds`, `fedAvgQueueBytesIdentical`).
 //
 // What is and is not encrypted here (docs/runtime.md, "A large round"): contributions are real CKKS envelopes under
 // a round key (deep-v2, the MNIST shape 785 × 10) and FedAvg runs on them homomorphically; φ is the round's own
@@ -21,9 +23,11 @@ import { parseEnvelope, EnvelopeKind } from "@ciphershare/protocol/ckks/envelope
 import { generateKeys, loadPublicBundle, serializePublicBundle } from "@ciphershare/protocol/ckks/keys";
 import { encryptModelUpdate } from "@ciphershare/protocol/ckks/update";
 import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
+import type { Hex } from "@ciphershare/protocol/hex";
 import { zeroModel } from "@ciphershare/protocol/records/model";
 import { modelTensors, ROUND_PARAMETER_SET_ID } from "@ciphershare/protocol/round/config";
 import { fedAvgEncrypted } from "@ciphershare/coprocessor/fedavg/homomorphic";
+import { queueFedAvg } from "@ciphershare/coprocessor/queue/fedavg";
 import { roundCoefficientMap, roundKernel } from "@ciphershare/coprocessor/roles/computation";
 import { settlementBatches } from "@ciphershare/coprocessor/roles/custodian";
 import { largestRemainderShares } from "@ciphershare/coprocessor/payouts/shares";
@@ -42,6 +46,7 @@ import {
   sealOf,
 } from "../lib/chain";
 import { clients as mnistClients, validationDataset } from "./mnist-clients";
+import { startQueue } from "./queue";
 import { roundLedger } from "./round-ledger";
 
 const { ethers, fhevm } = hre;
@@ -49,13 +54,18 @@ const options = new Command()
   .name("npm run bench:round --")
   .option("--json", "the last stdout line is one JSON object")
   .option("--contributors <n>", "contributors in the round", "200")
+  .option("--queue <redis-url>", "also run FedAvg on BullMQ worker processes (redis://HOST:PORT, or local)")
+  .option("--workers <n>", "worker processes with --queue", "2")
   .parse(process.argv)
-  .opts<{ json?: boolean; contributors: string }>();
+  .opts<{ json?: boolean; contributors: string; queue?: string; workers: string }>();
 const json = options.json === true;
 const log = (line: string): void => console.log(json ? `# ${line}` : line);
 const contributors = Number(options.contributors);
-if (!Number.isSafeInteger(contributors) || contributors < 3) {
-  console.error(`bench:round: --contributors must be an integer ≥ 3 (got "${options.contributors}")`);
+const workers = Number(options.workers);
+if (!Number.isSafeInteger(contributors) || contributors < 3 || !Number.isSafeInteger(workers) || workers < 1) {
+  console.error(
+    `bench:round: --contributors must be an integer ≥ 3 and --workers ≥ 1 (got "${options.contributors}", "${options.workers}")`,
+  );
   process.exit(2);
 }
 
@@ -206,6 +216,18 @@ async function main(): Promise<void> {
       { publicBundleHash: bundle.hash },
     ),
   );
+  const queued =
+    options.queue === undefined
+      ? undefined
+      : await fedAvgOnQueue(
+          options.queue,
+          ctx,
+          envelopes.map((envelope, i) => ({ envelope, sampleCount: sampleCounts[i] })),
+          bundle.hash,
+        );
+  if (queued !== undefined && !Buffer.from(queued.aggregate).equals(Buffer.from(aggregate))) {
+    throw new Error("FedAvg on the queue gave other bytes than the embedded FedAvg");
+  }
   const kernel = roundKernel(validation, base);
   const map = await timed("coefficient map", phases, async () => roundCoefficientMap(sampleCounts, kernel));
   const phi = await timed("valuation (plaintext Gram)", phases, async () =>
@@ -270,6 +292,9 @@ async function main(): Promise<void> {
     pool: Number(ledger.pool),
     claimed: Number(ledger.claimed),
     valuation: map.method,
+    ...(queued === undefined
+      ? {}
+      : { fedAvgQueueWorkers: workers, fedAvgQueueSeconds: queued.seconds, fedAvgQueueBytesIdentical: true }),
     parameterSet: ROUND_PARAMETER_SET_ID,
     modelShape: `${validation.dimension}x${validation.classes}`,
     phaseSeconds: phases,
@@ -278,6 +303,25 @@ async function main(): Promise<void> {
   if (json) console.log(JSON.stringify(result));
   else console.log(result);
   if (ledger.lost !== 0n) process.exitCode = 1;
+}
+
+/** FedAvg of the same envelopes on `workers` BullMQ worker processes: its output and its wall-clock seconds. */
+async function fedAvgOnQueue(
+  queue: string,
+  ctx: CkksContext,
+  clients: readonly { envelope: Uint8Array; sampleCount: number }[],
+  publicBundleHash: Hex,
+): Promise<{ aggregate: Uint8Array; seconds: number }> {
+  const running = await startQueue(queue, workers, log);
+  try {
+    const started = performance.now();
+    const aggregate = await queueFedAvg(ctx, clients, { queue: running.url, store: running.store, publicBundleHash });
+    const seconds = Number(((performance.now() - started) / 1000).toFixed(1));
+    log(`  fedavg on ${workers} queue worker process(es): ${seconds} s, the embedded bytes`);
+    return { aggregate, seconds };
+  } finally {
+    await running.stop();
+  }
 }
 
 async function fundPool(
