@@ -14,7 +14,7 @@
 // vector of the same models. The encrypted Shapley pipeline at n = 200 (200 projections, 20,300 Gram terms) is hours
 // of core time on this machine; its cost is extrapolated from measured per-job costs, not run.
 import { Command } from "commander";
-import type { Signer, TransactionReceipt } from "ethers";
+import type { Interface, Signer, TransactionReceipt, TransactionResponse } from "ethers";
 import hre from "hardhat";
 import { FhevmType } from "@fhevm/hardhat-plugin";
 import { SHARES_PER_SETTLEMENT } from "@ciphershare/protocol/chain/constants";
@@ -79,6 +79,7 @@ const STORE_URI = "https://blobs.ciphershare.dev";
 const ALPHA = 100;
 
 interface TxCost {
+  method: string;
   gas: number;
   hcu: number;
   depth: number;
@@ -86,18 +87,25 @@ interface TxCost {
 
 const costs: TxCost[] = [];
 const settleCosts: TxCost[] = [];
+/** The deployed contracts' ABIs, to name each transaction's method. */
+const interfaces: Interface[] = [];
 
 /** Sends, waits, records gas and fhEVM HCU (`fhevm.computeTransactionHCU`) of every transaction of the round. */
-async function sent(
-  tx: Promise<{ wait(): Promise<TransactionReceipt | null> }>,
-  into: TxCost[] = costs,
-): Promise<TransactionReceipt> {
-  const receipt = (await (await tx).wait())!;
+async function sent(tx: Promise<TransactionResponse>, into: TxCost[] = costs): Promise<TransactionReceipt> {
+  const response = await tx;
+  const receipt = (await response.wait())!;
   const hcu = fhevm.computeTransactionHCU(receipt);
-  const cost = { gas: Number(receipt.gasUsed), hcu: hcu.globalHCU, depth: hcu.maxHCUDepth };
+  const method =
+    interfaces.map((abi) => abi.parseTransaction({ data: response.data })).find((parsed) => parsed)?.name ?? "?";
+  const cost = { method, gas: Number(receipt.gasUsed), hcu: hcu.globalHCU, depth: hcu.maxHCUDepth };
   costs.push(cost);
   if (into !== costs) into.push(cost);
   return receipt;
+}
+
+/** The round's costliest transaction by `key`. */
+function largest(key: "gas" | "hcu"): TxCost {
+  return costs.reduce((best, cost) => (cost[key] > best[key] ? cost : best));
 }
 
 async function timed<T>(phase: string, seconds: Record<string, number>, work: () => Promise<T>): Promise<T> {
@@ -116,6 +124,7 @@ async function main(): Promise<void> {
   const [network, coprocessor, custodian] = await ethers.getSigners();
   const d = await deployCipherShare(network);
   const distributorAddress = await d.distributor.getAddress();
+  interfaces.push(d.rounds.interface, d.distributor.interface, d.token.interface, d.underlying.interface);
 
   log(`${contributors} contributors, MNIST shape 785 × 10, ${ROUND_PARAMETER_SET_ID}`);
   const ctx = await CkksContext.create(ROUND_PARAMETER_SET_ID);
@@ -287,6 +296,8 @@ async function main(): Promise<void> {
     maxGasPerTx: Math.max(...costs.map((c) => c.gas)),
     maxHcuPerTx: Math.max(...costs.map((c) => c.hcu)),
     maxHcuDepthPerTx: Math.max(...costs.map((c) => c.depth)),
+    maxGasMethod: largest("gas").method,
+    maxHcuMethod: largest("hcu").method,
     lost: Number(ledger.lost),
     transactions: costs.length,
     pool: Number(ledger.pool),
