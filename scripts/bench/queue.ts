@@ -8,12 +8,15 @@ import type { RunningChild } from "@ciphershare/coprocessor/process/child";
 import { queueBackend } from "@ciphershare/coprocessor/queue/backend";
 import { startRedisServer, type RunningRedis } from "@ciphershare/coprocessor/queue/redis-server";
 import type { ValuationBackend } from "@ciphershare/coprocessor/shapley/encrypted/backend";
+import type { BlobStore } from "@ciphershare/coprocessor/storage/blob-store";
 import { publishBundleParts } from "@ciphershare/coprocessor/storage/key-bundle";
 import { LocalDirectoryBlobStore } from "@ciphershare/coprocessor/storage/local-directory";
 import { startCiphershareRole } from "../lib/cli-process";
 
 export interface BenchQueue {
   readonly url: string;
+  /** The blob store the workers share (FedAvg jobs name their envelopes in it). */
+  readonly store: BlobStore;
   backend(keys: PublishedBundleParts): Promise<ValuationBackend>;
   stop(): Promise<void>;
 }
@@ -56,6 +59,7 @@ export async function startQueue(queue: string, workers: number, log: (line: str
   log(`${workers} BullMQ worker process(es) on ${url}`);
   return {
     url,
+    store,
     backend: async (keys) => queueBackend({ queue: url, store, bundleHash: await publishBundleParts(store, keys) }),
     stop,
   };

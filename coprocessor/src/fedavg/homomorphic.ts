@@ -6,7 +6,7 @@ import {
   parseEnvelope,
   type ParsedEnvelope,
 } from "@ciphershare/protocol/ckks/envelope";
-import { deleteAll, sealCall, type Plaintext } from "@ciphershare/protocol/ckks/seal";
+import { deleteAll, sealCall, type Ciphertext, type Plaintext } from "@ciphershare/protocol/ckks/seal";
 import { loadEnvelopeChunk } from "@ciphershare/protocol/ckks/update";
 import { InvalidInputError } from "@ciphershare/protocol/errors";
 import type { Hex } from "@ciphershare/protocol/hex";
@@ -40,11 +40,43 @@ export async function fedAvgEncrypted(
   clients: readonly EncryptedClientUpdate[],
   options: HomomorphicFedAvgOptions,
 ): Promise<Uint8Array> {
+  const { envelopes, weights, chunkCount } = await fedAvgInputs(ctx, clients, options.publicBundleHash);
+  const active = envelopes.map((envelope, i) => ({ envelope, weight: weights[i] })).filter((c) => c.weight > 0);
+  const accumulator = new ctx.seal.Ciphertext();
+  try {
+    const outputChunks: Uint8Array[] = [];
+    let output = { scale: 0, level: 0 };
+    for (let chunk = 0; chunk < chunkCount; chunk++) {
+      weightedSumInto(ctx, active, chunk, accumulator);
+      output = finishAggregateChunk(ctx, accumulator);
+      outputChunks.push(ctx.saveCiphertext(accumulator));
+      options.onChunk?.(chunk + 1, chunkCount);
+    }
+    return await aggregateEnvelope(ctx, envelopes[0], output, outputChunks);
+  } finally {
+    deleteAll(accumulator);
+  }
+}
+
+/** FedAvg's validated inputs: every envelope parsed and checked against the round, the weights, the shared layout. */
+export interface FedAvgInputs {
+  readonly envelopes: ParsedEnvelope[];
+  readonly weights: Float64Array;
+  readonly tensors: ParsedEnvelope["header"]["tensors"];
+  readonly chunkCount: number;
+}
+
+/** Parses and checks FedAvg's inputs: contributions under `publicBundleHash`, all with the same tensors. */
+export async function fedAvgInputs(
+  ctx: CkksContext,
+  clients: readonly EncryptedClientUpdate[],
+  publicBundleHash: Hex,
+): Promise<FedAvgInputs> {
   const weights = fedAvgWeights(clients.map((client) => client.sampleCount));
   const expectations = {
     kind: EnvelopeKind.Contribution,
     parameterSetId: ctx.parameterSet.id,
-    publicBundleHash: options.publicBundleHash,
+    publicBundleHash,
   };
   const envelopes: ParsedEnvelope[] = [];
   for (const client of clients) {
@@ -62,52 +94,77 @@ export async function fedAvgEncrypted(
       });
     }
   });
+  return { envelopes, weights, tensors, chunkCount };
+}
 
-  const active = envelopes.map((envelope, i) => ({ envelope, weight: weights[i] })).filter((c) => c.weight > 0);
-  const weightPlaintexts: Plaintext[] = [];
-  const accumulator = new ctx.seal.Ciphertext();
+/**
+ * Σ weight_i · chunk `chunk` of client i, in the given order, into `into` (at the context scale squared, not yet
+ * rescaled). Every term is multiplied by the same constant encoding and ciphertext additions are exact modular
+ * additions, so partial sums over consecutive client ranges added in order give the same bytes as one sum over all
+ * clients: FedAvg can be split into jobs (coprocessor/src/queue/fedavg.ts). Weights must be positive (SEAL refuses
+ * an all-zero plaintext).
+ */
+export function weightedSumInto(
+  ctx: CkksContext,
+  clients: readonly { readonly envelope: ParsedEnvelope; readonly weight: number }[],
+  chunk: number,
+  into: Ciphertext,
+): void {
+  if (clients.length === 0) throw new InvalidInputError("A weighted sum needs at least one client.");
   const loaded = new ctx.seal.Ciphertext();
   const product = new ctx.seal.Ciphertext();
+  const weightPlaintexts: Plaintext[] = [];
   try {
-    for (const client of active) weightPlaintexts.push(ctx.encodeConstant(client.weight));
-    const outputChunks: Uint8Array[] = [];
-    const releasePrimes = ctx.parameterSet.outputCoeffModulusSize;
-    let outputScale = 0;
-    let outputLevel = 0;
-    for (let chunk = 0; chunk < chunkCount; chunk++) {
-      active.forEach((client, i) => {
-        loadEnvelopeChunk(ctx, client.envelope, chunk, loaded);
-        if (i === 0) {
-          sealCall("weight a client's update", () =>
-            ctx.evaluator.multiplyPlain(loaded, weightPlaintexts[i], accumulator),
-          );
-        } else {
-          sealCall("weight a client's update", () => ctx.evaluator.multiplyPlain(loaded, weightPlaintexts[i], product));
-          sealCall("add weighted updates", () => ctx.evaluator.addInplace(accumulator, product));
-        }
-      });
-      sealCall("rescale the weighted sum", () => ctx.evaluator.rescaleToNextInplace(accumulator));
-      if (releasePrimes !== undefined) ctx.switchCiphertextDownTo(accumulator, releasePrimes);
-      outputScale = accumulator.scale();
-      outputLevel = accumulator.coeffModulusSize();
-      outputChunks.push(ctx.saveCiphertext(accumulator));
-      options.onChunk?.(chunk + 1, chunkCount);
+    for (const client of clients) {
+      if (!(client.weight > 0)) {
+        throw new InvalidInputError("FedAvg weights in a sum must be positive.", { details: String(client.weight) });
+      }
+      weightPlaintexts.push(ctx.encodeConstant(client.weight));
     }
-    return await buildEnvelope(
-      {
-        kind: EnvelopeKind.Aggregate,
-        parameterSet: ctx.parameterSet,
-        publicBundleHash: envelopes[0].header.publicBundleHash,
-        scale: outputScale,
-        coeffModulusSize: outputLevel,
-        ciphertextSize: 2,
-        tensors,
-      },
-      outputChunks,
-    );
+    clients.forEach((client, i) => {
+      loadEnvelopeChunk(ctx, client.envelope, chunk, loaded);
+      if (i === 0) {
+        sealCall("weight a client's update", () => ctx.evaluator.multiplyPlain(loaded, weightPlaintexts[i], into));
+      } else {
+        sealCall("weight a client's update", () => ctx.evaluator.multiplyPlain(loaded, weightPlaintexts[i], product));
+        sealCall("add weighted updates", () => ctx.evaluator.addInplace(into, product));
+      }
+    });
   } finally {
-    deleteAll(accumulator, loaded, product, ...weightPlaintexts);
+    deleteAll(loaded, product, ...weightPlaintexts);
   }
+}
+
+/**
+ * The last step of an output chunk, in place: one rescale brings the weighted sum back near the set's output scale,
+ * and a set that names a release level gets it switched down to it. Returns the chunk's scale and level.
+ */
+export function finishAggregateChunk(ctx: CkksContext, sum: Ciphertext): { scale: number; level: number } {
+  sealCall("rescale the weighted sum", () => ctx.evaluator.rescaleToNextInplace(sum));
+  const releasePrimes = ctx.parameterSet.outputCoeffModulusSize;
+  if (releasePrimes !== undefined) ctx.switchCiphertextDownTo(sum, releasePrimes);
+  return { scale: sum.scale(), level: sum.coeffModulusSize() };
+}
+
+/** The aggregate envelope (kind Aggregate) of FedAvg's output chunks, in the first input's layout and bundle. */
+export async function aggregateEnvelope(
+  ctx: CkksContext,
+  first: ParsedEnvelope,
+  output: { scale: number; level: number },
+  chunks: readonly Uint8Array[],
+): Promise<Uint8Array> {
+  return buildEnvelope(
+    {
+      kind: EnvelopeKind.Aggregate,
+      parameterSet: ctx.parameterSet,
+      publicBundleHash: first.header.publicBundleHash,
+      scale: output.scale,
+      coeffModulusSize: output.level,
+      ciphertextSize: 2,
+      tensors: first.header.tensors,
+    },
+    [...chunks],
+  );
 }
 
 function sameTensors(a: ParsedEnvelope["header"]["tensors"], b: ParsedEnvelope["header"]["tensors"]): boolean {

@@ -94,7 +94,7 @@ function opened<T>(base: T | undefined): T {
 }
 
 /** The number of workers connected to the queue, waiting until there is at least one. */
-async function waitForWorkers(queue: Queue, timeoutMs: number): Promise<number> {
+export async function waitForWorkers(queue: Queue, timeoutMs: number): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const count = (await queue.getWorkers()).length;

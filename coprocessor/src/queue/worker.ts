@@ -1,11 +1,13 @@
 import { hostname } from "node:os";
 import { Worker, type Job } from "bullmq";
+import { CkksContext } from "@ciphershare/protocol/ckks/context";
 import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
 import type { Hex } from "@ciphershare/protocol/hex";
 import { ciphertextOf } from "../shapley/encrypted/backend";
 import { workerRuntime, type RuntimeHandle } from "../shapley/encrypted/pool";
 import type { BlobStore } from "../storage/blob-store";
 import { readBundleBytes } from "../storage/key-bundle";
+import { FEDAVG_JOB, runFedAvgJob, type FedAvgJobData } from "./fedavg";
 import { decodeSetup, HE_QUEUE_NAME, redisConnection, type HeJobData, type HeJobResult } from "./jobs";
 
 export interface QueueWorkerOptions {
@@ -15,7 +17,7 @@ export interface QueueWorkerOptions {
   readonly store: BlobStore;
   readonly log?: (line: string) => void;
   /** Test hook, called when a job starts (the crash test SIGKILLs the process there). */
-  readonly onJobStart?: (job: HeJobData) => void;
+  readonly onJobStart?: (job: HeJobData | FedAvgJobData) => void;
   /** How long a job's lock lasts without renewal: a dead worker's job is retried elsewhere after about this. */
   readonly lockDurationMs?: number;
 }
@@ -87,10 +89,24 @@ export function startQueueWorker(options: QueueWorkerOptions): RunningQueueWorke
     }
   };
 
-  const worker = new Worker<HeJobData, HeJobResult>(
+  // FedAvg jobs run on this thread (a partial sum of a few dozen clients takes about a second), in one context per set.
+  const contexts = new Map<string, Promise<CkksContext>>();
+  const fedAvg = async (job: Job<FedAvgJobData, HeJobResult>): Promise<HeJobResult> => {
+    options.onJobStart?.(job.data);
+    const started = performance.now();
+    const set = job.data.parameterSetId;
+    if (!contexts.has(set)) contexts.set(set, CkksContext.create(set));
+    const hash = await runFedAvgJob(await contexts.get(set)!, options.store, job.data);
+    const milliseconds = Math.round(performance.now() - started);
+    log(`job ${job.id} (fedavg) done in ${milliseconds} ms`);
+    return { hash, worker: id, milliseconds };
+  };
+
+  const worker = new Worker<HeJobData | FedAvgJobData, HeJobResult>(
     HE_QUEUE_NAME,
-    async (job: Job<HeJobData, HeJobResult>) => {
-      const data = job.data;
+    async (job: Job<HeJobData | FedAvgJobData, HeJobResult>) => {
+      if (job.name === FEDAVG_JOB) return fedAvg(job as Job<FedAvgJobData, HeJobResult>);
+      const data = job.data as HeJobData;
       options.onJobStart?.(data);
       const started = performance.now();
       await prepare(data);
@@ -122,6 +138,7 @@ export function startQueueWorker(options: QueueWorkerOptions): RunningQueueWorke
     close: async () => {
       await worker.close();
       await runtime.close();
+      for (const ctx of contexts.values()) (await ctx).dispose();
     },
   };
 }

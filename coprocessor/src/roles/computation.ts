@@ -9,6 +9,7 @@ import { oneHotLabels, type Dataset } from "@ciphershare/protocol/records/datase
 import type { LinearModel } from "@ciphershare/protocol/records/model";
 import type { ReleaseRecord } from "@ciphershare/protocol/records/release-record";
 import { fedAvgEncrypted } from "../fedavg/homomorphic";
+import { queueFedAvg, type QueueFedAvgOptions } from "../queue/fedavg";
 import { matrix, type Matrix } from "../linalg/matrix";
 import {
   coefficientStandardError,
@@ -96,11 +97,16 @@ export interface RoundComputationInput {
   readonly workers?: number;
   /** Where the homomorphic jobs run instead of `workers` threads (e.g. BullMQ workers); bundleBytes may then be empty. */
   readonly backend?: () => Promise<ValuationBackend>;
+  /** FedAvg's weighted sums on BullMQ workers instead of this process (the same output bytes). */
+  readonly fedAvgQueue?: Omit<QueueFedAvgOptions, "publicBundleHash">;
   readonly onProgress?: (phase: string, done: number, total: number) => void;
 }
 
-/** FedAvg aggregate envelope of the included inputs (deterministic bytes). */
+/** FedAvg aggregate envelope of the included inputs (deterministic bytes, embedded or on the queue alike). */
 export async function computeAggregate(input: RoundComputationInput): Promise<Uint8Array> {
+  if (input.fedAvgQueue) {
+    return queueFedAvg(input.ctx, input.inputs, { ...input.fedAvgQueue, publicBundleHash: input.bundleHash });
+  }
   return fedAvgEncrypted(
     input.ctx,
     input.inputs.map((i) => ({ envelope: i.envelope, sampleCount: i.sampleCount })),

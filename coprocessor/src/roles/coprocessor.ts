@@ -346,6 +346,7 @@ export async function processRound(
           withBundle && !options.queue ? await readBundleBytes(options.store, program.publicKeyHash) : new Uint8Array(),
         bundleHash: program.publicKeyHash,
         backend: queueFactory(options, program.publicKeyHash),
+        fedAvgQueue: options.queue === undefined ? undefined : { queue: options.queue, store: options.store },
         inputs: envelopes.map((envelope, k) => ({ envelope, sampleCount: inputs.included[k].sampleCount })),
         validation: decodeDataset(await options.store.get(config.validation)),
         base: decodeModel(await options.store.get(config.baseModel)),

@@ -127,7 +127,7 @@ export function register(program: Command): void {
   coprocessor
     .command("worker")
     .description(
-      "Run homomorphic jobs (projections, Gram terms) from a BullMQ queue, on any machine; loads the evaluation keys by hash from the blob store once.",
+      "Run homomorphic jobs (FedAvg partial sums, projections, Gram terms) from a BullMQ queue, on any machine; loads the evaluation keys by hash from the blob store once.",
     )
     .requiredOption("--queue <redis-url>", "the Redis the coprocessor fans out to (redis://HOST:PORT)")
     .option("--home <dir>", "workspace directory (its blob store unless --store)", DEFAULT_HOME)

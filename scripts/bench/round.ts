@@ -1,0 +1,358 @@
+// `npm run bench:round [-- --json] [-- --contributors N] [-- --queue local|redis://… --workers N]`: one royalty round of N contributors (default 200) end to end
+// on the embedded chain (the in-process Hardhat network with the fhEVM mock, as `bench:chain`): registration, sealed
+// commitments with deposits, reveals, close, the coprocessor's work (every envelope checked against its revealed
+// hash, encrypted FedAvg, the round's Shapley coefficient map applied to the Gram vector), publication, finalization,
+// the release anchored, the pool funded, settlement in batches of SHARES_PER_SETTLEMENT, completion, every claim.
+// The bench decrypts every claim with the mock's debugger and prints the books: `lost` is computed, not assumed.
+// With --json the last stdout line is `{contributors, seconds, settleTransactions, maxGasPerTx, maxHcuPerTx, lost, …}`.
+// With --queue the same FedAvg also runs on N `ciphershare coprocessor worker` processes (BullMQ; `local` starts a
+// Redis of its own) and must give the embedded bytes (`fedAvgQueueSeconds`, `fedAvgQueueBytesIdentical`).
+//
+// What is and is not encrypted here (docs/runtime.md, "A large round"): contributions are real CKKS envelopes under
+// a round key (deep-v2, the MNIST shape 785 × 10) and FedAvg runs on them homomorphically; φ is the round's own
+// coefficient map (`roundCoefficientMap`: exact up to 300 contributions, sampled above) applied to the plaintext Gram
+// vector of the same models. The encrypted Shapley pipeline at n = 200 (200 projections, 20,300 Gram terms) is hours
+// of core time on this machine; its cost is extrapolated from measured per-job costs, not run.
+import { Command } from "commander";
+import type { Interface, Signer, TransactionReceipt, TransactionResponse } from "ethers";
+import hre from "hardhat";
+import { FhevmType } from "@fhevm/hardhat-plugin";
+import { SHARES_PER_SETTLEMENT } from "@ciphershare/protocol/chain/constants";
+import { CkksContext } from "@ciphershare/protocol/ckks/context";
+import { parseEnvelope, EnvelopeKind } from "@ciphershare/protocol/ckks/envelope";
+import { generateKeys, loadPublicBundle, serializePublicBundle } from "@ciphershare/protocol/ckks/keys";
+import { encryptModelUpdate } from "@ciphershare/protocol/ckks/update";
+import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
+import type { Hex } from "@ciphershare/protocol/hex";
+import { zeroModel } from "@ciphershare/protocol/records/model";
+import { modelTensors, ROUND_PARAMETER_SET_ID } from "@ciphershare/protocol/round/config";
+import { fedAvgEncrypted } from "@ciphershare/coprocessor/fedavg/homomorphic";
+import { queueFedAvg } from "@ciphershare/coprocessor/queue/fedavg";
+import { roundCoefficientMap, roundKernel } from "@ciphershare/coprocessor/roles/computation";
+import { settlementBatches } from "@ciphershare/coprocessor/roles/custodian";
+import { largestRemainderShares } from "@ciphershare/coprocessor/payouts/shares";
+import { applyCoefficientMap } from "@ciphershare/coprocessor/shapley/coefficients";
+import { gramVector } from "@ciphershare/coprocessor/shapley/gram";
+import {
+  advanceTo,
+  createAcceptedProgram,
+  deployCipherShare,
+  encryptAmount,
+  encryptShares,
+  ensureFhevmMock,
+  impersonatedSigners,
+  latestTimestamp,
+  publicationOf,
+  sealOf,
+} from "../lib/chain";
+import { clients as mnistClients, validationDataset } from "./mnist-clients";
+import { startQueue } from "./queue";
+import { roundLedger } from "./round-ledger";
+
+const { ethers, fhevm } = hre;
+const options = new Command()
+  .name("npm run bench:round --")
+  .option("--json", "the last stdout line is one JSON object")
+  .option("--contributors <n>", "contributors in the round", "200")
+  .option("--queue <redis-url>", "also run FedAvg on BullMQ worker processes (redis://HOST:PORT, or local)")
+  .option("--workers <n>", "worker processes with --queue", "2")
+  .parse(process.argv)
+  .opts<{ json?: boolean; contributors: string; queue?: string; workers: string }>();
+const json = options.json === true;
+const log = (line: string): void => console.log(json ? `# ${line}` : line);
+const contributors = Number(options.contributors);
+const workers = Number(options.workers);
+if (!Number.isSafeInteger(contributors) || contributors < 3 || !Number.isSafeInteger(workers) || workers < 1) {
+  console.error(
+    `bench:round: --contributors must be an integer ≥ 3 and --workers ≥ 1 (got "${options.contributors}", "${options.workers}")`,
+  );
+  process.exit(2);
+}
+
+const PHASE_SECONDS = 3_600;
+const DISPUTE_WINDOW = 600;
+const DEPOSIT = 10n ** 16n;
+/** 1,000 tokens at 6 decimals. */
+const POOL = 1_000_000_000n;
+const STORE_URI = "https://blobs.ciphershare.dev";
+/** Dirichlet concentration of the clients' label skew: high enough that 200 clients of 7,000 rows all get data. */
+const ALPHA = 100;
+
+interface TxCost {
+  method: string;
+  gas: number;
+  hcu: number;
+  depth: number;
+}
+
+const costs: TxCost[] = [];
+const settleCosts: TxCost[] = [];
+/** The deployed contracts' ABIs, to name each transaction's method. */
+const interfaces: Interface[] = [];
+
+/** Sends, waits, records gas and fhEVM HCU (`fhevm.computeTransactionHCU`) of every transaction of the round. */
+async function sent(tx: Promise<TransactionResponse>, into: TxCost[] = costs): Promise<TransactionReceipt> {
+  const response = await tx;
+  const receipt = (await response.wait())!;
+  const hcu = fhevm.computeTransactionHCU(receipt);
+  const method =
+    interfaces.map((abi) => abi.parseTransaction({ data: response.data })).find((parsed) => parsed)?.name ?? "?";
+  const cost = { method, gas: Number(receipt.gasUsed), hcu: hcu.globalHCU, depth: hcu.maxHCUDepth };
+  costs.push(cost);
+  if (into !== costs) into.push(cost);
+  return receipt;
+}
+
+/** The round's costliest transaction by `key`. */
+function largest(key: "gas" | "hcu"): TxCost {
+  return costs.reduce((best, cost) => (cost[key] > best[key] ? cost : best));
+}
+
+async function timed<T>(phase: string, seconds: Record<string, number>, work: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  const value = await work();
+  seconds[phase] = Number(((performance.now() - started) / 1000).toFixed(1));
+  log(`  ${phase}: ${seconds[phase]} s`);
+  return value;
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const phases: Record<string, number> = {};
+  await hre.run("compile", { quiet: true });
+  await ensureFhevmMock();
+  const [network, coprocessor, custodian] = await ethers.getSigners();
+  const d = await deployCipherShare(network);
+  const distributorAddress = await d.distributor.getAddress();
+  interfaces.push(d.rounds.interface, d.distributor.interface, d.token.interface, d.underlying.interface);
+
+  log(`${contributors} contributors, MNIST shape 785 × 10, ${ROUND_PARAMETER_SET_ID}`);
+  const ctx = await CkksContext.create(ROUND_PARAMETER_SET_ID);
+  const keys = await timed("keygen", phases, async () => generateKeys(ctx));
+  const bundleBytes = serializePublicBundle(keys.bundle);
+  const bundle = await loadPublicBundle(ctx, bundleBytes);
+  const programId = await createAcceptedProgram(
+    d.rounds,
+    network,
+    {
+      coprocessor: coprocessor.address,
+      custodian,
+      payoutToken: await d.token.getAddress(),
+      publicKeyHash: bundle.hash,
+      valuationMethod: 1,
+    },
+    { maxCommitments: Math.max(contributors, 3), commitDeposit: DEPOSIT },
+  );
+
+  const validation = validationDataset();
+  const base = zeroModel(validation.dimension, validation.classes);
+  const { models, sampleCounts } = await timed("training", phases, async () => mnistClients(contributors, ALPHA));
+  const empty = sampleCounts.findIndex((count) => count < 1);
+  if (empty >= 0) throw new Error(`client ${empty} got no training rows; raise ALPHA`);
+
+  const crowd = await impersonatedSigners(contributors, 13);
+  const addresses = await Promise.all(crowd.map((member) => member.getAddress()));
+  await timed("registration", phases, async () => {
+    for (const member of crowd) await sent(d.rounds.connect(member).register(""));
+  });
+
+  const envelopes = await timed("encryption", phases, async () => {
+    const out: Uint8Array[] = [];
+    for (const model of models) {
+      out.push(
+        await encryptModelUpdate(ctx, bundle, {
+          values: model.data,
+          tensors: modelTensors(validation.dimension, validation.classes),
+        }),
+      );
+    }
+    return out;
+  });
+  const hashes = await Promise.all(envelopes.map((envelope) => keccak256(envelope)));
+
+  const commitDeadline = (await latestTimestamp()) + BigInt(PHASE_SECONDS);
+  await sent(
+    d.rounds
+      .connect(network)
+      .openRound(
+        programId,
+        await keccak256(new TextEncoder().encode("base")),
+        commitDeadline,
+        PHASE_SECONDS,
+        DISPUTE_WINDOW,
+      ),
+  );
+  const roundId = await d.rounds.roundCount();
+  await timed("commitments", phases, async () => {
+    for (const [i, member] of crowd.entries()) {
+      await sent(
+        d.rounds.connect(member).commitContribution(roundId, sealOf(hashes[i], addresses[i]), sampleCounts[i], {
+          value: DEPOSIT,
+        }),
+      );
+    }
+  });
+  await advanceTo(commitDeadline + 1n);
+  await timed("reveals", phases, async () => {
+    for (const [i, member] of crowd.entries()) {
+      await sent(d.rounds.connect(member).revealContribution(roundId, hashes[i], STORE_URI));
+    }
+  });
+  await advanceTo(commitDeadline + BigInt(PHASE_SECONDS) + 1n);
+  await sent(d.rounds.closeRound(roundId));
+
+  // The coprocessor: every envelope against its revealed hash and the round's key, FedAvg, φ, publication.
+  const publication = await publicationOf(d.rounds, roundId);
+  if (publication.includedIndexes.length !== contributors) {
+    throw new Error(`${publication.includedIndexes.length} of ${contributors} contributions included`);
+  }
+  const parsed = await timed("verify inputs", phases, async () =>
+    Promise.all(
+      envelopes.map(async (envelope, i) => {
+        if ((await keccak256(envelope)) !== hashes[i]) throw new Error(`envelope ${i} does not match its reveal`);
+        return parseEnvelope(envelope, {
+          kind: EnvelopeKind.Contribution,
+          parameterSetId: ROUND_PARAMETER_SET_ID,
+          publicBundleHash: bundle.hash,
+        });
+      }),
+    ),
+  );
+  const aggregate = await timed("fedavg (encrypted)", phases, async () =>
+    fedAvgEncrypted(
+      ctx,
+      parsed.map((envelope, i) => ({ envelope, sampleCount: sampleCounts[i] })),
+      { publicBundleHash: bundle.hash },
+    ),
+  );
+  const queued =
+    options.queue === undefined
+      ? undefined
+      : await fedAvgOnQueue(
+          options.queue,
+          ctx,
+          envelopes.map((envelope, i) => ({ envelope, sampleCount: sampleCounts[i] })),
+          bundle.hash,
+        );
+  if (queued !== undefined && !Buffer.from(queued.aggregate).equals(Buffer.from(aggregate))) {
+    throw new Error("FedAvg on the queue gave other bytes than the embedded FedAvg");
+  }
+  const kernel = roundKernel(validation, base);
+  const map = await timed("coefficient map", phases, async () => roundCoefficientMap(sampleCounts, kernel));
+  const phi = await timed("valuation (plaintext Gram)", phases, async () =>
+    Array.from(applyCoefficientMap(map, gramVector(kernel, models))),
+  );
+  const scoresHash = await keccak256(new Uint8Array(Float64Array.from(phi).buffer));
+  await sent(
+    d.rounds
+      .connect(coprocessor)
+      .publishResults(roundId, await keccak256(aggregate), scoresHash, publication.inputsHash, publication.reasons),
+  );
+
+  // Finalization, the custodian's release and settlement, the claims.
+  await advanceTo((await d.rounds.round(roundId)).disputeDeadline + 1n);
+  await sent(d.rounds.finalizeRound(roundId));
+  await sent(d.rounds.connect(custodian).anchorRelease(roundId, scoresHash));
+  await fundPool(d, roundId, network, POOL);
+  const { shares } = largestRemainderShares(POOL, phi);
+  const batches = settlementBatches(contributors, SHARES_PER_SETTLEMENT);
+  await timed("settlement", phases, async () => {
+    for (const [start, end] of batches) {
+      const encrypted = await encryptShares(distributorAddress, custodian.address, shares.slice(start, end));
+      await sent(
+        d.distributor
+          .connect(custodian)
+          .settle(roundId, addresses.slice(start, end), encrypted.handles, encrypted.inputProofs),
+        settleCosts,
+      );
+    }
+    await sent(d.distributor.connect(custodian).completeSettlement(roundId));
+  });
+  const claimed = await timed("claims", phases, async () => {
+    const paid: bigint[] = [];
+    for (const member of crowd) {
+      const receipt = await sent(d.distributor.connect(member).claim(roundId));
+      const event = receipt.logs
+        .map((entry) => d.distributor.interface.parseLog(entry))
+        .find((parsedLog) => parsedLog?.name === "RoyaltyClaimed");
+      if (!event) throw new Error("a claim emitted no RoyaltyClaimed");
+      paid.push(await fhevm.debugger.decryptEuint(FhevmType.euint64, event.args.paid as string));
+    }
+    return paid;
+  });
+  const decrypt = (handle: string) => fhevm.debugger.decryptEuint(FhevmType.euint64, handle);
+  const ledger = roundLedger({
+    pool: await decrypt(await d.distributor.poolOf(roundId)),
+    claimed,
+    settled: shares,
+    unallocated: await decrypt(await d.distributor.unallocatedOf(roundId)),
+    unclaimed: await decrypt(await d.distributor.unclaimedOf(roundId)),
+  });
+
+  const result = {
+    contributors,
+    seconds: Number(((performance.now() - started) / 1000).toFixed(1)),
+    settleTransactions: settleCosts.length,
+    maxGasPerTx: Math.max(...costs.map((c) => c.gas)),
+    maxHcuPerTx: Math.max(...costs.map((c) => c.hcu)),
+    maxHcuDepthPerTx: Math.max(...costs.map((c) => c.depth)),
+    maxGasMethod: largest("gas").method,
+    maxHcuMethod: largest("hcu").method,
+    lost: Number(ledger.lost),
+    transactions: costs.length,
+    pool: Number(ledger.pool),
+    claimed: Number(ledger.claimed),
+    valuation: map.method,
+    ...(queued === undefined
+      ? {}
+      : { fedAvgQueueWorkers: workers, fedAvgQueueSeconds: queued.seconds, fedAvgQueueBytesIdentical: true }),
+    parameterSet: ROUND_PARAMETER_SET_ID,
+    modelShape: `${validation.dimension}x${validation.classes}`,
+    phaseSeconds: phases,
+  };
+  bundle.dispose();
+  if (json) console.log(JSON.stringify(result));
+  else console.log(result);
+  if (ledger.lost !== 0n) process.exitCode = 1;
+}
+
+/** FedAvg of the same envelopes on `workers` BullMQ worker processes: its output and its wall-clock seconds. */
+async function fedAvgOnQueue(
+  queue: string,
+  ctx: CkksContext,
+  clients: readonly { envelope: Uint8Array; sampleCount: number }[],
+  publicBundleHash: Hex,
+): Promise<{ aggregate: Uint8Array; seconds: number }> {
+  const running = await startQueue(queue, workers, log);
+  try {
+    const started = performance.now();
+    const aggregate = await queueFedAvg(ctx, clients, { queue: running.url, store: running.store, publicBundleHash });
+    const seconds = Number(((performance.now() - started) / 1000).toFixed(1));
+    log(`  fedavg on ${workers} queue worker process(es): ${seconds} s, the embedded bytes`);
+    return { aggregate, seconds };
+  } finally {
+    await running.stop();
+  }
+}
+
+async function fundPool(
+  d: Awaited<ReturnType<typeof deployCipherShare>>,
+  roundId: bigint,
+  funder: Signer,
+  amount: bigint,
+): Promise<void> {
+  const funderAddress = await funder.getAddress();
+  const tokenAddress = await d.token.getAddress();
+  const distributorAddress = await d.distributor.getAddress();
+  await sent(d.underlying.mint(funderAddress, amount));
+  await sent(d.underlying.connect(funder).approve(tokenAddress, amount));
+  await sent(d.token.connect(funder).wrap(funderAddress, amount));
+  await sent(d.token.connect(funder).setOperator(distributorAddress, (await latestTimestamp()) + 3600n));
+  const input = await encryptAmount(distributorAddress, funderAddress, amount);
+  await sent(d.distributor.connect(funder).fundPool(roundId, input.handle, input.inputProof));
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
