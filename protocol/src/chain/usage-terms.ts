@@ -23,12 +23,12 @@ export interface UsageTermsConfig {
   readonly artists: readonly Address[];
 }
 
-/** The terms as the off-chain roles use them. */
-export interface UsageRules {
+/** The terms as the off-chain roles use them (a superset of the coprocessor's `UsageRules`). */
+export interface UsageTermsRules {
   /** Contributor count n: the artists' number. */
   readonly contributors: number;
   /** Per-generation cap (Σᵢ vᵢ ≤ cap). */
-  readonly cap: number;
+  readonly generationCap: number;
   readonly minGenerations: number;
   /** Weight of usage in [0, 1]. */
   readonly usageWeight: number;
@@ -87,10 +87,10 @@ export function usageTermsConfig(args: {
 }
 
 /** The off-chain rules of on-chain terms. */
-export function usageRulesOf(terms: UsageTermsConfig): UsageRules {
+export function usageRulesOf(terms: UsageTermsConfig): UsageTermsRules {
   return {
     contributors: terms.artists.length,
-    cap: Number(terms.capMicros) / CAP_MICROS_PER_UNIT,
+    generationCap: Number(terms.capMicros) / CAP_MICROS_PER_UNIT,
     minGenerations: Math.max(1, Number(terms.minGenerations)),
     usageWeight: terms.usageWeightBps / FULL_USAGE_WEIGHT_BPS,
   };
