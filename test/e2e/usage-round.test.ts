@@ -170,4 +170,32 @@ describe("e2e: a usage-metered round (operator, coprocessor, custodian, auditor 
     ]);
     expect(audit.code).to.equal(0);
   });
+
+  it("the daemons serve a usage period: coprocessor run publishes, custodian run releases and settles", async () => {
+    await cli(home, ["network", "open-round", "--program", "1"]);
+    const rows = syntheticAttributions(500, 6, { seed: 22, unused: [5] });
+    const values = new Float64Array(rows.length * 6);
+    rows.forEach((row, g) => values.set(row, g * 6));
+    const file = join(home, "usage-2.npy");
+    writeFileSync(file, serializeNpy(values, [rows.length, 6]));
+    await cli(home, ["operator", "report", "--round", "2", "--attributions", file, "--reveal", "--advance-time"]);
+    await cli(home, ["network", "close", "--round", "2", "--advance-time"]);
+    const coprocessor = await cli<{ processed: number[] }>(home, ["coprocessor", "run", "--once"]);
+    expect(coprocessor.processed).to.deep.equal([2]);
+    await cli(home, ["network", "finalize", "--round", "2", "--advance-time"]);
+    // Released before the pool is funded: the totals wait in the custodian's journal; settled at the next pass.
+    const first = await cli<{ settled: number[] }>(home, ["custodian", "run", "--once"]);
+    expect(first.settled).to.deep.equal([]);
+    await cli(home, ["network", "fund", "--round", "2", "--amount", "5000"]);
+    const second = await cli<{ settled: number[]; failed: unknown[] }>(home, ["custodian", "run", "--once"]);
+    expect(second.settled).to.deep.equal([2]);
+    expect(second.failed).to.deep.equal([]);
+    const audit = await run(["usage", "audit", "--round", "2", "--json", "--home", home]);
+    const verdict = parseAuditVerdict(JSON.parse(audit.stdout.trim().split("\n").at(-1)!));
+    expect(
+      verdict.checks.every((c) => c.passed),
+      JSON.stringify(verdict.checks),
+    ).to.equal(true);
+    expect(verdict.checks.map((c) => c.name)).to.include("shares-sum-to-pool");
+  });
 });

@@ -49,3 +49,13 @@ export async function setUsageTerms(
   await mined(network.reader, usageTerms.write.setTerms([programId, { ...terms, artists: [...terms.artists] }]));
   return usageTermsHash(terms);
 }
+
+/** Whether `round`'s program has on-chain usage terms (its periods are served by the usage passes). */
+export async function isUsageProgram(
+  deployment: Deployment,
+  reader: ChainReader,
+  round: { readonly programId: bigint },
+): Promise<boolean> {
+  const { usageTerms } = contractsToRead(deployment, reader);
+  return usageTerms !== undefined && (await usageTerms.read.isUsageProgram([round.programId]));
+}

@@ -115,6 +115,8 @@ export function register(program: Command): void {
     .action(async (options: Options) => {
       const ctx = roleContext(options);
       const roundId = parseBigInt(options.round as string, "--round");
+      // Given on the command line (a program without terms), the mix is checked before anything is read.
+      const givenMix = options.contributors === undefined ? undefined : await mixOf(options);
       const deployment = ctx.deployment();
       const terms = await readUsageTerms(
         deployment,
@@ -123,7 +125,7 @@ export function register(program: Command): void {
       );
       const mix =
         terms === undefined
-          ? await mixOf(options)
+          ? (givenMix ?? (await mixOf(options)))
           : termsMix(terms, options.shapley === undefined ? undefined : await readFile(options.shapley as string));
       const released = await releaseUsagePeriod(
         {
