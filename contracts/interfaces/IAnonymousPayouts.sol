@@ -22,6 +22,8 @@ interface IAnonymousPayouts {
     /// @notice The claim for `to` over `roundIds` completed; `paid` is the encrypted amount transferred to `to`.
     event AnonymousClaimPaid(address indexed to, uint256[] roundIds, euint64 paid);
 
+    /// @notice `account` is not an artist of round `roundId`'s usage program: only artists seal payouts there.
+    error NotAnArtist(uint256 roundId, address account);
     /// @notice `contributor` already sealed a payout address for round `roundId`.
     error PayoutAlreadySealed(uint256 roundId, address contributor);
     /// @notice `contributor` is already settled for round `roundId`: a payout must be sealed before settlement.

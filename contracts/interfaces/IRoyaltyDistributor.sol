@@ -3,6 +3,7 @@ pragma solidity ^0.8.27;
 
 import {ebool, euint64} from "@fhevm/solidity/lib/FHE.sol";
 import {IRoundManager} from "./IRoundManager.sol";
+import {IUsageTerms} from "./IUsageTerms.sol";
 
 /**
  * @title IRoyaltyDistributor
@@ -68,7 +69,8 @@ interface IRoyaltyDistributor {
     error SettlementLengthMismatch(uint256 contributors, uint256 shares);
     /// @notice Shares come in input proofs of at most `SHARES_PER_PROOF` each: `expected` proofs, got `actual`.
     error InputProofCountMismatch(uint256 expected, uint256 actual);
-    /// @notice `contributor` did not commit to round `roundId` or was excluded by the coprocessor.
+    /// @notice `contributor` is not a payee of round `roundId`: it did not commit or was excluded by the coprocessor,
+    /// or, in a usage program, it is not one of the program's artists (the operator never is).
     error ContributorNotIncluded(uint256 roundId, address contributor);
     /// @notice `contributor` was already settled for round `roundId` (or is listed twice in the batch).
     error AlreadySettled(uint256 roundId, address contributor);
@@ -80,6 +82,9 @@ interface IRoyaltyDistributor {
     error SettlementBatchAlreadyReleased(uint256 roundId, uint256 batchIndex);
     /// @notice The contributors given are not the ones batch `batchIndex` of round `roundId` settled, in order.
     error SettlementBatchContributorsMismatch(uint256 roundId, uint256 batchIndex);
+    /// @notice Usage period `roundId` counts `generations` generations (its operator's included report), below the
+    /// terms' minimum `minimum`: it cannot be settled (the network recovers its pool after the settlement deadline).
+    error TooFewGenerations(uint256 roundId, uint64 generations, uint64 minimum);
     /// @notice `contributor` has no royalty credited for round `roundId`.
     error NothingOwed(uint256 roundId, address contributor);
     /// @notice `contributor` already claimed round `roundId`.
@@ -104,6 +109,16 @@ interface IRoyaltyDistributor {
         uint256[] calldata roundIds,
         euint64[] calldata amounts
     ) external returns (euint64 paid);
+
+    /// @notice The usage programs' terms this distributor pays by.
+    function usageTerms() external view returns (IUsageTerms);
+
+    /// @notice How many accounts round `roundId` pays: its included contributors, or a usage program's artists.
+    function payeeCount(uint256 roundId) external view returns (uint256);
+
+    /// @notice Whether `account` may be settled in round `roundId` (an included contributor, or a usage program's
+    /// artist).
+    function isPayee(uint256 roundId, address account) external view returns (bool);
 
     /// @notice Encrypted total funded into round `roundId` (publicly decryptable).
     function poolOf(uint256 roundId) external view returns (euint64);

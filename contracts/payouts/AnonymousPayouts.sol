@@ -6,6 +6,7 @@ import {ZamaEthereumConfig} from "@fhevm/solidity/config/ZamaConfig.sol";
 import {IAnonymousPayouts} from "../interfaces/IAnonymousPayouts.sol";
 import {IRoundManager} from "../interfaces/IRoundManager.sol";
 import {IRoyaltyDistributor} from "../interfaces/IRoyaltyDistributor.sol";
+import {IUsageTerms} from "../interfaces/IUsageTerms.sol";
 
 /**
  * @title AnonymousPayouts
@@ -79,7 +80,13 @@ contract AnonymousPayouts is IAnonymousPayouts, ZamaEthereumConfig {
         externalEaddress payTo,
         bytes calldata inputProof
     ) external returns (uint256 index) {
-        rounds.commitmentIndexOf(roundId, msg.sender); // reverts NotACommitter
+        IUsageTerms terms = distributor.usageTerms();
+        uint256 programId = rounds.round(roundId).programId;
+        if (terms.isUsageProgram(programId)) {
+            if (!terms.isArtist(programId, msg.sender)) revert NotAnArtist(roundId, msg.sender);
+        } else {
+            rounds.commitmentIndexOf(roundId, msg.sender); // reverts NotACommitter
+        }
         if (FHE.isInitialized(_payTo[roundId][msg.sender])) revert PayoutAlreadySealed(roundId, msg.sender);
         if (distributor.isSettled(roundId, msg.sender)) revert PayoutAfterSettlement(roundId, msg.sender);
         eaddress sealedTo = FHE.fromExternal(payTo, inputProof);
@@ -171,7 +178,7 @@ contract AnonymousPayouts is IAnonymousPayouts, ZamaEthereumConfig {
             bool settled =
                 round.phase == IRoundManager.RoundPhase.Finalized &&
                     d.settlementState(roundId) != IRoyaltyDistributor.SettlementState.Open &&
-                    d.settledCount(roundId) == round.includedCount;
+                    d.settledCount(roundId) == d.payeeCount(roundId);
             if (!settled) revert RoundNotClaimable(roundId);
             if (r == 0) programId = round.programId;
             else if (round.programId != programId) revert MixedPrograms(roundId, round.programId, programId);

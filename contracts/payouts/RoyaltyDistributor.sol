@@ -7,6 +7,7 @@ import {IERC7984} from "@openzeppelin/confidential-contracts/interfaces/IERC7984
 import {IAnonymousPayouts} from "../interfaces/IAnonymousPayouts.sol";
 import {IRoundManager} from "../interfaces/IRoundManager.sol";
 import {IRoyaltyDistributor} from "../interfaces/IRoyaltyDistributor.sol";
+import {IUsageTerms} from "../interfaces/IUsageTerms.sol";
 
 /**
  * @title RoyaltyDistributor
@@ -66,6 +67,8 @@ contract RoyaltyDistributor is IRoyaltyDistributor, ZamaEthereumConfig {
     IRoundManager public immutable rounds;
     /// @notice The contract that pays sealed, anonymous payouts out of this distributor's rounds.
     IAnonymousPayouts public immutable anonymousPayouts;
+    /// @notice The usage programs' terms: the payees of their rounds are their artists.
+    IUsageTerms public immutable usageTerms;
 
     mapping(uint256 roundId => RoundAccounts) private _accounts;
     mapping(uint256 roundId => mapping(address contributor => euint64)) private _owed;
@@ -73,9 +76,10 @@ contract RoyaltyDistributor is IRoyaltyDistributor, ZamaEthereumConfig {
     mapping(uint256 roundId => mapping(uint256 batchIndex => SettlementBatch)) private _batches;
 
     /// @dev Binds `anonymousPayouts_` to this distributor (it reverts if another distributor bound it first).
-    constructor(IRoundManager rounds_, IAnonymousPayouts anonymousPayouts_) {
+    constructor(IRoundManager rounds_, IAnonymousPayouts anonymousPayouts_, IUsageTerms usageTerms_) {
         rounds = rounds_;
         anonymousPayouts = anonymousPayouts_;
+        usageTerms = usageTerms_;
         anonymousPayouts_.bindDistributor();
     }
 
@@ -130,7 +134,8 @@ contract RoyaltyDistributor is IRoyaltyDistributor, ZamaEthereumConfig {
      * @notice Credits encrypted shares of round `roundId`'s pool to included contributors; only the program's
      * custodian, once the round is finalized. May be called in several batches; each contributor at most once.
      * A batch whose shares sum to more than the unallocated pool credits 0 to each of its contributors.
-     * @param contributors Included contributors (committed, not excluded), each not settled before.
+     * @param contributors Payees ({isPayee}: included contributors, or a usage program's artists), each not settled
+     * before.
      * @param shares Encrypted shares, `shares[i]` for `contributors[i]`, in base units of the token.
      * @param inputProofs Input proofs; `shares[i]` belongs to `inputProofs[i / SHARES_PER_PROOF]`.
      */
@@ -140,8 +145,18 @@ contract RoyaltyDistributor is IRoyaltyDistributor, ZamaEthereumConfig {
         externalEuint64[] calldata shares,
         bytes[] calldata inputProofs
     ) external {
-        address custodian = _checkSettlement(roundId, contributors.length, shares.length, inputProofs.length);
-        euint64[] memory credited = _readShares(roundId, contributors, shares, inputProofs);
+        address custodian;
+        euint64[] memory credited;
+        {
+            uint256 usageProgram;
+            (custodian, usageProgram) = _checkSettlement(
+                roundId,
+                contributors.length,
+                shares.length,
+                inputProofs.length
+            );
+            credited = _readShares(roundId, usageProgram, contributors, shares, inputProofs);
+        }
 
         RoundAccounts storage a = _accounts[roundId];
         (euint64 mask, ebool accepted) = _allocate(a, _exactSum(credited), custodian);
@@ -168,7 +183,8 @@ contract RoyaltyDistributor is IRoyaltyDistributor, ZamaEthereumConfig {
         if (msg.sender != p.custodian) revert NotProgramCustodian(r.programId, msg.sender);
         RoundAccounts storage a = _accounts[roundId];
         if (a.state != SettlementState.Open) revert SettlementClosed(roundId, a.state);
-        if (a.settledCount != r.includedCount) revert SettlementIncomplete(roundId, a.settledCount, r.includedCount);
+        uint256 payees = _payeeCount(r);
+        if (a.settledCount != payees) revert SettlementIncomplete(roundId, a.settledCount, payees);
         a.state = SettlementState.Completed;
         euint64 unallocated = a.unallocated;
         FHE.allow(unallocated, p.network);
@@ -288,6 +304,17 @@ contract RoyaltyDistributor is IRoyaltyDistributor, ZamaEthereumConfig {
     }
 
     /// @inheritdoc IRoyaltyDistributor
+    function payeeCount(uint256 roundId) external view returns (uint256) {
+        return _payeeCount(rounds.round(roundId));
+    }
+
+    /// @inheritdoc IRoyaltyDistributor
+    function isPayee(uint256 roundId, address account) external view returns (bool) {
+        uint256 programId = rounds.round(roundId).programId;
+        return _isPayee(roundId, usageTerms.isUsageProgram(programId) ? programId : 0, account);
+    }
+
+    /// @inheritdoc IRoyaltyDistributor
     function poolOf(uint256 roundId) external view returns (euint64) {
         return _accounts[roundId].pool;
     }
@@ -341,17 +368,25 @@ contract RoyaltyDistributor is IRoyaltyDistributor, ZamaEthereumConfig {
         return _accounts[roundId].state;
     }
 
-    /// @dev Checks the caller, the round and the batch shape; returns the program's custodian.
+    /// @dev Checks the caller, the round and the batch shape; returns the program's custodian and, for a usage
+    /// program, its id (0 otherwise), after checking that the period has enough generations to be settled.
     function _checkSettlement(
         uint256 roundId,
         uint256 contributorCount,
         uint256 shareCount,
         uint256 proofCount
-    ) private view returns (address custodian) {
+    ) private view returns (address custodian, uint256 usageProgram) {
         IRoundManager.Round memory r = rounds.round(roundId);
         if (r.phase != IRoundManager.RoundPhase.Finalized) revert RoundNotFinalized(roundId, r.phase);
         custodian = rounds.program(r.programId).custodian;
         if (msg.sender != custodian) revert NotProgramCustodian(r.programId, msg.sender);
+        if (usageTerms.isUsageProgram(r.programId)) {
+            usageProgram = r.programId;
+            uint64 minimum = usageTerms.termsOf(usageProgram).minGenerations;
+            if (minimum == 0) minimum = 1;
+            uint64 generations = usageTerms.generationsOf(roundId);
+            if (generations < minimum) revert TooFewGenerations(roundId, generations, minimum);
+        }
         if (contributorCount == 0) revert EmptySettlement(roundId);
         if (shareCount != contributorCount) revert SettlementLengthMismatch(contributorCount, shareCount);
         uint256 expectedProofs = (contributorCount + SHARES_PER_PROOF - 1) / SHARES_PER_PROOF;
@@ -379,6 +414,19 @@ contract RoyaltyDistributor is IRoyaltyDistributor, ZamaEthereumConfig {
         }
     }
 
+    /// @dev Payees of round `r`: the artists of a usage program, else the round's included contributors.
+    function _payeeCount(IRoundManager.Round memory r) private view returns (uint256) {
+        if (usageTerms.isUsageProgram(r.programId)) return usageTerms.artistCount(r.programId);
+        return r.includedCount;
+    }
+
+    /// @dev Whether `account` may be settled in round `roundId`: an artist of `usageProgram` (nonzero for a usage
+    /// program), else an included contributor.
+    function _isPayee(uint256 roundId, uint256 usageProgram, address account) private view returns (bool) {
+        if (usageProgram != 0) return usageTerms.isArtist(usageProgram, account);
+        return rounds.isIncluded(roundId, account);
+    }
+
     /// @dev Whether the network may recover the unallocated pool of round `r` whose settlement is in `state`.
     function _isRecoverable(IRoundManager.Round memory r, SettlementState state) private view returns (bool) {
         if (state == SettlementState.Completed) return true;
@@ -391,6 +439,7 @@ contract RoyaltyDistributor is IRoyaltyDistributor, ZamaEthereumConfig {
     /// later in the same batch reverts); the final, masked amounts overwrite these marks.
     function _readShares(
         uint256 roundId,
+        uint256 usageProgram,
         address[] calldata contributors,
         externalEuint64[] calldata shares,
         bytes[] calldata inputProofs
@@ -399,7 +448,7 @@ contract RoyaltyDistributor is IRoyaltyDistributor, ZamaEthereumConfig {
         credited = new euint64[](contributors.length);
         for (uint256 i = 0; i < contributors.length; ++i) {
             address contributor = contributors[i];
-            if (!rounds.isIncluded(roundId, contributor)) revert ContributorNotIncluded(roundId, contributor);
+            if (!_isPayee(roundId, usageProgram, contributor)) revert ContributorNotIncluded(roundId, contributor);
             if (FHE.isInitialized(owed[contributor])) revert AlreadySettled(roundId, contributor);
             credited[i] = FHE.fromExternal(shares[i], inputProofs[i / SHARES_PER_PROOF]);
             owed[contributor] = credited[i];

@@ -11,6 +11,7 @@ export const ABI_SOURCES = {
   roundManagerAbi: "contracts/rounds/RoundManager.sol/RoundManager.json",
   royaltyDistributorAbi: "contracts/payouts/RoyaltyDistributor.sol/RoyaltyDistributor.json",
   anonymousPayoutsAbi: "contracts/payouts/AnonymousPayouts.sol/AnonymousPayouts.json",
+  usageTermsAbi: "contracts/usage/UsageTerms.sol/UsageTerms.json",
   cipherShareForwarderAbi: "contracts/metatx/CipherShareForwarder.sol/CipherShareForwarder.json",
   royaltyTokenAbi: "contracts/token/RoyaltyToken.sol/RoyaltyToken.json",
   testErc20Abi: "contracts/mocks/TestERC20.sol/TestERC20.json",

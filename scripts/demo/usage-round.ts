@@ -4,7 +4,9 @@
 // by the operator's embedding model (cosine similarity to the style embeddings). Every role is its own `ciphershare`
 // process: the operator encrypts and reports (three malformed attributions excluded with their reason), the
 // coprocessor sums the batches into one totals ciphertext, the custodian releases only those totals after
-// finalization, the auditor re-derives everything. Royalties track usage; the unused artist earns nothing.
+// finalization and settles the funded pool on-chain to the artists the program's terms name (never to the operator),
+// each artist claims its own encrypted royalty, the auditor re-derives everything and checks Σ shares = pool.
+// Royalties track usage; the unused artist earns nothing.
 //   npm run demo -- --usage [--json] [--home <dir>] [--generations 10000]
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -24,6 +26,8 @@ const UNUSED = 5;
 const STYLE_DIGITS = [0, 2, 3, 4, 7, 1];
 const POPULARITY = [4, 3, 2, 1.5, 1, 0];
 const POOL = 1_000_000n;
+/** The artists are contributors 0 to 5 (development accounts 4 to 9); the operator is account 19. */
+const ARTIST_FIRST_ACCOUNT = 4;
 
 interface Options {
   json: boolean;
@@ -73,11 +77,24 @@ export async function usageDemo(argv: string[]): Promise<void> {
       `• custodian published the program key ${keys.publicBundleHash.slice(0, 12)}… (${(keys.bundleBytes / 1e6).toFixed(0)} MB)`,
     );
     const { programId } = await cli<{ programId: string }>(["network", "create-program", "--min-contributors", "1"]);
+    const artistAccounts = Array.from({ length: ARTISTS }, (_, i) => String(ARTIST_FIRST_ACCOUNT + i));
+    const terms = await cli<{ termsHash: string; artists: string[] }>([
+      "network",
+      "set-usage-terms",
+      "--program",
+      programId,
+      "--artist-accounts",
+      artistAccounts.join(","),
+      "--min-generations",
+      "100",
+    ]);
     await cli(["custodian", "accept", "--program", programId, "--force"]);
     say(
-      `• network created program ${programId}; the custodian accepted it (one operator per period: crowd of 1, forced)`,
+      `• network created program ${programId} with usage terms ${terms.termsHash.slice(0, 12)}… (${ARTISTS} artists in attribution order, the operator, cap 1, ≥ 100 generations); the custodian accepted it (one operator per period: crowd of 1, forced)`,
     );
     await cli(["network", "open-round", "--program", programId]);
+    await cli(["network", "fund", "--round", "1", "--amount", POOL.toString()]);
+    say(`• network funded the period's pool: ${POOL} units (public)`);
 
     const stream = mnistUsageStream({
       artists: ARTISTS,
@@ -122,39 +139,38 @@ export async function usageDemo(argv: string[]): Promise<void> {
       "aggregate",
       "--round",
       "1",
-      "--contributors",
-      String(ARTISTS),
     ]);
     say(`• coprocessor (own process, no key): one totals ciphertext ${published.totals.slice(0, 12)}… published`);
     await cli(["network", "finalize", "--round", "1", "--advance-time"]);
-    const released = await cli<{ totals: number[]; shares: string[]; releaseHash: string }>([
+    const released = await cli<{ totals: number[]; shares: string[]; releaseHash: string; settled: boolean }>([
       "usage",
       "release",
       "--round",
       "1",
-      "--contributors",
-      String(ARTISTS),
-      "--pool",
-      POOL.toString(),
     ]);
     say(
-      `• custodian (own process): decrypted only the committed totals (flooded), anchored ${released.releaseHash.slice(0, 12)}…`,
+      `• custodian (own process): decrypted only the committed totals (flooded), anchored ${released.releaseHash.slice(0, 12)}…, settled one encrypted share per artist on-chain`,
     );
-    const auditRun = await runCiphershare(
-      ["usage", "audit", "--round", "1", "--contributors", String(ARTISTS), "--home", options.home, "--json"],
-      { env: ENV },
-    );
+    const claimed: string[] = [];
+    for (let i = 0; i < ARTISTS; i++) {
+      const claim = await cli<{ claimed: string }>(["contributor", "claim", "--round", "1", "--index", String(i)]);
+      claimed.push(String(claim.claimed));
+    }
+    say(`• each artist (own process) claimed its royalty, decrypting only its own share`);
+    const auditRun = await runCiphershare(["usage", "audit", "--round", "1", "--home", options.home, "--json"], {
+      env: ENV,
+    });
     const verdict = parseAuditVerdict(auditRun.json);
     say(
       `• auditor (own process): ${verdict.passed ? "PASSED" : "FAILED"} (${verdict.checks.map((c) => c.name).join(", ")})`,
     );
 
     const expected = plaintextUsageTotals(stream.vectors, ARTISTS);
-    say("\nartist  style  prompts  usage (released)  usage (plaintext)  royalty (of 1,000,000)");
+    say("\nartist  style  prompts  usage (released)  usage (plaintext)  royalty (of 1,000,000)  claimed on-chain");
     for (let i = 0; i < ARTISTS; i++) {
       say(
         `${String(i).padStart(6)}  ${String(STYLE_DIGITS[i]).padStart(5)}  ${String(prompts[i]).padStart(7)}  ` +
-          `${(Math.abs(released.totals[i]) < 5e-5 ? 0 : released.totals[i]).toFixed(4).padStart(16)}  ${expected[i].toFixed(4).padStart(17)}  ${released.shares[i].padStart(22)}`,
+          `${(Math.abs(released.totals[i]) < 5e-5 ? 0 : released.totals[i]).toFixed(4).padStart(16)}  ${expected[i].toFixed(4).padStart(17)}  ${released.shares[i].padStart(22)}  ${claimed[i].padStart(16)}`,
       );
     }
     say(
@@ -171,6 +187,8 @@ export async function usageDemo(argv: string[]): Promise<void> {
           excluded: reported.excluded,
           usage: released.totals,
           royalties: released.shares,
+          claimed,
+          settled: released.settled,
           auditPassed: verdict.passed,
         })}\n`,
       );

@@ -27,6 +27,7 @@ import type {
   RoyaltyDistributor,
   RoyaltyToken,
   TestERC20,
+  UsageTerms,
 } from "typechain-types";
 
 export { SHARES_PER_PROOF };
@@ -36,6 +37,7 @@ export interface CipherShareDeployment {
   rounds: RoundManager;
   distributor: RoyaltyDistributor;
   anonymousPayouts: AnonymousPayouts;
+  usageTerms: UsageTerms;
   token: RoyaltyToken;
   underlying: TestERC20;
   forwarder: CipherShareForwarder;
@@ -56,6 +58,7 @@ export async function deployCipherShare(deployer?: Signer): Promise<CipherShareD
     rounds: await ethers.getContractAt("RoundManager", addresses.rounds, from),
     distributor: await ethers.getContractAt("RoyaltyDistributor", addresses.distributor, from),
     anonymousPayouts: await ethers.getContractAt("AnonymousPayouts", addresses.anonymousPayouts, from),
+    usageTerms: await ethers.getContractAt("UsageTerms", addresses.usageTerms, from),
     token: await ethers.getContractAt("RoyaltyToken", addresses.token, from),
     underlying: await ethers.getContractAt("TestERC20", addresses.underlying, from),
     forwarder: await ethers.getContractAt("CipherShareForwarder", addresses.forwarder, from),

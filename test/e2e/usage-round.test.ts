@@ -21,7 +21,9 @@ import { cli, PASSPHRASE, run, startTestNetwork, type TestNetwork } from "./proc
 
 // A usage-metered round end to end with every role its own `ciphershare` process on a real local chain: the operator
 // reports (a bad row excluded with its reason), the coprocessor sums the batches into one totals ciphertext and
-// publishes it, the custodian releases only those totals after finalization, and the auditor re-derives everything.
+// publishes it, the custodian releases only those totals after finalization and settles the funded pool on-chain to
+// the artists the program's usage terms name; the artists claim, the operator cannot; the auditor re-derives everything
+// and checks that the shares sum to the pool.
 describe("e2e: a usage-metered round (operator, coprocessor, custodian, auditor as processes)", function () {
   this.timeout(900_000);
   let network: TestNetwork;
@@ -52,9 +54,12 @@ describe("e2e: a usage-metered round (operator, coprocessor, custodian, auditor 
     deployment = readDeployment(network.ws);
     reader = chainReader(network.chain.rpcUrl, network.chain.chainId);
     await cli(home, ["network", "create-program", "--bundle-hash", bundleHash, "--min-contributors", "1"]);
+    // The artists are contributors 1 to 6 (development accounts 5 to 10), in attribution order; the operator account 19.
+    await cli(home, ["network", "set-usage-terms", "--program", "1", "--artist-accounts", "5,6,7,8,9,10"]);
     // One operator per period: a crowd of 1 is below the custodian's default policy, so it is overruled on purpose.
     await cli(home, ["custodian", "accept", "--program", "1", "--force"]);
     await cli(home, ["network", "open-round", "--program", "1"]);
+    await cli(home, ["network", "fund", "--round", "1", "--amount", "1000000"]);
   });
 
   after(async () => {
@@ -74,7 +79,8 @@ describe("e2e: a usage-metered round (operator, coprocessor, custodian, auditor 
       6,
     );
 
-    // Another registered party commits junk as a "report" first: excluded as Malformed, the round goes on.
+    // Another registered party commits junk as a "report" first: not the terms' operator, so excluded as Policy
+    // without being read (it could be paid nothing anyway: the payees are the artists); the round goes on.
     await cli(home, ["contributor", "register", "--index", "0"]);
     const junkSigner = chainSigner(reader, roleAccount(contributorAccount(0)));
     const junk = await store.put(new TextEncoder().encode("not a usage report"));
@@ -101,21 +107,29 @@ describe("e2e: a usage-metered round (operator, coprocessor, custodian, auditor 
       totals: Hex;
       reasons: Hex;
       record: { generations: number; excludedReports: { index: number; reason: string }[] };
-    }>(home, ["usage", "aggregate", "--round", "1", "--contributors", "6"]);
-    expect(published.reasons).to.equal("0x0300"); // the junk: Malformed; the operator's report: included
-    expect(published.record.excludedReports.map((e) => [e.index, e.reason])).to.deep.equal([[0, "malformed"]]);
+    }>(home, ["usage", "aggregate", "--round", "1"]); // the contributor count and cap: the on-chain terms'
+    expect(published.reasons).to.equal("0x0400"); // the junk: Policy (not the operator); the operator's report: included
+    expect(published.record.excludedReports).to.deep.equal([]);
     expect(published.record.generations).to.equal(2999);
 
     // Nothing is released before finalization: the policy lists no output of a round still open to challenges.
-    const early = await run(["usage", "release", "--round", "1", "--contributors", "6", "--home", home]);
+    const early = await run(["usage", "release", "--round", "1", "--home", home]);
     expect(early.code).to.equal(1);
     expect(early.stderr).to.contain("Finalized");
 
     await cli(home, ["network", "finalize", "--round", "1", "--advance-time"]);
-    const released = await cli<{ totals: number[]; shares: string[]; pool: string; record: { generations: number } }>(
-      home,
-      ["usage", "release", "--round", "1", "--contributors", "6", "--pool", "1000000"],
-    );
+    const wrongTerms = await run(["usage", "release", "--round", "1", "--contributors", "5", "--home", home]);
+    expect(wrongTerms.code).to.equal(1);
+    expect(wrongTerms.stderr).to.contain("differ from the program's on-chain terms");
+    const released = await cli<{
+      totals: number[];
+      shares: string[];
+      pool: string;
+      settled: boolean;
+      record: { generations: number };
+    }>(home, ["usage", "release", "--round", "1"]);
+    expect(released.settled).to.equal(true);
+    expect(String(released.pool)).to.equal("1000000");
     expect(released.record.generations).to.equal(2999);
     for (let i = 0; i < 5; i++) {
       expect(Math.abs(released.totals[i] - expected[i]) / expected[i]).to.be.below(1e-4);
@@ -126,7 +140,25 @@ describe("e2e: a usage-metered round (operator, coprocessor, custodian, auditor 
     const sum = expected.reduce((a, b) => a + b, 0);
     for (let i = 0; i < 5; i++) expect(Number(shares[i]) / 1e6).to.be.closeTo(expected[i] / sum, 1e-5);
 
-    const audit = await run(["usage", "audit", "--round", "1", "--contributors", "6", "--json", "--home", home]);
+    // On-chain: the most used artist and the never-used one claim (each decrypts only its own share); the operator,
+    // whose report was the round's only included commitment, has nothing to claim.
+    const top = await cli<{ claimed: string; balance: string }>(home, [
+      "contributor",
+      "claim",
+      "--round",
+      "1",
+      "--index",
+      "1",
+    ]);
+    expect(BigInt(top.claimed)).to.equal(shares[0]);
+    expect(BigInt(top.balance)).to.equal(shares[0]);
+    const unused = await cli<{ claimed: string }>(home, ["contributor", "claim", "--round", "1", "--index", "6"]);
+    expect(BigInt(unused.claimed)).to.equal(0n);
+    const operatorClaim = await run(["contributor", "claim", "--round", "1", "--index", "15", "--home", home]);
+    expect(operatorClaim.code).to.equal(1);
+    expect(operatorClaim.stderr).to.contain("Nothing to claim");
+
+    const audit = await run(["usage", "audit", "--round", "1", "--json", "--home", home]);
     const verdict = parseAuditVerdict(JSON.parse(audit.stdout.trim().split("\n").at(-1)!));
     expect(verdict.checks.map((c) => [c.name, c.passed])).to.deep.equal([
       ["results-published", true],
@@ -134,7 +166,36 @@ describe("e2e: a usage-metered round (operator, coprocessor, custodian, auditor 
       ["period-record", true],
       ["totals-commitment", true],
       ["release-found", true],
+      ["shares-sum-to-pool", true],
     ]);
     expect(audit.code).to.equal(0);
+  });
+
+  it("the daemons serve a usage period: coprocessor run publishes, custodian run releases and settles", async () => {
+    await cli(home, ["network", "open-round", "--program", "1"]);
+    const rows = syntheticAttributions(500, 6, { seed: 22, unused: [5] });
+    const values = new Float64Array(rows.length * 6);
+    rows.forEach((row, g) => values.set(row, g * 6));
+    const file = join(home, "usage-2.npy");
+    writeFileSync(file, serializeNpy(values, [rows.length, 6]));
+    await cli(home, ["operator", "report", "--round", "2", "--attributions", file, "--reveal", "--advance-time"]);
+    await cli(home, ["network", "close", "--round", "2", "--advance-time"]);
+    const coprocessor = await cli<{ processed: number[] }>(home, ["coprocessor", "run", "--once"]);
+    expect(coprocessor.processed).to.deep.equal([2]);
+    await cli(home, ["network", "finalize", "--round", "2", "--advance-time"]);
+    // Released before the pool is funded: the totals wait in the custodian's journal; settled at the next pass.
+    const first = await cli<{ settled: number[] }>(home, ["custodian", "run", "--once"]);
+    expect(first.settled).to.deep.equal([]);
+    await cli(home, ["network", "fund", "--round", "2", "--amount", "5000"]);
+    const second = await cli<{ settled: number[]; failed: unknown[] }>(home, ["custodian", "run", "--once"]);
+    expect(second.settled).to.deep.equal([2]);
+    expect(second.failed).to.deep.equal([]);
+    const audit = await run(["usage", "audit", "--round", "2", "--json", "--home", home]);
+    const verdict = parseAuditVerdict(JSON.parse(audit.stdout.trim().split("\n").at(-1)!));
+    expect(
+      verdict.checks.every((c) => c.passed),
+      JSON.stringify(verdict.checks),
+    ).to.equal(true);
+    expect(verdict.checks.map((c) => c.name)).to.include("shares-sum-to-pool");
   });
 });

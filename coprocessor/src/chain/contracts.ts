@@ -8,6 +8,7 @@ import {
   royaltyDistributorAbi,
   royaltyTokenAbi,
   testErc20Abi,
+  usageTermsAbi,
 } from "@ciphershare/protocol/chain/abis";
 import type { Deployment } from "@ciphershare/protocol/chain/deployment";
 import type { Address, Hex } from "@ciphershare/protocol/hex";
@@ -21,6 +22,11 @@ function bind<C extends { public: ChainReader; wallet?: ChainSigner["wallet"] }>
     forwarder: getContract({ address: deployment.forwarder, abi: cipherShareForwarderAbi, client }),
     token: getContract({ address: deployment.token, abi: royaltyTokenAbi, client }),
     underlying: getContract({ address: deployment.underlying, abi: testErc20Abi, client }),
+    /** Absent from deployments made before usage programs existed. */
+    usageTerms:
+      deployment.usageTerms === undefined
+        ? undefined
+        : getContract({ address: deployment.usageTerms, abi: usageTermsAbi, client }),
   };
 }
 

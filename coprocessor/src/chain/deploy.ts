@@ -16,6 +16,7 @@ export const DEPLOYED_CONTRACTS = {
   RoyaltyToken: "contracts/token/RoyaltyToken.sol/RoyaltyToken.json",
   RoundManager: "contracts/rounds/RoundManager.sol/RoundManager.json",
   AnonymousPayouts: "contracts/payouts/AnonymousPayouts.sol/AnonymousPayouts.json",
+  UsageTerms: "contracts/usage/UsageTerms.sol/UsageTerms.json",
   RoyaltyDistributor: "contracts/payouts/RoyaltyDistributor.sol/RoyaltyDistributor.json",
   CustodianCommittee: "contracts/committee/CustodianCommittee.sol/CustodianCommittee.json",
 } as const;
@@ -33,13 +34,16 @@ export type ContractDeployer = (name: DeployedContractName, args: readonly unkno
 
 /**
  * Test ERC-20 → the ERC-2771 forwarder → RoyaltyToken wrapping the ERC-20 and trusting the forwarder → RoundManager
- * (the hub) → AnonymousPayouts → RoyaltyDistributor paying out of the hub's rounds (its constructor binds the
- * anonymous payouts contract to itself) → CustodianCommittee (the custodian of committee programs).
+ * (the hub) → AnonymousPayouts → UsageTerms (the usage programs' artists and rules) → RoyaltyDistributor paying out
+ * of the hub's rounds, to a usage program's artists (its constructor binds the anonymous payouts contract to itself) → CustodianCommittee (the custodian of committee programs).
  */
-export async function deployCipherShare(
-  deploy: ContractDeployer,
-): Promise<
-  Pick<Deployment, "rounds" | "distributor" | "anonymousPayouts" | "token" | "underlying" | "forwarder" | "committee">
+export async function deployCipherShare(deploy: ContractDeployer): Promise<
+  Pick<
+    Deployment,
+    "rounds" | "distributor" | "anonymousPayouts" | "token" | "underlying" | "forwarder" | "committee"
+  > & {
+    readonly usageTerms: Address;
+  }
 > {
   const underlying = await deploy("TestERC20", ["Test USD", "tUSD"]);
   const forwarder = await deploy("CipherShareForwarder", []);
@@ -52,9 +56,10 @@ export async function deployCipherShare(
   ]);
   const rounds = await deploy("RoundManager", []);
   const anonymousPayouts = await deploy("AnonymousPayouts", [rounds]);
-  const distributor = await deploy("RoyaltyDistributor", [rounds, anonymousPayouts]);
+  const usageTerms = await deploy("UsageTerms", [rounds]);
+  const distributor = await deploy("RoyaltyDistributor", [rounds, anonymousPayouts, usageTerms]);
   const committee = await deploy("CustodianCommittee", [rounds, distributor]);
-  return { rounds, distributor, anonymousPayouts, token, underlying, forwarder, committee };
+  return { rounds, distributor, anonymousPayouts, usageTerms, token, underlying, forwarder, committee };
 }
 
 /** ABI and bytecode compiled by `hardhat compile` (run `npm run compile` first). */

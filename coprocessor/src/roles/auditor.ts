@@ -263,7 +263,7 @@ async function releaseTimingCheck(
 }
 
 /** After `completeSettlement`, the unallocated pool is public and must decrypt to 0 (Σ shares = pool). */
-async function settlementCheck(
+export async function settlementCheck(
   options: Pick<AuditOptions, "deployment" | "reader" | "fhevm">,
   roundId: bigint,
 ): Promise<[boolean, string]> {

@@ -36,6 +36,7 @@ import { inputsHash, publicationReasons, type RoundCommitment } from "@ciphersha
 import type { ChainSigner } from "../chain/clients";
 import { readProgram, readRound } from "../chain/contracts";
 import { readClosedRounds, readCommitments } from "../chain/events";
+import { isUsageProgram } from "../chain/usage-terms";
 import { signerTransactionDriver } from "../chain/transactionDriver";
 import { parsePublicationStep, publicationStep, runOnChainStep, runStep } from "../state/journal";
 import type { StateStore } from "../state/store";
@@ -237,7 +238,8 @@ export async function pendingRounds(options: CoprocessorOptions): Promise<Public
     if (round.phase !== RoundPhase.Closed) continue;
     if (options.programs !== undefined && !options.programs.includes(round.programId)) continue;
     const program = await readProgram(deployment, signer.reader, round.programId);
-    if (sameAddress(program.coprocessor, signer.address))
+    // A usage program's periods are served by the usage pass (roles/usage-daemon.ts).
+    if (sameAddress(program.coprocessor, signer.address) && !(await isUsageProgram(deployment, signer.reader, round)))
       pending.push({ roundId: id, publication: round.publicationCount + 1 });
   }
   return pending;

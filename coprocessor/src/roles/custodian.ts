@@ -38,6 +38,7 @@ import {
   readPublishedRounds,
   readReasons,
 } from "../chain/events";
+import { isUsageProgram } from "../chain/usage-terms";
 import type { FhevmClient } from "../chain/fhevmClient";
 import { signerTransactionDriver } from "../chain/transactionDriver";
 import { KeyCustodian } from "../keys/key-custodian";
@@ -459,6 +460,7 @@ export async function servedRounds(
     if (state.getStep(round, "complete-settlement")?.status === "confirmed") continue;
     const current = await readRound(deployment, signer.reader, id);
     if (!accepted.includes(current.programId)) continue;
+    if (await isUsageProgram(deployment, signer.reader, current)) continue; // served by roles/usage-daemon.ts
     const verdict = verificationOf(state, round, current.publication);
     if (current.phase === RoundPhase.ResultsPublished) {
       const challenged =

@@ -12,6 +12,8 @@ import { readReasons } from "../chain/events";
 import type { BlobStore } from "../storage/blob-store";
 import { aggregateUsage } from "../usage/aggregate";
 import type { UsageRules } from "../usage/rules";
+import type { FhevmClient } from "../chain/fhevmClient";
+import { settlementCheck } from "./auditor";
 import { loadProgramBundle, readUsagePeriod } from "./usage-inputs";
 
 export async function auditUsagePeriod(
@@ -19,14 +21,15 @@ export async function auditUsagePeriod(
   reader: ChainReader,
   store: BlobStore,
   roundId: bigint,
-  rules: UsageRules,
+  given: UsageRules | undefined,
+  fhevm?: FhevmClient,
 ): Promise<AuditVerdict> {
   const checks: AuditCheck[] = [];
   const check = (name: string, passed: boolean, detail: string) => checks.push({ name, passed, detail });
   const verdict = () => ({ round: Number(roundId), passed: checks.every((c) => c.passed), checks });
 
-  const period = await readUsagePeriod(deployment, reader, store, roundId, rules);
-  const { round } = period;
+  const period = await readUsagePeriod(deployment, reader, store, roundId, given);
+  const { round, rules } = period;
   const published = round.publication > 0 && BigInt(round.aggregateHash) !== 0n;
   check("results-published", published, published ? `publication ${round.publication}` : "no standing publication");
   if (!published) return verdict();
@@ -90,6 +93,11 @@ export async function auditUsagePeriod(
         release.generations === generations,
       `release ${round.releaseHash}: ${release.generations} generations, Σ usage ${release.totalUsage.toFixed(3)}`,
     );
+  }
+  if (period.terms !== undefined && fhevm !== undefined) {
+    // A program with on-chain terms pays its artists on-chain: the settlement must split exactly the pool.
+    const [passed, detail] = await settlementCheck({ deployment, reader, fhevm }, roundId);
+    check("shares-sum-to-pool", passed, detail);
   }
   return verdict();
 }

@@ -21,9 +21,10 @@ export async function computeUsagePeriod(
   reader: ChainSigner["reader"],
   store: BlobStore,
   roundId: bigint,
-  rules: UsageRules,
+  given: UsageRules | undefined,
 ): Promise<{ period: UsagePeriod; totals: Uint8Array; record: UsagePeriodRecord; recordBytes: Uint8Array }> {
-  const period = await readUsagePeriod(deployment, reader, store, roundId, rules);
+  const period = await readUsagePeriod(deployment, reader, store, roundId, given);
+  const { rules } = period;
   const ctx = await CkksContext.create(period.parameterSetId);
   try {
     if (period.inputs.included.length === 0) {
@@ -72,7 +73,7 @@ export async function publishUsagePeriod(
   coprocessor: ChainSigner,
   store: BlobStore,
   roundId: bigint,
-  rules: UsageRules,
+  rules: UsageRules | undefined,
 ): Promise<{ totals: Hex; period: Hex; record: UsagePeriodRecord; reasons: Hex }> {
   const { phase } = await readRound(deployment, coprocessor.reader, roundId);
   if (phase !== RoundPhase.Closed) {

@@ -6,7 +6,8 @@ import type { Deployment } from "@ciphershare/protocol/chain/deployment";
 import type { CkksContext } from "@ciphershare/protocol/ckks/context";
 import { loadPublicBundle, type LoadedPublicBundle } from "@ciphershare/protocol/ckks/keys";
 import { CipherShareError } from "@ciphershare/protocol/errors";
-import { sameHash, type Hex } from "@ciphershare/protocol/hex";
+import { sameAddress, sameHash, type Hex } from "@ciphershare/protocol/hex";
+import { usageRulesOf, type UsageTermsConfig } from "@ciphershare/protocol/chain/usage-terms";
 import { decodeRoundManifest } from "@ciphershare/protocol/records/round-manifest";
 import { publicationReasons, type RoundCommitment } from "@ciphershare/protocol/round/inputs";
 import { CommitmentStatus } from "@ciphershare/protocol/chain/constants";
@@ -14,6 +15,7 @@ import { roundConfig } from "@ciphershare/protocol/round/config";
 import type { ChainReader } from "../chain/clients";
 import { readProgram, readRound, type ProgramState, type RoundState } from "../chain/contracts";
 import { readCommitments } from "../chain/events";
+import { readUsageTerms } from "../chain/usage-terms";
 import type { BlobStore } from "../storage/blob-store";
 import { periodInputs, type PeriodInputs, type ReportProblem } from "../usage/period";
 import type { UsageRules } from "../usage/rules";
@@ -26,6 +28,10 @@ export class UsageRoleError extends CipherShareError {
 export interface UsagePeriod {
   readonly round: RoundState;
   readonly program: ProgramState;
+  /** The program's on-chain usage terms (undefined for a program without: then the caller's rules apply). */
+  readonly terms?: UsageTermsConfig;
+  /** The rules the period is checked and aggregated under: the on-chain terms' when the program has them. */
+  readonly rules: UsageRules;
   readonly parameterSetId: string;
   readonly commitments: readonly RoundCommitment[];
   readonly inputs: PeriodInputs;
@@ -45,19 +51,59 @@ const REPORT_REASON: Record<ReportProblem, ExclusionReasonCode> = {
   "count-mismatch": ExclusionReason.Policy,
 };
 
-/** The period's inputs of round `roundId` as the chain and the store show them. */
+/**
+ * The rules of a usage program: its on-chain terms when it has them (a caller's `rules` must then agree: a role
+ * configured for other terms stops before any work), else the caller's `rules`.
+ */
+export async function resolveUsageRules(
+  deployment: Deployment,
+  reader: ChainReader,
+  programId: bigint,
+  rules: UsageRules | undefined,
+): Promise<{ rules: UsageRules; terms?: UsageTermsConfig }> {
+  const terms = await readUsageTerms(deployment, reader, programId);
+  if (terms === undefined) {
+    if (rules === undefined) {
+      throw new UsageRoleError(
+        "The program has no usage terms on-chain: give its contributor count (--contributors).",
+        {
+          details: `program ${programId}`,
+        },
+      );
+    }
+    return { rules };
+  }
+  const onChain = usageRulesOf(terms);
+  if (
+    rules !== undefined &&
+    (rules.contributors !== onChain.contributors || rules.generationCap !== onChain.generationCap)
+  ) {
+    throw new UsageRoleError("The given usage rules differ from the program's on-chain terms.", {
+      details: `given ${rules.contributors} contributors, cap ${rules.generationCap}; terms ${onChain.contributors}, cap ${onChain.generationCap}`,
+    });
+  }
+  return { rules: { contributors: onChain.contributors, generationCap: onChain.generationCap }, terms };
+}
+
+/**
+ * The period's inputs of round `roundId` as the chain and the store show them. Under on-chain terms only the
+ * operator's reports count: any other committer's report is excluded as Policy before it is read.
+ */
 export async function readUsagePeriod(
   deployment: Deployment,
   reader: ChainReader,
   store: BlobStore,
   roundId: bigint,
-  rules: UsageRules,
+  given: UsageRules | undefined,
 ): Promise<UsagePeriod> {
   const round = await readRound(deployment, reader, roundId);
   const program = await readProgram(deployment, reader, round.programId);
+  const { rules, terms } = await resolveUsageRules(deployment, reader, round.programId, given);
   const config = roundConfig(decodeRoundManifest(await store.get(round.manifestHash)), program.valuationMethod);
   const commitments = await readCommitments(reader, deployment, roundId);
-  const revealed = commitments.filter((c) => c.status === CommitmentStatus.Revealed);
+  const isReporter = (c: RoundCommitment) => terms === undefined || sameAddress(c.contributor, terms.operator);
+  const revealedByAnyone = commitments.filter((c) => c.status === CommitmentStatus.Revealed);
+  const revealed = revealedByAnyone.filter(isReporter);
   const inputs = await periodInputs(
     revealed.map((c) => ({ hash: c.ciphertextHash, committedGenerations: c.sampleCount })),
     async (hash) => ((await store.has(hash)) ? store.get(hash) : undefined),
@@ -72,10 +118,13 @@ export async function readUsagePeriod(
   const verdicts = new Map<number, ExclusionReasonCode>(
     inputs.excludedReports.map((e) => [revealed[e.index].index, REPORT_REASON[e.reason]]),
   );
+  for (const c of revealedByAnyone) if (!isReporter(c)) verdicts.set(c.index, ExclusionReason.Policy);
   const reasons = publicationReasons(commitments, verdicts);
   return {
     round,
     program,
+    terms,
+    rules,
     parameterSetId: config.parameterSet.id,
     commitments,
     inputs,

@@ -8,6 +8,8 @@ export interface Deployment {
   readonly distributor: Address;
   /** Sealed payout addresses and anonymous, scanning claims paid out of the distributor's rounds. */
   readonly anonymousPayouts: Address;
+  /** The usage programs' terms (UsageTerms): their artists, the payees of their rounds. Absent in older deployments. */
+  readonly usageTerms?: Address;
   readonly token: Address;
   /** The ERC-20 the royalty token wraps (a test token on the embedded chain). */
   readonly underlying: Address;

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { usageCoprocessorPass, type UsagePass } from "@ciphershare/coprocessor/roles/usage-daemon";
 import {
   CONTRIBUTION_FETCH_TIMEOUT_MS,
   coprocessorPass,
@@ -106,6 +107,21 @@ export function register(program: Command): void {
         for (const work of pass?.processed ?? []) {
           processed.push(Number(work.roundId));
           failed.delete(`${work.roundId}`);
+        }
+        // Usage programs' periods (docs/usage.md): the totals of each Closed period, next to the federated rounds.
+        let usage: UsagePass | undefined;
+        try {
+          usage = await usageCoprocessorPass(role, isolation);
+        } catch (error) {
+          if (options.once) throw error;
+          say.say(`[coprocessor] could not look for usage periods: ${failureReason(error)}`);
+        }
+        for (const { round } of usage?.done ?? []) {
+          processed.push(Number(round));
+          failed.delete(`${round}`);
+        }
+        for (const { round, reason } of usage?.failed ?? []) {
+          failed.set(`${round}`, { round: Number(round), publication: 1, reason });
         }
         for (const work of pass?.failed ?? []) {
           failed.set(`${work.roundId}`, {

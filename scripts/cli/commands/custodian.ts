@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { usageCustodianPass, type UsagePass } from "@ciphershare/coprocessor/roles/usage-daemon";
 import { InvalidInputError } from "@ciphershare/protocol/errors";
 import { existsSync } from "node:fs";
 import type { Hex } from "@ciphershare/protocol/hex";
@@ -250,6 +251,20 @@ export function register(program: Command): void {
           }
         }
         for (const { round, reason } of pass?.failed ?? []) failed.set(Number(round), { round: Number(round), reason });
+        // Usage programs' periods (docs/usage.md): release the totals once, settle the pool to the artists when funded.
+        let usage: UsagePass | undefined;
+        try {
+          usage = await usageCustodianPass(role, isolation);
+        } catch (error) {
+          if (options.once) throw error;
+          say.say(`[custodian] could not look for usage periods: ${failureReason(error)}`);
+        }
+        for (const { round, outcome } of usage?.done ?? []) {
+          failed.delete(Number(round));
+          if (outcome === "settled") outcomes.settled.add(Number(round));
+        }
+        for (const { round, reason } of usage?.failed ?? [])
+          failed.set(Number(round), { round: Number(round), reason });
         if (options.once || stopping) break;
         await new Promise((resolve) => setTimeout(resolve, parseInteger(options.interval, "--interval", 10)));
         if (stopping) break;

@@ -15,6 +15,10 @@ import {
   resolveChallenge,
 } from "@ciphershare/coprocessor/roles/network";
 import { committeeAddress } from "@ciphershare/coprocessor/roles/committee-member";
+import { OPERATOR_ACCOUNT } from "@ciphershare/coprocessor/roles/operator";
+import { setUsageTerms } from "@ciphershare/coprocessor/chain/usage-terms";
+import { usageTermsConfig } from "@ciphershare/protocol/chain/usage-terms";
+import { isAddress, keccak256 } from "viem";
 import { readJsonFile, ROLE_ACCOUNT, writeJsonFile } from "@ciphershare/coprocessor/roles/workspace";
 import { mnistFederatedSetup } from "@ciphershare/coprocessor/simulation/federated";
 import { MNIST_CLASSES, MNIST_DIMENSION } from "@ciphershare/coprocessor/simulation/mnist";
@@ -115,6 +119,48 @@ export function register(program: Command): void {
     reporter(options).result(
       { programId, ...terms },
       `program ${programId} created (min ${terms.minContributors} contributors, cap ${terms.maxCommitments}, deposit ${terms.commitDeposit} wei); the custodian must accept it before a round opens`,
+    );
+  });
+
+  withCommonOptions(
+    network
+      .command("set-usage-terms")
+      .description(
+        "Make a program usage-metered (docs/usage.md): its artists in attribution order are the payees of its rounds, the operator's report is the one that counts. Once, before the custodian accepts.",
+      )
+      .requiredOption("--program <id>", "program id (created, not yet accepted)")
+      .option("--artists <addresses>", "comma-separated artist addresses, in attribution order")
+      .option("--artist-accounts <indices>", "dev chain: comma-separated development account indices of the artists")
+      .option("--operator <address>", `the model operator (default: development account ${OPERATOR_ACCOUNT})`)
+      .option("--cap <x>", "per-generation cap on Σ of a generation's attribution", "1")
+      .option("--min-generations <n>", "fewest generations a period needs to be released and settled", "100")
+      .option("--usage-weight <w>", "share of the pool split by usage (e.g. 0.7); the rest by --shapley scores", "1")
+      .option(
+        "--shapley <file.json>",
+        "with --usage-weight < 1: the published quality scores (its keccak256 is bound)",
+      ),
+    ROLE_ACCOUNT.network,
+  ).action(async (options: Options) => {
+    const ctx = roleContext(options);
+    const artists = artistsOf(options, (i) => ctx.devSigner(i).address);
+    const weight = Number(options.usageWeight);
+    const scoresFile = options.shapley === undefined ? undefined : readFileSync(options.shapley as string);
+    if (weight < 1 && scoresFile === undefined) {
+      throw new InvalidInputError("--usage-weight below 1 needs --shapley <file.json>.");
+    }
+    const terms = usageTermsConfig({
+      operator: ((options.operator as string | undefined) ?? ctx.devSigner(OPERATOR_ACCOUNT).address) as Address,
+      artists,
+      cap: Number(options.cap),
+      minGenerations: parseInteger(options.minGenerations as string, "--min-generations", 1),
+      usageWeight: weight,
+      qualityScoresHash: scoresFile === undefined || weight === 1 ? undefined : keccak256(scoresFile),
+    });
+    const programId = parseBigInt(options.program as string, "--program");
+    const termsHash = await setUsageTerms(ctx.deployment(), ctx.signer, programId, terms);
+    reporter(options).result(
+      { programId, termsHash, ...terms },
+      `program ${programId}: usage terms ${termsHash} (${artists.length} artists, operator ${terms.operator})`,
     );
   });
 
@@ -273,4 +319,21 @@ async function readBaseModel(spec: string, store: { get(hash: Hex): Promise<Uint
   if (isBytes32Hex(spec)) return decodeModel(await store.get(spec));
   if (existsSync(spec)) return decodeModel(new Uint8Array(readFileSync(spec)));
   throw new InvalidInputError("--base must be `zero`, a blob hash or a model file.", { details: spec });
+}
+
+/** The artists of `set-usage-terms`: `--artists` addresses or `--artist-accounts` development account indices. */
+function artistsOf(options: Options, devAddress: (index: number) => string): Address[] {
+  if ((options.artists === undefined) === (options.artistAccounts === undefined)) {
+    throw new InvalidInputError("Give the artists with exactly one of --artists or --artist-accounts.");
+  }
+  const list = String(options.artists ?? options.artistAccounts)
+    .split(",")
+    .map((v) => v.trim())
+    .filter((v) => v !== "");
+  if (options.artists !== undefined) {
+    const bad = list.find((a) => !isAddress(a));
+    if (bad !== undefined) throw new InvalidInputError("--artists must list addresses.", { details: bad });
+    return list as Address[];
+  }
+  return list.map((i) => devAddress(parseInteger(i, "--artist-accounts", 0)) as Address);
 }

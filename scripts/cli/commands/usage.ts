@@ -3,7 +3,15 @@ import { readFile } from "node:fs/promises";
 import { InvalidInputError } from "@ciphershare/protocol/errors";
 import { auditUsagePeriod } from "@ciphershare/coprocessor/roles/usage-auditor";
 import { publishUsagePeriod } from "@ciphershare/coprocessor/roles/usage-coprocessor";
-import { releaseUsagePeriod, usagePeriodShares } from "@ciphershare/coprocessor/roles/usage-custodian";
+import {
+  releaseUsagePeriod,
+  settleUsagePeriod,
+  termsMix,
+  usagePeriodShares,
+  type UsageSettlement,
+} from "@ciphershare/coprocessor/roles/usage-custodian";
+import { readRound } from "@ciphershare/coprocessor/chain/contracts";
+import { readUsageTerms } from "@ciphershare/coprocessor/chain/usage-terms";
 import { ROLE_ACCOUNT } from "@ciphershare/coprocessor/roles/workspace";
 import type { UsageRules } from "@ciphershare/coprocessor/usage/rules";
 import { parseBigInt, parseInteger, reporter, roleContext, withCommonOptions } from "../roleContext";
@@ -16,14 +24,19 @@ function usageCommand(parent: Command, name: string, description: string, accoun
       .command(name)
       .description(description)
       .requiredOption("--round <id>", "round id")
-      .requiredOption("--contributors <n>", "the program's contributor count (the attribution vectors' length)")
-      .option("--cap <x>", "the program's per-generation cap", "1"),
+      .option(
+        "--contributors <n>",
+        "the program's contributor count (the attribution vectors' length); default and checked: the on-chain usage terms",
+      )
+      .option("--cap <x>", "the program's per-generation cap (default: the on-chain terms', else 1)"),
     account,
   );
 }
 
-function rulesOf(options: Options): UsageRules {
-  const generationCap = Number(options.cap);
+/** The rules given on the command line; undefined when `--contributors` is not given (the on-chain terms apply). */
+function rulesOf(options: Options): UsageRules | undefined {
+  if (options.contributors === undefined) return undefined;
+  const generationCap = Number(options.cap ?? "1");
   if (!Number.isFinite(generationCap) || generationCap <= 0) {
     throw new InvalidInputError("--cap must be a positive number.", { details: `--cap ${String(options.cap)}` });
   }
@@ -91,14 +104,29 @@ export function register(program: Command): void {
     "Custodian, Finalized round: recompute and check the totals, decrypt them (flooded), anchor the release; prints the royalties of --pool.",
     ROLE_ACCOUNT.custodian,
   )
-    .option("--pool <units>", "split this pool by the released totals (largest remainder)", "1000000")
-    .option("--usage-weight <w>", "share of the pool split by usage (e.g. 0.7); the rest by --shapley scores", "1")
-    .option("--shapley <file.json>", "with --usage-weight < 1: a JSON array of the contributors' Shapley scores")
-    .option("--min-generations <n>", "refuse a period with fewer generations", "100")
+    .option("--pool <units>", "without on-chain terms: split this pool by the released totals (largest remainder)")
+    .option("--usage-weight <w>", "without on-chain terms: share of the pool split by usage (e.g. 0.7)", "1")
+    .option(
+      "--shapley <file.json>",
+      "a JSON array of the contributors' Shapley scores (under on-chain terms: the file whose hash they publish)",
+    )
+    .option("--min-generations <n>", "without on-chain terms: refuse a period with fewer generations", "100")
+    .option("--no-settle", "under on-chain terms: release only, do not settle the funded pool to the artists")
     .action(async (options: Options) => {
       const ctx = roleContext(options);
       const roundId = parseBigInt(options.round as string, "--round");
-      const mix = await mixOf(options);
+      // Given on the command line (a program without terms), the mix is checked before anything is read.
+      const givenMix = options.contributors === undefined ? undefined : await mixOf(options);
+      const deployment = ctx.deployment();
+      const terms = await readUsageTerms(
+        deployment,
+        ctx.reader,
+        (await readRound(deployment, ctx.reader, roundId)).programId,
+      );
+      const mix =
+        terms === undefined
+          ? (givenMix ?? (await mixOf(options)))
+          : termsMix(terms, options.shapley === undefined ? undefined : await readFile(options.shapley as string));
       const released = await releaseUsagePeriod(
         {
           deployment: ctx.deployment(),
@@ -111,12 +139,25 @@ export function register(program: Command): void {
         },
         roundId,
       );
-      const pool = parseBigInt(options.pool as string, "--pool");
-      const { shares } = usagePeriodShares(pool, released, { usageWeight: mix.usageWeight }, mix.shapley);
+      let settlement: UsageSettlement | undefined;
+      if (terms !== undefined && options.settle !== false) {
+        const fhevm = await ctx.fhevm();
+        try {
+          settlement = await settleUsagePeriod({ deployment, signer: ctx.signer, fhevm }, roundId, released, mix);
+        } finally {
+          fhevm.destroy();
+        }
+      }
+      const pool = settlement?.pool ?? parseBigInt((options.pool as string | undefined) ?? "1000000", "--pool");
+      const shares =
+        settlement?.shares ?? usagePeriodShares(pool, released, { usageWeight: mix.usageWeight }, mix.shapley).shares;
+      const payee = (i: number) => (terms === undefined ? `contributor ${i}` : `artist ${i} ${terms.artists[i]}`);
       reporter(options).result(
-        { round: roundId, ...released, pool, shares },
-        `released ${released.record.generations} generations; anchored ${released.releaseHash}\n` +
-          released.totals.map((t, i) => `  contributor ${i}: usage ${t.toFixed(4)}, royalty ${shares[i]}`).join("\n"),
+        { round: roundId, ...released, pool, shares, settled: settlement !== undefined },
+        `released ${released.record.generations} generations; anchored ${released.releaseHash}` +
+          (settlement === undefined ? "" : `; settled the pool of ${pool} to ${settlement.artists.length} artists`) +
+          "\n" +
+          released.totals.map((t, i) => `  ${payee(i)}: usage ${t.toFixed(4)}, royalty ${shares[i]}`).join("\n"),
       );
     });
 
@@ -127,7 +168,14 @@ export function register(program: Command): void {
   ).action(async (options: Options) => {
     const ctx = roleContext(options);
     const roundId = parseBigInt(options.round as string, "--round");
-    const verdict = await auditUsagePeriod(ctx.deployment(), ctx.reader, ctx.store, roundId, rulesOf(options));
+    const deployment = ctx.deployment();
+    const fhevm = await ctx.fhevm();
+    let verdict: Awaited<ReturnType<typeof auditUsagePeriod>>;
+    try {
+      verdict = await auditUsagePeriod(deployment, ctx.reader, ctx.store, roundId, rulesOf(options), fhevm);
+    } finally {
+      fhevm.destroy();
+    }
     reporter(options).result(
       verdict,
       verdict.checks.map((c) => `${c.passed ? "PASS" : "FAIL"} ${c.name}: ${c.detail}`).join("\n"),
