@@ -20,12 +20,18 @@ import {
   ridgeFromStatistics,
 } from "@ciphershare/coprocessor/training/ridge";
 import { providerStatistics } from "@ciphershare/coprocessor/training/statistics";
-import { runCiphershare } from "../lib/cli-process";
+import { roleEnvironment, runCiphershare } from "../lib/cli-process";
 
-const ENV = {
-  CIPHERSHARE_CUSTODIAN_PASSPHRASE: "demo custodian passphrase",
-  CIPHERSHARE_BUYER_PASSPHRASE: "demo buyer passphrase",
-};
+const CUSTODIAN_PASSPHRASE = "demo custodian passphrase";
+const BUYER_PASSPHRASE = "demo buyer passphrase";
+
+/** Each role's process gets only its own passphrase: the custodian's commands the custodian's, the buyer's the buyer's. */
+function environment(args: readonly string[]): Record<string, string | undefined> {
+  return {
+    ...roleEnvironment(args, CUSTODIAN_PASSPHRASE),
+    CIPHERSHARE_BUYER_PASSPHRASE: args[0] === "buyer" ? BUYER_PASSPHRASE : undefined,
+  };
+}
 const PROVIDERS = 6;
 const ROWS = 300;
 const RANDOM_LABELS = 4;
@@ -47,7 +53,7 @@ export async function trainingDemo(argv: string[]): Promise<void> {
     if (!json) process.stdout.write(`${line}\n`);
   };
   const cli = async <T>(args: string[]): Promise<T> => {
-    const run = await runCiphershare([...args, "--home", home, "--json"], { env: ENV });
+    const run = await runCiphershare([...args, "--home", home, "--json"], { env: environment(args) });
     if (run.code !== 0) {
       throw new Error(`ciphershare ${args.slice(0, 2).join(" ")} failed (exit ${run.code}): ${run.stderr.trim()}`);
     }

@@ -17,7 +17,7 @@ import {
   type NoiseParameters,
 } from "../threshold/noise-bound";
 import type { OutputRelease } from "../threshold/release-bounds";
-import { encryptedMatrix, saveEncryptedMatrix, type EncryptedMatrix } from "./encrypted-matrix";
+import { encryptedMatrix, type EncryptedMatrix } from "./encrypted-matrix";
 import { unpackRows, type RowPackedLayout } from "./layout";
 import type { TrainingShape } from "./statistics";
 import { systemLayout } from "./keys";
@@ -27,24 +27,40 @@ function slotTensor(layout: RowPackedLayout) {
   return [{ name: "row-packed", shape: [layout.ciphertextCount, layout.slotCount] }];
 }
 
-/** An encrypted matrix as an Aggregate envelope under `publicBundleHash` (the masked system, or the model). */
+/**
+ * An encrypted matrix as an Aggregate envelope under `publicBundleHash` (the masked system, or the model). Outputs
+ * carry the set's output scale (2^100 on deep-v2) while these matrices sit at the fresh scale (2^80): each chunk is
+ * stored with its scale relabelled by 2^k and the envelope's value exponent k, so the released values (slots times
+ * 2^k) are the matrix's entries; `loadMatrixEnvelope` undoes the relabelling.
+ */
 export async function matrixEnvelope(
   ctx: CkksContext,
   encrypted: EncryptedMatrix,
   publicBundleHash: Hex,
 ): Promise<Uint8Array> {
   const first = encrypted.ciphertexts[0];
+  const scale = first.scale();
+  const exponent = ctx.parameterSet.outputScaleBits - Math.round(Math.log2(scale));
+  const chunks = encrypted.ciphertexts.map((ciphertext) => {
+    ciphertext.setScale(scale * 2 ** exponent);
+    try {
+      return ctx.saveCiphertext(ciphertext);
+    } finally {
+      ciphertext.setScale(scale);
+    }
+  });
   return buildEnvelope(
     {
       kind: EnvelopeKind.Aggregate,
       parameterSet: ctx.parameterSet,
       publicBundleHash,
-      scale: first.scale(),
+      scale: scale * 2 ** exponent,
+      valueExponent: exponent,
       coeffModulusSize: first.coeffModulusSize(),
       ciphertextSize: 2,
       tensors: slotTensor(encrypted.layout),
     },
-    saveEncryptedMatrix(ctx, encrypted),
+    chunks,
   );
 }
 
@@ -65,10 +81,14 @@ export async function loadMatrixEnvelope(
       details: `${envelope.chunks.length} chunks, the ${layout.rows}×${layout.cols} matrix needs ${layout.ciphertextCount}`,
     });
   }
-  const { scale, coeffModulusSize } = envelope.header;
+  const { scale, coeffModulusSize, valueExponent } = envelope.header;
   return encryptedMatrix(
     layout,
-    envelope.chunks.map((chunk) => ctx.loadCiphertext(chunk, { scale, coeffModulusSize })),
+    envelope.chunks.map((chunk) => {
+      const ciphertext = ctx.loadCiphertext(chunk, { scale, coeffModulusSize });
+      ciphertext.setScale(scale / 2 ** valueExponent);
+      return ciphertext;
+    }),
   );
 }
 
