@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CkksContext } from "@ciphershare/protocol/ckks/context";
 import { parseNpyArray, serializeNpy } from "@ciphershare/protocol/formats/npy";
@@ -139,6 +139,7 @@ describe("e2e: an encrypted-data training round (providers, coprocessor, custodi
     const badSigners = [3, 4].map((k) => chainSigner(reader, roleAccount(contributorAccount(k))));
     for (const [i, signer] of badSigners.entries()) {
       await cli(["contributor", "register", "--index", String(3 + i)]);
+      mkdirSync(join(home, `bad-${i}`), { recursive: true });
       await keepAndCommit(deployment, signer, {
         roundId: 1n,
         bytes: badUploads[i],
