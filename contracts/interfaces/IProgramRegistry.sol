@@ -10,6 +10,18 @@ pragma solidity ^0.8.27;
  */
 interface IProgramRegistry {
     /**
+     * @notice What a program's rounds compute. Federated: contributors submit encrypted model updates (FedAvg and
+     * encrypted Shapley). Training: data providers submit encrypted sufficient statistics and a ridge model is trained
+     * on them that only the buyer ({ProgramConfig.buyerKeyHash}) can decrypt; the buyer's payment is the pool.
+     * Usage: usage-metered royalties (operators report encrypted attributions).
+     */
+    enum ProgramKind {
+        Federated,
+        Training,
+        Usage
+    }
+
+    /**
      * @notice What a network asks for when it creates a program ({createProgram}). Immutable once created.
      * @param coprocessor Publishes round results (aggregate and score commitments, exclusions).
      * @param custodian Holds the CKKS secret key; must accept the program before it can open rounds.
@@ -26,6 +38,11 @@ interface IProgramRegistry {
      * settlement (else the network may recover the unallocated pool); 0 means {DEFAULT_RECOVERY_PERIOD}.
      * @param commitDeposit Wei each commitment must carry; refunded when the contribution is included (or the round is
      * cancelled without judging it), forfeited to the network when it is excluded. May be 0.
+     * @param kind What the program's rounds compute ({ProgramKind}).
+     * @param buyerKeyHash Training programs: keccak256 of the buyer's CKKS key bundle the trained model is encrypted
+     * under (only the buyer decrypts it); must be non-zero for {ProgramKind.Training} and zero for every other kind.
+     * @param termsHash keccak256 of the program's canonical JSON terms blob (published in the blob store; for a
+     * training program `{features, outputs, lambda, dpEpsilon}`); may be zero when the kind has no terms blob.
      */
     struct ProgramConfig {
         address coprocessor;
@@ -37,6 +54,9 @@ interface IProgramRegistry {
         uint32 maxCommitments;
         uint32 recoveryPeriod;
         uint96 commitDeposit;
+        ProgramKind kind;
+        bytes32 buyerKeyHash;
+        bytes32 termsHash;
     }
 
     /**
@@ -54,6 +74,9 @@ interface IProgramRegistry {
         uint32 recoveryPeriod;
         address payoutToken;
         bytes32 publicKeyHash;
+        ProgramKind kind;
+        bytes32 buyerKeyHash;
+        bytes32 termsHash;
     }
 
     /**
@@ -75,7 +98,10 @@ interface IProgramRegistry {
         address custodian,
         address payoutToken,
         bytes32 publicKeyHash,
-        uint32 valuationMethod
+        uint32 valuationMethod,
+        ProgramKind kind,
+        bytes32 buyerKeyHash,
+        bytes32 termsHash
     );
 
     /// @notice `custodian` accepted to serve program `programId` (after reading its terms).
@@ -89,6 +115,12 @@ interface IProgramRegistry {
 
     /// @notice The CKKS public key hash must not be zero.
     error ProgramZeroPublicKeyHash();
+
+    /// @notice A training program must name the buyer's key bundle (`buyerKeyHash` non-zero).
+    error ProgramZeroBuyerKeyHash();
+
+    /// @notice Only a training program names a buyer key; a program of kind `kind` was given `buyerKeyHash`.
+    error ProgramUnexpectedBuyerKeyHash(ProgramKind kind, bytes32 buyerKeyHash);
 
     /// @notice A round cap of `maxCommitments` is above the publishable limit `limit`.
     error ProgramCapAboveLimit(uint256 maxCommitments, uint256 limit);

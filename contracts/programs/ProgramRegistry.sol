@@ -47,6 +47,11 @@ abstract contract ProgramRegistry is IProgramRegistry {
         if (config.custodian == address(0)) revert ProgramZeroAddress("custodian");
         if (config.payoutToken == address(0)) revert ProgramZeroAddress("payoutToken");
         if (config.publicKeyHash == bytes32(0)) revert ProgramZeroPublicKeyHash();
+        if (config.kind == ProgramKind.Training) {
+            if (config.buyerKeyHash == bytes32(0)) revert ProgramZeroBuyerKeyHash();
+        } else if (config.buyerKeyHash != bytes32(0)) {
+            revert ProgramUnexpectedBuyerKeyHash(config.kind, config.buyerKeyHash);
+        }
         uint32 minContributors = _orDefault(config.minContributors, DEFAULT_MIN_CONTRIBUTORS);
         uint32 maxCommitments = _orDefault(config.maxCommitments, DEFAULT_MAX_COMMITMENTS);
         if (maxCommitments > MAX_COMMITMENTS_LIMIT) revert ProgramCapAboveLimit(maxCommitments, MAX_COMMITMENTS_LIMIT);
@@ -63,7 +68,10 @@ abstract contract ProgramRegistry is IProgramRegistry {
             custodian: config.custodian,
             recoveryPeriod: _orDefault(config.recoveryPeriod, DEFAULT_RECOVERY_PERIOD),
             payoutToken: config.payoutToken,
-            publicKeyHash: config.publicKeyHash
+            publicKeyHash: config.publicKeyHash,
+            kind: config.kind,
+            buyerKeyHash: config.buyerKeyHash,
+            termsHash: config.termsHash
         });
         _custody[programId] = Custody({memberCount: 1, threshold: 1, acceptedCount: 0});
         _custodians[programId].push(config.custodian);
@@ -75,7 +83,10 @@ abstract contract ProgramRegistry is IProgramRegistry {
             config.custodian,
             config.payoutToken,
             config.publicKeyHash,
-            config.valuationMethod
+            config.valuationMethod,
+            config.kind,
+            config.buyerKeyHash,
+            config.termsHash
         );
     }
 

@@ -9,6 +9,8 @@ import { register as registerCustodian } from "./commands/custodian";
 import { register as registerNetwork } from "./commands/network";
 import { register as registerNode } from "./commands/node";
 import { register as registerOperator } from "./commands/operator";
+import { register as registerProvider } from "./commands/provider";
+import { register as registerTraining } from "./commands/training";
 import { register as registerUsage } from "./commands/usage";
 import { register as registerValue } from "./commands/value";
 
@@ -27,6 +29,8 @@ const registrations: Array<(program: Command) => void> = [
   registerUsage,
   registerValue,
   registerBuyer,
+  registerProvider,
+  registerTraining,
 ];
 
 export function buildProgram(): Command {

@@ -32,6 +32,7 @@ import { LocalDirectoryBlobStore } from "@ciphershare/coprocessor/storage/local-
 import { roleEnvironment, runCiphershare, startCiphershareRole, type CliRun } from "../lib/cli-process";
 import { contributionChartSvg } from "./chart";
 import { usageDemo } from "./usage-round";
+import { trainingDemo } from "./training-round";
 import { DEMO_DATA_SEED, DEMO_LABEL_SKEW_ALPHA } from "./settings";
 import { startRedisServer } from "@ciphershare/coprocessor/queue/redis-server";
 
@@ -585,7 +586,9 @@ function printTable(
 
 // `--usage` runs the usage-metered demo instead (scripts/demo/usage-round.ts).
 const argv = process.argv.slice(2);
-(argv.includes("--usage") ? usageDemo(argv) : main()).catch((error: unknown) => {
-  process.stderr.write(`demo failed: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exitCode = 1;
-});
+(argv.includes("--usage") ? usageDemo(argv) : argv.includes("--training") ? trainingDemo(argv) : main()).catch(
+  (error: unknown) => {
+    process.stderr.write(`demo failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

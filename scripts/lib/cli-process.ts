@@ -37,9 +37,16 @@ export function roleEnvironment(
   };
 }
 
-/** The commands that open the custodian's keystore: `custodian …` and a usage period's release (`usage release`). */
+/**
+ * The commands that open the custodian's keystore: `custodian …`, a usage period's release (`usage release`) and a
+ * training round's release (`training release`).
+ */
 function isCustodianCommand(args: readonly string[]): boolean {
-  return args[0] === "custodian" || (args[0] === "usage" && args[1] === "release");
+  return (
+    args[0] === "custodian" ||
+    (args[0] === "usage" && args[1] === "release") ||
+    (args[0] === "training" && args[1] === "release")
+  );
 }
 
 export interface CliOptions {

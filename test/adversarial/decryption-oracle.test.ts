@@ -38,6 +38,9 @@ describe("decryption oracle", () => {
       maxCommitments: 0,
       recoveryPeriod: 0,
       commitDeposit: 0n,
+      kind: 0,
+      buyerKeyHash: ethers.ZeroHash,
+      termsHash: ethers.ZeroHash,
     });
     const programId = await s.rounds.programCount();
     expect(await s.rounds.hasAccepted(s.programId, s.custodian.address)).to.equal(true, "it serves program 1");

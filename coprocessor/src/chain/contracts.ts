@@ -92,6 +92,12 @@ export interface ProgramState {
   /** Seconds: finalize by `revealDeadline + recoveryPeriod`, settle by `finalizedAt + recoveryPeriod`. */
   readonly recoveryPeriod: number;
   readonly commitDeposit: bigint;
+  /** `ProgramKind`: federated, training or usage. */
+  readonly kind: number;
+  /** Training: keccak256 of the buyer's key bundle (zero for the other kinds). */
+  readonly buyerKeyHash: Hex;
+  /** keccak256 of the program's canonical terms blob (zero when the kind has none). */
+  readonly termsHash: Hex;
 }
 
 export async function readRound(deployment: Deployment, reader: ChainReader, roundId: bigint): Promise<RoundState> {
@@ -143,5 +149,8 @@ export async function readProgram(
     maxCommitments: Number(p.maxCommitments),
     recoveryPeriod: Number(p.recoveryPeriod),
     commitDeposit: p.commitDeposit,
+    kind: Number(p.kind),
+    buyerKeyHash: p.buyerKeyHash,
+    termsHash: p.termsHash,
   };
 }

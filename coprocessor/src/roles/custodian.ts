@@ -30,6 +30,7 @@ import { decodeRoundManifest } from "@ciphershare/protocol/records/round-manifes
 import { ROUND_MODEL_NORM_BOUND, ROUND_PARAMETER_SET_ID, roundConfig } from "@ciphershare/protocol/round/config";
 import { includedContributions } from "@ciphershare/protocol/round/inputs";
 import { mined, type ChainReader, type ChainSigner } from "../chain/clients";
+import { programGaloisSteps } from "../training/keys";
 import { contractsFor, contractsToRead, readProgram, readRound, type ProgramState } from "../chain/contracts";
 import {
   readAcceptedPrograms,
@@ -68,6 +69,8 @@ export interface ProgramModelShape {
   readonly classes: number;
   /** Default: the set new rounds use (deep-v2). */
   readonly parameterSetId?: string;
+  /** A training program's key (docs/training.md): rotation keys for the d × (d + c) masked products instead. */
+  readonly training?: boolean;
 }
 
 /**
@@ -83,7 +86,9 @@ export async function generateProgramKeys(
 ): Promise<{ publicBundleHash: Hex; bundleBytes: number; contributorBundleBytes: number }> {
   const ctx = await CkksContext.create(getParameterSet(model.parameterSetId ?? ROUND_PARAMETER_SET_ID));
   try {
-    const keyOptions = roundKeyOptions(ctx.slotCount, model.dimension, model.classes);
+    const keyOptions = model.training
+      ? { galoisSteps: programGaloisSteps({ features: model.dimension, outputs: model.classes }, ctx.slotCount) }
+      : roundKeyOptions(ctx.slotCount, model.dimension, model.classes);
     const keys = await KeyCustodian.generateEpochKeys(ctx, passphrase, keyOptions, scrypt);
     await publishBundleParts(store, keys.parts);
     await writeKeystoreFile(keystorePath, keys.keystore);

@@ -1,9 +1,11 @@
 // Who may read a contribution ciphertext, from the chain: a blob whose hash some round revealed is an input of that
 // round, readable only by the round's program's coprocessor and its custodians (the committee's members when the
-// committee contract custodies the program, else the lone custodian). A committee member's partial decryption of a
+// committee contract custodies the program, else the lone custodian; a training program's inputs: its coprocessor
+// only). A committee member's partial decryption of a
 // round's scores (Enc(φ)) is readable only by the committee: combined, the set's partials give every φ, which a
 // private round releases to its custodians only. Everything else in the store is public (the aggregate's partials
 // included: the global model is public anyway, and the auditor recombines it).
+import { ProgramKind } from "@ciphershare/protocol/chain/constants";
 import type { Deployment } from "@ciphershare/protocol/chain/deployment";
 import { custodianCommitteeAbi } from "@ciphershare/protocol/chain/abis";
 import { sameAddress, sameHash, type Address, type Hex } from "@ciphershare/protocol/hex";
@@ -26,6 +28,9 @@ export class ChainInputReaders implements BlobReaders {
     if (roundId === 0n) return this.scoresPartialReaders(hash);
     const round = await rounds.read.round([roundId]);
     const program = await readProgram(this.deployment, this.reader, round.programId);
+    // A training program's inputs are the providers' statistics under the program key: its custodian holds that key
+    // and decrypts only the masked system, so it never reads them (docs/training.md).
+    if (program.kind === ProgramKind.Training) return [program.coprocessor, ...this.auditors];
     const { committee } = this.deployment;
     const custodians =
       committee !== undefined && sameAddress(program.custodian, committee)

@@ -17,6 +17,7 @@ import { programConfig, type ProgramTerms } from "@ciphershare/protocol/chain/pr
 import { CipherShareError } from "@ciphershare/protocol/errors";
 import type { Address, Hex } from "@ciphershare/protocol/hex";
 import { encodeDataset, type Dataset } from "@ciphershare/protocol/records/dataset";
+import { ProgramKind } from "@ciphershare/protocol/chain/constants";
 import { encodeJsonRecord } from "@ciphershare/protocol/records/json";
 import { encodeModel, type LinearModel } from "@ciphershare/protocol/records/model";
 import type { RoundManifest, ScoreRelease } from "@ciphershare/protocol/records/round-manifest";
@@ -33,7 +34,13 @@ export class NetworkError extends CipherShareError {
 export async function createProgram(
   deployment: Deployment,
   network: ChainSigner,
-  parties: { coprocessor: Address; custodian: Address; publicBundleHash: Hex },
+  parties: {
+    coprocessor: Address;
+    custodian: Address;
+    publicBundleHash: Hex;
+    /** A training program: its buyer's key bundle and the hash of its published terms blob. */
+    training?: { buyerKeyHash: Hex; termsHash: Hex };
+  },
   terms: ProgramTerms = {},
 ): Promise<bigint> {
   const { rounds } = contractsFor(deployment, network);
@@ -43,6 +50,7 @@ export async function createProgram(
       custodian: parties.custodian,
       payoutToken: deployment.token,
       publicKeyHash: parties.publicBundleHash,
+      ...(parties.training ? { kind: ProgramKind.Training, ...parties.training } : {}),
     },
     terms,
   );

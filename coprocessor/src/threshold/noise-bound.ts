@@ -29,7 +29,7 @@ export interface NoiseParameters {
 }
 
 export interface NoiseBound {
-  readonly computation: "fresh" | "fedavg" | "shapley" | "usage";
+  readonly computation: "fresh" | "fedavg" | "shapley" | "usage" | "training";
   /** High-probability bound on ‖e‖₂ of the released ciphertext, ring units. Flooding uses this. */
   readonly l2: number;
   /** The model's expected ‖e‖₂ (before the tail factor): what an honest run should measure. */

@@ -31,6 +31,8 @@ import { devAccount } from "../../src/wallet/devAccounts";
 import { freeLoopbackPort } from "@ciphershare/coprocessor/process/ports";
 import { REPO_ROOT } from "../support/repo";
 
+const ZERO_HASH = `0x${"0".repeat(64)}` as const;
+
 const ARTIFACTS = join(REPO_ROOT, "test-artifacts", "frontend");
 const HARDHAT_ACCOUNT_1 = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
 const INJECTED_ACCOUNT = "0x90F79bf6EB2c4f870365E785982E1f101E93b906";
@@ -117,6 +119,9 @@ async function createProgramWithKeyBundle(
         maxCommitments: 0,
         recoveryPeriod: 0,
         commitDeposit: COMMIT_DEPOSIT,
+        kind: 0,
+        buyerKeyHash: ZERO_HASH,
+        termsHash: ZERO_HASH,
       },
     ],
   });

@@ -72,6 +72,19 @@ export type CommitmentStatusCode = (typeof CommitmentStatus)[keyof typeof Commit
 /** A round's settlement (`IRoyaltyDistributor.SettlementState`). */
 export const SettlementState = { Open: 0, Completed: 1, Recovered: 2 } as const;
 
+/**
+ * What a program's rounds compute (`IProgramRegistry.ProgramKind`): federated updates, encrypted-data training (a
+ * buyer's model from providers' encrypted statistics, docs/training.md) or usage-metered royalties.
+ */
+export const ProgramKind = { Federated: 0, Training: 1, Usage: 2 } as const;
+export type ProgramKindCode = (typeof ProgramKind)[keyof typeof ProgramKind];
+
+export const PROGRAM_KIND_NAMES: Readonly<Record<number, string>> = Object.freeze({
+  0: "federated",
+  1: "training",
+  2: "usage",
+});
+
 /** A program's valuation method id (docs/contracts.md): 1 is exact Shapley, the only one the coprocessor runs. */
 export const ValuationMethod = { ExactShapley: 1 } as const;
 

@@ -1,7 +1,9 @@
 // A program's configuration as `createProgram(ProgramConfig)` takes it (contracts/interfaces/IProgramRegistry.sol):
 // its parties and key, and the round terms, where 0 means the contract's default.
 import type { Address, Hex } from "../hex";
-import { ValuationMethod } from "./constants";
+import { ProgramKind, type ProgramKindCode, ValuationMethod } from "./constants";
+
+const ZERO_HASH: Hex = `0x${"0".repeat(64)}`;
 
 /** A program's round terms; omitted or 0 means the contract's default. */
 export interface ProgramTerms {
@@ -24,6 +26,12 @@ export interface ProgramParties {
   readonly publicKeyHash: Hex;
   /** Default: exact Shapley. */
   readonly valuationMethod?: number;
+  /** Default: federated. */
+  readonly kind?: ProgramKindCode;
+  /** keccak256 of the buyer's key bundle: required for a training program, absent otherwise. */
+  readonly buyerKeyHash?: Hex;
+  /** keccak256 of the program's canonical JSON terms blob (training: `{features, outputs, lambda, dpEpsilon}`). */
+  readonly termsHash?: Hex;
 }
 
 /** The `ProgramConfig` struct of `createProgram`. */
@@ -38,5 +46,8 @@ export function programConfig(parties: ProgramParties, terms: ProgramTerms = {})
     maxCommitments: terms.maxCommitments ?? 0,
     recoveryPeriod: terms.recoveryPeriod ?? 0,
     commitDeposit: terms.commitDeposit ?? 0n,
+    kind: parties.kind ?? ProgramKind.Federated,
+    buyerKeyHash: parties.buyerKeyHash ?? ZERO_HASH,
+    termsHash: parties.termsHash ?? ZERO_HASH,
   };
 }

@@ -1,7 +1,18 @@
 import type { Command } from "commander";
 import { InvalidInputError } from "@ciphershare/protocol/errors";
 import { buyerFiles, generateBuyerKeys } from "@ciphershare/coprocessor/roles/buyer";
-import { DEFAULT_HOME, openBlobStore, openWorkspace, writeJsonFile } from "@ciphershare/coprocessor/roles/workspace";
+import {
+  DEFAULT_HOME,
+  openBlobStore,
+  openWorkspace,
+  readJsonFile,
+  writeJsonFile,
+} from "@ciphershare/coprocessor/roles/workspace";
+import { decryptTrainingModel } from "@ciphershare/coprocessor/roles/training";
+import { writeFileSync } from "node:fs";
+import { serializeNpy } from "@ciphershare/protocol/formats/npy";
+import { isBytes32Hex, type Hex } from "@ciphershare/protocol/hex";
+import { modelPointerFile } from "./training";
 import { assertTrainingShape } from "@ciphershare/coprocessor/training/keys";
 import { parseInteger, reporter } from "../roleContext";
 
@@ -43,6 +54,50 @@ export function register(program: Command): void {
       reporter(options).result(
         { ...keys, ...shape, keystore: files.keystoreFile },
         `buyer bundle ${keys.publicBundleHash} (${keys.bundleBytes} bytes, ${keys.galoisSteps} rotation keys) published; keystore ${files.keystoreFile}`,
+      );
+    });
+
+  buyer
+    .command("decrypt-model")
+    .description(
+      `Decrypt the round's trained model W (d × c) with the buyer's key ($${BUYER_PASSPHRASE_ENV}) and write it as .npy.`,
+    )
+    .option("--home <dir>", "workspace directory", DEFAULT_HOME)
+    .requiredOption("--round <id>", "round id")
+    .requiredOption("--out <w.npy>", "where to write W, float64 [d, c]")
+    .option("--model <hash>", "the model record's hash (default: the one `training unmask` left in the workspace)")
+    .option("--json", "print one JSON value as the last line of stdout")
+    .action(async (options: { home: string; round: string; out: string; model?: string; json?: boolean }) => {
+      const roundId = BigInt(parseInteger(options.round, "--round", 1));
+      const ws = openWorkspace(options.home);
+      const files = buyerFiles(ws);
+      const pointer = readJsonFile<{ features: number; outputs: number }>(
+        files.bundlePointerFile,
+        "buyer bundle",
+        "run `ciphershare buyer keygen` first.",
+      );
+      const modelRecord =
+        options.model ??
+        readJsonFile<{ modelRecord: string }>(
+          modelPointerFile(ws, roundId),
+          "model record pointer",
+          "the coprocessor publishes it with `ciphershare training unmask`; pass --model <hash>.",
+        ).modelRecord;
+      if (!isBytes32Hex(modelRecord)) {
+        throw new InvalidInputError("--model must be 32 bytes of hex.", { details: modelRecord });
+      }
+      const shape = { features: pointer.features, outputs: pointer.outputs };
+      const w = await decryptTrainingModel(
+        openBlobStore(ws),
+        modelRecord as Hex,
+        files.keystoreFile,
+        passphrase(),
+        shape,
+      );
+      writeFileSync(options.out, serializeNpy(w.data, [w.rows, w.cols]));
+      reporter(options).result(
+        { round: roundId.toString(), out: options.out, rows: w.rows, cols: w.cols, modelRecord },
+        `W (${w.rows} × ${w.cols}) decrypted to ${options.out}`,
       );
     });
 }

@@ -40,6 +40,7 @@ type KeygenOptions = {
   dimension: string;
   classes: string;
   committee?: boolean;
+  training?: boolean;
   members?: string;
   threshold: string;
   json?: boolean;
@@ -89,6 +90,7 @@ export function register(program: Command): void {
       String(MNIST_DIMENSION),
     )
     .option("--classes <c>", "columns of the program's d×c models", String(MNIST_CLASSES))
+    .option("--training", "a training program's key: --dimension is d (features), --classes is c (outputs)")
     .option(
       "--committee",
       "dealer's ceremony for a t-of-n committee: seal one Shamir share per member (CIPHERSHARE_MEMBER_<k>_PASSPHRASE), wipe the key",
@@ -101,6 +103,7 @@ export function register(program: Command): void {
       const model = {
         dimension: parseInteger(options.dimension, "--dimension", 1),
         classes: parseInteger(options.classes, "--classes", 2),
+        training: options.training === true,
       };
       if (options.committee) {
         const members = parseMembers(options.members, (k) => roleAccount(memberAccount(k)).address);

@@ -26,6 +26,16 @@ import { InvalidInputError } from "@ciphershare/protocol/errors";
 import { isBytes32Hex, type Address, type Hex } from "@ciphershare/protocol/hex";
 import { decodeModel, zeroModel, type LinearModel } from "@ciphershare/protocol/records/model";
 import { DEMO_DATA_SEED } from "../../demo/settings";
+import { buyerFiles } from "@ciphershare/coprocessor/roles/buyer";
+import { assertTrainingShape } from "@ciphershare/coprocessor/training/keys";
+import {
+  decodeTrainingTerms,
+  encodeTrainingTerms,
+  type TrainingTerms,
+} from "@ciphershare/protocol/records/training-terms";
+
+/** Slots of the training parameter set (deep-v2, N = 16384). */
+const TRAINING_SLOT_COUNT = 8192;
 import { registerWorkspaceCommittee } from "./committee";
 import {
   parseBigInt,
@@ -37,6 +47,41 @@ import {
 } from "../roleContext";
 
 type Options = CommonOptions & Record<string, string | boolean | undefined>;
+
+/**
+ * A training program's terms from the flags, checked (d, c within the program limit, λ > 0, ε > 0), published to
+ * the store as the canonical blob; with the buyer's key hash (the flag, or the workspace's `buyer keygen`).
+ */
+async function publishTrainingTerms(
+  ctx: ReturnType<typeof roleContext>,
+  options: Options,
+): Promise<{ buyerKeyHash: Hex; termsHash: Hex; terms: TrainingTerms }> {
+  const features = parseInteger(options.features as string | undefined, "--features", 1);
+  const outputs = parseInteger(options.outputs as string | undefined, "--outputs", 1);
+  assertTrainingShape({ features, outputs }, TRAINING_SLOT_COUNT);
+  const positive = (flag: string, value: string | boolean | undefined): number => {
+    const parsed = Number(value);
+    if (typeof value !== "string" || !Number.isFinite(parsed) || parsed <= 0) {
+      throw new InvalidInputError(`${flag} must be a positive number.`, { details: `${flag} ${String(value)}` });
+    }
+    return parsed;
+  };
+  const lambda = positive("--lambda", options.lambda);
+  const dpEpsilon = options.dpEpsilon === undefined ? null : positive("--dp-epsilon", options.dpEpsilon);
+  const buyerKeyHash =
+    (options.buyerKey as string | undefined) ??
+    readJsonFile<{ publicBundleHash: Hex }>(
+      buyerFiles(ctx.ws).bundlePointerFile,
+      "buyer bundle",
+      "pass --buyer-key <hash> or run `ciphershare buyer keygen` first.",
+    ).publicBundleHash;
+  if (!isBytes32Hex(buyerKeyHash)) {
+    throw new InvalidInputError("--buyer-key must be 32 bytes of hex.", { details: buyerKeyHash });
+  }
+  const bytes = encodeTrainingTerms({ features, outputs, lambda, dpEpsilon });
+  const termsHash = await ctx.store.put(bytes);
+  return { buyerKeyHash: buyerKeyHash as Hex, termsHash, terms: decodeTrainingTerms(bytes) };
+}
 
 /** `ciphershare network …`: the program operator. */
 export function register(program: Command): void {
@@ -77,10 +122,27 @@ export function register(program: Command): void {
         "--commit-deposit <wei>",
         "wei each commitment carries: refunded on inclusion, forfeited on exclusion",
         "0",
+      )
+      .option(
+        "--kind <kind>",
+        "federated (model updates) or training (encrypted data, a model for a buyer)",
+        "federated",
+      )
+      .option("--features <d>", "training: features d per row")
+      .option("--outputs <c>", "training: outputs c per row (classes, one-hot)")
+      .option("--lambda <l>", "training: ridge regularization λ (the model is (A + λnI)⁻¹B)")
+      .option("--dp-epsilon <e>", "training: every provider adds (ε, 1e-5)-DP noise to its statistics")
+      .option(
+        "--buyer-key <hash>",
+        "training: keccak256 of the buyer's key bundle (default: the workspace's buyer-bundle.json)",
       ),
     ROLE_ACCOUNT.network,
   ).action(async (options: Options) => {
     const ctx = roleContext(options);
+    const training = options.kind === "training" ? await publishTrainingTerms(ctx, options) : undefined;
+    if (options.kind !== "training" && options.kind !== "federated") {
+      throw new InvalidInputError("--kind must be federated or training.", { details: String(options.kind) });
+    }
     const bundleHash =
       (options.bundleHash as string | undefined) ??
       readJsonFile<{ publicBundleHash: Hex }>(
@@ -107,6 +169,7 @@ export function register(program: Command): void {
           ? committeeAddress(ctx.deployment())
           : (((options.custodian as string | undefined) ?? ctx.devSigner(ROLE_ACCOUNT.custodian).address) as Address),
         publicBundleHash: bundleHash,
+        training: training && { buyerKeyHash: training.buyerKeyHash, termsHash: training.termsHash },
       },
       terms,
     );
@@ -117,7 +180,7 @@ export function register(program: Command): void {
       );
     }
     reporter(options).result(
-      { programId, ...terms },
+      { programId, ...terms, kind: String(options.kind), ...(training ?? {}) },
       `program ${programId} created (min ${terms.minContributors} contributors, cap ${terms.maxCommitments}, deposit ${terms.commitDeposit} wei); the custodian must accept it before a round opens`,
     );
   });

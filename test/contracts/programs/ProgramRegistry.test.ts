@@ -2,6 +2,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import type { RoundManager } from "typechain-types";
+import { ProgramKind } from "@ciphershare/protocol/chain/constants";
 import { BASE_MODEL_HASH, PUBLIC_KEY_HASH, SHAPLEY_SAMPLED } from "../fixtures";
 
 // ProgramRegistry is abstract; the RoundManager hub is its deployable form.
@@ -30,6 +31,9 @@ describe("ProgramRegistry", () => {
     maxCommitments: 0,
     recoveryPeriod: 0,
     commitDeposit: 0n,
+    kind: ProgramKind.Federated,
+    buyerKeyHash: ethers.ZeroHash,
+    termsHash: ethers.ZeroHash,
     ...overrides,
   });
   const create = (overrides: Partial<ProgramConfig> = {}) => programs.connect(network).createProgram(config(overrides));
@@ -46,6 +50,9 @@ describe("ProgramRegistry", () => {
           token.address,
           PUBLIC_KEY_HASH,
           SHAPLEY_SAMPLED,
+          ProgramKind.Federated,
+          ethers.ZeroHash,
+          ethers.ZeroHash,
         );
       await create();
       expect(await programs.programCount()).to.equal(2n);
@@ -92,6 +99,68 @@ describe("ProgramRegistry", () => {
         programs,
         "ProgramZeroPublicKeyHash",
       );
+    });
+
+    it("records a training program's kind, buyer key and terms, and emits them", async () => {
+      const buyerKeyHash = ethers.id("buyer key bundle");
+      const termsHash = ethers.id('{"dpEpsilon":null,"features":64,"lambda":0.001,"outputs":10}');
+      await expect(create({ kind: ProgramKind.Training, buyerKeyHash, termsHash }))
+        .to.emit(programs, "ProgramCreated")
+        .withArgs(
+          1n,
+          network.address,
+          coprocessor.address,
+          custodian.address,
+          token.address,
+          PUBLIC_KEY_HASH,
+          SHAPLEY_SAMPLED,
+          ProgramKind.Training,
+          buyerKeyHash,
+          termsHash,
+        );
+      const program = await programs.program(1n);
+      expect([program.kind, program.buyerKeyHash, program.termsHash]).to.deep.equal([
+        BigInt(ProgramKind.Training),
+        buyerKeyHash,
+        termsHash,
+      ]);
+    });
+
+    it("a federated program records its kind and no buyer key; a usage program too", async () => {
+      await create();
+      await create({ kind: ProgramKind.Usage, termsHash: ethers.id("usage terms") });
+      const federated = await programs.program(1n);
+      const usage = await programs.program(2n);
+      expect([federated.kind, federated.buyerKeyHash, federated.termsHash]).to.deep.equal([
+        BigInt(ProgramKind.Federated),
+        ethers.ZeroHash,
+        ethers.ZeroHash,
+      ]);
+      expect([usage.kind, usage.buyerKeyHash, usage.termsHash]).to.deep.equal([
+        BigInt(ProgramKind.Usage),
+        ethers.ZeroHash,
+        ethers.id("usage terms"),
+      ]);
+    });
+
+    it("reverts when a training program names no buyer key", async () => {
+      await expect(create({ kind: ProgramKind.Training })).to.be.revertedWithCustomError(
+        programs,
+        "ProgramZeroBuyerKeyHash",
+      );
+    });
+
+    it("reverts when a federated or usage program names a buyer key", async () => {
+      const buyerKeyHash = ethers.id("buyer key bundle");
+      for (const kind of [ProgramKind.Federated, ProgramKind.Usage]) {
+        await expect(create({ kind, buyerKeyHash }))
+          .to.be.revertedWithCustomError(programs, "ProgramUnexpectedBuyerKeyHash")
+          .withArgs(kind, buyerKeyHash);
+      }
+    });
+
+    it("reverts on an unknown kind", async () => {
+      await expect(create({ kind: 3 })).to.be.reverted;
     });
 
     it("reverts on a cap above the publishable limit, and on a minimum above the cap", async () => {

@@ -33,6 +33,9 @@ describe("committee member: acceptance policy", () => {
     maxCommitments: 2000,
     recoveryPeriod: 30 * 24 * 3600,
     commitDeposit: 0n,
+    kind: 0,
+    buyerKeyHash: `0x${"0".repeat(64)}`,
+    termsHash: `0x${"0".repeat(64)}`,
     ...terms,
   });
   const committee = (state: Partial<CommitteeState> = {}): CommitteeState => ({

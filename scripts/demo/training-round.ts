@@ -1,0 +1,197 @@
+// `npm run demo -- --training`: an encrypted-data training round (issue 12, docs/training.md) on the embedded chain.
+// 6 data providers hold pooled-MNIST rows (d = 64, c = 10): provider 4's labels are random, provider 5 holds a copy
+// of provider 0's rows, and a seventh upload has the wrong shape (excluded with its reason). Every role is its own
+// `ciphershare` process: the buyer publishes its key, the network creates the training program, each provider
+// encrypts its statistics and commits, the coprocessor aggregates and masks, the custodian decrypts only the masked
+// system (flooded), solves and encrypts U for the buyer, the coprocessor unmasks, the buyer decrypts W. The buyer's
+// accuracy is printed beside a plaintext ridge on the same rows.
+//   npm run demo -- --training [--json] [--home <dir>]
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { Command } from "commander";
+import { parseNpyArray, serializeNpy } from "@ciphershare/protocol/formats/npy";
+import { startEmbeddedNetwork } from "@ciphershare/coprocessor/roles/embedded-network";
+import { pooledMnist, pooledSplit } from "@ciphershare/coprocessor/simulation/pooled-mnist";
+import { SeededRandom } from "@ciphershare/coprocessor/random/seeded-random";
+import {
+  classificationAccuracy,
+  maxRelativeError,
+  pooledStatistics,
+  ridgeFromStatistics,
+} from "@ciphershare/coprocessor/training/ridge";
+import { providerStatistics } from "@ciphershare/coprocessor/training/statistics";
+import { roleEnvironment, runCiphershare } from "../lib/cli-process";
+
+const CUSTODIAN_PASSPHRASE = "demo custodian passphrase";
+const BUYER_PASSPHRASE = "demo buyer passphrase";
+
+/** Each role's process gets only its own passphrase: the custodian's commands the custodian's, the buyer's the buyer's. */
+function environment(args: readonly string[]): Record<string, string | undefined> {
+  return {
+    ...roleEnvironment(args, CUSTODIAN_PASSPHRASE),
+    CIPHERSHARE_BUYER_PASSPHRASE: args[0] === "buyer" ? BUYER_PASSPHRASE : undefined,
+  };
+}
+const PROVIDERS = 6;
+const ROWS = 300;
+const RANDOM_LABELS = 4;
+const COPY_OF_ZERO = 5;
+const LAMBDA = 0.001;
+const SHAPE = { features: 64, outputs: 10 };
+
+export async function trainingDemo(argv: string[]): Promise<void> {
+  const parsed = new Command()
+    .name("npm run demo -- --training")
+    .option("--training", "the encrypted-data training demo (this one)")
+    .option("--json", "the last stdout line is the result as JSON")
+    .option("--home <dir>", "workspace (wiped at start)", join(".ciphershare", "demo-training"))
+    .parse(argv, { from: "user" })
+    .opts<{ json?: boolean; home: string }>();
+  const json = parsed.json === true;
+  const home = resolve(parsed.home);
+  const say = (line: string) => {
+    if (!json) process.stdout.write(`${line}\n`);
+  };
+  const cli = async <T>(args: string[]): Promise<T> => {
+    const run = await runCiphershare([...args, "--home", home, "--json"], { env: environment(args) });
+    if (run.code !== 0) {
+      throw new Error(`ciphershare ${args.slice(0, 2).join(" ")} failed (exit ${run.code}): ${run.stderr.trim()}`);
+    }
+    return run.json as T;
+  };
+  const started = performance.now();
+  say(
+    `CipherShare — an encrypted-data training round: ${PROVIDERS} providers, d = ${SHAPE.features}, c = ${SHAPE.outputs}\n`,
+  );
+  rmSync(home, { recursive: true, force: true });
+  mkdirSync(home, { recursive: true });
+
+  const split = pooledSplit(PROVIDERS - 1, ROWS, 2000, 8);
+  const data = split.providers.map((rows) => pooledMnist(8, rows));
+  const noisy = data[RANDOM_LABELS].y.data.fill(0);
+  const random = new SeededRandom(5);
+  for (let r = 0; r < ROWS; r++) noisy[r * 10 + random.nextInt(10)] = 1;
+  data.push(data[0]);
+  const test = pooledMnist(8, split.test);
+  const files = data.map(({ x, y }, k) => {
+    const rows = join(home, `provider-${k}.rows.npy`);
+    const labels = join(home, `provider-${k}.labels.npy`);
+    writeFileSync(rows, serializeNpy(x.data, [x.rows, x.cols]));
+    writeFileSync(labels, serializeNpy(y.data, [y.rows, y.cols]));
+    return { rows, labels };
+  });
+  const wrongShape = join(home, "wrong-shape.rows.npy");
+  writeFileSync(wrongShape, serializeNpy(new Float64Array(ROWS * 63).fill(0.5), [ROWS, 63]));
+
+  const network = await startEmbeddedNetwork(home);
+  try {
+    say(`• local chain ${network.chain.rpcUrl} (fhEVM mock), blob store ${network.blobs.url}`);
+    await cli(["network", "deploy"]);
+    const buyer = await cli<{ publicBundleHash: string }>([
+      "buyer",
+      "keygen",
+      "--features",
+      String(SHAPE.features),
+      "--outputs",
+      String(SHAPE.outputs),
+    ]);
+    say(`• buyer (own process) published its key ${buyer.publicBundleHash.slice(0, 12)}…`);
+    const keys = await cli<{ publicBundleHash: string }>([
+      "custodian",
+      "keygen",
+      "--training",
+      "--dimension",
+      String(SHAPE.features),
+      "--classes",
+      String(SHAPE.outputs),
+    ]);
+    say(`• custodian published the program key ${keys.publicBundleHash.slice(0, 12)}…`);
+    const created = await cli<{ programId: string; termsHash: string }>([
+      "network",
+      "create-program",
+      "--kind",
+      "training",
+      "--features",
+      String(SHAPE.features),
+      "--outputs",
+      String(SHAPE.outputs),
+      "--lambda",
+      String(LAMBDA),
+      "--buyer-key",
+      buyer.publicBundleHash,
+    ]);
+    await cli(["custodian", "accept", "--program", created.programId]);
+    await cli(["network", "open-round", "--program", created.programId]);
+    say(
+      `• network created training program ${created.programId} (terms ${created.termsHash.slice(0, 12)}…), accepted; round 1 open`,
+    );
+
+    for (let k = 0; k <= PROVIDERS; k++) {
+      await cli(["contributor", "register", "--index", String(k)]);
+      const rows = k === PROVIDERS ? wrongShape : files[k].rows;
+      const labels = k === PROVIDERS ? files[0].labels : files[k].labels;
+      const submitted = await cli<{ rows: number; bytes: number }>([
+        "provider",
+        "submit",
+        "--round",
+        "1",
+        "--index",
+        String(k),
+        "--data",
+        rows,
+        "--labels",
+        labels,
+      ]).catch((error: Error) => ({ rows: 0, bytes: 0, refused: error.message }));
+      const note = k === RANDOM_LABELS ? " (random labels)" : k === COPY_OF_ZERO ? " (copy of provider 0's rows)" : "";
+      say(
+        "refused" in submitted
+          ? `• provider ${k} (own process): refused locally — ${String(submitted.refused).split("\n")[0]}`
+          : `• provider ${k} (own process)${note}: [XᵀX | XᵀY] of ${submitted.rows} rows encrypted (${(submitted.bytes / 1e6).toFixed(2)} MB), committed`,
+      );
+    }
+    for (let k = 0; k < PROVIDERS; k++) {
+      await cli(["contributor", "reveal", "--round", "1", "--index", String(k), "--advance-time"]);
+    }
+    await cli(["network", "close", "--round", "1", "--advance-time"]);
+    const published = await cli<{
+      maskedSystem: string;
+      record: { included: unknown[]; totalRows: number; excluded: unknown[] };
+    }>(["training", "publish", "--round", "1"]);
+    say(
+      `• coprocessor (own process, no key): ${published.record.included.length} providers, ${published.record.totalRows} rows; masked system ${published.maskedSystem.slice(0, 12)}… published`,
+    );
+    await cli(["network", "finalize", "--round", "1", "--advance-time"]);
+    const released = await cli<{ record: { u: string; floodingSigma: number } }>([
+      "training",
+      "release",
+      "--round",
+      "1",
+    ]);
+    say(
+      `• custodian (own process): decrypted only the masked system (flooding σ ${released.record.floodingSigma.toExponential(1)}), solved, U under the buyer's key ${released.record.u.slice(0, 12)}…`,
+    );
+    await cli(["training", "unmask", "--round", "1"]);
+    say("• coprocessor (own process): Enc_buyer(W) = N·U·Sᵀ published");
+    const out = join(home, "w.npy");
+    await cli(["buyer", "decrypt-model", "--round", "1", "--out", out]);
+    const decrypted = parseNpyArray(new Uint8Array(readFileSync(out)));
+    const w = { rows: decrypted.shape[0], cols: decrypted.shape[1], data: decrypted.values };
+    const stats = data.map(({ x, y }) => providerStatistics(x, y, SHAPE));
+    const reference = ridgeFromStatistics(pooledStatistics(stats, SHAPE), LAMBDA);
+    const accuracy = classificationAccuracy(test.x, test.y, w);
+    const plaintextAccuracy = classificationAccuracy(test.x, test.y, reference);
+    const error = maxRelativeError(w, reference);
+    say(`• buyer (own process): decrypted W (${w.rows} × ${w.cols}) to ${out}`);
+    say(
+      `\nbuyer's model: ${(100 * accuracy).toFixed(2)} % test accuracy; plaintext ridge on the same rows: ${(100 * plaintextAccuracy).toFixed(2)} %; max relative error of W ${error.toExponential(2)}`,
+    );
+    say(`${((performance.now() - started) / 1000).toFixed(0)} s`);
+    if (json) {
+      process.stdout.write(
+        `${JSON.stringify({ providers: PROVIDERS, included: published.record.included.length, excluded: published.record.excluded, accuracy, plaintextAccuracy, maxRelErrorW: error })}\n`,
+      );
+    }
+  } finally {
+    await network.stop();
+  }
+}

@@ -1,0 +1,208 @@
+import { expect } from "chai";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { CkksContext } from "@ciphershare/protocol/ckks/context";
+import { parseNpyArray, serializeNpy } from "@ciphershare/protocol/formats/npy";
+import type { Hex } from "@ciphershare/protocol/hex";
+import { chainReader, chainSigner, roleAccount, type ChainReader } from "@ciphershare/coprocessor/chain/clients";
+import { openKeystore } from "@ciphershare/coprocessor/keys/keystore";
+import { keepAndCommit, revealContribution } from "@ciphershare/coprocessor/roles/contributor";
+import { decryptModelWith } from "@ciphershare/coprocessor/roles/training";
+import { contributorAccount, readDeployment, storeUri, readJsonFile } from "@ciphershare/coprocessor/roles/workspace";
+import { LocalDirectoryBlobStore } from "@ciphershare/coprocessor/storage/local-directory";
+import { verifiedBundle } from "@ciphershare/coprocessor/roles/contributor";
+import { providerUpload } from "@ciphershare/coprocessor/training/upload";
+import { TRAINING_PARAMETER_SET } from "@ciphershare/coprocessor/training/pipeline";
+import { maxRelativeError, pooledStatistics, ridgeFromStatistics } from "@ciphershare/coprocessor/training/ridge";
+import { providerStatistics } from "@ciphershare/coprocessor/training/statistics";
+import type { Deployment } from "@ciphershare/protocol/chain/deployment";
+import { syntheticRows } from "../coprocessor/training/fixtures";
+import { PASSPHRASE, run, startTestNetwork, type TestNetwork } from "./processes";
+import { ciphershareJson, roleEnvironment } from "../../scripts/lib/cli-process";
+
+const BUYER_PASSPHRASE = "test buyer passphrase";
+
+// An encrypted-data training round with every role its own `ciphershare` process on one local chain: three providers
+// submit from .npy files, two bad uploads are committed and excluded with their reason (a row count that is not the
+// committed one, the wrong d), the coprocessor publishes the masked system, the custodian releases it (flooded) and
+// encrypts U for the buyer, the coprocessor unmasks, and only the buyer's key decrypts W.
+describe("e2e: an encrypted-data training round (providers, coprocessor, custodian, buyer as processes)", function () {
+  this.timeout(1_200_000);
+  const shape = { features: 8, outputs: 3 };
+  const lambda = 0.01;
+  let network: TestNetwork;
+  let home: string;
+  let deployment: Deployment;
+  let reader: ChainReader;
+  let store: LocalDirectoryBlobStore;
+  const cli = <T>(args: string[]) =>
+    ciphershareJson<T>(home, args, {
+      env: {
+        ...roleEnvironment(args, PASSPHRASE),
+        CIPHERSHARE_BUYER_PASSPHRASE: args[0] === "buyer" ? BUYER_PASSPHRASE : undefined,
+      },
+    });
+  const data = [0, 1, 2].map((k) => syntheticRows(60 + 20 * k, shape.features, shape.outputs, 40 + k));
+
+  before(async () => {
+    network = await startTestNetwork("ciphershare-training-");
+    home = network.home;
+    store = new LocalDirectoryBlobStore(network.ws.blobsDir);
+    await cli(["network", "deploy"]);
+    deployment = readDeployment(network.ws);
+    reader = chainReader(network.chain.rpcUrl, network.chain.chainId);
+    await cli(["buyer", "keygen", "--features", "8", "--outputs", "3"]);
+    await cli(["custodian", "keygen", "--training", "--dimension", "8", "--classes", "3"]);
+    await cli([
+      "network",
+      "create-program",
+      "--kind",
+      "training",
+      "--features",
+      "8",
+      "--outputs",
+      "3",
+      "--lambda",
+      String(lambda),
+    ]);
+    await cli(["custodian", "accept", "--program", "1"]);
+    await cli(["network", "open-round", "--program", "1"]);
+  });
+
+  after(async () => {
+    await network?.stop();
+    if (network) rmSync(network.home, { recursive: true, force: true });
+  });
+
+  it("trains W for the buyer alone; bad uploads are excluded with their reason", async () => {
+    // A provider's own check refuses NaN before anything is encrypted.
+    const nan = join(home, "nan.rows.npy");
+    const bad = Float64Array.from(data[0].x.data);
+    bad[5] = Number.NaN;
+    writeFileSync(nan, serializeNpy(bad, [data[0].x.rows, 8]));
+    writeFileSync(join(home, "y0.npy"), serializeNpy(data[0].y.data, [data[0].y.rows, 3]));
+    await cli(["contributor", "register", "--index", "0"]);
+    const refused = await run([
+      "provider",
+      "submit",
+      "--round",
+      "1",
+      "--index",
+      "0",
+      "--data",
+      nan,
+      "--labels",
+      join(home, "y0.npy"),
+      "--home",
+      home,
+    ]);
+    expect(refused.code).to.not.equal(0);
+    expect(refused.stderr).to.match(/non-finite value/);
+
+    for (const [k, { x, y }] of data.entries()) {
+      const rows = join(home, `x${k}.npy`);
+      const labels = join(home, `y${k}.npy`);
+      writeFileSync(rows, serializeNpy(x.data, [x.rows, x.cols]));
+      writeFileSync(labels, serializeNpy(y.data, [y.rows, y.cols]));
+      if (k > 0) await cli(["contributor", "register", "--index", String(k)]);
+      const submitted = await cli<{ rows: number }>([
+        "provider",
+        "submit",
+        "--round",
+        "1",
+        "--index",
+        String(k),
+        "--data",
+        rows,
+        "--labels",
+        labels,
+      ]);
+      expect(submitted.rows).to.equal(x.rows);
+    }
+    // Two providers bypass the CLI's checks: one commits 49 rows for an upload of 50, one uploads d = 7.
+    const program = readJsonFile<{ publicBundleHash: Hex }>(network.ws.bundlePointerFile, "bundle", "");
+    const ctx = await CkksContext.create(TRAINING_PARAMETER_SET);
+    const badUploads: Uint8Array[] = [];
+    try {
+      const key = await verifiedBundle(ctx, store, program.publicBundleHash, home);
+      const rows50 = syntheticRows(50, 8, 3, 77);
+      badUploads.push(providerUpload(ctx, providerStatistics(rows50.x, rows50.y, shape), shape, key.encryptor));
+      const narrow = syntheticRows(50, 7, 3, 78);
+      const narrowShape = { features: 7, outputs: 3 };
+      badUploads.push(
+        providerUpload(ctx, providerStatistics(narrow.x, narrow.y, narrowShape), narrowShape, key.encryptor),
+      );
+      key.dispose();
+    } finally {
+      ctx.dispose();
+    }
+    const badSigners = [3, 4].map((k) => chainSigner(reader, roleAccount(contributorAccount(k))));
+    for (const [i, signer] of badSigners.entries()) {
+      await cli(["contributor", "register", "--index", String(3 + i)]);
+      mkdirSync(join(home, `bad-${i}`), { recursive: true });
+      await keepAndCommit(deployment, signer, {
+        roundId: 1n,
+        bytes: badUploads[i],
+        sampleCount: i === 0 ? 49 : 50,
+        localDir: join(home, `bad-${i}`),
+      });
+    }
+    for (const k of [0, 1, 2]) {
+      await cli(["contributor", "reveal", "--round", "1", "--index", String(k), "--advance-time"]);
+    }
+    for (const [i, signer] of badSigners.entries()) {
+      await revealContribution(deployment, signer, store, {
+        roundId: 1n,
+        storeUri: storeUri(network.ws),
+        localDir: join(home, `bad-${i}`),
+      });
+    }
+    await cli(["network", "close", "--round", "1", "--advance-time"]);
+    const published = await cli<{
+      record: { included: { index: number }[]; excluded: { index: number; reason: string; details: string }[] };
+    }>(["training", "publish", "--round", "1"]);
+    expect(published.record.included.map((i) => i.index)).to.deep.equal([0, 1, 2]);
+    expect(published.record.excluded.map((e) => [e.index, e.reason])).to.deep.equal([
+      [3, "policy"],
+      [4, "malformed"],
+    ]);
+    expect(published.record.excluded[0].details).to.match(/row-count/);
+    expect(published.record.excluded[1].details).to.match(/shape/);
+
+    await cli(["network", "finalize", "--round", "1", "--advance-time"]);
+    await cli(["training", "release", "--round", "1"]);
+    const unmasked = await cli<{ recordHash: Hex }>(["training", "unmask", "--round", "1"]);
+    const out = join(home, "w.npy");
+    await cli(["buyer", "decrypt-model", "--round", "1", "--out", out]);
+    const parsed = parseNpyArray(new Uint8Array(readFileSync(out)));
+    const w = { rows: parsed.shape[0], cols: parsed.shape[1], data: parsed.values };
+    const reference = ridgeFromStatistics(
+      pooledStatistics(
+        data.map(({ x, y }) => providerStatistics(x, y, shape)),
+        shape,
+      ),
+      lambda,
+    );
+    expect(maxRelativeError(w, reference)).to.be.below(1e-4);
+
+    // The custodian's key (its keystore) decrypts no W.
+    const custodian = await openKeystore(readFileSync(network.ws.keystoreFile, "utf8"), PASSPHRASE);
+    const byCustodian = await decryptModelWith(
+      store,
+      unmasked.recordHash,
+      custodian.secretKey,
+      custodian.metadata.publicBundleHash,
+      shape,
+    ).catch((e: unknown) => e);
+    // The envelope is under the buyer's bundle: the custodian's bundle hash is refused outright; with the buyer's
+    // hash claimed, the custodian's key decrypts noise.
+    expect(byCustodian).to.be.instanceOf(Error);
+    const buyerHash = readJsonFile<{ publicBundleHash: Hex }>(
+      join(home, "buyer-bundle.json"),
+      "buyer",
+      "",
+    ).publicBundleHash;
+    const noise = await decryptModelWith(store, unmasked.recordHash, custodian.secretKey, buyerHash, shape);
+    expect(maxRelativeError(noise, reference)).to.be.above(0.5);
+  });
+});
