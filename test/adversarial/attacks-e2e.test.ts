@@ -374,7 +374,9 @@ describe("attacks end to end (roles as processes)", function () {
     });
   });
 
-  describe("malformed input ciphertext (c1 + K)", () => {
+  describe("malformed input ciphertext (c1 + K)", function () {
+    // A whole round (three contributions, FedAvg and encrypted Shapley) on a machine other jobs share.
+    this.timeout(1_800_000);
     const ROUND = 3n;
     const attacker = () => contributor(ATTACKER);
 
