@@ -57,24 +57,24 @@ export async function auditUsagePeriod(
         period.inputs.excludedReports.map((e, k) => `; #${excluded[k]} ${e.reason}: ${e.details}`).join(""),
     );
   }
-  // What the record must list: the included reports (reproduced, or for a restricted auditor the chain's).
-  const included =
-    period?.inputs.included.map((b) => ({ hash: b.hash, generations: b.generations })) ??
-    commitments
-      .filter((c) => chainReasons[c.index] === 0)
-      .map((c) => ({ hash: c.ciphertextHash, generations: c.sampleCount }));
-
-  let recordOk = false;
-  let recordDetail = "";
+  // The record must list the included batches; which they are only the reports say (the inputs).
+  let recordGenerations: number | undefined;
   if (await store.has(round.scoresHash)) {
     const record = decodeUsagePeriodRecord(await store.get(round.scoresHash));
-    const batchesMatch =
-      record.batches.length === included.length &&
-      record.batches.every((b, i) => sameHash(b.hash, included[i].hash) && b.generations === included[i].generations);
-    recordOk = sameHash(record.totals, round.aggregateHash) && batchesMatch;
-    recordDetail = `${record.batches.length} batches, ${record.generations} generations, ${record.excludedBatches.length} batches excluded`;
-  } else recordDetail = "the period record is not in the store";
-  check("period-record", recordOk, recordDetail);
+    recordGenerations = record.generations;
+    const detail = `${record.batches.length} batches, ${record.generations} generations, ${record.excludedBatches.length} batches excluded`;
+    const totalsMatch = sameHash(record.totals, round.aggregateHash);
+    if (period === undefined) {
+      if (totalsMatch) restricted("period-record", `${detail}; its totals are the published aggregate`);
+      else check("period-record", false, `${detail}; its totals are not the published aggregate`);
+    } else {
+      const included = period.inputs.included;
+      const batchesMatch =
+        record.batches.length === included.length &&
+        record.batches.every((b, i) => sameHash(b.hash, included[i].hash) && b.generations === included[i].generations);
+      check("period-record", totalsMatch && batchesMatch, detail);
+    }
+  } else check("period-record", false, "the period record is not in the store");
 
   if (period === undefined) {
     restricted("totals-commitment", "the totals are re-run by the program's custodian from the reports");
@@ -86,7 +86,8 @@ export async function auditUsagePeriod(
   if (!anchored) check("release-found", false, "no release anchored yet");
   else {
     const release = decodeUsageReleaseRecord(await store.get(round.releaseHash));
-    const generations = included.reduce((sum, b) => sum + b.generations, 0);
+    const generations =
+      period?.inputs.included.reduce((sum, b) => sum + b.generations, 0) ?? recordGenerations ?? Number.NaN;
     check(
       "release-found",
       sameHash(release.totals, round.aggregateHash) &&
