@@ -438,7 +438,7 @@ describe("attacks end to end (roles as processes)", function () {
         localDir,
       });
       await cli(home, ["network", "close", "--round", String(ROUND), "--advance-time"]);
-      expect((await coprocessorRun()).processed).to.deep.equal([Number(ROUND)]);
+      expect((await coprocessorRun()).processed).to.include(Number(ROUND));
       const round = await readRound(deployment, reader, ROUND);
       expect(round.phase).to.equal(RoundPhase.ResultsPublished);
       const commitments = await readCommitments(reader, deployment, ROUND);
