@@ -107,6 +107,10 @@ interface IProgramRegistry {
     /// @notice `custodian` accepted to serve program `programId` (after reading its terms).
     event ProgramAccepted(uint256 indexed programId, address indexed custodian);
 
+    /// @notice The network of program `programId` named `auditors` as the addresses (besides its coprocessor and
+    /// custodians) the blob store serves the program's input ciphertexts to; an empty list names none.
+    event InputAuditorsNamed(uint256 indexed programId, address[] auditors);
+
     /// @notice No program has id `programId`.
     error ProgramNotFound(uint256 programId);
 
@@ -139,6 +143,27 @@ interface IProgramRegistry {
 
     /// @notice Program `programId` is not active: not every custodian has accepted it yet.
     error ProgramNotActive(uint256 programId);
+
+    /// @notice Program `programId` is active: its input auditors are part of the terms its custodians accepted.
+    error InputAuditorsFixed(uint256 programId);
+
+    /// @notice `count` input auditors were named; a program names at most `limit`.
+    error InputAuditorsAboveLimit(uint256 count, uint256 limit);
+
+    /// @notice Input auditor number `index` of the list is the zero address or repeats an earlier one (`auditor`).
+    error InputAuditorInvalid(uint256 index, address auditor);
+
+    /**
+     * @notice Names the auditors of program `programId`'s inputs: besides its coprocessor and custodians, the
+     * addresses whose signed requests the blob store serves the program's input ciphertexts to (they may re-run the
+     * round's computation; an unnamed auditor checks hashes and the release math from public data). Only the network,
+     * and only before the program is active, so that its custodians accept them with the other terms and its
+     * contributors know who reads their ciphertexts. Replaces any earlier list.
+     */
+    function setInputAuditors(uint256 programId, address[] calldata auditors) external;
+
+    /// @notice The input auditors of program `programId` ({setInputAuditors}); empty when none were named.
+    function inputAuditors(uint256 programId) external view returns (address[] memory);
 
     /// @notice Number of programs created; ids run from 1 to this number.
     function programCount() external view returns (uint256);

@@ -23,6 +23,8 @@ abstract contract ProgramRegistry is IProgramRegistry {
     uint32 public constant MAX_COMMITMENTS_LIMIT = 4_000;
     /// @notice Recovery period when a program asks for 0.
     uint32 public constant DEFAULT_RECOVERY_PERIOD = 30 days;
+    /// @notice Most input auditors a program may name ({setInputAuditors}).
+    uint256 public constant MAX_INPUT_AUDITORS = 16;
 
     enum CustodianState {
         None,
@@ -35,6 +37,7 @@ abstract contract ProgramRegistry is IProgramRegistry {
     mapping(uint256 programId => Custody) private _custody;
     mapping(uint256 programId => address[]) private _custodians;
     mapping(uint256 programId => mapping(address custodian => CustodianState)) private _custodianStates;
+    mapping(uint256 programId => address[]) private _inputAuditors;
 
     /**
      * @notice Creates a royalty program with the caller as its network. It opens no round until its custodian has
@@ -103,6 +106,27 @@ abstract contract ProgramRegistry is IProgramRegistry {
         states[msg.sender] = CustodianState.Accepted;
         ++_custody[programId].acceptedCount;
         emit ProgramAccepted(programId, msg.sender);
+    }
+
+    /// @inheritdoc IProgramRegistry
+    function setInputAuditors(uint256 programId, address[] calldata auditors) external {
+        _checkNetwork(programId);
+        if (_isActive(programId)) revert InputAuditorsFixed(programId);
+        if (auditors.length > MAX_INPUT_AUDITORS) revert InputAuditorsAboveLimit(auditors.length, MAX_INPUT_AUDITORS);
+        for (uint256 i = 0; i < auditors.length; ++i) {
+            if (auditors[i] == address(0)) revert InputAuditorInvalid(i, auditors[i]);
+            for (uint256 j = 0; j < i; ++j) {
+                if (auditors[j] == auditors[i]) revert InputAuditorInvalid(i, auditors[i]);
+            }
+        }
+        _inputAuditors[programId] = auditors;
+        emit InputAuditorsNamed(programId, auditors);
+    }
+
+    /// @inheritdoc IProgramRegistry
+    function inputAuditors(uint256 programId) external view returns (address[] memory) {
+        _program(programId);
+        return _inputAuditors[programId];
     }
 
     /// @inheritdoc IProgramRegistry

@@ -5,6 +5,7 @@ import { chainSigner, roleAccount, type ChainReader, type ChainSigner } from "@c
 import { FhevmClient } from "@ciphershare/coprocessor/chain/fhevmClient";
 import { InvalidInputError } from "@ciphershare/protocol/errors";
 import type { StoreForUri } from "@ciphershare/coprocessor/storage/blob-store";
+import { workspaceRequestSigner } from "@ciphershare/coprocessor/roles/input-requests";
 import {
   blobStoreForUri,
   DEFAULT_HOME,
@@ -82,15 +83,19 @@ export function roleContext(options: CommonOptions, accountIndex?: number): Role
   const rpcUrl = rpcUrlOf(ws, options.rpcUrl);
   const reader = readerFor(ws, options.rpcUrl);
   const index = accountIndex ?? parseInteger(options.account ?? "0", "--account");
+  const account = roleAccount(index, options.privateKey);
+  // Every read is signed by the role's account: the blob server serves a round's inputs only to the program's
+  // coprocessor, custodians (committee members) and named input auditors (input-access.ts).
+  const authorize = workspaceRequestSigner(ws, account);
   return {
     ws,
     rpcUrl,
     reader,
-    signer: chainSigner(reader, roleAccount(index, options.privateKey)),
+    signer: chainSigner(reader, account),
     devSigner: (devIndex) => chainSigner(reader, roleAccount(devIndex)),
     deployment: () => readDeployment(ws),
-    store: openBlobStore(ws),
-    storeForUri: (uri, limits) => blobStoreForUri(ws, uri, limits),
+    store: openBlobStore(ws, authorize),
+    storeForUri: (uri, limits) => blobStoreForUri(ws, uri, limits, authorize),
     fhevm: () => FhevmClient.connect(rpcUrl),
   };
 }

@@ -9,7 +9,12 @@
 //   - upheld challenge: the network upholds it, the honest coprocessor publishes anew, the custodian recomputes that
 //     publication, decrypts only after finalization, anchors, settles; the auditor passes on the standing publication;
 //   - stolen contribution: a thief who got the victim's ciphertext hash during the commit phase seals it as its own —
-//     Duplicate, never included, never paid.
+//     Duplicate, never included, never paid; the program's named input auditor re-runs everything, an unnamed one
+//     checks the hashes and the release math and reports the input checks as restricted;
+//   - malformed input ciphertext (issue 10): a contributor submits a ciphertext whose second component carries + K
+//     (its effect on released outputs is linear in the secret key: a key-recovery path); the round runs with it, and
+//     the attacker, as an outsider, gets none of the other contributors' input blobs to use a recovered key on: the
+//     store refuses unsigned, foreign-signed, expired and replayed requests.
 import { expect } from "chai";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -26,6 +31,21 @@ import { decodeReleaseRecord } from "@ciphershare/protocol/records/release-recor
 import { inputsHash, publicationReasons, sealOf } from "@ciphershare/protocol/round/inputs";
 import { ROUND_PARAMETER_SET_ID } from "@ciphershare/protocol/round/config";
 import { chainReader, chainSigner, mined, roleAccount, type ChainReader } from "@ciphershare/coprocessor/chain/clients";
+import { CkksContext } from "@ciphershare/protocol/ckks/context";
+import { encryptModelUpdate } from "@ciphershare/protocol/ckks/update";
+import { modelTensors } from "@ciphershare/protocol/round/config";
+import {
+  keepAndCommit,
+  readRoundContext,
+  revealContribution,
+  verifiedBundle,
+} from "@ciphershare/coprocessor/roles/contributor";
+import { blobAccessDomain, workspaceRequestSigner } from "@ciphershare/coprocessor/roles/input-requests";
+import { BlobAccessDeniedError, blobRequestSigner } from "@ciphershare/coprocessor/storage/blob-access";
+import { HttpBlobStore } from "@ciphershare/coprocessor/storage/http-client";
+import { levelOf, modulusChain } from "@ciphershare/coprocessor/threshold/modulus-chain";
+import { parseCiphertext, serializeCiphertext } from "@ciphershare/coprocessor/threshold/seal-format";
+import { rejectionOf } from "../support/rejection";
 import { contractsFor, readRound } from "@ciphershare/coprocessor/chain/contracts";
 import { readCommitments, readReasons, readReleaseAnchor } from "@ciphershare/coprocessor/chain/events";
 import { verificationOf } from "@ciphershare/coprocessor/roles/custodian-verification";
@@ -35,6 +55,7 @@ import {
   openBlobStore,
   readDeployment,
   ROLE_ACCOUNT,
+  storeUri,
 } from "@ciphershare/coprocessor/roles/workspace";
 import { StateStore } from "@ciphershare/coprocessor/state/store";
 import { advanceChainPast } from "@ciphershare/coprocessor/chain/clients";
@@ -52,8 +73,13 @@ interface CustodianResult {
 }
 interface AuditResult {
   passed: boolean;
-  checks: { name: string; passed: boolean; detail: string }[];
+  checks: { name: string; passed: boolean; detail: string; restricted?: boolean }[];
 }
+
+/** The development account program 1 names as its input auditor (`network create-program --auditors`). */
+const AUDITOR = 15;
+/** The contributor who submits a malformed ciphertext (c1 + K) in round 3. */
+const ATTACKER = 5;
 
 describe("attacks end to end (roles as processes)", function () {
   const POISONED = 1n; // program 2, manifest missing
@@ -92,10 +118,10 @@ describe("attacks end to end (roles as processes)", function () {
     deployment = readDeployment(network.ws);
     reader = chainReader(network.chain.rpcUrl, network.chain.chainId);
     await cli(home, ["custodian", "keygen"]);
-    for (const program of ["1", "2"]) {
-      await cli(home, ["network", "create-program"]);
-      await cli(home, ["custodian", "accept", "--program", program]);
-    }
+    await cli(home, ["network", "create-program", "--auditors", address(AUDITOR)]);
+    await cli(home, ["custodian", "accept", "--program", "1"]);
+    await cli(home, ["network", "create-program"]);
+    await cli(home, ["custodian", "accept", "--program", "2"]);
     await Promise.all(
       [0, 1, 2, 3, 4, 5, 6, 7].map((i) => cli(home, ["contributor", "register", "--index", String(i)])),
     );
@@ -189,7 +215,11 @@ describe("attacks end to end (roles as processes)", function () {
 
   describe("decryption oracle", () => {
     it("the round's own coprocessor publishes a victim's input relabelled as the aggregate: the custodian recomputes, challenges and decrypts nothing", async () => {
-      const store = openBlobStore(network.ws);
+      // The coprocessor may read the round's inputs: it signs its requests.
+      const store = openBlobStore(
+        network.ws,
+        workspaceRequestSigner(network.ws, roleAccount(ROLE_ACCOUNT.coprocessor)),
+      );
       // The victim's envelope with its header relabelled "aggregate" at the output scale, checksum re-stamped: a
       // well-formed aggregate envelope under a new hash, whose decryption would be the victim's model update.
       const forged = Uint8Array.from(await store.get(victimHash.value!));
@@ -308,8 +338,9 @@ describe("attacks end to end (roles as processes)", function () {
       expect(commitments.find((c) => sameAddress(c.contributor, contributor(3).address))?.status).to.equal(
         CommitmentStatus.Duplicate,
       );
-      const audit = await cli<AuditResult>(home, ["audit", "--round", String(HONEST)]);
-      const failing = audit.checks.filter((c) => !c.passed);
+      // The program's named input auditor re-runs everything from the committed inputs.
+      const audit = await cli<AuditResult>(home, ["audit", "--round", String(HONEST), "--account", String(AUDITOR)]);
+      const failing = audit.checks.filter((c) => !c.passed || c.restricted);
       expect(failing, JSON.stringify(failing)).to.deep.equal([]);
       const exclusions = audit.checks.find((c) => c.name === "exclusions")!;
       expect(exclusions.detail).to.match(/duplicate of round 2 #0/);
@@ -317,6 +348,139 @@ describe("attacks end to end (roles as processes)", function () {
       for (const name of ["release-after-finalization", "release-from-recomputed"]) {
         expect(audit.checks.find((c) => c.name === name)?.passed, name).to.equal(true);
       }
+    });
+
+    it("an unnamed auditor is refused the inputs: it checks the hashes and the release math, the input checks are restricted", async () => {
+      const audit = await cli<AuditResult>(home, ["audit", "--round", String(HONEST)]);
+      expect(audit.passed).to.equal(true);
+      const restricted = audit.checks.filter((c) => c.restricted).map((c) => c.name);
+      expect(restricted).to.have.members([
+        "input-blobs",
+        "aggregate-commitment",
+        "scores-commitment",
+        "release-from-recomputed",
+      ]);
+      const verified = audit.checks.filter((c) => !c.restricted).map((c) => c.name);
+      expect(verified).to.include.members([
+        "inputs-hash",
+        "exclusions",
+        "release-found",
+        "release-after-finalization",
+        "shapley-efficiency",
+        "score-release",
+        "shares-sum-to-pool",
+      ]);
+      expect(audit.checks.find((c) => c.name === "input-blobs")?.detail).to.match(/not re-verified/);
+    });
+  });
+
+  describe("malformed input ciphertext (c1 + K)", function () {
+    // A whole round (three contributions, FedAvg and encrypted Shapley) on a machine other jobs share.
+    this.timeout(1_800_000);
+    const ROUND = 3n;
+    const attacker = () => contributor(ATTACKER);
+
+    it("the attacker's malformed ciphertext goes through a real round: well-formed bytes, included, published", async () => {
+      await cli(home, ["network", "open-round", "--program", "1"]);
+      expect((await readRound(deployment, reader, ROUND)).programId).to.equal(1n);
+      for (const i of [0, 1]) {
+        await cli(home, ["contributor", "submit", "--index", String(i), "--round", String(ROUND), "--clients", "3"]);
+      }
+      // The attacker encrypts an update honestly, then adds K to every residue of each ciphertext's second
+      // component (c1 + K in NTT form): the bytes stay a well-formed SEAL ciphertext of the round's shape.
+      const store = openBlobStore(network.ws);
+      const localDir = network.ws.contributorDir(attacker().address);
+      const context = await readRoundContext(deployment, reader, store, ROUND);
+      const ctx = await CkksContext.create(context.config.parameterSet);
+      let forged: Uint8Array;
+      try {
+        const bundle = await verifiedBundle(ctx, store, context.publicBundleHash, localDir);
+        try {
+          const { dimension, classes } = context.config;
+          const honest = await encryptModelUpdate(ctx, bundle, {
+            tensors: modelTensors(dimension, classes),
+            values: new Float64Array(dimension * classes).fill(0.01),
+          });
+          forged = Uint8Array.from(honest);
+          const { chunks } = await parseEnvelope(forged, { kind: EnvelopeKind.Contribution });
+          const K = 1_000_003n;
+          for (const chunk of chunks) {
+            const raw = parseCiphertext(chunk);
+            const { primes } = levelOf(modulusChain(ctx), raw.parmsId);
+            const n = raw.polyModulusDegree;
+            const c1 = raw.coeffModulusSize * n;
+            primes.forEach((q, j) => {
+              for (let i = 0; i < n; i++) raw.data[c1 + j * n + i] = (raw.data[c1 + j * n + i] + K) % q;
+            });
+            chunk.set(serializeCiphertext(raw));
+          }
+          forged.fill(0, 52, 68);
+          await initChecksum();
+          forged.set(hexToBytes(checksum128Sync([forged]), 16), 52);
+          expect(forged).to.not.deep.equal(honest);
+        } finally {
+          bundle.dispose();
+        }
+      } finally {
+        ctx.dispose();
+      }
+      const committed = await keepAndCommit(deployment, attacker(), {
+        roundId: ROUND,
+        bytes: forged,
+        sampleCount: 1000,
+        localDir,
+      });
+      await cli(home, ["contributor", "reveal", "--index", "0", "--round", String(ROUND), "--advance-time"]);
+      await cli(home, ["contributor", "reveal", "--index", "1", "--round", String(ROUND)]);
+      await revealContribution(deployment, attacker(), store, {
+        roundId: ROUND,
+        storeUri: storeUri(network.ws),
+        localDir,
+      });
+      await cli(home, ["network", "close", "--round", String(ROUND), "--advance-time"]);
+      expect((await coprocessorRun()).processed).to.include(Number(ROUND));
+      const round = await readRound(deployment, reader, ROUND);
+      expect(round.phase).to.equal(RoundPhase.ResultsPublished);
+      const commitments = await readCommitments(reader, deployment, ROUND);
+      const reasons = await readReasons(reader, deployment, ROUND, round.publication, commitments.length);
+      const mine = commitments.find((c) => sameAddress(c.contributor, attacker().address))!;
+      expect(mine.ciphertextHash).to.equal(committed.ciphertextHash);
+      expect(Array.from(reasons)).to.deep.equal(
+        commitments.map(() => ExclusionReason.None),
+        "a c1 + K ciphertext cannot be told from an honest one: it is included",
+      );
+    });
+
+    it("the attacker, as an outsider, gets none of the other contributors' inputs: unsigned, foreign-signed, expired and replayed requests are refused", async () => {
+      const commitments = await readCommitments(reader, deployment, ROUND);
+      const others = commitments.filter((c) => !sameAddress(c.contributor, attacker().address));
+      expect(others).to.have.length(2);
+      const domain = blobAccessDomain(deployment);
+      const url = network.blobs.url;
+      const as = (account: number, lifetime?: number) =>
+        new HttpBlobStore(url, 2 ** 30, blobRequestSigner(roleAccount(account), domain, lifetime));
+      for (const { ciphertextHash } of others) {
+        const unsigned = await rejectionOf(new HttpBlobStore(url).get(ciphertextHash), BlobAccessDeniedError);
+        expect(unsigned.status).to.equal(401);
+        const foreign = await rejectionOf(as(contributorAccount(ATTACKER)).get(ciphertextHash), BlobAccessDeniedError);
+        expect(foreign.status).to.equal(403, "a contributor of the round is an outsider to the other inputs");
+        const expired = await rejectionOf(as(ROLE_ACCOUNT.coprocessor, -1).get(ciphertextHash), BlobAccessDeniedError);
+        expect(expired.details).to.contain("expired");
+        // A request the coprocessor signed, captured and replayed (or reused for another blob), is refused.
+        const headers = await blobRequestSigner(roleAccount(ROLE_ACCOUNT.coprocessor), domain)(ciphertextHash);
+        expect((await fetch(`${url}/blobs/${ciphertextHash}`, { headers })).status).to.equal(200);
+        const replay = await fetch(`${url}/blobs/${ciphertextHash}`, { headers });
+        expect(replay.status).to.equal(401);
+        expect(await replay.text()).to.contain("replay");
+        // Those who compute on it (the coprocessor, the custodian) and the named auditor read it.
+        for (const reader_ of [ROLE_ACCOUNT.coprocessor, ROLE_ACCOUNT.custodian, AUDITOR]) {
+          expect((await as(reader_).get(ciphertextHash)).length).to.be.greaterThan(0);
+        }
+      }
+      // The round's outputs stay public.
+      const round = await readRound(deployment, reader, ROUND);
+      expect(await new HttpBlobStore(url).has(round.aggregateHash)).to.equal(true);
+      expect(await new HttpBlobStore(url).has(round.scoresHash)).to.equal(true);
     });
   });
 });

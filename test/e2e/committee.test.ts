@@ -29,6 +29,7 @@ import {
   ROLE_ACCOUNT,
 } from "@ciphershare/coprocessor/roles/workspace";
 import { ChainInputReaders, blobAccessDomain } from "@ciphershare/coprocessor/roles/input-access";
+import { workspaceRequestSigner } from "@ciphershare/coprocessor/roles/input-requests";
 import { StateStore } from "@ciphershare/coprocessor/state/store";
 import {
   BlobAccessDeniedError,
@@ -175,7 +176,9 @@ describe("end to end: a 2-of-3 custodian committee", function () {
       signer: chainSigner(reader, roleAccount(memberAccount(k))),
       state: StateStore.open(join(home, `in-process-member-${k}.sqlite`)),
       store: new LocalDirectoryBlobStore(network.ws.blobsDir),
-      storeForUri: (uri) => blobStoreForUri(network.ws, uri),
+      // A member signs its reads: the store serves the round's inputs only to its computing parties.
+      storeForUri: (uri) =>
+        blobStoreForUri(network.ws, uri, undefined, workspaceRequestSigner(network.ws, roleAccount(memberAccount(k)))),
       fhevm,
       keystorePath: committeeFiles(network.ws).keystore(k),
       passphrase: PASSPHRASE,

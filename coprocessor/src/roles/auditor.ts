@@ -17,6 +17,10 @@
 //   score-release               the record follows the manifest's policy: private lists no φ and no flags; public
 //                               lists one φ per contributor whose sum is the released Σφ
 //   shares-sum-to-pool          after SettlementCompleted, the unallocated pool publicly decrypts to 0
+// The input checks (input-blobs, the exclusions a blob decides, aggregate-commitment, scores-commitment,
+// release-from-recomputed) need the round's input ciphertexts, which the blob store serves only to the program's
+// coprocessor, custodians and named input auditors (`ProgramRegistry.setInputAuditors`): an auditor refused them
+// reports those checks `restricted` (not failed, not verified) and still checks every hash and the release math.
 import {
   CommitmentStatus,
   EXCLUSION_REASON_NAMES,
@@ -60,6 +64,10 @@ export interface AuditOptions {
   readonly onProgress?: (phase: string, done: number, total: number) => void;
 }
 
+/** Why an unnamed auditor's input checks are not made (`AuditCheck.restricted`). */
+export const INPUTS_RESTRICTED =
+  "the store serves the round's inputs only to its coprocessor, custodians and named input auditors";
+
 /** Absolute tolerance of the efficiency identity: flooding and CKKS errors are ~1e-8 on utilities of ~0.1. */
 export const EFFICIENCY_TOLERANCE = 1e-5;
 
@@ -75,6 +83,9 @@ export interface AuditedExclusion {
 export async function auditRound(options: AuditOptions, roundId: bigint): Promise<AuditVerdict> {
   const checks: AuditCheck[] = [];
   const check = (name: string, passed: boolean, detail: string) => checks.push({ name, passed, detail });
+  /** A check this auditor cannot make: the store serves the round's inputs only to its computing parties. */
+  const restricted = (name: string, detail: string) =>
+    checks.push({ name, passed: true, restricted: true, detail: `not re-verified (${INPUTS_RESTRICTED}): ${detail}` });
   const { deployment, reader, store } = options;
   const round = await readRound(deployment, reader, roundId);
   if (
@@ -105,21 +116,29 @@ export async function auditRound(options: AuditOptions, roundId: bigint): Promis
   const rules = inputRules(config, program.publicKeyHash);
   const envelopes: Uint8Array[] = [];
   const bad: string[] = [];
+  let denied = false;
   for (const c of included) {
     const verdict = await checkContribution(options.storeForUri(c.uri, contributionFetchLimits(rules)), c, rules);
     if (verdict.included) envelopes.push(verdict.envelope);
-    else bad.push(`${c.contributor}: ${EXCLUSION_REASON_NAMES[verdict.reason]}`);
+    else if (verdict.accessDenied) {
+      denied = true;
+      break;
+    } else bad.push(`${c.contributor}: ${EXCLUSION_REASON_NAMES[verdict.reason]}`);
   }
-  check("input-blobs", bad.length === 0, bad.length === 0 ? `${included.length} blobs verified` : bad.join("; "));
+  if (denied) restricted("input-blobs", `${included.length} included hashes, committed on-chain (inputs-hash)`);
+  else check("input-blobs", bad.length === 0, bad.length === 0 ? `${included.length} blobs verified` : bad.join("; "));
 
   const exclusions = await auditExclusions(options, roundId, commitments, reasons, rules);
-  check(
-    "exclusions",
-    exclusions.unjustified.length === 0,
-    exclusions.unjustified.length === 0
-      ? `${exclusions.excluded.length} exclusions reproduced${exclusions.excluded.length > 0 ? `: ${exclusions.excluded.map(describeExclusion).join("; ")}` : ""}`
-      : exclusions.unjustified.join("; "),
-  );
+  const reproduced = `${exclusions.excluded.length} exclusions reproduced${exclusions.excluded.length > 0 ? `: ${exclusions.excluded.map(describeExclusion).join("; ")}` : ""}`;
+  if (exclusions.unjustified.length === 0 && exclusions.unread.length > 0) {
+    restricted("exclusions", `${reproduced}; the reasons of ${exclusions.unread.join(", ")} need their blobs`);
+  } else {
+    check(
+      "exclusions",
+      exclusions.unjustified.length === 0,
+      exclusions.unjustified.length === 0 ? reproduced : exclusions.unjustified.join("; "),
+    );
+  }
 
   const base = decodeModel(await store.get(config.baseModel));
   const validation = decodeDataset(await store.get(config.validation));
@@ -149,6 +168,9 @@ export async function auditRound(options: AuditOptions, roundId: bigint): Promis
     } finally {
       ctx.dispose();
     }
+  } else if (denied) {
+    restricted("aggregate-commitment", "FedAvg is re-run by the program's custodians (committee members)");
+    restricted("scores-commitment", "encrypted Shapley is re-run by the program's custodians (committee members)");
   } else {
     check("aggregate-commitment", false, "inputs unavailable");
   }
@@ -174,13 +196,19 @@ export async function auditRound(options: AuditOptions, roundId: bigint): Promis
       recomputed.scores !== undefined &&
       sameHash(release.aggregate, recomputed.aggregate) &&
       sameHash(release.scores, recomputed.scores);
-    check(
-      "release-from-recomputed",
-      fromRecomputed,
-      fromRecomputed
-        ? "the released outputs are the ones the auditor recomputed from the committed inputs"
-        : `released ${release.aggregate} / ${release.scores}, recomputed ${recomputed.aggregate ?? "nothing"} / ${recomputed.scores ?? "nothing"}`,
-    );
+    if (denied) {
+      restricted(
+        "release-from-recomputed",
+        "the released outputs are the published ones (release-found); their recomputation is the custodians'",
+      );
+    } else
+      check(
+        "release-from-recomputed",
+        fromRecomputed,
+        fromRecomputed
+          ? "the released outputs are the ones the auditor recomputed from the committed inputs"
+          : `released ${release.aggregate} / ${release.scores}, recomputed ${recomputed.aggregate ?? "nothing"} / ${recomputed.scores ?? "nothing"}`,
+      );
     const global = decodeModel(await store.get(release.globalModel));
     const uGlobal = squaredErrorUtility(global, validation);
     const uBase = squaredErrorUtility(base, validation);
@@ -214,10 +242,12 @@ export async function auditExclusions(
   commitments: readonly RoundCommitment[],
   reasons: Uint8Array,
   rules: InputRules,
-): Promise<{ excluded: AuditedExclusion[]; unjustified: string[] }> {
+): Promise<{ excluded: AuditedExclusion[]; unjustified: string[]; unread: string[] }> {
   const duplicates = await readDuplicates(options.reader, options.deployment, roundId);
   const excluded: AuditedExclusion[] = [];
   const unjustified: string[] = [];
+  /** Exclusions whose blob the store would not serve this reader (not a named auditor). */
+  const unread: string[] = [];
   for (const c of commitments) {
     const reason = reasons[c.index];
     if (reason === ExclusionReason.None) continue;
@@ -235,11 +265,15 @@ export async function auditExclusions(
     else if (c.status === CommitmentStatus.Duplicate) found = EXCLUSION_REASON_NAMES[ExclusionReason.Duplicate];
     else {
       const verdict = await checkContribution(options.storeForUri(c.uri, contributionFetchLimits(rules)), c, rules);
+      if (!verdict.included && verdict.accessDenied) {
+        unread.push(`#${c.index}`);
+        continue;
+      }
       found = verdict.included ? "valid" : EXCLUSION_REASON_NAMES[verdict.reason];
     }
     if (found !== name) unjustified.push(`#${c.index} ${c.contributor}: published ${name}, found ${found}`);
   }
-  return { excluded, unjustified };
+  return { excluded, unjustified, unread };
 }
 
 /** The release was anchored after the round was finalized, for the finalized publication, after its dispute window. */

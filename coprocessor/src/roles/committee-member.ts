@@ -281,7 +281,11 @@ export async function recomputationRefusals(options: MemberRoleOptions, roundId:
     roundId,
   );
   const checks: readonly string[] = RECOMPUTATION_CHECKS;
-  return verdict.checks.filter((c) => checks.includes(c.name) && !c.passed).map((c) => `${c.name}: ${c.detail}`);
+  // A check it could not make (the store refused it the inputs) is a refusal too: a member releases only what it
+  // recomputed.
+  return verdict.checks
+    .filter((c) => checks.includes(c.name) && (!c.passed || c.restricted === true))
+    .map((c) => `${c.name}: ${c.detail}`);
 }
 
 /** Finalized rounds of committee programs this account is a member of, oldest first, not yet finished by it. */

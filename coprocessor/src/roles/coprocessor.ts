@@ -49,6 +49,7 @@ import {
   type StoreForUri,
 } from "../storage/blob-store";
 import { BlobTimeoutError } from "../storage/http-client";
+import { BlobAccessDeniedError } from "../storage/blob-access";
 import { computeAggregate, computeScores } from "./computation";
 import type { WorkIsolation } from "./isolation";
 import { readBundleBytes } from "../storage/key-bundle";
@@ -60,7 +61,13 @@ export const MAX_SAMPLES_PER_CONTRIBUTION = 100_000;
 
 export type InputVerdict =
   | { readonly included: true; readonly envelope: Uint8Array }
-  | { readonly included: false; readonly reason: VerifiedExclusionCode; readonly detail: string };
+  | {
+      readonly included: false;
+      readonly reason: VerifiedExclusionCode;
+      readonly detail: string;
+      /** The store refused this reader (a round's inputs go only to its computing parties and named auditors). */
+      readonly accessDenied?: boolean;
+    };
 
 export interface InputRules {
   readonly parameterSetId: string;
@@ -143,6 +150,14 @@ export function fetchFailure(error: unknown, rules: InputRules): Extract<InputVe
       included: false,
       reason: ExclusionReason.Malformed,
       detail: `larger than a contribution envelope of the round (${expectedEnvelopeBytes(rules)} bytes): ${message}`,
+    };
+  }
+  if (error instanceof BlobAccessDeniedError) {
+    return {
+      included: false,
+      reason: ExclusionReason.BlobMissing,
+      detail: `the store refused to serve it to this reader: ${message}`,
+      accessDenied: true,
     };
   }
   if (error instanceof BlobNotFoundError) {

@@ -2,10 +2,12 @@
 // the workspace (node.json, blobs.json) for the role processes. `ciphershare node start`, the demo, `npm run app`
 // and the end-to-end tests all start it here.
 import { rmSync } from "node:fs";
+import { chainReader } from "../chain/clients";
 import { startLocalNode, type LocalNode } from "../chain/localNode";
 import { removeNodeInfo, writeNodeInfo } from "../chain/nodeInfo";
 import { startBlobServer, type RunningBlobServer } from "../storage/http-server";
 import { LocalDirectoryBlobStore } from "../storage/local-directory";
+import { WorkspaceInputAccess } from "./input-access";
 import { openWorkspace, writeJsonFile, type Workspace } from "./workspace";
 
 export interface EmbeddedNetworkOptions {
@@ -33,9 +35,12 @@ export async function startEmbeddedNetwork(
   const chain = await startLocalNode({ port: options.port ?? 0 });
   let blobs: RunningBlobServer;
   try {
+    // Inputs only for those who compute: a round's input ciphertexts go only to signed requests of its program's
+    // coprocessor, custodians and named input auditors (input-access.ts); everything else stays public.
     blobs = await startBlobServer(new LocalDirectoryBlobStore(ws.blobsDir), {
       port: options.blobPort ?? 0,
       allowedOrigins: options.allowedOrigins,
+      access: new WorkspaceInputAccess(ws, chainReader(chain.rpcUrl, chain.chainId)),
     });
   } catch (error) {
     await chain.stop();

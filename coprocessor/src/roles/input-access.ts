@@ -1,25 +1,31 @@
 // Who may read a contribution ciphertext, from the chain: a blob whose hash some round revealed is an input of that
-// round, readable only by the round's program's coprocessor and its custodians (the committee's members when the
+// round, readable only by the round's program's coprocessor, its custodians (the committee's members when the
 // committee contract custodies the program, else the lone custodian; a training program's inputs: its coprocessor
-// only). A committee member's partial decryption of a
-// round's scores (Enc(φ)) is readable only by the committee: combined, the set's partials give every φ, which a
-// private round releases to its custodians only. Everything else in the store is public (the aggregate's partials
-// included: the global model is public anyway, and the auditor recombines it).
+// only) and the input auditors its network named on-chain (`ProgramRegistry.setInputAuditors`). A committee member's
+// partial decryption of a round's scores (Enc(φ)) is readable only by the committee: combined, the set's partials
+// give every φ, which a private round releases to its custodians only. Everything else in the store is public (the
+// aggregate's partials included: the global model is public anyway, and the auditor recombines it).
+//
+// `WorkspaceInputAccess` is the guard the embedded network's blob server runs by default (`embedded-network.ts`): it
+// reads the workspace's deployment when a request comes (none yet: nothing was revealed, everything is public).
+import { existsSync, readFileSync } from "node:fs";
+import { getContract } from "viem";
 import { ProgramKind } from "@ciphershare/protocol/chain/constants";
 import type { Deployment } from "@ciphershare/protocol/chain/deployment";
 import { custodianCommitteeAbi } from "@ciphershare/protocol/chain/abis";
 import { sameAddress, sameHash, type Address, type Hex } from "@ciphershare/protocol/hex";
 import type { ChainReader } from "../chain/clients";
 import { contractsToRead, readProgram } from "../chain/contracts";
-import type { BlobAccessDomain, BlobReaders } from "../storage/blob-access";
-import { committeeToRead } from "./committee-member";
+import { BlobAccessGuard, type BlobAccessCheck, type BlobReaders } from "../storage/blob-access";
+import { blobAccessDomain } from "./input-requests";
+import type { Workspace } from "./workspace";
+
+export { blobAccessDomain };
 
 export class ChainInputReaders implements BlobReaders {
   constructor(
     private readonly deployment: Deployment,
     private readonly reader: ChainReader,
-    /** Addresses every program lets read its inputs too (named auditors), if the operator opts in. */
-    private readonly auditors: readonly Address[] = [],
   ) {}
 
   async readersOf(hash: Hex): Promise<readonly Address[] | undefined> {
@@ -28,15 +34,20 @@ export class ChainInputReaders implements BlobReaders {
     if (roundId === 0n) return this.scoresPartialReaders(hash);
     const round = await rounds.read.round([roundId]);
     const program = await readProgram(this.deployment, this.reader, round.programId);
+    const auditors = await rounds.read.inputAuditors([round.programId]);
     // A training program's inputs are the providers' statistics under the program key: its custodian holds that key
     // and decrypts only the masked system, so it never reads them (docs/training.md).
-    if (program.kind === ProgramKind.Training) return [program.coprocessor, ...this.auditors];
+    if (program.kind === ProgramKind.Training) return [program.coprocessor, ...auditors];
     const { committee } = this.deployment;
     const custodians =
       committee !== undefined && sameAddress(program.custodian, committee)
-        ? await committeeToRead(this.deployment, this.reader).read.membersOf([round.programId])
+        ? await this.committee().read.membersOf([round.programId])
         : [program.custodian];
-    return [program.coprocessor, ...custodians, ...this.auditors];
+    return [program.coprocessor, ...custodians, ...auditors];
+  }
+
+  private committee() {
+    return getContract({ address: this.deployment.committee!, abi: custodianCommitteeAbi, client: this.reader });
   }
 
   /** The committee's members when `hash` is a member's published partial decryption of a round's scores. */
@@ -52,11 +63,37 @@ export class ChainInputReaders implements BlobReaders {
     if (submitted === undefined) return undefined;
     const { rounds } = contractsToRead(this.deployment, this.reader);
     const round = await rounds.read.round([submitted.args.roundId!]);
-    return committeeToRead(this.deployment, this.reader).read.membersOf([round.programId]);
+    return this.committee().read.membersOf([round.programId]);
   }
 }
 
-/** The EIP-712 domain of a deployment's signed blob requests. */
-export function blobAccessDomain(deployment: Deployment): BlobAccessDomain {
-  return { chainId: deployment.chainId, hub: deployment.rounds };
+/**
+ * The access guard of a workspace's blob server: `BlobAccessGuard(ChainInputReaders)` over the deployment its
+ * `deployment.json` names, read at each request (a blob server starts before `network deploy`). Without a
+ * deployment, or while the deployment's hub has no code on this chain (a file left from an earlier chain), no round
+ * has revealed anything and every blob is public.
+ */
+export class WorkspaceInputAccess implements BlobAccessCheck {
+  private current: { readonly hub: Address; readonly guard: BlobAccessGuard } | undefined;
+
+  constructor(
+    private readonly ws: Pick<Workspace, "deploymentFile">,
+    private readonly reader: ChainReader,
+  ) {}
+
+  async check(hash: Hex, headers: Readonly<Record<string, string | string[] | undefined>>): Promise<void> {
+    const guard = await this.guard();
+    await guard?.check(hash, headers);
+  }
+
+  private async guard(): Promise<BlobAccessGuard | undefined> {
+    if (!existsSync(this.ws.deploymentFile)) return undefined;
+    const deployment = JSON.parse(readFileSync(this.ws.deploymentFile, "utf8")) as Deployment;
+    if (this.current !== undefined && sameAddress(this.current.hub, deployment.rounds)) return this.current.guard;
+    const code = await this.reader.getCode({ address: deployment.rounds });
+    if (code === undefined || code === "0x") return undefined;
+    const guard = new BlobAccessGuard(new ChainInputReaders(deployment, this.reader), blobAccessDomain(deployment));
+    this.current = { hub: deployment.rounds, guard };
+    return guard;
+  }
 }

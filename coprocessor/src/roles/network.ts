@@ -58,6 +58,21 @@ export async function createProgram(
   return rounds.read.programCount();
 }
 
+/**
+ * Names program `programId`'s input auditors (`ProgramRegistry.setInputAuditors`): besides its coprocessor and
+ * custodians, the addresses the blob store serves its rounds' input ciphertexts to. Only before the program is
+ * active (its custodians accept them with the other terms); an empty list names none.
+ */
+export async function setInputAuditors(
+  deployment: Deployment,
+  network: ChainSigner,
+  programId: bigint,
+  auditors: readonly Address[],
+): Promise<void> {
+  const { rounds } = contractsFor(deployment, network);
+  await mined(network.reader, rounds.write.setInputAuditors([programId, [...auditors]]));
+}
+
 /** Publishes the base model, the validation set and the manifest; opens the round with the manifest's hash. */
 export async function openRound(
   deployment: Deployment,

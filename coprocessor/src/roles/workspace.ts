@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Deployment } from "@ciphershare/protocol/chain/deployment";
+import type { Hex } from "@ciphershare/protocol/hex";
 import { CipherShareError } from "@ciphershare/protocol/errors";
 import { chainReader, type ChainReader } from "../chain/clients";
 import { readNodeInfo, resolveRpcUrl } from "../chain/nodeInfo";
@@ -93,11 +94,17 @@ export function contributorAccount(index: number): number {
   return ROLE_ACCOUNT.firstContributor + index;
 }
 
-/** The blob store: the HTTP server named in `blobs.json` if one runs, else the local directory. */
-export function openBlobStore(ws: Workspace): BlobStore {
+/** Signed-request headers for reading a blob (`input-requests.ts`): a role's reads, signed by its account. */
+export type BlobReadAuthorizer = (hash: Hex) => Promise<Record<string, string>>;
+
+/**
+ * The blob store: the HTTP server named in `blobs.json` if one runs (its reads signed by `authorize`, so that the
+ * role may read the inputs it computes on), else the local directory.
+ */
+export function openBlobStore(ws: Workspace, authorize?: BlobReadAuthorizer): BlobStore {
   if (existsSync(ws.blobServerFile)) {
     const { url } = JSON.parse(readFileSync(ws.blobServerFile, "utf8")) as { url: string };
-    return new HttpBlobStore(url);
+    return new HttpBlobStore(url, {}, authorize);
   }
   return new LocalDirectoryBlobStore(ws.blobsDir);
 }
@@ -113,11 +120,16 @@ export function storeUri(ws: Workspace): string {
  * The blob store a commitment's URI names (an `http(s)` store) or the workspace's own, reading within `limits`
  * (size cap and deadline) when given: the URI is a contributor's choice.
  */
-export function blobStoreForUri(ws: Workspace, uri: string, limits?: BlobFetchLimits): BlobStore {
-  if (/^https?:\/\//.test(uri)) return new HttpBlobStore(uri, limits ?? {});
+export function blobStoreForUri(
+  ws: Workspace,
+  uri: string,
+  limits?: BlobFetchLimits,
+  authorize?: BlobReadAuthorizer,
+): BlobStore {
+  if (/^https?:\/\//.test(uri)) return new HttpBlobStore(uri, limits ?? {}, authorize);
   if (existsSync(ws.blobServerFile)) {
     const { url } = JSON.parse(readFileSync(ws.blobServerFile, "utf8")) as { url: string };
-    return new HttpBlobStore(url, limits ?? {});
+    return new HttpBlobStore(url, limits ?? {}, authorize);
   }
   return new LocalDirectoryBlobStore(ws.blobsDir, limits?.maxBlobBytes);
 }

@@ -11,6 +11,8 @@ export class KeyBundleError extends Error {
 export type BlobCheck =
   | { readonly status: "match"; readonly bytes: Uint8Array }
   | { readonly status: "missing" }
+  /** A round's input: the store serves it only to signed requests of the round's computing parties. */
+  | { readonly status: "restricted" }
   | { readonly status: "mismatch"; readonly actualHash: Hex };
 
 /**
@@ -29,6 +31,10 @@ export async function checkBlob(
     throw new KeyBundleError(`The coprocessor at ${coprocessorUrl} is not answering; is it running?`);
   }
   if (response.status === 404) return { status: "missing" };
+  if (response.status === 401 || response.status === 403) {
+    await response.body?.cancel().catch(() => {});
+    return { status: "restricted" };
+  }
   if (!response.ok) throw new KeyBundleError(`The coprocessor answered HTTP ${response.status} for ${committedHash}.`);
   const bytes = new Uint8Array(await response.arrayBuffer());
   const actualHash = await keccak256(bytes);
@@ -77,6 +83,9 @@ async function fetchChecked(
         ? `Wrong key bundle: the coprocessor served one with hash ${found.actualHash}, but the program committed ${hash} on-chain. Do not encrypt under it.`
         : `Wrong encryption key: the coprocessor served one with hash ${found.actualHash}, but the program's key bundle names ${hash}. Do not encrypt under it.`,
     );
+  }
+  if (found.status === "restricted") {
+    throw new KeyBundleError(`The coprocessor at ${coprocessorUrl} refused to serve the ${what} ${hash}.`);
   }
   return found.bytes;
 }

@@ -7,6 +7,7 @@ import type { RoundScores } from "./scoreSeries";
 export async function fetchReleaseRecord(coprocessorUrl: string, hash: Hex): Promise<ReleaseRecord> {
   const found = await checkBlob(coprocessorUrl, hash);
   if (found.status === "missing") throw new Error(`The blob store has no release record ${hash}.`);
+  if (found.status === "restricted") throw new Error(`The blob store refused the release record ${hash}.`);
   if (found.status === "mismatch")
     throw new Error(`The release record served for ${hash} hashes to ${found.actualHash}.`);
   return decodeReleaseRecord(found.bytes);

@@ -29,6 +29,7 @@ const PAGE_SIZE = 200n;
 const VERDICTS: Record<BlobCheck["status"], string> = {
   match: "blob matches",
   missing: "blob missing",
+  restricted: "blob restricted to the round's computing parties",
   mismatch: "blob does not match",
 };
 

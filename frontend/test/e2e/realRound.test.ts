@@ -246,11 +246,12 @@ describe("a real royalty round through the web app", () => {
     await screenshot("round-04-royalties");
   }, 180_000);
 
-  it("shows the round's commitments on the audit page, every blob matching, and the auditor's passing verdict", async () => {
+  it("shows the round's commitments on the audit page, every input blob restricted, and the auditor's passing verdict", async () => {
     await open("audit");
     const rows = page.getByTestId("audit-commitment");
     await rows.nth(2).waitFor({ timeout: 30_000 });
-    await page.getByTestId("audit-blob").filter({ hasText: "blob matches" }).nth(2).waitFor({ timeout: 60_000 });
+    // The inputs are served only to the round's computing parties: the browser sees them restricted.
+    await page.getByTestId("audit-blob").filter({ hasText: "blob restricted" }).nth(2).waitFor({ timeout: 60_000 });
     // The app server runs `ciphershare audit` (FedAvg and encrypted Shapley re-run from public data).
     await page.getByTestId("audit-run").click();
     await page.getByTestId("audit-passed").waitFor({ timeout: 240_000 });

@@ -6,6 +6,11 @@ export interface AuditCheck {
   readonly name: string;
   readonly passed: boolean;
   readonly detail: string;
+  /**
+   * The auditor could not make this check: it needs the round's input ciphertexts, which only the program's
+   * computing parties and named input auditors may read. Not counted as failed (`passed` is true); the detail says so.
+   */
+  readonly restricted?: boolean;
 }
 
 export interface AuditVerdict {
@@ -26,7 +31,12 @@ export function parseAuditVerdict(json: unknown): AuditVerdict {
     if (typeof check?.name !== "string" || typeof check.passed !== "boolean") {
       throw new Error(`The auditor's check #${i + 1} has no name or result.`);
     }
-    return { name: check.name, passed: check.passed, detail: typeof check.detail === "string" ? check.detail : "" };
+    return {
+      name: check.name,
+      passed: check.passed,
+      detail: typeof check.detail === "string" ? check.detail : "",
+      ...(check.restricted === true ? { restricted: true } : {}),
+    };
   });
   return { round: value.round, passed: value.passed && checks.every((c) => c.passed), checks };
 }

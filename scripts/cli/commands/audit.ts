@@ -20,6 +20,7 @@ export function register(program: Command): void {
       .requiredOption("--round <id>", "round id")
       .option("--skip-shapley", "do not re-run the encrypted Shapley computation (its check then fails)")
       .option("--workers <n>", "worker threads for the Shapley re-run", "2"),
+    0,
   ).action(async (options: Options) => {
     const roundId = parseBigInt(options.round, "--round");
     const workers = parseInteger(options.workers, "--workers");
@@ -39,7 +40,8 @@ export function register(program: Command): void {
         roundId,
       );
       const say = reporter(options);
-      for (const check of verdict.checks) say.say(`${check.passed ? "✔" : "✘"} ${check.name}: ${check.detail}`);
+      for (const check of verdict.checks)
+        say.say(`${check.restricted ? "–" : check.passed ? "✔" : "✘"} ${check.name}: ${check.detail}`);
       say.result(
         verdict,
         verdict.passed ? `round ${verdict.round}: audit passed` : `round ${verdict.round}: AUDIT FAILED`,

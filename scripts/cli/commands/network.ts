@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { existsSync, readFileSync } from "node:fs";
+import { isAddress } from "viem";
 import { advanceChainPast } from "@ciphershare/coprocessor/chain/clients";
 import { readRound, type RoundState } from "@ciphershare/coprocessor/chain/contracts";
 import { deployWithSigner } from "@ciphershare/coprocessor/chain/deploy";
@@ -13,6 +14,7 @@ import {
   openRound,
   recoverPool,
   resolveChallenge,
+  setInputAuditors,
 } from "@ciphershare/coprocessor/roles/network";
 import { committeeAddress } from "@ciphershare/coprocessor/roles/committee-member";
 import { OPERATOR_ACCOUNT } from "@ciphershare/coprocessor/roles/operator";
@@ -124,6 +126,10 @@ export function register(program: Command): void {
         "0",
       )
       .option(
+        "--auditors <addresses>",
+        "named input auditors, comma-separated: they may read the rounds' input ciphertexts (default: none; the store serves them only to the coprocessor and custodians)",
+      )
+      .option(
         "--kind <kind>",
         "federated (model updates) or training (encrypted data, a model for a buyer)",
         "federated",
@@ -143,6 +149,7 @@ export function register(program: Command): void {
     if (options.kind !== "training" && options.kind !== "federated") {
       throw new InvalidInputError("--kind must be federated or training.", { details: String(options.kind) });
     }
+    const auditors = options.auditors === undefined ? [] : parseAuditors(options.auditors as string);
     const bundleHash =
       (options.bundleHash as string | undefined) ??
       readJsonFile<{ publicBundleHash: Hex }>(
@@ -173,6 +180,7 @@ export function register(program: Command): void {
       },
       terms,
     );
+    if (auditors.length > 0) await setInputAuditors(ctx.deployment(), ctx.signer, programId, auditors);
     if (options.committee) {
       const setup = await registerWorkspaceCommittee(ctx.ws, ctx.deployment(), ctx.signer, programId);
       reporter(options).say(
@@ -180,7 +188,7 @@ export function register(program: Command): void {
       );
     }
     reporter(options).result(
-      { programId, ...terms, kind: String(options.kind), ...(training ?? {}) },
+      { programId, ...terms, kind: String(options.kind), ...(training ?? {}), auditors },
       `program ${programId} created (min ${terms.minContributors} contributors, cap ${terms.maxCommitments}, deposit ${terms.commitDeposit} wei); the custodian must accept it before a round opens`,
     );
   });
@@ -224,6 +232,26 @@ export function register(program: Command): void {
     reporter(options).result(
       { programId, termsHash, ...terms },
       `program ${programId}: usage terms ${termsHash} (${artists.length} artists, operator ${terms.operator})`,
+    );
+  });
+
+  withCommonOptions(
+    network
+      .command("set-auditors")
+      .description(
+        "Name a program's input auditors (replacing any earlier list), before its custodians accept it: they may read its rounds' input ciphertexts.",
+      )
+      .requiredOption("--program <id>", "program id")
+      .requiredOption("--auditors <addresses>", "comma-separated addresses; an empty string names none"),
+    ROLE_ACCOUNT.network,
+  ).action(async (options: Options) => {
+    const ctx = roleContext(options);
+    const programId = parseBigInt(options.program as string, "--program");
+    const auditors = parseAuditors(options.auditors as string);
+    await setInputAuditors(ctx.deployment(), ctx.signer, programId, auditors);
+    reporter(options).result(
+      { programId, auditors },
+      `program ${programId}: ${auditors.length === 0 ? "no input auditors" : `input auditors ${auditors.join(", ")}`}`,
     );
   });
 
@@ -399,4 +427,18 @@ function artistsOf(options: Options, devAddress: (index: number) => string): Add
     return list as Address[];
   }
   return list.map((i) => devAddress(parseInteger(i, "--artist-accounts", 0)) as Address);
+}
+
+/** `--auditors 0xA,0xB`: distinct addresses (an empty string: none). */
+export function parseAuditors(value: string): Address[] {
+  const auditors = value
+    .split(",")
+    .map((a) => a.trim())
+    .filter((a) => a !== "");
+  const bad = auditors.find((a) => !isAddress(a));
+  if (bad !== undefined) throw new InvalidInputError("--auditors must be comma-separated addresses.", { details: bad });
+  if (new Set(auditors.map((a) => a.toLowerCase())).size !== auditors.length) {
+    throw new InvalidInputError("--auditors names an auditor twice.", { details: value });
+  }
+  return auditors as Address[];
 }

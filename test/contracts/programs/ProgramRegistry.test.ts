@@ -225,4 +225,62 @@ describe("ProgramRegistry", () => {
     await expect(programs.custodians(7n)).to.be.revertedWithCustomError(programs, "ProgramNotFound").withArgs(7n);
     await expect(programs.isProgramActive(7n)).to.be.revertedWithCustomError(programs, "ProgramNotFound").withArgs(7n);
   });
+  describe("setInputAuditors", () => {
+    it("names the program's input auditors (network only, before activation) and emits them", async () => {
+      await create();
+      expect(await programs.inputAuditors(1n)).to.deep.equal([]);
+      await expect(programs.connect(network).setInputAuditors(1n, [outsider.address, token.address]))
+        .to.emit(programs, "InputAuditorsNamed")
+        .withArgs(1n, [outsider.address, token.address]);
+      expect(await programs.inputAuditors(1n)).to.deep.equal([outsider.address, token.address]);
+      await programs.connect(network).setInputAuditors(1n, [token.address]);
+      expect(await programs.inputAuditors(1n)).to.deep.equal([token.address]);
+      await programs.connect(network).setInputAuditors(1n, []);
+      expect(await programs.inputAuditors(1n)).to.deep.equal([]);
+    });
+
+    it("is the network's call only", async () => {
+      await create();
+      await expect(programs.connect(outsider).setInputAuditors(1n, [outsider.address]))
+        .to.be.revertedWithCustomError(programs, "NotProgramNetwork")
+        .withArgs(1n, outsider.address);
+      await expect(programs.connect(custodian).setInputAuditors(1n, [custodian.address]))
+        .to.be.revertedWithCustomError(programs, "NotProgramNetwork")
+        .withArgs(1n, custodian.address);
+    });
+
+    it("is fixed once the program is active: the custodians accepted it with its auditors", async () => {
+      await create();
+      await programs.connect(network).setInputAuditors(1n, [outsider.address]);
+      await programs.connect(custodian).acceptProgram(1n);
+      await expect(programs.connect(network).setInputAuditors(1n, [network.address]))
+        .to.be.revertedWithCustomError(programs, "InputAuditorsFixed")
+        .withArgs(1n);
+      expect(await programs.inputAuditors(1n)).to.deep.equal([outsider.address]);
+    });
+
+    it("refuses the zero address, a repeated auditor and more than MAX_INPUT_AUDITORS", async () => {
+      await create();
+      await expect(programs.connect(network).setInputAuditors(1n, [outsider.address, ethers.ZeroAddress]))
+        .to.be.revertedWithCustomError(programs, "InputAuditorInvalid")
+        .withArgs(1n, ethers.ZeroAddress);
+      await expect(programs.connect(network).setInputAuditors(1n, [outsider.address, token.address, outsider.address]))
+        .to.be.revertedWithCustomError(programs, "InputAuditorInvalid")
+        .withArgs(2n, outsider.address);
+      const limit = await programs.MAX_INPUT_AUDITORS();
+      const many = Array.from({ length: Number(limit) + 1 }, () => ethers.Wallet.createRandom().address);
+      await expect(programs.connect(network).setInputAuditors(1n, many))
+        .to.be.revertedWithCustomError(programs, "InputAuditorsAboveLimit")
+        .withArgs(limit + 1n, limit);
+      await programs.connect(network).setInputAuditors(1n, many.slice(0, Number(limit)));
+      expect(await programs.inputAuditors(1n)).to.have.length(Number(limit));
+    });
+
+    it("reverts for an unknown program", async () => {
+      await expect(programs.inputAuditors(7n)).to.be.revertedWithCustomError(programs, "ProgramNotFound").withArgs(7n);
+      await expect(programs.connect(network).setInputAuditors(7n, []))
+        .to.be.revertedWithCustomError(programs, "ProgramNotFound")
+        .withArgs(7n);
+    });
+  });
 });

@@ -1,11 +1,11 @@
 import { expect } from "chai";
 import { CkksContext } from "@ciphershare/protocol/ckks/context";
 import { encryptModelUpdate } from "@ciphershare/protocol/ckks/update";
-import { envelopeCommitment } from "@ciphershare/protocol/ckks/envelope";
-import { loadPublicBundle, type LoadedPublicBundle } from "@ciphershare/protocol/ckks/keys";
+import { envelopeCommitment, parseEnvelope } from "@ciphershare/protocol/ckks/envelope";
+import { loadPublicBundle, loadSecretKey, type LoadedPublicBundle } from "@ciphershare/protocol/ckks/keys";
 import { modelUpdateFromArray } from "@ciphershare/protocol/formats/model-update";
 import { KeyCustodian, type NewEpochKeys } from "@ciphershare/coprocessor/keys/key-custodian";
-import { KeystoreError, TEST_SCRYPT } from "@ciphershare/coprocessor/keys/keystore";
+import { KeystoreError, openShareKeystore, TEST_SCRYPT } from "@ciphershare/coprocessor/keys/keystore";
 import {
   DecryptionRefusedError,
   InMemoryRoundCommitments,
@@ -187,7 +187,54 @@ describe("key custodian (the 1-of-1 committee)", function () {
       members.forEach((m) => m.dispose());
     }
   });
+
+  it("no single member's keystore decrypts any ciphertext: not an input, not the aggregate, not even its share used as a key", async () => {
+    const passphrases = ["one", "two", "three"].map((m) => `member ${m} passphrase`);
+    const dealt = await KeyCustodian.dealCommitteeKeys(ctx, passphrases, 2, {}, TEST_SCRYPT);
+    const committeeBundle = await loadPublicBundle(ctx, dealt.bundleBytes);
+    const values = updates.map((u) => u.subarray(0, 600));
+    const envelopes: Uint8Array[] = [];
+    for (const v of values) envelopes.push(await encryptModelUpdate(ctx, committeeBundle, modelUpdateFromArray(v)));
+    committeeBundle.dispose();
+    const aggregate = await fedAvgEncrypted(
+      ctx,
+      envelopes.map((envelope, i) => ({ envelope, sampleCount: counts[i] })),
+      { publicBundleHash: dealt.publicBundleHash },
+    );
+    const plaintexts = [...values, fedAvgPlain(values, counts)];
+    const policy = new InMemoryRoundCommitments();
+    policy.publishOutput(round, await envelopeCommitment(aggregate));
+    for (const [m, keystore] of dealt.keystores.entries()) {
+      // Through its own API: a member's custodian refuses to decrypt alone.
+      const member = await KeyCustodian.openMember(ctx, keystore, passphrases[m], { commitments: policy });
+      try {
+        await rejectionOf(member.decryptOutput(round, aggregate, release), ThresholdError, /cannot decrypt alone/);
+      } finally {
+        member.dispose();
+      }
+      // Around it: the keystore's share, loaded into SEAL as if it were the secret key, decrypts only noise.
+      const { share } = await openShareKeystore(keystore, passphrases[m]);
+      const asKey = loadSecretKey(ctx, share.subarray(SHARE_HEADER_BYTES));
+      try {
+        for (const [k, envelope] of [...envelopes, aggregate].entries()) {
+          const { chunks } = await parseEnvelope(envelope);
+          const ciphertext = ctx.loadCiphertext(chunks[0]);
+          const decrypted = ctx.decrypt(ciphertext, asKey.decryptor);
+          ciphertext.delete();
+          const expected = plaintexts[k];
+          const close = expected.filter((v, i) => Math.abs(decrypted[i] - v) < 1).length;
+          expect(close, `member ${m + 1}, ciphertext ${k}`).to.be.below(expected.length * 0.01);
+        }
+      } finally {
+        asKey.dispose();
+        share.fill(0);
+      }
+    }
+  });
 });
+
+/** A serialized key share's header (magic, version, set, t, n, member, bundle hash); SEAL's key layout follows. */
+const SHARE_HEADER_BYTES = 44;
 
 async function expectRefusal(promise: Promise<unknown>, reason: RefusalReason): Promise<void> {
   expect((await rejectionOf(promise, DecryptionRefusedError)).reason).to.equal(reason);
