@@ -81,6 +81,13 @@ export async function queueBackend(options: QueueBackendOptions): Promise<Valuat
         (index) => onDone(jobs[index].length),
       );
     },
+    async finish(partials) {
+      const shared = opened(base);
+      const partialHashes: Hex[] = [];
+      for (const partial of partials) partialHashes.push(await options.store.put(partial));
+      const [finished] = await fanOut([{ ...shared, task: { type: "finish" as const, partialHashes } }], () => {});
+      return finished;
+    },
     close: async () => {
       await events.close();
       await queue.close();

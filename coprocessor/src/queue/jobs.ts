@@ -21,7 +21,9 @@ export interface HeJobData {
   readonly projectionHashes?: readonly Hex[];
   readonly task:
     | { readonly type: "project"; readonly index: number }
-    | { readonly type: "terms"; readonly entries: readonly number[] };
+    | { readonly type: "terms"; readonly entries: readonly number[] }
+    /** The terms jobs' partial sums (by hash) added up and stride-summed: the valuation's last job. */
+    | { readonly type: "finish"; readonly partialHashes: readonly Hex[] };
 }
 
 /** A job's answer: the hash of the ciphertext the worker put into the blob store. */

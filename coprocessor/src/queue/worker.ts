@@ -94,10 +94,16 @@ export function startQueueWorker(options: QueueWorkerOptions): RunningQueueWorke
       options.onJobStart?.(data);
       const started = performance.now();
       await prepare(data);
+      const task = data.task;
       const response = await runtime.request(
-        data.task.type === "project"
-          ? { type: "project", index: data.task.index }
-          : { type: "terms", entries: [...data.task.entries] },
+        task.type === "project"
+          ? { type: "project", index: task.index }
+          : task.type === "terms"
+            ? { type: "terms", entries: [...task.entries] }
+            : {
+                type: "finish",
+                partials: await Promise.all(task.partialHashes.map((hash) => options.store.get(hash))),
+              },
       );
       const hash = await options.store.put(ciphertextOf(response));
       const milliseconds = Math.round(performance.now() - started);
