@@ -224,7 +224,8 @@ export function shapleyNoiseBound(p: NoiseParameters, inputs: ShapleyNoiseInputs
     }
     sumOverOutputs += fromClients + own;
   }
-  const meanSlotVariance = (sumOverOutputs + slots * (finalRounding + strideKeySwitch)) / slots;
+  // φ_k and its error sit in every slot ≡ k (mod B): each output's error counts once per block.
+  const meanSlotVariance = (strides * sumOverOutputs + slots * (finalRounding + strideKeySwitch)) / slots;
   const expected = deltaX * Math.sqrt(meanSlotVariance);
   return { computation: "shapley", l2: FEW_VARIABLES_TAIL * expected, expectedL2: expected, scale: deltaX };
 }
