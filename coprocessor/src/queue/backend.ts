@@ -64,6 +64,13 @@ export async function queueBackend(options: QueueBackendOptions): Promise<Valuat
       const modelHashes: Hex[] = [];
       for (const model of inputs.models) modelHashes.push(await options.store.put(model));
       base = { parameterSetId: inputs.parameterSetId, bundleHash: options.bundleHash, setupHash, modelHashes };
+      // One warm-up job per connected worker (each takes one while the others are busy loading): keys, diagonals and
+      // models load here, in the setup phase, not inside a worker's first projection.
+      const shared = base;
+      await fanOut(
+        Array.from({ length: workers }, () => ({ ...shared, task: { type: "prepare" as const } })),
+        () => {},
+      );
     },
     project(indices, onDone) {
       const shared = opened(base);

@@ -91,10 +91,15 @@ export function startQueueWorker(options: QueueWorkerOptions): RunningQueueWorke
     HE_QUEUE_NAME,
     async (job: Job<HeJobData, HeJobResult>) => {
       const data = job.data;
-      options.onJobStart?.(data);
+      const task = data.task;
+      if (task.type !== "prepare") options.onJobStart?.(data);
       const started = performance.now();
       await prepare(data);
-      const task = data.task;
+      if (task.type === "prepare") {
+        const milliseconds = Math.round(performance.now() - started);
+        log(`warmed up (keys, setup, models) for ${job.id} in ${milliseconds} ms`);
+        return { hash: data.setupHash, worker: id, milliseconds };
+      }
       const response = await runtime.request(
         task.type === "project"
           ? { type: "project", index: task.index }
