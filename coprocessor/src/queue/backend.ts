@@ -64,6 +64,13 @@ export async function queueBackend(options: QueueBackendOptions): Promise<Valuat
       const modelHashes: Hex[] = [];
       for (const model of inputs.models) modelHashes.push(await options.store.put(model));
       base = { parameterSetId: inputs.parameterSetId, bundleHash: options.bundleHash, setupHash, modelHashes };
+      // One warm-up job per connected worker (each takes one while the others are busy loading): keys, diagonals and
+      // models load here, in the setup phase, not inside a worker's first projection.
+      const shared = base;
+      await fanOut(
+        Array.from({ length: workers }, () => ({ ...shared, task: { type: "prepare" as const } })),
+        () => {},
+      );
     },
     project(indices, onDone) {
       const shared = opened(base);
@@ -80,6 +87,13 @@ export async function queueBackend(options: QueueBackendOptions): Promise<Valuat
         jobs.map((entries) => ({ ...shared, projectionHashes, task: { type: "terms" as const, entries } })),
         (index) => onDone(jobs[index].length),
       );
+    },
+    async finish(partials) {
+      const shared = opened(base);
+      const partialHashes: Hex[] = [];
+      for (const partial of partials) partialHashes.push(await options.store.put(partial));
+      const [finished] = await fanOut([{ ...shared, task: { type: "finish" as const, partialHashes } }], () => {});
+      return finished;
     },
     close: async () => {
       await events.close();

@@ -20,8 +20,12 @@ export interface HeJobData {
   /** Terms only: z_i for every client. */
   readonly projectionHashes?: readonly Hex[];
   readonly task:
+    /** Load the keys, setup (diagonals) and models, compute nothing: `open` sends one per worker. */
+    | { readonly type: "prepare" }
     | { readonly type: "project"; readonly index: number }
-    | { readonly type: "terms"; readonly entries: readonly number[] };
+    | { readonly type: "terms"; readonly entries: readonly number[] }
+    /** The terms jobs' partial sums (by hash) added up and stride-summed: the valuation's last job. */
+    | { readonly type: "finish"; readonly partialHashes: readonly Hex[] };
 }
 
 /** A job's answer: the hash of the ciphertext the worker put into the blob store. */

@@ -107,13 +107,24 @@ export function startQueueWorker(options: QueueWorkerOptions): RunningQueueWorke
     async (job: Job<HeJobData | FedAvgJobData, HeJobResult>) => {
       if (job.name === FEDAVG_JOB) return fedAvg(job as Job<FedAvgJobData, HeJobResult>);
       const data = job.data as HeJobData;
-      options.onJobStart?.(data);
+      const task = data.task;
+      if (task.type !== "prepare") options.onJobStart?.(data);
       const started = performance.now();
       await prepare(data);
+      if (task.type === "prepare") {
+        const milliseconds = Math.round(performance.now() - started);
+        log(`warmed up (keys, setup, models) for ${job.id} in ${milliseconds} ms`);
+        return { hash: data.setupHash, worker: id, milliseconds };
+      }
       const response = await runtime.request(
-        data.task.type === "project"
-          ? { type: "project", index: data.task.index }
-          : { type: "terms", entries: [...data.task.entries] },
+        task.type === "project"
+          ? { type: "project", index: task.index }
+          : task.type === "terms"
+            ? { type: "terms", entries: [...task.entries] }
+            : {
+                type: "finish",
+                partials: await Promise.all(task.partialHashes.map((hash) => options.store.get(hash))),
+              },
       );
       const hash = await options.store.put(ciphertextOf(response));
       const milliseconds = Math.round(performance.now() - started);

@@ -2,6 +2,7 @@ import type { CkksContext } from "@ciphershare/protocol/ckks/context";
 import { InvalidInputError } from "@ciphershare/protocol/errors";
 import type { CoefficientMap } from "../shapley/coefficients";
 import { pairCount, pairOfIndex } from "../shapley/gram";
+import { outputBlock } from "../shapley/encrypted/layout";
 import type { Matrix } from "../linalg/matrix";
 import { modulusChain } from "./modulus-chain";
 
@@ -192,7 +193,11 @@ export function shapleyNoiseBound(p: NoiseParameters, inputs: ShapleyNoiseInputs
   const pairOwn =
     (slots * n * (keySwitchVariance(p, L) / q[L - 1] ** 2 + vRound)) / deltaX ** 2 + 4 * slots * szSlot2 ** 2;
   const biasOwn = (slots * n * vRound) / deltaX ** 2;
-  const finalRounding = (map.entries * n * vRound) / deltaX ** 2;
+  // Each masked term's rescale rounds once; the stride sum by B, 2B, … then adds slots/B such roundings in every slot
+  // (the window sums' key switching, (B − 1)·slots/B ≤ slots − 1 per entry, stays within slotSumKeySwitch).
+  const strides = slots / outputBlock(map.n);
+  const finalRounding = (strides * map.entries * n * vRound) / deltaX ** 2;
+  const strideKeySwitch = ((strides - 1) * n * keySwitchVariance(p, L - 2)) / deltaX ** 2;
 
   const pairs = pairCount(map.n);
   const a = (k: number, entry: number) => map.rows[k * map.entries + entry] / map.outputScale;
@@ -219,7 +224,8 @@ export function shapleyNoiseBound(p: NoiseParameters, inputs: ShapleyNoiseInputs
     }
     sumOverOutputs += fromClients + own;
   }
-  const meanSlotVariance = (sumOverOutputs + slots * finalRounding) / slots;
+  // φ_k and its error sit in every slot ≡ k (mod B): each output's error counts once per block.
+  const meanSlotVariance = (strides * sumOverOutputs + slots * (finalRounding + strideKeySwitch)) / slots;
   const expected = deltaX * Math.sqrt(meanSlotVariance);
   return { computation: "shapley", l2: FEW_VARIABLES_TAIL * expected, expectedL2: expected, scale: deltaX };
 }

@@ -1,6 +1,5 @@
 import type { Command } from "commander";
 import { existsSync, readFileSync } from "node:fs";
-import { isAddress } from "viem";
 import { advanceChainPast } from "@ciphershare/coprocessor/chain/clients";
 import { readRound, type RoundState } from "@ciphershare/coprocessor/chain/contracts";
 import { deployWithSigner } from "@ciphershare/coprocessor/chain/deploy";

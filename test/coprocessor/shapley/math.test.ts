@@ -15,6 +15,13 @@ import { matrix, multiply, transposeMultiply, upperTriangularFactor } from "@cip
 import { coalitionUtility, members, referenceShapley } from "@ciphershare/coprocessor/shapley/utility";
 import { InvalidInputError } from "@ciphershare/protocol/errors";
 import { scoresFromRelease, SHAPLEY_SCORES_TENSOR } from "@ciphershare/coprocessor/shapley/encrypted/release";
+import {
+  coefficientMask,
+  constantMask,
+  outputBlock,
+  strideSumSteps,
+  windowSumSteps,
+} from "@ciphershare/coprocessor/shapley/encrypted/layout";
 import { randomProblem } from "./fixtures";
 
 const shapes = fc.record({
@@ -218,5 +225,56 @@ describe("shapley: pure math", () => {
     expect(scoresFromRelease(release(2, [1, 2]), 2).phi).to.deep.equal([0, 0]);
     expect(() => referenceShapley({ ...problem, sampleCounts: [1] })).to.throw(InvalidInputError, /sample count/);
     expect(() => multiply(matrix(2, 3), matrix(2, 3))).to.throw(InvalidInputError, /chain/);
+  });
+
+  it("output layout: window sums, block-periodic masks and one stride sum give Σ_p A[k][p]·Σ_s prod_p[s] in slot k", () => {
+    const rotateAndAdd = (v: Float64Array, steps: number[]) => {
+      for (const step of steps) {
+        const rotated = Float64Array.from(v, (_, x) => v[(x + step) % v.length]);
+        for (let x = 0; x < v.length; x++) v[x] += rotated[x];
+      }
+    };
+    for (const n of [1, 3, 4, 5]) {
+      const slots = 64;
+      const block = outputBlock(n);
+      expect(block)
+        .to.be.at.least(n)
+        .and.below(2 * Math.max(n, 1));
+      expect(windowSumSteps(block).length + strideSumSteps(block, slots).length).to.equal(Math.log2(slots));
+      const entries = 7;
+      let seed = n;
+      const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
+      const map = {
+        n,
+        entries,
+        rows: Float64Array.from({ length: n * entries }, random),
+        constant: Float64Array.from({ length: n }, random),
+        outputScale: 4,
+      } as unknown as CoefficientMap;
+      const products = Array.from({ length: entries }, () => Float64Array.from({ length: slots }, random));
+      const total = new Float64Array(slots);
+      products.forEach((product, p) => {
+        const windowed = Float64Array.from(product);
+        rotateAndAdd(windowed, windowSumSteps(block));
+        const mask = coefficientMask(map, p, slots);
+        for (let x = 0; x < slots; x++) total[x] += mask[x] * windowed[x];
+      });
+      rotateAndAdd(total, strideSumSteps(block, slots));
+      const constant = constantMask(map, slots);
+      for (let x = 0; x < slots; x++) {
+        const k = x % block;
+        if (k >= n) {
+          expect(total[x]).to.equal(0);
+          expect(constant[x]).to.equal(0);
+          continue;
+        }
+        const expected = products.reduce(
+          (sum, product, p) => sum + (map.rows[k * entries + p] / 4) * product.reduce((a, b) => a + b, 0),
+          0,
+        );
+        expect(total[x]).to.be.closeTo(expected, 1e-9);
+        expect(constant[x]).to.equal(map.constant[k] / 4);
+      }
+    }
   });
 });

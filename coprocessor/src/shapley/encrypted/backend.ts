@@ -31,6 +31,8 @@ export interface ValuationBackend {
     jobs: readonly (readonly number[])[],
     onDone: (entries: number) => void,
   ): Promise<Uint8Array[]>;
+  /** The partial sums added up and stride-summed (`EncryptedShapleyEvaluator.finishScores`): one job. */
+  finish(partials: readonly Uint8Array[]): Promise<Uint8Array>;
   close(): Promise<void>;
 }
 
@@ -68,6 +70,7 @@ export function threadBackend(count = 2): ValuationBackend {
         return bytes;
       });
     },
+    finish: async (partials) => ciphertextOf(await runtimes[0].request({ type: "finish", partials: [...partials] })),
     close: async () => {
       await Promise.all(runtimes.map((runtime) => runtime.close()));
     },

@@ -12,8 +12,17 @@ import { InvalidInputError } from "@ciphershare/protocol/errors";
 import type { CoefficientMap } from "../coefficients";
 import { pairCount, pairOfIndex } from "../gram";
 import type { Matrix } from "../../linalg/matrix";
-import { assertMapFits, coefficientMask, matvecPlan, packModel, type MatvecPlan } from "./layout";
-import { sumSlotsInplace } from "./slots";
+import {
+  assertMapFits,
+  coefficientMask,
+  matvecPlan,
+  outputBlock,
+  packModel,
+  strideSumSteps,
+  windowSumSteps,
+  type MatvecPlan,
+} from "./layout";
+import { rotateAndAddInplace, sumSlotsInplace } from "./slots";
 
 /** The plaintext side of the computation: the validation kernel's R and XᵀY, and the coefficient map. */
 export interface EvaluatorSetup {
@@ -36,9 +45,10 @@ export interface EvaluatorSetup {
  * - level 1: z_i = (R⊗I)·w_i, diagonals at scale qL → z_i at scale Δ;
  *   b-path: w_i ⊙ XᵀY at scale Δ·qL/q(L−1) → scale Δ²/q(L−1), then a modulus switch to level 2;
  * - level 2: z_i ⊙ z_j (relinearised) → scale Δ²/q(L−1);
- * - slot sum at level 2 (every slot holds the Gram entry), then level 3: × the coefficient mask
- *   (A[k][p] in slot k) at scale q(L−2). All terms add into one ciphertext with φ (minus its public
- *   constant) in the output slots and zeros elsewhere.
+ * - window sum of width B = `outputBlock(n)` at level 2 (log2 B rotations), then level 3: × the coefficient mask
+ *   (A[k][p] in every slot ≡ k mod B) at scale q(L−2). All terms add into one ciphertext; one stride sum of that
+ *   total (`finishScores`, log2(slots/B) rotations at level 3) leaves φ (minus its public constant) in slot k of
+ *   every block and zeros elsewhere (`layout.ts` explains why the windows tile the ring).
  */
 export class EncryptedShapleyEvaluator {
   readonly plan: MatvecPlan;
@@ -70,8 +80,12 @@ export class EncryptedShapleyEvaluator {
 
   /** z = (R ⊗ I_c)·vec(w) by baby-step/giant-step diagonals; input fresh (level 0), output at level 1. */
   matvec(w: Ciphertext): Ciphertext {
-    this.diagonalsAtTop ??= this.encodeDiagonals(this.rescalePrimes.top, undefined);
-    return this.bsgs(w, this.diagonalsAtTop);
+    return this.bsgs(w, this.projectionDiagonals());
+  }
+
+  /** Encodes the projection's diagonals now (a worker's setup) rather than in its first projection. */
+  prepareProjection(): void {
+    this.projectionDiagonals();
   }
 
   /** z_i ⊙ z_j, relinearised and rescaled: level 2 at `termScale`. */
@@ -123,12 +137,23 @@ export class EncryptedShapleyEvaluator {
   }
 
   /**
-   * Level 3: mask_p ⊙ slotSum(product), the mask holding A_b[k][p] in slot b·n + k. Slot-sums `product`
-   * in place (13 rotations at level 2, the dominant cost of a term).
+   * Level 3: mask_p ⊙ windowSum_B(product), the mask holding A[k][p] in every slot ≡ k (mod B). Window-sums
+   * `product` in place (log2 B rotations at level 2, the dominant cost of a term).
    */
   maskedTerm(product: Ciphertext, entry: number): Ciphertext {
-    this.sumSlotsInplace(product);
+    const block = outputBlock(this.requireMap().n);
+    rotateAndAddInplace(this.ctx, this.keys.galoisKeys, product, windowSumSteps(block));
     return this.applyMask(product, entry);
+  }
+
+  /**
+   * The sum of every masked term, stride-summed in place (B, 2B, …, slots/2 at level 3): slot k of every block then
+   * holds φ_k minus its constant. Run once on the whole sum, never on partial sums: a rotation's key switch rounds,
+   * so only one fixed order of operations gives the same bytes everywhere.
+   */
+  finishScores(total: Ciphertext): void {
+    const block = outputBlock(this.requireMap().n);
+    rotateAndAddInplace(this.ctx, this.keys.galoisKeys, total, strideSumSteps(block, this.ctx.slotCount));
   }
 
   /**
@@ -236,6 +261,11 @@ export class EncryptedShapleyEvaluator {
     } finally {
       mask.delete();
     }
+  }
+
+  private projectionDiagonals(): Plaintext[][] {
+    this.diagonalsAtTop ??= this.encodeDiagonals(this.rescalePrimes.top, undefined);
+    return this.diagonalsAtTop;
   }
 
   private encodeDiagonals(scale: number, levelOf: Ciphertext | undefined): Plaintext[][] {

@@ -72,7 +72,7 @@ export async function computeEncryptedScores(request: EncryptedValuationRequest)
       termJobs(request.map.entries, backend.parallelism * 4),
       (entries) => request.onProgress?.("terms", (termsDone += entries), request.map.entries),
     );
-    const scores = sumWithConstant(ctx, partials, request.map);
+    const scores = withConstant(ctx, await backend.finish(partials), request.map);
     const finished = performance.now();
     return {
       scores,
@@ -148,18 +148,14 @@ async function initRuntimes(
   );
 }
 
-/** Adds the partial sums of all jobs and the public constant (in plaintext). */
-function sumWithConstant(ctx: CkksContext, partials: readonly Uint8Array[], map: CoefficientMap): Uint8Array {
-  const loaded: Ciphertext[] = partials.map((bytes) => ctx.loadCiphertext(bytes));
-  const constant = ctx.encode(constantMask(map, ctx.slotCount), { scale: loaded[0].scale(), levelOf: loaded[0] });
+/** Adds the public constant (in plaintext) to the finished sum of the Shapley terms. */
+function withConstant(ctx: CkksContext, finished: Uint8Array, map: CoefficientMap): Uint8Array {
+  const total: Ciphertext = ctx.loadCiphertext(finished);
+  const constant = ctx.encode(constantMask(map, ctx.slotCount), { scale: total.scale(), levelOf: total });
   try {
-    const total = loaded[0];
-    sealCall("sum the Shapley terms", () => {
-      for (const partial of loaded.slice(1)) ctx.evaluator.addInplace(total, partial);
-      ctx.evaluator.addPlainInplace(total, constant);
-    });
+    sealCall("add the constant of φ", () => ctx.evaluator.addPlainInplace(total, constant));
     return ctx.saveCiphertext(total);
   } finally {
-    deleteAll(constant, ...loaded);
+    deleteAll(constant, total);
   }
 }

@@ -14,6 +14,7 @@ export type RuntimeRequest =
   | { type: "project"; index: number }
   | { type: "projections"; projections: Uint8Array[] }
   | { type: "terms"; entries: number[] }
+  | { type: "finish"; partials: Uint8Array[] }
   | { type: "coalition"; members: number[]; sampleCounts: number[] }
   | { type: "dispose" };
 
@@ -52,6 +53,8 @@ export class ShapleyRuntime {
           { relinKeys: this.bundle.relinKeys, galoisKeys: this.bundle.galoisKeys },
           request.setup,
         );
+        // A valuation's worker projects: encode the diagonals with the keys, not inside its first projection.
+        if (request.setup.map) this.evaluator.prepareProjection();
         return { type: "ok" };
       }
       case "models":
@@ -93,6 +96,24 @@ export class ShapleyRuntime {
         }
         if (!sum) throw new CkksError("A Shapley term job had no terms.");
         return done(sum);
+      }
+      case "finish": {
+        const evaluator = this.evaluatorOrThrow();
+        const loaded = request.partials.map((bytes) => this.context().loadCiphertext(bytes));
+        if (loaded.length === 0) throw new CkksError("A Shapley finish job had no partial sums.");
+        try {
+          const total = loaded[0].copy();
+          try {
+            for (const partial of loaded.slice(1)) this.context().evaluator.addInplace(total, partial);
+            evaluator.finishScores(total);
+          } catch (error) {
+            total.delete();
+            throw error;
+          }
+          return done(total);
+        } finally {
+          deleteAll(...loaded);
+        }
       }
       case "coalition":
         return done(

@@ -4,10 +4,23 @@ import { slotSumSteps } from "./layout";
 
 /** Rotate-and-add by 1, 2, …, slots/2: afterwards every slot holds the sum of all slots. */
 export function sumSlotsInplace(ctx: CkksContext, galoisKeys: GaloisKeys, ct: Ciphertext): void {
+  rotateAndAddInplace(ctx, galoisKeys, ct, slotSumSteps(ctx.slotCount));
+}
+
+/**
+ * ct ← ct + rot(ct, s) for each step s in turn. With steps a, 2a, …, 2^(m−1)·a, slot x ends with
+ * Σ_{t < 2^m} ct[x + t·a] (a window sum for a = 1, a stride sum otherwise).
+ */
+export function rotateAndAddInplace(
+  ctx: CkksContext,
+  galoisKeys: GaloisKeys,
+  ct: Ciphertext,
+  steps: readonly number[],
+): void {
   const rotated = new ctx.seal.Ciphertext();
   try {
-    for (const step of slotSumSteps(ctx.slotCount)) {
-      sealCall(`rotate by ${step} for a slot sum`, () => {
+    for (const step of steps) {
+      sealCall(`rotate by ${step} and add`, () => {
         ctx.evaluator.rotateVector(ct, step, galoisKeys, rotated);
         ctx.evaluator.addInplace(ct, rotated);
       });
