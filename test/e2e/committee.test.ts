@@ -166,8 +166,10 @@ describe("end to end: a 2-of-3 custodian committee", function () {
     expect(advanced).to.equal(true, "the set [1, 3] formed and waited for member 3");
     // The members stopped waiting for member 3 and report it; it is barred from the round's release.
     expect(reports.some((r) => JSON.stringify(r.silent) === JSON.stringify({ "1": [3] }))).to.equal(true);
-    expect(reports.at(-1)!.silent).to.deep.equal({ "1": [3] });
-    expect(reports.at(-1)!.releasedBy).to.deep.equal({ "1": [1, 2] });
+    const served = reports.filter((r) => r.rounds["1"] !== undefined);
+    const last = served.at(-1)!;
+    expect(last.silent).to.deep.equal({ "1": [3] }, "every later pass that serves round 1 still reports it");
+    expect(last.releasedBy).to.deep.equal({ "1": [1, 2] });
     const release = await committee.read.releaseOf([1n]);
     expect([release.silent, release.attempt]).to.deep.equal([0b1000, 1]);
     if (failures.length > 0)
