@@ -366,7 +366,14 @@ export async function serveRoundAsMember(options: MemberRoleOptions, roundId: bi
         }
         return BigInt((await readRound(deployment, reader, roundId)).releaseHash) === 0n ? "waiting" : "released";
       }
-      await send(attempt("join"), "joinRelease", [roundId]);
+      try {
+        await send(attempt("join"), "joinRelease", [roundId]);
+      } catch (error) {
+        // Another member's join filled the set first (members verify at the same pace): this one waits outside it.
+        const now = await committee.read.releaseOf([roundId]);
+        if ((now.joined & bit) === 0 && now.joinedCount >= threshold) return "waiting";
+        throw error;
+      }
       options.log?.(`round ${roundId}: member ${number} joined the release`);
       release = await committee.read.releaseOf([roundId]);
     }
