@@ -27,6 +27,9 @@ contract CustodianCommittee is ICustodianCommittee, ZamaEthereumConfig {
     uint256 public constant SHARES_PER_PROPOSAL = 54;
     /// @notice Shares per input proof (2048 bits of euint64), as on the distributor.
     uint256 public constant SHARES_PER_PROOF = 32;
+    /// @notice How long a formed decrypting set has to publish all its decryption shares; after that anyone may drop
+    /// its silent members ({dropSilentMembers}) so that the others release without them.
+    uint64 public constant SHARE_DEADLINE = 10 minutes;
 
     /// @notice The hub whose programs name this committee.
     IRoundManager public immutable hub;
@@ -124,12 +127,44 @@ contract CustodianCommittee is ICustodianCommittee, ZamaEthereumConfig {
         (uint8 number, Committee storage c) = _releasingMember(roundId);
         Release storage release = _releases[roundId];
         uint32 bit = uint32(1) << number;
+        if (release.silent & bit != 0) revert MemberDroppedAsSilent(roundId, number);
         if (release.joined & bit != 0) revert AlreadyJoined(roundId, number);
         if (release.joinedCount >= c.threshold) revert DecryptingSetFull(roundId);
         release.joined |= bit;
         ++release.joinedCount;
         emit ReleaseJoined(roundId, msg.sender, number);
-        if (release.joinedCount == c.threshold) emit DecryptingSetFormed(roundId, _bits(release.joined));
+        if (release.joinedCount == c.threshold) {
+            release.formedAt = uint64(block.timestamp);
+            emit DecryptingSetFormed(roundId, _bits(release.joined));
+        }
+    }
+
+    /**
+     * @notice Anyone may dissolve round `roundId`'s decrypting set once {SHARE_DEADLINE} passed since it formed
+     * with some of its members' decryption shares still missing: those members are recorded as silent (they may
+     * not join this round's release again) and the others join a new set. Partial decryptions depend on the set
+     * (Lagrange coefficients), so the shares already published are superseded.
+     */
+    function dropSilentMembers(uint256 roundId) external {
+        IRoundManager.Round memory r = hub.round(roundId);
+        Committee storage c = _committee(r.programId);
+        if (r.phase != IRoundManager.RoundPhase.Finalized) revert RoundNotFinalized(roundId, r.phase);
+        if (r.releaseHash != bytes32(0)) revert ReleaseAlreadyAnchored(roundId, r.releaseHash);
+        Release storage release = _releases[roundId];
+        if (release.joinedCount < c.threshold || release.submittedCount >= c.threshold) {
+            revert NoDecryptingSetWaiting(roundId);
+        }
+        uint256 deadline = uint256(release.formedAt) + SHARE_DEADLINE;
+        if (block.timestamp < deadline) revert SilenceDeadlineNotReached(roundId, deadline);
+        uint32 silentMembers = release.joined & ~release.submitted;
+        release.silent |= silentMembers;
+        release.joined = 0;
+        release.joinedCount = 0;
+        release.submitted = 0;
+        release.submittedCount = 0;
+        release.formedAt = 0;
+        ++release.attempt;
+        emit SilentMembersDropped(roundId, _bits(silentMembers), release.attempt);
     }
 
     /**
@@ -156,16 +191,18 @@ contract CustodianCommittee is ICustodianCommittee, ZamaEthereumConfig {
     }
 
     /**
-     * @notice A member of round `roundId`'s decrypting set approves the release record `releaseHash` it combined from
-     * the set's published shares. The first approval fixes the candidate; every other member of the set must approve
-     * the same hash. When all t approved, the committee anchors it on the hub.
+     * @notice A member of round `roundId`'s committee approves the release record `releaseHash` it combined from the
+     * decrypting set's published shares (the combination is public: a member outside the set redoes it, so a set
+     * member that goes silent after publishing its shares does not stall the round). The first approval fixes the
+     * candidate; every other approver must approve the same hash. When t members approved, the committee anchors it
+     * on the hub.
      */
     function approveRelease(uint256 roundId, bytes32 releaseHash) external {
         (uint8 number, Committee storage c) = _releasingMember(roundId);
         if (releaseHash == bytes32(0)) revert ZeroReleaseHash();
         Release storage release = _releases[roundId];
         uint32 bit = uint32(1) << number;
-        if (release.joined & bit == 0) revert NotInDecryptingSet(roundId, number);
+        if (release.silent & bit != 0) revert MemberDroppedAsSilent(roundId, number);
         if (release.submittedCount < c.threshold) {
             revert DecryptionSharesIncomplete(roundId, release.submittedCount, c.threshold);
         }

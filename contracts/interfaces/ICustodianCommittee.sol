@@ -16,8 +16,10 @@ import {IRoundManager} from "./IRoundManager.sol";
  * - Release: members that recomputed a finalized round's outputs and found them as declared join its release
  *   ({joinRelease}); the first t form the decrypting set (Lagrange coefficients depend on it). Each member of the set
  *   publishes the hashes of its partial decryptions, one per output ({submitDecryptionShares}); once the set's shares
- *   are all in, anyone can combine them, and each member of the set approves the release record it combined
- *   ({approveRelease}). When all t approved the same hash, the committee anchors it on the hub.
+ *   are all in, anyone can combine them, and members approve the release record they combined ({approveRelease}).
+ *   When t members approved the same hash, the committee anchors it on the hub. A set that has not published all
+ *   its shares {SHARE_DEADLINE} after forming can be dissolved by anyone ({dropSilentMembers}): its silent members
+ *   are barred from the round's release and the others form a new set.
  * - Settlement: one member proposes a batch of encrypted shares ({proposeSettlement}); others confirm with their own
  *   encryption of the same shares ({confirmSettlement}), compared under encryption (one publicly decryptable ebool
  *   per confirmation). With t - 1 confirmations proven true by the KMS, anyone executes the batch
@@ -43,7 +45,12 @@ interface ICustodianCommittee {
      * bitmap is member `k`.
      * @param joined Members that joined; the decrypting set once `joinedCount` reaches t.
      * @param submitted Members of the set whose decryption shares are in.
-     * @param approved Members of the set that approved `releaseHash`.
+     * @param approved Members that approved `releaseHash` (any t members of the committee, once the set's shares
+     * are all in: the combination is public).
+     * @param silent Members dropped from a decrypting set for publishing no shares before its deadline; they may
+     * not join this round's release again.
+     * @param formedAt When the current decrypting set formed (zero while it is incomplete).
+     * @param attempt How many decrypting sets were dropped for a silent member (0 for the first set).
      * @param releaseHash The release record the first approver combined (zero before).
      */
     struct Release {
@@ -53,6 +60,9 @@ interface ICustodianCommittee {
         uint8 submittedCount;
         uint32 approved;
         uint8 approvedCount;
+        uint32 silent;
+        uint64 formedAt;
+        uint8 attempt;
         bytes32 releaseHash;
     }
 
@@ -116,7 +126,12 @@ interface ICustodianCommittee {
     /// @notice Member `memberNumber` approved the release record `releaseHash` of round `roundId`.
     event ReleaseApproved(uint256 indexed roundId, address indexed member, uint8 memberNumber, bytes32 releaseHash);
 
-    /// @notice The whole decrypting set approved `releaseHash`: the committee anchored it on the hub.
+    /// @notice Round `roundId`'s decrypting set passed its deadline with `silentMembers` (ascending member numbers)
+    /// having published no decryption shares: the set is dissolved (attempt `attempt` starts), the silent members
+    /// may not join again and the others join a new set (partial decryptions depend on the set).
+    event SilentMembersDropped(uint256 indexed roundId, uint8[] silentMembers, uint8 attempt);
+
+    /// @notice t members approved `releaseHash`: the committee anchored it on the hub.
     event ReleaseAgreed(uint256 indexed roundId, bytes32 releaseHash, uint32 decryptingSet);
 
     /// @notice `proposer` proposed settling `contributors` of round `roundId` with encrypted `shares`.
@@ -168,6 +183,12 @@ interface ICustodianCommittee {
     error AlreadyJoined(uint256 roundId, uint8 memberNumber);
     /// @notice The decrypting set of round `roundId` is complete already.
     error DecryptingSetFull(uint256 roundId);
+    /// @notice Member `memberNumber` was dropped from round `roundId`'s release as silent and may not join it again.
+    error MemberDroppedAsSilent(uint256 roundId, uint8 memberNumber);
+    /// @notice Round `roundId` has no complete decrypting set waiting for shares (nothing to drop).
+    error NoDecryptingSetWaiting(uint256 roundId);
+    /// @notice Round `roundId`'s decrypting set has until `deadline` (chain time) to publish its shares.
+    error SilenceDeadlineNotReached(uint256 roundId, uint256 deadline);
     /// @notice Member `memberNumber` is not in the decrypting set of round `roundId`.
     error NotInDecryptingSet(uint256 roundId, uint8 memberNumber);
     /// @notice Round `roundId`'s decrypting set has `joined` of its `threshold` members.

@@ -1,9 +1,10 @@
 // `npm run app`: the whole CipherShare network on this machine for the web app — the embedded fhEVM chain and blob
-// store, the contracts, the custodian's keys, program 1 (accepted by its custodian) with round 1 open (public
+// store, the contracts, the custodian committee's keys, program 1 (accepted by its committee) with round 1 open (public
 // scores), the coprocessor and custodian services — then the production build of `frontend/` served on a free loopback port, pointed at them.
 // Prints the URL; Ctrl-C stops everything.
+// Custody is a 2-of-3 committee (three `custodian run --member K` processes) unless `--single-custodian`.
 //   npm run app [-- --home <dir>] [-- --port <n>] [-- --private-scores] [-- --commit-period <seconds>]
-//               [-- --reveal-window <seconds>]
+//               [-- --reveal-window <seconds>] [-- --single-custodian]
 import { join, resolve } from "node:path";
 import { rmSync } from "node:fs";
 import { Command } from "commander";
@@ -18,6 +19,8 @@ interface AppOptions {
   privateScores?: boolean;
   commitPeriod: string;
   revealWindow: string;
+  singleCustodian?: boolean;
+  committee?: boolean;
 }
 
 function integer(value: string, flag: string, min: number): number {
@@ -41,8 +44,14 @@ async function main(options: AppOptions): Promise<void> {
     publicScores: !options.privateScores,
     commitPeriod: integer(options.commitPeriod, "--commit-period", 1),
     revealWindow: integer(options.revealWindow, "--reveal-window", 1),
+    committee: options.singleCustodian !== true,
     log: say,
   });
+  if (services.committee) {
+    say(
+      `custody: a ${services.committee.threshold}-of-${services.committee.members.length} committee, members ${services.committee.members.join(", ")} each its own \`custodian run --member K\` process`,
+    );
+  }
   say(`program ${services.programId}, round ${services.roundId} open; building the web app…`);
   const web = await serveWebApp(services, port);
   say("");
@@ -73,6 +82,8 @@ const program = new Command()
   .option("--private-scores", "open round 1 with the private score release (only Σφ)")
   .option("--commit-period <seconds>", "seconds contributors have to commit to round 1 (sealed hashes)", "3600")
   .option("--reveal-window <seconds>", "seconds after the commit deadline to reveal and upload", "1800")
+  .option("--single-custodian", "one custodian holding the whole CKKS key instead of the 2-of-3 committee")
+  .option("--committee", "a 2-of-3 custodian committee, three member processes (the default; kept for scripts)")
   .parse(process.argv);
 
 main(program.opts<AppOptions>()).catch((error: unknown) => {

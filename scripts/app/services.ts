@@ -1,7 +1,8 @@
 // The services behind the web app on the embedded default, started the way an operator would: the local fhEVM
 // chain and the blob server (in this process, like `ciphershare node start`), then `ciphershare network deploy`,
-// `custodian keygen`, `network create-program`, `custodian accept`, `network open-round`, and the long-running
-// `coprocessor run` and `custodian run` as child processes. `npm run app` and the browser test of a real round both use it.
+// `custodian keygen --committee`, `network create-program --committee`, `custodian accept --member K` for each of the
+// three members, `network open-round`, and the long-running `coprocessor run` and the three members'
+// `custodian run --member K` as child processes (`committee: false`: one custodian instead). `npm run app` and the browser test of a real round both use it.
 import { join, resolve } from "node:path";
 import type { Deployment } from "@ciphershare/protocol/chain/deployment";
 import { startEmbeddedNetwork } from "@ciphershare/coprocessor/roles/embedded-network";
@@ -27,8 +28,16 @@ export interface AppServiceOptions {
   readonly commitPeriod: number;
   /** Seconds after the commit deadline to reveal and upload (default 1800). */
   readonly revealWindow?: number;
+  /**
+   * Custody by a 2-of-3 committee, each member its own `custodian run --member K` process (the default); false:
+   * one custodian holding the whole key.
+   */
+  readonly committee?: boolean;
   readonly log?: (line: string) => void;
 }
+
+/** The app's committee: members 1–3 (development accounts 17–19), any 2 of them release. */
+export const APP_COMMITTEE = { members: [1, 2, 3], threshold: 2 } as const;
 
 export interface AppServices {
   readonly ws: Workspace;
@@ -38,6 +47,8 @@ export interface AppServices {
   readonly programId: number;
   readonly roundId: number;
   readonly publicBundleHash: string;
+  /** The committee serving program 1, or undefined with a single custodian. */
+  readonly committee?: { readonly members: readonly number[]; readonly threshold: number };
   /** `{ contracts: { Name: address } }` for the web app's runtime configuration. */
   readonly webDeploymentFile: string;
   /** Runs one `ciphershare` command in this workspace; its --json result. */
@@ -52,7 +63,7 @@ export function runCli(home: string, args: readonly string[], allowFailure = fal
 
 /** Starts a long-running role; its output goes to `log`, and an exit nobody asked for is reported. */
 function startRole(home: string, args: readonly string[], log: (line: string) => void): RunningChild {
-  const name = args[0];
+  const name = args.includes("--member") ? `member ${args[args.indexOf("--member") + 1]}` : args[0];
   const role = startCiphershareRole(home, args, {
     env: appRoleEnvironment(args),
     onLine: (line) => {
@@ -85,10 +96,27 @@ export async function startAppServices(options: AppServiceOptions): Promise<AppS
     log(`chain ${chain.rpcUrl}, blob store ${blobs.url}`);
     await cli(["network", "deploy"]);
     const deployment = readDeployment(ws);
-    log("generating the custodian's deep-v2 keys (about 10–30 s)…");
-    const keys = (await cli(["custodian", "keygen"])) as { publicBundleHash: string };
-    const program = (await cli(["network", "create-program"])) as { programId: number | string };
-    await cli(["custodian", "accept", "--program", String(program.programId)]);
+    const committee = options.committee === false ? undefined : APP_COMMITTEE;
+    log(
+      committee
+        ? `the dealer's ceremony: deep-v2 keys, one Shamir share per member (${committee.threshold} of ${committee.members.length}), key wiped (about 10–30 s)…`
+        : "generating the custodian's deep-v2 keys (about 10–30 s)…",
+    );
+    const keys = (await cli([
+      "custodian",
+      "keygen",
+      ...(committee ? ["--committee", "--threshold", String(committee.threshold)] : []),
+    ])) as { publicBundleHash: string };
+    const program = (await cli(["network", "create-program", ...(committee ? ["--committee"] : [])])) as {
+      programId: number | string;
+    };
+    if (committee) {
+      for (const k of committee.members) {
+        await cli(["custodian", "accept", "--program", String(program.programId), "--member", String(k)]);
+      }
+    } else {
+      await cli(["custodian", "accept", "--program", String(program.programId)]);
+    }
     const round = (await cli([
       "network",
       "open-round",
@@ -108,10 +136,16 @@ export async function startAppServices(options: AppServiceOptions): Promise<AppS
         RoyaltyToken: deployment.token,
         AnonymousPayouts: deployment.anonymousPayouts,
         CipherShareForwarder: deployment.forwarder,
+        ...(deployment.committee ? { CustodianCommittee: deployment.committee } : {}),
       },
     });
     roles.push(startRole(ws.home, ["coprocessor", "run"], log));
-    roles.push(startRole(ws.home, ["custodian", "run"], log));
+    if (committee) {
+      for (const k of committee.members)
+        roles.push(startRole(ws.home, ["custodian", "run", "--member", String(k)], log));
+    } else {
+      roles.push(startRole(ws.home, ["custodian", "run"], log));
+    }
     return {
       ws,
       rpcUrl: chain.rpcUrl,
@@ -120,6 +154,7 @@ export async function startAppServices(options: AppServiceOptions): Promise<AppS
       programId: Number(program.programId),
       roundId: Number(round.roundId),
       publicBundleHash: keys.publicBundleHash,
+      committee,
       webDeploymentFile,
       cli,
       stop,

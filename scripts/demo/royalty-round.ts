@@ -6,7 +6,11 @@
 // upload; the coprocessor runs FedAvg and encrypted Shapley and publishes; after the dispute window the round is
 // finalized and only then the custodian releases the new global model and φ, anchors the release and settles
 // encrypted shares in batches; contributors claim and take their deposits back; the auditor re-verifies.
-//   npm run demo [-- --quick] [-- --json] [-- --home <dir>]; npm run demo -- --usage (scripts/demo/usage-round.ts)
+// Custody is a 2-of-3 committee by default: the dealer's ceremony seals one Shamir share of the CKKS key per member,
+// each member accepts and serves as its own `custodian run --member K` process; `--single-custodian` runs one
+// custodian holding the whole key instead.
+//   npm run demo [-- --quick] [-- --json] [-- --home <dir>] [-- --single-custodian]; npm run demo -- --usage
+//   (scripts/demo/usage-round.ts)
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Command } from "commander";
@@ -21,6 +25,7 @@ import { contractsToRead, readRound } from "@ciphershare/coprocessor/chain/contr
 import { readCommitments, readReasons } from "@ciphershare/coprocessor/chain/events";
 import type { RunningChild } from "@ciphershare/coprocessor/process/child";
 import { findRelease } from "@ciphershare/coprocessor/roles/auditor";
+import { committeeToRead } from "@ciphershare/coprocessor/roles/committee-member";
 import { custodianPhi } from "@ciphershare/coprocessor/roles/custodian";
 import { committeeFiles } from "../cli/commands/committee";
 import { startEmbeddedNetwork } from "@ciphershare/coprocessor/roles/embedded-network";
@@ -50,12 +55,13 @@ interface DemoOptions {
   contributors: number;
   /** BullMQ worker processes for the coprocessor's HE jobs (on a Redis of the demo's own); 0: worker threads. */
   workers: number;
-  /** A 2-of-3 custodian committee (three member processes) instead of one custodian. */
+  /** A 2-of-3 custodian committee (three member processes; the default) instead of one custodian. */
   committee: boolean;
 }
 
-/** Committee members of the demo (`--committee`): 2 of 3, development accounts 17–19. */
+/** Committee members of the demo (the default custody): 2 of 3, development accounts 17–19. */
 const COMMITTEE_MEMBERS = [1, 2, 3];
+const COMMITTEE_THRESHOLD = 2;
 
 function parseArguments(argv: string[]): DemoOptions {
   const parsed = new Command()
@@ -66,8 +72,9 @@ function parseArguments(argv: string[]): DemoOptions {
     .option("--home <dir>", "workspace (wiped at start)", join(".ciphershare", "demo"))
     .option("--rounds <n>", "rounds to run (default 3, --quick 1)")
     .option("--workers <n>", "run the coprocessor's HE jobs on n BullMQ worker processes (starts its own Redis)")
-    .option("--contributors <n>", "contributors, 3 to 16 (default 8, --quick 4; at most 12 with --committee)")
-    .option("--committee", "a 2-of-3 custodian committee, three member processes, instead of one custodian")
+    .option("--contributors <n>", "contributors, 3 to 16 (default 8, --quick 4; at most 12 with the committee)")
+    .option("--single-custodian", "one custodian holding the whole CKKS key instead of the 2-of-3 committee")
+    .option("--committee", "a 2-of-3 custodian committee, three member processes (the default; kept for scripts)")
     .parse(argv, { from: "user" })
     .opts<{
       quick?: boolean;
@@ -77,8 +84,13 @@ function parseArguments(argv: string[]): DemoOptions {
       contributors?: string;
       workers?: string;
       committee?: boolean;
+      singleCustodian?: boolean;
     }>();
-  const committee = parsed.committee === true;
+  if (parsed.committee === true && parsed.singleCustodian === true) {
+    process.stderr.write("demo: --committee and --single-custodian exclude each other\n");
+    process.exit(2);
+  }
+  const committee = parsed.singleCustodian !== true;
   const quick = parsed.quick === true;
   const rounds = Number(parsed.rounds ?? (quick ? 1 : 3));
   const contributors = Number(parsed.contributors ?? (quick ? 4 : 8));
@@ -94,7 +106,9 @@ function parseArguments(argv: string[]): DemoOptions {
     contributors < 3 ||
     contributors > (committee ? 12 : 16)
   ) {
-    process.stderr.write("demo: --rounds must be ≥ 1 and --contributors between 3 and 16 (12 with --committee)\n");
+    process.stderr.write(
+      "demo: --rounds must be ≥ 1 and --contributors between 3 and 12 (16 with --single-custodian)\n",
+    );
     process.exit(2);
   }
   return { quick, json: parsed.json === true, home: resolve(parsed.home), rounds, contributors, workers, committee };
@@ -249,7 +263,7 @@ async function main(): Promise<void> {
       await cli(options.home, [
         "custodian",
         "keygen",
-        ...(options.committee ? ["--committee", "--threshold", "2"] : []),
+        ...(options.committee ? ["--committee", "--threshold", String(COMMITTEE_THRESHOLD)] : []),
       ])
     ).json as {
       publicBundleHash: Hex;
@@ -258,7 +272,7 @@ async function main(): Promise<void> {
     };
     keygen.done();
     out.say(
-      `• custodian published the public bundle ${keys.publicBundleHash.slice(0, 12)}… (${(keys.bundleBytes / 1e6).toFixed(0)} MB; contributors download ${(keys.contributorBundleBytes / 1e6).toFixed(1)} MB of it)`,
+      `• ${options.committee ? "dealer" : "custodian"} published the public bundle ${keys.publicBundleHash.slice(0, 12)}… (${(keys.bundleBytes / 1e6).toFixed(0)} MB; contributors download ${(keys.contributorBundleBytes / 1e6).toFixed(1)} MB of it)`,
     );
     const { programId } = (
       await cli(options.home, [
@@ -321,6 +335,8 @@ async function main(): Promise<void> {
     };
 
     const releases: ReleaseRecord[] = [];
+    /** The committee members whose partial decryptions released each round (the decrypting set). */
+    const releasedBy: number[][] = [];
     const exclusions: Map<number, string>[] = [];
     const royalties: string[][] = [];
     const anonymous = indices.filter((i) => i % 2 === 1);
@@ -403,14 +419,31 @@ async function main(): Promise<void> {
       computing.done();
       await cli(options.home, ["network", "fund", "--round", String(roundId), "--amount", POOL_UNITS.toString()]);
       await cli(options.home, ["network", "finalize", "--round", String(roundId), "--advance-time"]);
-      const releasing = out.progress("custodian: recompute, decrypt the finalized outputs, release, anchor", 1);
+      const releasing = out.progress(
+        options.committee
+          ? "committee: recompute, partial decryptions, combine, anchor"
+          : "custodian: recompute, decrypt the finalized outputs, release, anchor",
+        1,
+      );
       const release = await waitFor(
         "waiting for the release",
         () => findRelease({ deployment, reader, store }, roundId),
         daemonFailure,
       );
       releasing.done();
-      const settling = out.progress("custodian: settle encrypted shares, complete", 1);
+      if (options.committee) {
+        const set = (await committeeToRead(deployment, reader).read.decryptingSetOf([roundId])).map(Number);
+        releasedBy.push(set);
+        out.say(
+          `  released by member${set.length === 1 ? "" : "s"} ${set.join(", ")} (${set.length} of ${COMMITTEE_MEMBERS.length}): each recomputed the outputs, published its partial decryptions; the combination is anchored`,
+        );
+      }
+      const settling = out.progress(
+        options.committee
+          ? "committee: settle encrypted shares (proposed, confirmed), complete"
+          : "custodian: settle encrypted shares, complete",
+        1,
+      );
       await waitFor(
         "waiting for settlement",
         async () =>
@@ -510,7 +543,7 @@ async function main(): Promise<void> {
     out.say(`done in ${((performance.now() - started) / 1000).toFixed(0)} s`);
     if (options.json) {
       process.stdout.write(
-        `${JSON.stringify({ rounds: options.rounds, contributors: n, phi, royalties: royalties.map((r) => r.map(Number)), flagged, accuracy: accuracies, auditPassed, anonymous, excluded: exclusions.map((round) => Object.fromEntries(round)) })}\n`,
+        `${JSON.stringify({ rounds: options.rounds, contributors: n, phi, royalties: royalties.map((r) => r.map(Number)), flagged, accuracy: accuracies, auditPassed, anonymous, excluded: exclusions.map((round) => Object.fromEntries(round)), custody: options.committee ? "committee" : "single-custodian", ...(options.committee ? { committee: { members: COMMITTEE_MEMBERS.length, threshold: COMMITTEE_THRESHOLD, releasedBy } } : {}) })}\n`,
       );
     }
     if (!auditPassed) process.exitCode = 1;
@@ -580,7 +613,7 @@ function printTable(
   );
   out.say(`global model test accuracy per round: ${accuracies.map((a) => `${(a * 100).toFixed(1)} %`).join(", ")}`);
   out.say(
-    "royalties in cROY (pool 1000 per round), each decrypted by its own contributor; φ (noise-flooded) from the custodian's database: the public release has only Σφ\n",
+    "royalties in cROY (pool 1000 per round), each decrypted by its own contributor; φ (noise-flooded) from the custodian's database (committee: member 1's): the public release has only Σφ\n",
   );
 }
 

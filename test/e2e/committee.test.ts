@@ -1,18 +1,28 @@
 import { expect } from "chai";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { bytesToHex } from "viem";
+import { bytesToHex, getContract } from "viem";
+import { custodianCommitteeAbi } from "@ciphershare/protocol/chain/abis";
 import { RoundPhase, SettlementState } from "@ciphershare/protocol/chain/constants";
 import type { Deployment } from "@ciphershare/protocol/chain/deployment";
 import { CkksContext } from "@ciphershare/protocol/ckks/context";
 import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
 import { encodeJsonRecord } from "@ciphershare/protocol/records/json";
 import { inputsHash, publicationReasons, includedContributions } from "@ciphershare/protocol/round/inputs";
-import { chainReader, chainSigner, mined, roleAccount, type ChainReader } from "@ciphershare/coprocessor/chain/clients";
+import {
+  advanceChainTime,
+  chainReader,
+  chainSigner,
+  mined,
+  roleAccount,
+  type ChainReader,
+  type ChainSigner,
+} from "@ciphershare/coprocessor/chain/clients";
 import { contractsFor, contractsToRead, readRound } from "@ciphershare/coprocessor/chain/contracts";
 import { readCommitments } from "@ciphershare/coprocessor/chain/events";
 import { FhevmClient } from "@ciphershare/coprocessor/chain/fhevmClient";
 import {
+  committeeAddress,
   committeeToRead,
   serveRoundAsMember,
   type MemberRoleOptions,
@@ -43,16 +53,32 @@ import { committeeFiles, memberAccount } from "@ciphershare/scripts/cli/commands
 import { rejectionOf } from "../support/rejection";
 import { cli, PASSPHRASE, run, startTestNetwork, type TestNetwork } from "./processes";
 
-// A 2-of-3 custodian committee on a real local chain, each member its own process: member 3 is down and members 1
-// and 2 still release and settle the round, the anchored record being exactly what anyone recombines from the
+// A 2-of-3 custodian committee on a real local chain, each member its own process: member 3 joins the release and
+// goes silent (down); after the committee's share deadline members 1 and 2 stop waiting for it, report it, and
+// release and settle the round without it, the anchored record being exactly what anyone recombines from the
 // published partial decryptions. On a round whose published outputs are forged, the two honest members recompute,
 // refuse and nothing is released although the third (dishonest) member joins.
+/** What `custodian run --member K --once --json` prints. */
+interface MemberReport {
+  member: number;
+  rounds: Record<string, string>;
+  releasedBy: Record<string, number[]>;
+  silent: Record<string, number[]>;
+}
+
 describe("end to end: a 2-of-3 custodian committee", function () {
   let network: TestNetwork;
   let home: string;
   let deployment: Deployment;
   let reader: ChainReader;
   const zero = `0x${"0".repeat(64)}`;
+  /** The committee contract as `signer` writes it. */
+  const committeeFor = (signer: ChainSigner) =>
+    getContract({
+      address: committeeAddress(deployment),
+      abi: custodianCommitteeAbi,
+      client: { public: signer.reader, wallet: signer.wallet },
+    });
 
   /** Submits and reveals contributors offset…offset + 2 to `round` (MNIST split in offset + 3), then closes it. */
   async function contribute(round: number, offset: number): Promise<void> {
@@ -105,11 +131,17 @@ describe("end to end: a 2-of-3 custodian committee", function () {
     if (network) rmSync(network.home, { recursive: true, force: true });
   });
 
-  it("one member down: members 1 and 2, as processes, release and settle; the anchor is what anyone recombines", async () => {
+  it("one member silent, then down: members 1 and 2, as processes, drop it after the deadline, release and settle; the anchor is what anyone recombines", async () => {
     const committee = committeeToRead(deployment, reader);
+    // Member 3 joins the release first and then goes silent (down): the set [1, 3] forms with member 1 and waits
+    // for member 3's shares until the committee's share deadline, then members 1 and 2 stop waiting for it.
+    const silentMember = chainSigner(reader, roleAccount(memberAccount(3)));
+    await mined(reader, committeeFor(silentMember).write.joinRelease([1n]));
     // Each member is a daemon serving what is pending; here each pass is one `--once` run, alternating.
     const failures: string[] = [];
-    for (let pass = 0; pass < 12; pass++) {
+    const reports: MemberReport[] = [];
+    let advanced = false;
+    for (let pass = 0; pass < 14; pass++) {
       const outcomes: string[] = [];
       for (const k of [1, 2]) {
         const served = await run(["custodian", "run", "--member", String(k), "--once", "--home", home, "--json"]);
@@ -118,10 +150,29 @@ describe("end to end: a 2-of-3 custodian committee", function () {
           outcomes.push("failed");
           continue;
         }
-        outcomes.push((served.json as { rounds: Record<string, string> }).rounds["1"] ?? "done");
+        const report = served.json as MemberReport;
+        reports.push(report);
+        outcomes.push(report.rounds["1"] ?? "done");
+      }
+      const release = await committee.read.releaseOf([1n]);
+      if (!advanced && release.submittedCount === 1) {
+        // Member 1 published its shares for [1, 3]; nothing moves until the deadline passes (chain time).
+        expect(outcomes).to.deep.equal(["waiting", "waiting"]);
+        expect(reports.every((r) => r.silent["1"] === undefined)).to.equal(true, "not silent before the deadline");
+        await advanceChainTime(reader, Number(await committee.read.SHARE_DEADLINE()) + 1);
+        advanced = true;
       }
       if (outcomes.every((o) => o === "settled" || o === "done")) break;
     }
+    expect(advanced).to.equal(true, "the set [1, 3] formed and waited for member 3");
+    // The members stopped waiting for member 3 and report it; it is barred from the round's release.
+    expect(reports.some((r) => JSON.stringify(r.silent) === JSON.stringify({ "1": [3] }))).to.equal(true);
+    const served = reports.filter((r) => r.rounds["1"] !== undefined);
+    const last = served.at(-1)!;
+    expect(last.silent).to.deep.equal({ "1": [3] }, "every later pass that serves round 1 still reports it");
+    expect(last.releasedBy).to.deep.equal({ "1": [1, 2] });
+    const release = await committee.read.releaseOf([1n]);
+    expect([release.silent, release.attempt]).to.deep.equal([0b1000, 1]);
     if (failures.length > 0)
       process.stderr.write(`member passes that failed (and were resumed):\n${failures.join("\n")}\n`);
     expect(failures.length).to.be.below(3, failures.join("\n"));
@@ -149,6 +200,8 @@ describe("end to end: a 2-of-3 custodian committee", function () {
   });
 
   it("forged outputs: two honest members recompute and refuse, the dishonest third joins alone, nothing is released", async () => {
+    // t = 2 and only one member is dishonest: fewer than t members agree to release, so nothing decrypts, even
+    // after the share deadline (no set ever formed: there is no one to drop) and whatever the dishonest one sends.
     await cli(home, ["network", "open-round", "--program", "1"]);
     await contribute(2, 3);
     // The coprocessor publishes round 1's outputs as round 2's (real envelopes, not what round 2's inputs give).
@@ -195,6 +248,17 @@ describe("end to end: a 2-of-3 custodian committee", function () {
       const committee = committeeToRead(deployment, reader);
       const release = await committee.read.releaseOf([2n]);
       expect([release.joinedCount, release.submittedCount]).to.deep.equal([1, 0]);
+      expect((await readRound(deployment, reader, 2n)).releaseHash).to.equal(zero);
+      await advanceChainTime(reader, Number(await committee.read.SHARE_DEADLINE()) + 1);
+      expect(await serveRoundAsMember(members[0], 2n)).to.equal("waiting", "still alone past the deadline");
+      const dishonest = committeeFor(members[0].signer);
+      for (const attempt of [
+        () => dishonest.simulate.submitDecryptionShares([2n, [first.aggregateHash, first.scoresHash]]),
+        () => dishonest.simulate.approveRelease([2n, first.releaseHash]),
+        () => dishonest.simulate.dropSilentMembers([2n]),
+      ]) {
+        await rejectionOf(attempt(), Error);
+      }
       expect((await readRound(deployment, reader, 2n)).releaseHash).to.equal(zero);
     } finally {
       members.forEach((m) => m.state.close());

@@ -13,9 +13,12 @@ interface DemoResult {
   accuracy: number[];
   auditPassed: boolean;
   anonymous: number[];
+  custody: "committee" | "single-custodian";
+  committee?: { members: number; threshold: number; releasedBy: number[][] };
 }
 
-// `npm run demo -- --quick --json`: one real round, 4 contributors as separate processes on a real local node.
+// `npm run demo -- --quick --json`: one real round, 4 contributors as separate processes on a real local node, under
+// the default custody: a 2-of-3 committee, each member its own `custodian run --member K` process.
 describe("end to end: the quick demo round", function () {
   let home: string;
   let result: DemoResult;
@@ -40,6 +43,17 @@ describe("end to end: the quick demo round", function () {
     expect(result).to.include({ rounds: 1, contributors: 4, auditPassed: true });
     expect(result.phi).to.have.length(1);
     expect(result.phi[0]).to.have.length(4);
+  });
+
+  it("releases through the 2-of-3 committee: two distinct members' partial decryptions, the audit passing", () => {
+    expect(result.custody).to.equal("committee");
+    expect(result.committee).to.include({ members: 3, threshold: 2 });
+    const [released] = result.committee!.releasedBy;
+    expect(result.committee!.releasedBy).to.have.length(1);
+    expect(released).to.have.length(2);
+    expect(new Set(released).size).to.equal(2);
+    for (const member of released) expect(member).to.be.oneOf([1, 2, 3]);
+    expect(result.auditPassed).to.equal(true);
   });
 
   it("gives the poisoned client and the free rider the lowest φ and no royalty", () => {

@@ -89,6 +89,8 @@ export function committeeToRead(deployment: Deployment, reader: ChainReader) {
 export interface CommitteeSetup {
   readonly publicBundleHash: Hex;
   readonly bundleBytes: number;
+  /** Bytes of the bundle's part contributors download (the encryption keys). */
+  readonly contributorBundleBytes: number;
   /** keccak256 of each member's serialized share, by member (1…n): what the network registers on-chain. */
   readonly shareCommitments: readonly Hex[];
 }
@@ -120,6 +122,7 @@ export async function dealCommittee(
     return {
       publicBundleHash: keys.publicBundleHash,
       bundleBytes: keys.bundleBytes.length,
+      contributorBundleBytes: keys.parts.encryption.length,
       shareCommitments: keys.shareCommitments,
     };
   } finally {
@@ -339,12 +342,42 @@ export async function serveRoundAsMember(options: MemberRoleOptions, roundId: bi
       }
       state.setValue(NAMESPACE, key("verified"), "outputs recomputed as published");
     }
-    // 2. Join; the first t to join form the decrypting set.
     const bit = 1 << number;
     let release = await committee.read.releaseOf([roundId]);
+    // A set dissolved for a silent member starts again: its steps are journaled per attempt.
+    const attempt = (name: string) => (release.attempt === 0 ? name : `${name}-${release.attempt}`);
+    if ((release.silent & bit) !== 0) {
+      // This member was dropped as silent (it was down past the deadline): the others release; it settles after.
+      return "waiting";
+    }
+    // 2. Join; the first t to join form the decrypting set.
     if ((release.joined & bit) === 0) {
-      if (release.joinedCount >= threshold) return "waiting";
-      await send("join", "joinRelease", [roundId]);
+      if (release.joinedCount >= threshold) {
+        // Outside the set: stand in for a silent member of it once its deadline passed.
+        if (await dropSilentSet(options, roundId, release, threshold)) return "waiting";
+        if (
+          release.submittedCount >= threshold &&
+          (release.approved & bit) === 0 &&
+          (await pastShareDeadline(options, release))
+        ) {
+          const set = (await committee.read.decryptingSetOf([roundId])).map(Number);
+          const late = set.filter((m) => (release.approved & (1 << m)) === 0);
+          const releaseHash = await combineAndRecord(options, roundId, set);
+          await send(attempt("approve"), "approveRelease", [roundId, releaseHash]);
+          options.log?.(
+            `round ${roundId}: member${late.length === 1 ? "" : "s"} ${late.join(", ")} of the set published ${late.length === 1 ? "its" : "their"} shares but did not approve within the deadline (silent); member ${number} combined the set's shares and approved release ${releaseHash.slice(0, 10)}… in ${late.length === 1 ? "its" : "their"} place`,
+          );
+        }
+        return BigInt((await readRound(deployment, reader, roundId)).releaseHash) === 0n ? "waiting" : "released";
+      }
+      try {
+        await send(attempt("join"), "joinRelease", [roundId]);
+      } catch (error) {
+        // Another member's join filled the set first (members verify at the same pace): this one waits outside it.
+        const now = await committee.read.releaseOf([roundId]);
+        if ((now.joined & bit) === 0 && now.joinedCount >= threshold) return "waiting";
+        throw error;
+      }
       options.log?.(`round ${roundId}: member ${number} joined the release`);
       release = await committee.read.releaseOf([roundId]);
     }
@@ -353,20 +386,107 @@ export async function serveRoundAsMember(options: MemberRoleOptions, roundId: bi
     // 3. Partial decryptions of both declared outputs for the set.
     if ((release.submitted & bit) === 0) {
       const hashes = await publishPartials(options, roundId, set);
-      await send("shares", "submitDecryptionShares", [roundId, hashes]);
+      await send(attempt("shares"), "submitDecryptionShares", [roundId, hashes]);
       options.log?.(`round ${roundId}: member ${number} published its partial decryptions for set [${set.join(", ")}]`);
       release = await committee.read.releaseOf([roundId]);
     }
-    if (release.submittedCount < threshold) return "waiting";
+    if (release.submittedCount < threshold) {
+      await dropSilentSet(options, roundId, release, threshold);
+      return "waiting";
+    }
     // 4. Combine the set's partials (anyone could) and approve the record.
     if ((release.approved & bit) === 0) {
       const releaseHash = await combineAndRecord(options, roundId, set);
-      await send("approve", "approveRelease", [roundId, releaseHash]);
+      await send(attempt("approve"), "approveRelease", [roundId, releaseHash]);
       options.log?.(`round ${roundId}: member ${number} approved release ${releaseHash.slice(0, 10)}…`);
     }
     if (BigInt((await readRound(deployment, reader, roundId)).releaseHash) === 0n) return "waiting";
   }
   return settleAsMember(options, roundId, number, threshold);
+}
+
+/** The chain's time (the latest block's timestamp). */
+async function chainNow(reader: ChainReader): Promise<bigint> {
+  return (await reader.getBlock()).timestamp;
+}
+
+/** The committee contract's share deadline (`SHARE_DEADLINE`, seconds after the set formed). */
+async function shareDeadlineSeconds(options: Pick<MemberRoleOptions, "deployment" | "signer">): Promise<bigint> {
+  return BigInt(await committeeToRead(options.deployment, options.signer.reader).read.SHARE_DEADLINE());
+}
+
+type ReleaseView = Awaited<ReturnType<ReturnType<typeof committeeToRead>["read"]["releaseOf"]>>;
+
+/** Whether the set formed more than `SHARE_DEADLINE` ago (by chain time). */
+async function pastShareDeadline(options: MemberRoleOptions, release: ReleaseView): Promise<boolean> {
+  if (release.formedAt === 0n) return false;
+  const deadline = release.formedAt + (await shareDeadlineSeconds(options));
+  return (await chainNow(options.signer.reader)) >= deadline;
+}
+
+/**
+ * Stops waiting for a silent member: when the round's decrypting set is still missing shares past its deadline,
+ * dissolves it on-chain (`dropSilentMembers`: the silent members are barred, the others form a new set) and says
+ * who was silent. Returns whether the set was dissolved (by this member or, in a race, another).
+ */
+async function dropSilentSet(
+  options: MemberRoleOptions,
+  roundId: bigint,
+  release: ReleaseView,
+  threshold: number,
+): Promise<boolean> {
+  if (release.joinedCount < threshold || release.submittedCount >= threshold) return false;
+  if (!(await pastShareDeadline(options, release))) return false;
+  const silent = bitNumbers(release.joined & ~release.submitted);
+  const committee = committeeFor(options.deployment, options.signer);
+  try {
+    await mined(options.signer.reader, committee.write.dropSilentMembers([roundId]));
+  } catch (error) {
+    const now = await committee.read.releaseOf([roundId]);
+    if (now.attempt === release.attempt) throw error;
+  }
+  options.log?.(
+    `round ${roundId}: member${silent.length === 1 ? "" : "s"} ${silent.join(", ")} joined the decrypting set but published no partial decryption within ${await shareDeadlineSeconds(options)} s (silent): dropped, the others form a new set without ${silent.length === 1 ? "it" : "them"}`,
+  );
+  return true;
+}
+
+/** The member numbers whose bits are set in a committee bitmap, ascending. */
+export function bitNumbers(bitmap: number): number[] {
+  const numbers: number[] = [];
+  for (let k = 1; k < 32; k++) if ((bitmap & (1 << k)) !== 0) numbers.push(k);
+  return numbers;
+}
+
+/** Who took part in round `roundId`'s release and who was dropped from it as silent (member numbers). */
+export interface RoundReleaseMembers {
+  /** The decrypting set whose partial decryptions released the round (or would, once complete). */
+  readonly decryptingSet: readonly number[];
+  /** Members dropped from a decrypting set for publishing no shares before its deadline. */
+  readonly silent: readonly number[];
+  readonly threshold: number;
+  readonly members: number;
+}
+
+/** Reads who released round `roundId` of a committee program (and who went silent), from the committee contract. */
+export async function roundReleaseMembers(
+  deployment: Deployment,
+  reader: ChainReader,
+  roundId: bigint,
+): Promise<RoundReleaseMembers> {
+  const committee = committeeToRead(deployment, reader);
+  const round = await readRound(deployment, reader, roundId);
+  const [release, set, state] = await Promise.all([
+    committee.read.releaseOf([roundId]),
+    committee.read.decryptingSetOf([roundId]),
+    committee.read.committeeOf([round.programId]),
+  ]);
+  return {
+    decryptingSet: set.map(Number),
+    silent: bitNumbers(release.silent),
+    threshold: state.threshold,
+    members: state.memberCount,
+  };
 }
 
 type CommitteeWrite =

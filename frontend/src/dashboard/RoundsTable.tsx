@@ -1,8 +1,9 @@
 import { useReadContracts } from "wagmi";
 import { NotWired } from "../components/ui";
-import { roundManagerAbi } from "@ciphershare/protocol/chain/abis";
+import { custodianCommitteeAbi, roundManagerAbi } from "@ciphershare/protocol/chain/abis";
 import { CANCEL_REASON_NAMES, ROUND_PHASE_NAMES, RoundPhase } from "@ciphershare/protocol/chain/constants";
 import { useAppContext } from "../context";
+import { releasedByLabel, type CommitteeReleaseState, type CommitteeShape } from "./committeeRelease";
 
 /** A round phase as the pages name it ("results published", "reveal", "cancelled"…). */
 export function phaseName(phase: number, cancelReason?: number): string {
@@ -22,11 +23,15 @@ interface RoundView {
   publication: number;
   cancelReason: number;
   phase: number;
+  releaseHash: `0x${string}`;
 }
+
+const ZERO_HASH = `0x${"0".repeat(64)}`;
 
 /**
  * Public round facts from the RoundManager: program, phase, commitments, reveals, what the standing publication
- * included (and its number: an upheld challenge discards one), reveal deadline.
+ * included (and its number: an upheld challenge discards one), reveal deadline; and, from the CustodianCommittee,
+ * which committee members released the round ("released by member 1, 3 (2 of 3)") or how far its release is.
  */
 export function RoundsTable() {
   const { runtime } = useAppContext();
@@ -46,6 +51,25 @@ export function RoundsTable() {
     query: { enabled: hub !== undefined && ids.length > 0, refetchInterval: 2_000 },
   });
 
+  // Committee programs: who released each round (the decrypting set) and who was dropped as silent.
+  const committee = runtime.contracts.CustodianCommittee;
+  const views = ids.map((_, i) => rounds.data?.[i]?.result as RoundView | undefined);
+  const releases = useReadContracts({
+    contracts: ids.map(
+      (id) => ({ address: committee, abi: custodianCommitteeAbi, functionName: "releaseOf", args: [id] }) as const,
+    ),
+    query: { enabled: committee !== undefined && ids.length > 0, refetchInterval: 2_000 },
+  });
+  const programIds = [...new Set(views.flatMap((v) => (v ? [v.programId] : [])))];
+  const committees = useReadContracts({
+    contracts: programIds.map(
+      (id) => ({ address: committee, abi: custodianCommitteeAbi, functionName: "committeeOf", args: [id] }) as const,
+    ),
+    query: { enabled: committee !== undefined && programIds.length > 0, refetchInterval: 10_000 },
+  });
+  const committeeOf = (programId: bigint): CommitteeShape | undefined =>
+    committees.data?.[programIds.indexOf(programId)]?.result as CommitteeShape | undefined;
+
   if (!hub) return <NotWired needs="a deployment with the RoundManager address" />;
   return (
     <div data-testid="rounds">
@@ -64,18 +88,20 @@ export function RoundsTable() {
             <th>Included</th>
             <th>Publication</th>
             <th>Reveal deadline</th>
+            <th>Released by</th>
           </tr>
         </thead>
         <tbody>
           {ids.length === 0 && (
             <tr>
-              <td colSpan={8} className="muted">
+              <td colSpan={9} className="muted">
                 No round yet.
               </td>
             </tr>
           )}
           {ids.map((id, i) => {
-            const view = rounds.data?.[i]?.result as RoundView | undefined;
+            const view = views[i];
+            const release = releases.data?.[i]?.result as CommitteeReleaseState | undefined;
             return (
               <tr key={id.toString()} data-testid={`round-row-${id}`}>
                 <td>{id.toString()}</td>
@@ -86,6 +112,9 @@ export function RoundsTable() {
                 <td>{view ? (view.publication > 0 ? view.includedCount : "–") : "…"}</td>
                 <td>{view ? (view.publication > 0 ? view.publication : "–") : "…"}</td>
                 <td>{view ? new Date(Number(view.revealDeadline) * 1000).toISOString().replace(".000Z", "Z") : "…"}</td>
+                <td data-testid={`round-released-by-${id}`}>
+                  {view ? releasedByLabel(view.releaseHash !== ZERO_HASH, committeeOf(view.programId), release) : "…"}
+                </td>
               </tr>
             );
           })}

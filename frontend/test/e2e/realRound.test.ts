@@ -1,8 +1,9 @@
 // A real royalty round through the web app: `npm run app`'s services (embedded chain, blob store, deployed
-// contracts, the custodian's deep-v2 keys, coprocessor and custodian processes), a contributor in Chromium who
+// contracts, the 2-of-3 committee's deep-v2 keys, coprocessor and three member processes), a contributor in Chromium who
 // registers, encrypts a trained model in the page and commits it, two more contributors through the CLI (one a free
 // rider), then close → coprocessor → custodian release → fund → finalize → settle, and back in the page: the score
-// chart, the flagged free rider, the decrypted owed royalty, the claim and the decrypted balance.
+// chart, the flagged free rider, which committee members released the round, the decrypted owed royalty, the claim
+// and the decrypted balance.
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -190,8 +191,8 @@ describe("a real royalty round through the web app", () => {
     await until("the coprocessor's results", async () => (await phaseOfRoundOne()) >= 3, 420_000);
     await services.cli(["network", "fund", "--round", "1", "--amount", POOL_UNITS.toString()]);
     await services.cli(["network", "finalize", "--round", "1", "--advance-time"]);
-    // Only now, the round final, the custodian service releases (φ public in this round), anchors the release and
-    // settles the funded pool — after recomputing both outputs from the committed inputs (a second Shapley run).
+    // Only now, the round final, the committee's members (three processes) release (φ public in this round), anchor
+    // the release and settle the funded pool — each after recomputing both outputs from the committed inputs.
     await until(
       "the custodian's completed settlement",
       async () =>
@@ -201,15 +202,20 @@ describe("a real royalty round through the web app", () => {
           functionName: "settlementState",
           args: [1n],
         })) === SettlementState.Completed,
-      600_000,
+      900_000,
     );
-  }, 1_200_000);
+  }, 1_500_000);
 
   it("shows the round's released scores on the dashboard, with the free rider flagged", async () => {
     await open("dashboard");
     await page.getByTestId("score-charts").waitFor({ timeout: 60_000 });
     await page.getByTestId("release-row-1").filter({ hasText: "public" }).waitFor();
     await page.getByTestId("pool-1").filter({ hasText: "1000" }).waitFor({ timeout: 60_000 });
+    // The app's custody is a 2-of-3 committee: the rounds table names the two members whose partial decryptions
+    // released the round, read from the committee contract.
+    const releasedBy = page.getByTestId("round-released-by-1");
+    await releasedBy.filter({ hasText: "released by member" }).waitFor({ timeout: 60_000 });
+    expect(await releasedBy.textContent()).toMatch(/^released by member [123], [123] \(2 of 3\)$/);
     const flagged = page.getByTestId("flagged-contributor");
     await flagged.first().waitFor();
     expect(await flagged.allTextContents()).toEqual([

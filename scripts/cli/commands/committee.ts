@@ -12,6 +12,7 @@ import {
   dealCommittee,
   memberRounds,
   registerCommittee,
+  roundReleaseMembers,
   serveRoundAsMember,
   type MemberRoleOptions,
 } from "@ciphershare/coprocessor/roles/committee-member";
@@ -75,7 +76,7 @@ export async function committeeKeygen(
   threshold: number,
   model: { dimension: number; classes: number },
   fallbackEnv: string,
-): Promise<CommitteeSetupFile & { bundleBytes: number }> {
+): Promise<CommitteeSetupFile & { bundleBytes: number; contributorBundleBytes: number }> {
   if (threshold < 1 || threshold > members.length) {
     throw new InvalidInputError("--threshold must be between 1 and the number of members.", {
       details: `${threshold} of ${members.length}`,
@@ -99,7 +100,7 @@ export async function committeeKeygen(
   };
   writeJsonFile(files.setup, file);
   writeJsonFile(ws.bundlePointerFile, { publicBundleHash: setup.publicBundleHash });
-  return { ...file, bundleBytes: setup.bundleBytes };
+  return { ...file, bundleBytes: setup.bundleBytes, contributorBundleBytes: setup.contributorBundleBytes };
 }
 
 export function readCommitteeSetup(ws: Workspace): CommitteeSetupFile {
@@ -157,16 +158,27 @@ export async function committeeRun(
   process.on("SIGTERM", () => (stopping = true));
   process.on("SIGINT", () => (stopping = true));
   const outcomes: Record<string, string> = {};
+  /** Per round served: the members whose partial decryptions released it, and those dropped as silent. */
+  const releasedBy: Record<string, number[]> = {};
+  const silent: Record<string, number[]> = {};
   try {
     for (;;) {
       for (const roundId of await memberRounds(role)) {
-        outcomes[String(roundId)] = await serveRoundAsMember(role, roundId);
+        const outcome = await serveRoundAsMember(role, roundId);
+        outcomes[String(roundId)] = outcome;
+        const seen = await roundReleaseMembers(role.deployment, ctx.signer.reader, roundId);
+        if (seen.silent.length > 0) silent[String(roundId)] = [...seen.silent];
+        if (outcome === "released" || outcome === "settled") releasedBy[String(roundId)] = [...seen.decryptingSet];
       }
       if (options.once || stopping) break;
       await new Promise((resolve) => setTimeout(resolve, parseInteger(options.interval, "--interval", 10)));
       if (stopping) break;
     }
-    say.result({ member, rounds: outcomes });
+    const silentLine = Object.entries(silent).map(([round, members]) => `round ${round}: member ${members.join(", ")}`);
+    say.result(
+      { member, rounds: outcomes, releasedBy, silent },
+      `member ${member}: ${JSON.stringify(outcomes)}${silentLine.length > 0 ? `; dropped as silent: ${silentLine.join("; ")}` : ""}`,
+    );
   } finally {
     fhevm.destroy();
     state.close();

@@ -1,6 +1,7 @@
 import { FhevmType } from "@fhevm/hardhat-plugin";
 import { expect } from "chai";
 import { ethers, fhevm } from "hardhat";
+import { advanceTo } from "@ciphershare/scripts/lib/chain";
 import { fundPool, openRound, Phase } from "../fixtures";
 import {
   RELEASE,
@@ -121,6 +122,58 @@ describe("CustodianCommittee", () => {
       const [, m2, m3] = c.members;
       await releaseBy(c, roundId, [m3, m2]);
       expect(await c.committee.decryptingSetOf(roundId)).to.deep.equal([2n, 3n]);
+      expect((await c.rounds.round(roundId)).releaseHash).to.equal(RELEASE);
+    });
+
+    it("a silent member of the set: after the share deadline anyone drops it, the others form a new set and release", async () => {
+      const [m1, m2, m3] = c.members;
+      await c.committee.connect(m1).joinRelease(roundId);
+      await c.committee.connect(m3).joinRelease(roundId);
+      await c.committee.connect(m1).submitDecryptionShares(roundId, SHARE_HASHES(1));
+      // Member 3 joined and went silent: before the deadline nobody may drop it.
+      const formedAt = (await c.committee.releaseOf(roundId)).formedAt;
+      const deadline = formedAt + (await c.committee.SHARE_DEADLINE());
+      await expect(c.committee.connect(c.stranger).dropSilentMembers(roundId))
+        .to.be.revertedWithCustomError(c.committee, "SilenceDeadlineNotReached")
+        .withArgs(roundId, deadline);
+      await advanceTo(deadline);
+      await expect(c.committee.connect(c.stranger).dropSilentMembers(roundId))
+        .to.emit(c.committee, "SilentMembersDropped")
+        .withArgs(roundId, [3], 1);
+      const dropped = await c.committee.releaseOf(roundId);
+      expect([dropped.joinedCount, dropped.submittedCount, dropped.silent, dropped.attempt]).to.deep.equal([
+        0n,
+        0n,
+        0b1000n,
+        1n,
+      ]);
+      await expect(c.committee.connect(m3).joinRelease(roundId))
+        .to.be.revertedWithCustomError(c.committee, "MemberDroppedAsSilent")
+        .withArgs(roundId, 3);
+      await expect(c.committee.connect(c.stranger).dropSilentMembers(roundId))
+        .to.be.revertedWithCustomError(c.committee, "NoDecryptingSetWaiting")
+        .withArgs(roundId);
+      await releaseBy(c, roundId, [m1, m2]);
+      expect(await c.committee.decryptingSetOf(roundId)).to.deep.equal([1n, 2n]);
+      expect((await c.rounds.round(roundId)).releaseHash).to.equal(RELEASE);
+    });
+
+    it("once the set's shares are in, any t members approve: a set member silent after its shares does not stall", async () => {
+      const [m1, m2, m3] = c.members;
+      for (const m of [m1, m2]) await c.committee.connect(m).joinRelease(roundId);
+      await c.committee.connect(m1).submitDecryptionShares(roundId, SHARE_HASHES(1));
+      await expect(c.committee.connect(m3).approveRelease(roundId, RELEASE))
+        .to.be.revertedWithCustomError(c.committee, "DecryptionSharesIncomplete")
+        .withArgs(roundId, 1, 2);
+      await c.committee.connect(m2).submitDecryptionShares(roundId, SHARE_HASHES(2));
+      await expect(c.committee.connect(c.stranger).dropSilentMembers(roundId))
+        .to.be.revertedWithCustomError(c.committee, "NoDecryptingSetWaiting")
+        .withArgs(roundId);
+      // Member 2 is silent from here on; member 3, outside the set, combined the set's shares itself.
+      await c.committee.connect(m1).approveRelease(roundId, RELEASE);
+      await expect(c.committee.connect(m3).approveRelease(roundId, RELEASE))
+        .to.emit(c.committee, "ReleaseAgreed")
+        .withArgs(roundId, RELEASE, 0b110);
       expect((await c.rounds.round(roundId)).releaseHash).to.equal(RELEASE);
     });
 
