@@ -465,7 +465,7 @@ export async function servedRounds(
     if (state.getStep(round, "complete-settlement")?.status === "confirmed") continue;
     const current = await readRound(deployment, signer.reader, id);
     if (!accepted.includes(current.programId)) continue;
-    if (await isUsageProgram(deployment, signer.reader, current)) continue; // served by roles/usage-daemon.ts
+    if (await isUsageProgram(deployment, signer.reader, current)) continue; // served by roles/usage-custodian-daemon.ts
     const verdict = verificationOf(state, round, current.publication);
     if (current.phase === RoundPhase.ResultsPublished) {
       const challenged =

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
-import { usageCustodianPass, type UsagePass } from "@ciphershare/coprocessor/roles/usage-daemon";
+import { usageCustodianPass } from "@ciphershare/coprocessor/roles/usage-custodian-daemon";
+import type { UsagePass } from "@ciphershare/coprocessor/roles/usage-daemon";
 import { InvalidInputError } from "@ciphershare/protocol/errors";
 import { existsSync } from "node:fs";
 import type { Hex } from "@ciphershare/protocol/hex";

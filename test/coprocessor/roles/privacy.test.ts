@@ -52,9 +52,19 @@ describe("privacy: what each role's code can reach", () => {
 
   it("the contributor never loads a secret key or the custodian", () => {
     const graph = rel(moduleGraph(join(root, "scripts/cli/commands/contributor.ts")));
+    // The keystore format seals the contributor's own payout key; the custodian's key loader and policy stay out.
     expect(
-      graph.filter((f) => f.startsWith("coprocessor/src/keys/") || f.endsWith("roles/custodian.ts")),
+      graph.filter(
+        (f) =>
+          (f.startsWith("coprocessor/src/keys/") && !f.endsWith("keys/keystore.ts")) ||
+          f.endsWith("roles/custodian.ts"),
+      ),
     ).to.deep.equal([]);
+    for (const file of graph.filter((f) => !f.endsWith("keys/keystore.ts"))) {
+      expect(readFileSync(join(root, file), "utf8"), file).to.not.match(
+        /(?<!function )\b(loadSecretKey|openKeystore|openShareKeystore|decryptScoreBatches|decryptEnvelopeValues)\(/,
+      );
+    }
   });
 
   it("the custodian decrypts through the policy only: its role module never calls a raw decrypt on an input", () => {

@@ -1,0 +1,80 @@
+// The custodian's pass over usage rounds (docs/usage.md), apart from the coprocessor's (usage-daemon.ts) so that the
+// coprocessor's process never loads the custodian's key code.
+import { RoundPhase, SettlementState } from "@ciphershare/protocol/chain/constants";
+import type { Deployment } from "@ciphershare/protocol/chain/deployment";
+import { FULL_USAGE_WEIGHT_BPS } from "@ciphershare/protocol/chain/usage-terms";
+import type { ChainSigner } from "../chain/clients";
+import { contractsToRead, readRound } from "../chain/contracts";
+import { readAcceptedPrograms, readFinalizedRounds } from "../chain/events";
+import type { FhevmClient } from "../chain/fhevmClient";
+import { readUsageTerms } from "../chain/usage-terms";
+import type { StateStore } from "../state/store";
+import type { BlobStore } from "../storage/blob-store";
+import type { WorkIsolation } from "./isolation";
+import { releaseUsagePeriod, settleUsagePeriod, termsMix, type ReleasedUsage } from "./usage-custodian";
+import { isolated, type UsagePass } from "./usage-daemon";
+
+const NAMESPACE = "usage";
+
+/**
+ * The custodian's pass over the Finalized usage periods of the programs it accepted: release the totals once
+ * (journaled: the flooded totals stay in the custodian's own database, never published), then settle the pool to the
+ * artists once it is funded. A period whose settlement is closed is done.
+ */
+export async function usageCustodianPass(
+  options: {
+    readonly deployment: Deployment;
+    readonly signer: ChainSigner;
+    readonly store: BlobStore;
+    readonly state: StateStore;
+    readonly fhevm: FhevmClient;
+    readonly keystorePath: string;
+    readonly passphrase: string;
+    readonly programs?: readonly bigint[];
+    readonly log?: (line: string) => void;
+  },
+  isolation: WorkIsolation,
+): Promise<UsagePass> {
+  const { deployment, signer, state } = options;
+  const accepted = (await readAcceptedPrograms(signer.reader, deployment, signer.address)).filter(
+    (id) => options.programs === undefined || options.programs.includes(id),
+  );
+  const { distributor } = contractsToRead(deployment, signer.reader);
+  const due: bigint[] = [];
+  for (const id of accepted.length === 0 ? [] : await readFinalizedRounds(signer.reader, deployment)) {
+    const round = await readRound(deployment, signer.reader, id);
+    if (round.phase !== RoundPhase.Finalized || !accepted.includes(round.programId)) continue;
+    if ((await readUsageTerms(deployment, signer.reader, round.programId)) === undefined) continue;
+    if (Number(await distributor.read.settlementState([id])) !== SettlementState.Open) continue;
+    const released = state.getValue(NAMESPACE, `round:${id}:release`) !== undefined;
+    if (released && BigInt(await distributor.read.poolOf([id])) === 0n) continue; // waiting for the pool
+    due.push(id);
+  }
+  return isolated(
+    isolation,
+    due,
+    async (round) => {
+      const key = `round:${round}:release`;
+      let released = state.getValue<{ totals: number[]; resolution: number }>(NAMESPACE, key);
+      if (released === undefined) {
+        const fresh: ReleasedUsage = await releaseUsagePeriod(options, round);
+        released = { totals: fresh.totals, resolution: fresh.resolution };
+        state.setValue(NAMESPACE, key, released);
+        options.log?.(`usage round ${round}: released and anchored ${fresh.releaseHash}`);
+      }
+      if (BigInt(await distributor.read.poolOf([round])) === 0n) return "released";
+      const { programId } = await readRound(deployment, signer.reader, round);
+      const terms = await readUsageTerms(deployment, signer.reader, programId);
+      // A mix's quality scores are the published file the terms bind, read from the store by its keccak256.
+      const mixed = terms !== undefined && terms.usageWeightBps < FULL_USAGE_WEIGHT_BPS;
+      const mix =
+        terms === undefined
+          ? undefined
+          : termsMix(terms, mixed ? await options.store.get(terms.qualityScoresHash) : undefined);
+      const settled = await settleUsagePeriod(options, round, { ...released, terms }, mix);
+      options.log?.(`usage round ${round}: settled the pool of ${settled.pool} to ${settled.artists.length} artists`);
+      return "settled";
+    },
+    options.log,
+  );
+}
