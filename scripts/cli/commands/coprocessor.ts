@@ -13,6 +13,8 @@ import { startQueueWorker } from "@ciphershare/coprocessor/queue/worker";
 import { DEFAULT_HOME, openBlobStore, openWorkspace } from "@ciphershare/coprocessor/roles/workspace";
 import { StateStore } from "@ciphershare/coprocessor/state/store";
 import { HttpBlobStore } from "@ciphershare/coprocessor/storage/http-client";
+import { roleAccount } from "@ciphershare/coprocessor/chain/clients";
+import { workspaceRequestSigner } from "@ciphershare/coprocessor/roles/input-requests";
 import {
   parseInteger,
   parsePrograms,
@@ -31,7 +33,15 @@ type Options = CommonOptions & {
   retryDelay: string;
   queue?: string;
 };
-type WorkerOptions = { home: string; queue: string; store?: string; lockMs: string; json?: boolean };
+type WorkerOptions = {
+  home: string;
+  queue: string;
+  store?: string;
+  lockMs: string;
+  account: string;
+  privateKey?: string;
+  json?: boolean;
+};
 
 /**
  * Test hook: `CIPHERSHARE_KILL_AT=<point>` makes the process SIGKILL itself at that checkpoint (crash/resume
@@ -149,11 +159,27 @@ export function register(program: Command): void {
     .option("--home <dir>", "workspace directory (its blob store unless --store)", DEFAULT_HOME)
     .option("--store <url>", "the coprocessor's blob server (http://HOST:PORT) when this machine has no workspace")
     .option("--lock-ms <ms>", "a job's lock; a dead worker's job is retried elsewhere after about this", "30000")
+    .option(
+      "--account <index>",
+      "development account the worker signs its store reads with: the coprocessor's, for which it computes (the store serves a round's inputs only to the program's computing parties)",
+      String(ROLE_ACCOUNT.coprocessor),
+    )
+    .option(
+      "--private-key <hex>",
+      "sign the store reads with this key (the coprocessor's) instead of a development account",
+    )
     .option("--json", "print one JSON value as the last line of stdout")
     .action(async (options: WorkerOptions) => {
       redisConnection(options.queue);
       const say = reporter(options);
-      const store = options.store ? new HttpBlobStore(options.store) : openBlobStore(openWorkspace(options.home));
+      const ws = openWorkspace(options.home);
+      // The worker computes for the coprocessor, so it reads the round's inputs as the coprocessor (signed requests,
+      // the workspace's deployment naming the chain and hub).
+      const authorize = workspaceRequestSigner(
+        ws,
+        roleAccount(parseInteger(options.account, "--account", 0), options.privateKey),
+      );
+      const store = options.store ? new HttpBlobStore(options.store, {}, authorize) : openBlobStore(ws, authorize);
       const worker = startQueueWorker({
         queue: options.queue,
         store,
