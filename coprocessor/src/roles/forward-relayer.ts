@@ -4,7 +4,7 @@
 // (`confidentialTransfer`, `unwrap`); an unwrap is finalized at once (public decryption of the amount, then
 // `finalizeUnwrap`). The relay learns nothing but the fresh address's own requests. `POST /api/relay-forward`.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { decodeEventLog, isAddress, isHex, toFunctionSelector } from "viem";
+import { decodeEventLog, isAddress, isHex, toFunctionSelector, zeroHash } from "viem";
 import { royaltyTokenAbi } from "@ciphershare/protocol/chain/abis";
 import type { Deployment } from "@ciphershare/protocol/chain/deployment";
 import type { Address, Hex } from "@ciphershare/protocol/hex";
@@ -21,6 +21,74 @@ export const RELAYED_TOKEN_FUNCTIONS = {
 
 /** Most gas a relayed request may ask for (the relayer pays it). */
 export const MAX_FORWARD_GAS = 5_000_000n;
+
+/**
+ * Why the relay refused to spend its gas on a request that was well formed: too many requests from one address or
+ * from everyone in the window (`retryAfterMs` says when to try again), or an address that never held royalty tokens.
+ */
+export class ForwardRelayRefusedError extends ClaimRelayError {
+  override name = "ForwardRelayRefusedError";
+  constructor(
+    message: string,
+    readonly status: 403 | 429,
+    readonly retryAfterMs: number | undefined,
+    options: { details?: string } = {},
+  ) {
+    super(message, options);
+  }
+}
+
+export interface ForwardRelayLimits {
+  /** Requests one address may have relayed per window (default 6). */
+  readonly perAddress?: number;
+  /** Requests the relay submits per window, all addresses together (default 60). */
+  readonly total?: number;
+  /** The sliding window in milliseconds (default 10 minutes). */
+  readonly windowMs?: number;
+  readonly now?: () => number;
+}
+
+/**
+ * The relay pays every request's gas, so an outsider with valid signatures of its own (fresh keys cost nothing)
+ * could drain the relayer account. Each address, and the relay as a whole, gets a budget of requests per sliding
+ * window; a request over budget is refused before anything is simulated or sent.
+ */
+export class ForwardRelayLimiter {
+  private readonly perAddress: number;
+  private readonly total: number;
+  private readonly windowMs: number;
+  private readonly now: () => number;
+  private readonly byAddress = new Map<string, number[]>();
+  private all: number[] = [];
+
+  constructor(limits: ForwardRelayLimits = {}) {
+    this.perAddress = limits.perAddress ?? 6;
+    this.total = limits.total ?? 60;
+    this.windowMs = limits.windowMs ?? 10 * 60_000;
+    this.now = limits.now ?? Date.now;
+  }
+
+  /** Counts a request of `from`, or throws a `ForwardRelayRefusedError` (429) if it is over either budget. */
+  admit(from: Address): void {
+    const now = this.now();
+    const recent = (times: number[]) => times.filter((t) => t > now - this.windowMs);
+    this.all = recent(this.all);
+    const key = from.toLowerCase();
+    const mine = recent(this.byAddress.get(key) ?? []);
+    const refuse = (message: string, times: number[], limit: number): never => {
+      throw new ForwardRelayRefusedError(message, 429, times[0] + this.windowMs - now, {
+        details: `${times.length} requests in the last ${this.windowMs} ms, limit ${limit}`,
+      });
+    };
+    if (mine.length >= this.perAddress)
+      refuse(`Too many relayed requests from ${from}; try again later.`, mine, this.perAddress);
+    if (this.all.length >= this.total) refuse("The relay is busy; try again later.", this.all, this.total);
+    mine.push(now);
+    this.all.push(now);
+    this.byAddress.set(key, mine);
+    for (const [address, times] of this.byAddress) if (recent(times).length === 0) this.byAddress.delete(address);
+  }
+}
 
 /** Parses a signed `ForwardRequestData` for `token`, or throws a `ClaimRelayError` naming the bad field. */
 export function parseForwardRequest(body: unknown, token: Address): ForwardRequestData {
@@ -86,6 +154,15 @@ export async function relayForward(
   request: ForwardRequestData,
 ): Promise<{ hash: Hex; unwrapped?: string }> {
   const { forwarder, token } = contractsFor(deployment, submitter);
+  // An address the token never credited has nothing to spend: relaying for it would only burn the relayer's gas.
+  const balance = await token.read.confidentialBalanceOf([request.from]);
+  if (balance === zeroHash) {
+    throw new ForwardRelayRefusedError(
+      `${request.from} has never held royalty tokens; the relay pays no gas for it.`,
+      403,
+      undefined,
+    );
+  }
   const args = [{ ...request, deadline: request.deadline }] as const;
   await forwarder.simulate.execute(args);
   const hash = await forwarder.write.execute(args);
@@ -111,10 +188,15 @@ export async function relayForward(
   return { hash, unwrapped: unwrapped.toString() };
 }
 
-/** Connect-style middleware for {FORWARD_RELAY_PATH}: `POST` a signed `ForwardRequestData` (numbers as decimals). */
+/**
+ * Connect-style middleware for {FORWARD_RELAY_PATH}: `POST` a signed `ForwardRequestData` (numbers as decimals).
+ * Malformed requests get 400, requests over the limiter's budget 429 (with `Retry-After`), requests the relay will
+ * not pay for 403, the chain's refusals 502.
+ */
 export function forwardRelayHandler(
   token: Address,
   relay: (request: ForwardRequestData) => Promise<{ hash: Hex; unwrapped?: string }>,
+  limiter: ForwardRelayLimiter = new ForwardRelayLimiter(),
 ): (req: IncomingMessage, res: ServerResponse, next: () => void) => void {
   return (req, res, next) => {
     if (new URL(req.url ?? "/", "http://relay").pathname !== FORWARD_RELAY_PATH) return next();
@@ -139,8 +221,15 @@ export function forwardRelayHandler(
           return send(400, { error: error instanceof Error ? error.message : String(error) });
         }
         try {
+          limiter.admit(request.from);
           send(200, await relay(request));
         } catch (error) {
+          if (error instanceof ForwardRelayRefusedError) {
+            if (error.retryAfterMs !== undefined) {
+              res.setHeader("Retry-After", String(Math.ceil(error.retryAfterMs / 1000)));
+            }
+            return send(error.status, { error: error.message });
+          }
           const { shortMessage, message } = error as { shortMessage?: string; message?: string };
           send(502, { error: shortMessage ?? message ?? String(error) });
         }

@@ -6,11 +6,12 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { concat, getAddress, keccak256, toHex, type Address, type Hex } from "viem";
+import { concat, encodeFunctionData, getAddress, keccak256, toHex, type Address, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import type { Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
-import { anonymousPayoutsAbi } from "@ciphershare/protocol/chain/abis";
+import { anonymousPayoutsAbi, royaltyTokenAbi } from "@ciphershare/protocol/chain/abis";
+import { forwardRequestTypedData } from "@ciphershare/protocol/chain/forwarder";
 import type { Deployment } from "@ciphershare/protocol/chain/deployment";
 import { sealOf } from "@ciphershare/protocol/round/inputs";
 import {
@@ -27,6 +28,7 @@ import { deployWithSigner } from "@ciphershare/coprocessor/chain/deploy";
 import { FhevmClient } from "@ciphershare/coprocessor/chain/fhevmClient";
 import { freeLoopbackPort } from "@ciphershare/coprocessor/process/ports";
 import { closeRound, createProgram, finalizeRound, fundPool } from "@ciphershare/coprocessor/roles/network";
+import { FORWARD_RELAY_PATH } from "@ciphershare/coprocessor/roles/relay-client";
 import { serveWebApp, type ServedWebApp } from "@ciphershare/scripts/app/webServer";
 import { devAccount } from "../../src/wallet/devAccounts";
 import { vaultStorageKey } from "../../src/royalties/anonymous/payoutVault";
@@ -218,6 +220,43 @@ describe("Claim anonymously (My royalties) in Chromium", { timeout: 300_000 }, (
 
     await act("anon-claim", "anon-error");
     expect(await textOf("anon-error")).toContain("already claimed");
+  });
+
+  it("pays no gas for an outsider's fresh key that never held royalty tokens", async () => {
+    const outsider = privateKeyToAccount(generatePrivateKey());
+    const request = {
+      from: outsider.address,
+      to: deployment.token,
+      value: 0n,
+      gas: 3_000_000n,
+      nonce: 0n,
+      deadline: Math.floor(Date.now() / 1000) + 3600,
+      data: encodeFunctionData({
+        abi: royaltyTokenAbi,
+        functionName: "confidentialTransfer",
+        args: [outsider.address, `0x${"11".repeat(32)}`, "0x00"],
+      }),
+    };
+    const signature = await outsider.signTypedData(
+      forwardRequestTypedData({ chainId: 31337, forwarder: deployment.forwarder, request }),
+    );
+    const relayer = roleAccount(RELAYER).address;
+    const nonceBefore = await reader.getTransactionCount({ address: relayer });
+    const response = await fetch(`${app.url}${FORWARD_RELAY_PATH}`, {
+      method: "POST",
+      body: JSON.stringify({
+        from: request.from,
+        to: request.to,
+        value: "0",
+        gas: "3000000",
+        deadline: String(request.deadline),
+        data: request.data,
+        signature,
+      }),
+    });
+    expect(response.status).toBe(403);
+    expect(((await response.json()) as { error: string }).error).toContain("never held royalty tokens");
+    expect(await reader.getTransactionCount({ address: relayer })).toBe(nonceBefore);
   });
 
   it("raised no error in the page", () => {

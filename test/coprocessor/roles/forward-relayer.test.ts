@@ -1,9 +1,17 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { expect } from "chai";
 import { encodeFunctionData } from "viem";
 import { royaltyTokenAbi } from "@ciphershare/protocol/chain/abis";
 import type { Address } from "@ciphershare/protocol/hex";
-import { MAX_FORWARD_GAS, parseForwardRequest } from "@ciphershare/coprocessor/roles/forward-relayer";
-import { ClaimRelayError } from "@ciphershare/coprocessor/roles/relay-client";
+import {
+  ForwardRelayLimiter,
+  ForwardRelayRefusedError,
+  MAX_FORWARD_GAS,
+  forwardRelayHandler,
+  parseForwardRequest,
+} from "@ciphershare/coprocessor/roles/forward-relayer";
+import { ClaimRelayError, FORWARD_RELAY_PATH } from "@ciphershare/coprocessor/roles/relay-client";
 
 // The forwarder relay pays gas for a fresh payout address's own spending only: royalty-token transfers and unwraps.
 describe("forwarder relay: which signed requests it submits", () => {
@@ -50,5 +58,72 @@ describe("forwarder relay: which signed requests it submits", () => {
     refused({ ...request, from: "0x12" }, /`from`/);
     refused({ ...request, deadline: "soon" }, /`deadline`/);
     refused({ ...request, signature: "zz" }, /`signature`/);
+  });
+});
+
+// The relay pays every request's gas: an outsider with fresh keys of its own must not be able to drain it.
+describe("forwarder relay: an outsider cannot drain the relayer's gas", () => {
+  const A = "0x00000000000000000000000000000000000000a1" as Address;
+  const B = "0x00000000000000000000000000000000000000b2" as Address;
+
+  it("admits a few requests per address and per window, then refuses with a time to retry", () => {
+    let now = 1_000_000;
+    const limiter = new ForwardRelayLimiter({ perAddress: 2, total: 3, windowMs: 60_000, now: () => now });
+    limiter.admit(A);
+    now += 10_000;
+    limiter.admit(A);
+    const refusal = (() => {
+      try {
+        limiter.admit(A);
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(refusal).to.be.instanceOf(ForwardRelayRefusedError);
+    expect(refusal).to.include({ status: 429, retryAfterMs: 50_000 });
+    limiter.admit(B);
+    expect(() => limiter.admit("0x00000000000000000000000000000000000000c3" as Address)).to.throw(/busy/);
+    now += 50_001;
+    limiter.admit(A);
+  });
+
+  it("answers 429 with Retry-After once an address is over budget, before the relay is asked", async () => {
+    const relayed: string[] = [];
+    const TOKEN = "0x00000000000000000000000000000000000000c0" as Address;
+    const handler = forwardRelayHandler(
+      TOKEN,
+      async (request) => {
+        relayed.push(request.from);
+        return { hash: `0x${"00".repeat(32)}` };
+      },
+      new ForwardRelayLimiter({ perAddress: 1, total: 10, windowMs: 60_000 }),
+    );
+    const server = createServer((req, res) => handler(req, res, () => res.writeHead(404).end()));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const body = JSON.stringify({
+        from: A,
+        to: TOKEN,
+        value: "0",
+        gas: "3000000",
+        deadline: "1900000000",
+        data: encodeFunctionData({
+          abi: royaltyTokenAbi,
+          functionName: "confidentialTransfer",
+          args: [B, `0x${"11".repeat(32)}`, "0x00"],
+        }),
+        signature: "0x12",
+      });
+      const post = () => fetch(`http://127.0.0.1:${port}${FORWARD_RELAY_PATH}`, { method: "POST", body });
+      expect((await post()).status).to.equal(200);
+      const refused = await post();
+      expect(refused.status).to.equal(429);
+      expect(Number(refused.headers.get("retry-after"))).to.be.within(1, 60);
+      expect(((await refused.json()) as { error: string }).error).to.match(/Too many relayed requests/);
+      expect(relayed).to.deep.equal([A]);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
