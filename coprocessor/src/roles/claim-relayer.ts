@@ -11,6 +11,7 @@ import {
   type ClaimRequest,
   type ClaimStatus,
 } from "./relay-client";
+import { RelayLimiter, RelayRefusedError, sendRefusal } from "./relay-limits";
 
 export {
   CLAIM_RELAY_PATH,
@@ -29,6 +30,14 @@ export interface ClaimRelayerOptions {
   readonly intervalMs?: number;
   readonly now?: () => number;
   readonly log?: (line: string) => void;
+  /**
+   * Budget of claim requests per client network address and in total (default 20 per client, 200 in all, per 10
+   * minutes): a claim for a wrong address costs the relayer as much gas as a right one, so the relay cannot filter
+   * junk claims by their content, only by their rate.
+   */
+  readonly limiter?: RelayLimiter;
+  /** Most claims waiting for one batch (default 500); more are refused until the batch has left. */
+  readonly maxQueued?: number;
 }
 
 export class ClaimRelayer {
@@ -36,6 +45,8 @@ export class ClaimRelayer {
   readonly #submit: ClaimRelayerOptions["submit"];
   readonly #now: () => number;
   readonly #log: (line: string) => void;
+  readonly #limiter: RelayLimiter;
+  readonly #maxQueued: number;
   readonly #queue = new Map<string, ClaimRequest>();
   readonly #status = new Map<string, { status: ClaimStatus; error?: string }>();
   #timer: NodeJS.Timeout | undefined;
@@ -47,6 +58,8 @@ export class ClaimRelayer {
     this.#submit = options.submit;
     this.#now = options.now ?? Date.now;
     this.#log = options.log ?? (() => {});
+    this.#limiter = options.limiter ?? new RelayLimiter({ perKey: 20, total: 200, now: this.#now });
+    this.#maxQueued = options.maxQueued ?? 500;
   }
 
   /** The next fixed batch time after `now` (a multiple of the interval). */
@@ -60,6 +73,16 @@ export class ClaimRelayer {
     const known = this.#status.get(key);
     if (known?.status !== "failed" && known !== undefined)
       return { status: known.status, scheduledAt: this.nextBatchAt() };
+    if (this.#queue.size >= this.#maxQueued) {
+      throw new RelayRefusedError(
+        "The relay's next batch is full; try again later.",
+        429,
+        this.nextBatchAt() - this.#now(),
+        {
+          details: `${this.#queue.size} claims queued`,
+        },
+      );
+    }
     this.#queue.set(key, request);
     this.#status.set(key, { status: "queued" });
     return { status: "queued", scheduledAt: this.nextBatchAt() };
@@ -133,9 +156,12 @@ export class ClaimRelayer {
       try {
         if (body.length > 16_384) throw new ClaimRelayError("Request body too large.", { details: `${body.length}` });
         const request = parseClaimRequest(JSON.parse(body));
+        const client = req.socket.remoteAddress ?? "unknown";
+        this.#limiter.admit(client, `from ${client}`);
         const queued = this.enqueue(request);
         send(202, { to: request.to, rounds: request.rounds.map(String), ...queued });
       } catch (error) {
+        if (error instanceof RelayRefusedError) return sendRefusal(res, error);
         send(400, { error: error instanceof Error ? error.message : String(error) });
       }
     });

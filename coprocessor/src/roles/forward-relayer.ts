@@ -12,6 +12,7 @@ import { mined, type ChainSigner } from "../chain/clients";
 import { contractsFor } from "../chain/contracts";
 import type { FhevmClient } from "../chain/fhevmClient";
 import { ClaimRelayError, FORWARD_RELAY_PATH, type ForwardRequestData } from "./relay-client";
+import { RelayLimiter, RelayRefusedError, sendRefusal } from "./relay-limits";
 
 /** The royalty-token functions the relay pays gas for: they only ever spend the signer's own balance. */
 export const RELAYED_TOKEN_FUNCTIONS = {
@@ -21,74 +22,6 @@ export const RELAYED_TOKEN_FUNCTIONS = {
 
 /** Most gas a relayed request may ask for (the relayer pays it). */
 export const MAX_FORWARD_GAS = 5_000_000n;
-
-/**
- * Why the relay refused to spend its gas on a request that was well formed: too many requests from one address or
- * from everyone in the window (`retryAfterMs` says when to try again), or an address that never held royalty tokens.
- */
-export class ForwardRelayRefusedError extends ClaimRelayError {
-  override name = "ForwardRelayRefusedError";
-  constructor(
-    message: string,
-    readonly status: 403 | 429,
-    readonly retryAfterMs: number | undefined,
-    options: { details?: string } = {},
-  ) {
-    super(message, options);
-  }
-}
-
-export interface ForwardRelayLimits {
-  /** Requests one address may have relayed per window (default 6). */
-  readonly perAddress?: number;
-  /** Requests the relay submits per window, all addresses together (default 60). */
-  readonly total?: number;
-  /** The sliding window in milliseconds (default 10 minutes). */
-  readonly windowMs?: number;
-  readonly now?: () => number;
-}
-
-/**
- * The relay pays every request's gas, so an outsider with valid signatures of its own (fresh keys cost nothing)
- * could drain the relayer account. Each address, and the relay as a whole, gets a budget of requests per sliding
- * window; a request over budget is refused before anything is simulated or sent.
- */
-export class ForwardRelayLimiter {
-  private readonly perAddress: number;
-  private readonly total: number;
-  private readonly windowMs: number;
-  private readonly now: () => number;
-  private readonly byAddress = new Map<string, number[]>();
-  private all: number[] = [];
-
-  constructor(limits: ForwardRelayLimits = {}) {
-    this.perAddress = limits.perAddress ?? 6;
-    this.total = limits.total ?? 60;
-    this.windowMs = limits.windowMs ?? 10 * 60_000;
-    this.now = limits.now ?? Date.now;
-  }
-
-  /** Counts a request of `from`, or throws a `ForwardRelayRefusedError` (429) if it is over either budget. */
-  admit(from: Address): void {
-    const now = this.now();
-    const recent = (times: number[]) => times.filter((t) => t > now - this.windowMs);
-    this.all = recent(this.all);
-    const key = from.toLowerCase();
-    const mine = recent(this.byAddress.get(key) ?? []);
-    const refuse = (message: string, times: number[], limit: number): never => {
-      throw new ForwardRelayRefusedError(message, 429, times[0] + this.windowMs - now, {
-        details: `${times.length} requests in the last ${this.windowMs} ms, limit ${limit}`,
-      });
-    };
-    if (mine.length >= this.perAddress)
-      refuse(`Too many relayed requests from ${from}; try again later.`, mine, this.perAddress);
-    if (this.all.length >= this.total) refuse("The relay is busy; try again later.", this.all, this.total);
-    mine.push(now);
-    this.all.push(now);
-    this.byAddress.set(key, mine);
-    for (const [address, times] of this.byAddress) if (recent(times).length === 0) this.byAddress.delete(address);
-  }
-}
 
 /** Parses a signed `ForwardRequestData` for `token`, or throws a `ClaimRelayError` naming the bad field. */
 export function parseForwardRequest(body: unknown, token: Address): ForwardRequestData {
@@ -157,7 +90,7 @@ export async function relayForward(
   // An address the token never credited has nothing to spend: relaying for it would only burn the relayer's gas.
   const balance = await token.read.confidentialBalanceOf([request.from]);
   if (balance === zeroHash) {
-    throw new ForwardRelayRefusedError(
+    throw new RelayRefusedError(
       `${request.from} has never held royalty tokens; the relay pays no gas for it.`,
       403,
       undefined,
@@ -196,7 +129,7 @@ export async function relayForward(
 export function forwardRelayHandler(
   token: Address,
   relay: (request: ForwardRequestData) => Promise<{ hash: Hex; unwrapped?: string }>,
-  limiter: ForwardRelayLimiter = new ForwardRelayLimiter(),
+  limiter: RelayLimiter = new RelayLimiter(),
 ): (req: IncomingMessage, res: ServerResponse, next: () => void) => void {
   return (req, res, next) => {
     if (new URL(req.url ?? "/", "http://relay").pathname !== FORWARD_RELAY_PATH) return next();
@@ -221,15 +154,10 @@ export function forwardRelayHandler(
           return send(400, { error: error instanceof Error ? error.message : String(error) });
         }
         try {
-          limiter.admit(request.from);
+          limiter.admit(request.from.toLowerCase(), `from ${request.from}`);
           send(200, await relay(request));
         } catch (error) {
-          if (error instanceof ForwardRelayRefusedError) {
-            if (error.retryAfterMs !== undefined) {
-              res.setHeader("Retry-After", String(Math.ceil(error.retryAfterMs / 1000)));
-            }
-            return send(error.status, { error: error.message });
-          }
+          if (error instanceof RelayRefusedError) return sendRefusal(res, error);
           const { shortMessage, message } = error as { shortMessage?: string; message?: string };
           send(502, { error: shortMessage ?? message ?? String(error) });
         }

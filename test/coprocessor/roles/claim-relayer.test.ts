@@ -1,6 +1,14 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { expect } from "chai";
 import type { Address } from "@ciphershare/protocol/hex";
-import { ClaimRelayError, ClaimRelayer, parseClaimRequest } from "@ciphershare/coprocessor/roles/claim-relayer";
+import {
+  CLAIM_RELAY_PATH,
+  ClaimRelayError,
+  ClaimRelayer,
+  parseClaimRequest,
+} from "@ciphershare/coprocessor/roles/claim-relayer";
+import { RelayLimiter, RelayRefusedError } from "@ciphershare/coprocessor/roles/relay-limits";
 
 // The network's claim relayer: anonymous claims leave in batches at fixed times, never when a contributor asks.
 describe("claim relayer: anonymous claims in batches at fixed times", () => {
@@ -65,5 +73,40 @@ describe("claim relayer: anonymous claims in batches at fixed times", () => {
     expect(() => parseClaimRequest({ to: A, rounds: [] })).to.throw(/`rounds`/);
     expect(() => parseClaimRequest({ to: A, rounds: ["0"] })).to.throw(/integer ≥ 1/);
     expect(() => new ClaimRelayer({ intervalMs: 0, submit: async () => {} })).to.throw(/interval/);
+  });
+
+  it("an outsider cannot queue claims without bound: a full batch and a client over budget are refused", async () => {
+    const relayer = new ClaimRelayer({
+      submit: async () => {},
+      maxQueued: 2,
+      limiter: new RelayLimiter({ perKey: 3, total: 100, windowMs: 60_000 }),
+    });
+    relayer.enqueue({ to: A, rounds: [1n] });
+    relayer.enqueue({ to: B, rounds: [1n] });
+    expect(() => relayer.enqueue({ to: `0x${"c3".padStart(40, "0")}` as Address, rounds: [1n] }))
+      .to.throw(RelayRefusedError)
+      .with.property("status", 429);
+    await relayer.flush();
+
+    const server = createServer((req, res) => relayer.handle(req, res, () => res.writeHead(404).end()));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const post = (i: number) =>
+        fetch(`http://127.0.0.1:${port}${CLAIM_RELAY_PATH}`, {
+          method: "POST",
+          body: JSON.stringify({ to: `0x${(i + 16).toString(16).padStart(40, "0")}`, rounds: ["1"] }),
+        });
+      expect((await post(1)).status).to.equal(202);
+      expect((await post(2)).status).to.equal(202);
+      expect((await post(3)).status).to.equal(429); // the batch is full
+      await relayer.flush();
+      const overBudget = await post(4); // the fourth request of this client in the window
+      expect(overBudget.status).to.equal(429);
+      expect(overBudget.headers.get("retry-after")).to.not.equal(null);
+      expect(((await overBudget.json()) as { error: string }).error).to.match(/Too many relayed requests from/);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

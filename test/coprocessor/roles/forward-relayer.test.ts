@@ -5,13 +5,12 @@ import { encodeFunctionData } from "viem";
 import { royaltyTokenAbi } from "@ciphershare/protocol/chain/abis";
 import type { Address } from "@ciphershare/protocol/hex";
 import {
-  ForwardRelayLimiter,
-  ForwardRelayRefusedError,
   MAX_FORWARD_GAS,
   forwardRelayHandler,
   parseForwardRequest,
 } from "@ciphershare/coprocessor/roles/forward-relayer";
 import { ClaimRelayError, FORWARD_RELAY_PATH } from "@ciphershare/coprocessor/roles/relay-client";
+import { RelayLimiter, RelayRefusedError } from "@ciphershare/coprocessor/roles/relay-limits";
 
 // The forwarder relay pays gas for a fresh payout address's own spending only: royalty-token transfers and unwraps.
 describe("forwarder relay: which signed requests it submits", () => {
@@ -68,7 +67,7 @@ describe("forwarder relay: an outsider cannot drain the relayer's gas", () => {
 
   it("admits a few requests per address and per window, then refuses with a time to retry", () => {
     let now = 1_000_000;
-    const limiter = new ForwardRelayLimiter({ perAddress: 2, total: 3, windowMs: 60_000, now: () => now });
+    const limiter = new RelayLimiter({ perKey: 2, total: 3, windowMs: 60_000, now: () => now });
     limiter.admit(A);
     now += 10_000;
     limiter.admit(A);
@@ -79,10 +78,10 @@ describe("forwarder relay: an outsider cannot drain the relayer's gas", () => {
         return error;
       }
     })();
-    expect(refusal).to.be.instanceOf(ForwardRelayRefusedError);
+    expect(refusal).to.be.instanceOf(RelayRefusedError);
     expect(refusal).to.include({ status: 429, retryAfterMs: 50_000 });
     limiter.admit(B);
-    expect(() => limiter.admit("0x00000000000000000000000000000000000000c3" as Address)).to.throw(/busy/);
+    expect(() => limiter.admit("0x00000000000000000000000000000000000000c3")).to.throw(/busy/);
     now += 50_001;
     limiter.admit(A);
   });
@@ -96,7 +95,7 @@ describe("forwarder relay: an outsider cannot drain the relayer's gas", () => {
         relayed.push(request.from);
         return { hash: `0x${"00".repeat(32)}` };
       },
-      new ForwardRelayLimiter({ perAddress: 1, total: 10, windowMs: 60_000 }),
+      new RelayLimiter({ perKey: 1, total: 10, windowMs: 60_000 }),
     );
     const server = createServer((req, res) => handler(req, res, () => res.writeHead(404).end()));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
