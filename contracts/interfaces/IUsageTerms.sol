@@ -51,7 +51,7 @@ interface IUsageTerms {
     /// @notice The custodian sealed `artist`'s encrypted usage total `total` of period (round) `roundId`.
     event UsageTotalSealed(uint256 indexed roundId, address indexed artist, euint64 total);
 
-    /// @notice Program `programId` is of kind `kind`, not {IProgramRegistry.ProgramKind.Usage}: it takes no usage terms.
+    /// @notice Program `programId` is of kind `kind`, not Usage: it takes no usage terms.
     error NotAUsageProgramKind(uint256 programId, IProgramRegistry.ProgramKind kind);
     /// @notice The terms hash to `given`, but program `programId` was created with the terms hash `recorded`.
     error UsageTermsHashMismatch(uint256 programId, bytes32 recorded, bytes32 given);
