@@ -11,15 +11,22 @@ import { readUsageTerms } from "../chain/usage-terms";
 import type { StateStore } from "../state/store";
 import type { BlobStore } from "../storage/blob-store";
 import type { WorkIsolation } from "./isolation";
-import { releaseUsagePeriod, settleUsagePeriod, termsMix, type ReleasedUsage } from "./usage-custodian";
+import {
+  releaseUsagePeriod,
+  sealUsageTotals,
+  settleUsagePeriod,
+  termsMix,
+  type ReleasedUsage,
+} from "./usage-custodian";
 import { isolated, type UsagePass } from "./usage-daemon";
 
 const NAMESPACE = "usage";
 
 /**
  * The custodian's pass over the Finalized usage periods of the programs it accepted: release the totals once
- * (journaled: the flooded totals stay in the custodian's own database, never published), then settle the pool to the
- * artists once it is funded. A period whose settlement is closed is done.
+ * (journaled: the flooded totals stay in the custodian's own database, never published), seal each artist's total
+ * on-chain to that artist alone, then settle the pool to the artists once it is funded. A period whose settlement is
+ * closed is done.
  */
 export async function usageCustodianPass(
   options: {
@@ -47,7 +54,8 @@ export async function usageCustodianPass(
     if ((await readUsageTerms(deployment, signer.reader, round.programId)) === undefined) continue;
     if (Number(await distributor.read.settlementState([id])) !== SettlementState.Open) continue;
     const released = state.getValue(NAMESPACE, `round:${id}:release`) !== undefined;
-    if (released && BigInt(await distributor.read.poolOf([id])) === 0n) continue; // waiting for the pool
+    const sealed = state.getValue(NAMESPACE, `round:${id}:sealed`) !== undefined;
+    if (released && sealed && BigInt(await distributor.read.poolOf([id])) === 0n) continue; // waiting for the pool
     due.push(id);
   }
   return isolated(
@@ -62,9 +70,14 @@ export async function usageCustodianPass(
         state.setValue(NAMESPACE, key, released);
         options.log?.(`usage round ${round}: released and anchored ${fresh.releaseHash}`);
       }
-      if (BigInt(await distributor.read.poolOf([round])) === 0n) return "released";
       const { programId } = await readRound(deployment, signer.reader, round);
       const terms = await readUsageTerms(deployment, signer.reader, programId);
+      if (state.getValue(NAMESPACE, `round:${round}:sealed`) === undefined) {
+        const count = await sealUsageTotals(options, round, { ...released, terms });
+        state.setValue(NAMESPACE, `round:${round}:sealed`, true);
+        options.log?.(`usage round ${round}: sealed ${count} artists' usage totals, each to its artist`);
+      }
+      if (BigInt(await distributor.read.poolOf([round])) === 0n) return "released";
       // A mix's quality scores are the published file the terms bind, read from the store by its keccak256.
       const mixed = terms !== undefined && terms.usageWeightBps < FULL_USAGE_WEIGHT_BPS;
       const mix =
