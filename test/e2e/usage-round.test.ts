@@ -13,7 +13,13 @@ import { contributorAccount, readDeployment, writeJsonFile } from "@ciphershare/
 import { chainReader, chainSigner, mined, roleAccount, type ChainReader } from "@ciphershare/coprocessor/chain/clients";
 import { contractsFor } from "@ciphershare/coprocessor/chain/contracts";
 import type { Deployment } from "@ciphershare/protocol/chain/deployment";
-import { sealOf } from "@ciphershare/protocol/round/inputs";
+import { inputsHash, sealOf } from "@ciphershare/protocol/round/inputs";
+import { encodeUsagePeriodRecord } from "@ciphershare/protocol/records/usage-period";
+import { bytesToHex } from "@ciphershare/protocol/hex";
+import { RoundPhase } from "@ciphershare/protocol/chain/constants";
+import { readRound } from "@ciphershare/coprocessor/chain/contracts";
+import { computeUsagePeriod } from "@ciphershare/coprocessor/roles/usage-coprocessor";
+import { ROLE_ACCOUNT } from "@ciphershare/coprocessor/roles/workspace";
 import { LocalDirectoryBlobStore } from "@ciphershare/coprocessor/storage/local-directory";
 import { plaintextUsageTotals } from "@ciphershare/coprocessor/usage/attribution";
 import { syntheticAttributions } from "@ciphershare/coprocessor/usage/synthetic";
@@ -262,5 +268,47 @@ describe("e2e: a usage-metered round (operator, coprocessor, custodian, auditor 
       JSON.stringify(verdict.checks),
     ).to.equal(true);
     expect(verdict.checks.map((c) => c.name)).to.include("shares-sum-to-pool");
+  });
+
+  it("custodian run challenges a usage period whose published totals are not the recomputed ones", async () => {
+    await cli(home, ["network", "open-round", "--program", "2"]);
+    const rows = syntheticAttributions(300, 6, { seed: 23, unused: [5] });
+    const values = new Float64Array(rows.length * 6);
+    rows.forEach((row, g) => values.set(row, g * 6));
+    const file = join(home, "usage-3.npy");
+    writeFileSync(file, serializeNpy(values, [rows.length, 6]));
+    await cli(home, [
+      "operator",
+      "report",
+      "--round",
+      "3",
+      "--attributions",
+      file,
+      "--batch",
+      "100",
+      "--reveal",
+      "--advance-time",
+    ]);
+    await cli(home, ["network", "close", "--round", "3", "--advance-time"]);
+    // A malicious coprocessor publishes one batch as "the totals", with a record naming it: decrypted, it would
+    // reveal that batch's attributions (of a batch of one generation: that generation's).
+    const coprocessor = chainSigner(reader, roleAccount(ROLE_ACCOUNT.coprocessor));
+    const honest = await computeUsagePeriod(deployment, reader, store, 3n, undefined);
+    const forged = { ...honest.record, totals: honest.record.batches[0].hash };
+    const periodHash = await store.put(encodeUsagePeriodRecord(forged));
+    await mined(
+      reader,
+      contractsFor(deployment, coprocessor).rounds.write.publishResults([
+        3n,
+        forged.totals,
+        periodHash,
+        await inputsHash(honest.period.included),
+        bytesToHex(honest.period.reasons),
+      ]),
+    );
+    const pass = await cli<{ challenged: number[]; failed: unknown[] }>(home, ["custodian", "run", "--once"]);
+    expect(pass.failed).to.deep.equal([]);
+    expect(pass.challenged).to.deep.equal([3]);
+    expect((await readRound(deployment, reader, 3n)).phase).to.equal(RoundPhase.Challenged);
   });
 });
