@@ -7,7 +7,7 @@ import { ethers, fhevm } from "hardhat";
 import { usageTermsConfig, usageTermsHash, type UsageTermsConfig } from "@ciphershare/protocol/chain/usage-terms";
 import type { Address, Hex } from "@ciphershare/protocol/hex";
 import { programConfig } from "@ciphershare/protocol/chain/program";
-import { ProgramKind, RoundPhase } from "@ciphershare/protocol/chain/constants";
+import { ProgramKind, RoundPhase, SHARES_PER_SETTLEMENT } from "@ciphershare/protocol/chain/constants";
 import { ExclusionReason, encryptShares } from "@ciphershare/scripts/lib/chain";
 import {
   PUBLIC_KEY_HASH,
@@ -345,6 +345,39 @@ describe("UsageTerms", () => {
       await expect(sealTotals(federated, [artists[0]], [1n]))
         .to.be.revertedWithCustomError(s.usageTerms, "NotAUsagePeriod")
         .withArgs(federated);
+    });
+
+    it("seals totals in settlement-sized batches, each within the gas and HCU limits", async () => {
+      // Two full batches: a batch's cost depends on its size only (256 artists are 4 such batches).
+      const many = Array.from(
+        { length: 2 * SHARES_PER_SETTLEMENT },
+        () => ethers.Wallet.createRandom().address as Address,
+      );
+      const big = termsFor({ artists: many });
+      programId = await createPendingProgram(big);
+      await s.usageTerms.connect(s.network).setTerms(programId, mutable(big));
+      await s.rounds.connect(s.custodian).acceptProgram(programId);
+      const roundId = await finalizedPeriod();
+      const usageTermsAddress = await s.usageTerms.getAddress();
+      let maxGas = 0n;
+      for (let start = 0; start < many.length; start += SHARES_PER_SETTLEMENT) {
+        const batch = many.slice(start, start + SHARES_PER_SETTLEMENT);
+        const encrypted = await encryptShares(
+          usageTermsAddress,
+          s.custodian.address,
+          batch.map((_, i) => BigInt(1_000_000 * (start + i))),
+        );
+        const tx = await s.usageTerms
+          .connect(s.custodian)
+          .sealUsageTotals(roundId, batch, encrypted.handles, encrypted.inputProofs);
+        const receipt = (await tx.wait())!;
+        const hcu = fhevm.computeTransactionHCU(receipt);
+        expect(hcu.globalHCU).to.be.below(20_000_000);
+        if (receipt.gasUsed > maxGas) maxGas = receipt.gasUsed;
+      }
+      expect(maxGas).to.be.below(1n << 24n);
+      expect(await s.usageTerms.sealedTotalCount(roundId)).to.equal(BigInt(many.length));
+      console.log(`      sealing ${SHARES_PER_SETTLEMENT} usage totals: at most ${maxGas} gas per transaction`);
     });
 
     it("counts only the operator's report: a period whose operator report is excluded is never settled", async () => {
