@@ -115,6 +115,7 @@ function MyUsage({ period, account }: { period: UsagePeriodView; account: Addres
       <h4>Round {period.round}</h4>
       <button
         type="button"
+        data-testid={`my-usage-decrypt-${period.round}`}
         disabled={!sealed || usage.state.status === "working"}
         onClick={() => void usage.decrypt(total.data!, terms, account)}
       >
@@ -122,6 +123,7 @@ function MyUsage({ period, account }: { period: UsagePeriodView; account: Addres
       </button>{" "}
       <button
         type="button"
+        data-testid={`my-royalty-decrypt-${period.round}`}
         disabled={!settled || royalty.state.status === "working"}
         onClick={() => void royalty.decrypt(owed.data!, distributor, account)}
       >
