@@ -135,6 +135,7 @@ export async function startAppServices(options: AppServiceOptions): Promise<AppS
         RoyaltyDistributor: deployment.distributor,
         RoyaltyToken: deployment.token,
         AnonymousPayouts: deployment.anonymousPayouts,
+        ...(deployment.usageTerms ? { UsageTerms: deployment.usageTerms } : {}),
         CipherShareForwarder: deployment.forwarder,
         ...(deployment.committee ? { CustodianCommittee: deployment.committee } : {}),
       },

@@ -76,13 +76,15 @@ export async function usageDemo(argv: string[]): Promise<void> {
     say(
       `• custodian published the program key ${keys.publicBundleHash.slice(0, 12)}… (${(keys.bundleBytes / 1e6).toFixed(0)} MB)`,
     );
-    const { programId } = await cli<{ programId: string }>(["network", "create-program", "--min-contributors", "1"]);
     const artistAccounts = Array.from({ length: ARTISTS }, (_, i) => String(ARTIST_FIRST_ACCOUNT + i));
-    const terms = await cli<{ termsHash: string; artists: string[] }>([
+    // A usage program, created bound to its terms' hash and given the terms in the same command.
+    const { programId, ...terms } = await cli<{ programId: string; termsHash: string }>([
       "network",
-      "set-usage-terms",
-      "--program",
-      programId,
+      "create-program",
+      "--kind",
+      "usage",
+      "--min-contributors",
+      "1",
       "--artist-accounts",
       artistAccounts.join(","),
       "--min-generations",
@@ -152,11 +154,16 @@ export async function usageDemo(argv: string[]): Promise<void> {
       `• custodian (own process): decrypted only the committed totals (flooded), anchored ${released.releaseHash.slice(0, 12)}…, settled one encrypted share per artist on-chain`,
     );
     const claimed: string[] = [];
+    const ownUsage: number[] = [];
     for (let i = 0; i < ARTISTS; i++) {
+      const own = await cli<{ total: number }>(["contributor", "usage", "--round", "1", "--index", String(i)]);
+      ownUsage.push(own.total);
       const claim = await cli<{ claimed: string }>(["contributor", "claim", "--round", "1", "--index", String(i)]);
       claimed.push(String(claim.claimed));
     }
-    say(`• each artist (own process) claimed its royalty, decrypting only its own share`);
+    say(
+      `• each artist (own process) decrypted its own usage total (sealed on-chain to it alone) and claimed its royalty, decrypting only its own share`,
+    );
     const auditRun = await runCiphershare(["usage", "audit", "--round", "1", "--home", options.home, "--json"], {
       env: ENV,
     });
@@ -166,11 +173,13 @@ export async function usageDemo(argv: string[]): Promise<void> {
     );
 
     const expected = plaintextUsageTotals(stream.vectors, ARTISTS);
-    say("\nartist  style  prompts  usage (released)  usage (plaintext)  royalty (of 1,000,000)  claimed on-chain");
+    say(
+      "\nartist  style  prompts  usage (released)  usage (own, sealed)  usage (plaintext)  royalty (of 1,000,000)  claimed on-chain",
+    );
     for (let i = 0; i < ARTISTS; i++) {
       say(
         `${String(i).padStart(6)}  ${String(STYLE_DIGITS[i]).padStart(5)}  ${String(prompts[i]).padStart(7)}  ` +
-          `${(Math.abs(released.totals[i]) < 5e-5 ? 0 : released.totals[i]).toFixed(4).padStart(16)}  ${expected[i].toFixed(4).padStart(17)}  ${released.shares[i].padStart(22)}  ${claimed[i].padStart(16)}`,
+          `${(Math.abs(released.totals[i]) < 5e-5 ? 0 : released.totals[i]).toFixed(4).padStart(16)}  ${ownUsage[i].toFixed(4).padStart(19)}  ${expected[i].toFixed(4).padStart(17)}  ${released.shares[i].padStart(22)}  ${claimed[i].padStart(16)}`,
       );
     }
     say(
@@ -186,6 +195,7 @@ export async function usageDemo(argv: string[]): Promise<void> {
           generations: reported.generations,
           excluded: reported.excluded,
           usage: released.totals,
+          ownUsage,
           royalties: released.shares,
           claimed,
           settled: released.settled,

@@ -13,7 +13,13 @@ import { contributorAccount, readDeployment, writeJsonFile } from "@ciphershare/
 import { chainReader, chainSigner, mined, roleAccount, type ChainReader } from "@ciphershare/coprocessor/chain/clients";
 import { contractsFor } from "@ciphershare/coprocessor/chain/contracts";
 import type { Deployment } from "@ciphershare/protocol/chain/deployment";
-import { sealOf } from "@ciphershare/protocol/round/inputs";
+import { inputsHash, sealOf } from "@ciphershare/protocol/round/inputs";
+import { encodeUsagePeriodRecord } from "@ciphershare/protocol/records/usage-period";
+import { bytesToHex } from "@ciphershare/protocol/hex";
+import { RoundPhase } from "@ciphershare/protocol/chain/constants";
+import { readRound } from "@ciphershare/coprocessor/chain/contracts";
+import { computeUsagePeriod } from "@ciphershare/coprocessor/roles/usage-coprocessor";
+import { ROLE_ACCOUNT } from "@ciphershare/coprocessor/roles/workspace";
 import { LocalDirectoryBlobStore } from "@ciphershare/coprocessor/storage/local-directory";
 import { plaintextUsageTotals } from "@ciphershare/coprocessor/usage/attribution";
 import { syntheticAttributions } from "@ciphershare/coprocessor/usage/synthetic";
@@ -53,12 +59,37 @@ describe("e2e: a usage-metered round (operator, coprocessor, custodian, auditor 
     await cli(home, ["network", "deploy"]);
     deployment = readDeployment(network.ws);
     reader = chainReader(network.chain.rpcUrl, network.chain.chainId);
+    // A federated program cannot take usage terms: the kind is fixed at creation.
     await cli(home, ["network", "create-program", "--bundle-hash", bundleHash, "--min-contributors", "1"]);
-    // The artists are contributors 1 to 6 (development accounts 5 to 10), in attribution order; the operator account 19.
-    await cli(home, ["network", "set-usage-terms", "--program", "1", "--artist-accounts", "5,6,7,8,9,10"]);
+    const federated = await run([
+      "network",
+      "set-usage-terms",
+      "--program",
+      "1",
+      "--artist-accounts",
+      "5,6",
+      "--home",
+      home,
+    ]);
+    expect(federated.code).to.equal(1);
+    expect(federated.stderr).to.contain("NotAUsageProgramKind");
+    // The usage program (2), bound to its terms' hash and given them: the artists are contributors 1 to 6
+    // (development accounts 5 to 10), in attribution order; the operator account 19.
+    await cli(home, [
+      "network",
+      "create-program",
+      "--kind",
+      "usage",
+      "--bundle-hash",
+      bundleHash,
+      "--min-contributors",
+      "1",
+      "--artist-accounts",
+      "5,6,7,8,9,10",
+    ]);
     // One operator per period: a crowd of 1 is below the custodian's default policy, so it is overruled on purpose.
-    await cli(home, ["custodian", "accept", "--program", "1", "--force"]);
-    await cli(home, ["network", "open-round", "--program", "1"]);
+    await cli(home, ["custodian", "accept", "--program", "2", "--force"]);
+    await cli(home, ["network", "open-round", "--program", "2"]);
     await cli(home, ["network", "fund", "--round", "1", "--amount", "1000000"]);
   });
 
@@ -121,14 +152,19 @@ describe("e2e: a usage-metered round (operator, coprocessor, custodian, auditor 
     const wrongTerms = await run(["usage", "release", "--round", "1", "--contributors", "5", "--home", home]);
     expect(wrongTerms.code).to.equal(1);
     expect(wrongTerms.stderr).to.contain("differ from the program's on-chain terms");
+    // Before the release, nothing is sealed for an artist to read.
+    const before = await cli<{ sealed: boolean }>(home, ["contributor", "usage", "--round", "1", "--index", "1"]);
+    expect(before.sealed).to.equal(false);
     const released = await cli<{
       totals: number[];
       shares: string[];
       pool: string;
+      sealed: number;
       settled: boolean;
       record: { generations: number };
     }>(home, ["usage", "release", "--round", "1"]);
     expect(released.settled).to.equal(true);
+    expect(released.sealed).to.equal(6);
     expect(String(released.pool)).to.equal("1000000");
     expect(released.record.generations).to.equal(2999);
     for (let i = 0; i < 5; i++) {
@@ -154,6 +190,31 @@ describe("e2e: a usage-metered round (operator, coprocessor, custodian, auditor 
     expect(BigInt(top.balance)).to.equal(shares[0]);
     const unused = await cli<{ claimed: string }>(home, ["contributor", "claim", "--round", "1", "--index", "6"]);
     expect(BigInt(unused.claimed)).to.equal(0n);
+    // Each artist decrypts its own usage total, sealed on-chain to it alone (millionths of the released total).
+    const own = await cli<{ sealed: boolean; units: string; total: number }>(home, [
+      "contributor",
+      "usage",
+      "--round",
+      "1",
+      "--index",
+      "1",
+    ]);
+    expect(own.sealed).to.equal(true);
+    expect(BigInt(own.units)).to.equal(BigInt(Math.round(released.totals[0] * 1e6)));
+    expect(Math.abs(own.total - expected[0]) / expected[0]).to.be.below(1e-4);
+    const ownUnused = await cli<{ units: string }>(home, ["contributor", "usage", "--round", "1", "--index", "6"]);
+    expect(BigInt(ownUnused.units)).to.equal(0n);
+    // The operator has no total; reading another artist's total is refused by the ACL (the attack test is on-chain:
+    // test/contracts/usage/UsageTerms.test.ts).
+    const operatorUsage = await cli<{ sealed: boolean }>(home, [
+      "contributor",
+      "usage",
+      "--round",
+      "1",
+      "--index",
+      "15",
+    ]);
+    expect(operatorUsage.sealed).to.equal(false);
     const operatorClaim = await run(["contributor", "claim", "--round", "1", "--index", "15", "--home", home]);
     expect(operatorClaim.code).to.equal(1);
     expect(operatorClaim.stderr).to.contain("Nothing to claim");
@@ -172,7 +233,7 @@ describe("e2e: a usage-metered round (operator, coprocessor, custodian, auditor 
   });
 
   it("the daemons serve a usage period: coprocessor run publishes, custodian run releases and settles", async () => {
-    await cli(home, ["network", "open-round", "--program", "1"]);
+    await cli(home, ["network", "open-round", "--program", "2"]);
     const rows = syntheticAttributions(500, 6, { seed: 22, unused: [5] });
     const values = new Float64Array(rows.length * 6);
     rows.forEach((row, g) => values.set(row, g * 6));
@@ -190,6 +251,16 @@ describe("e2e: a usage-metered round (operator, coprocessor, custodian, auditor 
     const second = await cli<{ settled: number[]; failed: unknown[] }>(home, ["custodian", "run", "--once"]);
     expect(second.settled).to.deep.equal([2]);
     expect(second.failed).to.deep.equal([]);
+    const own = await cli<{ sealed: boolean; total: number }>(home, [
+      "contributor",
+      "usage",
+      "--round",
+      "2",
+      "--index",
+      "1",
+    ]);
+    expect(own.sealed).to.equal(true);
+    expect(own.total).to.be.greaterThan(0);
     const audit = await run(["usage", "audit", "--round", "2", "--json", "--home", home]);
     const verdict = parseAuditVerdict(JSON.parse(audit.stdout.trim().split("\n").at(-1)!));
     expect(
@@ -197,5 +268,47 @@ describe("e2e: a usage-metered round (operator, coprocessor, custodian, auditor 
       JSON.stringify(verdict.checks),
     ).to.equal(true);
     expect(verdict.checks.map((c) => c.name)).to.include("shares-sum-to-pool");
+  });
+
+  it("custodian run challenges a usage period whose published totals are not the recomputed ones", async () => {
+    await cli(home, ["network", "open-round", "--program", "2"]);
+    const rows = syntheticAttributions(300, 6, { seed: 23, unused: [5] });
+    const values = new Float64Array(rows.length * 6);
+    rows.forEach((row, g) => values.set(row, g * 6));
+    const file = join(home, "usage-3.npy");
+    writeFileSync(file, serializeNpy(values, [rows.length, 6]));
+    await cli(home, [
+      "operator",
+      "report",
+      "--round",
+      "3",
+      "--attributions",
+      file,
+      "--batch",
+      "100",
+      "--reveal",
+      "--advance-time",
+    ]);
+    await cli(home, ["network", "close", "--round", "3", "--advance-time"]);
+    // A malicious coprocessor publishes one batch as "the totals", with a record naming it: decrypted, it would
+    // reveal that batch's attributions (of a batch of one generation: that generation's).
+    const coprocessor = chainSigner(reader, roleAccount(ROLE_ACCOUNT.coprocessor));
+    const honest = await computeUsagePeriod(deployment, reader, store, 3n, undefined);
+    const forged = { ...honest.record, totals: honest.record.batches[0].hash };
+    const periodHash = await store.put(encodeUsagePeriodRecord(forged));
+    await mined(
+      reader,
+      contractsFor(deployment, coprocessor).rounds.write.publishResults([
+        3n,
+        forged.totals,
+        periodHash,
+        await inputsHash(honest.period.included),
+        bytesToHex(honest.period.reasons),
+      ]),
+    );
+    const pass = await cli<{ challenged: number[]; failed: unknown[] }>(home, ["custodian", "run", "--once"]);
+    expect(pass.failed).to.deep.equal([]);
+    expect(pass.challenged).to.deep.equal([3]);
+    expect((await readRound(deployment, reader, 3n)).phase).to.equal(RoundPhase.Challenged);
   });
 });

@@ -63,7 +63,10 @@ export async function verifyStep(options: CustodianRoleOptions, roundId: bigint)
  * Challenges a publication the custodian could not reproduce (journaled `p<n>:challenge`): the verdict goes to the
  * store as evidence, its hash and address on-chain with `challengeResults`. Returns the evidence hash.
  */
-export async function challengeStep(options: CustodianRoleOptions, verdict: PublicationVerdict): Promise<Hex> {
+export async function challengeStep(
+  options: Pick<CustodianRoleOptions, "state" | "signer" | "deployment" | "store" | "log">,
+  verdict: PublicationVerdict,
+): Promise<Hex> {
   const { state, signer, deployment, store } = options;
   const evidence = await store.put(encodeJsonRecord({ kind: "ciphershare.challenge", version: 1, ...verdict }));
   await runOnChainStep(

@@ -40,6 +40,8 @@ export async function createProgram(
     publicBundleHash: Hex;
     /** A training program: its buyer's key bundle and the hash of its published terms blob. */
     training?: { buyerKeyHash: Hex; termsHash: Hex };
+    /** A usage program: keccak256(abi.encode(terms)) of the usage terms it must then be given (`setUsageTerms`). */
+    usage?: { termsHash: Hex };
   },
   terms: ProgramTerms = {},
 ): Promise<bigint> {
@@ -51,6 +53,7 @@ export async function createProgram(
       payoutToken: deployment.token,
       publicKeyHash: parties.publicBundleHash,
       ...(parties.training ? { kind: ProgramKind.Training, ...parties.training } : {}),
+      ...(parties.usage ? { kind: ProgramKind.Usage, ...parties.usage } : {}),
     },
     terms,
   );

@@ -5,7 +5,7 @@
 import { readFile } from "node:fs/promises";
 import { keccak256 } from "viem";
 import { SettlementState, SHARES_PER_PROOF } from "@ciphershare/protocol/chain/constants";
-import { usageRulesOf, type UsageTermsConfig } from "@ciphershare/protocol/chain/usage-terms";
+import { usageRulesOf, usageTotalUnits, type UsageTermsConfig } from "@ciphershare/protocol/chain/usage-terms";
 import type { Address } from "@ciphershare/protocol/hex";
 import { RoundPhase, ROUND_PHASE_NAMES } from "@ciphershare/protocol/chain/constants";
 import type { Deployment } from "@ciphershare/protocol/chain/deployment";
@@ -194,17 +194,12 @@ export async function settleUsagePeriod(
   const { shares } = usagePeriodShares(pool, released, { usageWeight: mix.usageWeight }, mix.shapley);
   const writer = contractsFor(deployment, signer).distributor;
   for (const [start, end] of settlementBatches(terms.artists.length)) {
-    const handles: Hex[] = [];
-    const proofs: Hex[] = [];
-    for (let first = start; first < end; first += SHARES_PER_PROOF) {
-      const encrypted = await fhevm.encryptUint64(
-        deployment.distributor,
-        signer.address,
-        shares.slice(first, Math.min(end, first + SHARES_PER_PROOF)),
-      );
-      handles.push(...encrypted.handles);
-      proofs.push(encrypted.inputProof);
-    }
+    const { handles, proofs } = await encryptedBatch(
+      fhevm,
+      deployment.distributor,
+      signer.address,
+      shares.slice(start, end),
+    );
     await mined(
       signer.reader,
       writer.write.settle([roundId, terms.artists.slice(start, end) as Address[], handles, proofs]),
@@ -212,4 +207,57 @@ export async function settleUsagePeriod(
   }
   await mined(signer.reader, writer.write.completeSettlement([roundId]));
   return { pool, artists: terms.artists, shares };
+}
+
+/** Encrypts `values` for one call to `contract` by `user`: `SHARES_PER_PROOF` values per input proof. */
+async function encryptedBatch(
+  fhevm: FhevmClient,
+  contract: Address,
+  user: Address,
+  values: readonly bigint[],
+): Promise<{ handles: Hex[]; proofs: Hex[] }> {
+  const handles: Hex[] = [];
+  const proofs: Hex[] = [];
+  for (let first = 0; first < values.length; first += SHARES_PER_PROOF) {
+    const encrypted = await fhevm.encryptUint64(contract, user, values.slice(first, first + SHARES_PER_PROOF));
+    handles.push(...encrypted.handles);
+    proofs.push(encrypted.inputProof);
+  }
+  return { handles, proofs };
+}
+
+/**
+ * Seals each artist's released usage total on-chain to that artist alone (`UsageTerms.sealUsageTotals`): an euint64
+ * of the flooded total in millionths (`usageTotalUnits`: at or below the resolution, 0), in batches of the
+ * settlement's size. Idempotent: artists already sealed (a pass interrupted after some batches) are skipped.
+ * Returns how many totals this call sealed.
+ */
+export async function sealUsageTotals(
+  options: { readonly deployment: Deployment; readonly signer: ChainSigner; readonly fhevm: FhevmClient },
+  roundId: bigint,
+  released: Pick<ReleasedUsage, "totals" | "resolution" | "terms">,
+): Promise<number> {
+  const { deployment, signer, fhevm } = options;
+  const { terms } = released;
+  const reader = contractsToRead(deployment, signer.reader).usageTerms;
+  if (terms === undefined || reader === undefined || deployment.usageTerms === undefined) {
+    throw new UsageRoleError("The program has no usage terms on-chain: its artists' totals cannot be sealed.", {
+      details: `round ${roundId}`,
+    });
+  }
+  const pending: number[] = [];
+  for (const [i, artist] of terms.artists.entries()) {
+    if (BigInt(await reader.read.usageTotalOf([roundId, artist])) === 0n) pending.push(i);
+  }
+  const writer = contractsFor(deployment, signer).usageTerms!;
+  for (const [start, end] of settlementBatches(pending.length)) {
+    const batch = pending.slice(start, end);
+    const units = batch.map((i) => usageTotalUnits(released.totals[i], released.resolution));
+    const { handles, proofs } = await encryptedBatch(fhevm, deployment.usageTerms, signer.address, units);
+    await mined(
+      signer.reader,
+      writer.write.sealUsageTotals([roundId, batch.map((i) => terms.artists[i]) as Address[], handles, proofs]),
+    );
+  }
+  return pending.length;
 }

@@ -3,6 +3,7 @@ import { ReleasedScoresPanel } from "../dashboard/ReleasedScoresPanel";
 import { useAppContext } from "../context";
 import { RoundsTable } from "../dashboard/RoundsTable";
 import { useChainStatus } from "../hooks/useChainStatus";
+import { UsagePeriodsCard } from "../usage/UsagePeriodsCard";
 
 export function DashboardPage() {
   const { runtime } = useAppContext();
@@ -40,6 +41,7 @@ export function DashboardPage() {
         <RoundsTable />
       </Card>
       <ReleasedScoresPanel />
+      <UsagePeriodsCard />
     </div>
   );
 }

@@ -95,3 +95,26 @@ export function usageRulesOf(terms: UsageTermsConfig): UsageTermsRules {
     usageWeight: terms.usageWeightBps / FULL_USAGE_WEIGHT_BPS,
   };
 }
+
+/**
+ * Scale of a sealed usage total (`UsageTerms.USAGE_TOTAL_SCALE`): the euint64 an artist decrypts holds its period's
+ * total in millionths of a generation's attribution, like the cap.
+ */
+export const USAGE_TOTAL_SCALE = 1_000_000;
+
+/**
+ * A released (flooded) usage total as the euint64 the custodian seals: round(total × 10^6), and 0 for a total at or
+ * below `resolution` (flooding noise, which can be slightly negative, is not usage; the royalties count it as 0 too).
+ */
+export function usageTotalUnits(total: number, resolution = 0): bigint {
+  if (!Number.isFinite(total)) throw new InvalidInputError(`The usage total ${total} is not a finite number.`);
+  if (total <= resolution) return 0n;
+  const units = BigInt(Math.round(total * USAGE_TOTAL_SCALE));
+  if (units >= 1n << 64n) throw new InvalidInputError(`The usage total ${total} does not fit a euint64 in millionths.`);
+  return units;
+}
+
+/** A sealed usage total's decrypted euint64 as a number of generations' worth of attribution. */
+export function usageTotalFromUnits(units: bigint): number {
+  return Number(units) / USAGE_TOTAL_SCALE;
+}

@@ -8,6 +8,7 @@ import {
 } from "@ciphershare/coprocessor/simulation/federated";
 import { advanceChainPast, type ChainReader } from "@ciphershare/coprocessor/chain/clients";
 import { readRound } from "@ciphershare/coprocessor/chain/contracts";
+import { readOwnUsageTotal } from "@ciphershare/coprocessor/chain/usage-terms";
 import {
   claimRoyalty,
   owedRoyalty,
@@ -334,6 +335,29 @@ export function register(program: Command): void {
         reporter(options).result(
           { address: ctx.signer.address, round: options.round, claimed: owed, balance },
           `claimed ${owed} units; balance ${balance}`,
+        );
+      } finally {
+        fhevm.destroy();
+      }
+    });
+
+  contributorCommand(
+    contributor,
+    "usage",
+    "An artist of a usage program: decrypt your own usage total of a released period (sealed to you alone by the custodian; docs/usage.md).",
+  )
+    .requiredOption("--round <id>", "round id (the usage period)")
+    .action(async (options: Options) => {
+      const ctx = contributorContext(options);
+      const roundId = parseBigInt(options.round as string, "--round");
+      const fhevm = await ctx.fhevm();
+      try {
+        const own = await readOwnUsageTotal(ctx.deployment(), ctx.signer, fhevm, roundId);
+        reporter(options).result(
+          { address: ctx.signer.address, round: roundId, ...own },
+          own.sealed
+            ? `your usage in round ${roundId}: ${own.total.toFixed(6)} (${own.units} millionths)`
+            : `round ${roundId}: no usage total sealed for ${ctx.signer.address} (not released yet, or not an artist)`,
         );
       } finally {
         fhevm.destroy();

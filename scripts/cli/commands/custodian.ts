@@ -265,7 +265,7 @@ export function register(program: Command): void {
         }
         for (const { round, outcome } of usage?.done ?? []) {
           failed.delete(Number(round));
-          if (outcome === "settled") outcomes.settled.add(Number(round));
+          if (outcome === "settled" || outcome === "challenged") outcomes[outcome].add(Number(round));
         }
         for (const { round, reason } of usage?.failed ?? [])
           failed.set(Number(round), { round: Number(round), reason });

@@ -18,7 +18,7 @@ import {
 import { committeeAddress } from "@ciphershare/coprocessor/roles/committee-member";
 import { OPERATOR_ACCOUNT } from "@ciphershare/coprocessor/roles/operator";
 import { setUsageTerms } from "@ciphershare/coprocessor/chain/usage-terms";
-import { usageTermsConfig } from "@ciphershare/protocol/chain/usage-terms";
+import { usageTermsConfig, usageTermsHash, type UsageTermsConfig } from "@ciphershare/protocol/chain/usage-terms";
 import { isAddress, keccak256 } from "viem";
 import { readJsonFile, ROLE_ACCOUNT, writeJsonFile } from "@ciphershare/coprocessor/roles/workspace";
 import { mnistFederatedSetup } from "@ciphershare/coprocessor/simulation/federated";
@@ -84,6 +84,46 @@ async function publishTrainingTerms(
   return { buyerKeyHash: buyerKeyHash as Hex, termsHash, terms: decodeTrainingTerms(bytes) };
 }
 
+/** The usage terms' flags (`create-program --kind usage`, `set-usage-terms`). */
+function usageTermsOptions(command: Command): Command {
+  return command
+    .option("--artists <addresses>", "usage: comma-separated artist addresses, in attribution order")
+    .option(
+      "--artist-accounts <indices>",
+      "usage, dev chain: comma-separated development account indices of the artists",
+    )
+    .option("--operator <address>", `usage: the model operator (default: development account ${OPERATOR_ACCOUNT})`)
+    .option("--cap <x>", "usage: per-generation cap on Σ of a generation's attribution", "1")
+    .option("--min-generations <n>", "usage: fewest generations a period needs to be released and settled", "100")
+    .option(
+      "--usage-weight <w>",
+      "usage: share of the pool split by usage (e.g. 0.7); the rest by --shapley scores",
+      "1",
+    )
+    .option(
+      "--shapley <file.json>",
+      "usage, with --usage-weight < 1: the published quality scores (its keccak256 is bound)",
+    );
+}
+
+/** The usage terms from the flags of `usageTermsOptions`. */
+function usageTermsOf(ctx: ReturnType<typeof roleContext>, options: Options): UsageTermsConfig {
+  const artists = artistsOf(options, (i) => ctx.devSigner(i).address);
+  const weight = Number(options.usageWeight);
+  const scoresFile = options.shapley === undefined ? undefined : readFileSync(options.shapley as string);
+  if (weight < 1 && scoresFile === undefined) {
+    throw new InvalidInputError("--usage-weight below 1 needs --shapley <file.json>.");
+  }
+  return usageTermsConfig({
+    operator: ((options.operator as string | undefined) ?? ctx.devSigner(OPERATOR_ACCOUNT).address) as Address,
+    artists,
+    cap: Number(options.cap),
+    minGenerations: parseInteger(options.minGenerations as string, "--min-generations", 1),
+    usageWeight: weight,
+    qualityScoresHash: scoresFile === undefined || weight === 1 ? undefined : keccak256(scoresFile),
+  });
+}
+
 /** `ciphershare network …`: the program operator. */
 export function register(program: Command): void {
   const network = program.command("network").description("Network operator: deploy, programs, rounds, pools.");
@@ -101,7 +141,7 @@ export function register(program: Command): void {
     );
   });
 
-  withCommonOptions(
+  const createProgramCommand = withCommonOptions(
     network
       .command("create-program")
       .description("Create a royalty program for a coprocessor, a custodian and the custodian's public bundle.")
@@ -130,7 +170,7 @@ export function register(program: Command): void {
       )
       .option(
         "--kind <kind>",
-        "federated (model updates) or training (encrypted data, a model for a buyer)",
+        "federated (model updates), training (encrypted data, a model for a buyer) or usage (usage-metered royalties: give the usage terms' flags of `set-usage-terms`)",
         "federated",
       )
       .option("--features <d>", "training: features d per row")
@@ -142,12 +182,15 @@ export function register(program: Command): void {
         "training: keccak256 of the buyer's key bundle (default: the workspace's buyer-bundle.json)",
       ),
     ROLE_ACCOUNT.network,
-  ).action(async (options: Options) => {
+  );
+  usageTermsOptions(createProgramCommand).action(async (options: Options) => {
     const ctx = roleContext(options);
     const training = options.kind === "training" ? await publishTrainingTerms(ctx, options) : undefined;
-    if (options.kind !== "training" && options.kind !== "federated") {
-      throw new InvalidInputError("--kind must be federated or training.", { details: String(options.kind) });
+    if (options.kind !== "training" && options.kind !== "federated" && options.kind !== "usage") {
+      throw new InvalidInputError("--kind must be federated, training or usage.", { details: String(options.kind) });
     }
+    // A usage program is created bound to its terms' hash, and given the terms right after (docs/usage.md).
+    const usage = options.kind === "usage" ? usageTermsOf(ctx, options) : undefined;
     const auditors = options.auditors === undefined ? [] : parseAuditors(options.auditors as string);
     const bundleHash =
       (options.bundleHash as string | undefined) ??
@@ -176,9 +219,11 @@ export function register(program: Command): void {
           : (((options.custodian as string | undefined) ?? ctx.devSigner(ROLE_ACCOUNT.custodian).address) as Address),
         publicBundleHash: bundleHash,
         training: training && { buyerKeyHash: training.buyerKeyHash, termsHash: training.termsHash },
+        usage: usage && { termsHash: usageTermsHash(usage) },
       },
       terms,
     );
+    const usageTermsHashSet = usage && (await setUsageTerms(ctx.deployment(), ctx.signer, programId, usage));
     if (auditors.length > 0) await setInputAuditors(ctx.deployment(), ctx.signer, programId, auditors);
     if (options.committee) {
       const setup = await registerWorkspaceCommittee(ctx.ws, ctx.deployment(), ctx.signer, programId);
@@ -187,50 +232,36 @@ export function register(program: Command): void {
       );
     }
     reporter(options).result(
-      { programId, ...terms, kind: String(options.kind), ...(training ?? {}), auditors },
+      {
+        programId,
+        ...terms,
+        kind: String(options.kind),
+        ...(training ?? {}),
+        ...(usage ? { usageTerms: usage, termsHash: usageTermsHashSet } : {}),
+        auditors,
+      },
       `program ${programId} created (min ${terms.minContributors} contributors, cap ${terms.maxCommitments}, deposit ${terms.commitDeposit} wei); the custodian must accept it before a round opens`,
     );
   });
 
-  withCommonOptions(
-    network
-      .command("set-usage-terms")
-      .description(
-        "Make a program usage-metered (docs/usage.md): its artists in attribution order are the payees of its rounds, the operator's report is the one that counts. Once, before the custodian accepts.",
-      )
-      .requiredOption("--program <id>", "program id (created, not yet accepted)")
-      .option("--artists <addresses>", "comma-separated artist addresses, in attribution order")
-      .option("--artist-accounts <indices>", "dev chain: comma-separated development account indices of the artists")
-      .option("--operator <address>", `the model operator (default: development account ${OPERATOR_ACCOUNT})`)
-      .option("--cap <x>", "per-generation cap on Σ of a generation's attribution", "1")
-      .option("--min-generations <n>", "fewest generations a period needs to be released and settled", "100")
-      .option("--usage-weight <w>", "share of the pool split by usage (e.g. 0.7); the rest by --shapley scores", "1")
-      .option(
-        "--shapley <file.json>",
-        "with --usage-weight < 1: the published quality scores (its keccak256 is bound)",
-      ),
-    ROLE_ACCOUNT.network,
+  usageTermsOptions(
+    withCommonOptions(
+      network
+        .command("set-usage-terms")
+        .description(
+          "Give a usage program its terms (docs/usage.md; `create-program --kind usage` does it already): its artists in attribution order are the payees of its rounds, the operator's report is the one that counts. Once, before the custodian accepts, and only the terms whose hash the program was created with.",
+        )
+        .requiredOption("--program <id>", "program id (created with --kind usage, not yet accepted)"),
+      ROLE_ACCOUNT.network,
+    ),
   ).action(async (options: Options) => {
     const ctx = roleContext(options);
-    const artists = artistsOf(options, (i) => ctx.devSigner(i).address);
-    const weight = Number(options.usageWeight);
-    const scoresFile = options.shapley === undefined ? undefined : readFileSync(options.shapley as string);
-    if (weight < 1 && scoresFile === undefined) {
-      throw new InvalidInputError("--usage-weight below 1 needs --shapley <file.json>.");
-    }
-    const terms = usageTermsConfig({
-      operator: ((options.operator as string | undefined) ?? ctx.devSigner(OPERATOR_ACCOUNT).address) as Address,
-      artists,
-      cap: Number(options.cap),
-      minGenerations: parseInteger(options.minGenerations as string, "--min-generations", 1),
-      usageWeight: weight,
-      qualityScoresHash: scoresFile === undefined || weight === 1 ? undefined : keccak256(scoresFile),
-    });
+    const terms = usageTermsOf(ctx, options);
     const programId = parseBigInt(options.program as string, "--program");
     const termsHash = await setUsageTerms(ctx.deployment(), ctx.signer, programId, terms);
     reporter(options).result(
       { programId, termsHash, ...terms },
-      `program ${programId}: usage terms ${termsHash} (${artists.length} artists, operator ${terms.operator})`,
+      `program ${programId}: usage terms ${termsHash} (${terms.artists.length} artists, operator ${terms.operator})`,
     );
   });
 

@@ -5,6 +5,7 @@ import { auditUsagePeriod } from "@ciphershare/coprocessor/roles/usage-auditor";
 import { publishUsagePeriod } from "@ciphershare/coprocessor/roles/usage-coprocessor";
 import {
   releaseUsagePeriod,
+  sealUsageTotals,
   settleUsagePeriod,
   termsMix,
   usagePeriodShares,
@@ -101,7 +102,7 @@ export function register(program: Command): void {
   usageCommand(
     usage,
     "release",
-    "Custodian, Finalized round: recompute and check the totals, decrypt them (flooded), anchor the release; prints the royalties of --pool.",
+    "Custodian, Finalized round: recompute and check the totals, decrypt them (flooded), anchor the release, seal each artist's total to it on-chain, settle; prints the royalties.",
     ROLE_ACCOUNT.custodian,
   )
     .option("--pool <units>", "without on-chain terms: split this pool by the released totals (largest remainder)")
@@ -140,10 +141,15 @@ export function register(program: Command): void {
         roundId,
       );
       let settlement: UsageSettlement | undefined;
-      if (terms !== undefined && options.settle !== false) {
+      let sealed = 0;
+      if (terms !== undefined) {
+        // Each artist's total goes on-chain sealed to that artist alone; then (unless --no-settle) the pool is split.
         const fhevm = await ctx.fhevm();
         try {
-          settlement = await settleUsagePeriod({ deployment, signer: ctx.signer, fhevm }, roundId, released, mix);
+          sealed = await sealUsageTotals({ deployment, signer: ctx.signer, fhevm }, roundId, released);
+          if (options.settle !== false) {
+            settlement = await settleUsagePeriod({ deployment, signer: ctx.signer, fhevm }, roundId, released, mix);
+          }
         } finally {
           fhevm.destroy();
         }
@@ -153,8 +159,9 @@ export function register(program: Command): void {
         settlement?.shares ?? usagePeriodShares(pool, released, { usageWeight: mix.usageWeight }, mix.shapley).shares;
       const payee = (i: number) => (terms === undefined ? `contributor ${i}` : `artist ${i} ${terms.artists[i]}`);
       reporter(options).result(
-        { round: roundId, ...released, pool, shares, settled: settlement !== undefined },
+        { round: roundId, ...released, pool, shares, sealed, settled: settlement !== undefined },
         `released ${released.record.generations} generations; anchored ${released.releaseHash}` +
+          (sealed === 0 ? "" : `; sealed ${sealed} usage totals, each to its artist`) +
           (settlement === undefined ? "" : `; settled the pool of ${pool} to ${settlement.artists.length} artists`) +
           "\n" +
           released.totals.map((t, i) => `  ${payee(i)}: usage ${t.toFixed(4)}, royalty ${shares[i]}`).join("\n"),
