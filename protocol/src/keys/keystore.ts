@@ -114,9 +114,10 @@ export async function deriveKey(
   passphrase: string,
   salt: Uint8Array,
   parameters: ScryptParameters,
-): Promise<Uint8Array> {
+): Promise<Uint8Array<ArrayBuffer>> {
+  let derived: Uint8Array;
   try {
-    return await scrypt({
+    derived = await scrypt({
       password: passphrase.normalize("NFKC"),
       salt,
       costFactor: parameters.N,
@@ -128,11 +129,14 @@ export async function deriveKey(
   } catch (error) {
     throw new KeystoreError("scrypt key derivation failed.", { cause: error });
   }
+  const key = new Uint8Array(derived); // on its own ArrayBuffer, as WebCrypto's types want
+  derived.fill(0);
+  return key;
 }
 
 /** Canonical base64 of exactly `length` bytes (when given): a lenient decoder would skip junk and accept short tags. */
-function strictBase64(text: string, what: string, length?: number): Uint8Array {
-  let bytes: Uint8Array | undefined;
+function strictBase64(text: string, what: string, length?: number): Uint8Array<ArrayBuffer> {
+  let bytes: Uint8Array<ArrayBuffer> | undefined;
   try {
     bytes = Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
   } catch {
@@ -194,7 +198,9 @@ export function parseKeystore(text: string): KeystoreFile {
 }
 
 /** Binds the metadata and KDF settings to the ciphertext, so altering them fails authentication. */
-export function additionalData(file: Pick<KeystoreFile, "version" | "kind" | "metadata" | "kdf">): Uint8Array {
+export function additionalData(
+  file: Pick<KeystoreFile, "version" | "kind" | "metadata" | "kdf">,
+): Uint8Array<ArrayBuffer> {
   const { metadata, kdf } = file;
   const committee =
     file.kind === "ciphershare-ckks-key-share"
