@@ -181,7 +181,8 @@ self.onmessage = (event: MessageEvent<CkksRequest>) => {
   run.catch((error: unknown) => post({ id: request.id, kind: "error", message: describeError(error) }));
 };
 
-/** One readable line for the page: our errors' message, SEAL's `[type, text]` exceptions joined. */
+/** One readable line for the page: our errors' short message (details), other errors' message, SEAL's `[type, text]` exceptions joined. */
 function describeError(error: unknown): string {
+  if (typeof (error as { shortMessage?: unknown })?.shortMessage === "string") return describe(error);
   return error instanceof Error && typeof error.message === "string" ? error.message : describeSealException(error);
 }
