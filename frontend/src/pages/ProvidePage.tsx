@@ -124,7 +124,16 @@ export function ProvidePage() {
       {!connection.isConnected && <p className="hint">Connect a wallet first (Connect page).</p>}
       <ol className="steps">
         <RegisterStep index={1} />
-        <TrainingRoundStep index={2} roundInput={roundInput} onRoundInput={setRoundInput} state={training} />
+        <TrainingRoundStep
+          index={2}
+          roundInput={roundInput}
+          onRoundInput={(text) => {
+            // Another round may be another program (another key, another d × c): encrypt again.
+            setRoundInput(text);
+            setUpload(null);
+          }}
+          state={training}
+        />
         <Step index={3} title="Choose your rows and labels" state={data?.ok ? "done" : shape ? "ready" : "blocked"}>
           <label className="picker">
             Rows X [n, d]{" "}
