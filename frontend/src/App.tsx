@@ -9,6 +9,8 @@ import { PAGES, pageFromHash, type PageId } from "./routes";
 const ContributePage = lazy(() => import("./pages/ContributePage").then((m) => ({ default: m.ContributePage })));
 const RoyaltiesPage = lazy(() => import("./pages/RoyaltiesPage").then((m) => ({ default: m.RoyaltiesPage })));
 const DashboardPage = lazy(() => import("./pages/DashboardPage").then((m) => ({ default: m.DashboardPage })));
+const ProvidePage = lazy(() => import("./pages/ProvidePage").then((m) => ({ default: m.ProvidePage })));
+const BuyerPage = lazy(() => import("./pages/BuyerPage").then((m) => ({ default: m.BuyerPage })));
 const AuditPage = lazy(() => import("./pages/AuditPage").then((m) => ({ default: m.AuditPage })));
 
 function useHashPage(): PageId {
@@ -62,6 +64,8 @@ export function App() {
         <Suspense fallback={<p className="muted">Loading…</p>}>
           {page === "connect" && <ConnectPage />}
           {page === "contribute" && <ContributePage />}
+          {page === "provide" && <ProvidePage />}
+          {page === "buyer" && <BuyerPage />}
           {page === "royalties" && <RoyaltiesPage />}
           {page === "dashboard" && <DashboardPage />}
           {page === "audit" && <AuditPage />}

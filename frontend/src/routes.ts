@@ -1,6 +1,8 @@
 export const PAGES = [
   { id: "connect", label: "Connect" },
   { id: "contribute", label: "Contribute" },
+  { id: "provide", label: "Provide data" },
+  { id: "buyer", label: "Buy a model" },
   { id: "royalties", label: "My royalties" },
   { id: "dashboard", label: "Network dashboard" },
   { id: "audit", label: "Audit" },

@@ -1,21 +1,18 @@
-import { randomBytes } from "node:crypto";
 import { RandomSource } from "./random-source";
 
 /**
- * Draws from the operating system's CSPRNG (`node:crypto`), for secrets such as masks: never seeded, never
- * reproducible. Buffers 4 KB of randomness at a time.
+ * Draws from the operating system's CSPRNG (WebCrypto's `getRandomValues`, in Node and in a browser alike), for
+ * secrets such as masks and DP noise: never seeded, never reproducible. Buffers 4 KB of randomness at a time.
  */
 export class SecureRandom extends RandomSource {
-  #buffer = Buffer.alloc(0);
+  #buffer = new Uint32Array(0);
   #offset = 0;
 
   nextUint32(): number {
-    if (this.#offset + 4 > this.#buffer.length) {
-      this.#buffer = randomBytes(4096);
+    if (this.#offset >= this.#buffer.length) {
+      this.#buffer = globalThis.crypto.getRandomValues(new Uint32Array(1024));
       this.#offset = 0;
     }
-    const word = this.#buffer.readUInt32BE(this.#offset);
-    this.#offset += 4;
-    return word;
+    return this.#buffer[this.#offset++]!;
   }
 }

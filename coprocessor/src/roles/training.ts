@@ -21,7 +21,7 @@ import {
 } from "@ciphershare/protocol/chain/constants";
 import type { Deployment } from "@ciphershare/protocol/chain/deployment";
 import { CkksContext } from "@ciphershare/protocol/ckks/context";
-import { loadPublicBundle, loadSecretKey, type LoadedPublicBundle } from "@ciphershare/protocol/ckks/keys";
+import { loadPublicBundle, type LoadedPublicBundle } from "@ciphershare/protocol/ckks/keys";
 import { CipherShareError } from "@ciphershare/protocol/errors";
 import { bytesToHex, isBytes32Hex, sameHash, type Hex } from "@ciphershare/protocol/hex";
 import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
@@ -37,15 +37,16 @@ import type { Matrix } from "../linalg/matrix";
 import type { BlobStore } from "../storage/blob-store";
 import { readBundleBytes } from "../storage/key-bundle";
 import { aggregateSystem } from "../training/aggregate";
+import { decryptModelEnvelope } from "../training/buyer";
 import { encryptForBuyer, solveMaskedSystem } from "../training/custodian";
-import { decryptMatrix, type EncryptedMatrix } from "../training/encrypted-matrix";
+import type { EncryptedMatrix } from "../training/encrypted-matrix";
 import { TrainingInputError, type TrainingRejection } from "../training/errors";
-import { assertTrainingShape, modelLayout, systemLayout } from "../training/keys";
+import { modelLayout, systemLayout } from "../training/keys";
 import { drawMask, maskedSystem, unmaskModel, type TrainingMask } from "../training/mask";
 import { TRAINING_PARAMETER_SET } from "../training/pipeline";
-import { privateStatistics, type PrivacyAccounting } from "../training/privacy";
+import { submissionStatistics, type PrivacyAccounting } from "../training/privacy";
 import { loadMatrixEnvelope, maskedSystemRelease, matrixEnvelope, matrixFromSlots } from "../training/release";
-import { providerStatistics, type ProviderStatistics, type TrainingShape } from "../training/statistics";
+import type { TrainingShape } from "../training/statistics";
 import { providerUpload, verifyUpload } from "../training/upload";
 import { ChainRoundCommitments } from "./custodian";
 import { keepAndCommit, verifiedBundle, type SubmittedContribution } from "./contributor";
@@ -55,9 +56,7 @@ export class TrainingRoleError extends CipherShareError {
   override name = "TrainingRoleError";
 }
 
-/** δ of the providers' (ε, δ)-DP, and the clip norm of a row (x, y). */
-export const TRAINING_DP_DELTA = 1e-5;
-export const TRAINING_DP_CLIP_NORM = 2;
+export { TRAINING_DP_CLIP_NORM, TRAINING_DP_DELTA } from "../training/privacy";
 
 /** A training program as the chain and its published terms say. */
 export interface TrainingProgram {
@@ -115,20 +114,10 @@ export async function submitTrainingData(
     });
   }
   const { program, terms, shape } = await readTrainingProgram(deployment, provider.reader, store, round.programId);
-  const epsilons = [terms.dpEpsilon, options.dpEpsilon].filter((e): e is number => typeof e === "number");
-  let stats: ProviderStatistics;
-  let privacy: PrivacyAccounting | null = null;
-  if (epsilons.length > 0) {
-    const noisy = privateStatistics(options.x, options.y, shape, {
-      epsilon: Math.min(...epsilons),
-      delta: TRAINING_DP_DELTA,
-      clipNorm: TRAINING_DP_CLIP_NORM,
-    });
-    stats = noisy.stats;
-    privacy = noisy.accounting;
-  } else {
-    stats = providerStatistics(options.x, options.y, shape);
-  }
+  const { stats, privacy } = submissionStatistics(options.x, options.y, shape, {
+    terms: terms.dpEpsilon,
+    provider: options.dpEpsilon,
+  });
   const ctx = await CkksContext.create(TRAINING_PARAMETER_SET);
   try {
     const key = await verifiedBundle(ctx, store, program.publicKeyHash, options.cacheDir);
@@ -609,23 +598,7 @@ export async function decryptModelWith(
   const record = decodeRecord<TrainingModelRecord>(await store.get(modelRecordHash), "ciphershare.training-model");
   const ctx = await CkksContext.create(TRAINING_PARAMETER_SET);
   try {
-    assertTrainingShape(shape, ctx.slotCount);
-    const key = loadSecretKey(ctx, secretKey);
-    try {
-      const w = await loadMatrixEnvelope(
-        ctx,
-        await store.get(record.model),
-        modelLayout(shape, ctx.slotCount),
-        publicBundleHash,
-      );
-      try {
-        return decryptMatrix(ctx, w, key.decryptor);
-      } finally {
-        w.dispose();
-      }
-    } finally {
-      key.dispose();
-    }
+    return await decryptModelEnvelope(ctx, await store.get(record.model), secretKey, publicBundleHash, shape);
   } finally {
     ctx.dispose();
   }

@@ -1,8 +1,36 @@
 import type { Matrix } from "../linalg/matrix";
 import { SecureRandom } from "../random/secure-random";
 import { TrainingInputError } from "./errors";
-import { assertTrainingData, type ProviderStatistics, type TrainingShape } from "./statistics";
+import { assertTrainingData, providerStatistics, type ProviderStatistics, type TrainingShape } from "./statistics";
 import { transposeMultiply } from "../linalg/matrix";
+
+/** δ of the providers' (ε, δ)-DP, and the clip norm of a row (x, y). */
+export const TRAINING_DP_DELTA = 1e-5;
+export const TRAINING_DP_CLIP_NORM = 2;
+
+/**
+ * The statistics a provider submits (`provider submit` and the web app's provider page): A = XᵀX, B = XᵀY, with the
+ * Gaussian mechanism when the program's terms or the provider ask for an ε (the smaller ε, i.e. the larger noise, of
+ * the two; δ = TRAINING_DP_DELTA, rows clipped to TRAINING_DP_CLIP_NORM), else exact. `privacy` is the accounting to
+ * show the provider, null without DP.
+ */
+export function submissionStatistics(
+  x: Matrix,
+  y: Matrix,
+  shape: TrainingShape,
+  epsilon: { readonly terms: number | null; readonly provider?: number },
+  random?: SecureRandom,
+): { stats: ProviderStatistics; privacy: PrivacyAccounting | null } {
+  const epsilons = [epsilon.terms, epsilon.provider].filter((e): e is number => typeof e === "number");
+  if (epsilons.length === 0) return { stats: providerStatistics(x, y, shape), privacy: null };
+  const noisy = privateStatistics(x, y, shape, submissionBudget(Math.min(...epsilons)), random);
+  return { stats: noisy.stats, privacy: noisy.accounting };
+}
+
+/** The budget a submission at ε uses: δ = TRAINING_DP_DELTA, C = TRAINING_DP_CLIP_NORM. */
+export function submissionBudget(epsilon: number): PrivacyBudget {
+  return { epsilon, delta: TRAINING_DP_DELTA, clipNorm: TRAINING_DP_CLIP_NORM };
+}
 
 /** What a provider asks for: (ε, δ) and the joint row norm C that rows (x, y) are clipped to. */
 export interface PrivacyBudget {

@@ -30,15 +30,26 @@ const utc = (seconds: bigint) => new Date(Number(seconds) * 1000).toISOString().
 /**
  * Steps 5 to 7 of Contribute: commit only the seal of the encrypted envelope's hash (with the round's deposit) while
  * the round is open, keep the envelope in this page, reveal its hash and upload it once the round is in its reveal
- * phase, and follow the round.
+ * phase, and follow the round. A training provider's page fixes the round (chosen above) and the sample count (its
+ * public row count n_k).
  */
-export function CommitSteps({ index, encrypted }: { index: number; encrypted: EncryptedUpdate | null }) {
+export function CommitSteps({
+  index,
+  encrypted,
+  fixed,
+}: {
+  index: number;
+  encrypted: EncryptedUpdate | null;
+  fixed?: { readonly round: string; readonly samples: bigint | undefined };
+}) {
   const { runtime } = useAppContext();
   const hub = runtime.contracts.RoundManager;
   const connection = useConnection();
   const account = connection.address as Address | undefined;
-  const [roundInput, setRoundInput] = useState("1");
-  const [samplesInput, setSamplesInput] = useState("");
+  const [ownRoundInput, setRoundInput] = useState("1");
+  const [ownSamplesInput, setSamplesInput] = useState("");
+  const roundInput = fixed?.round ?? ownRoundInput;
+  const samplesInput = fixed ? (fixed.samples?.toString() ?? "") : ownSamplesInput;
   const [uploaded, setUploaded] = useState<Hex | null>(null);
   const [uploadError, setUploadError] = useState<string | null>(null);
   const commitTx = useContractTransaction(cipherShareErrorsAbi, HINTS);
@@ -129,14 +140,22 @@ export function CommitSteps({ index, encrypted }: { index: number; encrypted: En
         title="Commit the sealed hash on-chain"
         state={status !== undefined ? "done" : encrypted ? "ready" : "blocked"}
       >
-        <NumberInput label="Round" size={6} value={roundInput} onChange={setRoundInput} testId="round-id" />
-        <NumberInput
-          label="Training samples behind this update (its FedAvg weight)"
-          size={10}
-          value={samplesInput}
-          onChange={setSamplesInput}
-          testId="sample-count"
-        />
+        {fixed ? (
+          <p className="muted" data-testid="fixed-commit">
+            Round {roundInput}; public sample count n<sub>k</sub> = {samplesInput || "…"} (your row count).
+          </p>
+        ) : (
+          <>
+            <NumberInput label="Round" size={6} value={roundInput} onChange={setRoundInput} testId="round-id" />
+            <NumberInput
+              label="Training samples behind this update (its FedAvg weight)"
+              size={10}
+              value={samplesInput}
+              onChange={setSamplesInput}
+              testId="sample-count"
+            />
+          </>
+        )}
         {view && view.commitDeposit > 0n && (
           <p className="muted" data-testid="commit-deposit">
             Deposit: {formatEther(view.commitDeposit)} ETH, refunded when your contribution is included.
@@ -154,7 +173,11 @@ export function CommitSteps({ index, encrypted }: { index: number; encrypted: En
           Only a seal of your envelope's hash goes on-chain now; the envelope stays in this page until the round's
           reveal phase (keep the page open).
         </p>
-        {!encrypted && <p className="muted">Encrypt your update first (step 4).</p>}
+        {!encrypted && (
+          <p className="muted">
+            Encrypt your {fixed ? "statistics" : "update"} first (step {index - 1}).
+          </p>
+        )}
         <TransactionStatus state={commitTx.state} />
       </Step>
       <Step index={index + 1} title="Reveal and upload" state={revealDone ? "done" : canReveal ? "ready" : "blocked"}>

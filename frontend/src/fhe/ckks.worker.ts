@@ -20,6 +20,7 @@ import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
 import type { Hex } from "@ciphershare/protocol/hex";
 import { CKKS_PARAMETER_SET } from "./params";
 import type { CkksProgress, CkksRequest, CkksResponse, EncryptedUpdate } from "./protocol";
+import { decryptModelWithKeystore, makeTrainingUpload } from "./training";
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -97,6 +98,36 @@ async function encrypt(
   }
 }
 
+/** A training provider's upload, by the CLI's own code path (`makeTrainingUpload`), under the program's bundle. */
+async function trainingUpload(id: number, request: Extract<CkksRequest, { kind: "trainingUpload" }>): Promise<void> {
+  const report = (progress: CkksProgress) => post({ id, kind: "progress", progress });
+  report({ stage: "loading", done: 0, total: 1 });
+  const { bundle, parameters } = readBundle(request.publicBundle);
+  const ctx = await contextFor(parameters);
+  let key;
+  try {
+    key = loadEncryptionKey(ctx, bundle, request.bundleHash);
+  } catch (error) {
+    throw new Error(`The key bundle's public key does not load under ${parameters.id}: ${describe(error)}`);
+  }
+  try {
+    report({ stage: "encrypting", done: 0, total: 1 });
+    const result = await makeTrainingUpload(ctx, key.encryptor, request);
+    report({ stage: "done", done: 1, total: 1 });
+    post({ id, kind: "trainingUploaded", result }, [result.bytes.buffer as ArrayBuffer]);
+  } finally {
+    key.dispose();
+  }
+}
+
+/** The buyer's W: the keystore is opened here, the secret key used once and zeroed; only W leaves the worker. */
+async function decryptModel(id: number, request: Extract<CkksRequest, { kind: "decryptModel" }>): Promise<void> {
+  post({ id, kind: "progress", progress: { stage: "decrypting", done: 0, total: 1 } });
+  const model = await decryptModelWithKeystore(contextFor, request);
+  post({ id, kind: "progress", progress: { stage: "done", done: 1, total: 1 } });
+  post({ id, kind: "model", model }, [model.data.buffer as ArrayBuffer]);
+}
+
 /** Throwaway secret keys for the self-test, by id; each is used for one decryption and forgotten. */
 const testKeys = new Map<number, Uint8Array>();
 let nextTestKeyId = 1;
@@ -140,13 +171,18 @@ self.onmessage = (event: MessageEvent<CkksRequest>) => {
   const run =
     request.kind === "encrypt"
       ? encrypt(request.id, request.values, request.tensors, request.publicBundle, request.bundleHash)
-      : request.kind === "generateTestKeys"
-        ? generateTestKeys(request.id)
-        : decryptWithTestKey(request.id, request.keyId, request.envelope);
+      : request.kind === "trainingUpload"
+        ? trainingUpload(request.id, request)
+        : request.kind === "decryptModel"
+          ? decryptModel(request.id, request)
+          : request.kind === "generateTestKeys"
+            ? generateTestKeys(request.id)
+            : decryptWithTestKey(request.id, request.keyId, request.envelope);
   run.catch((error: unknown) => post({ id: request.id, kind: "error", message: describeError(error) }));
 };
 
-/** One readable line for the page: our errors' message, SEAL's `[type, text]` exceptions joined. */
+/** One readable line for the page: our errors' short message (details), other errors' message, SEAL's `[type, text]` exceptions joined. */
 function describeError(error: unknown): string {
+  if (typeof (error as { shortMessage?: unknown })?.shortMessage === "string") return describe(error);
   return error instanceof Error && typeof error.message === "string" ? error.message : describeSealException(error);
 }

@@ -1,8 +1,16 @@
 import type { ModelUpdate } from "@ciphershare/protocol/formats/model-update";
 import type { Hex } from "@ciphershare/protocol/hex";
-import type { CkksProgress, CkksRequest, CkksResponse, EncryptedUpdate, SelfTestResult } from "./protocol";
+import type { Matrix } from "@ciphershare/protocol/linalg/matrix";
+import type {
+  CkksProgress,
+  CkksRequest,
+  CkksResponse,
+  EncryptedUpdate,
+  SelfTestResult,
+  TrainingUpload,
+} from "./protocol";
 
-export type { CkksProgress, EncryptedUpdate, SelfTestResult } from "./protocol";
+export type { CkksProgress, EncryptedUpdate, SelfTestResult, TrainingUpload } from "./protocol";
 
 type Pending = {
   resolve: (response: CkksResponse) => void;
@@ -145,4 +153,41 @@ export function checkUpdateValues(values: Float64Array): void {
   if (bad !== -1) {
     throw new RangeError(`The model update has a non-finite value (${values[bad]}) at position ${bad}.`);
   }
+}
+
+/**
+ * A training provider's upload, made in the worker by the CLI's own code path (`submissionStatistics`, then
+ * `providerUpload`) under the program's verified encryption bundle. X and Y are copied to the worker; nothing leaves the
+ * page.
+ */
+export async function encryptTrainingStatistics(
+  request: Omit<Extract<CkksRequest, { kind: "trainingUpload" }>, "id" | "kind">,
+  onProgress?: (progress: CkksProgress) => void,
+): Promise<TrainingUpload> {
+  const x = { ...request.x, data: Float64Array.from(request.x.data) };
+  const y = { ...request.y, data: Float64Array.from(request.y.data) };
+  const publicBundle = Uint8Array.from(request.publicBundle);
+  const response = await worker().request(
+    (id) => ({ ...request, id, kind: "trainingUpload", x, y, publicBundle }),
+    onProgress,
+    [x.data.buffer, y.data.buffer, publicBundle.buffer],
+  );
+  if (response.kind !== "trainingUploaded") throw new Error(`Unexpected worker response ${response.kind}.`);
+  return response.result;
+}
+
+/**
+ * The buyer's model W, decrypted in the worker: the keystore text and the passphrase go to this page's own worker
+ * only, which opens the keystore, decrypts the envelope of Enc_buyer(W) and returns W.
+ */
+export async function decryptTrainingModel(
+  request: Omit<Extract<CkksRequest, { kind: "decryptModel" }>, "id" | "kind">,
+  onProgress?: (progress: CkksProgress) => void,
+): Promise<Matrix> {
+  const envelope = Uint8Array.from(request.envelope);
+  const response = await worker().request((id) => ({ ...request, id, kind: "decryptModel", envelope }), onProgress, [
+    envelope.buffer,
+  ]);
+  if (response.kind !== "model") throw new Error(`Unexpected worker response ${response.kind}.`);
+  return response.model;
 }

@@ -1,5 +1,8 @@
+import type { PrivacyAccounting } from "@ciphershare/coprocessor/training/privacy";
 import type { TensorSpec } from "@ciphershare/protocol/formats/model-update";
 import type { Hex } from "@ciphershare/protocol/hex";
+import type { Matrix } from "@ciphershare/protocol/linalg/matrix";
+import type { TrainingShape } from "@ciphershare/protocol/training/statistics";
 
 /** Messages between the page and the CKKS worker. Typed arrays travel by transfer, never as JSON. */
 
@@ -24,6 +27,19 @@ export interface EncryptedUpdate {
   readonly valueCount: number;
 }
 
+/** A training provider's upload, as `provider submit` makes it: [A_k | B_k] encrypted under the program key. */
+export interface TrainingUpload {
+  /** The "CST1" bytes (`providerUpload`): what is kept, committed by its seal, revealed and uploaded. */
+  readonly bytes: Uint8Array;
+  /** keccak256 of `bytes`. */
+  readonly hash: Hex;
+  /** n_k, the public sample count committed with it. */
+  readonly rows: number;
+  readonly ciphertextCount: number;
+  /** What the DP option did, or null without DP. */
+  readonly privacy: PrivacyAccounting | null;
+}
+
 export interface SelfTestResult {
   readonly valueCount: number;
   readonly ciphertextCount: number;
@@ -45,6 +61,32 @@ export type CkksRequest =
       /** The program's on-chain key hash the envelope names; keccak256 of `publicBundle` when absent (self-test). */
       readonly bundleHash?: Hex;
     }
+  /** A training provider's statistics of X (n × d) and Y (n × c), encrypted under the program's bundle. */
+  | {
+      readonly id: number;
+      readonly kind: "trainingUpload";
+      readonly x: Matrix;
+      readonly y: Matrix;
+      readonly shape: TrainingShape;
+      /** ε of the program's terms (null: none) and the provider's own (the smaller wins). */
+      readonly epsilon: { readonly terms: number | null; readonly provider?: number };
+      readonly publicBundle: Uint8Array;
+      readonly bundleHash: Hex;
+    }
+  /**
+   * The buyer's model: the keystore is opened with the passphrase inside the worker, W is decrypted from the
+   * envelope of Enc_buyer(W) and only W comes back; keystore, passphrase and secret key go nowhere else.
+   */
+  | {
+      readonly id: number;
+      readonly kind: "decryptModel";
+      readonly keystore: string;
+      readonly passphrase: string;
+      readonly envelope: Uint8Array;
+      readonly shape: TrainingShape;
+      /** The program's buyer key hash: a keystore of another bundle is refused before anything is decrypted. */
+      readonly buyerKeyHash: Hex;
+    }
   /** Self-test only: a throwaway key pair whose secret key never leaves the worker. */
   | { readonly id: number; readonly kind: "generateTestKeys" }
   /** Self-test only: decrypts with the throwaway secret key, then forgets it. */
@@ -60,4 +102,6 @@ export type CkksResponse =
   | { readonly id: number; readonly kind: "encrypted"; readonly result: EncryptedUpdate }
   | { readonly id: number; readonly kind: "testKeys"; readonly keyId: number; readonly publicBundle: Uint8Array }
   | { readonly id: number; readonly kind: "decrypted"; readonly values: Float64Array }
+  | { readonly id: number; readonly kind: "trainingUploaded"; readonly result: TrainingUpload }
+  | { readonly id: number; readonly kind: "model"; readonly model: Matrix }
   | { readonly id: number; readonly kind: "error"; readonly message: string };

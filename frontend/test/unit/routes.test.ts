@@ -9,6 +9,8 @@ describe("pageFromHash", () => {
     ["#audit", "audit"],
     ["#/royalties?round=3", "royalties"],
     ["#/contribute/step/2", "contribute"],
+    ["#/provide", "provide"],
+    ["#/buyer", "buyer"],
     ["#/nowhere", "connect"],
   ])("%j → %s", (hash, page) => {
     expect(pageFromHash(hash)).toBe(page);

@@ -1,17 +1,17 @@
 import type { Command } from "commander";
 import { readFile } from "node:fs/promises";
 import { InvalidInputError } from "@ciphershare/protocol/errors";
-import { parseNpyArray } from "@ciphershare/protocol/formats/npy";
+import { readTrainingFile } from "@ciphershare/protocol/training/data-files";
 import { contributorAccount } from "@ciphershare/coprocessor/roles/workspace";
 import { readTrainingProgram, submitTrainingData } from "@ciphershare/coprocessor/roles/training";
 import { readRound } from "@ciphershare/coprocessor/chain/contracts";
-import { matrix, type Matrix } from "@ciphershare/coprocessor/linalg/matrix";
+import type { Matrix } from "@ciphershare/protocol/linalg/matrix";
 import { parseBigInt, parseInteger, reporter, roleContext, withCommonOptions } from "../roleContext";
 import { revealKept, type Options } from "./contributor";
 
 /**
  * A 2-D .npy file as a matrix; a 1-D file of labels becomes one column per class when `oneHot` classes are given
- * (integer labels 0 … classes−1), else one column.
+ * (integer labels 0 … classes−1), else one column. The reader is the web app's provider page's (`readTrainingFile`).
  */
 export async function readNpyMatrix(path: string, flag: string, oneHot?: number): Promise<Matrix> {
   if (!path.endsWith(".npy")) throw new InvalidInputError(`${flag} must be a .npy file.`, { details: path });
@@ -21,20 +21,7 @@ export async function readNpyMatrix(path: string, flag: string, oneHot?: number)
   } catch (error) {
     throw new InvalidInputError(`Cannot read ${flag}.`, { details: path, cause: error });
   }
-  const { shape, values } = parseNpyArray(bytes);
-  if (shape.length === 2) return matrix(shape[0], shape[1], values);
-  if (shape.length !== 1) {
-    throw new InvalidInputError(`${flag} must be a 1-D or 2-D array.`, {
-      details: `${path}: shape [${shape.join(", ")}]`,
-    });
-  }
-  if (oneHot === undefined || oneHot < 2) return matrix(shape[0], 1, values);
-  const y = matrix(shape[0], oneHot);
-  values.forEach((label, row) => {
-    if (Number.isInteger(label) && label >= 0 && label < oneHot) y.data[row * oneHot + label] = 1;
-    else y.data[row * oneHot] = Number.NaN; // not a class: refused as non-finite labels
-  });
-  return y;
+  return readTrainingFile(path, bytes, flag, oneHot);
 }
 
 /** `ciphershare provider …`: a data provider of an encrypted-data training program (docs/training.md). */
