@@ -96,7 +96,7 @@ describe("threshold: Enc(φ) of an n = 10 MNIST round released by a 2-of-3 commi
       [1, 3],
       [2, 3],
     ];
-    const released = [];
+    const released: number[][] = [];
     for (const set of sets) released.push(await decrypt(set, 0));
     const errors = released.map(relative);
     this.test!.title += ` [relative error ${errors.map((e) => e.toExponential(2)).join(", ")}; max |φ| ${plainMax.toExponential(3)}]`;
@@ -110,7 +110,7 @@ describe("threshold: Enc(φ) of an n = 10 MNIST round released by a 2-of-3 commi
     const sigma = smudgingSigma(release.errorBound.l2);
     const std = releasedNoiseStd(sigma, 2, ctx.parameterSet.polyModulusDegree, scale) * map.outputScale;
     const exact = relative(await decrypt([1, 2], 0));
-    const flooded = [];
+    const flooded: number[][] = [];
     for (const set of [
       [1, 2],
       [2, 3],
