@@ -1,6 +1,7 @@
 // Attack: settle a round's pool with shares that t members did not all compute — a forged proposal, a member
 // confirming twice or its own proposal, a confirmation replaying the proposer's ciphertexts, an execution without
-// the KMS's proof of agreement, or with other contributors than proposed.
+// the KMS's proof of agreement, or with other contributors than proposed. Liveness: a silent proposer's turn is taken
+// by another member, and a late duplicate proposal settles nobody twice.
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { expect } from "chai";
 import { fhevm } from "hardhat";
@@ -120,6 +121,23 @@ describe("committee settlement", () => {
       .to.be.revertedWithCustomError(c3.committee, "InvalidConfirmer")
       .withArgs(proposalId, 1, confirmers[0]);
     expect(await c3.distributor.settledCount(round)).to.equal(0n);
+  });
+
+  it("the proposer down: another member proposes, the third confirms, anyone executes; a late duplicate settles nothing twice", async () => {
+    // m1 (the set's lowest, the usual proposer) is down: m2 takes over its turn (committee-member.ts,
+    // SETTLEMENT_TURN_SECONDS) and m3, outside the decrypting set, confirms with the shares it computed itself.
+    const proposalId = await propose(c, roundId, m2, contributors, HONEST);
+    await confirm(c, proposalId, m3, HONEST);
+    const { decryptionProof } = await agreementProof(c, proposalId, [m3.address]);
+    await c.committee.connect(c.stranger).executeSettlement(proposalId, contributors, [m3.address], decryptionProof);
+    expect(await c.distributor.settledCount(roundId)).to.equal(BigInt(contributors.length));
+    // m1 comes back and, not having seen the takeover, proposes the same batch: m2 confirms, but the distributor
+    // refuses to settle the contributors a second time.
+    const late = await propose(c, roundId, m1, contributors, HONEST);
+    await confirm(c, late, m2, HONEST);
+    const proof = await agreementProof(c, late, [m2.address]);
+    await expect(c.committee.executeSettlement(late, contributors, [m2.address], proof.decryptionProof)).to.be.reverted;
+    expect(await c.distributor.settledCount(roundId)).to.equal(BigInt(contributors.length));
   });
 
   it("a member cannot settle on the distributor directly, bypassing the committee", async () => {

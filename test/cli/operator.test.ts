@@ -12,11 +12,12 @@ import { decodeUsageReport } from "@ciphershare/protocol/records/usage-report";
 import { chainReader, roleAccount, type ChainReader } from "@ciphershare/coprocessor/chain/clients";
 import { contractsToRead } from "@ciphershare/coprocessor/chain/contracts";
 import { OPERATOR_ACCOUNT } from "@ciphershare/coprocessor/roles/operator";
-import { readDeployment } from "@ciphershare/coprocessor/roles/workspace";
+import { readDeployment, ROLE_ACCOUNT } from "@ciphershare/coprocessor/roles/workspace";
 import { LocalDirectoryBlobStore } from "@ciphershare/coprocessor/storage/local-directory";
 import { periodInputs } from "@ciphershare/coprocessor/usage/period";
 import { syntheticAttributions } from "@ciphershare/coprocessor/usage/synthetic";
 import { cli, run, startTestNetwork, type TestNetwork } from "../e2e/processes";
+import { accessOf } from "../support/blob-requests";
 
 // `ciphershare operator report / reveal` as separate processes on a real local chain: the operator encrypts a
 // period's attributions under the program's (verified) key, uploads the batches and commits the report's seal with
@@ -108,7 +109,12 @@ describe("cli: operator report (usage-metered royalties)", function () {
       [20, "not-finite"],
       [30, "over-cap"],
     ]);
-    for (const batch of reported.batches) expect(await store.has(batch.hash)).to.equal(true);
+    for (const batch of reported.batches) {
+      expect(await store.has(batch.hash)).to.equal(true);
+      // A batch is the round's input: from its upload on, only the round's computing parties read it.
+      const access = await accessOf(network.blobs.url, deployment, batch.hash, roleAccount(ROLE_ACCOUNT.coprocessor));
+      expect(access, batch.hash).to.deep.equal({ unsigned: 401, outsider: 403, reader: 200 });
+    }
     // Only the seal is public so far; the report stays with the operator until the reveal.
     expect(await store.has(reported.reportHash)).to.equal(false);
     const { rounds } = contractsToRead(deployment, reader);

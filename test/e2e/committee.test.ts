@@ -25,6 +25,7 @@ import {
   committeeAddress,
   committeeToRead,
   serveRoundAsMember,
+  SETTLEMENT_TURN_SECONDS,
   type MemberRoleOptions,
 } from "@ciphershare/coprocessor/roles/committee-member";
 import {
@@ -131,7 +132,7 @@ describe("end to end: a 2-of-3 custodian committee", function () {
     if (network) rmSync(network.home, { recursive: true, force: true });
   });
 
-  it("one member silent, then down: members 1 and 2, as processes, drop it after the deadline, release and settle; the anchor is what anyone recombines", async () => {
+  it("one member silent, then down: members 1 and 2, as processes, drop it after the deadline and release; member 1 then goes down and members 2 and 3 settle after its turn; the anchor is what anyone recombines", async () => {
     const committee = committeeToRead(deployment, reader);
     // Member 3 joins the release first and then goes silent (down): the set [1, 3] forms with member 1 and waits
     // for member 3's shares until the committee's share deadline, then members 1 and 2 stop waiting for it.
@@ -141,9 +142,13 @@ describe("end to end: a 2-of-3 custodian committee", function () {
     const failures: string[] = [];
     const reports: MemberReport[] = [];
     let advanced = false;
-    for (let pass = 0; pass < 14; pass++) {
+    // Once the release is anchored, member 1 (the set's lowest: the settlement's first proposer) goes down; members
+    // 2 and 3 wait for its turn (SETTLEMENT_TURN_SECONDS of chain time), then member 2 takes over.
+    let anchored = false;
+    let turnPassed = false;
+    for (let pass = 0; pass < 18; pass++) {
       const outcomes: string[] = [];
-      for (const k of [1, 2]) {
+      for (const k of anchored ? [2, 3] : [1, 2]) {
         const served = await run(["custodian", "run", "--member", String(k), "--once", "--home", home, "--json"]);
         if (served.code !== 0) {
           failures.push(`pass ${pass}, member ${k}: ${served.stderr}`);
@@ -163,7 +168,17 @@ describe("end to end: a 2-of-3 custodian committee", function () {
         advanced = true;
       }
       if (outcomes.every((o) => o === "settled" || o === "done")) break;
+      if (!anchored && (await readRound(deployment, reader, 1n)).releaseHash !== zero) {
+        anchored = true;
+      } else if (anchored && !turnPassed) {
+        // A pass of members 2 and 3 with member 1 down: within member 1's turn nothing is settled.
+        const { distributor } = contractsToRead(deployment, reader);
+        expect(Number(await distributor.read.settledCount([1n]))).to.equal(0, "settled within member 1's turn");
+        await advanceChainTime(reader, SETTLEMENT_TURN_SECONDS + 1);
+        turnPassed = true;
+      }
     }
+    expect(turnPassed).to.equal(true, "member 1 went down after the release and its settlement turn passed");
     expect(advanced).to.equal(true, "the set [1, 3] formed and waited for member 3");
     // The members stopped waiting for member 3 and report it; it is barred from the round's release.
     expect(reports.some((r) => JSON.stringify(r.silent) === JSON.stringify({ "1": [3] }))).to.equal(true);
@@ -182,6 +197,27 @@ describe("end to end: a 2-of-3 custodian committee", function () {
     const { distributor } = contractsToRead(deployment, reader);
     expect(Number(await distributor.read.settlementState([1n]))).to.equal(SettlementState.Completed);
     expect(Number(await distributor.read.settledCount([1n]))).to.equal(3);
+    // Settled without member 1: member 2 executed (and, unless member 1 proposed before going down, proposed) it.
+    const executed = await reader.getContractEvents({
+      address: committeeAddress(deployment),
+      abi: custodianCommitteeAbi,
+      eventName: "SettlementExecuted",
+      args: { roundId: 1n },
+      fromBlock: BigInt(deployment.deployedAtBlock),
+    });
+    expect(executed).to.have.length(1);
+    const proposals = await reader.getContractEvents({
+      address: committeeAddress(deployment),
+      abi: custodianCommitteeAbi,
+      eventName: "SettlementProposed",
+      args: { roundId: 1n },
+      fromBlock: BigInt(deployment.deployedAtBlock),
+    });
+    const member = (k: number) => roleAccount(memberAccount(k)).address;
+    const proposers = proposals.map((p) => p.args.proposer!);
+    expect(proposers.every((a) => a === member(1) || a === member(2))).to.equal(true);
+    const transaction = await reader.getTransaction({ hash: executed[0].transactionHash });
+    expect(transaction.from.toLowerCase()).to.equal(member(2).toLowerCase());
 
     // The auditor's redo: the same partial blobs give the same record, byte for byte.
     const store = new LocalDirectoryBlobStore(network.ws.blobsDir);

@@ -4,6 +4,7 @@ import type { Hex } from "@ciphershare/protocol/hex";
 import type { ValuationBackend, ValuationInputs } from "../shapley/encrypted/backend";
 import type { BlobStore } from "../storage/blob-store";
 import { QueueError } from "./errors";
+import { queueWorkerAddresses, type ReadGrantIssuer } from "./grants";
 import { encodeSetup, HE_QUEUE_NAME, redisConnection, type HeJobData, type HeJobResult } from "./jobs";
 
 export interface QueueBackendOptions {
@@ -17,6 +18,13 @@ export interface QueueBackendOptions {
   readonly attempts?: number;
   /** How long to wait for any worker before giving up; default 10 minutes. */
   readonly waitForWorkersMs?: number;
+  /**
+   * The round computed for: the models, projections and partial sums (copies and derivatives of its inputs) are
+   * stored for its readers only, by the coordinator and by the workers (`BlobPutOptions.round`).
+   */
+  readonly round?: bigint;
+  /** Signs the workers' read grants for the round's blobs (with `round`); none: workers read as the coprocessor. */
+  readonly grants?: ReadGrantIssuer;
 }
 
 /**
@@ -31,9 +39,17 @@ export async function queueBackend(options: QueueBackendOptions): Promise<Valuat
   await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
   const workers = await waitForWorkers(queue, options.waitForWorkersMs ?? 600_000);
   const run = randomUUID();
+  const restricted = { round: options.round };
   let base: Omit<HeJobData, "task" | "projectionHashes"> | undefined;
 
   const fanOut = async (tasks: readonly HeJobData[], onDone: (index: number) => void) => {
+    if (options.grants !== undefined && tasks.length > 0) {
+      const first = tasks[0];
+      const blobs = [...first.modelHashes, ...(first.projectionHashes ?? [])];
+      if (first.task.type === "finish") blobs.push(...first.task.partialHashes);
+      const grants = await options.grants(await queueWorkerAddresses(queue), blobs);
+      tasks = tasks.map((task) => ({ ...task, grants }));
+    }
     const jobs: Job<HeJobData, HeJobResult>[] = await queue.addBulk(
       tasks.map((data, i) => ({
         name: data.task.type,
@@ -60,10 +76,17 @@ export async function queueBackend(options: QueueBackendOptions): Promise<Valuat
   return {
     parallelism: workers,
     async open(inputs: ValuationInputs) {
+      // The setup is public data (R, XᵀY of the public validation set); the models are the round's inputs.
       const setupHash = await options.store.put(encodeSetup(inputs.setup));
       const modelHashes: Hex[] = [];
-      for (const model of inputs.models) modelHashes.push(await options.store.put(model));
-      base = { parameterSetId: inputs.parameterSetId, bundleHash: options.bundleHash, setupHash, modelHashes };
+      for (const model of inputs.models) modelHashes.push(await options.store.put(model, restricted));
+      base = {
+        ...(options.round === undefined ? {} : { round: `${options.round}` }),
+        parameterSetId: inputs.parameterSetId,
+        bundleHash: options.bundleHash,
+        setupHash,
+        modelHashes,
+      };
       // One warm-up job per connected worker (each takes one while the others are busy loading): keys, diagonals and
       // models load here, in the setup phase, not inside a worker's first projection.
       const shared = base;
@@ -82,7 +105,7 @@ export async function queueBackend(options: QueueBackendOptions): Promise<Valuat
     async terms(projections, jobs, onDone) {
       const shared = opened(base);
       const projectionHashes: Hex[] = [];
-      for (const projection of projections) projectionHashes.push(await options.store.put(projection));
+      for (const projection of projections) projectionHashes.push(await options.store.put(projection, restricted));
       return fanOut(
         jobs.map((entries) => ({ ...shared, projectionHashes, task: { type: "terms" as const, entries } })),
         (index) => onDone(jobs[index].length),
@@ -91,7 +114,7 @@ export async function queueBackend(options: QueueBackendOptions): Promise<Valuat
     async finish(partials) {
       const shared = opened(base);
       const partialHashes: Hex[] = [];
-      for (const partial of partials) partialHashes.push(await options.store.put(partial));
+      for (const partial of partials) partialHashes.push(await options.store.put(partial, restricted));
       const [finished] = await fanOut([{ ...shared, task: { type: "finish" as const, partialHashes } }], () => {});
       return finished;
     },

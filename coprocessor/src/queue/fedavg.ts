@@ -19,6 +19,7 @@ import type { BlobStore } from "../storage/blob-store";
 import { waitForWorkers } from "./backend";
 import { QueueError } from "./errors";
 import { fedAvgJobPlan } from "./fedavg-plan";
+import { queueWorkerAddresses, type ReadGrantIssuer } from "./grants";
 import { HE_QUEUE_NAME, redisConnection, type HeJobResult } from "./jobs";
 
 /** The BullMQ job name of a FedAvg partial sum (on the same queue as the valuation's jobs). */
@@ -27,6 +28,10 @@ export const FEDAVG_JOB = "fedavg";
 /** One FedAvg job: Σ weights[k] · chunk `chunk` of the envelope named envelopeHashes[k], in order. */
 export interface FedAvgJobData {
   readonly type: "fedavg";
+  /** The round computed for (decimal): the partial sum is stored for its readers only. */
+  readonly round?: string;
+  /** Read grants for this job's envelopes: worker address (lowercase) → grant hash (queue/grants.ts). */
+  readonly grants?: Readonly<Record<string, Hex>>;
   readonly parameterSetId: string;
   /** The program's key hash every envelope must name. */
   readonly publicBundleHash: Hex;
@@ -59,7 +64,9 @@ export async function runFedAvgJob(ctx: CkksContext, store: BlobStore, data: Fed
   const sum = new ctx.seal.Ciphertext();
   try {
     weightedSumInto(ctx, clients, data.chunk, sum);
-    return await store.put(ctx.saveCiphertext(sum));
+    return await store.put(ctx.saveCiphertext(sum), {
+      round: data.round === undefined ? undefined : BigInt(data.round),
+    });
   } finally {
     deleteAll(sum);
   }
@@ -78,6 +85,10 @@ export interface QueueFedAvgOptions {
   readonly attempts?: number;
   /** How long to wait for any worker; default 10 minutes. */
   readonly waitForWorkersMs?: number;
+  /** The round computed for: its envelopes' copies and the partial sums are stored for its readers only. */
+  readonly round?: bigint;
+  /** Signs the workers' read grants for each job's envelopes; none: workers read as the coprocessor. */
+  readonly grants?: ReadGrantIssuer;
 }
 
 /**
@@ -92,7 +103,7 @@ export async function queueFedAvg(
 ): Promise<Uint8Array> {
   const { envelopes, weights, chunkCount } = await fedAvgInputs(ctx, clients, options.publicBundleHash);
   const hashes: Hex[] = [];
-  for (const client of clients) hashes.push(await options.store.put(client.envelope));
+  for (const client of clients) hashes.push(await options.store.put(client.envelope, { round: options.round }));
   const plan = fedAvgJobPlan(weights, chunkCount, options.clientsPerJob);
 
   const connection = redisConnection(options.queue);
@@ -104,11 +115,23 @@ export async function queueFedAvg(
     await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
     await waitForWorkers(queue, options.waitForWorkersMs ?? 600_000);
     const run = randomUUID();
+    const workers = options.grants === undefined ? [] : await queueWorkerAddresses(queue);
+    const grants = await Promise.all(
+      plan.map(
+        (job) =>
+          options.grants?.(
+            workers,
+            job.clients.map((k) => hashes[k]),
+          ) ?? Promise.resolve(undefined),
+      ),
+    );
     const jobs: Job<FedAvgJobData, HeJobResult>[] = await queue.addBulk(
       plan.map((job, i) => ({
         name: FEDAVG_JOB,
         data: {
           type: "fedavg" as const,
+          ...(options.round === undefined ? {} : { round: `${options.round}` }),
+          ...(grants[i] === undefined ? {} : { grants: grants[i] }),
           parameterSetId: ctx.parameterSet.id,
           publicBundleHash: options.publicBundleHash,
           chunk: job.chunk,

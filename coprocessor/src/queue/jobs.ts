@@ -13,6 +13,10 @@ export const HE_QUEUE_NAME = "ciphershare-he";
  * projections. A worker keeps what it loaded and reloads only what a job names differently.
  */
 export interface HeJobData {
+  /** The round computed for (decimal): the store keeps the job's ciphertexts for its readers (`BlobPutOptions`). */
+  readonly round?: string;
+  /** Read grants for the round's blobs this job names: worker address (lowercase) → grant hash (queue/grants.ts). */
+  readonly grants?: Readonly<Record<string, Hex>>;
   readonly parameterSetId: string;
   readonly bundleHash: Hex;
   readonly setupHash: Hex;

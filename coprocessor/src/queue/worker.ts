@@ -2,11 +2,12 @@ import { hostname } from "node:os";
 import { Worker, type Job } from "bullmq";
 import { CkksContext } from "@ciphershare/protocol/ckks/context";
 import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
-import type { Hex } from "@ciphershare/protocol/hex";
+import type { Address, Hex } from "@ciphershare/protocol/hex";
 import { ciphertextOf } from "../shapley/encrypted/backend";
 import { workerRuntime, type RuntimeHandle } from "../shapley/encrypted/pool";
 import type { BlobStore } from "../storage/blob-store";
 import { readBundleBytes } from "../storage/key-bundle";
+import { queueWorkerName } from "./grants";
 import { FEDAVG_JOB, runFedAvgJob, type FedAvgJobData } from "./fedavg";
 import { decodeSetup, HE_QUEUE_NAME, redisConnection, type HeJobData, type HeJobResult } from "./jobs";
 
@@ -15,6 +16,14 @@ export interface QueueWorkerOptions {
   readonly queue: string;
   /** The coprocessor's blob store: keys, setups, models in; results out. */
   readonly store: BlobStore;
+  /**
+   * The worker's own address, announced in its BullMQ name so the coordinator grants it reads (queue/grants.ts), and
+   * the store reading with the grant a job carries for it (signed requests by the worker's key naming the grant).
+   */
+  readonly identity?: {
+    readonly address: Address;
+    readonly storeForGrant: (grant: Hex | undefined) => BlobStore;
+  };
   readonly log?: (line: string) => void;
   /** Test hook, called when a job starts (the crash test SIGKILLs the process there). */
   readonly onJobStart?: (job: HeJobData | FedAvgJobData) => void;
@@ -58,11 +67,18 @@ export function startQueueWorker(options: QueueWorkerOptions): RunningQueueWorke
     return cachedBundle.bytes;
   };
 
-  const prepare = async (data: HeJobData) => {
+  /** The store a job reads and writes through: with the grant the job carries for this worker, if any. */
+  const storeFor = (data: HeJobData | FedAvgJobData): BlobStore => {
+    const identity = options.identity;
+    if (identity === undefined) return options.store;
+    return identity.storeForGrant(data.grants?.[identity.address.toLowerCase()]);
+  };
+
+  const prepare = async (data: HeJobData, store: BlobStore) => {
     const bundleKey = `${data.parameterSetId}:${data.bundleHash}:${data.setupHash}`;
     if (loaded.bundle !== bundleKey) {
       loaded.bundle = loaded.models = loaded.projections = undefined;
-      const setup = decodeSetup(await options.store.get(data.setupHash));
+      const setup = decodeSetup(await store.get(data.setupHash));
       await runtime.request({
         type: "init",
         parameterSetId: data.parameterSetId,
@@ -74,7 +90,7 @@ export function startQueueWorker(options: QueueWorkerOptions): RunningQueueWorke
     const modelsKey = await listKey(data.modelHashes);
     if (loaded.models !== modelsKey) {
       loaded.models = undefined;
-      const models = await Promise.all(data.modelHashes.map((hash) => options.store.get(hash)));
+      const models = await Promise.all(data.modelHashes.map((hash) => store.get(hash)));
       await runtime.request({ type: "models", models });
       loaded.models = modelsKey;
     }
@@ -82,7 +98,7 @@ export function startQueueWorker(options: QueueWorkerOptions): RunningQueueWorke
       const projectionsKey = await listKey(data.projectionHashes);
       if (loaded.projections !== projectionsKey) {
         loaded.projections = undefined;
-        const projections = await Promise.all(data.projectionHashes.map((hash) => options.store.get(hash)));
+        const projections = await Promise.all(data.projectionHashes.map((hash) => store.get(hash)));
         await runtime.request({ type: "projections", projections });
         loaded.projections = projectionsKey;
       }
@@ -96,7 +112,7 @@ export function startQueueWorker(options: QueueWorkerOptions): RunningQueueWorke
     const started = performance.now();
     const set = job.data.parameterSetId;
     if (!contexts.has(set)) contexts.set(set, CkksContext.create(set));
-    const hash = await runFedAvgJob(await contexts.get(set)!, options.store, job.data);
+    const hash = await runFedAvgJob(await contexts.get(set)!, storeFor(job.data), job.data);
     const milliseconds = Math.round(performance.now() - started);
     log(`job ${job.id} (fedavg) done in ${milliseconds} ms`);
     return { hash, worker: id, milliseconds };
@@ -110,7 +126,8 @@ export function startQueueWorker(options: QueueWorkerOptions): RunningQueueWorke
       const task = data.task;
       if (task.type !== "prepare") options.onJobStart?.(data);
       const started = performance.now();
-      await prepare(data);
+      const store = storeFor(data);
+      await prepare(data, store);
       if (task.type === "prepare") {
         const milliseconds = Math.round(performance.now() - started);
         log(`warmed up (keys, setup, models) for ${job.id} in ${milliseconds} ms`);
@@ -123,10 +140,12 @@ export function startQueueWorker(options: QueueWorkerOptions): RunningQueueWorke
             ? { type: "terms", entries: [...task.entries] }
             : {
                 type: "finish",
-                partials: await Promise.all(task.partialHashes.map((hash) => options.store.get(hash))),
+                partials: await Promise.all(task.partialHashes.map((hash) => store.get(hash))),
               },
       );
-      const hash = await options.store.put(ciphertextOf(response));
+      const hash = await store.put(ciphertextOf(response), {
+        round: data.round === undefined ? undefined : BigInt(data.round),
+      });
       const milliseconds = Math.round(performance.now() - started);
       log(`job ${job.id} (${data.task.type}) done in ${milliseconds} ms`);
       return { hash, worker: id, milliseconds };
@@ -138,7 +157,7 @@ export function startQueueWorker(options: QueueWorkerOptions): RunningQueueWorke
       stalledInterval: Math.max(1_000, Math.floor((options.lockDurationMs ?? 30_000) / 2)),
       maxStalledCount: 5,
       autorun: true,
-      name: id,
+      name: queueWorkerName(id, options.identity?.address),
     },
   );
   worker.on("failed", (job, error) => log(`job ${job?.id ?? "?"} failed: ${error.message}`));

@@ -10,7 +10,8 @@
 // deterministic combination anyone can redo (committee-release.ts) — and approves the release record; the committee
 // contract anchors it once all t approved. Settlement: the set's lowest member proposes encrypted shares in batches,
 // every other member confirms with its own encryption of the shares it computed itself, and the proposer executes
-// once t − 1 confirmations decrypt to true.
+// once t − 1 confirmations decrypt to true. A proposer that is down costs one turn (`SETTLEMENT_TURN_SECONDS` of chain
+// time from the release's anchoring): then the next member in the settlement order proposes and executes in its place.
 import { readFile } from "node:fs/promises";
 import { encodeFunctionData, getContract, parseEventLogs } from "viem";
 import { custodianCommitteeAbi } from "@ciphershare/protocol/chain/abis";
@@ -556,6 +557,8 @@ async function combineAndRecord(options: MemberRoleOptions, roundId: bigint, set
  * Settlement of an anchored round: every member computes the shares itself from the anchored release (combining the
  * set's partials if it was not in the set); the set's lowest member proposes each batch and executes it once t − 1
  * others confirmed it under encryption; every other member confirms the proposals whose contributors are its batch.
+ * Each turn of `SETTLEMENT_TURN_SECONDS` after the anchoring, one more member in the settlement order (the set, then the
+ * others) acts as proposer: it proposes a batch nobody proposed, executes confirmed proposals and completes.
  */
 async function settleAsMember(
   options: MemberRoleOptions,
@@ -606,7 +609,10 @@ async function settleAsMember(
     }
     return { handles, proofs };
   };
-  const proposer = Math.min(...set);
+  const members = (await committee.read.membersOf([round.programId])).length;
+  const order = settlementOrder(set, members);
+  const turns = await settlementTurns(options, roundId, order);
+  const acting = turns.acting.includes(number);
   const proposals = await reader.getContractEvents({
     address: committeeAddress(deployment),
     abi: custodianCommitteeAbi,
@@ -621,8 +627,15 @@ async function settleAsMember(
       (p) =>
         p.args.contributors!.length === batch.length && p.args.contributors!.every((c, i) => sameAddress(c, batch[i])),
     );
-    if (number === proposer) {
-      if (ofBatch.length === 0 && state.getStep(Number(roundId), `committee-propose-${k}`) === undefined) {
+    const records = await Promise.all(ofBatch.map((p) => committee.read.proposal([p.args.proposalId!])));
+    if (records.some((r) => r.executed)) continue;
+    if (ofBatch.length === 0) {
+      if (acting && state.getStep(Number(roundId), `committee-propose-${k}`) === undefined) {
+        if (number !== order[0]) {
+          options.log?.(
+            `round ${roundId}: member ${order[0]} proposed no settlement within ${SETTLEMENT_TURN_SECONDS} s of the release: member ${number} proposes batch ${k + 1} in its place`,
+          );
+        }
         const encrypted = await encrypt(mine);
         await runOnChainStep(
           state,
@@ -637,24 +650,28 @@ async function settleAsMember(
           }),
         );
         options.log?.(`round ${roundId}: proposed settlement batch ${k + 1}/${batches.length}`);
-        continue;
       }
-      for (const p of ofBatch.filter((p) => sameAddress(p.args.proposer!, signer.address))) {
+      continue;
+    }
+    for (const p of ofBatch) {
+      const proposalId = p.args.proposalId!;
+      if (sameAddress(p.args.proposer!, signer.address)) continue;
+      if (BigInt(await committee.read.agreementOf([proposalId, signer.address])) !== 0n) continue;
+      const encrypted = await encrypt(mine);
+      await mined(reader, committee.write.confirmSettlement([proposalId, encrypted.handles, encrypted.proofs]));
+      options.log?.(`round ${roundId}: confirmed settlement proposal ${proposalId}`);
+    }
+    // Its proposer executes a proposal; once the proposer's turn is over (it may have gone down after proposing), any
+    // member whose turn came executes it too (anyone may: the KMS's proof of agreement is what the contract checks).
+    for (const p of ofBatch) {
+      const mineToExecute = sameAddress(p.args.proposer!, signer.address);
+      if (mineToExecute || (acting && number !== order[0] && turns.acting.length > 1)) {
         await executeIfConfirmed(options, p.args.proposalId!, batch, threshold);
-      }
-    } else {
-      for (const p of ofBatch) {
-        const proposalId = p.args.proposalId!;
-        const record = await committee.read.proposal([proposalId]);
-        if (record.executed || BigInt(await committee.read.agreementOf([proposalId, signer.address])) !== 0n) continue;
-        const encrypted = await encrypt(mine);
-        await mined(reader, committee.write.confirmSettlement([proposalId, encrypted.handles, encrypted.proofs]));
-        options.log?.(`round ${roundId}: confirmed settlement proposal ${proposalId}`);
       }
     }
   }
   const settled = Number(await distributor.read.settledCount([roundId]));
-  if (number === proposer && settled === round.includedCount) {
+  if (acting && settled === round.includedCount) {
     await runOnChainStep(
       state,
       { round: Number(roundId), step: "committee-complete-settlement" },
@@ -670,6 +687,45 @@ async function settleAsMember(
     return "settled";
   }
   return "released";
+}
+
+/**
+ * How long each member in the settlement order has to propose (chain seconds) before the next one takes over: the
+ * decrypting set's lowest member first, from the release's anchoring; if it is down, the next member after one turn,
+ * and so on. The contract lets any member propose, confirm and (anyone) execute, so a silent proposer costs a turn.
+ */
+export const SETTLEMENT_TURN_SECONDS = 600;
+
+/** Who proposes a round's settlement, in turn: the decrypting set ascending, then the other members ascending. */
+export function settlementOrder(set: readonly number[], members: number): number[] {
+  const inSet = [...set].sort((a, b) => a - b);
+  const others = Array.from({ length: members }, (_, i) => i + 1).filter((m) => !inSet.includes(m));
+  return [...inSet, ...others];
+}
+
+/** The members whose turn has come (`order`'s first always; the k-th once k turns passed since the anchoring). */
+export function membersInTurn(order: readonly number[], secondsSinceAnchor: number): number[] {
+  const turns = Math.max(0, Math.floor(secondsSinceAnchor / SETTLEMENT_TURN_SECONDS));
+  return order.slice(0, Math.min(order.length, turns + 1));
+}
+
+async function settlementTurns(
+  options: MemberRoleOptions,
+  roundId: bigint,
+  order: readonly number[],
+): Promise<{ acting: number[] }> {
+  const reader = options.signer.reader;
+  const [agreed] = await reader.getContractEvents({
+    address: committeeAddress(options.deployment),
+    abi: custodianCommitteeAbi,
+    eventName: "ReleaseAgreed",
+    args: { roundId },
+    fromBlock: BigInt(options.deployment.deployedAtBlock),
+  });
+  if (agreed === undefined) return { acting: order.slice(0, 1) };
+  const anchoredAt = (await reader.getBlock({ blockNumber: agreed.blockNumber })).timestamp;
+  const now = (await reader.getBlock()).timestamp;
+  return { acting: membersInTurn(order, Number(now - anchoredAt)) };
 }
 
 /** Executes proposal `proposalId` when t − 1 confirmations decrypt to true (the KMS proof goes with it). */

@@ -274,7 +274,7 @@ export async function revealContribution(
     }
     await mined(contributor.reader, rounds.write.revealContribution([options.roundId, hash, options.storeUri]));
   }
-  const stored = await store.put(envelope);
+  const stored = await store.put(envelope, { round: options.roundId });
   if (!sameHash(stored, hash)) throw new ContributorError("The blob store stored other bytes.", { details: stored });
   const index = await rounds.read.commitmentIndexOf([options.roundId, contributor.address]);
   const { status } = await rounds.read.commitmentAt([options.roundId, index]);

@@ -54,6 +54,8 @@ import { computeAggregate, computeScores } from "./computation";
 import type { WorkIsolation } from "./isolation";
 import { readBundleBytes } from "../storage/key-bundle";
 import { queueBackend } from "../queue/backend";
+import { readGrantIssuer, type ReadGrantIssuer } from "../queue/grants";
+import { blobAccessDomain } from "./input-requests";
 import type { ValuationBackend } from "../shapley/encrypted/backend";
 
 /** Policy: a contribution claiming more samples than this is excluded (FedAvg weights are public claims). */
@@ -217,9 +219,25 @@ export interface CoprocessorOptions {
   readonly programs?: readonly bigint[];
 }
 
-function queueFactory(options: CoprocessorOptions, bundleHash: Hex): (() => Promise<ValuationBackend>) | undefined {
+function queueFactory(
+  options: CoprocessorOptions,
+  bundleHash: Hex,
+  round: bigint,
+): (() => Promise<ValuationBackend>) | undefined {
   const queue = options.queue;
-  return queue === undefined ? undefined : () => queueBackend({ queue, store: options.store, bundleHash });
+  return queue === undefined
+    ? undefined
+    : () => queueBackend({ queue, store: options.store, bundleHash, round, grants: grantIssuer(options, round) });
+}
+
+/** Read grants the coordinator signs, as the program's coprocessor, for its queue workers (queue/grants.ts). */
+function grantIssuer(options: CoprocessorOptions, round: bigint): ReadGrantIssuer {
+  return readGrantIssuer({
+    account: options.signer.account,
+    domain: blobAccessDomain(options.deployment),
+    store: options.store,
+    round,
+  });
 }
 
 /** One publication of one round: the unit of the coprocessor's work (and of its journal). */
@@ -336,7 +354,7 @@ export async function processRound(
       options.storeForUri,
       options.fetchTimeoutMs,
       async (bytes) => {
-        await options.store.put(bytes);
+        await options.store.put(bytes, { round: roundId });
       },
     );
     for (const e of inputs.exclusions) {
@@ -362,8 +380,11 @@ export async function processRound(
         bundleBytes:
           withBundle && !options.queue ? await readBundleBytes(options.store, program.publicKeyHash) : new Uint8Array(),
         bundleHash: program.publicKeyHash,
-        backend: queueFactory(options, program.publicKeyHash),
-        fedAvgQueue: options.queue === undefined ? undefined : { queue: options.queue, store: options.store },
+        backend: queueFactory(options, program.publicKeyHash, roundId),
+        fedAvgQueue:
+          options.queue === undefined
+            ? undefined
+            : { queue: options.queue, store: options.store, round: roundId, grants: grantIssuer(options, roundId) },
         inputs: envelopes.map((envelope, k) => ({ envelope, sampleCount: inputs.included[k].sampleCount })),
         validation: decodeDataset(await options.store.get(config.validation)),
         base: decodeModel(await options.store.get(config.baseModel)),

@@ -62,7 +62,8 @@ export async function reportUsage(
       });
       let uploadBytes = 0;
       for (const [i, batch] of prepared.batches.entries()) {
-        const stored = await store.put(batch);
+        // A batch is the round's input as much as the report that names it: stored for the round's readers only.
+        const stored = await store.put(batch, { round: options.roundId });
         if (!sameHash(stored, prepared.report.batches[i].hash)) {
           throw new ContributorError("The blob store stored other bytes than the batch.", { details: stored });
         }

@@ -37,6 +37,9 @@ export const BLOB_REQUEST_HEADERS = {
   nonce: "x-ciphershare-nonce",
 } as const;
 
+/** Upload header: the bytes are restricted to this round's readers (`BlobPutOptions.round`). */
+export const BLOB_ROUND_HEADER = "x-ciphershare-round";
+
 /** Longest a signed request may live (seconds): the server refuses anything expiring later. */
 export const MAX_REQUEST_LIFETIME = 300;
 
@@ -55,6 +58,17 @@ export interface BlobReaders {
   readersOf(hash: Hex): Promise<readonly Address[] | undefined>;
 }
 
+/**
+ * A second way in for a signer who is not a reader (`read-grant.ts`): a grant named by the request, checked for `hash`
+ * and `signer`; throws `BlobAccessDeniedError` when it does not open the blob.
+ */
+export interface GrantCheck {
+  check(hash: Hex, signer: Address, grantHash: Hex, now: number): Promise<void>;
+}
+
+/** Request header naming the read grant (`read-grant.ts`) a worker's signed read relies on. */
+export const BLOB_GRANT_HEADER = "x-ciphershare-grant";
+
 /** What the server asks of every GET/HEAD (`BlobHttpServerOptions.access`). */
 export interface BlobAccessCheck {
   check(hash: Hex, headers: Readonly<Record<string, string | string[] | undefined>>): Promise<void>;
@@ -72,6 +86,8 @@ export class BlobAccessGuard implements BlobAccessCheck {
     private readonly readers: BlobReaders,
     private readonly domain: BlobAccessDomain,
     private readonly now: () => number = () => Math.floor(Date.now() / 1000),
+    /** Job-scoped read grants (queue workers); none: only readers themselves. */
+    private readonly grants?: GrantCheck,
   ) {}
 
   async check(hash: Hex, headers: Readonly<Record<string, string | string[] | undefined>>): Promise<void> {
@@ -123,9 +139,16 @@ export class BlobAccessGuard implements BlobAccessCheck {
       throw new BlobAccessDeniedError(401, "The request's signature is invalid.", { cause: error });
     }
     if (!allowed.some((reader) => sameAddress(reader, signer))) {
-      throw new BlobAccessDeniedError(403, "The signer may not read this contribution.", {
-        details: `${signer} is not the round's coprocessor or a custodian`,
-      });
+      const grant = header(BLOB_GRANT_HEADER);
+      if (grant === undefined || this.grants === undefined) {
+        throw new BlobAccessDeniedError(403, "The signer may not read this contribution.", {
+          details: `${signer} is not the round's coprocessor or a custodian`,
+        });
+      }
+      if (!/^0x[0-9a-fA-F]{64}$/.test(grant)) {
+        throw new BlobAccessDeniedError(401, "Malformed signed request.", { details: "grant" });
+      }
+      await this.grants.check(hash, signer, grant.toLowerCase() as Hex, now);
     }
     this.forgetExpired(now);
     const key = nonce.toLowerCase();

@@ -12,10 +12,21 @@ export interface BlobStore {
   /** Largest blob accepted, in bytes. */
   readonly maxBlobBytes: number;
   /** Stores the bytes (idempotent) and returns their keccak256. */
-  put(bytes: Uint8Array): Promise<Hex>;
+  put(bytes: Uint8Array, options?: BlobPutOptions): Promise<Hex>;
   /** Returns the bytes whose keccak256 is `hash`, verified; `BlobNotFoundError` when absent. */
   get(hash: Hex): Promise<Uint8Array>;
   has(hash: Hex): Promise<boolean>;
+}
+
+/**
+ * How a blob is stored. `round`: the bytes are an input ciphertext of that round or a copy or derivative of one (the
+ * queue's FedAvg envelopes and partial sums, the valuation's models, projections and term sums, usage batches, a
+ * contribution uploaded before its reveal): a guarded server serves them only to that round's computing parties
+ * (`storage/blob-access.ts`). A restriction is recorded only when the bytes are new to the store, so nobody can hide a
+ * blob that is already public; it never widens access.
+ */
+export interface BlobPutOptions {
+  readonly round?: bigint;
 }
 
 /** Limits of a fetch from a store an untrusted party named (a contribution's reveal URI). */

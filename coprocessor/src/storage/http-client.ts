@@ -1,7 +1,7 @@
 import { CipherShareError, InvalidInputError } from "@ciphershare/protocol/errors";
 import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
 import { sameHash, type Hex } from "@ciphershare/protocol/hex";
-import { BlobAccessDeniedError } from "./blob-access";
+import { BLOB_ROUND_HEADER, BlobAccessDeniedError } from "./blob-access";
 import {
   assertBlobSize,
   BlobIntegrityError,
@@ -9,6 +9,7 @@ import {
   BlobTooLargeError,
   normalizeBlobHash,
   verifyBlob,
+  type BlobPutOptions,
   type BlobStore,
 } from "./blob-store";
 
@@ -65,12 +66,15 @@ export class HttpBlobStore implements BlobStore {
     this.timeoutMs = timeoutMs;
   }
 
-  async put(bytes: Uint8Array): Promise<Hex> {
+  async put(bytes: Uint8Array, options: BlobPutOptions = {}): Promise<Hex> {
     assertBlobSize(bytes.length, this.maxBlobBytes);
     const expected = await keccak256(bytes);
     const response = await this.request(`${this.base}/blobs`, {
       method: "POST",
-      headers: { "Content-Type": "application/octet-stream" },
+      headers: {
+        "Content-Type": "application/octet-stream",
+        ...(options.round === undefined ? {} : { [BLOB_ROUND_HEADER]: `${options.round}` }),
+      },
       // A Uint8Array over a plain ArrayBuffer is a BodyInit; the DOM lib's typing wants the narrower buffer type.
       body: bytes as Uint8Array<ArrayBuffer>,
     });

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { CipherShareError, InvalidInputError } from "@ciphershare/protocol/errors";
-import { BlobAccessDeniedError, type BlobAccessCheck } from "./blob-access";
+import { BLOB_REQUEST_HEADERS, BLOB_ROUND_HEADER, BlobAccessDeniedError, type BlobAccessCheck } from "./blob-access";
 import { BlobNotFoundError, BlobTooLargeError, normalizeBlobHash, type BlobStore } from "./blob-store";
 
 export interface BlobHttpServerOptions {
@@ -23,7 +23,8 @@ export interface RunningBlobServer {
 
 /**
  * HTTP front end of a blob store:
- * - `POST /blobs` with the bytes as body → 201 `{"hash":"0x…","size":n}`; 413 above the store's limit.
+ * - `POST /blobs` with the bytes as body → 201 `{"hash":"0x…","size":n}`; 413 above the store's limit. With the header
+ *   `x-ciphershare-round: N` new bytes are stored as restricted to round N's readers (`BlobPutOptions.round`).
  * - `GET /blobs/<hash>` → 200 bytes (`application/octet-stream`), 404 when absent; `HEAD` likewise.
  * The size limit is enforced while streaming, before the body is buffered whole.
  */
@@ -63,7 +64,10 @@ async function handle(
   if (origin && options.allowedOrigins?.includes(origin)) {
     response.setHeader("Access-Control-Allow-Origin", origin);
     response.setHeader("Access-Control-Allow-Methods", "GET, HEAD, POST, OPTIONS");
-    response.setHeader("Access-Control-Allow-Headers", "Content-Type");
+    response.setHeader(
+      "Access-Control-Allow-Headers",
+      ["Content-Type", BLOB_ROUND_HEADER, ...Object.values(BLOB_REQUEST_HEADERS)].join(", "),
+    );
     response.setHeader("Vary", "Origin");
   }
   const url = new URL(request.url ?? "/", "http://localhost");
@@ -72,8 +76,14 @@ async function handle(
     return;
   }
   if (url.pathname === "/blobs" && request.method === "POST") {
+    const round = request.headers[BLOB_ROUND_HEADER];
+    if (round !== undefined && (typeof round !== "string" || !/^[1-9][0-9]{0,39}$/.test(round))) {
+      throw new InvalidInputError("The round a blob is restricted to must be a positive integer.", {
+        details: `${BLOB_ROUND_HEADER}: ${String(round).slice(0, 80)}`,
+      });
+    }
     const bytes = await readBody(request, store.maxBlobBytes);
-    const hash = await store.put(bytes);
+    const hash = await store.put(bytes, round === undefined ? {} : { round: BigInt(round) });
     sendJson(response, 201, { hash, size: bytes.length });
     return;
   }

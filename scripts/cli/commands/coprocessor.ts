@@ -15,6 +15,9 @@ import { StateStore } from "@ciphershare/coprocessor/state/store";
 import { HttpBlobStore } from "@ciphershare/coprocessor/storage/http-client";
 import { roleAccount } from "@ciphershare/coprocessor/chain/clients";
 import { workspaceRequestSigner } from "@ciphershare/coprocessor/roles/input-requests";
+import { BLOB_GRANT_HEADER } from "@ciphershare/coprocessor/storage/blob-access";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import type { Address, Hex } from "@ciphershare/protocol/hex";
 import {
   parseInteger,
   parsePrograms,
@@ -38,7 +41,7 @@ type WorkerOptions = {
   queue: string;
   store?: string;
   lockMs: string;
-  account: string;
+  account?: string;
   privateKey?: string;
   json?: boolean;
 };
@@ -161,34 +164,39 @@ export function register(program: Command): void {
     .option("--lock-ms <ms>", "a job's lock; a dead worker's job is retried elsewhere after about this", "30000")
     .option(
       "--account <index>",
-      "development account the worker signs its store reads with: the coprocessor's, for which it computes (the store serves a round's inputs only to the program's computing parties)",
-      String(ROLE_ACCOUNT.coprocessor),
+      "development account the worker signs its store reads with (default: a fresh key of its own; the coordinator grants that key each job's blobs)",
     )
-    .option(
-      "--private-key <hex>",
-      "sign the store reads with this key (the coprocessor's) instead of a development account",
-    )
+    .option("--private-key <hex>", "sign the store reads with this key of the worker's own instead")
     .option("--json", "print one JSON value as the last line of stdout")
     .action(async (options: WorkerOptions) => {
       redisConnection(options.queue);
       const say = reporter(options);
       const ws = openWorkspace(options.home);
-      // The worker computes for the coprocessor, so it reads the round's inputs as the coprocessor (signed requests,
-      // the workspace's deployment naming the chain and hub).
-      const authorize = workspaceRequestSigner(
-        ws,
-        roleAccount(parseInteger(options.account, "--account", 0), options.privateKey),
-      );
-      const store = options.store ? new HttpBlobStore(options.store, {}, authorize) : openBlobStore(ws, authorize);
+      // The worker reads with a key of its own (it never needs the coprocessor's): each job carries a read grant the
+      // coordinator signed for this worker's address, the round and the job's blobs (storage/read-grant.ts). Its
+      // requests are signed under the workspace's deployment (chain and hub).
+      const account =
+        options.account === undefined && options.privateKey === undefined
+          ? privateKeyToAccount(generatePrivateKey())
+          : roleAccount(parseInteger(options.account ?? "0", "--account", 0), options.privateKey);
+      const sign = workspaceRequestSigner(ws, account);
+      const storeForGrant = (grant: Hex | undefined) => {
+        const authorize = async (hash: Hex) => ({
+          ...(await sign(hash)),
+          ...(grant === undefined ? {} : { [BLOB_GRANT_HEADER]: grant }),
+        });
+        return options.store ? new HttpBlobStore(options.store, {}, authorize) : openBlobStore(ws, authorize);
+      };
       const worker = startQueueWorker({
         queue: options.queue,
-        store,
+        store: storeForGrant(undefined),
+        identity: { address: account.address as Address, storeForGrant },
         lockDurationMs: parseInteger(options.lockMs, "--lock-ms", 1000),
         log: (line) => say.say(`[worker] ${line}`),
         onJobStart: () => killAt("worker-job"),
       });
       await worker.ready;
-      say.say(`[worker] ${worker.id} ready on ${options.queue}`);
+      say.say(`[worker] ${worker.id} (reading as ${account.address}) ready on ${options.queue}`);
       await new Promise<void>((resolve) => {
         process.once("SIGTERM", resolve);
         process.once("SIGINT", resolve);

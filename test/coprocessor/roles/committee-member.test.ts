@@ -7,6 +7,9 @@ import {
   committeeAddress,
   memberKeystoreInfo,
   memberRefusals,
+  membersInTurn,
+  SETTLEMENT_TURN_SECONDS,
+  settlementOrder,
   type CommitteeState,
   type MemberKeystoreInfo,
 } from "@ciphershare/coprocessor/roles/committee-member";
@@ -104,5 +107,20 @@ describe("committee member: acceptance policy", () => {
       CommitteeError,
       /no custodian committee/,
     );
+  });
+});
+
+// Who settles a released round when its usual proposer is down: the order of turns and whose turn has come.
+describe("committee member: settlement turns", () => {
+  it("orders the decrypting set ascending, then the other members; one more member per elapsed turn", () => {
+    expect(settlementOrder([3, 1], 3)).to.deep.equal([1, 3, 2]);
+    expect(settlementOrder([1, 2], 3)).to.deep.equal([1, 2, 3]);
+    const order = settlementOrder([2, 3], 4);
+    expect(membersInTurn(order, 0)).to.deep.equal([2]);
+    expect(membersInTurn(order, SETTLEMENT_TURN_SECONDS - 1)).to.deep.equal([2]);
+    expect(membersInTurn(order, SETTLEMENT_TURN_SECONDS)).to.deep.equal([2, 3]);
+    expect(membersInTurn(order, 3 * SETTLEMENT_TURN_SECONDS + 5)).to.deep.equal([2, 3, 1, 4]);
+    expect(membersInTurn(order, 100 * SETTLEMENT_TURN_SECONDS)).to.deep.equal([2, 3, 1, 4]);
+    expect(membersInTurn(order, -30)).to.deep.equal([2]);
   });
 });
