@@ -221,6 +221,21 @@ describe("e2e: an encrypted-data training round (providers, coprocessor, custodi
     expect(claimed.reduce((a, b) => a + b, 0n)).to.equal(POOL);
     const randomLabels = await cli<{ claimed: string }>(["contributor", "claim", "--round", "1", "--index", "3"]);
     expect(BigInt(randomLabels.claimed)).to.equal(0n);
+    // The auditor re-verifies the round from the chain and public blobs: record, φ commitment, release, shares.
+    const audit = await cli<{ passed: boolean; checks: { name: string; passed: boolean }[] }>([
+      "audit",
+      "--round",
+      "1",
+    ]);
+    expect(audit.checks.filter((c) => !c.passed)).to.deep.equal([]);
+    expect(audit.checks.map((c) => c.name)).to.include.members([
+      "round-record",
+      "valuation-committed",
+      "release-found",
+      "payout-shares",
+      "shares-sum-to-pool",
+    ]);
+    expect(audit.passed).to.equal(true);
     const unmasked = await cli<{ recordHash: Hex }>(["training", "unmask", "--round", "1"]);
     const out = join(home, "w.npy");
     await cli(["buyer", "decrypt-model", "--round", "1", "--out", out]);

@@ -28,7 +28,7 @@ import { isBytes32Hex, type Address, type Hex } from "@ciphershare/protocol/hex"
 import { decodeModel, zeroModel, type LinearModel } from "@ciphershare/protocol/records/model";
 import { DEMO_DATA_SEED } from "../../demo/settings";
 import { buyerFiles } from "@ciphershare/coprocessor/roles/buyer";
-import { assertTrainingShape } from "@ciphershare/coprocessor/training/keys";
+import { assertTrainingShape, valuationFits } from "@ciphershare/coprocessor/training/keys";
 import { encodeDataset, type Dataset } from "@ciphershare/protocol/records/dataset";
 import { readNpyMatrix } from "./provider";
 import {
@@ -80,6 +80,11 @@ async function publishTrainingTerms(
     ).publicBundleHash;
   if (!isBytes32Hex(buyerKeyHash)) {
     throw new InvalidInputError("--buyer-key must be 32 bytes of hex.", { details: buyerKeyHash });
+  }
+  if (options.validation !== undefined && !valuationFits({ features, outputs }, TRAINING_SLOT_COUNT)) {
+    throw new InvalidInputError("A valued training program needs each local model (d × c) to fit one ciphertext.", {
+      details: `d·c = ${features * outputs} > ${TRAINING_SLOT_COUNT} slots`,
+    });
   }
   const valuation =
     options.validation === undefined
