@@ -528,9 +528,10 @@ export interface ReleasedTraining {
  * plus the score envelope the round record names — committed through that record, so only once the chain lists
  * the record itself (a Finalized round of a program this custodian accepted).
  */
-class TrainingRoundCommitments implements RoundCommitmentSource {
+export class TrainingRoundCommitments implements RoundCommitmentSource {
   constructor(
-    private readonly chain: ChainRoundCommitments,
+    /** The chain's view (`ChainRoundCommitments`): outputs only of a Finalized round of an accepted program. */
+    private readonly chain: RoundCommitmentSource,
     private readonly record: { readonly roundId: bigint; readonly hash: Hex; readonly scores?: Hex },
   ) {}
 
