@@ -4,7 +4,10 @@
 // `ciphershare` process: the buyer publishes its key, the network creates the training program, each provider
 // encrypts its statistics and commits, the coprocessor aggregates and masks, the custodian decrypts only the masked
 // system (flooded), solves and encrypts U for the buyer, the coprocessor unmasks, the buyer decrypts W. The buyer's
-// accuracy is printed beside a plaintext ridge on the same rows.
+// accuracy is printed beside a plaintext ridge on the same rows. Each upload also carries the provider's encrypted
+// local ridge model: the coprocessor computes Enc(φ) against the program's validation set (1 000 other MNIST digits,
+// a blob the terms name by hash), the custodian releases φ and settles the buyer's payment (the round's pool), the
+// providers claim their royalties, and the auditor re-verifies the round.
 //   npm run demo -- --training [--json] [--home <dir>]
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -38,6 +41,11 @@ const RANDOM_LABELS = 4;
 const COPY_OF_ZERO = 5;
 const LAMBDA = 0.001;
 const SHAPE = { features: 64, outputs: 10 };
+const POOL = 1_000_000n;
+const TEST_ROWS = 2000;
+const VALIDATION_ROWS = 1000;
+/** The declared ‖W_k‖_F bound φ's flooding is sized for (the local models of these rows measure 3.7–4.1). */
+const MODEL_NORM_BOUND = 8;
 
 export async function trainingDemo(argv: string[]): Promise<void> {
   const parsed = new Command()
@@ -66,13 +74,18 @@ export async function trainingDemo(argv: string[]): Promise<void> {
   rmSync(home, { recursive: true, force: true });
   mkdirSync(home, { recursive: true });
 
-  const split = pooledSplit(PROVIDERS - 1, ROWS, 2000, 8);
+  const split = pooledSplit(PROVIDERS - 1, ROWS, TEST_ROWS + VALIDATION_ROWS, 8);
   const data = split.providers.map((rows) => pooledMnist(8, rows));
   const noisy = data[RANDOM_LABELS].y.data.fill(0);
   const random = new SeededRandom(5);
   for (let r = 0; r < ROWS; r++) noisy[r * 10 + random.nextInt(10)] = 1;
   data.push(data[0]);
-  const test = pooledMnist(8, split.test);
+  const test = pooledMnist(8, split.test.slice(0, TEST_ROWS));
+  const validation = pooledMnist(8, split.test.slice(TEST_ROWS));
+  const validationRows = join(home, "validation.rows.npy");
+  const validationLabels = join(home, "validation.labels.npy");
+  writeFileSync(validationRows, serializeNpy(validation.x.data, [validation.x.rows, validation.x.cols]));
+  writeFileSync(validationLabels, serializeNpy(Float64Array.from(validation.labels), [validation.labels.length]));
   const files = data.map(({ x, y }, k) => {
     const rows = join(home, `provider-${k}.rows.npy`);
     const labels = join(home, `provider-${k}.labels.npy`);
@@ -119,11 +132,18 @@ export async function trainingDemo(argv: string[]): Promise<void> {
       String(LAMBDA),
       "--buyer-key",
       buyer.publicBundleHash,
+      "--validation",
+      validationRows,
+      "--validation-labels",
+      validationLabels,
+      "--model-norm-bound",
+      String(MODEL_NORM_BOUND),
     ]);
     await cli(["custodian", "accept", "--program", created.programId]);
     await cli(["network", "open-round", "--program", created.programId]);
+    await cli(["network", "fund", "--round", "1", "--amount", POOL.toString()]);
     say(
-      `• network created training program ${created.programId} (terms ${created.termsHash.slice(0, 12)}…), accepted; round 1 open`,
+      `• network created training program ${created.programId} (terms ${created.termsHash.slice(0, 12)}…, validation set of ${VALIDATION_ROWS} digits), accepted; round 1 open, the buyer's payment of ${POOL} funds its pool`,
     );
 
     for (let k = 0; k <= PROVIDERS; k++) {
@@ -146,7 +166,7 @@ export async function trainingDemo(argv: string[]): Promise<void> {
       say(
         "refused" in submitted
           ? `• provider ${k} (own process): refused locally — ${String(submitted.refused).split("\n")[0]}`
-          : `• provider ${k} (own process)${note}: [XᵀX | XᵀY] of ${submitted.rows} rows encrypted (${(submitted.bytes / 1e6).toFixed(2)} MB), committed`,
+          : `• provider ${k} (own process)${note}: [XᵀX | XᵀY] of ${submitted.rows} rows and its local model encrypted (${(submitted.bytes / 1e6).toFixed(2)} MB), committed`,
       );
     }
     for (let k = 0; k < PROVIDERS; k++) {
@@ -155,20 +175,19 @@ export async function trainingDemo(argv: string[]): Promise<void> {
     await cli(["network", "close", "--round", "1", "--advance-time"]);
     const published = await cli<{
       maskedSystem: string;
-      record: { included: unknown[]; totalRows: number; excluded: unknown[] };
+      record: { included: unknown[]; totalRows: number; excluded: unknown[]; valuation?: { scores: string } };
+      seconds: { valuation?: number };
     }>(["training", "publish", "--round", "1"]);
     say(
-      `• coprocessor (own process, no key): ${published.record.included.length} providers, ${published.record.totalRows} rows; masked system ${published.maskedSystem.slice(0, 12)}… published`,
+      `• coprocessor (own process, no key): ${published.record.included.length} providers, ${published.record.totalRows} rows; masked system ${published.maskedSystem.slice(0, 12)}… and Enc(φ) ${published.record.valuation?.scores.slice(0, 12)}… (${(published.seconds.valuation ?? 0).toFixed(0)} s) published`,
     );
     await cli(["network", "finalize", "--round", "1", "--advance-time"]);
-    const released = await cli<{ record: { u: string; floodingSigma: number } }>([
-      "training",
-      "release",
-      "--round",
-      "1",
-    ]);
+    const released = await cli<{
+      record: { u: string; floodingSigma: number; valuation: { phi: number[]; floodingSigma: number } };
+      settlement?: string;
+    }>(["training", "release", "--round", "1"]);
     say(
-      `• custodian (own process): decrypted only the masked system (flooding σ ${released.record.floodingSigma.toExponential(1)}), solved, U under the buyer's key ${released.record.u.slice(0, 12)}…`,
+      `• custodian (own process): decrypted only the masked system (flooding σ ${released.record.floodingSigma.toExponential(1)}) and φ (σ ${released.record.valuation.floodingSigma.toExponential(1)}), solved, U under the buyer's key ${released.record.u.slice(0, 12)}…; pool ${released.settlement ?? "not settled"}`,
     );
     await cli(["training", "unmask", "--round", "1"]);
     say("• coprocessor (own process): Enc_buyer(W) = N·U·Sᵀ published");
@@ -185,10 +204,32 @@ export async function trainingDemo(argv: string[]): Promise<void> {
     say(
       `\nbuyer's model: ${(100 * accuracy).toFixed(2)} % test accuracy; plaintext ridge on the same rows: ${(100 * plaintextAccuracy).toFixed(2)} %; max relative error of W ${error.toExponential(2)}`,
     );
+    const phi = released.record.valuation.phi;
+    const royalties: bigint[] = [];
+    for (let k = 0; k < PROVIDERS; k++) {
+      royalties.push(
+        BigInt(
+          (await cli<{ claimed: string }>(["contributor", "claim", "--round", "1", "--index", String(k)])).claimed,
+        ),
+      );
+    }
+    say("\nprovider  φ (exact Shapley of its local model)  royalty claimed");
+    for (let k = 0; k < PROVIDERS; k++) {
+      const note = k === RANDOM_LABELS ? "  (random labels)" : k === COPY_OF_ZERO ? "  (copy of provider 0)" : "";
+      say(
+        `${String(k).padStart(8)}  ${phi[k].toExponential(4).padStart(11)}${" ".repeat(26)}${String(royalties[k]).padStart(9)}${note}`,
+      );
+    }
+    say(`royalties sum to ${royalties.reduce((a, b) => a + b, 0n)} of the pool ${POOL}`);
+    const audit = await runCiphershare(["audit", "--round", "1", "--home", home, "--json"], {
+      env: environment(["audit"]),
+    });
+    const auditPassed = audit.code === 0;
+    say(`• auditor (own process): ${auditPassed ? "audit passed" : `AUDIT FAILED\n${audit.stdout}${audit.stderr}`}`);
     say(`${((performance.now() - started) / 1000).toFixed(0)} s`);
     if (json) {
       process.stdout.write(
-        `${JSON.stringify({ providers: PROVIDERS, included: published.record.included.length, excluded: published.record.excluded, accuracy, plaintextAccuracy, maxRelErrorW: error })}\n`,
+        `${JSON.stringify({ providers: PROVIDERS, included: published.record.included.length, excluded: published.record.excluded, accuracy, plaintextAccuracy, maxRelErrorW: error, phi, royalties: royalties.map(String), auditPassed })}\n`,
       );
     }
   } finally {

@@ -42,7 +42,11 @@ describe("e2e: an encrypted-data training round (providers, coprocessor, custodi
         CIPHERSHARE_BUYER_PASSPHRASE: args[0] === "buyer" ? BUYER_PASSPHRASE : undefined,
       },
     });
-  const data = [0, 1, 2].map((k) => syntheticRows(60 + 20 * k, shape.features, shape.outputs, 40 + k));
+  // Providers 0–2 honest, provider 3 with random labels; the program values them on a validation set and pays the pool.
+  const data = [0, 1, 2, 3].map((k) =>
+    syntheticRows(60 + 20 * k, shape.features, shape.outputs, 40 + k, { randomLabels: k === 3 }),
+  );
+  const POOL = 1_000_000n;
 
   before(async () => {
     network = await startTestNetwork("ciphershare-training-");
@@ -53,6 +57,12 @@ describe("e2e: an encrypted-data training round (providers, coprocessor, custodi
     reader = chainReader(network.chain.rpcUrl, network.chain.chainId);
     await cli(["buyer", "keygen", "--features", "8", "--outputs", "3"]);
     await cli(["custodian", "keygen", "--training", "--dimension", "8", "--classes", "3"]);
+    const validation = syntheticRows(300, shape.features, shape.outputs, 99);
+    writeFileSync(join(home, "val.x.npy"), serializeNpy(validation.x.data, [300, shape.features]));
+    const labels = Float64Array.from({ length: 300 }, (_, r) =>
+      [0, 1, 2].findIndex((k) => validation.y.data[r * shape.outputs + k] === 1),
+    );
+    writeFileSync(join(home, "val.y.npy"), serializeNpy(labels, [300]));
     await cli([
       "network",
       "create-program",
@@ -64,9 +74,16 @@ describe("e2e: an encrypted-data training round (providers, coprocessor, custodi
       "3",
       "--lambda",
       String(lambda),
+      "--validation",
+      join(home, "val.x.npy"),
+      "--validation-labels",
+      join(home, "val.y.npy"),
+      "--model-norm-bound",
+      "4",
     ]);
     await cli(["custodian", "accept", "--program", "1"]);
     await cli(["network", "open-round", "--program", "1"]);
+    await cli(["network", "fund", "--round", "1", "--amount", POOL.toString()]);
   });
 
   after(async () => {
@@ -74,7 +91,7 @@ describe("e2e: an encrypted-data training round (providers, coprocessor, custodi
     if (network) rmSync(network.home, { recursive: true, force: true });
   });
 
-  it("trains W for the buyer alone; bad uploads are excluded with their reason", async () => {
+  it("trains W for the buyer alone, values providers and pays the pool; bad uploads are excluded with their reason", async () => {
     // A provider's own check refuses NaN before anything is encrypted.
     const nan = join(home, "nan.rows.npy");
     const bad = Float64Array.from(data[0].x.data);
@@ -119,26 +136,32 @@ describe("e2e: an encrypted-data training round (providers, coprocessor, custodi
       ]);
       expect(submitted.rows).to.equal(x.rows);
     }
-    // Two providers bypass the CLI's checks: one commits 49 rows for an upload of 50, one uploads d = 7.
+    // Three providers bypass the CLI's checks: one commits 49 rows for an upload of 50, one uploads d = 7, one uploads
+    // a local model of the wrong shape (8 × 4).
     const program = readJsonFile<{ publicBundleHash: Hex }>(network.ws.bundlePointerFile, "bundle", "");
     const ctx = await CkksContext.create(TRAINING_PARAMETER_SET);
     const badUploads: Uint8Array[] = [];
     try {
       const key = await verifiedBundle(ctx, store, program.publicBundleHash, home);
       const rows50 = syntheticRows(50, 8, 3, 77);
-      badUploads.push(providerUpload(ctx, providerStatistics(rows50.x, rows50.y, shape), shape, key.encryptor));
+      const stats50 = providerStatistics(rows50.x, rows50.y, shape);
+      badUploads.push(providerUpload(ctx, stats50, shape, key.encryptor, { lambda }));
       const narrow = syntheticRows(50, 7, 3, 78);
       const narrowShape = { features: 7, outputs: 3 };
       badUploads.push(
-        providerUpload(ctx, providerStatistics(narrow.x, narrow.y, narrowShape), narrowShape, key.encryptor),
+        providerUpload(ctx, providerStatistics(narrow.x, narrow.y, narrowShape), narrowShape, key.encryptor, {
+          lambda,
+        }),
       );
+      const wide = { rows: 8, cols: 4, data: new Float64Array(32).fill(0.1) };
+      badUploads.push(providerUpload(ctx, stats50, shape, key.encryptor, { model: wide }));
       key.dispose();
     } finally {
       ctx.dispose();
     }
-    const badSigners = [3, 4].map((k) => chainSigner(reader, roleAccount(contributorAccount(k))));
+    const badSigners = [4, 5, 6].map((k) => chainSigner(reader, roleAccount(contributorAccount(k))));
     for (const [i, signer] of badSigners.entries()) {
-      await cli(["contributor", "register", "--index", String(3 + i)]);
+      await cli(["contributor", "register", "--index", String(4 + i)]);
       mkdirSync(join(home, `bad-${i}`), { recursive: true });
       await keepAndCommit(deployment, signer, {
         roundId: 1n,
@@ -147,7 +170,7 @@ describe("e2e: an encrypted-data training round (providers, coprocessor, custodi
         localDir: join(home, `bad-${i}`),
       });
     }
-    for (const k of [0, 1, 2]) {
+    for (const k of [0, 1, 2, 3]) {
       await cli(["contributor", "reveal", "--round", "1", "--index", String(k), "--advance-time"]);
     }
     for (const [i, signer] of badSigners.entries()) {
@@ -159,18 +182,60 @@ describe("e2e: an encrypted-data training round (providers, coprocessor, custodi
     }
     await cli(["network", "close", "--round", "1", "--advance-time"]);
     const published = await cli<{
-      record: { included: { index: number }[]; excluded: { index: number; reason: string; details: string }[] };
+      record: {
+        included: { index: number }[];
+        excluded: { index: number; reason: string; details: string }[];
+        valuation?: { scores: string };
+      };
     }>(["training", "publish", "--round", "1"]);
-    expect(published.record.included.map((i) => i.index)).to.deep.equal([0, 1, 2]);
+    expect(published.record.included.map((i) => i.index)).to.deep.equal([0, 1, 2, 3]);
     expect(published.record.excluded.map((e) => [e.index, e.reason])).to.deep.equal([
-      [3, "policy"],
-      [4, "malformed"],
+      [4, "policy"],
+      [5, "malformed"],
+      [6, "malformed"],
     ]);
     expect(published.record.excluded[0].details).to.match(/row-count/);
     expect(published.record.excluded[1].details).to.match(/shape/);
+    expect(published.record.excluded[2].details).to.match(/local model is not d × c/);
+    expect(published.record.valuation?.scores).to.match(/^0x[0-9a-f]{64}$/);
 
     await cli(["network", "finalize", "--round", "1", "--advance-time"]);
-    await cli(["training", "release", "--round", "1"]);
+    const released = await cli<{
+      settlement: string;
+      record: { valuation: { providers: string[]; phi: number[]; floodingSigma: number } };
+    }>(["training", "release", "--round", "1"]);
+    // φ of the local models: the random-label provider gets the lowest, ≤ 0, hence no royalty.
+    const { phi, providers } = released.record.valuation;
+    expect(providers).to.have.length(4);
+    expect(phi.indexOf(Math.min(...phi))).to.equal(3);
+    expect(phi[3]).to.be.at.most(0);
+    for (const k of [0, 1, 2]) expect(phi[k]).to.be.above(0);
+    expect(released.settlement).to.equal("settled");
+    // Each provider claims its share as a contributor does: the shares sum to the pool.
+    const claimed: bigint[] = [];
+    for (const k of [0, 1, 2]) {
+      const claim = await cli<{ claimed: string }>(["contributor", "claim", "--round", "1", "--index", String(k)]);
+      claimed.push(BigInt(claim.claimed));
+      expect(claimed[k] > 0n).to.equal(true);
+    }
+    expect(claimed.reduce((a, b) => a + b, 0n)).to.equal(POOL);
+    const randomLabels = await cli<{ claimed: string }>(["contributor", "claim", "--round", "1", "--index", "3"]);
+    expect(BigInt(randomLabels.claimed)).to.equal(0n);
+    // The auditor re-verifies the round from the chain and public blobs: record, φ commitment, release, shares.
+    const audit = await cli<{ passed: boolean; checks: { name: string; passed: boolean }[] }>([
+      "audit",
+      "--round",
+      "1",
+    ]);
+    expect(audit.checks.filter((c) => !c.passed)).to.deep.equal([]);
+    expect(audit.checks.map((c) => c.name)).to.include.members([
+      "round-record",
+      "valuation-committed",
+      "release-found",
+      "payout-shares",
+      "shares-sum-to-pool",
+    ]);
+    expect(audit.passed).to.equal(true);
     const unmasked = await cli<{ recordHash: Hex }>(["training", "unmask", "--round", "1"]);
     const out = join(home, "w.npy");
     await cli(["buyer", "decrypt-model", "--round", "1", "--out", out]);

@@ -17,6 +17,7 @@
 //   score-release               the record follows the manifest's policy: private lists no φ and no flags; public
 //                               lists one φ per contributor whose sum is the released Σφ
 //   shares-sum-to-pool          after SettlementCompleted, the unallocated pool publicly decrypts to 0
+// A training program's round has its own checks (`training-auditor.ts`).
 // The input checks (input-blobs, the exclusions a blob decides, aggregate-commitment, scores-commitment,
 // release-from-recomputed) need the round's input ciphertexts, which the blob store serves only to the program's
 // coprocessor, custodians and named input auditors (`ProgramRegistry.setInputAuditors`): an auditor refused them
@@ -25,6 +26,7 @@ import {
   CommitmentStatus,
   EXCLUSION_REASON_NAMES,
   ExclusionReason,
+  ProgramKind,
   ROUND_PHASE_NAMES,
   RoundPhase,
   SettlementState,
@@ -49,6 +51,7 @@ import type { BlobStore, StoreForUri } from "../storage/blob-store";
 import { computeAggregate, computeScores } from "./computation";
 import { checkContribution, contributionFetchLimits, inputRules, type InputRules } from "./coprocessor";
 import { readBundleBytes } from "../storage/key-bundle";
+import { auditTrainingRound } from "./training-auditor";
 
 export type { AuditCheck, AuditVerdict };
 
@@ -101,6 +104,7 @@ export async function auditRound(options: AuditOptions, roundId: bigint): Promis
   }
   check("results-published", true, `publication ${round.publication} (${ROUND_PHASE_NAMES[round.phase]})`);
   const program = await readProgram(deployment, reader, round.programId);
+  if (program.kind === ProgramKind.Training) return auditTrainingRound(options, roundId, checks);
   const config = roundConfig(decodeRoundManifest(await store.get(round.manifestHash)), program.valuationMethod);
   const commitments = await readCommitments(reader, deployment, roundId);
   const reasons = await readReasons(reader, deployment, roundId, round.publication, commitments.length);
@@ -277,7 +281,7 @@ export async function auditExclusions(
 }
 
 /** The release was anchored after the round was finalized, for the finalized publication, after its dispute window. */
-async function releaseTimingCheck(
+export async function releaseTimingCheck(
   options: Pick<AuditOptions, "deployment" | "reader">,
   roundId: bigint,
   disputeDeadline: bigint,

@@ -312,10 +312,28 @@ export async function serveRound(options: CustodianRoleOptions, roundId: bigint)
   if (round.phase === RoundPhase.ResultsPublished) return "verified";
   const releaseHash = await releaseStep(options, roundId);
   await anchorStep(options, roundId, releaseHash);
+  const record = decodeReleaseRecord(await options.store.get(releaseHash));
+  return settlePool(options, roundId, record.contributors as Address[], () =>
+    custodianPhi(state, Number(roundId), record.contributors),
+  );
+}
+
+/**
+ * Settles a released round's funded pool, journaled step by step: the shares (largest remainder over `phi()`, in the
+ * order of `contributors`) in batches of encrypted inputs, then `completeSettlement`. "released" while the pool is not
+ * funded, "settled" once the settlement is (or already was) complete. Federated and training rounds share it.
+ */
+export async function settlePool(
+  options: CustodianRoleOptions,
+  roundId: bigint,
+  contributors: readonly Address[],
+  phi: () => number[],
+): Promise<"released" | "settled"> {
+  const { state, signer, deployment } = options;
   const { distributor } = contractsToRead(deployment, signer.reader);
   if (Number(await distributor.read.settlementState([roundId])) !== SettlementState.Open) return "settled";
   if (BigInt(await distributor.read.poolOf([roundId])) === 0n) return "released";
-  await settleSteps(options, roundId, releaseHash);
+  await settleSteps(options, roundId, contributors, phi);
   await runOnChainStep(
     state,
     { round: Number(roundId), step: "complete-settlement" },
@@ -381,10 +399,14 @@ export function settlementBatches(count: number, perBatch: number = SHARES_PER_S
  * The shares of the pool (largest remainder over the released φ, in the release record's order), settled in batches,
  * each batch a journaled transaction with its own encrypted inputs (`SHARES_PER_PROOF` per proof).
  */
-async function settleSteps(options: CustodianRoleOptions, roundId: bigint, releaseHash: Hex): Promise<void> {
-  const { state, signer, deployment, store } = options;
+async function settleSteps(
+  options: CustodianRoleOptions,
+  roundId: bigint,
+  recipients: readonly Address[],
+  phi: () => number[],
+): Promise<void> {
+  const { state, signer, deployment } = options;
   const round = Number(roundId);
-  const record = decodeReleaseRecord(await store.get(releaseHash));
   const { distributor } = contractsToRead(deployment, signer.reader);
   const poolHandle = await distributor.read.poolOf([roundId]);
   let shares: bigint[] | undefined;
@@ -392,12 +414,12 @@ async function settleSteps(options: CustodianRoleOptions, roundId: bigint, relea
     if (shares !== undefined) return shares;
     const pool = (await options.fhevm.publicDecrypt([poolHandle])).clearValues[poolHandle];
     if (typeof pool !== "bigint") throw new CustodianError("The pool handle did not decrypt to an amount.");
-    shares = largestRemainderShares(pool, custodianPhi(state, round, record.contributors)).shares;
+    shares = largestRemainderShares(pool, phi()).shares;
     return shares;
   };
-  const batches = settlementBatches(record.contributors.length);
+  const batches = settlementBatches(recipients.length);
   for (const [k, [start, end]] of batches.entries()) {
-    const contributors = record.contributors.slice(start, end) as Address[];
+    const contributors = recipients.slice(start, end) as Address[];
     const driver = signerTransactionDriver(signer, async () => {
       const handles: Hex[] = [];
       const proofs: Hex[] = [];

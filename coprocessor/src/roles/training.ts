@@ -8,7 +8,9 @@
 //                 U under the buyer's key and anchors a release record naming it;
 //   coprocessor — unmasks under the buyer's key: Enc_buyer(W) = N·U·Sᵀ, published with a model record;
 //   buyer       — decrypts W with its own key.
-// Valuation and settlement from the pool are not wired into these steps yet (docs/training.md, "Not done").
+// With a valuation in the terms, each upload also carries the provider's encrypted local ridge model: the coprocessor
+// computes Enc(φ) of those models against the terms' validation set and the round record commits to it; the custodian
+// releases φ (flooded) with U and settles the buyer's payment (the round's pool) as federated rounds do.
 import { chmodSync, existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import {
@@ -23,10 +25,15 @@ import type { Deployment } from "@ciphershare/protocol/chain/deployment";
 import { CkksContext } from "@ciphershare/protocol/ckks/context";
 import { loadPublicBundle, type LoadedPublicBundle } from "@ciphershare/protocol/ckks/keys";
 import { CipherShareError } from "@ciphershare/protocol/errors";
-import { bytesToHex, isBytes32Hex, sameHash, type Hex } from "@ciphershare/protocol/hex";
+import { bytesToHex, isBytes32Hex, sameHash, type Address, type Hex } from "@ciphershare/protocol/hex";
+import { decodeDataset } from "@ciphershare/protocol/records/dataset";
 import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
 import { encodeJsonRecord, parseJsonRecord } from "@ciphershare/protocol/records/json";
-import { decodeTrainingTerms, type TrainingTerms } from "@ciphershare/protocol/records/training-terms";
+import {
+  decodeTrainingTerms,
+  type TrainingTerms,
+  type TrainingValuationTerms,
+} from "@ciphershare/protocol/records/training-terms";
 import { inputsHash, publicationReasons, type RoundCommitment } from "@ciphershare/protocol/round/inputs";
 import { mined, type ChainReader, type ChainSigner } from "../chain/clients";
 import { contractsFor, contractsToRead, readProgram, readRound, type ProgramState } from "../chain/contracts";
@@ -39,7 +46,6 @@ import { readBundleBytes } from "../storage/key-bundle";
 import { aggregateSystem } from "../training/aggregate";
 import { decryptModelEnvelope } from "../training/buyer";
 import { encryptForBuyer, solveMaskedSystem } from "../training/custodian";
-import type { EncryptedMatrix } from "../training/encrypted-matrix";
 import { TrainingInputError, type TrainingRejection } from "../training/errors";
 import { modelLayout, systemLayout } from "../training/keys";
 import { drawMask, maskedSystem, unmaskModel, type TrainingMask } from "../training/mask";
@@ -47,8 +53,15 @@ import { TRAINING_PARAMETER_SET } from "../training/pipeline";
 import { submissionStatistics, type PrivacyAccounting } from "../training/privacy";
 import { loadMatrixEnvelope, maskedSystemRelease, matrixEnvelope, matrixFromSlots } from "../training/release";
 import type { TrainingShape } from "../training/statistics";
-import { providerUpload, verifyUpload } from "../training/upload";
-import { ChainRoundCommitments } from "./custodian";
+import { providerUpload, verifyUpload, type VerifiedUpload } from "../training/upload";
+import { trainingValuationSetup } from "../training/valuation";
+import type { FhevmClient } from "../chain/fhevmClient";
+import type { RoundCommitmentSource } from "../keys/policy";
+import { computeEncryptedScores } from "../shapley/encrypted/pipeline";
+import { scoreEnvelope, scoresFromRelease } from "../shapley/encrypted/release";
+import type { StateStore } from "../state/store";
+import { scoresRelease } from "../threshold/release-bounds";
+import { ChainRoundCommitments, settlePool, type CustodianRoleOptions } from "./custodian";
 import { keepAndCommit, verifiedBundle, type SubmittedContribution } from "./contributor";
 import { writeJsonFile } from "./workspace";
 
@@ -122,7 +135,13 @@ export async function submitTrainingData(
   try {
     const key = await verifiedBundle(ctx, store, program.publicKeyHash, options.cacheDir);
     try {
-      const bytes = providerUpload(ctx, stats, shape, key.encryptor);
+      const bytes = providerUpload(
+        ctx,
+        stats,
+        shape,
+        key.encryptor,
+        terms.valuation === undefined ? {} : { lambda: terms.lambda },
+      );
       const committed = await keepAndCommit(deployment, provider, {
         roundId: options.roundId,
         bytes,
@@ -150,6 +169,11 @@ export interface TrainingRoundRecord {
   readonly included: readonly { readonly index: number; readonly rows: number }[];
   readonly totalRows: number;
   readonly excluded: readonly { readonly index: number; readonly reason: string; readonly details: string }[];
+  /**
+   * With a valuation in the terms: keccak256 of Enc(φ)'s score envelope (φ of the included providers' local models, in
+   * `included` order). Committed through this record, itself the round's second committed output.
+   */
+  readonly valuation?: { readonly scores: Hex; readonly validation: Hex };
 }
 
 /** What the custodian anchors: the masked system it decrypted and U under the buyer's key. */
@@ -162,6 +186,13 @@ export interface TrainingReleaseRecord {
   readonly u: Hex;
   /** Standard deviation the flooding added to each released entry of the masked system. */
   readonly floodingSigma: number;
+  /** φ of each included provider (flooded, public), the pool's recipients in that order, φ's flooding σ. */
+  readonly valuation?: {
+    readonly scores: Hex;
+    readonly providers: readonly Address[];
+    readonly phi: readonly number[];
+    readonly floodingSigma: number;
+  };
 }
 
 /** What the coprocessor publishes after the unmask: Enc_buyer(W). */
@@ -189,6 +220,7 @@ const REJECTION_REASON: Record<TrainingRejection, ExclusionReasonCode> = {
   "non-finite": ExclusionReason.Malformed,
   "row-count": ExclusionReason.Policy,
   dp: ExclusionReason.Policy,
+  model: ExclusionReason.Policy,
 };
 
 const REASON_NAMES: Record<number, string> = {
@@ -255,7 +287,23 @@ export interface PublishedTrainingSystem {
   readonly record: TrainingRoundRecord;
   readonly recordHash: Hex;
   readonly reasons: Hex;
-  readonly seconds: { readonly aggregate: number; readonly mask: number };
+  readonly seconds: { readonly aggregate: number; readonly mask: number; readonly valuation?: number };
+}
+
+/** The terms' validation blob, checked against its hash, with the kernel and map of the included row counts. */
+async function valuationSetup(
+  store: BlobStore,
+  valuation: TrainingValuationTerms,
+  shape: TrainingShape,
+  rowCounts: readonly number[],
+): Promise<ReturnType<typeof trainingValuationSetup>> {
+  const bytes = await store.get(valuation.validation);
+  if (!sameHash(await keccak256(bytes), valuation.validation)) {
+    throw new TrainingRoleError("The stored validation set does not hash to the terms' validation hash.", {
+      details: valuation.validation,
+    });
+  }
+  return trainingValuationSetup(decodeDataset(bytes), shape, rowCounts);
 }
 
 /**
@@ -271,6 +319,7 @@ export async function publishTrainingSystem(
   store: BlobStore,
   roundId: bigint,
   maskFile: string,
+  options: { readonly workers?: number } = {},
 ): Promise<PublishedTrainingSystem> {
   const round = await readRound(deployment, coprocessor.reader, roundId);
   if (round.phase !== RoundPhase.Closed) {
@@ -281,7 +330,8 @@ export async function publishTrainingSystem(
   const { program, terms, shape } = await readTrainingProgram(deployment, coprocessor.reader, store, round.programId);
   const commitments = await readCommitments(coprocessor.reader, deployment, roundId);
   const ctx = await CkksContext.create(TRAINING_PARAMETER_SET);
-  const loaded: { commitment: RoundCommitment; matrix: EncryptedMatrix }[] = [];
+  const loaded: { commitment: RoundCommitment; upload: VerifiedUpload }[] = [];
+  const requireModel = terms.valuation !== undefined;
   try {
     const verdicts = new Map<number, ExclusionReasonCode>();
     const excluded: { index: number; reason: string; details: string }[] = [];
@@ -300,7 +350,7 @@ export async function publishTrainingSystem(
         continue;
       }
       try {
-        loaded.push({ commitment: c, matrix: verifyUpload(ctx, bytes, shape, c.sampleCount) });
+        loaded.push({ commitment: c, upload: verifyUpload(ctx, bytes, shape, c.sampleCount, { requireModel }) });
       } catch (error) {
         if (!(error instanceof TrainingInputError)) throw error;
         exclude(c, REJECTION_REASON[error.reason], `${error.reason}: ${error.message}`);
@@ -318,7 +368,7 @@ export async function publishTrainingSystem(
       const aggregateStarted = performance.now();
       const system = aggregateSystem(
         ctx,
-        loaded.map((l) => l.matrix),
+        loaded.map((l) => l.upload.statistics),
         rowCounts,
         terms.lambda,
       );
@@ -338,6 +388,22 @@ export async function publishTrainingSystem(
       }
       const maskDone = performance.now();
       const maskedHash = await store.put(envelope);
+      let valuation: TrainingRoundRecord["valuation"];
+      if (terms.valuation !== undefined) {
+        // Enc(φ) of the local models with the federated rounds' encrypted Shapley machinery (exact map, weights n_k).
+        const { kernel, map } = await valuationSetup(store, terms.valuation, shape, rowCounts);
+        const result = await computeEncryptedScores({
+          parameterSetId: TRAINING_PARAMETER_SET,
+          bundle: await readBundleBytes(store, program.publicKeyHash),
+          models: loaded.map((l) => l.upload.model!),
+          kernel,
+          map,
+          workers: options.workers,
+        });
+        const scores = await store.put(await scoreEnvelope(ctx, program.publicKeyHash, result.scores, map));
+        valuation = { scores, validation: terms.valuation.validation };
+      }
+      const valuationDone = performance.now();
       const reasons = publicationReasons(commitments, verdicts);
       const included = commitments.filter((c) => reasons[c.index] === ExclusionReason.None);
       const record: TrainingRoundRecord = {
@@ -348,6 +414,7 @@ export async function publishTrainingSystem(
         included: included.map((c) => ({ index: c.index, rows: c.sampleCount })),
         totalRows,
         excluded,
+        ...(valuation === undefined ? {} : { valuation }),
       };
       const recordHash = await store.put(encodeJsonRecord(record));
       const reasonsHex = bytesToHex(reasons);
@@ -366,13 +433,17 @@ export async function publishTrainingSystem(
         record,
         recordHash,
         reasons: reasonsHex,
-        seconds: { aggregate: (maskStarted - aggregateStarted) / 1000, mask: (maskDone - maskStarted) / 1000 },
+        seconds: {
+          aggregate: (maskStarted - aggregateStarted) / 1000,
+          mask: (maskDone - maskStarted) / 1000,
+          ...(valuation === undefined ? {} : { valuation: (valuationDone - maskDone) / 1000 }),
+        },
       };
     } finally {
       bundle.dispose();
     }
   } finally {
-    for (const l of loaded) l.matrix.dispose();
+    for (const l of loaded) l.upload.dispose();
     ctx.dispose();
   }
 }
@@ -405,6 +476,11 @@ export async function readTrainingRoundRecord(
     }
     return c.sampleCount;
   });
+  if (record.valuation !== undefined && !isBytes32Hex(record.valuation.scores)) {
+    throw new TrainingRoleError("The round record's valuation names no score envelope.", {
+      details: String(record.valuation.scores),
+    });
+  }
   if (record.included.length !== round.includedCount || rows.reduce((a, b) => a + b, 0) !== record.totalRows) {
     throw new TrainingRoleError("The round record's counts are not the publication's.", {
       details: `${record.included.length} included (chain ${round.includedCount}), ${record.totalRows} rows`,
@@ -421,12 +497,42 @@ export interface TrainingReleaseOptions {
   readonly store: BlobStore;
   readonly keystorePath: string;
   readonly passphrase: string;
+  /** The custodian's journal and fhEVM client: with both, a valued round's funded pool is settled after the release. */
+  readonly state?: StateStore;
+  readonly fhevm?: FhevmClient;
+  readonly log?: (line: string) => void;
 }
 
 export interface ReleasedTraining {
   readonly releaseHash: Hex;
   readonly record: TrainingReleaseRecord;
   readonly seconds: { readonly decrypt: number; readonly solve: number };
+  /** For a valued round, with a journal and an fhEVM client: whether the pool is settled or still unfunded. */
+  readonly settlement?: "released" | "settled";
+}
+
+/**
+ * The decryption policy of a training round: the chain's committed outputs (the masked system, the round record),
+ * plus the score envelope the round record names — committed through that record, so only once the chain lists
+ * the record itself (a Finalized round of a program this custodian accepted).
+ */
+export class TrainingRoundCommitments implements RoundCommitmentSource {
+  constructor(
+    /** The chain's view (`ChainRoundCommitments`): outputs only of a Finalized round of an accepted program. */
+    private readonly chain: RoundCommitmentSource,
+    private readonly record: { readonly roundId: bigint; readonly hash: Hex; readonly scores?: Hex },
+  ) {}
+
+  async outputCommitments(roundId: bigint): Promise<readonly Hex[]> {
+    const outputs = await this.chain.outputCommitments(roundId);
+    const { scores } = this.record;
+    if (roundId !== this.record.roundId || scores === undefined) return outputs;
+    return outputs.some((o) => sameHash(o, this.record.hash)) ? [...outputs, scores] : outputs;
+  }
+
+  inputCommitments(roundId: bigint): Promise<readonly Hex[]> {
+    return this.chain.inputCommitments(roundId);
+  }
 }
 
 /**
@@ -452,11 +558,28 @@ export async function releaseTrainingModel(
       details: `program ${round.programId}, custodian ${signer.address}`,
     });
   }
-  const { program, shape } = await readTrainingProgram(deployment, reader, store, round.programId);
+  const { program, shape, terms } = await readTrainingProgram(deployment, reader, store, round.programId);
   const record = await readTrainingRoundRecord(deployment, reader, store, roundId);
+  if (BigInt(round.releaseHash) !== 0n) {
+    // Released before (the pool was not funded then): settle from the anchored record.
+    const anchored = decodeRecord<TrainingReleaseRecord>(
+      await store.get(round.releaseHash),
+      "ciphershare.training-release",
+    );
+    return {
+      releaseHash: round.releaseHash,
+      record: anchored,
+      seconds: { decrypt: 0, solve: 0 },
+      ...(await settleTraining(options, roundId, anchored)),
+    };
+  }
   const ctx = await CkksContext.create(TRAINING_PARAMETER_SET);
   const custodian = await KeyCustodian.open(ctx, await readFile(options.keystorePath, "utf8"), options.passphrase, {
-    commitments: new ChainRoundCommitments(deployment, reader, signer.address),
+    commitments: new TrainingRoundCommitments(new ChainRoundCommitments(deployment, reader, signer.address), {
+      roundId,
+      hash: round.scoresHash,
+      scores: record.valuation?.scores,
+    }),
   });
   try {
     const started = performance.now();
@@ -480,6 +603,29 @@ export async function releaseTrainingModel(
     } finally {
       buyer.dispose();
     }
+    let valuation: TrainingReleaseRecord["valuation"];
+    if (record.valuation !== undefined) {
+      if (terms.valuation === undefined) {
+        throw new TrainingRoleError("The round record values providers, the program's terms do not.", {
+          details: `round ${roundId}`,
+        });
+      }
+      // φ: the same policy (committed through the round record), flooded for the bound of the valuation.
+      const rowCounts = record.included.map((i) => i.rows);
+      const { kernel, map } = await valuationSetup(store, terms.valuation, shape, rowCounts);
+      const output = await custodian.decryptOutput(
+        roundId,
+        await store.get(record.valuation.scores),
+        scoresRelease(ctx, kernel, map, terms.valuation.modelNormBound),
+      );
+      const commitments = await readCommitments(reader, deployment, roundId);
+      valuation = {
+        scores: record.valuation.scores,
+        providers: record.included.map((i) => commitments[i.index].contributor),
+        phi: scoresFromRelease(output, record.included.length).phi,
+        floodingSigma: output.floodingSigma * output.valueScale,
+      };
+    }
     const releaseRecord: TrainingReleaseRecord = {
       kind: "ciphershare.training-release",
       version: 1,
@@ -487,6 +633,7 @@ export async function releaseTrainingModel(
       maskedSystem: round.aggregateHash,
       u: uHash,
       floodingSigma: released.floodingSigma * released.valueScale,
+      ...(valuation === undefined ? {} : { valuation }),
     };
     const releaseHash = await store.put(encodeJsonRecord(releaseRecord));
     const solved = performance.now();
@@ -495,11 +642,29 @@ export async function releaseTrainingModel(
       releaseHash,
       record: releaseRecord,
       seconds: { decrypt: (decrypted - started) / 1000, solve: (solved - decrypted) / 1000 },
+      ...(await settleTraining(options, roundId, releaseRecord)),
     };
   } finally {
     custodian.dispose();
     ctx.dispose();
   }
+}
+
+/**
+ * Pays the buyer's payment (the round's pool) to the valued providers with the federated rounds' settlement
+ * (`settlePool`: largest-remainder shares over the released φ, encrypted on-chain, journaled); nothing without a
+ * valuation, a journal or an fhEVM client.
+ */
+async function settleTraining(
+  options: TrainingReleaseOptions,
+  roundId: bigint,
+  record: TrainingReleaseRecord,
+): Promise<{ settlement?: "released" | "settled" }> {
+  const { valuation } = record;
+  if (valuation === undefined || options.state === undefined || options.fhevm === undefined) return {};
+  const role: CustodianRoleOptions = { ...options, state: options.state, fhevm: options.fhevm };
+  const phi = [...valuation.phi];
+  return { settlement: await settlePool(role, roundId, valuation.providers, () => phi) };
 }
 
 // ---------------------------------------------------------------------------------------------------- unmask

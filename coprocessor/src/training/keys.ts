@@ -1,5 +1,6 @@
 import { InvalidInputError } from "@ciphershare/protocol/errors";
 import { rowPackedLayout, type RowPackedLayout } from "./layout";
+import { matvecPlan, requiredGaloisSteps } from "../shapley/encrypted/layout";
 import { leftProductSteps, rightProductSteps } from "./products";
 import type { TrainingShape } from "./statistics";
 
@@ -44,10 +45,33 @@ export function modelLayout(shape: TrainingShape, slotCount: number): RowPackedL
   return rowPackedLayout(shape.features, shape.outputs, slotCount);
 }
 
-/** Galois steps the program key needs: M·[A+λnI | B] and then ·blockdiag(N, S). */
+/**
+ * Galois steps the program key needs: M·[A+λnI | B] and then ·blockdiag(N, S); and, when a d × c model fits one
+ * ciphertext (d·c ≤ slots), the valuation's projection of each local model by the validation set's triangular factor
+ * R (d×d) and its slot sums (`valuationGaloisSteps`).
+ */
 export function programGaloisSteps(shape: TrainingShape, slotCount: number): number[] {
   const layout = systemLayout(shape, slotCount);
-  return unique([...leftProductSteps(layout, shape.features), ...rightProductSteps(layout.cols, layout.cols)]);
+  return unique([
+    ...leftProductSteps(layout, shape.features),
+    ...rightProductSteps(layout.cols, layout.cols),
+    ...(valuationFits(shape, slotCount) ? valuationGaloisSteps(shape, slotCount) : []),
+  ]);
+}
+
+/** Whether a program can value its providers: each local model W_k (d×c) fits one ciphertext. */
+export function valuationFits(shape: TrainingShape, slotCount: number): boolean {
+  return shape.features * shape.outputs <= slotCount;
+}
+
+/**
+ * The encrypted Shapley valuation's steps for any validation set of d features: those of a dense upper-triangular R
+ * (a real R's plan uses a subset of its diagonals, hence of these steps).
+ */
+export function valuationGaloisSteps(shape: TrainingShape, slotCount: number): number[] {
+  const d = shape.features;
+  const dense = { rows: d, cols: d, data: new Float64Array(d * d).fill(1) };
+  return requiredGaloisSteps(matvecPlan(dense, shape.outputs, slotCount));
 }
 
 /** Galois steps the buyer's key needs: N·U and then ·Sᵀ. */

@@ -90,7 +90,7 @@ export async function trainOnEncryptedStatistics(
     const encryptStarted = performance.now();
     const uploads = stats.map((s) => providerUpload(ctx, s, shape, programBundle.encryptor));
     const providerEncrypt = (performance.now() - encryptStarted) / 1000 / stats.length;
-    const providers = uploads.map((bytes, k) => own(verifyUpload(ctx, bytes, shape, stats[k].rows)));
+    const providers = uploads.map((bytes, k) => own(verifyUpload(ctx, bytes, shape, stats[k].rows).statistics));
 
     // Coprocessor: aggregate + λnI, then the two-sided mask.
     const aggregateStarted = performance.now();

@@ -150,7 +150,7 @@ export function rightMultiply(
 }
 
 /** [x, rot_unit(x), …, rot_{(babySize−1)·unit}(x)]; the first is x itself (not a copy). */
-function babySteps(
+export function babySteps(
   ctx: CkksContext,
   galoisKeys: GaloisKeys,
   x: Ciphertext,
@@ -175,7 +175,7 @@ function babySteps(
  * Σ_inputs Σ_t diag(input, t) ⊙ rot_{t·unit}(input), rescaled once. `babies[i][b]` is input i rotated by b·unit;
  * `diagonal` returns undefined for an all-zero diagonal (SEAL refuses to multiply by a zero plaintext).
  */
-function diagonalSum(
+export function diagonalSum(
   ctx: CkksContext,
   galoisKeys: GaloisKeys,
   babies: readonly (readonly Ciphertext[])[],

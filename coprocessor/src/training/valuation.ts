@@ -1,5 +1,9 @@
 import { InvalidInputError } from "@ciphershare/protocol/errors";
+import { oneHotLabels, type Dataset } from "@ciphershare/protocol/records/dataset";
 import type { Matrix } from "../linalg/matrix";
+import type { CoefficientMap } from "../shapley/coefficients";
+import { validationKernel, type ValidationKernel } from "../shapley/gram";
+import { coefficientMapFor } from "../shapley/valuation";
 import { largestRemainderShares } from "../payouts/shares";
 import { valueContributions, type Valuation, type ValuationOptions } from "../shapley/valuation";
 import { regularized, ridgeFromStatistics } from "./ridge";
@@ -72,4 +76,35 @@ export function localModelResidual(stats: ProviderStatistics, w: Matrix, lambda:
     }
   }
   return Math.sqrt(residual) / Math.sqrt(norm || 1);
+}
+
+/** A training program's validation set (the `CSD1` blob its terms name) as X (n_v × d) and one-hot Y (n_v × c). */
+export function trainingValidation(dataset: Dataset, shape: TrainingShape): { x: Matrix; y: Matrix } {
+  if (dataset.dimension !== shape.features || dataset.classes !== shape.outputs || dataset.size < 1) {
+    throw new InvalidInputError("The validation set is not d features × c classes of the program.", {
+      details: `${dataset.size} rows × ${dataset.dimension} features, ${dataset.classes} classes; program ${shape.features} × ${shape.outputs}`,
+    });
+  }
+  return {
+    x: { rows: dataset.size, cols: dataset.features.length / dataset.size, data: dataset.features },
+    y: { rows: dataset.size, cols: dataset.classes, data: oneHotLabels(dataset) },
+  };
+}
+
+/**
+ * What the coprocessor (computing Enc(φ)) and the custodian (sizing φ's flooding) both derive from public data: the
+ * validation kernel against the zero base model and the exact Shapley coefficient map of the included row counts.
+ */
+export function trainingValuationSetup(
+  dataset: Dataset,
+  shape: TrainingShape,
+  rowCounts: readonly number[],
+): { kernel: ValidationKernel; map: CoefficientMap } {
+  const { x, y } = trainingValidation(dataset, shape);
+  const kernel = validationKernel(x, y, {
+    rows: shape.features,
+    cols: shape.outputs,
+    data: new Float64Array(x.cols * y.cols),
+  });
+  return { kernel, map: coefficientMapFor(rowCounts, kernel, { method: "exact" }) };
 }

@@ -70,6 +70,8 @@ export type CkksRequest =
       readonly shape: TrainingShape;
       /** ε of the program's terms (null: none) and the provider's own (the smaller wins). */
       readonly epsilon: { readonly terms: number | null; readonly provider?: number };
+      /** The program's λ when its terms value providers: the upload then carries the provider's local ridge model. */
+      readonly lambda?: number;
       readonly publicBundle: Uint8Array;
       readonly bundleHash: Hex;
     }

@@ -13,12 +13,13 @@ import { openSecretKeystore } from "@ciphershare/protocol/keys/keystore";
 import type { Matrix } from "@ciphershare/protocol/linalg/matrix";
 import type { CkksRequest, TrainingUpload } from "./protocol";
 
-type UploadRequest = Pick<Extract<CkksRequest, { kind: "trainingUpload" }>, "x" | "y" | "shape" | "epsilon">;
+type UploadRequest = Pick<Extract<CkksRequest, { kind: "trainingUpload" }>, "x" | "y" | "shape" | "epsilon" | "lambda">;
 type ModelRequest = Omit<Extract<CkksRequest, { kind: "decryptModel" }>, "id" | "kind">;
 
 /**
  * A provider's upload as `provider submit` makes it: the statistics with the CLI's ε choice (`submissionStatistics`),
- * then the "CST1" bytes of [A_k | B_k] encrypted under the program key (`providerUpload`).
+ * then the "CST1" bytes of [A_k | B_k] encrypted under the program key (`providerUpload`), with the provider's local
+ * ridge model when the program values its providers (`lambda` given).
  */
 export async function makeTrainingUpload(
   ctx: CkksContext,
@@ -26,7 +27,13 @@ export async function makeTrainingUpload(
   request: UploadRequest,
 ): Promise<TrainingUpload> {
   const { stats, privacy } = submissionStatistics(request.x, request.y, request.shape, request.epsilon);
-  const bytes = providerUpload(ctx, stats, request.shape, encryptor);
+  const bytes = providerUpload(
+    ctx,
+    stats,
+    request.shape,
+    encryptor,
+    request.lambda === undefined ? {} : { lambda: request.lambda },
+  );
   return {
     bytes,
     hash: await keccak256(bytes),

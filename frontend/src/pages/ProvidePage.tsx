@@ -79,6 +79,7 @@ export function ProvidePage() {
             y: data.y,
             shape,
             epsilon: { terms: termsEpsilon, provider: ownEpsilon },
+            ...(training.round.terms.valuation === undefined ? {} : { lambda: training.round.terms.lambda }),
             publicBundle: bundle,
             bundleHash: training.round.publicKeyHash,
           },

@@ -250,7 +250,7 @@ describe("training pages in headless Chromium", () => {
     expect(await keccak256(bytes)).toBe(uploadHash);
     const loaded = verifyUpload(ctx, bytes, SHAPE, 40);
     const secret = loadSecretKey(ctx, programKeys.secretKey);
-    const system = decryptMatrix(ctx, loaded, secret.decryptor);
+    const system = decryptMatrix(ctx, loaded.statistics, secret.decryptor);
     loaded.dispose();
     secret.dispose();
     const y = matrix(ROWS, SHAPE.outputs);

@@ -139,7 +139,7 @@ describe("the CKKS worker's training steps (in Node)", () => {
     // The coprocessor's own check (what `training publish` runs on each revealed upload) accepts it …
     const loaded = verifyUpload(ctx, upload.bytes, shape, n);
     const secret = loadSecretKey(ctx, keys.secretKey);
-    const system = decryptMatrix(ctx, loaded, secret.decryptor);
+    const system = decryptMatrix(ctx, loaded.statistics, secret.decryptor);
     loaded.dispose();
     secret.dispose();
     // … and it holds [XᵀX | XᵀY] of the file's rows and one-hot labels.
@@ -154,6 +154,25 @@ describe("the CKKS worker's training steps (in Node)", () => {
     }
     // Another row count than the committed one is refused by the coprocessor.
     expect(() => verifyUpload(ctx, upload.bytes, shape, n + 1)).toThrow(/not the one committed on-chain/);
+  }, 120_000);
+
+  it("adds the provider's encrypted local ridge model when the program values its providers (λ given)", async () => {
+    const read = checkTrainingData(file("x.npy", xValues, [n, 4]), file("y.npy", labels, [n]), shape);
+    if (!read.ok) throw new Error(read.message);
+    const key = loadEncryptionKey(ctx, keys.bundle, bundleHash);
+    const upload = await makeTrainingUpload(ctx, key.encryptor, {
+      x: read.x,
+      y: read.y,
+      shape,
+      epsilon: { terms: null },
+      lambda: 0.01,
+    });
+    key.dispose();
+    const model = parseTrainingUpload(upload.bytes).model;
+    expect(model).toMatchObject({ rows: 4, cols: 3 });
+    const loaded = verifyUpload(ctx, upload.bytes, shape, n);
+    expect(loaded.model).not.toBeNull();
+    loaded.dispose();
   }, 120_000);
 
   it("noises the statistics with the smaller ε of the terms and the provider's, and reports the accounting", async () => {

@@ -3,7 +3,7 @@
 // it; anyone can check it against the chain.
 import { keccak256 } from "../hashing/keccak";
 import { InvalidInputError } from "../errors";
-import type { Hex } from "../hex";
+import { isBytes32Hex, type Hex } from "../hex";
 import { encodeJsonRecord, parseJsonRecord } from "./json";
 
 export interface TrainingTerms {
@@ -17,6 +17,18 @@ export interface TrainingTerms {
   readonly lambda: number;
   /** The ε every provider's statistics must be noised with ((ε, δ)-DP, Gaussian mechanism), or null for none. */
   readonly dpEpsilon: number | null;
+  /** How providers are valued and paid from the buyer's payment; absent: the round values nobody (no payout). */
+  readonly valuation?: TrainingValuationTerms;
+}
+
+/**
+ * The valuation of a training round (docs/training.md, *Valuation*): each provider's local ridge model is valued by
+ * exact Shapley against the validation set, the `CSD1` dataset blob (d features, c classes) whose keccak256 is
+ * `validation`; `modelNormBound` is the declared C with ‖W_k‖_F ≤ C that the flooding of φ is sized for.
+ */
+export interface TrainingValuationTerms {
+  readonly validation: Hex;
+  readonly modelNormBound: number;
 }
 
 /** Canonical bytes: the record's fields in this fixed order (what `termsHash` is the keccak256 of). */
@@ -28,6 +40,9 @@ export function encodeTrainingTerms(terms: Omit<TrainingTerms, "kind" | "version
     outputs: terms.outputs,
     lambda: terms.lambda,
     dpEpsilon: terms.dpEpsilon,
+    ...(terms.valuation === undefined
+      ? {}
+      : { valuation: { validation: terms.valuation.validation, modelNormBound: terms.valuation.modelNormBound } }),
   };
   assertTrainingTerms(record);
   return encodeJsonRecord(record);
@@ -68,5 +83,13 @@ function assertTrainingTerms(value: TrainingTerms): void {
     (typeof value.dpEpsilon !== "number" || !Number.isFinite(value.dpEpsilon) || value.dpEpsilon <= 0)
   ) {
     fail(`dpEpsilon ${value.dpEpsilon}`);
+  }
+  const valuation = value.valuation;
+  if (valuation !== undefined) {
+    if (typeof valuation?.validation !== "string" || !isBytes32Hex(valuation.validation)) {
+      fail(`validation ${String(valuation?.validation)}`);
+    }
+    const bound = valuation.modelNormBound;
+    if (typeof bound !== "number" || !Number.isFinite(bound) || bound <= 0) fail(`modelNormBound ${bound}`);
   }
 }

@@ -28,7 +28,9 @@ import { isBytes32Hex, type Address, type Hex } from "@ciphershare/protocol/hex"
 import { decodeModel, zeroModel, type LinearModel } from "@ciphershare/protocol/records/model";
 import { DEMO_DATA_SEED } from "../../demo/settings";
 import { buyerFiles } from "@ciphershare/coprocessor/roles/buyer";
-import { assertTrainingShape } from "@ciphershare/coprocessor/training/keys";
+import { assertTrainingShape, valuationFits } from "@ciphershare/coprocessor/training/keys";
+import { encodeDataset, type Dataset } from "@ciphershare/protocol/records/dataset";
+import { readNpyMatrix } from "./provider";
 import {
   decodeTrainingTerms,
   encodeTrainingTerms,
@@ -79,7 +81,28 @@ async function publishTrainingTerms(
   if (!isBytes32Hex(buyerKeyHash)) {
     throw new InvalidInputError("--buyer-key must be 32 bytes of hex.", { details: buyerKeyHash });
   }
-  const bytes = encodeTrainingTerms({ features, outputs, lambda, dpEpsilon });
+  if (options.validation !== undefined && !valuationFits({ features, outputs }, TRAINING_SLOT_COUNT)) {
+    throw new InvalidInputError("A valued training program needs each local model (d × c) to fit one ciphertext.", {
+      details: `d·c = ${features * outputs} > ${TRAINING_SLOT_COUNT} slots`,
+    });
+  }
+  const valuation =
+    options.validation === undefined
+      ? undefined
+      : {
+          validation: await ctx.store.put(
+            encodeDataset(
+              await validationDataset(
+                options.validation as string,
+                options.validationLabels as string | undefined,
+                features,
+                outputs,
+              ),
+            ),
+          ),
+          modelNormBound: positive("--model-norm-bound", options.modelNormBound),
+        };
+  const bytes = encodeTrainingTerms({ features, outputs, lambda, dpEpsilon, ...(valuation && { valuation }) });
   const termsHash = await ctx.store.put(bytes);
   return { buyerKeyHash: buyerKeyHash as Hex, termsHash, terms: decodeTrainingTerms(bytes) };
 }
@@ -122,6 +145,28 @@ function usageTermsOf(ctx: ReturnType<typeof roleContext>, options: Options): Us
     usageWeight: weight,
     qualityScoresHash: scoresFile === undefined || weight === 1 ? undefined : keccak256(scoresFile),
   });
+}
+
+/** The validation set of a training program's valuation: rows [n, d] and integer labels [n] (0 … c−1) as a dataset. */
+async function validationDataset(
+  rowsPath: string,
+  labelsPath: string | undefined,
+  features: number,
+  outputs: number,
+): Promise<Dataset> {
+  if (labelsPath === undefined) throw new InvalidInputError("--validation needs --validation-labels <labels.npy>.");
+  const x = await readNpyMatrix(rowsPath, "--validation");
+  const y = await readNpyMatrix(labelsPath, "--validation-labels");
+  if (x.cols !== features || y.cols !== 1 || y.rows !== x.rows || x.data.some((v) => !Number.isFinite(v))) {
+    throw new InvalidInputError("The validation set must be finite rows [n, d] and integer labels [n].", {
+      details: `rows ${x.rows}×${x.cols}, labels ${y.rows}×${y.cols}, d = ${features}`,
+    });
+  }
+  const labels = Uint8Array.from(y.data);
+  if (y.data.some((label) => !Number.isInteger(label) || label < 0 || label >= outputs)) {
+    throw new InvalidInputError("A validation label is not a class 0 … c−1.", { details: `c = ${outputs}` });
+  }
+  return { features: x.data, labels, size: x.rows, dimension: features, classes: outputs };
 }
 
 /** `ciphershare network …`: the program operator. */
@@ -177,6 +222,16 @@ export function register(program: Command): void {
       .option("--outputs <c>", "training: outputs c per row (classes, one-hot)")
       .option("--lambda <l>", "training: ridge regularization λ (the model is (A + λnI)⁻¹B)")
       .option("--dp-epsilon <e>", "training: every provider adds (ε, 1e-5)-DP noise to its statistics")
+      .option(
+        "--validation <rows.npy>",
+        "training: value providers (exact Shapley of their local models) on this validation set [n, d] and pay them from the pool",
+      )
+      .option("--validation-labels <labels.npy>", "training: the validation set's integer labels [n]")
+      .option(
+        "--model-norm-bound <C>",
+        "training: declared bound ‖W_k‖_F ≤ C of the local models that φ's flooding is sized for",
+        "64",
+      )
       .option(
         "--buyer-key <hash>",
         "training: keccak256 of the buyer's key bundle (default: the workspace's buyer-bundle.json)",

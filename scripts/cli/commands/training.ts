@@ -6,6 +6,7 @@ import {
   releaseTrainingModel,
   unmaskTrainingModel,
 } from "@ciphershare/coprocessor/roles/training";
+import { StateStore } from "@ciphershare/coprocessor/state/store";
 import { parseBigInt, reporter, roleContext, withCommonOptions } from "../roleContext";
 import { passphrase } from "./custodian";
 import type { Options } from "./contributor";
@@ -35,6 +36,7 @@ export function register(program: Command): void {
     ROLE_ACCOUNT.coprocessor,
   )
     .requiredOption("--round <id>", "round id")
+    .option("--workers <n>", "worker threads of the valuation (Enc(φ))")
     .action(async (options: Options) => {
       const ctx = roleContext(options);
       const roundId = parseBigInt(options.round as string, "--round");
@@ -44,6 +46,7 @@ export function register(program: Command): void {
         ctx.store,
         roundId,
         maskFile(ctx.ws, roundId),
+        { workers: options.workers === undefined ? undefined : Number(options.workers) },
       );
       const say = reporter(options);
       for (const e of published.record.excluded)
@@ -66,19 +69,34 @@ export function register(program: Command): void {
     .action(async (options: Options) => {
       const ctx = roleContext(options);
       const roundId = parseBigInt(options.round as string, "--round");
-      const released = await releaseTrainingModel(
-        {
-          deployment: ctx.deployment(),
-          signer: ctx.signer,
-          store: ctx.store,
-          keystorePath: ctx.ws.keystoreFile,
-          passphrase: passphrase(),
-        },
-        roundId,
-      );
-      reporter(options).result(
+      const state = StateStore.open(ctx.ws.custodianDb);
+      const fhevm = await ctx.fhevm();
+      const say = reporter(options);
+      let released: Awaited<ReturnType<typeof releaseTrainingModel>>;
+      try {
+        released = await releaseTrainingModel(
+          {
+            deployment: ctx.deployment(),
+            signer: ctx.signer,
+            store: ctx.store,
+            keystorePath: ctx.ws.keystoreFile,
+            passphrase: passphrase(),
+            state,
+            fhevm,
+            log: (line) => say.say(line),
+          },
+          roundId,
+        );
+      } finally {
+        fhevm.destroy();
+        state.close();
+      }
+      const valuation = released.record.valuation;
+      const phi = valuation === undefined ? "" : `; φ ${valuation.phi.map((p) => p.toPrecision(4)).join(", ")}`;
+      say.result(
         released,
-        `round ${roundId}: U under the buyer's key ${released.record.u}, release anchored`,
+        `round ${roundId}: U under the buyer's key ${released.record.u}, release anchored${phi}` +
+          (released.settlement === undefined ? "" : `; pool ${released.settlement}`),
       );
     });
 

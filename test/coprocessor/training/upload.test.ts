@@ -4,7 +4,7 @@ import { generateKeys, loadEncryptionKey, loadSecretKey } from "@ciphershare/pro
 import { parseTrainingUpload, serializeTrainingUpload } from "@ciphershare/protocol/records/training-upload";
 import { decryptMatrix } from "@ciphershare/coprocessor/training/encrypted-matrix";
 import { TrainingInputError } from "@ciphershare/coprocessor/training/errors";
-import { maxRelativeError } from "@ciphershare/coprocessor/training/ridge";
+import { maxRelativeError, ridgeFromStatistics } from "@ciphershare/coprocessor/training/ridge";
 import { augmented, providerStatistics } from "@ciphershare/coprocessor/training/statistics";
 import { providerUpload, verifyUpload } from "@ciphershare/coprocessor/training/upload";
 import { syntheticRows } from "./fixtures";
@@ -15,6 +15,8 @@ describe("training: a provider's upload (CST1) and the coprocessor's checks", fu
   const stats = providerStatistics(x, y, shape, 25);
   let ctx: CkksContext;
   let upload: Uint8Array;
+  let withModel: Uint8Array;
+  let wrongModel: Uint8Array;
   let secretKey: Uint8Array;
 
   before(async function () {
@@ -24,15 +26,18 @@ describe("training: a provider's upload (CST1) and the coprocessor's checks", fu
     const key = loadEncryptionKey(ctx, keys.bundle, "0x00");
     try {
       upload = providerUpload(ctx, stats, shape, key.encryptor);
+      withModel = providerUpload(ctx, stats, shape, key.encryptor, { lambda: 0.01 });
+      const wide = { rows: shape.features, cols: shape.outputs + 1, data: new Float64Array(shape.features * 3) };
+      wrongModel = providerUpload(ctx, stats, shape, key.encryptor, { model: wide });
     } finally {
       key.dispose();
     }
   });
   after(() => ctx.dispose());
 
-  function refusal(bytes: Uint8Array, program = shape, rows = 25): TrainingInputError {
+  function refusal(bytes: Uint8Array, program = shape, rows = 25, requireModel = false): TrainingInputError {
     try {
-      verifyUpload(ctx, bytes, program, rows).dispose();
+      verifyUpload(ctx, bytes, program, rows, { requireModel }).dispose();
     } catch (error) {
       expect(error).to.be.instanceOf(TrainingInputError);
       return error as TrainingInputError;
@@ -46,7 +51,7 @@ describe("training: a provider's upload (CST1) and the coprocessor's checks", fu
     const loaded = verifyUpload(ctx, upload, shape, 25);
     const secret = loadSecretKey(ctx, secretKey);
     try {
-      const decrypted = decryptMatrix(ctx, loaded, secret.decryptor);
+      const decrypted = decryptMatrix(ctx, loaded.statistics, secret.decryptor);
       expect(maxRelativeError(decrypted, augmented(stats.a, stats.b))).to.be.below(1e-9);
     } finally {
       secret.dispose();
@@ -72,5 +77,49 @@ describe("training: a provider's upload (CST1) and the coprocessor's checks", fu
     const bad = refusal(forged);
     expect(bad.reason).to.equal("shape");
     expect(bad.message).to.contain("not fresh ciphertexts of the program");
+  });
+
+  it("carries the provider's local ridge model in its model section, committed with the statistics", function () {
+    const parsed = parseTrainingUpload(withModel);
+    expect(parsed.model).to.include({ version: 1, rows: 10, cols: 2 });
+    expect(parseTrainingUpload(upload).model).to.equal(undefined);
+    const loaded = verifyUpload(ctx, withModel, shape, 25, { requireModel: true });
+    const secret = loadSecretKey(ctx, secretKey);
+    try {
+      expect(loaded.model).to.not.equal(null);
+      const slots = ctx.decrypt(ctx.loadCiphertext(loaded.model!), secret.decryptor);
+      const w = { rows: 10, cols: 2, data: Float64Array.from(slots.slice(0, 20)) };
+      expect(maxRelativeError(w, ridgeFromStatistics(stats, 0.01))).to.be.below(1e-6);
+      const statistics = decryptMatrix(ctx, loaded.statistics, secret.decryptor);
+      expect(maxRelativeError(statistics, augmented(stats.a, stats.b))).to.be.below(1e-9);
+    } finally {
+      secret.dispose();
+      loaded.dispose();
+    }
+    // Re-serializing the parsed record gives the same bytes: the commitment covers both sections.
+    expect(serializeTrainingUpload(parsed)).to.deep.equal(withModel);
+  });
+
+  it("refuses a missing model where the program values, a model of the wrong shape and a forged model", function () {
+    const missing = refusal(upload, shape, 25, true);
+    expect(missing.reason).to.equal("model");
+    expect(missing.message).to.contain("no local model");
+
+    const wide = refusal(wrongModel);
+    expect(wide.reason).to.equal("shape");
+    expect(wide.message).to.contain("local model is not d × c");
+    expect(wide.message).to.contain("10 × 3, the program has 10 × 2");
+
+    const parsed = parseTrainingUpload(withModel);
+    const forged = serializeTrainingUpload({
+      ...parsed,
+      model: { ...parsed.model!, ciphertexts: [new Uint8Array(parsed.model!.ciphertexts[0].length)] },
+    });
+    const bad = refusal(forged);
+    expect(bad.reason).to.equal("shape");
+    expect(bad.message).to.contain("local model is not a fresh ciphertext");
+
+    const trailing = refusal(Uint8Array.from([...withModel, 0]));
+    expect(trailing.message).to.match(/trailing bytes/);
   });
 });

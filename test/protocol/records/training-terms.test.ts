@@ -19,6 +19,22 @@ describe("training terms record", () => {
     expect(encodeTrainingTerms({ ...terms, dpEpsilon: 10 })).to.not.deep.equal(bytes);
   });
 
+  it("carries the valuation's validation blob hash and model norm bound when given", async () => {
+    const validation = `0x${"ab".repeat(32)}` as const;
+    const bytes = encodeTrainingTerms({ ...terms, valuation: { validation, modelNormBound: 64 } });
+    expect(new TextDecoder().decode(bytes)).to.match(
+      new RegExp(`"dpEpsilon":null,"valuation":\\{"validation":"${validation}","modelNormBound":64\\}\\}$`),
+    );
+    expect(decodeTrainingTerms(bytes).valuation).to.deep.equal({ validation, modelNormBound: 64 });
+    expect(await trainingTermsHash(terms)).to.not.equal(await keccak256(bytes));
+    expect(() => encodeTrainingTerms({ ...terms, valuation: { validation: "0x12", modelNormBound: 64 } })).to.throw(
+      /validation 0x12/,
+    );
+    expect(() => encodeTrainingTerms({ ...terms, valuation: { validation, modelNormBound: 0 } })).to.throw(
+      /modelNormBound 0/,
+    );
+  });
+
   it("refuses bad fields and non-canonical bytes, naming the value", () => {
     expect(() => encodeTrainingTerms({ ...terms, features: 0 })).to.throw(/features 0/);
     expect(() => encodeTrainingTerms({ ...terms, lambda: -1 })).to.throw(/lambda -1/);
