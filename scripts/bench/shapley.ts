@@ -96,6 +96,8 @@ interface Row {
   maxRelError: number;
   speedupVsBaseline: number;
   encryptedBreakdown: Record<string, number>;
+  /** The released consistency residuals of the submitted projections (flooded) and their tolerances. */
+  projectionChecks?: readonly { clients: readonly number[]; residual: number; tolerance: number }[];
   /** Core-seconds of one projection z_i = (R⊗I)·w_i and of one Gram term (product, slot sum, mask). */
   projectionCoreSecondsPerClient: number;
   termCoreSecondsPerEntry: number;
@@ -239,6 +241,7 @@ async function main() {
       maxStandardError: plain.method === "sampled" ? Math.max(...(plain.standardError ?? [])) : undefined,
       maxRelativeCoefficientStandardError: encrypted.coefficientStandardError?.maxRelative,
       flagged: encrypted.phi.flatMap((v, k) => (v <= 0 ? [k] : [])),
+      projectionChecks: encrypted.projectionChecks,
     };
     rows.push(row);
     log(

@@ -111,6 +111,15 @@ export interface Valuation {
   };
   /** Encrypted only: clients whose submitted projection failed the consistency check (projected by the workers). */
   readonly inconsistentProjections?: readonly number[];
+  /** Encrypted only: every released consistency residual (flooded) and its tolerance, in the order checked. */
+  readonly projectionChecks?: readonly ProjectionCheck[];
+}
+
+/** One released consistency check of submitted projections: which clients, the flooded residual, the tolerance. */
+export interface ProjectionCheck {
+  readonly clients: readonly number[];
+  readonly residual: number;
+  readonly tolerance: number;
 }
 
 /** Chooses and builds the coefficient map: exact up to `MAX_EXACT_CLIENTS` clients unless told otherwise. */
@@ -194,6 +203,7 @@ export async function valueContributions(
     const normBound = options.modelNormBound ?? largestNormBound(problem);
     // The public challenge seed: in a round, fixed after submissions close; here any fresh value.
     const seed = options.challengeSeed ?? bytesToHex(randomBytes(32));
+    const checks: ProjectionCheck[] = [];
     const consistency: ProjectionConsistency = {
       seed,
       accepts: async (residual, indices) => {
@@ -202,10 +212,9 @@ export async function valueContributions(
         const challenges = indices.map((i) => projectionChallenge(seed, i, kernel.r, problem.y.cols, ctx.slotCount));
         const release = consistencyRelease(ctx, challenges);
         const output = await custodian!.decryptOutput(roundId, envelope, release);
-        return (
-          Math.abs(output.values[0]) <=
-          consistencyTolerance(release.errorBound, output.floodingSigma, challenges, normBound)
-        );
+        const tolerance = consistencyTolerance(release.errorBound, output.floodingSigma, challenges, normBound);
+        checks.push({ clients: [...indices], residual: output.values[0], tolerance });
+        return Math.abs(output.values[0]) <= tolerance;
       },
     };
     // Coprocessor: Enc(φ) from ciphertexts only, published as the round's one output envelope.
@@ -250,6 +259,7 @@ export async function valueContributions(
       unflooded,
       floodingSigma: output.floodingSigma,
       inconsistentProjections: [...result.inconsistent],
+      projectionChecks: checks,
       heSeconds: {
         keygen: (encryptStarted - keygenStarted) / 1000,
         encrypt: (encryptDone - encryptStarted) / 1000,

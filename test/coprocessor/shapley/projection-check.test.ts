@@ -74,7 +74,7 @@ describe("shapley: submitted projections and their consistency check", function 
     let bundleBytes: Uint8Array;
     let models: Uint8Array[];
     const map = exactCoefficientMap(problem.sampleCounts, kernel);
-    const residuals: { indices: readonly number[]; value: number; tolerance: number }[] = [];
+    const residuals: { indices: readonly number[]; value: number; tolerance: number; bytes: Uint8Array }[] = [];
 
     before(async () => {
       ctx = await CkksContext.create("deep-v1");
@@ -105,7 +105,7 @@ describe("shapley: submitted projections and their consistency check", function 
           challenges,
           64,
         );
-        residuals.push({ indices, value: slots[0], tolerance });
+        residuals.push({ indices, value: slots[0], tolerance, bytes: residual });
         return Math.abs(slots[0]) <= tolerance;
       },
     });
@@ -134,6 +134,20 @@ describe("shapley: submitted projections and their consistency check", function 
       expect(residuals.map((r) => r.indices)).to.deep.equal([[0, 1, 2, 3]]);
       expect(Math.abs(residuals[0].value)).to.be.below(residuals[0].tolerance);
       expect(relativeError(phiOf(result.scores), referenceShapley(problem).phi)).to.be.below(1e-6);
+    });
+
+    it("the residual and Enc(φ) are byte-identical on 0 and 2 worker threads (the auditor recomputes both)", async () => {
+      const projections = problem.models.map((w) => encryptProjection(ctx, kernel.r, w, bundle.encryptor));
+      const run = async (workers: number) => {
+        residuals.length = 0;
+        const request = { parameterSetId: "deep-v1", bundle: bundleBytes, models, projections, kernel, map };
+        const { scores } = await computeEncryptedScores({ ...request, consistency: consistency(), workers });
+        return { scores, residual: residuals[0].bytes };
+      };
+      const embedded = await run(0);
+      const threads = await run(2);
+      expect(Buffer.from(threads.scores).equals(Buffer.from(embedded.scores))).to.equal(true);
+      expect(Buffer.from(threads.residual).equals(Buffer.from(embedded.residual))).to.equal(true);
     });
 
     it("catches another client's projection and a scaled one, projects those clients itself, φ stays right", async () => {
@@ -190,6 +204,10 @@ describe("shapley: submitted projections and their consistency check", function 
       projectionOf: (client, z) => (client === 1 ? scaled(z, 2) : z),
     });
     expect(encrypted.inconsistentProjections).to.deep.equal([1]);
+    // One combined check (fails), then one per client: only client 1's residual is above its tolerance.
+    const checks = encrypted.projectionChecks!;
+    expect(checks.map((c) => c.clients)).to.deep.equal([[0, 1, 2], [0], [1], [2]]);
+    expect(checks.map((c) => Math.abs(c.residual) > c.tolerance)).to.deep.equal([true, false, true, false]);
     expect(relativeError(encrypted.unflooded!, plain.phi)).to.be.below(1e-6);
   });
 });
