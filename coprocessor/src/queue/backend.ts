@@ -33,13 +33,15 @@ export async function queueBackend(options: QueueBackendOptions): Promise<Valuat
   const run = randomUUID();
   let base: Omit<HeJobData, "task" | "projectionHashes"> | undefined;
 
+  let batches = 0; // a valuation may send several batches of one type (consistency checks): ids stay unique
   const fanOut = async (tasks: readonly HeJobData[], onDone: (index: number) => void) => {
+    const batch = batches++;
     const jobs: Job<HeJobData, HeJobResult>[] = await queue.addBulk(
       tasks.map((data, i) => ({
         name: data.task.type,
         data,
         opts: {
-          jobId: `${run}-${data.task.type}-${i}`,
+          jobId: `${run}-${batch}-${data.task.type}-${i}`,
           attempts: options.attempts ?? 3,
           backoff: { type: "fixed", delay: 500 },
           removeOnComplete: true,
@@ -87,6 +89,14 @@ export async function queueBackend(options: QueueBackendOptions): Promise<Valuat
         jobs.map((entries) => ({ ...shared, projectionHashes, task: { type: "terms" as const, entries } })),
         (index) => onDone(jobs[index].length),
       );
+    },
+    async check(seed, indices, submitted) {
+      const shared = opened(base);
+      const submittedHashes: Hex[] = [];
+      for (const projection of submitted) submittedHashes.push(await options.store.put(projection));
+      const task = { type: "check" as const, seed, indices: [...indices], submittedHashes };
+      const [residual] = await fanOut([{ ...shared, task }], () => {});
+      return residual;
     },
     async finish(partials) {
       const shared = opened(base);

@@ -121,10 +121,17 @@ export function startQueueWorker(options: QueueWorkerOptions): RunningQueueWorke
           ? { type: "project", index: task.index }
           : task.type === "terms"
             ? { type: "terms", entries: [...task.entries] }
-            : {
-                type: "finish",
-                partials: await Promise.all(task.partialHashes.map((hash) => options.store.get(hash))),
-              },
+            : task.type === "check"
+              ? {
+                  type: "check",
+                  seed: task.seed,
+                  indices: [...task.indices],
+                  submitted: await Promise.all(task.submittedHashes.map((hash) => options.store.get(hash))),
+                }
+              : {
+                  type: "finish",
+                  partials: await Promise.all(task.partialHashes.map((hash) => options.store.get(hash))),
+                },
       );
       const hash = await options.store.put(ciphertextOf(response));
       const milliseconds = Math.round(performance.now() - started);
