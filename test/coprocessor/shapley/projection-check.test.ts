@@ -22,6 +22,7 @@ import {
   plaintextResidual,
   projectionChallenge,
   projectModel,
+  roundChallengeSeed,
 } from "@ciphershare/coprocessor/shapley/encrypted/consistency";
 import {
   computeEncryptedScores,
@@ -65,6 +66,17 @@ describe("shapley: submitted projections and their consistency check", function 
     expect(Math.abs(plaintextResidual(challenges, problem.models, honest))).to.be.below(1e-12 * Math.abs(size));
     const swapped = [honest[0], honest[0], honest[2], honest[3]];
     expect(Math.abs(plaintextResidual(challenges, problem.models, swapped))).to.be.above(1e-3 * Math.abs(size));
+  });
+
+  it("a round's seed binds the commitments hash and a later block's randomness, and anyone re-derives it", async () => {
+    const commitments: Hex = `0x${"11".repeat(32)}`;
+    const block: Hex = `0x${"22".repeat(32)}`;
+    const seed = await roundChallengeSeed(commitments, block);
+    expect(await roundChallengeSeed(commitments, block)).to.equal(seed);
+    expect(await roundChallengeSeed(commitments, `0x${"23".repeat(32)}`)).to.not.equal(seed);
+    expect(await roundChallengeSeed(`0x${"12".repeat(32)}`, block)).to.not.equal(seed);
+    const challenge = (s: Hex) => Array.from(projectionChallenge(s, 0, kernel.r, 3, 64).rho);
+    expect(challenge(seed)).to.not.deep.equal(challenge(await roundChallengeSeed(commitments, `0x${"23".repeat(32)}`)));
   });
 
   describe("under encryption (deep-v1)", () => {

@@ -1,4 +1,5 @@
 import { InvalidInputError } from "@ciphershare/protocol/errors";
+import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
 import { hexToBytes, type Hex } from "@ciphershare/protocol/hex";
 import { multiply, transposeMultiply, type Matrix } from "../../linalg/matrix";
 import { deriveSeed, SeededRandom } from "../../random/seeded-random";
@@ -44,6 +45,15 @@ export function projectModel(r: Matrix, w: Matrix): Matrix {
     });
   }
   return multiply(r, w);
+}
+
+/**
+ * A round's challenge seed: keccak256(commitments hash ‖ the randomness of a block mined after submissions closed).
+ * The commitments hash alone could be ground by the last committer (re-encrypt, re-commit, retry until the challenge
+ * suits it); the later block's randomness is unknown when the last envelope is fixed. Anyone re-derives it.
+ */
+export async function roundChallengeSeed(commitmentsHash: Hex, laterBlockRandomness: Hex): Promise<Hex> {
+  return keccak256([hexToBytes(commitmentsHash, 32), hexToBytes(laterBlockRandomness, 32)]);
 }
 
 /**
