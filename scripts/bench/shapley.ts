@@ -18,6 +18,8 @@
  * `--workers N` (default 2): worker threads, or with `--queue redis://HOST:PORT` (or `--queue local`: a Redis of its
  * own) N `ciphershare coprocessor worker` processes on BullMQ running the encrypted jobs. Every row reports `workers`
  * and `plaintextRatio` (encrypted seconds / plaintext seconds of the same run).
+ * By default the simulated clients submit their projection R·w_i encrypted and the coprocessor checks it (the `check`
+ * phase of `encryptedBreakdown`); `--computed-projections` makes it project every client instead (`projection`).
  */
 import { Command } from "commander";
 import { matrix } from "@ciphershare/coprocessor/linalg/matrix";
@@ -41,6 +43,10 @@ const flags = new Command()
   .option("--sizes <list>", "only these n, comma-separated (e.g. 6,8)")
   .option("--plaintext-sizes <list>", "plaintext-only rows (no HE) for these n, e.g. 300; alone, no encrypted row")
   .option("--workers <n>", "worker threads, or worker processes with --queue", "2")
+  .option(
+    "--computed-projections",
+    "clients submit no projection R·w_i: the coprocessor projects every client (the path before submitted projections)",
+  )
   .option("--queue <redis-url>", "run the encrypted jobs on BullMQ worker processes (redis://HOST:PORT, or local)")
   .parse(process.argv)
   .opts<{
@@ -48,6 +54,7 @@ const flags = new Command()
     large?: boolean;
     sampled?: boolean;
     sizes?: string;
+    computedProjections?: boolean;
     plaintextSizes?: string;
     workers: string;
     queue?: string;
@@ -78,6 +85,8 @@ interface Row {
   /** Worker threads, or BullMQ worker processes when `queue` is set. */
   workers: number;
   queue: boolean;
+  /** Clients submitted R·w_i (checked, not computed); false with `--computed-projections`. */
+  submittedProjections: boolean;
   encryptedSeconds: number;
   /** encryptedSeconds / plaintextSeconds, both measured in this run. */
   plaintextRatio: number;
@@ -87,6 +96,8 @@ interface Row {
   maxRelError: number;
   speedupVsBaseline: number;
   encryptedBreakdown: Record<string, number>;
+  /** The released consistency residuals of the submitted projections (flooded) and their tolerances. */
+  projectionChecks?: readonly { clients: readonly number[]; residual: number; tolerance: number }[];
   /** Core-seconds of one projection z_i = (R⊗I)·w_i and of one Gram term (product, slot sum, mask). */
   projectionCoreSecondsPerClient: number;
   termCoreSecondsPerEntry: number;
@@ -188,6 +199,7 @@ async function main() {
       workers: WORKERS,
       backend: queue?.backend,
       keepUnflooded: true,
+      submitProjections: flags.computedProjections !== true,
       onProgress: (phase, done, total) => {
         if (phase !== lastPhase || done === total) log(`  n=${n} ${phase} ${done}/${total}`);
         lastPhase = phase;
@@ -210,6 +222,7 @@ async function main() {
       method: encrypted.method,
       workers: WORKERS,
       queue: queue !== undefined,
+      submittedProjections: flags.computedProjections !== true,
       encryptedSeconds: round(encrypted.seconds),
       plaintextRatio: round(encrypted.seconds / plain.seconds),
       baselineSeconds: round(baselineSeconds),
@@ -228,6 +241,7 @@ async function main() {
       maxStandardError: plain.method === "sampled" ? Math.max(...(plain.standardError ?? [])) : undefined,
       maxRelativeCoefficientStandardError: encrypted.coefficientStandardError?.maxRelative,
       flagged: encrypted.phi.flatMap((v, k) => (v <= 0 ? [k] : [])),
+      projectionChecks: encrypted.projectionChecks,
     };
     rows.push(row);
     log(

@@ -42,11 +42,14 @@ export async function queueBackend(options: QueueBackendOptions): Promise<Valuat
   const restricted = { round: options.round };
   let base: Omit<HeJobData, "task" | "projectionHashes"> | undefined;
 
+  let batches = 0; // a valuation may send several batches of one type (consistency checks): ids stay unique
   const fanOut = async (tasks: readonly HeJobData[], onDone: (index: number) => void) => {
+    const batch = batches++;
     if (options.grants !== undefined && tasks.length > 0) {
       const first = tasks[0];
       const blobs = [...first.modelHashes, ...(first.projectionHashes ?? [])];
       if (first.task.type === "finish") blobs.push(...first.task.partialHashes);
+      if (first.task.type === "check") blobs.push(...first.task.submittedHashes);
       const grants = await options.grants(await queueWorkerAddresses(queue), blobs);
       tasks = tasks.map((task) => ({ ...task, grants }));
     }
@@ -55,7 +58,7 @@ export async function queueBackend(options: QueueBackendOptions): Promise<Valuat
         name: data.task.type,
         data,
         opts: {
-          jobId: `${run}-${data.task.type}-${i}`,
+          jobId: `${run}-${batch}-${data.task.type}-${i}`,
           attempts: options.attempts ?? 3,
           backoff: { type: "fixed", delay: 500 },
           removeOnComplete: true,
@@ -110,6 +113,14 @@ export async function queueBackend(options: QueueBackendOptions): Promise<Valuat
         jobs.map((entries) => ({ ...shared, projectionHashes, task: { type: "terms" as const, entries } })),
         (index) => onDone(jobs[index].length),
       );
+    },
+    async check(seed, indices, submitted) {
+      const shared = opened(base);
+      const submittedHashes: Hex[] = [];
+      for (const projection of submitted) submittedHashes.push(await options.store.put(projection, restricted));
+      const task = { type: "check" as const, seed, indices: [...indices], submittedHashes };
+      const [residual] = await fanOut([{ ...shared, task }], () => {});
+      return residual;
     },
     async finish(partials) {
       const shared = opened(base);

@@ -28,6 +28,13 @@ export interface HeJobData {
     | { readonly type: "prepare" }
     | { readonly type: "project"; readonly index: number }
     | { readonly type: "terms"; readonly entries: readonly number[] }
+    /** The consistency residual of submitted projections (by hash, fresh) under the challenges of `seed`. */
+    | {
+        readonly type: "check";
+        readonly seed: Hex;
+        readonly indices: readonly number[];
+        readonly submittedHashes: readonly Hex[];
+      }
     /** The terms jobs' partial sums (by hash) added up and stride-summed: the valuation's last job. */
     | { readonly type: "finish"; readonly partialHashes: readonly Hex[] };
 }

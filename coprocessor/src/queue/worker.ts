@@ -138,10 +138,17 @@ export function startQueueWorker(options: QueueWorkerOptions): RunningQueueWorke
           ? { type: "project", index: task.index }
           : task.type === "terms"
             ? { type: "terms", entries: [...task.entries] }
-            : {
-                type: "finish",
-                partials: await Promise.all(task.partialHashes.map((hash) => store.get(hash))),
-              },
+            : task.type === "check"
+              ? {
+                  type: "check",
+                  seed: task.seed,
+                  indices: [...task.indices],
+                  submitted: await Promise.all(task.submittedHashes.map((hash) => store.get(hash))),
+                }
+              : {
+                  type: "finish",
+                  partials: await Promise.all(task.partialHashes.map((hash) => store.get(hash))),
+                },
       );
       const hash = await store.put(ciphertextOf(response), {
         round: data.round === undefined ? undefined : BigInt(data.round),

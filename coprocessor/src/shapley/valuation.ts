@@ -23,11 +23,15 @@ import {
   type CoefficientStandardError,
 } from "./coefficients";
 import { gramVector, utilityFromGram, validationKernel, type ValidationKernel } from "./gram";
-import { encryptModel } from "./encrypted/client";
+import { encryptModel, encryptProjection } from "./encrypted/client";
+import { projectModel, projectionChallenge, consistencyTolerance } from "./encrypted/consistency";
+import type { ProjectionConsistency } from "./encrypted/pipeline";
+import { bytesToHex, type Hex } from "@ciphershare/protocol/hex";
+import type { Matrix } from "../linalg/matrix";
 import { matvecPlan, requiredGaloisSteps } from "./encrypted/layout";
 import { computeEncryptedScores } from "./encrypted/pipeline";
-import { decryptScores, scoreEnvelope, scoresFromRelease } from "./encrypted/release";
-import { scoresRelease } from "../threshold/release-bounds";
+import { decryptScores, residualEnvelope, scoreEnvelope, scoresFromRelease } from "./encrypted/release";
+import { consistencyRelease, scoresRelease } from "../threshold/release-bounds";
 import { assertValidProblem, type ValuationProblem } from "./utility";
 import type { ValuationBackend } from "./encrypted/backend";
 
@@ -55,6 +59,15 @@ export interface ValuationOptions {
    */
   readonly modelNormBound?: number;
   readonly onProgress?: (phase: string, done: number, total: number) => void;
+  /**
+   * Clients submit their projection R·w_i encrypted next to w_i and the coprocessor checks it instead of projecting
+   * (default true); false: the coprocessor projects every client (the path of envelopes without a projection).
+   */
+  readonly submitProjections?: boolean;
+  /** The public challenge seed of the consistency check (default: fresh random bytes). */
+  readonly challengeSeed?: Hex;
+  /** What client i submits as its projection, given the honest R·w_i (default: that): attack tests only. */
+  readonly projectionOf?: (client: number, honest: Matrix) => Matrix;
   /**
    * Where the encrypted jobs run instead of `workers` threads: given the epoch's published bundle parts (to put where
    * the workers read them), a backend such as `queueBackend` (BullMQ workers).
@@ -88,7 +101,25 @@ export interface Valuation {
   readonly floodingSigma?: number;
   /** Encrypted only: what the custodian decrypted and released — the tensor shape and the value count. */
   readonly release?: { readonly tensors: readonly TensorSpec[]; readonly valueCount: number };
-  readonly heSeconds?: { keygen: number; encrypt: number; setup: number; projection: number; terms: number };
+  readonly heSeconds?: {
+    keygen: number;
+    encrypt: number;
+    setup: number;
+    check: number;
+    projection: number;
+    terms: number;
+  };
+  /** Encrypted only: clients whose submitted projection failed the consistency check (projected by the workers). */
+  readonly inconsistentProjections?: readonly number[];
+  /** Encrypted only: every released consistency residual (flooded) and its tolerance, in the order checked. */
+  readonly projectionChecks?: readonly ProjectionCheck[];
+}
+
+/** One released consistency check of submitted projections: which clients, the flooded residual, the tolerance. */
+export interface ProjectionCheck {
+  readonly clients: readonly number[];
+  readonly residual: number;
+  readonly tolerance: number;
 }
 
 /** Chooses and builds the coefficient map: exact up to `MAX_EXACT_CLIENTS` clients unless told otherwise. */
@@ -159,12 +190,40 @@ export async function valueContributions(
     const encryptStarted = performance.now();
     const encryptor = bundle.encryptor;
     const models = problem.models.map((w) => encryptModel(ctx, w, encryptor));
+    // ... and, unless told otherwise, their projection R·w_i by the public R (the coprocessor checks it).
+    const submit = options.submitProjections ?? true;
+    const projections = submit
+      ? problem.models.map((w, i) =>
+          options.projectionOf
+            ? encryptModel(ctx, options.projectionOf(i, projectModel(kernel.r, w)), encryptor)
+            : encryptProjection(ctx, kernel.r, w, encryptor),
+        )
+      : undefined;
     const encryptDone = performance.now();
+    const normBound = options.modelNormBound ?? largestNormBound(problem);
+    // The public challenge seed: in a round, fixed after submissions close; here any fresh value.
+    const seed = options.challengeSeed ?? bytesToHex(randomBytes(32));
+    const checks: ProjectionCheck[] = [];
+    const consistency: ProjectionConsistency = {
+      seed,
+      accepts: async (residual, indices) => {
+        const envelope = await residualEnvelope(ctx, epoch.publicBundleHash, residual);
+        commitments.publishOutput(roundId, await envelopeCommitment(envelope));
+        const challenges = indices.map((i) => projectionChallenge(seed, i, kernel.r, problem.y.cols, ctx.slotCount));
+        const release = consistencyRelease(ctx, challenges);
+        const output = await custodian!.decryptOutput(roundId, envelope, release);
+        const tolerance = consistencyTolerance(release.errorBound, output.floodingSigma, challenges, normBound);
+        checks.push({ clients: [...indices], residual: output.values[0], tolerance });
+        return Math.abs(output.values[0]) <= tolerance;
+      },
+    };
     // Coprocessor: Enc(φ) from ciphertexts only, published as the round's one output envelope.
     const result = await computeEncryptedScores({
       parameterSetId: SHAPLEY_PARAMETER_SET,
       bundle: epoch.bundleBytes,
       models,
+      projections,
+      consistency,
       kernel,
       map,
       workers: options.workers,
@@ -174,7 +233,7 @@ export async function valueContributions(
     const envelope = await scoreEnvelope(ctx, epoch.publicBundleHash, result.scores, map);
     commitments.publishOutput(roundId, await envelopeCommitment(envelope));
     // Custodian: decrypts that envelope only, flooding it by the bound of the computation, releases n values.
-    const release = scoresRelease(ctx, kernel, map, options.modelNormBound ?? largestNormBound(problem));
+    const release = scoresRelease(ctx, kernel, map, normBound);
     const output = await custodian.decryptOutput(roundId, envelope, release);
     const released = scoresFromRelease(output, map.n);
     let unflooded: number[] | undefined;
@@ -199,10 +258,13 @@ export async function valueContributions(
       seconds: (performance.now() - started) / 1000,
       unflooded,
       floodingSigma: output.floodingSigma,
+      inconsistentProjections: [...result.inconsistent],
+      projectionChecks: checks,
       heSeconds: {
         keygen: (encryptStarted - keygenStarted) / 1000,
         encrypt: (encryptDone - encryptStarted) / 1000,
         setup: result.seconds.setup,
+        check: result.seconds.check,
         projection: result.seconds.projection,
         terms: result.seconds.terms,
       },

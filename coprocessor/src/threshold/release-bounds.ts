@@ -1,6 +1,7 @@
 import type { CkksContext } from "@ciphershare/protocol/ckks/context";
 import { fedAvgWeights } from "../fedavg/weights";
 import type { CoefficientMap } from "../shapley/coefficients";
+import { consistencyNoiseBound, type ProjectionChallenge } from "../shapley/encrypted/consistency";
 import { matvecPlan } from "../shapley/encrypted/layout";
 import type { ValidationKernel } from "../shapley/gram";
 import { fedAvgNoiseBound, noiseParameters, shapleyNoiseBound, type NoiseBound } from "./noise-bound";
@@ -56,4 +57,13 @@ export function scoresRelease(
   const utilityBound =
     (Math.sqrt(kernel.yNormSquared) + Math.sqrt(rFrobenius2) * modelNormBound) ** 2 / kernel.normalizer;
   return { errorBound, maxAbs: Math.max(Math.abs(kernel.utilityEmpty), utilityBound) / map.outputScale };
+}
+
+/**
+ * A consistency residual of submitted projections (`consistency.ts`): one number whose honest value is CKKS error. A
+ * dishonest submission may make it arbitrarily large, and that is the information the check needs, so no range is
+ * enforced (a value outside any range fails the check anyway).
+ */
+export function consistencyRelease(ctx: CkksContext, challenges: readonly ProjectionChallenge[]): OutputRelease {
+  return { errorBound: consistencyNoiseBound(noiseParameters(ctx), challenges), maxAbs: Number.MAX_VALUE };
 }

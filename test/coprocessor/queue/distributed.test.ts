@@ -12,7 +12,11 @@ import { redisConnection } from "@ciphershare/coprocessor/queue/jobs";
 import { startRedisServer, type RunningRedis } from "@ciphershare/coprocessor/queue/redis-server";
 import { startQueueWorker } from "@ciphershare/coprocessor/queue/worker";
 import { exactCoefficientMap } from "@ciphershare/coprocessor/shapley/coefficients";
-import { encryptModel, generateShapleyKeys } from "@ciphershare/coprocessor/shapley/encrypted/client";
+import {
+  encryptModel,
+  encryptProjection,
+  generateShapleyKeys,
+} from "@ciphershare/coprocessor/shapley/encrypted/client";
 import { readScores } from "@ciphershare/coprocessor/shapley/encrypted/layout";
 import { computeEncryptedScores } from "@ciphershare/coprocessor/shapley/encrypted/pipeline";
 import { validationKernel } from "@ciphershare/coprocessor/shapley/gram";
@@ -62,6 +66,7 @@ describe("queue: the encrypted valuation on BullMQ workers (Redis)", function ()
   let bundleBytes: Uint8Array;
   let secretKey: Uint8Array;
   let models: Uint8Array[];
+  let projections: Uint8Array[];
   let embedded: Uint8Array;
   const children: RunningChild[] = [];
 
@@ -88,6 +93,7 @@ describe("queue: the encrypted valuation on BullMQ workers (Redis)", function ()
     secretKey = keys.secretKey;
     const loaded = await loadPublicBundle(ctx, keys.bundle);
     models = problem.models.map((w) => encryptModel(ctx, w, loaded.encryptor));
+    projections = problem.models.map((w) => encryptProjection(ctx, kernel.r, w, loaded.encryptor));
     loaded.dispose();
     embedded = (
       await computeEncryptedScores({ parameterSetId: "deep-v2", bundle: bundleBytes, models, kernel, map, workers: 0 })
@@ -163,6 +169,44 @@ describe("queue: the encrypted valuation on BullMQ workers (Redis)", function ()
       expect(Buffer.from(scores).equals(Buffer.from(embedded))).to.equal(false);
     } finally {
       await rogue.close();
+    }
+  });
+
+  it("submitted projections: the check jobs and Enc(φ) are the embedded computation's bytes", async () => {
+    const worker = startQueueWorker({ queue: redis.url, store });
+    await worker.ready;
+    const seed: Hex = `0x${"c4".repeat(32)}`;
+    // The combined check is declared failed, so one check per client follows (several check jobs in one valuation).
+    const run = async (backend: "embedded" | "queue") => {
+      const residuals: Uint8Array[] = [];
+      const result = await computeEncryptedScores({
+        parameterSetId: "deep-v2",
+        bundle: backend === "queue" ? new Uint8Array() : bundleBytes,
+        models,
+        projections,
+        consistency: {
+          seed,
+          accepts: async (residual, indices) => (residuals.push(residual), indices.length === 1),
+        },
+        kernel,
+        map,
+        ...(backend === "queue"
+          ? { backend: await queueBackend({ queue: redis.url, store, bundleHash }) }
+          : { workers: 0 }),
+      });
+      return { scores: result.scores, residuals, inconsistent: result.inconsistent };
+    };
+    try {
+      const viaQueue = await run("queue");
+      const local = await run("embedded");
+      expect(viaQueue.residuals).to.have.length(1 + problem.models.length);
+      viaQueue.residuals.forEach((bytes, k) =>
+        expect(Buffer.from(bytes).equals(Buffer.from(local.residuals[k]))).to.equal(true),
+      );
+      expect(Buffer.from(viaQueue.scores).equals(Buffer.from(local.scores))).to.equal(true);
+      expect(viaQueue.inconsistent).to.deep.equal([]);
+    } finally {
+      await worker.close();
     }
   });
 

@@ -1,4 +1,5 @@
 import { InvalidInputError } from "@ciphershare/protocol/errors";
+import type { Hex } from "@ciphershare/protocol/hex";
 import type { EvaluatorSetup } from "./evaluator";
 import { openRuntimes, runJobs, type RuntimeHandle } from "./pool";
 import type { RuntimeResponse } from "./runtime";
@@ -11,6 +12,8 @@ export interface ValuationInputs {
   readonly setup: EvaluatorSetup;
   /** Each client's fresh ciphertext of vec(w_i). */
   readonly models: readonly Uint8Array[];
+  /** False when every client submitted its projection: workers then encode the diagonals only if they must project. */
+  readonly prepareProjection?: boolean;
 }
 
 /**
@@ -31,6 +34,11 @@ export interface ValuationBackend {
     jobs: readonly (readonly number[])[],
     onDone: (entries: number) => void,
   ): Promise<Uint8Array[]>;
+  /**
+   * The consistency residual of submitted projections (fresh ciphertexts, one per index) under the challenges of
+   * `seed` (`consistency.ts`): one job. Backends without it make the pipeline project every client itself.
+   */
+  check?(seed: Hex, indices: readonly number[], submitted: readonly Uint8Array[]): Promise<Uint8Array>;
   /** The partial sums added up and stride-summed (`EncryptedShapleyEvaluator.finishScores`): one job. */
   finish(partials: readonly Uint8Array[]): Promise<Uint8Array>;
   close(): Promise<void>;
@@ -49,6 +57,7 @@ export function threadBackend(count = 2): ValuationBackend {
             parameterSetId: inputs.parameterSetId,
             bundle: inputs.bundle,
             setup: inputs.setup,
+            prepareProjection: inputs.prepareProjection,
           });
           await runtime.request({ type: "models", models: [...inputs.models] });
         }),
@@ -70,6 +79,10 @@ export function threadBackend(count = 2): ValuationBackend {
         return bytes;
       });
     },
+    check: async (seed, indices, submitted) =>
+      ciphertextOf(
+        await runtimes[0].request({ type: "check", seed, indices: [...indices], submitted: [...submitted] }),
+      ),
     finish: async (partials) => ciphertextOf(await runtimes[0].request({ type: "finish", partials: [...partials] })),
     close: async () => {
       await Promise.all(runtimes.map((runtime) => runtime.close()));

@@ -22,6 +22,7 @@ import {
   windowSumSteps,
   type MatvecPlan,
 } from "./layout";
+import type { ProjectionChallenge } from "./consistency";
 import { rotateAndAddInplace, sumSlotsInplace } from "./slots";
 
 /** The plaintext side of the computation: the validation kernel's R and XᵀY, and the coefficient map. */
@@ -154,6 +155,55 @@ export class EncryptedShapleyEvaluator {
   finishScores(total: Ciphertext): void {
     const block = outputBlock(this.requireMap().n);
     rotateAndAddInplace(this.ctx, this.keys.galoisKeys, total, strideSumSteps(block, this.ctx.slotCount));
+  }
+
+  /**
+   * The consistency residual of submitted projections (`consistency.ts`): Σ_i ⟨v_i, w_i⟩ − ⟨ρ_i, z_i⟩ in every slot,
+   * from fresh w_i and fresh submitted z_i. Two plaintext products per client at the top level, then for all clients
+   * together one rescale, two exact modulus switches and one slot sum at level 3: the level and scale of φ.
+   */
+  consistencyResidual(
+    checks: readonly { model: Ciphertext; projection: Ciphertext; challenge: ProjectionChallenge }[],
+  ): Ciphertext {
+    if (checks.length === 0) throw new InvalidInputError("A consistency check needs at least one client.");
+    const { evaluator, seal } = this.ctx;
+    // Challenges at qL·termScale/Δ: after one rescale the residual sits at termScale, the scale of φ, whose level it is
+    // then switched to (exactly), so it is released like an output and slot-summed where rotations are cheapest.
+    const scale = (this.rescalePrimes.top * this.termScale) / this.ctx.scale;
+    const total = new seal.Ciphertext();
+    const term = new seal.Ciphertext();
+    try {
+      checks.forEach(({ model, projection, challenge }, index) => {
+        const v = this.ctx.encode(challenge.v, { scale, levelOf: model });
+        const rho = this.ctx.encode(challenge.rho, { scale, levelOf: projection });
+        try {
+          sealCall("weight a model and its submitted projection by the challenge", () => {
+            if (index === 0) evaluator.multiplyPlain(model, v, total);
+            else {
+              evaluator.multiplyPlain(model, v, term);
+              evaluator.addInplace(total, term);
+            }
+            evaluator.multiplyPlain(projection, rho, term);
+            evaluator.subInplace(total, term);
+          });
+        } finally {
+          deleteAll(v, rho);
+        }
+      });
+      sealCall("rescale a consistency residual and switch it to the output level", () => {
+        evaluator.rescaleToNextInplace(total);
+        evaluator.cipherModSwitchToNextInplace(total);
+        evaluator.cipherModSwitchToNextInplace(total);
+      });
+      total.setScale(sameScale(total.scale(), this.termScale));
+      this.sumSlotsInplace(total);
+      return total;
+    } catch (error) {
+      total.delete();
+      throw error;
+    } finally {
+      term.delete();
+    }
   }
 
   /**

@@ -1,6 +1,7 @@
 import { CkksContext } from "@ciphershare/protocol/ckks/context";
 import { deleteAll, sealCall, type Ciphertext } from "@ciphershare/protocol/ckks/seal";
 import { InvalidInputError } from "@ciphershare/protocol/errors";
+import type { Hex } from "@ciphershare/protocol/hex";
 import type { CoefficientMap } from "../coefficients";
 import type { ValidationKernel } from "../gram";
 import { constantMask } from "./layout";
@@ -19,13 +20,32 @@ export interface EncryptedValuationRequest {
   readonly workers?: number;
   /** Where the jobs run instead of `workers` threads, e.g. BullMQ workers (`queue/backend.ts`); closed at the end. */
   readonly backend?: ValuationBackend;
-  readonly onProgress?: (phase: "setup" | "projection" | "terms", done: number, total: number) => void;
+  /**
+   * Projections the clients submitted: fresh Enc(vec(R·w_i)) (`encryptProjection`), or undefined for a client that
+   * submitted none (the workers project it). Used only after the consistency check accepts them.
+   */
+  readonly projections?: readonly (Uint8Array | undefined)[];
+  /** Required with `projections`: the public challenge seed and the release of a residual (`consistency.ts`). */
+  readonly consistency?: ProjectionConsistency;
+  readonly onProgress?: (phase: "setup" | "check" | "projection" | "terms", done: number, total: number) => void;
+}
+
+export interface ProjectionConsistency {
+  /** Public, fixed after submissions close (the round's commitments hash mixed with a later block hash). */
+  readonly seed: Hex;
+  /**
+   * Has the residual ciphertext of these clients released (decrypted and flooded, the custodian's policy) and says
+   * whether it is within the tolerance (`consistencyTolerance`).
+   */
+  readonly accepts: (residual: Uint8Array, indices: readonly number[]) => Promise<boolean>;
 }
 
 export interface EncryptedValuationResult {
   /** The only ciphertext the custodian decrypts: φ_k in slot k (k < n), zeros elsewhere. */
   readonly scores: Uint8Array;
-  readonly seconds: { setup: number; projection: number; terms: number; total: number };
+  /** Clients whose submitted projection failed its check: projected by the workers instead. */
+  readonly inconsistent: readonly number[];
+  readonly seconds: { setup: number; check: number; projection: number; terms: number; total: number };
 }
 
 /**
@@ -56,19 +76,26 @@ export async function computeEncryptedScores(request: EncryptedValuationRequest)
         yNormSquared: kernel.yNormSquared,
       },
       models: request.models,
+      prepareProjection: !request.projections?.every((z) => z !== undefined),
     });
     request.onProgress?.("setup", 1, 1);
     const setupDone = performance.now();
 
+    const submitted = await checkedProjections(ctx, backend, request);
+    const checkDone = performance.now();
+
+    const toProject = [...Array(n).keys()].filter((i) => submitted[i] === undefined);
     let projected = 0;
-    const projections = await backend.project([...Array(n).keys()], () =>
-      request.onProgress?.("projection", ++projected, n),
+    const computed = await backend.project(toProject, () =>
+      request.onProgress?.("projection", ++projected, toProject.length),
     );
+    const projections = [...submitted];
+    toProject.forEach((client, k) => (projections[client] = computed[k]));
     const projectionDone = performance.now();
 
     let termsDone = 0;
     const partials = await backend.terms(
-      projections,
+      projections as Uint8Array[],
       termJobs(request.map.entries, backend.parallelism * 4),
       (entries) => request.onProgress?.("terms", (termsDone += entries), request.map.entries),
     );
@@ -76,9 +103,11 @@ export async function computeEncryptedScores(request: EncryptedValuationRequest)
     const finished = performance.now();
     return {
       scores,
+      inconsistent: backend.check ? toProject.filter((client) => request.projections?.[client] !== undefined) : [],
       seconds: {
         setup: (setupDone - started) / 1000,
-        projection: (projectionDone - setupDone) / 1000,
+        check: (checkDone - setupDone) / 1000,
+        projection: (projectionDone - checkDone) / 1000,
         terms: (finished - projectionDone) / 1000,
         total: (finished - started) / 1000,
       },
@@ -146,6 +175,60 @@ async function initRuntimes(
       await runtime.request({ type: "models", models });
     }),
   );
+}
+
+/**
+ * The submitted projections the check accepts, switched to level 1 (where a computed projection lands, at the same
+ * scale Δ), undefined for the rest. All submitted ones are checked together (one residual); if that fails, each one
+ * alone, and only the failing ones are dropped (the workers project those clients instead).
+ */
+async function checkedProjections(
+  ctx: CkksContext,
+  backend: ValuationBackend,
+  request: EncryptedValuationRequest,
+): Promise<(Uint8Array | undefined)[]> {
+  const n = request.map.n;
+  const out = new Array<Uint8Array | undefined>(n).fill(undefined);
+  const given = request.projections;
+  if (!given) return out;
+  if (given.length !== n) {
+    throw new InvalidInputError("Submitted projections must be listed per client.", {
+      details: `${given.length} entries for ${n} clients`,
+    });
+  }
+  const { consistency } = request;
+  if (!consistency) throw new InvalidInputError("Submitted projections are never used unchecked: pass `consistency`.");
+  if (!backend.check) return out; // this backend cannot check: project every client
+  const indices = [...Array(n).keys()].filter((i) => given[i] !== undefined);
+  if (indices.length === 0) return out;
+  const check = async (clients: readonly number[]) =>
+    consistency.accepts(
+      await backend.check!(
+        consistency.seed,
+        clients,
+        clients.map((i) => given[i]!),
+      ),
+      clients,
+    );
+  let accepted = indices;
+  if (!(await check(indices))) {
+    accepted = [];
+    for (const client of indices) if (await check([client])) accepted.push(client);
+  }
+  request.onProgress?.("check", 1, 1);
+  for (const client of accepted) out[client] = levelOneProjection(ctx, given[client]!);
+  return out;
+}
+
+/** A fresh Enc(vec(z)) switched down one prime: level 1 at scale Δ, like (R⊗I)·Enc(w) after its rescale. */
+function levelOneProjection(ctx: CkksContext, fresh: Uint8Array): Uint8Array {
+  const ciphertext = ctx.loadCiphertext(fresh, { coeffModulusSize: ctx.freshCoeffModulusSize, scale: ctx.scale });
+  try {
+    sealCall("switch a submitted projection to level 1", () => ctx.evaluator.cipherModSwitchToNextInplace(ciphertext));
+    return ctx.saveCiphertext(ciphertext);
+  } finally {
+    ciphertext.delete();
+  }
 }
 
 /** Adds the public constant (in plaintext) to the finished sum of the Shapley terms. */

@@ -95,3 +95,34 @@ export function decryptScores(
     ciphertext.delete();
   }
 }
+
+/** Name of the one tensor of a consistency-residual envelope: shape [1, 1] (slot 0 of a slot-summed ciphertext). */
+export const PROJECTION_RESIDUAL_TENSOR = "projection-residual";
+
+/**
+ * Coprocessor: wraps a consistency residual (`EncryptedShapleyEvaluator.consistencyResidual`) as an Aggregate envelope
+ * of one value, so the custodian's policy releases that one number (flooded) once its hash is a published output.
+ */
+export async function residualEnvelope(
+  ctx: CkksContext,
+  publicBundleHash: Hex,
+  residual: Uint8Array,
+): Promise<Uint8Array> {
+  const ciphertext = ctx.loadCiphertext(residual);
+  try {
+    return await buildEnvelope(
+      {
+        kind: EnvelopeKind.Aggregate,
+        parameterSet: ctx.parameterSet,
+        publicBundleHash,
+        scale: ciphertext.scale(),
+        coeffModulusSize: ciphertext.coeffModulusSize(),
+        ciphertextSize: ciphertext.size(),
+        tensors: [{ name: PROJECTION_RESIDUAL_TENSOR, shape: [1, 1] }],
+      },
+      [residual],
+    );
+  } finally {
+    ciphertext.delete();
+  }
+}

@@ -2,6 +2,8 @@ import { CkksContext } from "@ciphershare/protocol/ckks/context";
 import { loadPublicBundle, type LoadedPublicBundle } from "@ciphershare/protocol/ckks/keys";
 import { CkksError } from "@ciphershare/protocol/ckks/errors";
 import { deleteAll, type Ciphertext } from "@ciphershare/protocol/ckks/seal";
+import type { Hex } from "@ciphershare/protocol/hex";
+import { projectionChallenge } from "./consistency";
 import { EncryptedShapleyEvaluator, type EvaluatorSetup } from "./evaluator";
 
 /**
@@ -9,13 +11,22 @@ import { EncryptedShapleyEvaluator, type EvaluatorSetup } from "./evaluator";
  * thread (workers = 0), so both paths run identical code.
  */
 export type RuntimeRequest =
-  | { type: "init"; parameterSetId: string; bundle: Uint8Array; setup: EvaluatorSetup }
+  | {
+      type: "init";
+      parameterSetId: string;
+      bundle: Uint8Array;
+      setup: EvaluatorSetup;
+      /** Encode the projection's diagonals now (default) or on a first projection (clients submitted theirs). */
+      prepareProjection?: boolean;
+    }
   | { type: "models"; models: Uint8Array[] }
   | { type: "project"; index: number }
   | { type: "projections"; projections: Uint8Array[] }
   | { type: "terms"; entries: number[] }
   | { type: "finish"; partials: Uint8Array[] }
   | { type: "coalition"; members: number[]; sampleCounts: number[] }
+  /** The consistency residual of submitted projections (fresh, one per index) under the challenges of `seed`. */
+  | { type: "check"; seed: Hex; indices: number[]; submitted: Uint8Array[] }
   | { type: "dispose" };
 
 export type RuntimeResponse = { type: "ok" } | { type: "ciphertext"; bytes: Uint8Array; milliseconds: number };
@@ -25,6 +36,7 @@ export class ShapleyRuntime {
   private ctx: CkksContext | undefined;
   private bundle: LoadedPublicBundle | undefined;
   private evaluator: EncryptedShapleyEvaluator | undefined;
+  private setup: EvaluatorSetup | undefined;
   private models: Ciphertext[] = [];
   private projections: Ciphertext[] = [];
 
@@ -53,8 +65,9 @@ export class ShapleyRuntime {
           { relinKeys: this.bundle.relinKeys, galoisKeys: this.bundle.galoisKeys },
           request.setup,
         );
+        this.setup = request.setup;
         // A valuation's worker projects: encode the diagonals with the keys, not inside its first projection.
-        if (request.setup.map) this.evaluator.prepareProjection();
+        if (request.setup.map && request.prepareProjection !== false) this.evaluator.prepareProjection();
         return { type: "ok" };
       }
       case "models":
@@ -122,6 +135,31 @@ export class ShapleyRuntime {
             request.sampleCounts,
           ),
         );
+      case "check": {
+        const ctx = this.context();
+        const setup = this.setup!;
+        if (request.submitted.length !== request.indices.length) {
+          throw new CkksError("A consistency check needs one submitted projection per index.", {
+            details: `${request.submitted.length} projections, ${request.indices.length} indices`,
+          });
+        }
+        const projections = request.submitted.map((bytes) =>
+          ctx.loadCiphertext(bytes, { coeffModulusSize: ctx.freshCoeffModulusSize, scale: ctx.scale }),
+        );
+        try {
+          return done(
+            this.evaluatorOrThrow().consistencyResidual(
+              request.indices.map((index, k) => ({
+                model: this.model(index),
+                projection: projections[k],
+                challenge: projectionChallenge(request.seed, index, setup.r, setup.xty.cols, ctx.slotCount),
+              })),
+            ),
+          );
+        } finally {
+          deleteAll(...projections);
+        }
+      }
       case "dispose":
         this.dispose();
         return { type: "ok" };
@@ -135,7 +173,7 @@ export class ShapleyRuntime {
     this.evaluator?.dispose();
     this.bundle?.dispose();
     this.ctx?.dispose();
-    this.evaluator = this.bundle = this.ctx = undefined;
+    this.evaluator = this.bundle = this.ctx = this.setup = undefined;
   }
 
   private context(): CkksContext {
