@@ -739,8 +739,10 @@ export async function releaseTrainingModel(
         await store.get(record.valuation.residuals.envelope),
         residualBounds,
       );
-      const rho = residualsFromRelease(residualOutput, record.included.length);
       const residualSigma = residualOutput.floodingSigma * residualOutput.valueScale;
+      // Every slot of an Enc(ρ_k) holds ρ_k: a chunk that does not is refused (a coprocessor's substitution).
+      const spread = 8 * residualSigma + 2 * Math.max(...residualBounds.errorBounds);
+      const rho = residualsFromRelease(residualOutput, record.included.length, spread);
       const tolerance = residualBounds.errorBounds.map((bound) =>
         residualTolerance(bound, residualSigma, ctx.slotCount),
       );

@@ -80,11 +80,13 @@ export async function residualEnvelope(
 
 /**
  * ρ_k from the custodian's release of a residual envelope: the mean of chunk k's slots (each holds ρ_k plus its own
- * CKKS error and flooding), one number per provider.
+ * CKKS error and flooding), one number per provider. With `maxSpread`, a chunk whose slots stray further than that
+ * from their mean is refused: it is not an Enc(ρ_k) (a coprocessor wrapping other ciphertexts as the envelope).
  */
 export function residualsFromRelease(
   output: { readonly tensors: readonly TensorSpec[]; readonly values: ArrayLike<number>; readonly valueScale: number },
   providers: number,
+  maxSpread = Number.POSITIVE_INFINITY,
 ): number[] {
   const [tensor, ...rest] = output.tensors;
   if (tensor?.name !== RESIDUAL_TENSOR || rest.length > 0 || tensor.shape[0] !== providers) {
@@ -96,7 +98,16 @@ export function residualsFromRelease(
   return Array.from({ length: providers }, (_, k) => {
     let sum = 0;
     for (let x = 0; x < slots; x++) sum += output.values[k * slots + x];
-    return (sum / slots) * output.valueScale;
+    const mean = sum / slots;
+    for (let x = 0; x < slots; x++) {
+      const spread = Math.abs(output.values[k * slots + x] - mean) * output.valueScale;
+      if (!(spread <= maxSpread)) {
+        throw new InvalidInputError("A residual chunk does not hold one value in every slot: not an Enc(ρ).", {
+          details: `provider ${k}, slot ${x}: ${spread.toExponential(3)} from the mean, at most ${maxSpread.toExponential(3)}`,
+        });
+      }
+    }
+    return mean * output.valueScale;
   });
 }
 
@@ -162,12 +173,12 @@ export function residualErrorBound(shape: TrainingShape, inputs: ResidualInputs,
 }
 
 /**
- * The tolerance of ρ_k: the honest error bound plus FLOODING_TAIL times the flooding σ of the released ρ_k, the mean
- * of `slots` slots: a white rounded Gaussian of σ_ring per coefficient decodes to slots of standard deviation
- * σ_slot = σ_ring·√N/Δ whose mean over the N/2 slots is σ_ring/Δ (the constant coefficient), at most σ_slot/√(N/2).
+ * The tolerance of ρ_k: the honest error bound plus FLOODING_TAIL times the flooding of the released ρ_k, the mean of
+ * `slots` real slots of standard deviation σ_slot = σ_ring·√(N/2)/Δ each: the mean's real part is the constant
+ * coefficient's σ_ring/Δ = σ_slot/√slots plus the even-index coefficients' share; twice σ_slot/√slots covers both.
  */
 export function residualTolerance(errorBound: number, floodingSigma: number, slots: number): number {
-  return errorBound + (FLOODING_TAIL * floodingSigma) / Math.sqrt(slots);
+  return errorBound + (2 * FLOODING_TAIL * floodingSigma) / Math.sqrt(slots);
 }
 
 /** What the custodian needs to release the residual envelope: one bound covering every provider's ρ_k. */

@@ -178,6 +178,9 @@ describe("training: the encrypted residual of a local model against its statisti
     const tensors = [{ name: RESIDUAL_TENSOR, shape: [2, 2] }];
     expect(residualsFromRelease({ tensors, values, valueScale: 1 }, 2)).to.deep.equal([2, 2]);
     expect(() => residualsFromRelease({ tensors, values, valueScale: 1 }, 3)).to.throw(/residual envelope/);
+    // A chunk whose slots differ (not an Enc(ρ): e.g. statistics wrapped as the envelope) is refused.
+    expect(residualsFromRelease({ tensors, values, valueScale: 1 }, 2, 1)).to.deep.equal([2, 2]);
+    expect(() => residualsFromRelease({ tensors, values, valueScale: 1 }, 2, 0.5)).to.throw(/not an Enc\(ρ\)/);
     expect(() =>
       residualsFromRelease({ tensors: [{ name: "shapley-phi", shape: [1, 2] }], values, valueScale: 1 }, 2),
     ).to.throw(/residual envelope/);
