@@ -175,7 +175,7 @@ export async function auditTrainingRound(
  * The release's residual verdicts from public facts alone: the flooding σ the custodian's policy gives for the
  * residual's public error bound, each provider's tolerance, and the flagged set they imply for the released ρ.
  */
-async function residualFlagsCheck(
+export async function residualFlagsCheck(
   record: TrainingRoundRecord,
   released: NonNullable<TrainingReleaseRecord["valuation"]>,
   lambda: number,
