@@ -229,6 +229,10 @@ describe("e2e: an encrypted-data training round (providers, coprocessor, custodi
     expect(residuals.flagged.map((f) => [f.position, f.reason])).to.deep.equal([[4, "residual"]]);
     expect(Math.abs(residuals.rho[4])).to.be.above(100 * residuals.tolerance[4]);
     for (const k of [0, 1, 2, 3]) expect(Math.abs(residuals.rho[k])).to.be.below(residuals.tolerance[k]);
+    console.log(
+      `      residual check: |ρ| ${residuals.rho.map((r) => Math.abs(r).toExponential(2)).join(", ")}; ` +
+        `tolerance ${residuals.tolerance.map((t) => t.toExponential(2)).join(", ")}`,
+    );
     expect(phi.indexOf(Math.min(...phi))).to.equal(3);
     expect(phi[3]).to.be.at.most(0);
     for (const k of [0, 1, 2]) expect(phi[k]).to.be.above(0);
