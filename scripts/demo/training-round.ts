@@ -183,7 +183,15 @@ export async function trainingDemo(argv: string[]): Promise<void> {
     );
     await cli(["network", "finalize", "--round", "1", "--advance-time"]);
     const released = await cli<{
-      record: { u: string; floodingSigma: number; valuation: { phi: number[]; floodingSigma: number } };
+      record: {
+        u: string;
+        floodingSigma: number;
+        valuation: {
+          phi: number[];
+          floodingSigma: number;
+          residuals: { rho: number[]; tolerance: number[]; flagged: { position: number }[] };
+        };
+      };
       settlement?: string;
     }>(["training", "release", "--round", "1"]);
     say(
@@ -205,6 +213,10 @@ export async function trainingDemo(argv: string[]): Promise<void> {
       `\nbuyer's model: ${(100 * accuracy).toFixed(2)} % test accuracy; plaintext ridge on the same rows: ${(100 * plaintextAccuracy).toFixed(2)} %; max relative error of W ${error.toExponential(2)}`,
     );
     const phi = released.record.valuation.phi;
+    const { residuals } = released.record.valuation;
+    say(
+      `• residual check of each local model against its statistics: |ρ| ${residuals.rho.map((r) => Math.abs(r).toExponential(1)).join(", ")} (tolerance ${residuals.tolerance.map((t) => t.toExponential(1)).join(", ")}); flagged: ${residuals.flagged.length === 0 ? "none" : residuals.flagged.map((f) => f.position).join(", ")}`,
+    );
     const royalties: bigint[] = [];
     for (let k = 0; k < PROVIDERS; k++) {
       royalties.push(

@@ -24,7 +24,8 @@ const BUYER_PASSPHRASE = "test buyer passphrase";
 
 // An encrypted-data training round with every role its own `ciphershare` process on one local chain: three providers
 // submit from .npy files, two bad uploads are committed and excluded with their reason (a row count that is not the
-// committed one, the wrong d), the coprocessor publishes the masked system, the custodian releases it (flooded) and
+// committed one, the wrong d), a provider whose local model is another provider's (its statistics are its own) is
+// included but fails the encrypted residual check and is paid nothing, the coprocessor publishes the masked system, the custodian releases it (flooded) and
 // encrypts U for the buyer, the coprocessor unmasks, and only the buyer's key decrypts W.
 describe("e2e: an encrypted-data training round (providers, coprocessor, custodian, buyer as processes)", function () {
   this.timeout(1_200_000);
@@ -47,6 +48,12 @@ describe("e2e: an encrypted-data training round (providers, coprocessor, custodi
     syntheticRows(60 + 20 * k, shape.features, shape.outputs, 40 + k, { randomLabels: k === 3 }),
   );
   const POOL = 1_000_000n;
+  // Provider 7: its own rows' statistics, uploaded with provider 0's local model (whose φ would pay well).
+  const copierStats = providerStatistics(
+    syntheticRows(70, shape.features, shape.outputs, 50).x,
+    syntheticRows(70, shape.features, shape.outputs, 50).y,
+    shape,
+  );
 
   before(async () => {
     network = await startTestNetwork("ciphershare-training-");
@@ -136,8 +143,8 @@ describe("e2e: an encrypted-data training round (providers, coprocessor, custodi
       ]);
       expect(submitted.rows).to.equal(x.rows);
     }
-    // Three providers bypass the CLI's checks: one commits 49 rows for an upload of 50, one uploads d = 7, one uploads
-    // a local model of the wrong shape (8 × 4).
+    // Four providers bypass the CLI's checks: one commits 49 rows for an upload of 50, one uploads d = 7, one uploads
+    // a local model of the wrong shape (8 × 4), one uploads its own statistics with provider 0's local model.
     const program = readJsonFile<{ publicBundleHash: Hex }>(network.ws.bundlePointerFile, "bundle", "");
     const ctx = await CkksContext.create(TRAINING_PARAMETER_SET);
     const badUploads: Uint8Array[] = [];
@@ -155,18 +162,20 @@ describe("e2e: an encrypted-data training round (providers, coprocessor, custodi
       );
       const wide = { rows: 8, cols: 4, data: new Float64Array(32).fill(0.1) };
       badUploads.push(providerUpload(ctx, stats50, shape, key.encryptor, { model: wide }));
+      const copied = ridgeFromStatistics(providerStatistics(data[0].x, data[0].y, shape), lambda);
+      badUploads.push(providerUpload(ctx, copierStats, shape, key.encryptor, { model: copied }));
       key.dispose();
     } finally {
       ctx.dispose();
     }
-    const badSigners = [4, 5, 6].map((k) => chainSigner(reader, roleAccount(contributorAccount(k))));
+    const badSigners = [4, 5, 6, 7].map((k) => chainSigner(reader, roleAccount(contributorAccount(k))));
     for (const [i, signer] of badSigners.entries()) {
       await cli(["contributor", "register", "--index", String(4 + i)]);
       mkdirSync(join(home, `bad-${i}`), { recursive: true });
       await keepAndCommit(deployment, signer, {
         roundId: 1n,
         bytes: badUploads[i],
-        sampleCount: i === 0 ? 49 : 50,
+        sampleCount: i === 0 ? 49 : i === 3 ? copierStats.rows : 50,
         localDir: join(home, `bad-${i}`),
       });
     }
@@ -188,7 +197,7 @@ describe("e2e: an encrypted-data training round (providers, coprocessor, custodi
         valuation?: { scores: string };
       };
     }>(["training", "publish", "--round", "1"]);
-    expect(published.record.included.map((i) => i.index)).to.deep.equal([0, 1, 2, 3]);
+    expect(published.record.included.map((i) => i.index)).to.deep.equal([0, 1, 2, 3, 7]);
     expect(published.record.excluded.map((e) => [e.index, e.reason])).to.deep.equal([
       [4, "policy"],
       [5, "malformed"],
@@ -202,11 +211,28 @@ describe("e2e: an encrypted-data training round (providers, coprocessor, custodi
     await cli(["network", "finalize", "--round", "1", "--advance-time"]);
     const released = await cli<{
       settlement: string;
-      record: { valuation: { providers: string[]; phi: number[]; floodingSigma: number } };
+      record: {
+        valuation: {
+          providers: string[];
+          phi: number[];
+          floodingSigma: number;
+          residuals: { rho: number[]; tolerance: number[]; flagged: { position: number; reason: string }[] };
+        };
+      };
     }>(["training", "release", "--round", "1"]);
     // φ of the local models: the random-label provider gets the lowest, ≤ 0, hence no royalty.
-    const { phi, providers } = released.record.valuation;
-    expect(providers).to.have.length(4);
+    const { phi, providers, residuals } = released.record.valuation;
+    expect(providers).to.have.length(5);
+    // The copier's model values well (it is provider 0's), but it is not the ridge model of its statistics: its
+    // released |ρ| exceeds the tolerance and it is flagged; every honest provider (the random-label one too) passes.
+    expect(phi[4]).to.be.above(0);
+    expect(residuals.flagged.map((f) => [f.position, f.reason])).to.deep.equal([[4, "residual"]]);
+    expect(Math.abs(residuals.rho[4])).to.be.above(100 * residuals.tolerance[4]);
+    for (const k of [0, 1, 2, 3]) expect(Math.abs(residuals.rho[k])).to.be.below(residuals.tolerance[k]);
+    console.log(
+      `      residual check: |ρ| ${residuals.rho.map((r) => Math.abs(r).toExponential(2)).join(", ")}; ` +
+        `tolerance ${residuals.tolerance.map((t) => t.toExponential(2)).join(", ")}`,
+    );
     expect(phi.indexOf(Math.min(...phi))).to.equal(3);
     expect(phi[3]).to.be.at.most(0);
     for (const k of [0, 1, 2]) expect(phi[k]).to.be.above(0);
@@ -221,6 +247,8 @@ describe("e2e: an encrypted-data training round (providers, coprocessor, custodi
     expect(claimed.reduce((a, b) => a + b, 0n)).to.equal(POOL);
     const randomLabels = await cli<{ claimed: string }>(["contributor", "claim", "--round", "1", "--index", "3"]);
     expect(BigInt(randomLabels.claimed)).to.equal(0n);
+    const copier = await cli<{ claimed: string }>(["contributor", "claim", "--round", "1", "--index", "7"]);
+    expect(BigInt(copier.claimed)).to.equal(0n);
     // The auditor re-verifies the round from the chain and public blobs: record, φ commitment, release, shares.
     const audit = await cli<{ passed: boolean; checks: { name: string; passed: boolean }[] }>([
       "audit",
@@ -231,7 +259,9 @@ describe("e2e: an encrypted-data training round (providers, coprocessor, custodi
     expect(audit.checks.map((c) => c.name)).to.include.members([
       "round-record",
       "valuation-committed",
+      "residual-challenge",
       "release-found",
+      "residual-check",
       "payout-shares",
       "shares-sum-to-pool",
     ]);
@@ -242,10 +272,7 @@ describe("e2e: an encrypted-data training round (providers, coprocessor, custodi
     const parsed = parseNpyArray(new Uint8Array(readFileSync(out)));
     const w = { rows: parsed.shape[0], cols: parsed.shape[1], data: parsed.values };
     const reference = ridgeFromStatistics(
-      pooledStatistics(
-        data.map(({ x, y }) => providerStatistics(x, y, shape)),
-        shape,
-      ),
+      pooledStatistics([...data.map(({ x, y }) => providerStatistics(x, y, shape)), copierStats], shape),
       lambda,
     );
     expect(maxRelativeError(w, reference)).to.be.below(1e-4);

@@ -97,6 +97,26 @@ export async function readFinalization(
   return last === undefined ? undefined : { publication: Number(last.args.publication), blockNumber: last.blockNumber };
 }
 
+/**
+ * The block of the round's last `RoundClosed` log and that block's hash, or undefined before it closed: the later
+ * block randomness a training round's residual challenge is drawn from (fixed after every upload was committed).
+ */
+export async function readRoundClosedBlock(
+  reader: ChainReader,
+  deployment: Deployment,
+  roundId: bigint,
+): Promise<{ blockNumber: bigint; blockHash: Hex } | undefined> {
+  const logs = await reader.getContractEvents({
+    ...fromDeployment(deployment),
+    eventName: "RoundClosed",
+    args: { roundId },
+  });
+  const last = logs.at(-1);
+  if (last === undefined) return undefined;
+  const block = await reader.getBlock({ blockNumber: last.blockNumber });
+  return { blockNumber: last.blockNumber, blockHash: block.hash };
+}
+
 /** The round's `ReleaseAnchored` log, or undefined until the custodian anchored its release. */
 export async function readReleaseAnchor(
   reader: ChainReader,

@@ -8,6 +8,10 @@
 //   release-found       the anchored release record names the round's masked system and, for a valued round, the
 //                       record's score envelope, one finite φ per included provider, in the record's order
 //   release-after-finalization  as for federated rounds
+//   residual-check      the round record's residual challenge seed is keccak(inputs hash ‖ hash of the block of the
+//                       round's RoundClosed log) and its Enc(ρ) envelope is stored; the release's flooding σ and
+//                       tolerances are the ones public facts give, and the flagged providers are exactly those whose
+//                       released |ρ_k| exceeds its tolerance
 //   payout-shares       the largest-remainder shares of the public pool over the released φ sum to the pool and pay
 //                       nothing to a provider with φ ≤ 0 (what the custodian settled, encrypted, must be these)
 //   shares-sum-to-pool  after SettlementCompleted, the unallocated pool publicly decrypts to 0
@@ -18,10 +22,22 @@ import { sameAddress, sameHash } from "@ciphershare/protocol/hex";
 import { parseJsonRecord } from "@ciphershare/protocol/records/json";
 import { inputsHash } from "@ciphershare/protocol/round/inputs";
 import { contractsToRead, readRound } from "../chain/contracts";
-import { readCommitments, readReleaseAnchor } from "../chain/events";
+import { readCommitments, readReleaseAnchor, readRoundClosedBlock } from "../chain/events";
+import { CkksContext } from "@ciphershare/protocol/ckks/context";
+import { noiseParameters } from "../threshold/noise-bound";
+import { releasedNoiseStd, smudgingSigma } from "../threshold/flooding";
+import { TRAINING_PARAMETER_SET } from "../training/pipeline";
+import {
+  flaggedResiduals,
+  residualChallengeSeed,
+  residualErrorBound,
+  residualNoiseBound,
+  residualTolerance,
+} from "../training/residual-check";
 import { largestRemainderShares } from "../payouts/shares";
 import { releaseTimingCheck, settlementCheck, type AuditOptions } from "./auditor";
 import {
+  payablePhi,
   readTrainingProgram,
   readTrainingRoundRecord,
   type TrainingReleaseRecord,
@@ -38,7 +54,7 @@ export async function auditTrainingRound(
   const verdict = () => ({ round: Number(roundId), passed: checks.every((c) => c.passed), checks });
   const { deployment, reader, store } = options;
   const round = await readRound(deployment, reader, roundId);
-  const { terms } = await readTrainingProgram(deployment, reader, store, round.programId);
+  const { terms, shape } = await readTrainingProgram(deployment, reader, store, round.programId);
   let record: TrainingRoundRecord;
   try {
     record = await readTrainingRoundRecord(deployment, reader, store, roundId);
@@ -69,6 +85,26 @@ export async function auditTrainingRound(
       "valuation-committed",
       stored,
       `Enc(φ) ${valuation.scores}${stored ? "" : " missing or not hashing to its name"}`,
+    );
+  }
+
+  if (valuation !== undefined) {
+    const closing = await readRoundClosedBlock(reader, deployment, roundId);
+    const { residuals } = valuation;
+    const seedOk =
+      closing !== undefined &&
+      Number(closing.blockNumber) === residuals?.closingBlock &&
+      sameHash(await residualChallengeSeed(round.inputsHash, closing.blockHash), residuals.seed);
+    const stored =
+      residuals !== undefined &&
+      (await store.has(residuals.envelope)) &&
+      sameHash(await keccak256(await store.get(residuals.envelope)), residuals.envelope);
+    check(
+      "residual-challenge",
+      seedOk && stored,
+      seedOk && stored
+        ? `challenge seed ${residuals.seed.slice(0, 10)}… from block ${residuals.closingBlock}`
+        : `${seedOk ? "" : "the challenge seed is not keccak(inputs hash ‖ closing block hash); "}${stored ? "" : "Enc(ρ) missing"}`,
     );
   }
 
@@ -107,6 +143,12 @@ export async function auditTrainingRound(
       : problems.join("; "),
   );
   check("release-after-finalization", ...(await releaseTimingCheck(options, roundId, round.disputeDeadline, anchor)));
+  if (released !== undefined && problems.length === 0 && terms.valuation !== undefined) {
+    check(
+      "residual-check",
+      ...(await residualFlagsCheck(record, released, terms.lambda, terms.valuation.modelNormBound, shape)),
+    );
+  }
 
   if (released !== undefined && problems.length === 0) {
     const { distributor } = contractsToRead(deployment, reader);
@@ -114,16 +156,65 @@ export async function auditTrainingRound(
     const settled = Number(await distributor.read.settlementState([roundId])) === SettlementState.Completed;
     if (BigInt(poolHandle) !== 0n && settled) {
       const pool = (await options.fhevm.publicDecrypt([poolHandle])).clearValues[poolHandle] as bigint;
-      const { shares } = largestRemainderShares(pool, [...released.phi]);
+      const phi = payablePhi(released);
+      const { shares } = largestRemainderShares(pool, phi);
       const sum = shares.reduce((a, b) => a + b, 0n);
-      const unpaid = released.phi.every((p, i) => p > 0 || shares[i] === 0n);
+      const unpaid = phi.every((p, i) => p > 0 || shares[i] === 0n);
       check(
         "payout-shares",
-        (sum === pool || released.phi.every((p) => p <= 0)) && unpaid,
+        (sum === pool || phi.every((p) => p <= 0)) && unpaid,
         `shares ${shares.join(", ")} of pool ${pool}`,
       );
     }
   }
   check("shares-sum-to-pool", ...(await settlementCheck(options, roundId)));
   return verdict();
+}
+
+/**
+ * The release's residual verdicts from public facts alone: the flooding σ the custodian's policy gives for the
+ * residual's public error bound, each provider's tolerance, and the flagged set they imply for the released ρ.
+ */
+export async function residualFlagsCheck(
+  record: TrainingRoundRecord,
+  released: NonNullable<TrainingReleaseRecord["valuation"]>,
+  lambda: number,
+  modelNormBound: number,
+  shape: { features: number; outputs: number },
+): Promise<[boolean, string]> {
+  const { residuals } = released;
+  const providers = record.included.length;
+  if (residuals === undefined || residuals.rho.length !== providers || residuals.tolerance.length !== providers) {
+    return [false, `no ρ and tolerance for each of the ${providers} providers`];
+  }
+  if (!sameHash(residuals.envelope, record.valuation?.residuals?.envelope ?? "0x")) {
+    return [false, "the release names another residual envelope than the round record"];
+  }
+  const ctx = await CkksContext.create(TRAINING_PARAMETER_SET);
+  try {
+    const p = noiseParameters(ctx);
+    const inputs = record.included.map((i) => ({ rows: i.rows, lambda, modelNormBound }));
+    const worst = inputs.map((i) => residualNoiseBound(p, shape, i)).reduce((a, b) => (a.l2 >= b.l2 ? a : b));
+    const sigma = releasedNoiseStd(smudgingSigma(worst.l2), 1, p.polyModulusDegree, worst.scale);
+    const close = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.abs(b);
+    if (!close(residuals.floodingSigma, sigma)) {
+      return [false, `flooding σ ${residuals.floodingSigma} is not the public bound's ${sigma}`];
+    }
+    const tolerance = inputs.map((i) =>
+      residualTolerance(residualErrorBound(shape, i, p), sigma, p.polyModulusDegree / 2),
+    );
+    if (!tolerance.every((t, k) => close(residuals.tolerance[k], t))) {
+      return [false, `tolerances ${residuals.tolerance.join(", ")} are not the public ${tolerance.join(", ")}`];
+    }
+    const expected = flaggedResiduals(residuals.rho, tolerance);
+    const flagged = residuals.flagged.map((f) => f.position);
+    const same = expected.length === flagged.length && expected.every((k, i) => flagged[i] === k);
+    return [
+      same,
+      `ρ ${residuals.rho.map((r) => r.toExponential(2)).join(", ")}; flagged [${flagged.join(", ")}]` +
+        (same ? "" : `, expected [${expected.join(", ")}]`),
+    ];
+  } finally {
+    ctx.dispose();
+  }
 }

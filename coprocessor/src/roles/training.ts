@@ -37,7 +37,7 @@ import {
 import { inputsHash, publicationReasons, type RoundCommitment } from "@ciphershare/protocol/round/inputs";
 import { mined, type ChainReader, type ChainSigner } from "../chain/clients";
 import { contractsFor, contractsToRead, readProgram, readRound, type ProgramState } from "../chain/contracts";
-import { readCommitments } from "../chain/events";
+import { readCommitments, readRoundClosedBlock } from "../chain/events";
 import { KeyCustodian } from "../keys/key-custodian";
 import { openKeystore } from "../keys/keystore";
 import type { Matrix } from "../linalg/matrix";
@@ -55,6 +55,17 @@ import { loadMatrixEnvelope, maskedSystemRelease, matrixEnvelope, matrixFromSlot
 import type { TrainingShape } from "../training/statistics";
 import { providerUpload, verifyUpload, type VerifiedUpload } from "../training/upload";
 import { trainingValuationSetup } from "../training/valuation";
+import { encryptedResidual, residualChallenge } from "../training/residual";
+import {
+  flaggedResiduals,
+  residualChallengeSeed,
+  residualEnvelope,
+  residualRelease,
+  residualSeedNumber,
+  residualsFromRelease,
+  residualTolerance,
+} from "../training/residual-check";
+import { deleteAll, type Ciphertext } from "@ciphershare/protocol/ckks/seal";
 import type { FhevmClient } from "../chain/fhevmClient";
 import type { RoundCommitmentSource } from "../keys/policy";
 import { computeEncryptedScores } from "../shapley/encrypted/pipeline";
@@ -173,7 +184,16 @@ export interface TrainingRoundRecord {
    * With a valuation in the terms: keccak256 of Enc(φ)'s score envelope (φ of the included providers' local models, in
    * `included` order). Committed through this record, itself the round's second committed output.
    */
-  readonly valuation?: { readonly scores: Hex; readonly validation: Hex };
+  readonly valuation?: {
+    readonly scores: Hex;
+    readonly validation: Hex;
+    /**
+     * The consistency check of each local model against its statistics: Enc(ρ_k) of the included providers (one
+     * envelope, committed through this record like Enc(φ)), for the challenge drawn from the inputs hash and the hash
+     * of the block that closed the round (`closingBlock`, its `RoundClosed` log); `seed` is that challenge seed.
+     */
+    readonly residuals: { readonly envelope: Hex; readonly closingBlock: number; readonly seed: Hex };
+  };
 }
 
 /** What the custodian anchors: the masked system it decrypted and U under the buyer's key. */
@@ -192,7 +212,24 @@ export interface TrainingReleaseRecord {
     readonly providers: readonly Address[];
     readonly phi: readonly number[];
     readonly floodingSigma: number;
+    /**
+     * ρ_k of each included provider (flooded, public), its tolerance (the public error bound plus 8 flooding σ),
+     * the flooding σ, and the providers (positions in `providers`) whose |ρ_k| exceeds it: paid nothing, whatever φ.
+     */
+    readonly residuals: {
+      readonly envelope: Hex;
+      readonly rho: readonly number[];
+      readonly tolerance: readonly number[];
+      readonly floodingSigma: number;
+      readonly flagged: readonly { readonly position: number; readonly reason: "residual"; readonly details: string }[];
+    };
   };
+}
+
+/** The φ the pool is shared over: the released φ, with 0 for a provider whose local model failed the residual check. */
+export function payablePhi(valuation: NonNullable<TrainingReleaseRecord["valuation"]>): number[] {
+  const flagged = new Set(valuation.residuals.flagged.map((f) => f.position));
+  return valuation.phi.map((phi, k) => (flagged.has(k) ? 0 : phi));
 }
 
 /** What the coprocessor publishes after the unmask: Enc_buyer(W). */
@@ -388,6 +425,9 @@ export async function publishTrainingSystem(
       }
       const maskDone = performance.now();
       const maskedHash = await store.put(envelope);
+      const reasons = publicationReasons(commitments, verdicts);
+      const included = commitments.filter((c) => reasons[c.index] === ExclusionReason.None);
+      const roundInputs = await inputsHash(included);
       let valuation: TrainingRoundRecord["valuation"];
       if (terms.valuation !== undefined) {
         // Enc(φ) of the local models with the federated rounds' encrypted Shapley machinery (exact map, weights n_k).
@@ -401,11 +441,19 @@ export async function publishTrainingSystem(
           workers: options.workers,
         });
         const scores = await store.put(await scoreEnvelope(ctx, program.publicKeyHash, result.scores, map));
-        valuation = { scores, validation: terms.valuation.validation };
+        const residuals = await publishResiduals(deployment, coprocessor.reader, store, {
+          ctx,
+          bundle,
+          roundId,
+          roundInputs,
+          loaded,
+          lambda: terms.lambda,
+          shape,
+          publicKeyHash: program.publicKeyHash,
+        });
+        valuation = { scores, validation: terms.valuation.validation, residuals };
       }
       const valuationDone = performance.now();
-      const reasons = publicationReasons(commitments, verdicts);
-      const included = commitments.filter((c) => reasons[c.index] === ExclusionReason.None);
       const record: TrainingRoundRecord = {
         kind: "ciphershare.training-round",
         version: 1,
@@ -424,7 +472,7 @@ export async function publishTrainingSystem(
           roundId,
           maskedHash,
           recordHash,
-          await inputsHash(included),
+          roundInputs,
           reasonsHex,
         ]),
       );
@@ -445,6 +493,62 @@ export async function publishTrainingSystem(
   } finally {
     for (const l of loaded) l.upload.dispose();
     ctx.dispose();
+  }
+}
+
+/**
+ * Enc(ρ_k) of each loaded upload's local model against its statistics (`residual.ts#encryptedResidual`), for the
+ * round's public challenge (inputs hash and the closing block's hash), stored as one envelope.
+ */
+async function publishResiduals(
+  deployment: Deployment,
+  reader: ChainReader,
+  store: BlobStore,
+  options: {
+    readonly ctx: CkksContext;
+    readonly bundle: LoadedPublicBundle;
+    readonly roundId: bigint;
+    readonly roundInputs: Hex;
+    readonly loaded: readonly { readonly commitment: RoundCommitment; readonly upload: VerifiedUpload }[];
+    readonly lambda: number;
+    readonly shape: TrainingShape;
+    readonly publicKeyHash: Hex;
+  },
+): Promise<NonNullable<TrainingRoundRecord["valuation"]>["residuals"]> {
+  const { ctx, bundle, shape } = options;
+  const closing = await readRoundClosedBlock(reader, deployment, options.roundId);
+  if (closing === undefined) {
+    throw new TrainingRoleError("The round has no RoundClosed log: no residual challenge yet.", {
+      details: `round ${options.roundId}`,
+    });
+  }
+  const seed = await residualChallengeSeed(options.roundInputs, closing.blockHash);
+  const challenge = residualChallenge(shape, residualSeedNumber(seed));
+  const residuals: Ciphertext[] = [];
+  try {
+    for (const { commitment, upload } of options.loaded) {
+      const model = ctx.loadCiphertext(upload.model!);
+      try {
+        residuals.push(
+          encryptedResidual(
+            ctx,
+            { galoisKeys: bundle.galoisKeys!, relinKeys: bundle.relinKeys },
+            upload.statistics,
+            model,
+            commitment.sampleCount,
+            options.lambda,
+            challenge,
+            shape,
+          ),
+        );
+      } finally {
+        model.delete();
+      }
+    }
+    const envelope = await store.put(await residualEnvelope(ctx, options.publicKeyHash, residuals));
+    return { envelope, closingBlock: Number(closing.blockNumber), seed };
+  } finally {
+    deleteAll(...residuals);
   }
 }
 
@@ -476,9 +580,12 @@ export async function readTrainingRoundRecord(
     }
     return c.sampleCount;
   });
-  if (record.valuation !== undefined && !isBytes32Hex(record.valuation.scores)) {
-    throw new TrainingRoleError("The round record's valuation names no score envelope.", {
-      details: String(record.valuation.scores),
+  if (
+    record.valuation !== undefined &&
+    (!isBytes32Hex(record.valuation.scores) || !isBytes32Hex(record.valuation.residuals?.envelope ?? ""))
+  ) {
+    throw new TrainingRoleError("The round record's valuation names no score or residual envelope.", {
+      details: `${String(record.valuation.scores)}, ${String(record.valuation.residuals?.envelope)}`,
     });
   }
   if (record.included.length !== round.includedCount || rows.reduce((a, b) => a + b, 0) !== record.totalRows) {
@@ -520,14 +627,15 @@ export class TrainingRoundCommitments implements RoundCommitmentSource {
   constructor(
     /** The chain's view (`ChainRoundCommitments`): outputs only of a Finalized round of an accepted program. */
     private readonly chain: RoundCommitmentSource,
-    private readonly record: { readonly roundId: bigint; readonly hash: Hex; readonly scores?: Hex },
+    /** The round record's hash and the envelopes it commits to (Enc(φ), Enc(ρ)), if any. */
+    private readonly record: { readonly roundId: bigint; readonly hash: Hex; readonly committed: readonly Hex[] },
   ) {}
 
   async outputCommitments(roundId: bigint): Promise<readonly Hex[]> {
     const outputs = await this.chain.outputCommitments(roundId);
-    const { scores } = this.record;
-    if (roundId !== this.record.roundId || scores === undefined) return outputs;
-    return outputs.some((o) => sameHash(o, this.record.hash)) ? [...outputs, scores] : outputs;
+    const { committed } = this.record;
+    if (roundId !== this.record.roundId || committed.length === 0) return outputs;
+    return outputs.some((o) => sameHash(o, this.record.hash)) ? [...outputs, ...committed] : outputs;
   }
 
   inputCommitments(roundId: bigint): Promise<readonly Hex[]> {
@@ -578,7 +686,7 @@ export async function releaseTrainingModel(
     commitments: new TrainingRoundCommitments(new ChainRoundCommitments(deployment, reader, signer.address), {
       roundId,
       hash: round.scoresHash,
-      scores: record.valuation?.scores,
+      committed: record.valuation === undefined ? [] : [record.valuation.scores, record.valuation.residuals.envelope],
     }),
   });
   try {
@@ -619,11 +727,41 @@ export async function releaseTrainingModel(
         scoresRelease(ctx, kernel, map, terms.valuation.modelNormBound),
       );
       const commitments = await readCommitments(reader, deployment, roundId);
+      // ρ: the same policy (committed through the round record), flooded for the residual's public error bound.
+      const residualInputs = rowCounts.map((rows) => ({
+        rows,
+        lambda: terms.lambda,
+        modelNormBound: terms.valuation!.modelNormBound,
+      }));
+      const residualBounds = residualRelease(ctx, shape, residualInputs);
+      const residualOutput = await custodian.decryptOutput(
+        roundId,
+        await store.get(record.valuation.residuals.envelope),
+        residualBounds,
+      );
+      const residualSigma = residualOutput.floodingSigma * residualOutput.valueScale;
+      // Every slot of an Enc(ρ_k) holds ρ_k: a chunk that does not is refused (a coprocessor's substitution).
+      const spread = 8 * residualSigma + 2 * Math.max(...residualBounds.errorBounds);
+      const rho = residualsFromRelease(residualOutput, record.included.length, spread);
+      const tolerance = residualBounds.errorBounds.map((bound) =>
+        residualTolerance(bound, residualSigma, ctx.slotCount),
+      );
       valuation = {
         scores: record.valuation.scores,
         providers: record.included.map((i) => commitments[i.index].contributor),
         phi: scoresFromRelease(output, record.included.length).phi,
         floodingSigma: output.floodingSigma * output.valueScale,
+        residuals: {
+          envelope: record.valuation.residuals.envelope,
+          rho,
+          tolerance,
+          floodingSigma: residualSigma,
+          flagged: flaggedResiduals(rho, tolerance).map((position) => ({
+            position,
+            reason: "residual" as const,
+            details: `|ρ| = ${Math.abs(rho[position]).toExponential(3)} > ${tolerance[position].toExponential(3)}: the local model is not the ridge model of the uploaded statistics`,
+          })),
+        },
       };
     }
     const releaseRecord: TrainingReleaseRecord = {
@@ -663,7 +801,7 @@ async function settleTraining(
   const { valuation } = record;
   if (valuation === undefined || options.state === undefined || options.fhevm === undefined) return {};
   const role: CustodianRoleOptions = { ...options, state: options.state, fhevm: options.fhevm };
-  const phi = [...valuation.phi];
+  const phi = payablePhi(valuation);
   return { settlement: await settlePool(role, roundId, valuation.providers, () => phi) };
 }
 

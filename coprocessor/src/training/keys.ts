@@ -2,6 +2,7 @@ import { InvalidInputError } from "@ciphershare/protocol/errors";
 import { rowPackedLayout, type RowPackedLayout } from "./layout";
 import { matvecPlan, requiredGaloisSteps } from "../shapley/encrypted/layout";
 import { leftProductSteps, rightProductSteps } from "./products";
+import { residualGaloisSteps } from "./residual";
 import type { TrainingShape } from "./statistics";
 
 /**
@@ -48,14 +49,17 @@ export function modelLayout(shape: TrainingShape, slotCount: number): RowPackedL
 /**
  * Galois steps the program key needs: M·[A+λnI | B] and then ·blockdiag(N, S); and, when a d × c model fits one
  * ciphertext (d·c ≤ slots), the valuation's projection of each local model by the validation set's triangular factor
- * R (d×d) and its slot sums (`valuationGaloisSteps`).
+ * R (d×d) and its slot sums (`valuationGaloisSteps`), and the residual check's slot sums and expansion
+ * (`residual.ts#residualGaloisSteps`).
  */
 export function programGaloisSteps(shape: TrainingShape, slotCount: number): number[] {
   const layout = systemLayout(shape, slotCount);
   return unique([
     ...leftProductSteps(layout, shape.features),
     ...rightProductSteps(layout.cols, layout.cols),
-    ...(valuationFits(shape, slotCount) ? valuationGaloisSteps(shape, slotCount) : []),
+    ...(valuationFits(shape, slotCount)
+      ? [...valuationGaloisSteps(shape, slotCount), ...residualGaloisSteps(shape, layout.width, slotCount)]
+      : []),
   ]);
 }
 

@@ -92,7 +92,18 @@ export function register(program: Command): void {
         state.close();
       }
       const valuation = released.record.valuation;
-      const phi = valuation === undefined ? "" : `; φ ${valuation.phi.map((p) => p.toPrecision(4)).join(", ")}`;
+      const flagged = valuation?.residuals.flagged ?? [];
+      const phi =
+        valuation === undefined
+          ? ""
+          : `; φ ${valuation.phi.map((p) => p.toPrecision(4)).join(", ")}; ρ ${valuation.residuals.rho
+              .map((r) => r.toExponential(2))
+              .join(", ")}` +
+            (flagged.length === 0
+              ? ""
+              : `; paid nothing (local model not its statistics' ridge model): ${flagged
+                  .map((f) => valuation.providers[f.position])
+                  .join(", ")}`);
       say.result(
         released,
         `round ${roundId}: U under the buyer's key ${released.record.u}, release anchored${phi}` +
