@@ -417,6 +417,19 @@ describe("end to end: a 2-of-3 custodian committee", function () {
       expect((await committee.read.decryptingSetOf([id])).map(Number)).to.deep.equal([1, 2]);
       const shareHashes = await Promise.all([1, 2].map(async (m) => await committee.read.decryptionSharesOf([id, m])));
       expect(shareHashes.map((h) => h.length)).to.deep.equal([1, 1], "one output: the totals");
+      // Combined, the totals' partials give every artist's total: the store serves them to the committee only.
+      const guard = new BlobAccessGuard(new ChainInputReaders(deployment, reader), blobAccessDomain(deployment));
+      const server = await startBlobServer(store, { access: guard });
+      try {
+        const partial = shareHashes[0][0];
+        await rejectionOf(new HttpBlobStore(server.url).get(partial), BlobAccessDeniedError);
+        const as = (account: number) =>
+          new HttpBlobStore(server.url, 2 ** 30, blobRequestSigner(roleAccount(account), blobAccessDomain(deployment)));
+        expect((await rejectionOf(as(contributorAccount(1)).get(partial), BlobAccessDeniedError)).status).to.equal(403);
+        expect(await as(memberAccount(3)).has(partial)).to.equal(true);
+      } finally {
+        await server.close();
+      }
       // Anyone holding the set's partials (the committee: the store guards them) recombines the anchored record.
       const round = await readRound(deployment, reader, id);
       const combined = await combineUsageRelease(
