@@ -6,7 +6,7 @@ import {ZamaEthereumConfig} from "@fhevm/solidity/config/ZamaConfig.sol";
 import {IProgramRegistry} from "../interfaces/IProgramRegistry.sol";
 import {IRoundManager} from "../interfaces/IRoundManager.sol";
 import {ICustodianCommittee} from "../interfaces/ICustodianCommittee.sol";
-import {IHubCustody, IRoyaltySettlement} from "../interfaces/ICustodianCalls.sol";
+import {IHubCustody, IRoyaltySettlement, IUsageSealing} from "../interfaces/ICustodianCalls.sol";
 
 /**
  * @title CustodianCommittee
@@ -20,7 +20,8 @@ import {IHubCustody, IRoyaltySettlement} from "../interfaces/ICustodianCalls.sol
 contract CustodianCommittee is ICustodianCommittee, ZamaEthereumConfig {
     /// @notice Most members a committee may have (member k is bit k of a 32-bit map; member numbers are bytes).
     uint8 public constant MAX_MEMBERS = 31;
-    /// @notice Outputs a round releases: 0 the aggregate (global model), 1 the encrypted scores.
+    /// @notice Outputs a round releases: 0 the aggregate (global model), 1 the encrypted scores. A usage period
+    /// releases one: its totals.
     uint256 public constant OUTPUTS_PER_ROUND = 2;
     /// @notice Most contributors per settlement proposal: executing one settles it in the same transaction on the
     /// distributor, whose exact sums cost HCU (its own limit is 67); the confirmations' comparisons stay far below.
@@ -179,7 +180,8 @@ contract CustodianCommittee is ICustodianCommittee, ZamaEthereumConfig {
         if (release.joinedCount < c.threshold) {
             revert DecryptingSetIncomplete(roundId, release.joinedCount, c.threshold);
         }
-        if (shareHashes.length != OUTPUTS_PER_ROUND) revert WrongShareCount(OUTPUTS_PER_ROUND, shareHashes.length);
+        uint256 outputs = _isUsage(hub.round(roundId).programId) ? 1 : OUTPUTS_PER_ROUND;
+        if (shareHashes.length != outputs) revert WrongShareCount(outputs, shareHashes.length);
         for (uint256 i = 0; i < shareHashes.length; ++i) {
             if (shareHashes[i] == bytes32(0)) revert ZeroShareHash(i);
         }
@@ -234,27 +236,27 @@ contract CustodianCommittee is ICustodianCommittee, ZamaEthereumConfig {
         externalEuint64[] calldata shares,
         bytes[] calldata inputProofs
     ) external returns (uint256 proposalId) {
-        (IRoundManager.Round memory r, , Committee storage c) = _finalizedRoundMember(roundId);
-        if (r.releaseHash == bytes32(0)) revert ReleaseNotAnchored(roundId);
-        uint256 count = contributors.length;
-        if (count == 0 || count > SHARES_PER_PROPOSAL) revert SettlementBatchSize(count, SHARES_PER_PROPOSAL);
-        if (shares.length != count) revert SettlementLengthMismatch(count, shares.length);
-        euint64[] memory values = _readShares(shares, inputProofs);
-
-        proposalId = ++_proposalCount;
-        _proposals[proposalId] = Proposal({
-            roundId: uint64(roundId),
-            programId: r.programId,
-            shareCount: uint32(count),
-            confirmations: 0,
-            executed: false,
-            proposer: msg.sender,
-            contributorsHash: keccak256(abi.encodePacked(contributors))
-        });
-        euint64[] storage stored = _proposalShares[proposalId];
-        for (uint256 i = 0; i < count; ++i) stored.push(values[i]);
+        proposalId = _propose(roundId, contributors, shares, inputProofs, false);
         emit SettlementProposed(proposalId, roundId, msg.sender, contributors);
-        if (c.threshold == 1) _execute(proposalId, contributors);
+        _executeIfAlone(proposalId, contributors);
+    }
+
+    /**
+     * @notice A member proposes sealing the usage totals of `artists` for usage period `roundId` (Finalized, release
+     * anchored): `totals` in millionths, as {IUsageTerms-sealUsageTotals} takes them, encrypted for this contract.
+     * Confirmed and executed as a settlement; executing relays the seal to the usage terms, whose checks apply
+     * (artists of the program, each once, enough generations).
+     */
+    function proposeUsageSeal(
+        uint256 roundId,
+        address[] calldata artists,
+        externalEuint64[] calldata totals,
+        bytes[] calldata inputProofs
+    ) external returns (uint256 proposalId) {
+        if (!_isUsage(hub.round(roundId).programId)) revert NotAUsagePeriodOfCommittee(roundId);
+        proposalId = _propose(roundId, artists, totals, inputProofs, true);
+        emit UsageSealProposed(proposalId, roundId, msg.sender, artists);
+        _executeIfAlone(proposalId, artists);
     }
 
     /**
@@ -422,6 +424,52 @@ contract CustodianCommittee is ICustodianCommittee, ZamaEthereumConfig {
         if (p.executed) revert ProposalAlreadyExecuted(proposalId);
     }
 
+    /// @dev Records a proposal of the caller, a member of round `roundId`'s committee (round Finalized, release
+    /// anchored).
+    function _propose(
+        uint256 roundId,
+        address[] calldata contributors,
+        externalEuint64[] calldata shares,
+        bytes[] calldata inputProofs,
+        bool seal
+    ) private returns (uint256 proposalId) {
+        (IRoundManager.Round memory r, , ) = _finalizedRoundMember(roundId);
+        if (r.releaseHash == bytes32(0)) revert ReleaseNotAnchored(roundId);
+        uint256 count = contributors.length;
+        if (count == 0 || count > SHARES_PER_PROPOSAL) revert SettlementBatchSize(count, SHARES_PER_PROPOSAL);
+        if (shares.length != count) revert SettlementLengthMismatch(count, shares.length);
+        euint64[] memory values = _readShares(shares, inputProofs);
+
+        proposalId = ++_proposalCount;
+        _proposals[proposalId] = Proposal({
+            roundId: uint64(roundId),
+            programId: r.programId,
+            shareCount: uint32(count),
+            confirmations: 0,
+            executed: false,
+            proposer: msg.sender,
+            contributorsHash: keccak256(abi.encodePacked(contributors)),
+            seal: seal
+        });
+        euint64[] storage stored = _proposalShares[proposalId];
+        for (uint256 i = 0; i < count; ++i) stored.push(values[i]);
+    }
+
+    /// @dev With a threshold of 1 a proposal needs no confirmation: executed at once.
+    function _executeIfAlone(uint256 proposalId, address[] calldata contributors) private {
+        if (_committees[_proposals[proposalId].programId].threshold == 1) _execute(proposalId, contributors);
+    }
+
+    /// @dev Whether program `programId` is a usage program with terms (its periods release one output: totals).
+    function _isUsage(uint256 programId) private view returns (bool) {
+        return _usageTerms().isUsageProgram(programId);
+    }
+
+    /// @dev The usage terms the distributor settles usage periods by (the contract that takes the sealed totals).
+    function _usageTerms() private view returns (IUsageSealing) {
+        return IUsageSealing(IRoyaltySettlement(address(distributor)).usageTerms());
+    }
+
     /// @dev Verifies each share against its input proof (for this contract and the caller); keeps the handles.
     function _readShares(
         externalEuint64[] calldata shares,
@@ -448,24 +496,31 @@ contract CustodianCommittee is ICustodianCommittee, ZamaEthereumConfig {
         return values[0];
     }
 
-    /// @dev Settles the proposal's shares on the distributor: the distributor may use them for this transaction
-    /// only, and takes them with empty proofs (handles this contract is allowed to use).
+    /// @dev Settles the proposal's shares on the distributor, or for a seal proposal seals them on the usage terms:
+    /// the callee may use them for this transaction only, and takes them with empty proofs (handles this contract is
+    /// allowed to use).
     function _execute(uint256 proposalId, address[] calldata contributors) private {
         Proposal storage p = _proposals[proposalId];
         if (keccak256(abi.encodePacked(contributors)) != p.contributorsHash) {
             revert ProposalContributorsMismatch(proposalId);
         }
         p.executed = true;
+        address callee = p.seal ? address(_usageTerms()) : address(distributor);
         euint64[] storage stored = _proposalShares[proposalId];
         uint256 count = stored.length;
         externalEuint64[] memory handles = new externalEuint64[](count);
         for (uint256 i = 0; i < count; ++i) {
-            FHE.allowTransient(stored[i], address(distributor));
+            FHE.allowTransient(stored[i], callee);
             handles[i] = externalEuint64.wrap(euint64.unwrap(stored[i]));
         }
         bytes[] memory proofs = new bytes[]((count + SHARES_PER_PROOF - 1) / SHARES_PER_PROOF);
-        distributor.settle(p.roundId, contributors, handles, proofs);
-        emit SettlementExecuted(proposalId, p.roundId);
+        if (p.seal) {
+            IUsageSealing(callee).sealUsageTotals(p.roundId, contributors, handles, proofs);
+            emit UsageTotalsSealed(proposalId, p.roundId);
+        } else {
+            distributor.settle(p.roundId, contributors, handles, proofs);
+            emit SettlementExecuted(proposalId, p.roundId);
+        }
     }
 
     /// @dev The member numbers whose bits are set, ascending.

@@ -29,4 +29,22 @@ interface IRoyaltySettlement {
 
     /// @notice Declares the settlement of round `roundId` complete; see {RoyaltyDistributor-completeSettlement}.
     function completeSettlement(uint256 roundId) external;
+
+    /// @notice The usage terms usage periods are settled by; see {RoyaltyDistributor-usageTerms}.
+    function usageTerms() external view returns (address);
+}
+
+/// @notice The custodian's side of the {UsageTerms}.
+interface IUsageSealing {
+    /// @notice Whether program `programId` is a usage program; see {UsageTerms-isUsageProgram}.
+    function isUsageProgram(uint256 programId) external view returns (bool);
+
+    /// @notice Seals each artist's usage total of period `roundId` to that artist; see {UsageTerms-sealUsageTotals}.
+    /// An empty input proof passes a handle the caller is already allowed to use.
+    function sealUsageTotals(
+        uint256 roundId,
+        address[] calldata artists,
+        externalEuint64[] calldata totals,
+        bytes[] calldata inputProofs
+    ) external;
 }

@@ -24,6 +24,11 @@ import {IRoundManager} from "./IRoundManager.sol";
  *   encryption of the same shares ({confirmSettlement}), compared under encryption (one publicly decryptable ebool
  *   per confirmation). With t - 1 confirmations proven true by the KMS, anyone executes the batch
  *   ({executeSettlement}) and the committee settles it on the distributor.
+ * - Usage periods (programs of kind Usage): a period releases one output, its totals, so members publish one share
+ *   hash each. Sealing each artist's own total on {IUsageTerms-sealUsageTotals} (which only the program's custodian
+ *   may call) goes through the same proposals: a member proposes the sealed totals ({proposeUsageSeal}), the others
+ *   confirm with their own encryption of the same totals ({confirmSettlement}), and {executeSettlement} relays the
+ *   seal to the usage terms instead of settling on the distributor.
  */
 interface ICustodianCommittee {
     /**
@@ -75,6 +80,8 @@ interface ICustodianCommittee {
      * @param executed Whether it was settled on the distributor.
      * @param proposer The member that proposed it.
      * @param contributorsHash keccak256 of `abi.encodePacked(contributors)`.
+     * @param seal Whether it seals usage totals on the usage terms (artists and their totals in millionths) rather
+     * than settling shares on the distributor.
      */
     struct Proposal {
         uint64 roundId;
@@ -84,6 +91,7 @@ interface ICustodianCommittee {
         bool executed;
         address proposer;
         bytes32 contributorsHash;
+        bool seal;
     }
 
     /// @notice `network` registered the committee of program `programId`: `members` (member k is `members[k - 1]`),
@@ -148,6 +156,17 @@ interface ICustodianCommittee {
 
     /// @notice Proposal `proposalId` was settled on the distributor.
     event SettlementExecuted(uint256 indexed proposalId, uint256 indexed roundId);
+
+    /// @notice `proposer` proposed sealing the usage totals of `artists` for usage period `roundId`.
+    event UsageSealProposed(
+        uint256 indexed proposalId,
+        uint256 indexed roundId,
+        address indexed proposer,
+        address[] artists
+    );
+
+    /// @notice Proposal `proposalId` sealed its artists' usage totals of period `roundId` on the usage terms.
+    event UsageTotalsSealed(uint256 indexed proposalId, uint256 indexed roundId);
 
     /// @notice Program `programId` does not name this committee contract as its custodian.
     error NotCommitteeCustodian(uint256 programId, address custodian);
@@ -225,6 +244,8 @@ interface ICustodianCommittee {
     error ProposalContributorsMismatch(uint256 proposalId);
     /// @notice Executing needs `expected` confirmations (t - 1); `actual` were named.
     error WrongConfirmationCount(uint256 expected, uint256 actual);
+    /// @notice Round `roundId` is not a period of a usage program with terms: there are no usage totals to seal.
+    error NotAUsagePeriodOfCommittee(uint256 roundId);
     /// @notice Confirmer `index` did not confirm proposal `proposalId`, or confirmers are not in ascending order.
     error InvalidConfirmer(uint256 proposalId, uint256 index, address confirmer);
 

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { rmSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { bytesToHex, getContract } from "viem";
 import { custodianCommitteeAbi } from "@ciphershare/protocol/chain/abis";
@@ -51,6 +51,14 @@ import { HttpBlobStore } from "@ciphershare/coprocessor/storage/http-client";
 import { startBlobServer } from "@ciphershare/coprocessor/storage/http-server";
 import { LocalDirectoryBlobStore } from "@ciphershare/coprocessor/storage/local-directory";
 import { committeeFiles, memberAccount } from "@ciphershare/scripts/cli/commands/committee";
+import { usageTotalUnits } from "@ciphershare/protocol/chain/usage-terms";
+import { serializeNpy } from "@ciphershare/protocol/formats/npy";
+import { encodeUsagePeriodRecord } from "@ciphershare/protocol/records/usage-period";
+import { combineUsageRelease } from "@ciphershare/coprocessor/roles/committee-usage";
+import { computeUsagePeriod } from "@ciphershare/coprocessor/roles/usage-coprocessor";
+import { usagePeriodShares } from "@ciphershare/coprocessor/roles/usage-custodian";
+import { plaintextUsageTotals } from "@ciphershare/coprocessor/usage/attribution";
+import { syntheticAttributions } from "@ciphershare/coprocessor/usage/synthetic";
 import { rejectionOf } from "../support/rejection";
 import { cli, PASSPHRASE, run, startTestNetwork, type TestNetwork } from "./processes";
 
@@ -325,6 +333,170 @@ describe("end to end: a 2-of-3 custodian committee", function () {
       expect(await new HttpBlobStore(server.url).has(round.releaseHash)).to.equal(true, "release records are public");
     } finally {
       await server.close();
+    }
+  });
+  it("a usage period of a committee program: members 1 and 2 (3 down) release it, seal each artist's total and settle; on forged totals they refuse", async () => {
+    // Program 2: usage, custodied by the same committee; artists are contributors 1–4 (accounts 5–8), the operator
+    // account 16 (not a member).
+    const operatorAccount = 16;
+    const operator = roleAccount(operatorAccount).address;
+    await cli(home, [
+      "network",
+      "create-program",
+      "--committee",
+      "--kind",
+      "usage",
+      "--min-contributors",
+      "1",
+      "--artist-accounts",
+      "5,6,7,8",
+      "--operator",
+      operator,
+    ]);
+    // One operator per period: a crowd of 1 is below the members' default policy, so it is overruled on purpose.
+    for (const k of [1, 2, 3]) {
+      await cli(home, ["custodian", "accept", "--program", "2", "--member", String(k), "--force"]);
+    }
+    await cli(home, ["operator", "register", "--account", String(operatorAccount)]);
+    const store = new LocalDirectoryBlobStore(network.ws.blobsDir);
+    const fhevm = await FhevmClient.connect(network.chain.rpcUrl);
+    const logs: string[] = [];
+    const member = (k: number): MemberRoleOptions => ({
+      deployment,
+      signer: chainSigner(reader, roleAccount(memberAccount(k))),
+      state: StateStore.open(join(home, `usage-member-${k}.sqlite`)),
+      store,
+      storeForUri: (uri) =>
+        blobStoreForUri(network.ws, uri, undefined, workspaceRequestSigner(network.ws, roleAccount(memberAccount(k)))),
+      fhevm,
+      keystorePath: committeeFiles(network.ws).keystore(k),
+      passphrase: PASSPHRASE,
+      log: (line) => logs.push(`member ${k}: ${line}`),
+    });
+    const members = [member(1), member(2)];
+    /** The operator reports `generations` attributions to a new period (round `round`), closed and aggregated. */
+    const period = async (generations: number, seed: number, batch: number) => {
+      await cli(home, ["network", "open-round", "--program", "2"]);
+      const round = await contractsToRead(deployment, reader).rounds.read.roundCount();
+      const rows = syntheticAttributions(generations, 4, { seed, unused: [3] });
+      const values = new Float64Array(rows.length * 4);
+      rows.forEach((row, g) => values.set(row, g * 4));
+      const file = join(home, `usage-${round}.npy`);
+      writeFileSync(file, serializeNpy(values, [rows.length, 4]));
+      await cli(home, [
+        "operator",
+        "report",
+        "--round",
+        String(round),
+        "--attributions",
+        file,
+        "--batch",
+        String(batch),
+        "--reveal",
+        "--advance-time",
+        "--account",
+        String(operatorAccount),
+      ]);
+      await cli(home, ["network", "close", "--round", String(round), "--advance-time"]);
+      return { round, expected: plaintextUsageTotals(rows, 4) };
+    };
+    try {
+      const { round: id, expected } = await period(600, 31, 1000);
+      await cli(home, ["network", "fund", "--round", String(id), "--amount", "1000000"]);
+      const published = await cli<{ processed: number[] }>(home, ["coprocessor", "run", "--once"]);
+      expect(published.processed).to.deep.equal([Number(id)]);
+      await cli(home, ["network", "finalize", "--round", String(id), "--advance-time"]);
+      let outcomes: string[] = [];
+      for (let pass = 0; pass < 8; pass++) {
+        outcomes = [];
+        for (const m of members) outcomes.push(await serveRoundAsMember(m, id));
+        if (outcomes.every((o) => o === "settled")) break;
+      }
+      expect(outcomes, logs.join("\n")).to.deep.equal(["settled", "settled"]);
+      const committee = committeeToRead(deployment, reader);
+      expect((await committee.read.decryptingSetOf([id])).map(Number)).to.deep.equal([1, 2]);
+      const shareHashes = await Promise.all([1, 2].map(async (m) => await committee.read.decryptionSharesOf([id, m])));
+      expect(shareHashes.map((h) => h.length)).to.deep.equal([1, 1], "one output: the totals");
+      // Combined, the totals' partials give every artist's total: the store serves them to the committee only.
+      const guard = new BlobAccessGuard(new ChainInputReaders(deployment, reader), blobAccessDomain(deployment));
+      const server = await startBlobServer(store, { access: guard });
+      try {
+        const partial = shareHashes[0][0];
+        await rejectionOf(new HttpBlobStore(server.url).get(partial), BlobAccessDeniedError);
+        const as = (account: number) =>
+          new HttpBlobStore(server.url, 2 ** 30, blobRequestSigner(roleAccount(account), blobAccessDomain(deployment)));
+        expect((await rejectionOf(as(contributorAccount(1)).get(partial), BlobAccessDeniedError)).status).to.equal(403);
+        expect(await as(memberAccount(3)).has(partial)).to.equal(true);
+      } finally {
+        await server.close();
+      }
+      // Anyone holding the set's partials (the committee: the store guards them) recombines the anchored record.
+      const round = await readRound(deployment, reader, id);
+      const combined = await combineUsageRelease(
+        deployment,
+        reader,
+        store,
+        id,
+        shareHashes.map((h) => h[0]),
+      );
+      expect(combined.releaseHash).to.equal(round.releaseHash);
+      for (const [i, total] of combined.totals.entries()) {
+        expect(Math.abs(total - expected[i])).to.be.below(combined.resolution, `artist ${i + 1}'s total`);
+      }
+      const { distributor, usageTerms } = contractsToRead(deployment, reader);
+      expect(Number(await distributor.read.settlementState([id]))).to.equal(SettlementState.Completed);
+      expect(Number(await usageTerms!.read.sealedTotalCount([id]))).to.equal(4);
+      // Each artist decrypts its own sealed total (the others' are refused by the ACL: test/contracts/committee);
+      // its royalty is its share of the pool by the released totals.
+      const { shares } = usagePeriodShares(1_000_000n, combined);
+      for (const i of [0, 3]) {
+        const own = await cli<{ sealed: boolean; units: string }>(home, [
+          "contributor",
+          "usage",
+          "--round",
+          String(id),
+          "--index",
+          String(i + 1),
+        ]);
+        expect(own.sealed).to.equal(true);
+        expect(BigInt(own.units)).to.equal(usageTotalUnits(combined.totals[i], combined.resolution));
+        const claim = await cli<{ claimed: string }>(home, [
+          "contributor",
+          "claim",
+          "--round",
+          String(id),
+          "--index",
+          String(i + 1),
+        ]);
+        expect(BigInt(claim.claimed)).to.equal(shares[i]);
+      }
+      expect(shares[3]).to.equal(0n, "the never-used artist");
+
+      // Period 4: the coprocessor publishes one batch as "the totals". Each member recomputes and refuses: no share.
+      const { round: forgedId } = await period(300, 32, 100);
+      const coprocessor = chainSigner(reader, roleAccount(ROLE_ACCOUNT.coprocessor));
+      const honest = await computeUsagePeriod(deployment, reader, store, forgedId, undefined);
+      const forged = { ...honest.record, totals: honest.record.batches[0].hash };
+      await mined(
+        reader,
+        contractsFor(deployment, coprocessor).rounds.write.publishResults([
+          forgedId,
+          forged.totals,
+          await store.put(encodeUsagePeriodRecord(forged)),
+          await inputsHash(honest.period.included),
+          bytesToHex(honest.period.reasons),
+        ]),
+      );
+      await cli(home, ["network", "finalize", "--round", String(forgedId), "--advance-time"]);
+      for (const m of members) expect(await serveRoundAsMember(m, forgedId)).to.equal("refused");
+      expect(logs.join("\n")).to.match(
+        new RegExp(`member 2: round ${forgedId}: refusing to release: not-the-recomputed-totals`),
+      );
+      const release = await committee.read.releaseOf([forgedId]);
+      expect([release.joinedCount, release.submittedCount]).to.deep.equal([0, 0]);
+    } finally {
+      members.forEach((m) => m.state.close());
+      fhevm.destroy();
     }
   });
 });

@@ -15,7 +15,8 @@
 import { readFile } from "node:fs/promises";
 import { encodeFunctionData, getContract, parseEventLogs } from "viem";
 import { custodianCommitteeAbi } from "@ciphershare/protocol/chain/abis";
-import { RoundPhase, SettlementState, SHARES_PER_PROOF } from "@ciphershare/protocol/chain/constants";
+import { RoundPhase, SettlementState } from "@ciphershare/protocol/chain/constants";
+import { usageRulesOf, usageTotalUnits, type UsageTermsConfig } from "@ciphershare/protocol/chain/usage-terms";
 import type { Deployment } from "@ciphershare/protocol/chain/deployment";
 import { CkksContext } from "@ciphershare/protocol/ckks/context";
 import { getParameterSet } from "@ciphershare/protocol/ckks/params";
@@ -26,6 +27,7 @@ import { ROUND_PARAMETER_SET_ID } from "@ciphershare/protocol/round/config";
 import { mined, type ChainReader, type ChainSigner } from "../chain/clients";
 import { contractsToRead, readProgram, readRound, type ProgramState } from "../chain/contracts";
 import { readFinalizedRounds } from "../chain/events";
+import { isUsageProgram, readUsageTerms } from "../chain/usage-terms";
 import type { FhevmClient } from "../chain/fhevmClient";
 import { signerTransactionDriver } from "../chain/transactionDriver";
 import { KeyCustodian } from "../keys/key-custodian";
@@ -44,6 +46,8 @@ import {
 } from "./committee-release";
 import { roundKeyOptions } from "./computation";
 import { ChainRoundCommitments, programRefusals, settlementBatches, type ProgramModelShape } from "./custodian";
+import { combineUsageRelease, publishUsagePartial, usageRecomputationRefusals } from "./committee-usage";
+import { encryptedBatch, termsMix, usagePeriodShares } from "./usage-custodian";
 import { publishBundleParts } from "../storage/key-bundle";
 
 export class CommitteeError extends CipherShareError {
@@ -320,6 +324,9 @@ export async function serveRoundAsMember(options: MemberRoleOptions, roundId: bi
   const number = Number(await committee.read.memberNumberOf([round.programId, signer.address]));
   if (number === 0) return "not-served";
   const { threshold } = await committee.read.committeeOf([round.programId]);
+  // A usage period releases one output, its totals, recomputed from the committed batches (committee-usage.ts).
+  const usage = await isUsageProgram(deployment, reader, round);
+  const ofUsage = usage ? usageSteps(options) : undefined;
   const key = (what: string) => `round:${roundId}:${what}`;
   const step = (name: string) => ({ round: Number(roundId), step: `committee-${name}` });
   const send = (name: string, functionName: CommitteeWrite, args: readonly unknown[]) =>
@@ -335,7 +342,8 @@ export async function serveRoundAsMember(options: MemberRoleOptions, roundId: bi
   if (BigInt(round.releaseHash) === 0n) {
     // 1. Policy: only outputs that the committed inputs give, only after the dispute window (Finalized).
     if (state.getValue(NAMESPACE, key("verified")) === undefined) {
-      const refusals = await (options.verify ?? ((id) => recomputationRefusals(options, id)))(roundId);
+      const recompute = ofUsage?.verify ?? ((id: bigint) => recomputationRefusals(options, id));
+      const refusals = await (options.verify ?? recompute)(roundId);
       if (refusals.length > 0) {
         state.setValue(NAMESPACE, key("done"), "refused");
         options.log?.(`round ${roundId}: refusing to release: ${refusals.join("; ")}`);
@@ -363,7 +371,7 @@ export async function serveRoundAsMember(options: MemberRoleOptions, roundId: bi
         ) {
           const set = (await committee.read.decryptingSetOf([roundId])).map(Number);
           const late = set.filter((m) => (release.approved & (1 << m)) === 0);
-          const releaseHash = await combineAndRecord(options, roundId, set);
+          const releaseHash = await (ofUsage?.combine ?? combineAndRecord)(options, roundId, set);
           await send(attempt("approve"), "approveRelease", [roundId, releaseHash]);
           options.log?.(
             `round ${roundId}: member${late.length === 1 ? "" : "s"} ${late.join(", ")} of the set published ${late.length === 1 ? "its" : "their"} shares but did not approve within the deadline (silent); member ${number} combined the set's shares and approved release ${releaseHash.slice(0, 10)}… in ${late.length === 1 ? "its" : "their"} place`,
@@ -386,7 +394,7 @@ export async function serveRoundAsMember(options: MemberRoleOptions, roundId: bi
     const set = (await committee.read.decryptingSetOf([roundId])).map(Number);
     // 3. Partial decryptions of both declared outputs for the set.
     if ((release.submitted & bit) === 0) {
-      const hashes = await publishPartials(options, roundId, set);
+      const hashes = await (ofUsage?.publish ?? publishPartials)(options, roundId, set);
       await send(attempt("shares"), "submitDecryptionShares", [roundId, hashes]);
       options.log?.(`round ${roundId}: member ${number} published its partial decryptions for set [${set.join(", ")}]`);
       release = await committee.read.releaseOf([roundId]);
@@ -397,13 +405,79 @@ export async function serveRoundAsMember(options: MemberRoleOptions, roundId: bi
     }
     // 4. Combine the set's partials (anyone could) and approve the record.
     if ((release.approved & bit) === 0) {
-      const releaseHash = await combineAndRecord(options, roundId, set);
+      const releaseHash = await (ofUsage?.combine ?? combineAndRecord)(options, roundId, set);
       await send(attempt("approve"), "approveRelease", [roundId, releaseHash]);
       options.log?.(`round ${roundId}: member ${number} approved release ${releaseHash.slice(0, 10)}…`);
     }
     if (BigInt((await readRound(deployment, reader, roundId)).releaseHash) === 0n) return "waiting";
   }
-  return settleAsMember(options, roundId, number, threshold);
+  return settleAsMember(options, roundId, number, threshold, ofUsage);
+}
+
+/** The steps of a member that differ for a usage period: recomputation, its one partial, the combination. */
+interface UsageSteps {
+  readonly verify: (roundId: bigint) => Promise<string[]>;
+  readonly publish: (options: MemberRoleOptions, roundId: bigint, set: readonly number[]) => Promise<Hex[]>;
+  readonly combine: (options: MemberRoleOptions, roundId: bigint, set: readonly number[]) => Promise<Hex>;
+}
+
+function usageSteps(options: MemberRoleOptions): UsageSteps {
+  const { deployment, signer, store } = options;
+  return {
+    verify: (roundId) => usageRecomputationRefusals(deployment, signer.reader, store, roundId),
+    publish: (o, roundId, set) =>
+      publishUsagePartial(
+        {
+          deployment,
+          reader: signer.reader,
+          store,
+          committee: committeeAddress(deployment),
+          keystorePath: o.keystorePath,
+          passphrase: o.passphrase,
+        },
+        roundId,
+        set,
+      ),
+    combine: combineUsageAndRecord,
+  };
+}
+
+/**
+ * Combines the set's partials of a usage period's totals and keeps the flooded totals in this member's state (they
+ * are the committee's knowledge, never published); returns the public release record's hash.
+ */
+async function combineUsageAndRecord(options: MemberRoleOptions, roundId: bigint, set: readonly number[]) {
+  const { deployment, signer, store, state } = options;
+  const committee = committeeToRead(deployment, signer.reader);
+  const hashes: Hex[] = [];
+  for (const member of set) hashes.push((await committee.read.decryptionSharesOf([roundId, member]))[0]);
+  const combined = await combineUsageRelease(deployment, signer.reader, store, roundId, hashes);
+  state.setValue(
+    NAMESPACE,
+    `round:${roundId}:usage-totals`,
+    JSON.stringify({ totals: combined.totals, resolution: combined.resolution }),
+  );
+  state.setValue(NAMESPACE, `round:${roundId}:release`, combined.releaseHash);
+  return combined.releaseHash;
+}
+
+/** This member's flooded totals of usage period `roundId` (combined when it approved, or now). */
+async function usageTotalsOf(
+  options: MemberRoleOptions,
+  roundId: bigint,
+  set: readonly number[],
+  anchored: Hex,
+): Promise<{ totals: number[]; resolution: number }> {
+  const key = `round:${roundId}:usage-totals`;
+  if (options.state.getValue(NAMESPACE, key) === undefined) {
+    const hash = await combineUsageAndRecord(options, roundId, set);
+    if (!sameHash(hash, anchored)) {
+      throw new CommitteeError("The anchored release is not what the set's published partials combine to.", {
+        details: `round ${roundId}: anchored ${anchored}, combined ${hash}`,
+      });
+    }
+  }
+  return JSON.parse(options.state.getValue(NAMESPACE, key)!) as { totals: number[]; resolution: number };
 }
 
 /** The chain's time (the latest block's timestamp). */
@@ -495,6 +569,7 @@ type CommitteeWrite =
   | "submitDecryptionShares"
   | "approveRelease"
   | "proposeSettlement"
+  | "proposeUsageSeal"
   | "confirmSettlement"
   | "executeSettlement"
   | "completeSettlement";
@@ -558,120 +633,80 @@ async function combineAndRecord(options: MemberRoleOptions, roundId: bigint, set
  * set's partials if it was not in the set); the set's lowest member proposes each batch and executes it once t − 1
  * others confirmed it under encryption; every other member confirms the proposals whose contributors are its batch.
  * Each turn of `SETTLEMENT_TURN_SECONDS` after the anchoring, one more member in the settlement order (the set, then the
- * others) acts as proposer: it proposes a batch nobody proposed, executes confirmed proposals and completes.
+ * others) acts as proposer: it proposes a batch nobody proposed, executes confirmed proposals and completes. A usage
+ * period first seals each artist's own total on the usage terms the same way (proposals of the totals in millionths),
+ * and its payees are the terms' artists, paid by the released totals (or the terms' mix).
  */
 async function settleAsMember(
   options: MemberRoleOptions,
   roundId: bigint,
   number: number,
   threshold: number,
+  ofUsage: UsageSteps | undefined,
 ): Promise<MemberOutcome> {
   const { deployment, signer, state, fhevm } = options;
   const reader = signer.reader;
   const round = await readRound(deployment, reader, roundId);
   const { distributor } = contractsToRead(deployment, reader);
-  if (Number(await distributor.read.settlementState([roundId])) !== SettlementState.Open) {
-    state.setValue(NAMESPACE, `round:${roundId}:done`, "settled");
-    return "settled";
-  }
-  const poolHandle = await distributor.read.poolOf([roundId]);
-  if (BigInt(poolHandle) === 0n) return "released";
   const committee = committeeFor(deployment, signer);
   const set = (await committee.read.decryptingSetOf([roundId])).map(Number);
-  if (state.scoresOf(Number(roundId)) === undefined) {
-    const hash = await combineAndRecord(options, roundId, set);
-    if (!sameHash(hash, round.releaseHash)) {
-      throw new CommitteeError("The anchored release is not what the set's published partials combine to.", {
-        details: `round ${roundId}: anchored ${round.releaseHash}, combined ${hash}`,
-      });
-    }
-  }
-  const scores = state.scoresOf(Number(roundId))!;
-  const pool = (await fhevm.publicDecrypt([poolHandle])).clearValues[poolHandle];
-  if (typeof pool !== "bigint") throw new CommitteeError("The pool handle did not decrypt to an amount.");
-  const shares = largestRemainderShares(
-    pool,
-    scores.map((s) => s.phi),
-  ).shares;
-  const contributors = scores.map((s) => s.contributor as Address);
-  const batches = settlementBatches(contributors.length, SHARES_PER_PROPOSAL);
-  const encrypt = async (values: readonly bigint[]) => {
-    const handles: Hex[] = [];
-    const proofs: Hex[] = [];
-    for (let first = 0; first < values.length; first += SHARES_PER_PROOF) {
-      const input = await fhevm.encryptUint64(
-        committeeAddress(deployment),
-        signer.address,
-        values.slice(first, first + SHARES_PER_PROOF),
-      );
-      handles.push(...input.handles);
-      proofs.push(input.inputProof);
-    }
-    return { handles, proofs };
-  };
   const members = (await committee.read.membersOf([round.programId])).length;
   const order = settlementOrder(set, members);
   const turns = await settlementTurns(options, roundId, order);
-  const acting = turns.acting.includes(number);
-  const proposals = await reader.getContractEvents({
-    address: committeeAddress(deployment),
-    abi: custodianCommitteeAbi,
-    eventName: "SettlementProposed",
-    args: { roundId },
-    fromBlock: BigInt(deployment.deployedAtBlock),
-  });
-  for (const [k, [start, end]] of batches.entries()) {
-    const batch = contributors.slice(start, end);
-    const mine = shares.slice(start, end);
-    const ofBatch = proposals.filter(
-      (p) =>
-        p.args.contributors!.length === batch.length && p.args.contributors!.every((c, i) => sameAddress(c, batch[i])),
-    );
-    const records = await Promise.all(ofBatch.map((p) => committee.read.proposal([p.args.proposalId!])));
-    if (records.some((r) => r.executed)) continue;
-    if (ofBatch.length === 0) {
-      if (acting && state.getStep(Number(roundId), `committee-propose-${k}`) === undefined) {
-        if (number !== order[0]) {
-          options.log?.(
-            `round ${roundId}: member ${order[0]} proposed no settlement within ${SETTLEMENT_TURN_SECONDS} s of the release: member ${number} proposes batch ${k + 1} in its place`,
-          );
-        }
-        const encrypted = await encrypt(mine);
-        await runOnChainStep(
-          state,
-          { round: Number(roundId), step: `committee-propose-${k}` },
-          signerTransactionDriver(signer, {
-            to: committeeAddress(deployment),
-            data: encodeFunctionData({
-              abi: custodianCommitteeAbi,
-              functionName: "proposeSettlement",
-              args: [roundId, batch, encrypted.handles, encrypted.proofs],
-            }),
-          }),
-        );
-        options.log?.(`round ${roundId}: proposed settlement batch ${k + 1}/${batches.length}`);
-      }
-      continue;
-    }
-    for (const p of ofBatch) {
-      const proposalId = p.args.proposalId!;
-      if (sameAddress(p.args.proposer!, signer.address)) continue;
-      if (BigInt(await committee.read.agreementOf([proposalId, signer.address])) !== 0n) continue;
-      const encrypted = await encrypt(mine);
-      await mined(reader, committee.write.confirmSettlement([proposalId, encrypted.handles, encrypted.proofs]));
-      options.log?.(`round ${roundId}: confirmed settlement proposal ${proposalId}`);
-    }
-    // Its proposer executes a proposal; once the proposer's turn is over (it may have gone down after proposing), any
-    // member whose turn came executes it too (anyone may: the KMS's proof of agreement is what the contract checks).
-    for (const p of ofBatch) {
-      const mineToExecute = sameAddress(p.args.proposer!, signer.address);
-      if (mineToExecute || (acting && number !== order[0] && turns.acting.length > 1)) {
-        await executeIfConfirmed(options, p.args.proposalId!, batch, threshold);
-      }
-    }
+  const pass = { roundId, number, threshold, order, acting: turns.acting };
+
+  let usage: { totals: number[]; resolution: number; terms: UsageTermsConfig } | undefined;
+  let sealed = true;
+  if (ofUsage !== undefined) {
+    const terms = await readUsageTerms(deployment, reader, round.programId);
+    if (terms === undefined)
+      throw new CommitteeError("The usage program has no terms.", { details: `round ${roundId}` });
+    usage = { ...(await usageTotalsOf(options, roundId, set, round.releaseHash)), terms };
+    const released = usage;
+    const units = terms.artists.map((_, i) => usageTotalUnits(released.totals[i], released.resolution));
+    await proposalPass(options, pass, "seal", terms.artists, units);
+    const { usageTerms } = contractsToRead(deployment, reader);
+    sealed = Number(await usageTerms!.read.sealedTotalCount([roundId])) === terms.artists.length;
   }
+  const closed = async () => {
+    if (Number(await distributor.read.settlementState([roundId])) === SettlementState.Open || !sealed) return false;
+    state.setValue(NAMESPACE, `round:${roundId}:done`, "settled");
+    return true;
+  };
+  if (await closed()) return "settled";
+  if (Number(await distributor.read.settlementState([roundId])) !== SettlementState.Open) return "released";
+  const poolHandle = await distributor.read.poolOf([roundId]);
+  if (BigInt(poolHandle) === 0n) return "released";
+  const pool = (await fhevm.publicDecrypt([poolHandle])).clearValues[poolHandle];
+  if (typeof pool !== "bigint") throw new CommitteeError("The pool handle did not decrypt to an amount.");
+  let contributors: Address[];
+  let shares: bigint[];
+  if (usage !== undefined) {
+    const { terms } = usage;
+    const scoresFile =
+      usageRulesOf(terms).usageWeight < 1 ? await options.store.get(terms.qualityScoresHash) : undefined;
+    const mix = termsMix(terms, scoresFile);
+    shares = usagePeriodShares(pool, usage, { usageWeight: mix.usageWeight }, mix.shapley).shares;
+    contributors = [...terms.artists];
+  } else {
+    if (state.scoresOf(Number(roundId)) === undefined) {
+      const hash = await combineAndRecord(options, roundId, set);
+      if (!sameHash(hash, round.releaseHash)) {
+        throw new CommitteeError("The anchored release is not what the set's published partials combine to.", {
+          details: `round ${roundId}: anchored ${round.releaseHash}, combined ${hash}`,
+        });
+      }
+    }
+    const scores = state.scoresOf(Number(roundId))!;
+    shares = largestRemainderShares(
+      pool,
+      scores.map((s) => s.phi),
+    ).shares;
+    contributors = scores.map((s) => s.contributor as Address);
+  }
+  await proposalPass(options, pass, "settle", contributors, shares);
   const settled = Number(await distributor.read.settledCount([roundId]));
-  if (acting && settled === round.includedCount) {
+  if (pass.acting.includes(number) && settled === Number(await distributor.read.payeeCount([roundId]))) {
     await runOnChainStep(
       state,
       { round: Number(roundId), step: "committee-complete-settlement" },
@@ -682,11 +717,111 @@ async function settleAsMember(
     );
     options.log?.(`round ${roundId}: settlement completed`);
   }
-  if (Number(await distributor.read.settlementState([roundId])) !== SettlementState.Open) {
-    state.setValue(NAMESPACE, `round:${roundId}:done`, "settled");
-    return "settled";
+  return (await closed()) ? "settled" : "released";
+}
+
+/** Where a member stands in a round's proposals: its number, the settlement order and who acts this turn. */
+interface ProposalPass {
+  readonly roundId: bigint;
+  readonly number: number;
+  readonly threshold: number;
+  readonly order: readonly number[];
+  readonly acting: readonly number[];
+}
+
+/**
+ * One pass over a round's proposals of one kind, in batches of `SHARES_PER_PROPOSAL`: "settle" (shares credited on
+ * the distributor) or "seal" (usage totals sealed on the usage terms). A member whose turn it is proposes a batch
+ * nobody proposed; every other member confirms the proposals of its batch with its own encryption of the values it
+ * computed; the proposer (or, after its turn, one in turn) executes once t − 1 confirmations decrypt to true.
+ */
+async function proposalPass(
+  options: MemberRoleOptions,
+  pass: ProposalPass,
+  kind: "settle" | "seal",
+  payees: readonly Address[],
+  values: readonly bigint[],
+): Promise<void> {
+  const { deployment, signer, state, fhevm } = options;
+  const { roundId, number, threshold, order } = pass;
+  const reader = signer.reader;
+  const committee = committeeFor(deployment, signer);
+  const acting = pass.acting.includes(number);
+  const batches = settlementBatches(payees.length, SHARES_PER_PROPOSAL);
+  const encrypt = (batch: readonly bigint[]) =>
+    encryptedBatch(fhevm, committeeAddress(deployment), signer.address, batch);
+  const proposals = (
+    kind === "seal"
+      ? (
+          await reader.getContractEvents({
+            address: committeeAddress(deployment),
+            abi: custodianCommitteeAbi,
+            eventName: "UsageSealProposed",
+            args: { roundId },
+            fromBlock: BigInt(deployment.deployedAtBlock),
+          })
+        ).map((p) => ({ proposalId: p.args.proposalId!, proposer: p.args.proposer!, payees: p.args.artists! }))
+      : (
+          await reader.getContractEvents({
+            address: committeeAddress(deployment),
+            abi: custodianCommitteeAbi,
+            eventName: "SettlementProposed",
+            args: { roundId },
+            fromBlock: BigInt(deployment.deployedAtBlock),
+          })
+        ).map((p) => ({ proposalId: p.args.proposalId!, proposer: p.args.proposer!, payees: p.args.contributors! }))
+  ) as { proposalId: bigint; proposer: Address; payees: readonly Address[] }[];
+  for (const [k, [start, end]] of batches.entries()) {
+    const batch = payees.slice(start, end);
+    const mine = values.slice(start, end);
+    const ofBatch = proposals.filter(
+      (p) => p.payees.length === batch.length && p.payees.every((c, i) => sameAddress(c, batch[i])),
+    );
+    const records = await Promise.all(ofBatch.map((p) => committee.read.proposal([p.proposalId])));
+    if (records.some((r) => r.executed)) continue;
+    if (ofBatch.length === 0) {
+      const stepName = kind === "seal" ? `committee-seal-${k}` : `committee-propose-${k}`;
+      if (acting && state.getStep(Number(roundId), stepName) === undefined) {
+        if (number !== order[0]) {
+          options.log?.(
+            `round ${roundId}: member ${order[0]} proposed no ${kind === "seal" ? "seal" : "settlement"} within ${SETTLEMENT_TURN_SECONDS} s of the release: member ${number} proposes batch ${k + 1} in its place`,
+          );
+        }
+        const encrypted = await encrypt(mine);
+        await runOnChainStep(
+          state,
+          { round: Number(roundId), step: stepName },
+          signerTransactionDriver(signer, {
+            to: committeeAddress(deployment),
+            data: encodeFunctionData({
+              abi: custodianCommitteeAbi,
+              functionName: kind === "seal" ? "proposeUsageSeal" : "proposeSettlement",
+              args: [roundId, [...batch], encrypted.handles, encrypted.proofs],
+            }),
+          }),
+        );
+        options.log?.(
+          `round ${roundId}: proposed ${kind === "seal" ? "sealing usage totals" : "settlement"} batch ${k + 1}/${batches.length}`,
+        );
+      }
+      continue;
+    }
+    for (const p of ofBatch) {
+      if (sameAddress(p.proposer, signer.address)) continue;
+      if (BigInt(await committee.read.agreementOf([p.proposalId, signer.address])) !== 0n) continue;
+      const encrypted = await encrypt(mine);
+      await mined(reader, committee.write.confirmSettlement([p.proposalId, encrypted.handles, encrypted.proofs]));
+      options.log?.(`round ${roundId}: confirmed ${kind === "seal" ? "seal" : "settlement"} proposal ${p.proposalId}`);
+    }
+    // Its proposer executes a proposal; once the proposer's turn is over (it may have gone down after proposing), any
+    // member whose turn came executes it too (anyone may: the KMS's proof of agreement is what the contract checks).
+    for (const p of ofBatch) {
+      const mineToExecute = sameAddress(p.proposer, signer.address);
+      if (mineToExecute || (acting && number !== order[0] && pass.acting.length > 1)) {
+        await executeIfConfirmed(options, p.proposalId, batch, threshold);
+      }
+    }
   }
-  return "released";
 }
 
 /**
@@ -764,6 +899,11 @@ async function executeIfConfirmed(
       proof.decryptionProof,
     ]),
   );
-  const executed = parseEventLogs({ abi: custodianCommitteeAbi, logs: receipt.logs, eventName: "SettlementExecuted" });
-  options.log?.(`settlement proposal ${proposalId} executed (${executed.length === 1 ? "settled" : "?"})`);
+  const executed = parseEventLogs({ abi: custodianCommitteeAbi, logs: receipt.logs }).map((e) => e.eventName);
+  const outcome = executed.includes("UsageTotalsSealed")
+    ? "usage totals sealed"
+    : executed.includes("SettlementExecuted")
+      ? "settled"
+      : "?";
+  options.log?.(`proposal ${proposalId} executed (${outcome})`);
 }

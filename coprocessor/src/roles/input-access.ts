@@ -6,7 +6,7 @@
 // (`ProgramRegistry.setInputAuditors`); a queue worker reads with its own key and a read grant the round's coprocessor
 // signed for it (`storage/read-grant.ts`). A committee member's partial decryption of a round's scores (Enc(φ)) is
 // readable only by the committee: combined, the set's partials give every φ, which a private round releases to its
-// custodians only. Everything else in the store is public (the aggregate's partials included: the global model is
+// custodians only; so is a member's partial decryption of a usage period's totals (combined, every artist's usage). Everything else in the store is public (the aggregate's partials included: the global model is
 // public anyway, and the auditor recombines it).
 //
 // `WorkspaceInputAccess` is the guard the embedded network's blob server runs by default (`embedded-network.ts`): it
@@ -84,7 +84,10 @@ export class ChainInputReaders implements BlobReaders, GrantAuthority {
     return getContract({ address: this.deployment.committee!, abi: custodianCommitteeAbi, client: this.reader });
   }
 
-  /** The committee's members when `hash` is a member's published partial decryption of a round's scores. */
+  /**
+   * The committee's members when `hash` is a member's published partial decryption of a round's scores or of a usage
+   * period's totals.
+   */
   private async scoresPartialReaders(hash: Hex): Promise<readonly Address[] | undefined> {
     if (this.deployment.committee === undefined) return undefined;
     const logs = await this.reader.getContractEvents({
@@ -93,7 +96,12 @@ export class ChainInputReaders implements BlobReaders, GrantAuthority {
       eventName: "DecryptionSharesSubmitted",
       fromBlock: BigInt(this.deployment.deployedAtBlock),
     });
-    const submitted = logs.find((log) => log.args.shareHashes !== undefined && sameHash(log.args.shareHashes[1], hash));
+    // A federated round's shares are [aggregate, scores]: the scores' are guarded. A usage period's one share is of
+    // its per-artist totals, which only the committee learns (the release record publishes their sum): guarded too.
+    const guarded = (shares: readonly Hex[]) => shares[shares.length === 1 ? 0 : 1];
+    const submitted = logs.find(
+      (log) => log.args.shareHashes !== undefined && sameHash(guarded(log.args.shareHashes), hash),
+    );
     if (submitted === undefined) return undefined;
     const { rounds } = contractsToRead(this.deployment, this.reader);
     const round = await rounds.read.round([submitted.args.roundId!]);

@@ -15,7 +15,7 @@ import { encodeJsonRecord } from "@ciphershare/protocol/records/json";
 import { decodeUsagePeriodRecord, type UsageReleaseRecord } from "@ciphershare/protocol/records/usage-period";
 import { mined, type ChainSigner } from "../chain/clients";
 import type { FhevmClient } from "../chain/fhevmClient";
-import { contractsFor, contractsToRead, readRound } from "../chain/contracts";
+import { contractsFor, contractsToRead, readRound, type RoundState } from "../chain/contracts";
 import { KeyCustodian } from "../keys/key-custodian";
 import type { PoolShares } from "../payouts/shares";
 import type { BlobStore } from "../storage/blob-store";
@@ -95,17 +95,7 @@ export async function releaseUsagePeriod(options: UsageReleaseOptions, roundId: 
       await store.get(round.aggregateHash),
       usageRelease(ctx, rules, { generations, ciphertexts }),
     );
-    const totals = Array.from(released.values, (v) => v * released.valueScale);
-    const record: UsageReleaseRecord = {
-      kind: "ciphershare.usage-release",
-      version: 1,
-      round: roundId.toString(),
-      period: round.scoresHash,
-      totals: round.aggregateHash,
-      generations,
-      totalUsage: totals.reduce((a, b) => a + b, 0),
-      floodingSigma: released.floodingSigma * released.valueScale,
-    };
+    const { totals, record } = usageReleaseOf(round, generations, released);
     const releaseHash = await store.put(encodeJsonRecord(record));
     await mined(reader, contractsFor(deployment, signer).rounds.write.anchorRelease([roundId, releaseHash]));
     return { releaseHash, record, totals, resolution: 8 * record.floodingSigma, terms };
@@ -114,6 +104,29 @@ export async function releaseUsagePeriod(options: UsageReleaseOptions, roundId: 
     bundle.dispose();
     ctx.dispose();
   }
+}
+
+/**
+ * The released totals (flooded, in generations) and the public release record of a period from its decrypted totals
+ * (the lone custodian's, or the committee's combination: the same record either way).
+ */
+export function usageReleaseOf(
+  round: Pick<RoundState, "id" | "scoresHash" | "aggregateHash">,
+  generations: number,
+  released: { readonly values: Float64Array; readonly valueScale: number; readonly floodingSigma: number },
+): { totals: number[]; record: UsageReleaseRecord; resolution: number } {
+  const totals = Array.from(released.values, (v) => v * released.valueScale);
+  const record: UsageReleaseRecord = {
+    kind: "ciphershare.usage-release",
+    version: 1,
+    round: round.id.toString(),
+    period: round.scoresHash,
+    totals: round.aggregateHash,
+    generations,
+    totalUsage: totals.reduce((a, b) => a + b, 0),
+    floodingSigma: released.floodingSigma * released.valueScale,
+  };
+  return { totals, record, resolution: 8 * record.floodingSigma };
 }
 
 /** The royalties of a released period: the pool split by usage (or the published mix), largest remainder. */
@@ -210,7 +223,7 @@ export async function settleUsagePeriod(
 }
 
 /** Encrypts `values` for one call to `contract` by `user`: `SHARES_PER_PROOF` values per input proof. */
-async function encryptedBatch(
+export async function encryptedBatch(
   fhevm: FhevmClient,
   contract: Address,
   user: Address,
