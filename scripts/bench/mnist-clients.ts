@@ -10,7 +10,7 @@ import {
 } from "@ciphershare/coprocessor/simulation/federated";
 import { MNIST_CLASSES, MNIST_DIMENSION } from "@ciphershare/coprocessor/simulation/mnist";
 import { zeroModel } from "@ciphershare/protocol/records/model";
-import { matrix, type Matrix } from "@ciphershare/coprocessor/linalg/matrix";
+import { matrix, type Matrix } from "@ciphershare/protocol/linalg/matrix";
 
 export const D = MNIST_DIMENSION;
 export const C = MNIST_CLASSES;

@@ -22,7 +22,7 @@
  * phase of `encryptedBreakdown`); `--computed-projections` makes it project every client instead (`projection`).
  */
 import { Command } from "commander";
-import { matrix } from "@ciphershare/coprocessor/linalg/matrix";
+import { matrix } from "@ciphershare/protocol/linalg/matrix";
 import { C, clients, D, validationSet, VALIDATION_ROWS } from "./mnist-clients";
 
 import { exactCoefficientMap, MAX_EXACT_CLIENTS } from "@ciphershare/coprocessor/shapley/coefficients";

@@ -21,7 +21,7 @@ import {
   pooledStatistics,
   ridgeFromStatistics,
 } from "@ciphershare/coprocessor/training/ridge";
-import { providerStatistics } from "@ciphershare/coprocessor/training/statistics";
+import { providerStatistics } from "@ciphershare/protocol/training/statistics";
 import { privateStatistics } from "@ciphershare/coprocessor/training/privacy";
 import { pooledRidgeShapley, spearman } from "@ciphershare/coprocessor/training/pooled-shapley";
 import { localModels, valueProviders } from "@ciphershare/coprocessor/training/valuation";

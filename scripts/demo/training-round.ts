@@ -22,7 +22,7 @@ import {
   pooledStatistics,
   ridgeFromStatistics,
 } from "@ciphershare/coprocessor/training/ridge";
-import { providerStatistics } from "@ciphershare/coprocessor/training/statistics";
+import { providerStatistics } from "@ciphershare/protocol/training/statistics";
 import { roleEnvironment, runCiphershare } from "../lib/cli-process";
 
 const CUSTODIAN_PASSPHRASE = "demo custodian passphrase";

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { serializeNpy } from "@ciphershare/protocol/formats/npy";
-import type { Matrix } from "@ciphershare/coprocessor/linalg/matrix";
+import type { Matrix } from "@ciphershare/protocol/linalg/matrix";
 import { referenceShapley, type ValuationProblem } from "@ciphershare/coprocessor/shapley/utility";
 import { classShapley } from "../coprocessor/shapley/coalition-classes";
 import { randomProblem } from "../coprocessor/shapley/fixtures";

@@ -14,7 +14,7 @@ import { verifiedBundle } from "@ciphershare/coprocessor/roles/contributor";
 import { providerUpload } from "@ciphershare/coprocessor/training/upload";
 import { TRAINING_PARAMETER_SET } from "@ciphershare/coprocessor/training/pipeline";
 import { maxRelativeError, pooledStatistics, ridgeFromStatistics } from "@ciphershare/coprocessor/training/ridge";
-import { providerStatistics } from "@ciphershare/coprocessor/training/statistics";
+import { providerStatistics } from "@ciphershare/protocol/training/statistics";
 import type { Deployment } from "@ciphershare/protocol/chain/deployment";
 import { syntheticRows } from "../coprocessor/training/fixtures";
 import { PASSPHRASE, run, startTestNetwork, type TestNetwork } from "./processes";

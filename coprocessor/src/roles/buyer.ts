@@ -6,7 +6,7 @@ import { writeKeystoreFile, type ScryptParameters } from "../keys/keystore";
 import type { BlobStore } from "../storage/blob-store";
 import { buyerGaloisSteps } from "../training/keys";
 import { TRAINING_PARAMETER_SET } from "../training/pipeline";
-import type { TrainingShape } from "../training/statistics";
+import type { TrainingShape } from "@ciphershare/protocol/training/statistics";
 import type { Workspace } from "./workspace";
 import { publishBundleParts } from "../storage/key-bundle";
 

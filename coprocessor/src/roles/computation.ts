@@ -10,7 +10,7 @@ import type { LinearModel } from "@ciphershare/protocol/records/model";
 import type { ReleaseRecord } from "@ciphershare/protocol/records/release-record";
 import { fedAvgEncrypted } from "../fedavg/homomorphic";
 import { queueFedAvg, type QueueFedAvgOptions } from "../queue/fedavg";
-import { matrix, type Matrix } from "../linalg/matrix";
+import { matrix, type Matrix } from "@ciphershare/protocol/linalg/matrix";
 import {
   coefficientStandardError,
   exactCoefficientMap,

@@ -1,5 +1,11 @@
 import { InvalidInputError } from "@ciphershare/protocol/errors";
-import { type Matrix, dot, multiply, transposeMultiply, upperTriangularFactor } from "../linalg/matrix";
+import {
+  type Matrix,
+  dot,
+  multiply,
+  transposeMultiply,
+  upperTriangularFactor,
+} from "@ciphershare/protocol/linalg/matrix";
 import { type ValuationProblem, assertValidProblem, modelUtility } from "./utility";
 
 /**

@@ -1,7 +1,7 @@
 import { InvalidInputError } from "@ciphershare/protocol/errors";
 import type { Dataset } from "@ciphershare/protocol/records/dataset";
 import { assertModel, type LinearModel } from "@ciphershare/protocol/records/model";
-import { type Matrix, multiply } from "../linalg/matrix";
+import { type Matrix, multiply } from "@ciphershare/protocol/linalg/matrix";
 
 /**
  * Everything the utility needs. `base` is the round's public starting model w0 (d×c), `models[i]` is

@@ -27,7 +27,7 @@ import { encryptModel, encryptProjection } from "./encrypted/client";
 import { projectModel, projectionChallenge, consistencyTolerance } from "./encrypted/consistency";
 import type { ProjectionConsistency } from "./encrypted/pipeline";
 import { bytesToHex, type Hex } from "@ciphershare/protocol/hex";
-import type { Matrix } from "../linalg/matrix";
+import type { Matrix } from "@ciphershare/protocol/linalg/matrix";
 import { matvecPlan, requiredGaloisSteps } from "./encrypted/layout";
 import { computeEncryptedScores } from "./encrypted/pipeline";
 import { decryptScores, residualEnvelope, scoreEnvelope, scoresFromRelease } from "./encrypted/release";

@@ -1,5 +1,5 @@
 import { InvalidInputError } from "@ciphershare/protocol/errors";
-import type { Matrix } from "../linalg/matrix";
+import type { Matrix } from "@ciphershare/protocol/linalg/matrix";
 import { SeededRandom } from "../random/seeded-random";
 import { MNIST_CLASSES, loadMnist } from "./mnist";
 

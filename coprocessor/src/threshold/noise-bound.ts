@@ -3,7 +3,7 @@ import { InvalidInputError } from "@ciphershare/protocol/errors";
 import type { CoefficientMap } from "../shapley/coefficients";
 import { pairCount, pairOfIndex } from "../shapley/gram";
 import { outputBlock } from "../shapley/encrypted/layout";
-import type { Matrix } from "../linalg/matrix";
+import type { Matrix } from "@ciphershare/protocol/linalg/matrix";
 import { modulusChain } from "./modulus-chain";
 
 /**

@@ -2,10 +2,10 @@ import type { CkksContext } from "@ciphershare/protocol/ckks/context";
 import { CkksError } from "@ciphershare/protocol/ckks/errors";
 import { deleteAll, sealCall, type Ciphertext } from "@ciphershare/protocol/ckks/seal";
 import { InvalidInputError } from "@ciphershare/protocol/errors";
-import { encryptedMatrix, type EncryptedMatrix } from "./encrypted-matrix";
-import { rowsIn } from "./layout";
+import { encryptedMatrix, type EncryptedMatrix } from "@ciphershare/protocol/training/encrypted-matrix";
+import { rowsIn } from "@ciphershare/protocol/training/layout";
 import { assertLambda } from "./ridge";
-import { assertRowCount } from "./statistics";
+import { assertRowCount } from "@ciphershare/protocol/training/statistics";
 
 /**
  * The coprocessor's first step: Enc([Σ_k A_k + λ·n·I | Σ_k B_k]) from the providers' encrypted [A_k | B_k], with

@@ -3,11 +3,11 @@ import { loadSecretKey } from "@ciphershare/protocol/ckks/keys";
 import { InvalidInputError } from "@ciphershare/protocol/errors";
 import { isBytes32Hex, type Hex } from "@ciphershare/protocol/hex";
 import { parseJsonRecord } from "@ciphershare/protocol/records/json";
-import type { Matrix } from "../linalg/matrix";
-import { decryptMatrix } from "./encrypted-matrix";
+import type { Matrix } from "@ciphershare/protocol/linalg/matrix";
+import { decryptMatrix } from "@ciphershare/protocol/training/encrypted-matrix";
 import { assertTrainingShape, modelLayout } from "./keys";
 import { loadMatrixEnvelope } from "./release";
-import type { TrainingShape } from "./statistics";
+import type { TrainingShape } from "@ciphershare/protocol/training/statistics";
 
 /** The hash of Enc_buyer(W)'s envelope that a `ciphershare.training-model` record names. */
 export function modelEnvelopeOf(recordBytes: Uint8Array): Hex {

@@ -1,10 +1,10 @@
 import type { CkksContext } from "@ciphershare/protocol/ckks/context";
 import type { Encryptor } from "@ciphershare/protocol/ckks/seal";
-import type { Matrix } from "../linalg/matrix";
-import { encryptMatrix, type EncryptedMatrix } from "./encrypted-matrix";
+import type { Matrix } from "@ciphershare/protocol/linalg/matrix";
+import { encryptMatrix, type EncryptedMatrix } from "@ciphershare/protocol/training/encrypted-matrix";
 import { modelLayout } from "./keys";
 import { solveLinearSystem } from "./solve";
-import { assertFiniteMatrix, splitAugmented, type TrainingShape } from "./statistics";
+import { assertFiniteMatrix, splitAugmented, type TrainingShape } from "@ciphershare/protocol/training/statistics";
 
 /**
  * The custodian's solve on the decrypted masked system [P | Q] = α·M·[A+λnI | B]·blockdiag(N, S):

@@ -1,9 +1,9 @@
 import { InvalidInputError } from "@ciphershare/protocol/errors";
-import { rowPackedLayout, type RowPackedLayout } from "./layout";
+import { rowPackedLayout, type RowPackedLayout } from "@ciphershare/protocol/training/layout";
 import { matvecPlan, requiredGaloisSteps } from "../shapley/encrypted/layout";
 import { leftProductSteps, rightProductSteps } from "./products";
 import { residualGaloisSteps } from "./residual";
-import type { TrainingShape } from "./statistics";
+import type { TrainingShape } from "@ciphershare/protocol/training/statistics";
 
 /**
  * The largest d a program may declare: measured at d = 196 (7 ciphertexts per provider, masked product 167 s on a

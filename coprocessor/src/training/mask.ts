@@ -1,11 +1,11 @@
 import type { CkksContext } from "@ciphershare/protocol/ckks/context";
 import type { GaloisKeys } from "@ciphershare/protocol/ckks/seal";
 import { InvalidInputError } from "@ciphershare/protocol/errors";
-import { multiply, type Matrix } from "../linalg/matrix";
+import { multiply, type Matrix } from "@ciphershare/protocol/linalg/matrix";
 import { SecureRandom } from "../random/secure-random";
-import type { EncryptedMatrix } from "./encrypted-matrix";
+import type { EncryptedMatrix } from "@ciphershare/protocol/training/encrypted-matrix";
 import { leftMultiply, rightMultiply } from "./products";
-import type { TrainingShape } from "./statistics";
+import type { TrainingShape } from "@ciphershare/protocol/training/statistics";
 
 /**
  * The coprocessor's secret mask of one round: the custodian decrypts α·M·[A+λnI | B]·blockdiag(N, S), never

@@ -7,15 +7,15 @@ import {
   type LoadedSecretKey,
 } from "@ciphershare/protocol/ckks/keys";
 import { CkksError } from "@ciphershare/protocol/ckks/errors";
-import type { Matrix } from "../linalg/matrix";
+import type { Matrix } from "@ciphershare/protocol/linalg/matrix";
 import { aggregateSystem } from "./aggregate";
 import { encryptForBuyer, solveMaskedSystem } from "./custodian";
-import { decryptMatrix, type EncryptedMatrix } from "./encrypted-matrix";
+import { decryptMatrix, type EncryptedMatrix } from "@ciphershare/protocol/training/encrypted-matrix";
 import { buyerGaloisSteps, programGaloisSteps, systemLayout } from "./keys";
 import { drawMask, maskedSystem, unmaskModel, type TrainingMask } from "./mask";
 import { providerUpload, verifyUpload } from "./upload";
 import { assertLambda } from "./ridge";
-import type { ProviderStatistics, TrainingShape } from "./statistics";
+import type { ProviderStatistics, TrainingShape } from "@ciphershare/protocol/training/statistics";
 
 /** The deep parameter set rounds use on main: 2^80 fresh scale over 60-bit primes, room for two products. */
 export const TRAINING_PARAMETER_SET = "deep-v2";

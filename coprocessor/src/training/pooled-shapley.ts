@@ -1,8 +1,8 @@
 import { InvalidInputError } from "@ciphershare/protocol/errors";
-import type { Matrix } from "../linalg/matrix";
+import type { Matrix } from "@ciphershare/protocol/linalg/matrix";
 import { members, modelUtility, shapleyWeight } from "../shapley/utility";
 import { pooledStatistics, ridgeFromStatistics } from "./ridge";
-import type { ProviderStatistics, TrainingShape } from "./statistics";
+import type { ProviderStatistics, TrainingShape } from "@ciphershare/protocol/training/statistics";
 
 /** Most providers the exact reference enumerates (2^n ridge solves). */
 export const MAX_POOLED_SHAPLEY_PROVIDERS = 16;

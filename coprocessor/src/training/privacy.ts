@@ -1,8 +1,13 @@
-import type { Matrix } from "../linalg/matrix";
+import type { Matrix } from "@ciphershare/protocol/linalg/matrix";
 import { SecureRandom } from "../random/secure-random";
-import { TrainingInputError } from "./errors";
-import { assertTrainingData, providerStatistics, type ProviderStatistics, type TrainingShape } from "./statistics";
-import { transposeMultiply } from "../linalg/matrix";
+import { TrainingInputError } from "@ciphershare/protocol/training/errors";
+import {
+  assertTrainingData,
+  providerStatistics,
+  type ProviderStatistics,
+  type TrainingShape,
+} from "@ciphershare/protocol/training/statistics";
+import { transposeMultiply } from "@ciphershare/protocol/linalg/matrix";
 
 /** δ of the providers' (ε, δ)-DP, and the clip norm of a row (x, y). */
 export const TRAINING_DP_DELTA = 1e-5;

@@ -2,9 +2,9 @@ import type { CkksContext } from "@ciphershare/protocol/ckks/context";
 import { CkksError } from "@ciphershare/protocol/ckks/errors";
 import { deleteAll, sealCall, type Ciphertext, type GaloisKeys, type Plaintext } from "@ciphershare/protocol/ckks/seal";
 import { InvalidInputError } from "@ciphershare/protocol/errors";
-import type { Matrix } from "../linalg/matrix";
-import { encryptedMatrix, type EncryptedMatrix } from "./encrypted-matrix";
-import { rowPackedLayout, rowsIn, type RowPackedLayout } from "./layout";
+import type { Matrix } from "@ciphershare/protocol/linalg/matrix";
+import { encryptedMatrix, type EncryptedMatrix } from "@ciphershare/protocol/training/encrypted-matrix";
+import { rowPackedLayout, rowsIn, type RowPackedLayout } from "@ciphershare/protocol/training/layout";
 
 /**
  * Plaintext × ciphertext matrix products on row-packed matrices, by the diagonal method with baby and giant

@@ -6,7 +6,7 @@ import type { CkksContext } from "@ciphershare/protocol/ckks/context";
 import { buildEnvelope, EnvelopeKind, parseEnvelope } from "@ciphershare/protocol/ckks/envelope";
 import type { Hex } from "@ciphershare/protocol/hex";
 import { InvalidInputError } from "@ciphershare/protocol/errors";
-import type { Matrix } from "../linalg/matrix";
+import type { Matrix } from "@ciphershare/protocol/linalg/matrix";
 import {
   freshVariance,
   keySwitchVariance,
@@ -17,9 +17,9 @@ import {
   type NoiseParameters,
 } from "../threshold/noise-bound";
 import type { OutputRelease } from "../threshold/release-bounds";
-import { encryptedMatrix, type EncryptedMatrix } from "./encrypted-matrix";
-import { unpackRows, type RowPackedLayout } from "./layout";
-import type { TrainingShape } from "./statistics";
+import { encryptedMatrix, type EncryptedMatrix } from "@ciphershare/protocol/training/encrypted-matrix";
+import { unpackRows, type RowPackedLayout } from "@ciphershare/protocol/training/layout";
+import type { TrainingShape } from "@ciphershare/protocol/training/statistics";
 import { systemLayout } from "./keys";
 
 /** The envelope's one tensor: every slot of every ciphertext of the row-packed matrix. */

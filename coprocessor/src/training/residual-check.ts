@@ -21,7 +21,7 @@ import {
 } from "../threshold/noise-bound";
 import type { OutputRelease } from "../threshold/release-bounds";
 import { systemLayout } from "./keys";
-import type { TrainingShape } from "./statistics";
+import type { TrainingShape } from "@ciphershare/protocol/training/statistics";
 
 /** The name of the residual envelope's one tensor: [providers, slots], Enc(ρ_k) in every slot of chunk k. */
 export const RESIDUAL_TENSOR = "training-residual";

@@ -2,12 +2,12 @@ import type { CkksContext } from "@ciphershare/protocol/ckks/context";
 import { CkksError } from "@ciphershare/protocol/ckks/errors";
 import { deleteAll, sealCall, type Ciphertext, type GaloisKeys, type RelinKeys } from "@ciphershare/protocol/ckks/seal";
 import { InvalidInputError } from "@ciphershare/protocol/errors";
-import type { Matrix } from "../linalg/matrix";
+import type { Matrix } from "@ciphershare/protocol/linalg/matrix";
 import { SeededRandom } from "../random/seeded-random";
-import type { EncryptedMatrix } from "./encrypted-matrix";
+import type { EncryptedMatrix } from "@ciphershare/protocol/training/encrypted-matrix";
 import { babySteps, dataPrimes, diagonalPlan, diagonalSum, planSteps } from "./products";
 import { regularized } from "./ridge";
-import type { ProviderStatistics, TrainingShape } from "./statistics";
+import type { ProviderStatistics, TrainingShape } from "@ciphershare/protocol/training/statistics";
 
 /**
  * The consistency check of a provider's local model against its statistics (docs/training.md, *Valuation*):

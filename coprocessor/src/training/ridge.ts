@@ -1,7 +1,11 @@
 import { InvalidInputError } from "@ciphershare/protocol/errors";
-import type { Matrix } from "../linalg/matrix";
+import type { Matrix } from "@ciphershare/protocol/linalg/matrix";
 import { solveLinearSystem } from "./solve";
-import { assertStatistics, type ProviderStatistics, type TrainingShape } from "./statistics";
+import {
+  assertStatistics,
+  type ProviderStatistics,
+  type TrainingShape,
+} from "@ciphershare/protocol/training/statistics";
 
 /** Checks a ridge penalty: finite and ≥ 0 (0 only when the pooled XᵀX is invertible). */
 export function assertLambda(lambda: number): void {

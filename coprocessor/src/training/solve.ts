@@ -1,5 +1,5 @@
 import { InvalidInputError } from "@ciphershare/protocol/errors";
-import type { Matrix } from "../linalg/matrix";
+import type { Matrix } from "@ciphershare/protocol/linalg/matrix";
 
 /**
  * X = P⁻¹Q for a square P (d×d) and Q (d×c), by LU decomposition with partial pivoting in float64. Throws when P

@@ -7,14 +7,18 @@ import {
   TRAINING_UPLOAD_MODEL_VERSION,
   type TrainingUploadModel,
 } from "@ciphershare/protocol/records/training-upload";
-import type { Matrix } from "../linalg/matrix";
+import type { Matrix } from "@ciphershare/protocol/linalg/matrix";
 import { encryptModel } from "../shapley/encrypted/client";
 import { ridgeFromStatistics } from "./ridge";
-import { loadFreshEncryptedMatrix, saveEncryptedMatrix, type EncryptedMatrix } from "./encrypted-matrix";
-import { TrainingInputError } from "./errors";
+import {
+  loadFreshEncryptedMatrix,
+  saveEncryptedMatrix,
+  type EncryptedMatrix,
+} from "@ciphershare/protocol/training/encrypted-matrix";
+import { TrainingInputError } from "@ciphershare/protocol/training/errors";
 import { systemLayout } from "./keys";
 import { encryptStatistics } from "./provider";
-import { assertRowCount, type ProviderStatistics, type TrainingShape } from "./statistics";
+import { assertRowCount, type ProviderStatistics, type TrainingShape } from "@ciphershare/protocol/training/statistics";
 
 /**
  * What goes with the statistics: `lambda` (the program's λ) adds the provider's local ridge model

@@ -1,13 +1,17 @@
 import { InvalidInputError } from "@ciphershare/protocol/errors";
 import { oneHotLabels, type Dataset } from "@ciphershare/protocol/records/dataset";
-import type { Matrix } from "../linalg/matrix";
+import type { Matrix } from "@ciphershare/protocol/linalg/matrix";
 import type { CoefficientMap } from "../shapley/coefficients";
 import { validationKernel, type ValidationKernel } from "../shapley/gram";
 import { coefficientMapFor } from "../shapley/valuation";
 import { largestRemainderShares } from "../payouts/shares";
 import { valueContributions, type Valuation, type ValuationOptions } from "../shapley/valuation";
 import { regularized, ridgeFromStatistics } from "./ridge";
-import { assertStatistics, type ProviderStatistics, type TrainingShape } from "./statistics";
+import {
+  assertStatistics,
+  type ProviderStatistics,
+  type TrainingShape,
+} from "@ciphershare/protocol/training/statistics";
 
 /**
  * The valuation proxy of a training round: each provider's own ridge model W_k = (A_k + λn_kI)⁻¹B_k, valued by

@@ -1,7 +1,7 @@
 import { Command, Option } from "commander";
 import { InvalidInputError } from "@ciphershare/protocol/errors";
 import { readModelUpdateFile } from "@ciphershare/coprocessor/storage/model-update-file";
-import { matrix, type Matrix } from "@ciphershare/coprocessor/linalg/matrix";
+import { matrix, type Matrix } from "@ciphershare/protocol/linalg/matrix";
 import { valueContributions } from "@ciphershare/coprocessor/shapley/valuation";
 import { MAX_EXACT_CLIENTS } from "@ciphershare/coprocessor/shapley/coefficients";
 

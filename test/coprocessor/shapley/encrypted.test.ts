@@ -12,7 +12,7 @@ import { validationKernel } from "@ciphershare/coprocessor/shapley/gram";
 import { readScores } from "@ciphershare/coprocessor/shapley/encrypted/layout";
 import { SHAPLEY_SCORES_TENSOR } from "@ciphershare/coprocessor/shapley/encrypted/release";
 import { encryptModel, generateShapleyKeys } from "@ciphershare/coprocessor/shapley/encrypted/client";
-import { matrix } from "@ciphershare/coprocessor/linalg/matrix";
+import { matrix } from "@ciphershare/protocol/linalg/matrix";
 import { computeCoalitionUtilities, computeEncryptedScores } from "@ciphershare/coprocessor/shapley/encrypted/pipeline";
 import { valueContributions } from "@ciphershare/coprocessor/shapley/valuation";
 import { coalitionUtility, members, referenceShapley } from "@ciphershare/coprocessor/shapley/utility";

@@ -1,4 +1,4 @@
-import { matrix, type Matrix } from "@ciphershare/coprocessor/linalg/matrix";
+import { matrix, type Matrix } from "@ciphershare/protocol/linalg/matrix";
 import { seededRandom } from "../../support/ckks";
 import type { ValuationProblem } from "@ciphershare/coprocessor/shapley/utility";
 

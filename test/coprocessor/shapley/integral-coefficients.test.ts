@@ -14,7 +14,7 @@ import {
   pairIndex,
   utilityFromGram,
 } from "@ciphershare/coprocessor/shapley/gram";
-import { matrix } from "@ciphershare/coprocessor/linalg/matrix";
+import { matrix } from "@ciphershare/protocol/linalg/matrix";
 import { InvalidInputError } from "@ciphershare/protocol/errors";
 import { classCoefficientRows } from "./coalition-classes";
 import { randomProblem } from "./fixtures";

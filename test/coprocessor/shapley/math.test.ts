@@ -11,7 +11,7 @@ import {
   type CoefficientMap,
 } from "@ciphershare/coprocessor/shapley/coefficients";
 import { gramOfProblem, utilityFromGram } from "@ciphershare/coprocessor/shapley/gram";
-import { matrix, multiply, transposeMultiply, upperTriangularFactor } from "@ciphershare/coprocessor/linalg/matrix";
+import { matrix, multiply, transposeMultiply, upperTriangularFactor } from "@ciphershare/protocol/linalg/matrix";
 import { coalitionUtility, members, referenceShapley } from "@ciphershare/coprocessor/shapley/utility";
 import { InvalidInputError } from "@ciphershare/protocol/errors";
 import { scoresFromRelease, SHAPLEY_SCORES_TENSOR } from "@ciphershare/coprocessor/shapley/encrypted/release";

@@ -30,7 +30,7 @@ import {
 } from "@ciphershare/coprocessor/shapley/encrypted/pipeline";
 import { valueContributions } from "@ciphershare/coprocessor/shapley/valuation";
 import { referenceShapley } from "@ciphershare/coprocessor/shapley/utility";
-import { matrix, type Matrix } from "@ciphershare/coprocessor/linalg/matrix";
+import { matrix, type Matrix } from "@ciphershare/protocol/linalg/matrix";
 import { noiseParameters } from "@ciphershare/coprocessor/threshold/noise-bound";
 import { randomProblem } from "./fixtures";
 

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { CkksContext } from "@ciphershare/protocol/ckks/context";
-import { decryptMatrix, loadFreshEncryptedMatrix } from "@ciphershare/coprocessor/training/encrypted-matrix";
+import { decryptMatrix, loadFreshEncryptedMatrix } from "@ciphershare/protocol/training/encrypted-matrix";
 import { systemLayout } from "@ciphershare/coprocessor/training/keys";
 import { blockDiagonal, maskPlaintext } from "@ciphershare/coprocessor/training/mask";
 import {
@@ -10,8 +10,8 @@ import {
   ridgeFromStatistics,
 } from "@ciphershare/coprocessor/training/ridge";
 import { trainOnEncryptedStatistics, type TrainingRunView } from "@ciphershare/coprocessor/training/pipeline";
-import { augmented, providerStatistics } from "@ciphershare/coprocessor/training/statistics";
-import { multiply, type Matrix } from "@ciphershare/coprocessor/linalg/matrix";
+import { augmented, providerStatistics } from "@ciphershare/protocol/training/statistics";
+import { multiply, type Matrix } from "@ciphershare/protocol/linalg/matrix";
 import { syntheticRows } from "./fixtures";
 
 describe("training: encrypted ridge on providers' statistics (deep-v2)", function () {

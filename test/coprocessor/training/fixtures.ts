@@ -1,4 +1,4 @@
-import type { Matrix } from "@ciphershare/coprocessor/linalg/matrix";
+import type { Matrix } from "@ciphershare/protocol/linalg/matrix";
 import { SeededRandom } from "@ciphershare/coprocessor/random/seeded-random";
 
 /** n rows of d Gaussian features and one-hot labels from a noisy linear teacher (c classes). */

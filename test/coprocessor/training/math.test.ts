@@ -1,7 +1,7 @@
 import { expect } from "chai";
-import { TrainingInputError } from "@ciphershare/coprocessor/training/errors";
+import { TrainingInputError } from "@ciphershare/protocol/training/errors";
 import { systemLayout } from "@ciphershare/coprocessor/training/keys";
-import { packRows, unpackRows } from "@ciphershare/coprocessor/training/layout";
+import { packRows, unpackRows } from "@ciphershare/protocol/training/layout";
 import {
   assertTwoSidedMask,
   blockDiagonal,
@@ -13,8 +13,8 @@ import {
 import { analyticGaussianSigma, normalCdf, privateStatistics } from "@ciphershare/coprocessor/training/privacy";
 import { maxRelativeError, regularized, ridgeFromStatistics } from "@ciphershare/coprocessor/training/ridge";
 import { solveMaskedSystem } from "@ciphershare/coprocessor/training/custodian";
-import { augmented, providerStatistics } from "@ciphershare/coprocessor/training/statistics";
-import { multiply, type Matrix } from "@ciphershare/coprocessor/linalg/matrix";
+import { augmented, providerStatistics } from "@ciphershare/protocol/training/statistics";
+import { multiply, type Matrix } from "@ciphershare/protocol/linalg/matrix";
 import { syntheticRows } from "./fixtures";
 
 const shape = { features: 6, outputs: 3 };

@@ -1,10 +1,10 @@
 import { expect } from "chai";
 import { CkksContext } from "@ciphershare/protocol/ckks/context";
 import { generateKeys, loadPublicBundle, loadSecretKey } from "@ciphershare/protocol/ckks/keys";
-import { multiply, type Matrix } from "@ciphershare/coprocessor/linalg/matrix";
+import { multiply, type Matrix } from "@ciphershare/protocol/linalg/matrix";
 import { SeededRandom } from "@ciphershare/coprocessor/random/seeded-random";
-import { decryptMatrix, encryptMatrix } from "@ciphershare/coprocessor/training/encrypted-matrix";
-import { rowPackedLayout } from "@ciphershare/coprocessor/training/layout";
+import { decryptMatrix, encryptMatrix } from "@ciphershare/protocol/training/encrypted-matrix";
+import { rowPackedLayout } from "@ciphershare/protocol/training/layout";
 import {
   leftMultiply,
   leftProductSteps,

@@ -7,7 +7,7 @@ import { openKeystore, TEST_SCRYPT } from "@ciphershare/coprocessor/keys/keystor
 import { DecryptionRefusedError, InMemoryRoundCommitments } from "@ciphershare/coprocessor/keys/policy";
 import { aggregateSystem } from "@ciphershare/coprocessor/training/aggregate";
 import { encryptForBuyer, solveMaskedSystem } from "@ciphershare/coprocessor/training/custodian";
-import { decryptMatrix } from "@ciphershare/coprocessor/training/encrypted-matrix";
+import { decryptMatrix } from "@ciphershare/protocol/training/encrypted-matrix";
 import {
   buyerGaloisSteps,
   modelLayout,
@@ -23,8 +23,8 @@ import {
   matrixFromSlots,
 } from "@ciphershare/coprocessor/training/release";
 import { maxRelativeError, pooledStatistics, ridgeFromStatistics } from "@ciphershare/coprocessor/training/ridge";
-import { providerStatistics } from "@ciphershare/coprocessor/training/statistics";
-import type { Matrix } from "@ciphershare/coprocessor/linalg/matrix";
+import { providerStatistics } from "@ciphershare/protocol/training/statistics";
+import type { Matrix } from "@ciphershare/protocol/linalg/matrix";
 import { syntheticRows } from "./fixtures";
 
 // The round's path of the masked system as outputs: envelopes, the custodian's policy and flooding, the buyer's key.

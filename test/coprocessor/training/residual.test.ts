@@ -15,7 +15,7 @@ import {
   residualGaloisSteps,
 } from "@ciphershare/coprocessor/training/residual";
 import { ridgeFromStatistics } from "@ciphershare/coprocessor/training/ridge";
-import { providerStatistics } from "@ciphershare/coprocessor/training/statistics";
+import { providerStatistics } from "@ciphershare/protocol/training/statistics";
 import { providerUpload, verifyUpload } from "@ciphershare/coprocessor/training/upload";
 import { syntheticRows } from "./fixtures";
 import {

@@ -2,10 +2,10 @@ import { expect } from "chai";
 import { CkksContext } from "@ciphershare/protocol/ckks/context";
 import { generateKeys, loadEncryptionKey, loadSecretKey } from "@ciphershare/protocol/ckks/keys";
 import { parseTrainingUpload, serializeTrainingUpload } from "@ciphershare/protocol/records/training-upload";
-import { decryptMatrix } from "@ciphershare/coprocessor/training/encrypted-matrix";
-import { TrainingInputError } from "@ciphershare/coprocessor/training/errors";
+import { decryptMatrix } from "@ciphershare/protocol/training/encrypted-matrix";
+import { TrainingInputError } from "@ciphershare/protocol/training/errors";
 import { maxRelativeError, ridgeFromStatistics } from "@ciphershare/coprocessor/training/ridge";
-import { augmented, providerStatistics } from "@ciphershare/coprocessor/training/statistics";
+import { augmented, providerStatistics } from "@ciphershare/protocol/training/statistics";
 import { providerUpload, verifyUpload } from "@ciphershare/coprocessor/training/upload";
 import { syntheticRows } from "./fixtures";
 

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { pooledMnist, pooledSplit } from "@ciphershare/coprocessor/simulation/pooled-mnist";
 import { localModelResidual, localModels, valueProviders } from "@ciphershare/coprocessor/training/valuation";
-import { providerStatistics } from "@ciphershare/coprocessor/training/statistics";
+import { providerStatistics } from "@ciphershare/protocol/training/statistics";
 import { pooledRidgeShapley, spearman } from "@ciphershare/coprocessor/training/pooled-shapley";
 import { SeededRandom } from "@ciphershare/coprocessor/random/seeded-random";
 

@@ -1,7 +1,7 @@
 import type { CkksContext } from "@ciphershare/protocol/ckks/context";
 import { generateKeys, type GeneratedKeys } from "@ciphershare/protocol/ckks/keys";
 import type { Encryptor } from "@ciphershare/protocol/ckks/seal";
-import type { Matrix } from "../../linalg/matrix";
+import type { Matrix } from "@ciphershare/protocol/linalg/matrix";
 import { projectModel } from "./consistency";
 import { matvecPlan, packModel, requiredGaloisSteps } from "./layout";
 

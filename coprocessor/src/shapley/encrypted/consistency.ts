@@ -1,7 +1,7 @@
 import { InvalidInputError } from "@ciphershare/protocol/errors";
 import { keccak256 } from "@ciphershare/protocol/hashing/keccak";
 import { hexToBytes, type Hex } from "@ciphershare/protocol/hex";
-import { multiply, transposeMultiply, type Matrix } from "../../linalg/matrix";
+import { multiply, transposeMultiply, type Matrix } from "@ciphershare/protocol/linalg/matrix";
 import { deriveSeed, SeededRandom } from "../../random/seeded-random";
 import {
   FEW_VARIABLES_TAIL,

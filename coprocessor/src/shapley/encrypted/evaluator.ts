@@ -11,7 +11,7 @@ import {
 import { InvalidInputError } from "@ciphershare/protocol/errors";
 import type { CoefficientMap } from "../coefficients";
 import { pairCount, pairOfIndex } from "../gram";
-import type { Matrix } from "../../linalg/matrix";
+import type { Matrix } from "@ciphershare/protocol/linalg/matrix";
 import {
   assertMapFits,
   coefficientMask,

@@ -1,7 +1,7 @@
 import { powerOfTwoSteps } from "@ciphershare/protocol/ckks/keys";
 import { InvalidInputError } from "@ciphershare/protocol/errors";
 import type { CoefficientMap } from "../coefficients";
-import type { Matrix } from "../../linalg/matrix";
+import type { Matrix } from "@ciphershare/protocol/linalg/matrix";
 
 /**
  * Slot layouts of the encrypted Shapley computation (pure, no SEAL).
