@@ -34,24 +34,7 @@ export async function scoreEnvelope(
       details: `${map.outputScale}`,
     });
   }
-  const ciphertext = ctx.loadCiphertext(scores);
-  try {
-    return await buildEnvelope(
-      {
-        kind: EnvelopeKind.Aggregate,
-        parameterSet: ctx.parameterSet,
-        publicBundleHash,
-        scale: ciphertext.scale(),
-        coeffModulusSize: ciphertext.coeffModulusSize(),
-        ciphertextSize: ciphertext.size(),
-        valueExponent,
-        tensors: [{ name: SHAPLEY_SCORES_TENSOR, shape: scoreShape(map) }],
-      },
-      [scores],
-    );
-  } finally {
-    ciphertext.delete();
-  }
+  return singleCiphertextEnvelope(ctx, publicBundleHash, scores, SHAPLEY_SCORES_TENSOR, scoreShape(map), valueExponent);
 }
 
 /** The scores the custodian released: φ, n numbers, and nothing else. */
@@ -108,7 +91,19 @@ export async function residualEnvelope(
   publicBundleHash: Hex,
   residual: Uint8Array,
 ): Promise<Uint8Array> {
-  const ciphertext = ctx.loadCiphertext(residual);
+  return singleCiphertextEnvelope(ctx, publicBundleHash, residual, PROJECTION_RESIDUAL_TENSOR, [1, 1]);
+}
+
+/** An Aggregate envelope of one output ciphertext whose manifest names one tensor: what the custodian may release. */
+async function singleCiphertextEnvelope(
+  ctx: CkksContext,
+  publicBundleHash: Hex,
+  bytes: Uint8Array,
+  tensor: string,
+  shape: number[],
+  valueExponent?: number,
+): Promise<Uint8Array> {
+  const ciphertext = ctx.loadCiphertext(bytes);
   try {
     return await buildEnvelope(
       {
@@ -118,9 +113,10 @@ export async function residualEnvelope(
         scale: ciphertext.scale(),
         coeffModulusSize: ciphertext.coeffModulusSize(),
         ciphertextSize: ciphertext.size(),
-        tensors: [{ name: PROJECTION_RESIDUAL_TENSOR, shape: [1, 1] }],
+        ...(valueExponent === undefined ? {} : { valueExponent }),
+        tensors: [{ name: tensor, shape }],
       },
-      [residual],
+      [bytes],
     );
   } finally {
     ciphertext.delete();
