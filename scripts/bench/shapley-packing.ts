@@ -59,8 +59,16 @@ async function main(): Promise<void> {
   const bundle = await loadPublicBundle(ctx, keys.bundle);
   const d = 8;
   const c = 4;
-  const r = matrix(d, d, Array.from({ length: d * d }, (_, i) => (i % (d + 1) === 0 ? 1 : 0)));
-  const xty = matrix(d, c, Array.from({ length: d * c }, (_, i) => Math.sin(i)));
+  const r = matrix(
+    d,
+    d,
+    Array.from({ length: d * d }, (_, i) => (i % (d + 1) === 0 ? 1 : 0)),
+  );
+  const xty = matrix(
+    d,
+    c,
+    Array.from({ length: d * c }, (_, i) => Math.sin(i)),
+  );
   const rows: Record<string, number | string>[] = [];
   for (const n of sizes) {
     const map = randomMap(n);
