@@ -148,10 +148,11 @@ export interface ShapleyNoiseInputs {
  *
  * Packed terms (layout.ts#packedTerm): entries p, p′ share one ciphertext S = P_p + J·P_p′ (J = ±i√2 in every slot),
  * one relinearization, rescale and window sum, and the released value is 2·Re of M1 ⊙ S + M2 ⊙ J·S
- * (M1 = A_kp/2, M2 = −A_kp′/4). A complex noise e in S (or in either product) then reaches φ_k as
- * α·Re(e) + β·Im(e) with |α|, |β| ≤ √2·max(|A_kp|, |A_kp′|), so |·| ≤ √2·‖(A_kp, A_kp′)‖·|e| (Cauchy–Schwarz): every
- * noise of the term — both products' client noise and their own — is weighted by that, and the term's own noises are
- * added (no sharing assumed). After the masks, what is added to the total (the terms' rescale rounding, the stride
+ * (M1 = A_kp/2, M2 = −A_kp′/4). A complex noise e reaches φ_k as α·Re(e) + β·Im(e), so |·| ≤ ‖(α, β)‖·|e|
+ * (Cauchy–Schwarz): e in S or in P_p (real channel) has (α, β) = (A_kp, ±A_kp′/√2); e in P_p′ enters as J·e, so
+ * (α, β) = (A_kp′, ±√2·A_kp). Client noise of each product is weighted by its norm; the term's own noises (both
+ * products' and the shared relinearization, rescale and window sum) are added (no sharing assumed) and weighted by
+ * the larger of the two. After the masks, what is added to the total (the terms' rescale rounding, the stride
  * sum's key switching) is doubled by total + conj(total) at worst (‖e + conj e‖ ≤ 2‖e‖: variance × 4), and the
  * conjugation's key switch is added once.
  *
@@ -222,10 +223,14 @@ export function shapleyNoiseBound(p: NoiseParameters, inputs: ShapleyNoiseInputs
     for (let term = 0; term < terms; term++) {
       const { first, second } = packedTerm(term, map.entries);
       const members = second === undefined ? [first] : [first, second];
-      const weight =
-        second === undefined ? Math.abs(a(k, first)) : Math.sqrt(unitGain2) * Math.hypot(a(k, first), a(k, second));
+      const gain = Math.sqrt(unitGain2);
+      const weights =
+        second === undefined
+          ? [Math.abs(a(k, first))]
+          : [Math.hypot(a(k, first), a(k, second) / gain), Math.hypot(a(k, second), gain * a(k, first))];
       let termOwn = slotSumKeySwitch;
-      for (const entry of members) {
+      for (const [index, entry] of members.entries()) {
+        const weight = weights[index];
         if (entry < pairs) {
           const [i, j] = pairOfIndex(entry, map.n);
           const clientWeight = weight * (i === j ? 2 : 1);
@@ -237,7 +242,7 @@ export function shapleyNoiseBound(p: NoiseParameters, inputs: ShapleyNoiseInputs
           termOwn += biasOwn;
         }
       }
-      own += weight ** 2 * termOwn;
+      own += Math.max(...weights) ** 2 * termOwn;
     }
     let fromClients = 0;
     for (let i = 0; i < map.n; i++) {
