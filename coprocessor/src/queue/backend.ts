@@ -110,7 +110,7 @@ export async function queueBackend(options: QueueBackendOptions): Promise<Valuat
       const projectionHashes: Hex[] = [];
       for (const projection of projections) projectionHashes.push(await options.store.put(projection, restricted));
       return fanOut(
-        jobs.map((entries) => ({ ...shared, projectionHashes, task: { type: "terms" as const, entries } })),
+        jobs.map((terms) => ({ ...shared, projectionHashes, task: { type: "terms" as const, terms } })),
         (index) => onDone(jobs[index].length),
       );
     },

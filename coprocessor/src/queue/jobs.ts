@@ -27,7 +27,8 @@ export interface HeJobData {
     /** Load the keys, setup (diagonals) and models, compute nothing: `open` sends one per worker. */
     | { readonly type: "prepare" }
     | { readonly type: "project"; readonly index: number }
-    | { readonly type: "terms"; readonly entries: readonly number[] }
+    /** Packed Gram terms (`shapley/encrypted/layout.ts#packedTerm`), two entries each. */
+    | { readonly type: "terms"; readonly terms: readonly number[] }
     /** The consistency residual of submitted projections (by hash, fresh) under the challenges of `seed`. */
     | {
         readonly type: "check";

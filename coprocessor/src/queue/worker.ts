@@ -137,7 +137,7 @@ export function startQueueWorker(options: QueueWorkerOptions): RunningQueueWorke
         task.type === "project"
           ? { type: "project", index: task.index }
           : task.type === "terms"
-            ? { type: "terms", entries: [...task.entries] }
+            ? { type: "terms", terms: [...task.terms] }
             : task.type === "check"
               ? {
                   type: "check",

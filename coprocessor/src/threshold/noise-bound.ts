@@ -2,7 +2,7 @@ import type { CkksContext } from "@ciphershare/protocol/ckks/context";
 import { InvalidInputError } from "@ciphershare/protocol/errors";
 import type { CoefficientMap } from "../shapley/coefficients";
 import { pairCount, pairOfIndex } from "../shapley/gram";
-import { outputBlock } from "../shapley/encrypted/layout";
+import { outputBlock, packedTerm, packedTermCount } from "../shapley/encrypted/layout";
 import type { Matrix } from "@ciphershare/protocol/linalg/matrix";
 import { modulusChain } from "./modulus-chain";
 
@@ -144,7 +144,17 @@ export interface ShapleyNoiseInputs {
  *   bounds Var⟨U, ε_z⟩/‖U‖² (‖R⊗I‖ ≤ ‖R‖_F) and ‖z‖ = ‖R·w‖_F ≤ ‖R‖_F·C; clients are independent;
  * - each entry's own noise (relinearization and rescale rounding, summed over N/2 slots; the slot sum's
  *   N/2 − 1 key switches at level L − 1) is independent of the others': Σ_p A_kp²·Var_p;
- * - each term's final rescale rounds every slot: (entries)·N·v_round/Δx².
+ * - each term's final rescale rounds every slot: (terms)·N·v_round/Δx².
+ *
+ * Packed terms (layout.ts#packedTerm): entries p, p′ share one ciphertext S = P_p + J·P_p′ (J = ±i√2 in every slot),
+ * one relinearization, rescale and window sum, and the released value is 2·Re of M1 ⊙ S + M2 ⊙ J·S
+ * (M1 = A_kp/2, M2 = −A_kp′/4). A complex noise e reaches φ_k as α·Re(e) + β·Im(e), so |·| ≤ ‖(α, β)‖·|e|
+ * (Cauchy–Schwarz): e in S or in P_p (real channel) has (α, β) = (A_kp, ±A_kp′/√2); e in P_p′ enters as J·e, so
+ * (α, β) = (A_kp′, ±√2·A_kp). Client noise of each product is weighted by its norm; the term's own noises (both
+ * products' and the shared relinearization, rescale and window sum) are added (no sharing assumed) and weighted by
+ * the larger of the two. After the masks, what is added to the total (the terms' rescale rounding, the stride
+ * sum's key switching) is doubled by total + conj(total) at worst (‖e + conj e‖ ≤ 2‖e‖: variance × 4), and the
+ * conjugation's key switch is added once.
  *
  * ‖e‖₂² = Δx²·(mean over the N/2 slots of those variances); the bound multiplies √ by FEW_VARIABLES_TAIL.
  */
@@ -196,8 +206,12 @@ export function shapleyNoiseBound(p: NoiseParameters, inputs: ShapleyNoiseInputs
   // Each masked term's rescale rounds once; the stride sum by B, 2B, … then adds slots/B such roundings in every slot
   // (the window sums' key switching, (B − 1)·slots/B ≤ slots − 1 per entry, stays within slotSumKeySwitch).
   const strides = slots / outputBlock(map.n);
-  const finalRounding = (strides * map.entries * n * vRound) / deltaX ** 2;
+  const terms = packedTermCount(map.entries);
+  const finalRounding = (strides * terms * n * vRound) / deltaX ** 2;
   const strideKeySwitch = ((strides - 1) * n * keySwitchVariance(p, L - 2)) / deltaX ** 2;
+  const conjugationKeySwitch = (n * keySwitchVariance(p, L - 2)) / deltaX ** 2;
+  /** |J|² in every slot (imaginary-unit.ts: J = ±i√2). */
+  const unitGain2 = 2;
 
   const pairs = pairCount(map.n);
   const a = (k: number, entry: number) => map.rows[k * map.entries + entry] / map.outputScale;
@@ -205,27 +219,40 @@ export function shapleyNoiseBound(p: NoiseParameters, inputs: ShapleyNoiseInputs
   for (let k = 0; k < map.n; k++) {
     let own = 0;
     const perClient = new Float64Array(map.n);
-    for (let entry = 0; entry < map.entries; entry++) {
-      const coefficient = a(k, entry);
-      if (entry < pairs) {
-        const [i, j] = pairOfIndex(entry, map.n);
-        const weight = Math.abs(coefficient) * (i === j ? 2 : 1);
-        perClient[i] += weight;
-        if (i !== j) perClient[j] += weight;
-        own += coefficient ** 2 * (pairOwn + slotSumKeySwitch);
-      } else {
-        own += coefficient ** 2 * (biasOwn + slotSumKeySwitch);
+    const perBias = new Float64Array(map.n);
+    for (let term = 0; term < terms; term++) {
+      const { first, second } = packedTerm(term, map.entries);
+      const members = second === undefined ? [first] : [first, second];
+      const gain = Math.sqrt(unitGain2);
+      const weights =
+        second === undefined
+          ? [Math.abs(a(k, first))]
+          : [Math.hypot(a(k, first), a(k, second) / gain), Math.hypot(a(k, second), gain * a(k, first))];
+      let termOwn = slotSumKeySwitch;
+      for (const [index, entry] of members.entries()) {
+        const weight = weights[index];
+        if (entry < pairs) {
+          const [i, j] = pairOfIndex(entry, map.n);
+          const clientWeight = weight * (i === j ? 2 : 1);
+          perClient[i] += clientWeight;
+          if (i !== j) perClient[j] += clientWeight;
+          termOwn += pairOwn;
+        } else {
+          perBias[entry - pairs] += weight;
+          termOwn += biasOwn;
+        }
       }
+      own += Math.max(...weights) ** 2 * termOwn;
     }
     let fromClients = 0;
     for (let i = 0; i < map.n; i++) {
-      const bias = Math.abs(a(k, pairs + i));
-      fromClients += (perClient[i] * zNorm * Math.sqrt(sz2) + bias * xtyNorm * Math.sqrt(sw2)) ** 2;
+      fromClients += (perClient[i] * zNorm * Math.sqrt(sz2) + perBias[i] * xtyNorm * Math.sqrt(sw2)) ** 2;
     }
     sumOverOutputs += fromClients + own;
   }
   // φ_k and its error sit in every slot ≡ k (mod B): each output's error counts once per block.
-  const meanSlotVariance = (strides * sumOverOutputs + slots * (finalRounding + strideKeySwitch)) / slots;
+  const meanSlotVariance =
+    (strides * sumOverOutputs + slots * (4 * (finalRounding + strideKeySwitch) + conjugationKeySwitch)) / slots;
   const expected = deltaX * Math.sqrt(meanSlotVariance);
   return { computation: "shapley", l2: FEW_VARIABLES_TAIL * expected, expectedL2: expected, scale: deltaX };
 }

@@ -29,7 +29,7 @@ export interface PublicBundle {
   readonly relinKeys: Uint8Array;
   /** Empty when no rotation steps were requested. */
   readonly galoisKeys: Uint8Array;
-  /** Rotation steps the Galois keys cover, ascending, no duplicates. */
+  /** Rotation steps the Galois keys cover, ascending, no duplicates; 0 is complex conjugation (SEAL's convention). */
   readonly galoisSteps: readonly number[];
 }
 
@@ -40,7 +40,10 @@ export interface GeneratedKeys {
 }
 
 export interface KeyGenerationOptions {
-  /** Rotation steps the computation needs (e.g. baby/giant steps of a matrix-vector product). */
+  /**
+   * Rotation steps the computation needs (e.g. baby/giant steps of a matrix-vector product); 0 asks for the complex
+   * conjugation key (SEAL reads Galois step 0 as conjugation: `evaluator.complexConjugate`).
+   */
   galoisSteps?: readonly number[];
   /** Add ±1, ±2, …, ±slotCount/2 so any slot sum (and any rotation by composition) works. */
   slotSumSteps?: boolean;
@@ -53,12 +56,15 @@ export function powerOfTwoSteps(slotCount: number, withNegatives = true): number
   return withNegatives ? [...steps, ...steps.map((step) => -step)] : steps;
 }
 
-/** Sorts, dedups and validates rotation steps (non-zero integers with |step| < slotCount). */
+/**
+ * Sorts, dedups and validates rotation steps: integers with |step| < slotCount, where 0 stands for complex conjugation
+ * (the only automorphism that is not a rotation; SEAL's `createGaloisKeys` steps use the same convention).
+ */
 export function normalizeGaloisSteps(steps: readonly number[], slotCount: number): number[] {
   for (const step of steps) {
-    if (!Number.isInteger(step) || step === 0 || Math.abs(step) >= slotCount) {
+    if (!Number.isInteger(step) || Math.abs(step) >= slotCount) {
       throw new UnsupportedParametersError("Invalid Galois rotation step.", {
-        details: `step ${step}; steps must be non-zero integers with |step| < ${slotCount}`,
+        details: `step ${step}; steps must be integers with |step| < ${slotCount} (0: conjugation)`,
       });
     }
   }

@@ -135,7 +135,8 @@ describe("ckks base", () => {
 
     it("adds the power-of-two steps on request and validates steps", () => {
       expect(powerOfTwoSteps(8, false)).to.deep.equal([1, 2, 4]);
-      expect(() => generateKeys(ctx, { galoisSteps: [0] })).to.throw(UnsupportedParametersError);
+      expect(() => generateKeys(ctx, { galoisSteps: [1.5] })).to.throw(UnsupportedParametersError);
+      expect(() => generateKeys(ctx, { galoisSteps: [-4096] })).to.throw(UnsupportedParametersError);
       expect(() => generateKeys(ctx, { galoisSteps: [4096] })).to.throw(UnsupportedParametersError);
     });
 

@@ -1,6 +1,7 @@
 import { InvalidInputError } from "@ciphershare/protocol/errors";
 import type { Hex } from "@ciphershare/protocol/hex";
 import type { EvaluatorSetup } from "./evaluator";
+import { packedTermCount } from "./layout";
 import { openRuntimes, runJobs, type RuntimeHandle } from "./pool";
 import type { RuntimeResponse } from "./runtime";
 
@@ -28,11 +29,11 @@ export interface ValuationBackend {
   open(inputs: ValuationInputs): Promise<void>;
   /** z_i = (R⊗I)·w_i for each index, in the order given. */
   project(indices: readonly number[], onDone: () => void): Promise<Uint8Array[]>;
-  /** One partial sum of masked Gram terms per job (a list of entries), in the order given. */
+  /** One partial sum of masked Gram terms per job (a list of packed terms, `layout.ts#packedTerm`), in the order given. */
   terms(
     projections: readonly Uint8Array[],
     jobs: readonly (readonly number[])[],
-    onDone: (entries: number) => void,
+    onDone: (terms: number) => void,
   ): Promise<Uint8Array[]>;
   /**
    * The consistency residual of submitted projections (fresh ciphertexts, one per index) under the challenges of
@@ -73,9 +74,9 @@ export function threadBackend(count = 2): ValuationBackend {
       await Promise.all(
         runtimes.map((runtime) => runtime.request({ type: "projections", projections: [...projections] })),
       );
-      return runJobs(runtimes, jobs, async (runtime, entries) => {
-        const bytes = ciphertextOf(await runtime.request({ type: "terms", entries: [...entries] }));
-        onDone(entries.length);
+      return runJobs(runtimes, jobs, async (runtime, terms) => {
+        const bytes = ciphertextOf(await runtime.request({ type: "terms", terms: [...terms] }));
+        onDone(terms.length);
         return bytes;
       });
     },
@@ -95,9 +96,13 @@ export function ciphertextOf(response: RuntimeResponse): Uint8Array {
   return response.bytes;
 }
 
-/** Deals the Gram entries round-robin into `count` jobs of similar cost. */
+/**
+ * Deals the packed Gram terms (two entries each, `layout.ts#packedTerm`) round-robin into `count` jobs of similar cost.
+ * The pairing of entries is fixed, only the terms are dealt, so the partial sums add to the same bytes.
+ */
 export function termJobs(entries: number, count: number): number[][] {
-  const jobs = Array.from({ length: Math.max(1, Math.min(entries, count)) }, () => [] as number[]);
-  for (let entry = 0; entry < entries; entry++) jobs[entry % jobs.length].push(entry);
+  const terms = packedTermCount(entries);
+  const jobs = Array.from({ length: Math.max(1, Math.min(terms, count)) }, () => [] as number[]);
+  for (let term = 0; term < terms; term++) jobs[term % jobs.length].push(term);
   return jobs;
 }

@@ -14,15 +14,17 @@ import { pairCount, pairOfIndex } from "../gram";
 import type { Matrix } from "@ciphershare/protocol/linalg/matrix";
 import {
   assertMapFits,
-  coefficientMask,
   matvecPlan,
   outputBlock,
+  packedMasks,
+  packedTerm,
   packModel,
   strideSumSteps,
   windowSumSteps,
   type MatvecPlan,
 } from "./layout";
 import type { ProjectionChallenge } from "./consistency";
+import { imaginaryUnit } from "./imaginary-unit";
 import { rotateAndAddInplace, sumSlotsInplace } from "./slots";
 
 /** The plaintext side of the computation: the validation kernel's R and XᵀY, and the coefficient map. */
@@ -46,10 +48,14 @@ export interface EvaluatorSetup {
  * - level 1: z_i = (R⊗I)·w_i, diagonals at scale qL → z_i at scale Δ;
  *   b-path: w_i ⊙ XᵀY at scale Δ·qL/q(L−1) → scale Δ²/q(L−1), then a modulus switch to level 2;
  * - level 2: z_i ⊙ z_j (relinearised) → scale Δ²/q(L−1);
- * - window sum of width B = `outputBlock(n)` at level 2 (log2 B rotations), then level 3: × the coefficient mask
- *   (A[k][p] in every slot ≡ k mod B) at scale q(L−2). All terms add into one ciphertext; one stride sum of that
- *   total (`finishScores`, log2(slots/B) rotations at level 3) leaves φ (minus its public constant) in slot k of
- *   every block and zeros elsewhere (`layout.ts` explains why the windows tile the ring).
+ * - Gram entries are packed two per term (`layout.ts#packedTerm`): S = P1 + J·P2 with J the imaginary unit
+ *   (`imaginary-unit.ts`; two pair products are added before their one relinearization), so a term pays one window
+ *   sum for two entries;
+ * - window sum of width B = `outputBlock(n)` at level 2 (log2 B rotations), then level 3: M1 ⊙ S + M2 ⊙ (J·S), the
+ *   masks holding ±A[k][p]/2 in every slot ≡ k mod B, at scale q(L−2). All terms add into one ciphertext; one stride
+ *   sum of that total and one conjugation (`finishScores`, log2(slots/B) rotations at level 3, total + conj(total))
+ *   leave φ (minus its public constant) in slot k of every block and zeros elsewhere (`layout.ts` explains why the
+ *   windows tile the ring).
  */
 export class EncryptedShapleyEvaluator {
   readonly plan: MatvecPlan;
@@ -60,6 +66,8 @@ export class EncryptedShapleyEvaluator {
   private diagonalsAtTop: Plaintext[][] | undefined;
   private diagonalsAtLevel1: Plaintext[][] | undefined;
   private xtyForBias: Plaintext | undefined;
+  /** J per level (coefficient modulus size): level 1 for the pair products, level 2 for biases and the masks. */
+  private readonly units = new Map<number, Plaintext>();
 
   constructor(
     private readonly ctx: CkksContext,
@@ -138,23 +146,116 @@ export class EncryptedShapleyEvaluator {
   }
 
   /**
-   * Level 3: mask_p ⊙ windowSum_B(product), the mask holding A[k][p] in every slot ≡ k (mod B). Window-sums
-   * `product` in place (log2 B rotations at level 2, the dominant cost of a term).
+   * S = P_first + J·P_second of packed term `term` (`layout.ts#packedTerm`), level 2 at `termScale`. Two products of
+   * projections are added unrelinearized (size 3; J is a plaintext, so it applies to any size), then relinearized and
+   * rescaled once; a term with a bias product combines the two products at level 2; an odd last term is one product.
    */
-  maskedTerm(product: Ciphertext, entry: number): Ciphertext {
-    const block = outputBlock(this.requireMap().n);
-    rotateAndAddInplace(this.ctx, this.keys.galoisKeys, product, windowSumSteps(block));
-    return this.applyMask(product, entry);
+  packedProduct(term: number, projections: (i: number) => Ciphertext, models: (i: number) => Ciphertext): Ciphertext {
+    const map = this.requireMap();
+    const { first, second } = packedTerm(term, map.entries);
+    if (second === undefined) return this.entryProduct(first, projections, models);
+    const { evaluator, seal } = this.ctx;
+    if (second < pairCount(map.n)) {
+      const [a, b] = pairOfIndex(first, map.n);
+      const [c, d] = pairOfIndex(second, map.n);
+      const sum = new seal.Ciphertext();
+      const other = new seal.Ciphertext();
+      try {
+        const unit = this.unitAt(projections(c));
+        sealCall("multiply two pairs of projected models", () => {
+          evaluator.multiply(projections(a), projections(b), sum);
+          evaluator.multiply(projections(c), projections(d), other);
+          evaluator.multiplyPlain(other, unit, other);
+        });
+        other.setScale(sameScale(other.scale(), sum.scale()));
+        sealCall("pack two Gram products into one ciphertext", () => {
+          evaluator.addInplace(sum, other);
+          evaluator.relinearizeInplace(sum, this.keys.relinKeys);
+          evaluator.rescaleToNextInplace(sum);
+        });
+        sum.setScale(sameScale(sum.scale(), this.termScale));
+        return sum;
+      } catch (error) {
+        sum.delete();
+        throw error;
+      } finally {
+        other.delete();
+      }
+    }
+    const sum = this.entryProduct(first, projections, models);
+    let other: Ciphertext | undefined;
+    try {
+      other = this.entryProduct(second, projections, models);
+      const unit = this.unitAt(other);
+      const rotated = other;
+      sealCall("pack two Gram products into one ciphertext", () => {
+        evaluator.multiplyPlain(rotated, unit, rotated);
+        evaluator.addInplace(sum, rotated);
+      });
+      return sum;
+    } catch (error) {
+      sum.delete();
+      throw error;
+    } finally {
+      deleteAll(other);
+    }
   }
 
   /**
-   * The sum of every masked term, stride-summed in place (B, 2B, …, slots/2 at level 3): slot k of every block then
-   * holds φ_k minus its constant. Run once on the whole sum, never on partial sums: a rotation's key switch rounds,
-   * so only one fixed order of operations gives the same bytes everywhere.
+   * Level 3: M1 ⊙ windowSum_B(S) + M2 ⊙ J·windowSum_B(S) (`layout.ts#packedMasks`), whose real part is half the two
+   * entries' masked terms. Window-sums `packed` in place (log2 B rotations at level 2, the dominant cost of a term).
+   */
+  maskedPackedTerm(packed: Ciphertext, term: number): Ciphertext {
+    const map = this.requireMap();
+    rotateAndAddInplace(this.ctx, this.keys.galoisKeys, packed, windowSumSteps(outputBlock(map.n)));
+    const masks = packedMasks(map, term, this.ctx.slotCount);
+    const { evaluator, seal } = this.ctx;
+    // Masks are encoded on use and freed at once: each packed term is handled exactly once per run.
+    const encoded: Plaintext[] = [];
+    const out = new seal.Ciphertext();
+    const rotated = new seal.Ciphertext();
+    try {
+      encoded.push(this.ctx.encode(masks.first, { scale: this.rescalePrimes.low, levelOf: packed }));
+      sealCall("apply a Shapley coefficient mask", () => evaluator.multiplyPlain(packed, encoded[0], out));
+      if (masks.second) {
+        encoded.push(this.ctx.encode(masks.second, { scale: this.rescalePrimes.low, levelOf: packed }));
+        const unit = this.unitAt(packed);
+        sealCall("apply the second entry's mask through J", () => {
+          evaluator.multiplyPlain(packed, unit, rotated);
+          evaluator.multiplyPlain(rotated, encoded[1], rotated);
+          evaluator.addInplace(out, rotated);
+        });
+      }
+      sealCall("rescale a masked Shapley term", () => evaluator.rescaleToNextInplace(out));
+      out.setScale(sameScale(out.scale(), this.termScale));
+      return out;
+    } catch (error) {
+      out.delete();
+      throw error;
+    } finally {
+      deleteAll(rotated, ...encoded);
+    }
+  }
+
+  /**
+   * The sum of every masked term, stride-summed in place (B, 2B, …, slots/2 at level 3), then total + conj(total): slot
+   * k of every block then holds φ_k minus its constant, and every slot is real (the imaginary parts of the packed
+   * terms hold other combinations of the Gram entries, which must not be released). Run once on the whole sum, never
+   * on partial sums: a rotation's key switch rounds, so only one fixed order of operations gives the same bytes
+   * everywhere.
    */
   finishScores(total: Ciphertext): void {
     const block = outputBlock(this.requireMap().n);
     rotateAndAddInplace(this.ctx, this.keys.galoisKeys, total, strideSumSteps(block, this.ctx.slotCount));
+    const conjugate = new this.ctx.seal.Ciphertext();
+    try {
+      sealCall("keep the real part (conjugate and add)", () => {
+        this.ctx.evaluator.complexConjugate(total, this.keys.galoisKeys, conjugate);
+        this.ctx.evaluator.addInplace(total, conjugate);
+      });
+    } finally {
+      conjugate.delete();
+    }
   }
 
   /**
@@ -282,35 +383,25 @@ export class EncryptedShapleyEvaluator {
   dispose(): void {
     for (const set of [this.diagonalsAtTop, this.diagonalsAtLevel1]) if (set) deleteAll(...set.flat());
     this.diagonalsAtTop = this.diagonalsAtLevel1 = undefined;
-    deleteAll(this.xtyForBias);
+    deleteAll(this.xtyForBias, ...this.units.values());
     this.xtyForBias = undefined;
+    this.units.clear();
+  }
+
+  /** J at the level of `ciphertext` (size 2), built once per level. */
+  private unitAt(ciphertext: Ciphertext): Plaintext {
+    const level = ciphertext.coeffModulusSize();
+    let unit = this.units.get(level);
+    if (!unit) {
+      unit = imaginaryUnit(this.ctx, ciphertext);
+      this.units.set(level, unit);
+    }
+    return unit;
   }
 
   private requireMap(): CoefficientMap {
     if (!this.setup.map) throw new CkksError("This evaluator was set up without a coefficient map.");
     return this.setup.map;
-  }
-
-  /** Masks are encoded on use and freed at once: each Gram entry is handled exactly once per run. */
-  private applyMask(summed: Ciphertext, entry: number): Ciphertext {
-    const mask = this.ctx.encode(coefficientMask(this.requireMap(), entry, this.ctx.slotCount), {
-      scale: this.rescalePrimes.low,
-      levelOf: summed,
-    });
-    const out = new this.ctx.seal.Ciphertext();
-    try {
-      sealCall("apply a Shapley coefficient mask", () => {
-        this.ctx.evaluator.multiplyPlain(summed, mask, out);
-        this.ctx.evaluator.rescaleToNextInplace(out);
-      });
-      out.setScale(sameScale(out.scale(), this.termScale));
-      return out;
-    } catch (error) {
-      out.delete();
-      throw error;
-    } finally {
-      mask.delete();
-    }
   }
 
   private projectionDiagonals(): Plaintext[][] {

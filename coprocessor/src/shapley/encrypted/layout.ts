@@ -78,10 +78,18 @@ export function slotSumSteps(slotCount: number): number[] {
   return powerOfTwoSteps(slotCount, false);
 }
 
-/** Every Galois step the encrypted valuation (and the per-coalition baseline) needs. */
+/**
+ * Every Galois step the encrypted valuation (and the per-coalition baseline) needs; 0 is the complex conjugation that
+ * keeps only the real part of the packed Gram terms (`packedTerm`).
+ */
 export function requiredGaloisSteps(plan: MatvecPlan): number[] {
-  return [...new Set([...plan.babySteps, ...plan.giantSteps, ...slotSumSteps(plan.slotCount)])].sort((a, b) => a - b);
+  return [...new Set([CONJUGATION_STEP, ...plan.babySteps, ...plan.giantSteps, ...slotSumSteps(plan.slotCount)])].sort(
+    (a, b) => a - b,
+  );
 }
+
+/** SEAL's Galois "step" for complex conjugation. */
+export const CONJUGATION_STEP = 0;
 
 /** vec(w): row-major d×c model in the first d·c slots. */
 export function packModel(w: Matrix, slotCount: number): Float64Array {
@@ -149,6 +157,49 @@ function blockPeriodic(values: (k: number) => number, n: number, slotCount: numb
 
 export function coefficientMask(map: CoefficientMap, entry: number, slotCount: number): Float64Array {
   return blockPeriodic((k) => map.rows[k * map.entries + entry] / map.outputScale, map.n, slotCount);
+}
+
+/**
+ * Gram entries are packed two per term: term t holds entries 2t and 2t + 1 (the last term alone when the count is
+ * odd), a fixed pairing so that every split of the terms into jobs adds the same ciphertexts. The term's ciphertext
+ * is S = P_2t + J·P_2t+1 with J = ±i·√2 in every slot (imaginary-unit.ts): the two real products share one
+ * relinearization, one rescale and one window sum (J commutes with rotations). Its masks: term = M1 ⊙ S + M2 ⊙ (J·S);
+ * since J² = −2 and the windows W1, W2 are real, Re(S) = W1 and Re(J·S) = −2·W2 (whatever the sign of J), so
+ * M1 = A[·][2t]/2 and M2 = −A[·][2t + 1]/4 give Re(term) = (A[·][2t]·W1 + A[·][2t + 1]·W2)/2. The imaginary part holds
+ * other combinations of the Gram entries; `finishScores` releases total + conj(total) = 2·Re(total), which restores
+ * the factor 2.
+ */
+export interface PackedTerm {
+  readonly first: number;
+  /** Undefined for the last term of an odd number of entries. */
+  readonly second: number | undefined;
+}
+
+export function packedTermCount(entries: number): number {
+  return Math.ceil(entries / 2);
+}
+
+export function packedTerm(term: number, entries: number): PackedTerm {
+  if (!Number.isInteger(term) || term < 0 || term >= packedTermCount(entries)) {
+    throw new InvalidInputError("No such packed Gram term.", {
+      details: `term ${term} of ${packedTermCount(entries)} (${entries} entries)`,
+    });
+  }
+  const second = 2 * term + 1;
+  return { first: 2 * term, second: second < entries ? second : undefined };
+}
+
+/** The masks M1 (real part) and M2 (via J) of a packed term, in the layout of `coefficientMask`. */
+export function packedMasks(
+  map: CoefficientMap,
+  term: number,
+  slotCount: number,
+): { first: Float64Array; second: Float64Array | undefined } {
+  const { first, second } = packedTerm(term, map.entries);
+  const scaled = (entry: number, factor: number) =>
+    blockPeriodic((k) => (factor * map.rows[k * map.entries + entry]) / map.outputScale, map.n, slotCount);
+  // J² = −2 (imaginary-unit.ts, UNIT_GAIN_SQUARED; this module stays free of SEAL): the second mask is −1/(2·2).
+  return { first: scaled(first, 1 / 2), second: second === undefined ? undefined : scaled(second, -1 / 4) };
 }
 
 /** The public constants of φ in the same layout, added in plaintext to the encrypted sum. */

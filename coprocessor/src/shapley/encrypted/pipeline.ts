@@ -4,7 +4,7 @@ import { InvalidInputError } from "@ciphershare/protocol/errors";
 import type { Hex } from "@ciphershare/protocol/hex";
 import type { CoefficientMap } from "../coefficients";
 import type { ValidationKernel } from "../gram";
-import { constantMask } from "./layout";
+import { constantMask, packedTermCount } from "./layout";
 import { ciphertextOf, termJobs, threadBackend, type ValuationBackend } from "./backend";
 import { openRuntimes, runJobs, type RuntimeHandle } from "./pool";
 
@@ -97,7 +97,7 @@ export async function computeEncryptedScores(request: EncryptedValuationRequest)
     const partials = await backend.terms(
       projections as Uint8Array[],
       termJobs(request.map.entries, backend.parallelism * 4),
-      (entries) => request.onProgress?.("terms", (termsDone += entries), request.map.entries),
+      (terms) => request.onProgress?.("terms", (termsDone += terms), packedTermCount(request.map.entries)),
     );
     const scores = withConstant(ctx, await backend.finish(partials), request.map);
     const finished = performance.now();

@@ -5,6 +5,7 @@ import { deleteAll, type Ciphertext } from "@ciphershare/protocol/ckks/seal";
 import type { Hex } from "@ciphershare/protocol/hex";
 import { projectionChallenge } from "./consistency";
 import { EncryptedShapleyEvaluator, type EvaluatorSetup } from "./evaluator";
+import { CONJUGATION_STEP } from "./layout";
 
 /**
  * The messages a Shapley worker understands. The same runtime serves a worker thread and the calling
@@ -22,7 +23,8 @@ export type RuntimeRequest =
   | { type: "models"; models: Uint8Array[] }
   | { type: "project"; index: number }
   | { type: "projections"; projections: Uint8Array[] }
-  | { type: "terms"; entries: number[] }
+  /** Packed terms (`layout.ts#packedTerm`: entries 2t and 2t + 1 each), summed into one partial ciphertext. */
+  | { type: "terms"; terms: number[] }
   | { type: "finish"; partials: Uint8Array[] }
   | { type: "coalition"; members: number[]; sampleCounts: number[] }
   /** The consistency residual of submitted projections (fresh, one per index) under the challenges of `seed`. */
@@ -60,6 +62,15 @@ export class ShapleyRuntime {
         this.bundle = await loadPublicBundle(this.ctx, request.bundle);
         if (!this.bundle.galoisKeys)
           throw new CkksError("The public bundle has no Galois keys; Shapley needs rotations.");
+        // The packed Gram terms release only the real part of their sum (`finishScores`): that needs conjugation.
+        if (request.setup.map && !this.bundle.galoisSteps.includes(CONJUGATION_STEP)) {
+          throw new CkksError(
+            "The public bundle has no conjugation key (Galois step 0); regenerate the Shapley keys.",
+            {
+              details: `steps ${this.bundle.galoisSteps.join(",")}`,
+            },
+          );
+        }
         this.evaluator = new EncryptedShapleyEvaluator(
           this.ctx,
           { relinKeys: this.bundle.relinKeys, galoisKeys: this.bundle.galoisKeys },
@@ -86,14 +97,14 @@ export class ShapleyRuntime {
         const evaluator = this.evaluatorOrThrow();
         let sum: Ciphertext | undefined;
         try {
-          for (const entry of request.entries) {
-            const product = evaluator.entryProduct(
-              entry,
+          for (const index of request.terms) {
+            const product = evaluator.packedProduct(
+              index,
               (i) => this.projection(i),
               (i) => this.model(i),
             );
             try {
-              const term = evaluator.maskedTerm(product, entry);
+              const term = evaluator.maskedPackedTerm(product, index);
               if (!sum) sum = term;
               else {
                 this.context().evaluator.addInplace(sum, term);
