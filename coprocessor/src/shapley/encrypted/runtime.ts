@@ -62,7 +62,11 @@ export class ShapleyRuntime {
           throw new CkksError("The public bundle has no Galois keys; Shapley needs rotations.");
         this.evaluator = new EncryptedShapleyEvaluator(
           this.ctx,
-          { relinKeys: this.bundle.relinKeys, galoisKeys: this.bundle.galoisKeys },
+          {
+            relinKeys: this.bundle.relinKeys,
+            galoisKeys: this.bundle.galoisKeys,
+            galoisSteps: this.bundle.galoisSteps,
+          },
           request.setup,
         );
         this.setup = request.setup;
