@@ -19,7 +19,9 @@
  * own) N `ciphershare coprocessor worker` processes on BullMQ running the encrypted jobs. Every row reports `workers`
  * and `plaintextRatio` (encrypted seconds / plaintext seconds of the same run).
  * By default the simulated clients submit their projection R·w_i encrypted and the coprocessor checks it (the `check`
- * phase of `encryptedBreakdown`); `--computed-projections` makes it project every client instead (`projection`).
+ * phase of `encryptedBreakdown`), and the custodian generates the "submitted" key set (13 power-of-two Galois keys at
+ * N = 16384); `--computed-projections` makes it project every client instead (`projection`) with the "computed" key
+ * set (a key per projection step, 68). Rows report `keyProfile`, `galoisKeys` and `evaluationBundleBytes`.
  */
 import { Command } from "commander";
 import { matrix } from "@ciphershare/protocol/linalg/matrix";
@@ -45,7 +47,7 @@ const flags = new Command()
   .option("--workers <n>", "worker threads, or worker processes with --queue", "2")
   .option(
     "--computed-projections",
-    "clients submit no projection R·w_i: the coprocessor projects every client (the path before submitted projections)",
+    'clients submit no projection R·w_i: the coprocessor projects every client with the "computed" key set (68 Galois keys)',
   )
   .option("--queue <redis-url>", "run the encrypted jobs on BullMQ worker processes (redis://HOST:PORT, or local)")
   .parse(process.argv)
@@ -87,6 +89,10 @@ interface Row {
   queue: boolean;
   /** Clients submitted R·w_i (checked, not computed); false with `--computed-projections`. */
   submittedProjections: boolean;
+  /** The custodian's Galois key set (`key-profile.ts`), its key count and the evaluation bundle each worker loads. */
+  keyProfile: string;
+  galoisKeys: number;
+  evaluationBundleBytes: number;
   encryptedSeconds: number;
   /** encryptedSeconds / plaintextSeconds, both measured in this run. */
   plaintextRatio: number;
@@ -200,6 +206,7 @@ async function main() {
       backend: queue?.backend,
       keepUnflooded: true,
       submitProjections: flags.computedProjections !== true,
+      keyProfile: flags.computedProjections === true ? "computed" : "submitted",
       onProgress: (phase, done, total) => {
         if (phase !== lastPhase || done === total) log(`  n=${n} ${phase} ${done}/${total}`);
         lastPhase = phase;
@@ -223,6 +230,9 @@ async function main() {
       workers: WORKERS,
       queue: queue !== undefined,
       submittedProjections: flags.computedProjections !== true,
+      keyProfile: encrypted.keys?.profile ?? "",
+      galoisKeys: encrypted.keys?.galoisKeys ?? 0,
+      evaluationBundleBytes: encrypted.keys?.evaluationBundleBytes ?? 0,
       encryptedSeconds: round(encrypted.seconds),
       plaintextRatio: round(encrypted.seconds / plain.seconds),
       baselineSeconds: round(baselineSeconds),
