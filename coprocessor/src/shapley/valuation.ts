@@ -2,9 +2,10 @@ import { CkksContext } from "@ciphershare/protocol/ckks/context";
 import { randomBytes } from "node:crypto";
 import { envelopeCommitment } from "@ciphershare/protocol/ckks/envelope";
 import {
-  loadPublicBundle,
+  loadEncryptionKey,
   loadSecretKey,
-  type LoadedPublicBundle,
+  parsePublicBundle,
+  type EncryptionKey,
   type PublishedBundleParts,
 } from "@ciphershare/protocol/ckks/keys";
 import { KeyCustodian } from "../keys/key-custodian";
@@ -191,7 +192,7 @@ export async function valueContributions(
   const commitments = new InMemoryRoundCommitments();
   const passphrase = randomBytes(24).toString("hex");
   let custodian: KeyCustodian | undefined;
-  let bundle: LoadedPublicBundle | undefined;
+  let encryptionKey: EncryptionKey | undefined;
   try {
     // Custodian: ephemeral epoch keys with the Galois steps of the key profile.
     const keygenStarted = performance.now();
@@ -200,10 +201,11 @@ export async function valueContributions(
     const galoisSteps = shapleyGaloisSteps(matvecPlan(kernel.r, problem.y.cols, ctx.slotCount), profile);
     const epoch = await KeyCustodian.generateEpochKeys(ctx, passphrase, { galoisSteps });
     custodian = await KeyCustodian.open(ctx, epoch.keystore, passphrase, { commitments });
-    bundle = await loadPublicBundle(ctx, epoch.bundleBytes);
+    // Clients load the public key only (the encryption half of the bundle; the Galois keys are the workers').
+    encryptionKey = loadEncryptionKey(ctx, parsePublicBundle(epoch.parts.encryption), epoch.publicBundleHash);
     // Clients: encrypt vec(w_i) under the public bundle.
     const encryptStarted = performance.now();
-    const encryptor = bundle.encryptor;
+    const encryptor = encryptionKey.encryptor;
     const models = problem.models.map((w) => encryptModel(ctx, w, encryptor));
     // ... and, unless told otherwise, their projection R·w_i by the public R (the coprocessor checks it).
     const projections = submit
@@ -247,7 +249,7 @@ export async function valueContributions(
     const envelope = await scoreEnvelope(ctx, epoch.publicBundleHash, result.scores, map);
     commitments.publishOutput(roundId, await envelopeCommitment(envelope));
     // Custodian: decrypts that envelope only, flooding it by the bound of the computation, releases n values.
-    const release = scoresRelease(ctx, kernel, map, normBound, bundle.galoisSteps);
+    const release = scoresRelease(ctx, kernel, map, normBound, galoisSteps);
     const output = await custodian.decryptOutput(roundId, envelope, release);
     const released = scoresFromRelease(output, map.n);
     let unflooded: number[] | undefined;
@@ -274,7 +276,7 @@ export async function valueContributions(
       floodingSigma: output.floodingSigma,
       keys: {
         profile,
-        galoisKeys: bundle.galoisSteps.length,
+        galoisKeys: galoisSteps.length,
         evaluationBundleBytes: epoch.parts.evaluation.length,
       },
       inconsistentProjections: [...result.inconsistent],
@@ -289,7 +291,7 @@ export async function valueContributions(
       },
     };
   } finally {
-    bundle?.dispose();
+    encryptionKey?.dispose();
     custodian?.dispose();
     ctx.dispose();
   }
