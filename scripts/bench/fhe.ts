@@ -154,16 +154,24 @@ async function benchContributorKey() {
   const validation = validationDataset();
   const keys = generateKeys(ctx, roundKeyOptions(ctx.slotCount, validation.dimension, validation.classes));
   const parts = await publicBundleParts(keys.bundle);
+  // The "submitted" key set (`custodian keygen --projections submitted`): 13 power-of-two Galois keys and the conjugation instead of 69.
+  const small = generateKeys(
+    ctx,
+    roundKeyOptions(ctx.slotCount, validation.dimension, validation.classes, "submitted"),
+  );
+  const smallParts = await publicBundleParts(small.bundle);
   ctx.dispose();
   const wholeBundleBytes = parts.encryption.length + parts.evaluation.length;
   log(
-    `${ROUND_PARAMETER_SET_ID} round keys: contributors download ${parts.encryption.length} bytes of a ${wholeBundleBytes}-byte bundle (manifest ${parts.manifest.length} bytes)`,
+    `${ROUND_PARAMETER_SET_ID} round keys: contributors download ${parts.encryption.length} bytes of a ${wholeBundleBytes}-byte bundle (manifest ${parts.manifest.length} bytes); evaluation bundle ${parts.evaluation.length} bytes (${keys.bundle.galoisSteps.length} Galois keys), ${smallParts.evaluation.length} with the "submitted" key set (${small.bundle.galoisSteps.length})`,
   );
   const update = randomUpdate(validation.dimension * validation.classes, 11);
   const browser = await benchBrowserEncrypt(parts.encryption, update, log);
   return {
     roundContributorKeyBytes: parts.encryption.length,
     roundBundleBytes: wholeBundleBytes,
+    roundEvaluationBundleBytes: parts.evaluation.length,
+    roundSubmittedEvaluationBundleBytes: smallParts.evaluation.length,
     browserEncryptMs: browser?.browserEncryptMs ?? null,
     browserEncryptFirstMs: browser?.browserEncryptFirstMs ?? null,
     browserEncryptValues: update.length,

@@ -74,7 +74,7 @@ async function main(): Promise<void> {
     const map = randomMap(n);
     const evaluator = new EncryptedShapleyEvaluator(
       ctx,
-      { relinKeys: bundle.relinKeys, galoisKeys: bundle.galoisKeys! },
+      { relinKeys: bundle.relinKeys, galoisKeys: bundle.galoisKeys!, galoisSteps: bundle.galoisSteps },
       { r, xty, map, normalizer: 1, yNormSquared: 1 },
     );
     // Four clients suffice: entries 0 … 3 are pair products of them whatever n (pairs come first in the Gram layout).

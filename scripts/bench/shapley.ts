@@ -19,7 +19,11 @@
  * own) N `ciphershare coprocessor worker` processes on BullMQ running the encrypted jobs. Every row reports `workers`
  * and `plaintextRatio` (encrypted seconds / plaintext seconds of the same run).
  * By default the simulated clients submit their projection R·w_i encrypted and the coprocessor checks it (the `check`
- * phase of `encryptedBreakdown`); `--computed-projections` makes it project every client instead (`projection`).
+ * phase of `encryptedBreakdown`), and the custodian generates the "submitted" key set (13 power-of-two Galois keys and the conjugation at
+ * N = 16384); `--computed-projections` makes it project every client instead (`projection`) with the "computed" key
+ * set (a key per projection step, 68); `--key-profile submitted|computed` overrides the key set alone (e.g. submitted
+ * projections with the 68 keys, the path before the small key set). Rows report `keyProfile`, `galoisKeys` and
+ * `evaluationBundleBytes`.
  */
 import { Command } from "commander";
 import { matrix } from "@ciphershare/protocol/linalg/matrix";
@@ -32,6 +36,10 @@ import { validationKernel } from "@ciphershare/coprocessor/shapley/gram";
 import { CkksContext } from "@ciphershare/protocol/ckks/context";
 import { serializePublicBundle, loadPublicBundle } from "@ciphershare/protocol/ckks/keys";
 import { encryptModel, generateShapleyKeys } from "@ciphershare/coprocessor/shapley/encrypted/client";
+import {
+  parseProjectionKeyProfile,
+  type ProjectionKeyProfile,
+} from "@ciphershare/coprocessor/shapley/encrypted/key-profile";
 import { computeCoalitionUtilities } from "@ciphershare/coprocessor/shapley/encrypted/pipeline";
 import { startQueue, type BenchQueue } from "./queue";
 
@@ -45,7 +53,11 @@ const flags = new Command()
   .option("--workers <n>", "worker threads, or worker processes with --queue", "2")
   .option(
     "--computed-projections",
-    "clients submit no projection R·w_i: the coprocessor projects every client (the path before submitted projections)",
+    'clients submit no projection R·w_i: the coprocessor projects every client with the "computed" key set (69 Galois keys)',
+  )
+  .option(
+    "--key-profile <profile>",
+    "the custodian's Galois key set: submitted (13 powers of two + conjugation) or computed (69); default submitted, computed with --computed-projections",
   )
   .option("--queue <redis-url>", "run the encrypted jobs on BullMQ worker processes (redis://HOST:PORT, or local)")
   .parse(process.argv)
@@ -55,6 +67,7 @@ const flags = new Command()
     sampled?: boolean;
     sizes?: string;
     computedProjections?: boolean;
+    keyProfile?: string;
     plaintextSizes?: string;
     workers: string;
     queue?: string;
@@ -68,6 +81,12 @@ const plaintextSizes = chosenPlaintextSizes ?? (large ? [300] : []);
 // `--plaintext-sizes` alone runs no encrypted row.
 const sizes = sizesArgument(flags.sizes) ?? (chosenPlaintextSizes ? [] : large ? [5, 10, 20, 50, 100] : [5, 10, 20]);
 const SAMPLED = { method: "sampled", permutations: 2000, batches: 10, seed: 7 } as const;
+const KEY_PROFILE: ProjectionKeyProfile =
+  flags.keyProfile !== undefined
+    ? parseProjectionKeyProfile(flags.keyProfile)
+    : flags.computedProjections === true
+      ? "computed"
+      : "submitted";
 const WORKERS = Number(flags.workers);
 if (!Number.isInteger(WORKERS) || WORKERS < 1)
   throw new Error(`--workers must be an integer ≥ 1 (got ${flags.workers})`);
@@ -87,6 +106,10 @@ interface Row {
   queue: boolean;
   /** Clients submitted R·w_i (checked, not computed); false with `--computed-projections`. */
   submittedProjections: boolean;
+  /** The custodian's Galois key set (`key-profile.ts`), its key count and the evaluation bundle each worker loads. */
+  keyProfile: string;
+  galoisKeys: number;
+  evaluationBundleBytes: number;
   encryptedSeconds: number;
   /** encryptedSeconds / plaintextSeconds, both measured in this run. */
   plaintextRatio: number;
@@ -200,6 +223,7 @@ async function main() {
       backend: queue?.backend,
       keepUnflooded: true,
       submitProjections: flags.computedProjections !== true,
+      keyProfile: KEY_PROFILE,
       onProgress: (phase, done, total) => {
         if (phase !== lastPhase || done === total) log(`  n=${n} ${phase} ${done}/${total}`);
         lastPhase = phase;
@@ -223,6 +247,9 @@ async function main() {
       workers: WORKERS,
       queue: queue !== undefined,
       submittedProjections: flags.computedProjections !== true,
+      keyProfile: encrypted.keys?.profile ?? "",
+      galoisKeys: encrypted.keys?.galoisKeys ?? 0,
+      evaluationBundleBytes: encrypted.keys?.evaluationBundleBytes ?? 0,
       encryptedSeconds: round(encrypted.seconds),
       plaintextRatio: round(encrypted.seconds / plain.seconds),
       baselineSeconds: round(baselineSeconds),

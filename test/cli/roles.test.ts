@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { run } from "../e2e/processes";
@@ -56,6 +56,28 @@ describe("cli: role commands", function () {
     const missing = await run(["audit", "--home", empty]);
     expect(missing.code).to.equal(1);
     expect(missing.stderr).to.contain("required option '--round <id>' not specified");
+  });
+
+  it("custodian keygen --projections submitted: 14 keys (powers of two and the conjugation), the profile recorded beside the bundle hash", async function () {
+    this.timeout(300_000);
+    const home = mkdtempSync(join(tmpdir(), "ciphershare-keys-"));
+    const env = { CIPHERSHARE_CUSTODIAN_PASSPHRASE: "keys test passphrase" };
+    const base = ["custodian", "keygen", "--home", home, "--dimension", "6", "--classes", "3", "--json"];
+    const bad = await run([...base, "--projections", "fast"], env);
+    expect(bad.code).to.equal(1);
+    expect(bad.stderr).to.contain('"fast"; expected one of submitted, computed');
+    const committee = await run([...base, "--projections", "submitted", "--committee"], env);
+    expect(committee.code).to.equal(1);
+    expect(committee.stderr).to.contain("not available with --committee");
+    const result = await run([...base, "--projections", "submitted"], env);
+    expect(result.code, result.stderr).to.equal(0);
+    const lines = result.stdout.trim().split("\n");
+    const keys = JSON.parse(lines[lines.length - 1]) as { galoisKeys: number; bundleBytes: number };
+    expect(keys.galoisKeys).to.equal(14);
+    const pointer = JSON.parse(readFileSync(join(home, "public-bundle.json"), "utf8")) as {
+      projections: string;
+    };
+    expect(pointer.projections).to.equal("submitted");
   });
 
   it("refuses to generate custodian keys without a passphrase", async () => {

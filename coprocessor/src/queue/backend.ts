@@ -89,6 +89,7 @@ export async function queueBackend(options: QueueBackendOptions): Promise<Valuat
         bundleHash: options.bundleHash,
         setupHash,
         modelHashes,
+        ...(inputs.prepareProjection === false ? { prepareProjection: false } : {}),
       };
       // One warm-up job per connected worker (each takes one while the others are busy loading): keys, diagonals and
       // models load here, in the setup phase, not inside a worker's first projection.

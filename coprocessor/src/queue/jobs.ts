@@ -21,6 +21,11 @@ export interface HeJobData {
   readonly bundleHash: Hex;
   readonly setupHash: Hex;
   readonly modelHashes: readonly Hex[];
+  /**
+   * False when every client submitted its projection: a worker then loads keys and models at `prepare` but encodes the
+   * projection's diagonals only if a projection job comes (a client whose submission failed its check).
+   */
+  readonly prepareProjection?: boolean;
   /** Terms only: z_i for every client. */
   readonly projectionHashes?: readonly Hex[];
   readonly task:

@@ -84,6 +84,7 @@ export function startQueueWorker(options: QueueWorkerOptions): RunningQueueWorke
         parameterSetId: data.parameterSetId,
         bundle: await bundleBytes(data.bundleHash),
         setup,
+        prepareProjection: data.prepareProjection,
       });
       loaded.bundle = bundleKey;
     }

@@ -19,7 +19,8 @@ import {
   type CoefficientMap,
 } from "../shapley/coefficients";
 import type { ValuationBackend } from "../shapley/encrypted/backend";
-import { matvecPlan, requiredGaloisSteps } from "../shapley/encrypted/layout";
+import { shapleyGaloisSteps, type ProjectionKeyProfile } from "../shapley/encrypted/key-profile";
+import { matvecPlan } from "../shapley/encrypted/layout";
 import { computeEncryptedScores } from "../shapley/encrypted/pipeline";
 import { scoreEnvelope } from "../shapley/encrypted/release";
 import { validationKernel, type ValidationKernel } from "../shapley/gram";
@@ -72,14 +73,21 @@ export function roundValuation(map: CoefficientMap): NonNullable<ReleaseRecord["
 }
 
 /**
- * Galois steps of the custodian's epoch keys: those of the projection by a dense upper-triangular R (a superset of
- * any validation set's R) for d×c models, plus the slot sums. The keys then serve every round of the program.
+ * Galois steps of the custodian's epoch keys: with the "computed" profile (default) those of the projection by a dense
+ * upper-triangular R (a superset of any validation set's R) for d×c models, plus the slot sums; with "submitted" only
+ * the positive powers of two, and a projection composes its rotations from them (`key-profile.ts`). The keys then serve
+ * every round of the program.
  */
-export function roundKeyOptions(slotCount: number, dimension: number, classes: number): KeyGenerationOptions {
+export function roundKeyOptions(
+  slotCount: number,
+  dimension: number,
+  classes: number,
+  profile: ProjectionKeyProfile = "computed",
+): KeyGenerationOptions {
   const dense = matrix(dimension, dimension);
   for (let row = 0; row < dimension; row++)
     for (let col = row; col < dimension; col++) dense.data[row * dimension + col] = 1;
-  return { galoisSteps: requiredGaloisSteps(matvecPlan(dense, classes, slotCount)) };
+  return { galoisSteps: shapleyGaloisSteps(matvecPlan(dense, classes, slotCount), profile) };
 }
 
 export interface IncludedInput {

@@ -54,6 +54,7 @@ import type { BlobStore, StoreForUri } from "../storage/blob-store";
 import { publishBundleParts } from "../storage/key-bundle";
 import { aggregateRelease, scoresRelease } from "../threshold/release-bounds";
 import { roundCoefficientMap, roundKernel, roundKeyOptions, roundValuation } from "./computation";
+import type { ProjectionKeyProfile } from "../shapley/encrypted/key-profile";
 import { challengeStep, requireVerified, verificationOf, verifyStep } from "./custodian-verification";
 import type { WorkIsolation } from "./isolation";
 
@@ -71,6 +72,12 @@ export interface ProgramModelShape {
   readonly parameterSetId?: string;
   /** A training program's key (docs/training.md): rotation keys for the d × (d + c) masked products instead. */
   readonly training?: boolean;
+  /**
+   * The valuation's Galois key set (`key-profile.ts`, default "computed"). "submitted" (13 power-of-two keys and the conjugation) suits
+   * rounds whose contributors submit their projections; rounds without them still work, projecting with composed
+   * rotations, and the custodian must then release with the same profile (`CustodianRoleOptions.projections`).
+   */
+  readonly projections?: ProjectionKeyProfile;
 }
 
 /**
@@ -83,12 +90,17 @@ export async function generateProgramKeys(
   passphrase: string,
   model: ProgramModelShape,
   scrypt?: ScryptParameters,
-): Promise<{ publicBundleHash: Hex; bundleBytes: number; contributorBundleBytes: number }> {
+): Promise<{ publicBundleHash: Hex; bundleBytes: number; contributorBundleBytes: number; galoisKeys: number }> {
   const ctx = await CkksContext.create(getParameterSet(model.parameterSetId ?? ROUND_PARAMETER_SET_ID));
   try {
+    if (model.training && (model.projections ?? "computed") !== "computed") {
+      throw new CustodianError("A training program's key has its own rotation steps: no projection key profile.", {
+        details: `projections ${model.projections}`,
+      });
+    }
     const keyOptions = model.training
       ? { galoisSteps: programGaloisSteps({ features: model.dimension, outputs: model.classes }, ctx.slotCount) }
-      : roundKeyOptions(ctx.slotCount, model.dimension, model.classes);
+      : roundKeyOptions(ctx.slotCount, model.dimension, model.classes, model.projections);
     const keys = await KeyCustodian.generateEpochKeys(ctx, passphrase, keyOptions, scrypt);
     await publishBundleParts(store, keys.parts);
     await writeKeystoreFile(keystorePath, keys.keystore);
@@ -96,6 +108,7 @@ export async function generateProgramKeys(
       publicBundleHash: keys.publicBundleHash,
       bundleBytes: keys.bundleBytes.length,
       contributorBundleBytes: keys.parts.encryption.length,
+      galoisKeys: keyOptions.galoisSteps?.length ?? 0,
     };
   } finally {
     ctx.dispose();
@@ -195,6 +208,12 @@ export interface CustodianRoleOptions {
   readonly workers?: number;
   /** Serve only these programs (default: every program this custodian accepted). */
   readonly programs?: readonly bigint[];
+  /**
+   * The key profile this custodian's key was generated with (`ProgramModelShape.projections`, default "computed"): the
+   * flooding of φ counts the key switches of the projection's rotations with that key set (composed ones with
+   * "submitted"), so it stays a true bound for a contributor the coprocessor projects itself.
+   */
+  readonly projections?: ProjectionKeyProfile;
 }
 
 /**
@@ -246,7 +265,13 @@ export async function releaseRound(
     const scores = await custodian.decryptOutput(
       roundId,
       await store.get(round.scoresHash),
-      scoresRelease(ctx, kernel, map, ROUND_MODEL_NORM_BOUND),
+      scoresRelease(
+        ctx,
+        kernel,
+        map,
+        ROUND_MODEL_NORM_BOUND,
+        roundKeyOptions(ctx.slotCount, base.dimension, base.classes, options.projections).galoisSteps,
+      ),
     );
     const { phi } = scoresFromRelease(scores, contributors.length);
     const record: ReleaseRecord = {

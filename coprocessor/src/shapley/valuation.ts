@@ -2,9 +2,10 @@ import { CkksContext } from "@ciphershare/protocol/ckks/context";
 import { randomBytes } from "node:crypto";
 import { envelopeCommitment } from "@ciphershare/protocol/ckks/envelope";
 import {
-  loadPublicBundle,
+  loadEncryptionKey,
   loadSecretKey,
-  type LoadedPublicBundle,
+  parsePublicBundle,
+  type EncryptionKey,
   type PublishedBundleParts,
 } from "@ciphershare/protocol/ckks/keys";
 import { KeyCustodian } from "../keys/key-custodian";
@@ -28,7 +29,8 @@ import { projectModel, projectionChallenge, consistencyTolerance } from "./encry
 import type { ProjectionConsistency } from "./encrypted/pipeline";
 import { bytesToHex, type Hex } from "@ciphershare/protocol/hex";
 import type { Matrix } from "@ciphershare/protocol/linalg/matrix";
-import { matvecPlan, requiredGaloisSteps } from "./encrypted/layout";
+import { shapleyGaloisSteps, type ProjectionKeyProfile } from "./encrypted/key-profile";
+import { matvecPlan } from "./encrypted/layout";
 import { computeEncryptedScores } from "./encrypted/pipeline";
 import { decryptScores, residualEnvelope, scoreEnvelope, scoresFromRelease } from "./encrypted/release";
 import { consistencyRelease, scoresRelease } from "../threshold/release-bounds";
@@ -64,6 +66,12 @@ export interface ValuationOptions {
    * (default true); false: the coprocessor projects every client (the path of envelopes without a projection).
    */
   readonly submitProjections?: boolean;
+  /**
+   * The custodian's Galois key set (`key-profile.ts`): "submitted" (only powers of two; a client failing its check is
+   * projected with composed rotations) or "computed" (a key per projection step). Default: "submitted" when clients
+   * submit projections, else "computed".
+   */
+  readonly keyProfile?: ProjectionKeyProfile;
   /** The public challenge seed of the consistency check (default: fresh random bytes). */
   readonly challengeSeed?: Hex;
   /** What client i submits as its projection, given the honest R·w_i (default: that): attack tests only. */
@@ -108,6 +116,12 @@ export interface Valuation {
     check: number;
     projection: number;
     terms: number;
+  };
+  /** Encrypted only: the key profile, its Galois key count and the evaluation bundle's bytes (what each worker loads). */
+  readonly keys?: {
+    readonly profile: ProjectionKeyProfile;
+    readonly galoisKeys: number;
+    readonly evaluationBundleBytes: number;
   };
   /** Encrypted only: clients whose submitted projection failed the consistency check (projected by the workers). */
   readonly inconsistentProjections?: readonly number[];
@@ -178,20 +192,22 @@ export async function valueContributions(
   const commitments = new InMemoryRoundCommitments();
   const passphrase = randomBytes(24).toString("hex");
   let custodian: KeyCustodian | undefined;
-  let bundle: LoadedPublicBundle | undefined;
+  let encryptionKey: EncryptionKey | undefined;
   try {
-    // Custodian: ephemeral epoch keys with the Galois steps of the projection and the slot sums.
+    // Custodian: ephemeral epoch keys with the Galois steps of the key profile.
     const keygenStarted = performance.now();
-    const galoisSteps = requiredGaloisSteps(matvecPlan(kernel.r, problem.y.cols, ctx.slotCount));
+    const submit = options.submitProjections ?? true;
+    const profile = options.keyProfile ?? (submit ? "submitted" : "computed");
+    const galoisSteps = shapleyGaloisSteps(matvecPlan(kernel.r, problem.y.cols, ctx.slotCount), profile);
     const epoch = await KeyCustodian.generateEpochKeys(ctx, passphrase, { galoisSteps });
     custodian = await KeyCustodian.open(ctx, epoch.keystore, passphrase, { commitments });
-    bundle = await loadPublicBundle(ctx, epoch.bundleBytes);
+    // Clients load the public key only (the encryption half of the bundle; the Galois keys are the workers').
+    encryptionKey = loadEncryptionKey(ctx, parsePublicBundle(epoch.parts.encryption), epoch.publicBundleHash);
     // Clients: encrypt vec(w_i) under the public bundle.
     const encryptStarted = performance.now();
-    const encryptor = bundle.encryptor;
+    const encryptor = encryptionKey.encryptor;
     const models = problem.models.map((w) => encryptModel(ctx, w, encryptor));
     // ... and, unless told otherwise, their projection R·w_i by the public R (the coprocessor checks it).
-    const submit = options.submitProjections ?? true;
     const projections = submit
       ? problem.models.map((w, i) =>
           options.projectionOf
@@ -233,7 +249,7 @@ export async function valueContributions(
     const envelope = await scoreEnvelope(ctx, epoch.publicBundleHash, result.scores, map);
     commitments.publishOutput(roundId, await envelopeCommitment(envelope));
     // Custodian: decrypts that envelope only, flooding it by the bound of the computation, releases n values.
-    const release = scoresRelease(ctx, kernel, map, normBound);
+    const release = scoresRelease(ctx, kernel, map, normBound, galoisSteps);
     const output = await custodian.decryptOutput(roundId, envelope, release);
     const released = scoresFromRelease(output, map.n);
     let unflooded: number[] | undefined;
@@ -258,6 +274,11 @@ export async function valueContributions(
       seconds: (performance.now() - started) / 1000,
       unflooded,
       floodingSigma: output.floodingSigma,
+      keys: {
+        profile,
+        galoisKeys: galoisSteps.length,
+        evaluationBundleBytes: epoch.parts.evaluation.length,
+      },
       inconsistentProjections: [...result.inconsistent],
       projectionChecks: checks,
       heSeconds: {
@@ -270,7 +291,7 @@ export async function valueContributions(
       },
     };
   } finally {
-    bundle?.dispose();
+    encryptionKey?.dispose();
     custodian?.dispose();
     ctx.dispose();
   }

@@ -126,8 +126,12 @@ export interface ShapleyNoiseInputs {
   readonly r: Matrix;
   readonly xty: Matrix;
   readonly map: CoefficientMap;
-  /** Giant steps of the projection with a rotation (each adds key-switching noise at the top level). */
-  readonly giantRotations: number;
+  /**
+   * Key switches of the projection's rotations at the top level (`projectionKeySwitches`): a rotation with its own key
+   * is one, a rotation composed from power-of-two keys popcount(step). `babyMax`: the most of any one baby rotation
+   * (each rotated copy of w carries its own); `giantTotal`: all giant rotations together (they add into one sum).
+   */
+  readonly projectionKeySwitches: { readonly babyMax: number; readonly giantTotal: number };
   /** C: every model satisfies ‖w‖_F ≤ C (declared, as FL norm clipping does; see docs/ckks.md). */
   readonly modelNormBound: number;
 }
@@ -159,7 +163,13 @@ export interface ShapleyNoiseInputs {
  * ‖e‖₂² = Δx²·(mean over the N/2 slots of those variances); the bound multiplies √ by FEW_VARIABLES_TAIL.
  */
 export function shapleyNoiseBound(p: NoiseParameters, inputs: ShapleyNoiseInputs): NoiseBound {
-  const { r, xty, map, modelNormBound, giantRotations } = inputs;
+  const { r, xty, map, modelNormBound } = inputs;
+  const { babyMax, giantTotal } = inputs.projectionKeySwitches;
+  if (!Number.isInteger(babyMax) || babyMax < 1 || !Number.isInteger(giantTotal) || giantTotal < 0) {
+    throw new InvalidInputError("Key-switch counts of the projection must be integers (baby ≥ 1, giant ≥ 0).", {
+      details: `babyMax ${babyMax}, giantTotal ${giantTotal}`,
+    });
+  }
   if (!(modelNormBound > 0) || !Number.isFinite(modelNormBound)) {
     throw new InvalidInputError("The model norm bound C must be a positive number.", { details: `${modelNormBound}` });
   }
@@ -178,8 +188,9 @@ export function shapleyNoiseBound(p: NoiseParameters, inputs: ShapleyNoiseInputs
 
   // Slot variances in value units (ring variance per coefficient × N / scale²).
   const sw2 = (n * freshVariance(p)) / delta ** 2;
-  const sRot2 = (n * keySwitchVariance(p, L + 1)) / delta ** 2;
-  const sGiant2 = (giantRotations * n * keySwitchVariance(p, L + 1)) / (delta * q[L]) ** 2;
+  // A composed rotation's key switches add independent errors (each later rotation only permutes the earlier ones).
+  const sRot2 = (babyMax * n * keySwitchVariance(p, L + 1)) / delta ** 2;
+  const sGiant2 = (giantTotal * n * keySwitchVariance(p, L + 1)) / (delta * q[L]) ** 2;
   const sRsZ2 = (n * vRound) / delta ** 2;
   const d = r.rows;
   let rFrobenius2 = 0;

@@ -2,7 +2,8 @@ import type { CkksContext } from "@ciphershare/protocol/ckks/context";
 import { fedAvgWeights } from "../fedavg/weights";
 import type { CoefficientMap } from "../shapley/coefficients";
 import { consistencyNoiseBound, type ProjectionChallenge } from "../shapley/encrypted/consistency";
-import { matvecPlan } from "../shapley/encrypted/layout";
+import { matvecPlan, requiredGaloisSteps } from "../shapley/encrypted/layout";
+import { projectionKeySwitches } from "../shapley/encrypted/rotations";
 import type { ValidationKernel } from "../shapley/gram";
 import { fedAvgNoiseBound, noiseParameters, shapleyNoiseBound, type NoiseBound } from "./noise-bound";
 
@@ -37,19 +38,23 @@ export function aggregateRelease(
  * Enc(φ) of the Gram pipeline. Utilities are −‖X·w_S − Y‖²/(n_v·c) ≤ 0 with ‖X·w_S‖ ≤ ‖R‖_F·C for any
  * coalition model (a convex combination), so every φ_k, a weighted average of utility differences, is at
  * most max(|U(∅)|, (‖Y‖ + ‖R‖_F·C)²/(n_v·c)) in absolute value; the ciphertext holds φ / outputScale.
+ * `galoisSteps`: the steps of the bundle's Galois keys (public); default, a key for every projection step (the
+ * "computed" profile). With fewer keys the projection's rotations are composed and the bound grows accordingly.
  */
 export function scoresRelease(
   ctx: CkksContext,
   kernel: ValidationKernel,
   map: CoefficientMap,
   modelNormBound: number,
+  galoisSteps?: readonly number[],
 ): OutputRelease {
   const plan = matvecPlan(kernel.r, kernel.xty.cols, ctx.slotCount);
+  // Any client may be projected by the workers (no or a failed submission): count its rotations with the bundle's keys.
   const errorBound = shapleyNoiseBound(noiseParameters(ctx), {
     r: kernel.r,
     xty: kernel.xty,
     map,
-    giantRotations: plan.giantSteps.length,
+    projectionKeySwitches: projectionKeySwitches(plan, galoisSteps ?? requiredGaloisSteps(plan)),
     modelNormBound,
   });
   let rFrobenius2 = 0;

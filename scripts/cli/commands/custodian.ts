@@ -23,6 +23,10 @@ import {
 } from "@ciphershare/coprocessor/roles/workspace";
 import { MNIST_CLASSES, MNIST_DIMENSION } from "@ciphershare/coprocessor/simulation/mnist";
 import { StateStore } from "@ciphershare/coprocessor/state/store";
+import {
+  parseProjectionKeyProfile,
+  type ProjectionKeyProfile,
+} from "@ciphershare/coprocessor/shapley/encrypted/key-profile";
 import { CUSTODIAN_PASSPHRASE_ENV } from "../../lib/cli-process";
 import { roleAccount } from "@ciphershare/coprocessor/chain/clients";
 import { committeeAccept, committeeKeygen, committeeRun, memberAccount, parseMembers } from "./committee";
@@ -44,6 +48,7 @@ type KeygenOptions = {
   training?: boolean;
   members?: string;
   threshold: string;
+  projections: string;
   json?: boolean;
 };
 
@@ -76,6 +81,13 @@ function memberOf(options: CommonOptions & { member?: string }): { member: numbe
   return { member, account: explicit ? undefined : memberAccount(member) };
 }
 
+/** The key profile `custodian keygen` recorded beside the bundle hash ("computed" for older workspaces). */
+function keyProfileOf(pointerFile: string): ProjectionKeyProfile {
+  if (!existsSync(pointerFile)) return "computed";
+  const { projections } = readJsonFile<{ projections?: string }>(pointerFile, "public bundle", "");
+  return projections === undefined ? "computed" : parseProjectionKeyProfile(projections);
+}
+
 /** `ciphershare custodian …`: the key custodian. */
 export function register(program: Command): void {
   const custodian = program
@@ -98,14 +110,27 @@ export function register(program: Command): void {
     )
     .option("--members <addresses>", "committee members, comma-separated (default: development accounts 17, 18, 19)")
     .option("--threshold <t>", "members needed to decrypt", "2")
+    .option(
+      "--projections <profile>",
+      "valuation key set: computed (a Galois key per projection step) or submitted (13 powers of two and the conjugation, for contributors who submit their projections; a projection then composes its rotations)",
+      "computed",
+    )
     .option("--json", "print one JSON value as the last line of stdout")
     .action(async (options: KeygenOptions) => {
       const ws = openWorkspace(options.home);
+      const projections = parseProjectionKeyProfile(options.projections);
       const model = {
         dimension: parseInteger(options.dimension, "--dimension", 1),
         classes: parseInteger(options.classes, "--classes", 2),
         training: options.training === true,
+        projections,
       };
+      if (options.committee && projections !== "computed") {
+        // The committee's release path sizes φ's flooding for the "computed" key set only.
+        throw new InvalidInputError("--projections submitted is not available with --committee yet.", {
+          details: `--projections ${projections}`,
+        });
+      }
       if (options.committee) {
         const members = parseMembers(options.members, (k) => roleAccount(memberAccount(k)).address);
         const setup = await committeeKeygen(
@@ -122,7 +147,8 @@ export function register(program: Command): void {
         return;
       }
       const keys = await generateProgramKeys(openBlobStore(ws), ws.keystoreFile, passphrase(), model);
-      writeJsonFile(ws.bundlePointerFile, { publicBundleHash: keys.publicBundleHash });
+      // The key profile travels with the pointer: `custodian run` floods φ for the rotations this key set implies.
+      writeJsonFile(ws.bundlePointerFile, { publicBundleHash: keys.publicBundleHash, projections });
       reporter(options).result(
         keys,
         `public bundle ${keys.publicBundleHash} (${keys.bundleBytes} bytes; contributors download ${keys.contributorBundleBytes}) published; keystore ${ws.keystoreFile}`,
@@ -229,6 +255,7 @@ export function register(program: Command): void {
       fetchTimeoutMs: parseInteger(options.fetchTimeout, "--fetch-timeout", 1),
       workers: parseInteger(options.workers, "--workers"),
       programs: parsePrograms(options.programs),
+      projections: keyProfileOf(ctx.ws.bundlePointerFile),
     };
     const isolation = new WorkIsolation(state, "custodian", {
       firstRetryDelayMs: parseInteger(options.retryDelay, "--retry-delay"),

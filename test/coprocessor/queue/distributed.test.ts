@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CkksContext } from "@ciphershare/protocol/ckks/context";
 import { loadPublicBundle, publicBundleParts, serializePublicBundle } from "@ciphershare/protocol/ckks/keys";
-import { loadSecretKey } from "@ciphershare/protocol/ckks/keys";
+import { loadSecretKey, powerOfTwoSteps } from "@ciphershare/protocol/ckks/keys";
 import type { Hex } from "@ciphershare/protocol/hex";
 import { QueueUrlError } from "@ciphershare/coprocessor/queue/errors";
 import { queueBackend } from "@ciphershare/coprocessor/queue/backend";
@@ -205,6 +205,48 @@ describe("queue: the encrypted valuation on BullMQ workers (Redis)", function ()
       );
       expect(Buffer.from(viaQueue.scores).equals(Buffer.from(local.scores))).to.equal(true);
       expect(viaQueue.inconsistent).to.deep.equal([]);
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it("the 'submitted' key set: a worker loads the 13-key bundle by hash, projects a failing client by composed rotations, same bytes", async () => {
+    const keys = generateShapleyKeys(ctx, kernel.r, 3, "submitted");
+    expect(keys.bundle.galoisSteps).to.deep.equal(powerOfTwoSteps(ctx.slotCount, false));
+    const smallHash = await publishBundleParts(store, await publicBundleParts(keys.bundle));
+    const loaded = await loadPublicBundle(ctx, keys.bundle);
+    const small = problem.models.map((w) => encryptModel(ctx, w, loaded.encryptor));
+    const submitted = problem.models.map((w) => encryptProjection(ctx, kernel.r, w, loaded.encryptor));
+    loaded.dispose();
+    const worker = startQueueWorker({ queue: redis.url, store });
+    await worker.ready;
+    // Client 2's submission is declared failed: the workers project it (baby steps 3, 6 and giant step 9, composed).
+    const run = async (backend: "embedded" | "queue") =>
+      computeEncryptedScores({
+        parameterSetId: "deep-v2",
+        bundle: backend === "queue" ? new Uint8Array() : serializePublicBundle(keys.bundle),
+        models: small,
+        projections: submitted,
+        consistency: { seed: `0x${"c5".repeat(32)}`, accepts: async (_, indices) => !indices.includes(2) },
+        kernel,
+        map,
+        ...(backend === "queue"
+          ? { backend: await queueBackend({ queue: redis.url, store, bundleHash: smallHash }) }
+          : { workers: 0 }),
+      });
+    try {
+      const viaQueue = await run("queue");
+      const local = await run("embedded");
+      expect(viaQueue.inconsistent).to.deep.equal([2]);
+      expect(Buffer.from(viaQueue.scores).equals(Buffer.from(local.scores))).to.equal(true);
+      const secret = loadSecretKey(ctx, keys.secretKey);
+      const ciphertext = ctx.loadCiphertext(viaQueue.scores);
+      const phi = Array.from(readScores(ctx.decrypt(ciphertext, secret.decryptor), map));
+      ciphertext.delete();
+      secret.dispose();
+      const reference = referenceShapley(problem).phi;
+      const largest = Math.max(...reference.map(Math.abs));
+      phi.forEach((value, k) => expect(Math.abs(value - reference[k])).to.be.below(1e-6 * largest));
     } finally {
       await worker.close();
     }

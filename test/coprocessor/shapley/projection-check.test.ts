@@ -3,6 +3,7 @@ import { CkksContext } from "@ciphershare/protocol/ckks/context";
 import {
   loadPublicBundle,
   loadSecretKey,
+  powerOfTwoSteps,
   serializePublicBundle,
   type LoadedPublicBundle,
   type LoadedSecretKey,
@@ -10,7 +11,7 @@ import {
 import type { Hex } from "@ciphershare/protocol/hex";
 import { exactCoefficientMap } from "@ciphershare/coprocessor/shapley/coefficients";
 import { validationKernel } from "@ciphershare/coprocessor/shapley/gram";
-import { readScores } from "@ciphershare/coprocessor/shapley/encrypted/layout";
+import { matvecPlan, readScores } from "@ciphershare/coprocessor/shapley/encrypted/layout";
 import {
   encryptModel,
   encryptProjection,
@@ -203,6 +204,87 @@ describe("shapley: submitted projections and their consistency check", function 
         error = caught;
       }
       expect(String(error)).to.match(/never used unchecked/);
+    });
+  });
+
+  describe("with the 'submitted' key set: powers of two only (deep-v1)", () => {
+    let ctx: CkksContext;
+    let bundle: LoadedPublicBundle;
+    let secret: LoadedSecretKey;
+    let bundleBytes: Uint8Array;
+    const map = exactCoefficientMap(problem.sampleCounts, kernel);
+
+    before(async () => {
+      ctx = await CkksContext.create("deep-v1");
+      const keys = generateShapleyKeys(ctx, kernel.r, 3, "submitted");
+      bundleBytes = serializePublicBundle(keys.bundle);
+      bundle = await loadPublicBundle(ctx, keys.bundle);
+      secret = loadSecretKey(ctx, keys.secretKey);
+    });
+
+    after(() => {
+      secret.dispose();
+      bundle.dispose();
+      ctx.dispose();
+    });
+
+    const decryptSlots = (bytes: Uint8Array) => {
+      const ciphertext = ctx.loadCiphertext(bytes);
+      try {
+        return ctx.decrypt(ciphertext, secret.decryptor);
+      } finally {
+        ciphertext.delete();
+      }
+    };
+
+    it("catches another client's projection; that client is projected by composed rotations, φ stays right", async () => {
+      // d = 6, c = 3: baby steps 3, 6 and giant step 9, none a power of two, so the fallback composes every rotation.
+      const plan = matvecPlan(kernel.r, 3, ctx.slotCount);
+      expect(plan.babySteps).to.deep.equal([3, 6]);
+      expect(plan.giantSteps).to.deep.equal([9]);
+      expect(bundle.galoisSteps).to.deep.equal(powerOfTwoSteps(ctx.slotCount, false));
+      const models = problem.models.map((w) => encryptModel(ctx, w, bundle.encryptor));
+      const submitted = [honest[0], honest[0], honest[2], honest[3]];
+      const projections = submitted.map((z) => encryptModel(ctx, z, bundle.encryptor));
+      const checked: (readonly number[])[] = [];
+      const result = await computeEncryptedScores({
+        parameterSetId: "deep-v1",
+        bundle: bundleBytes,
+        models,
+        projections,
+        consistency: {
+          seed: SEED,
+          accepts: async (residual, indices) => {
+            checked.push(indices);
+            const challenges = indices.map((i) => projectionChallenge(SEED, i, kernel.r, 3, ctx.slotCount));
+            const tolerance = consistencyTolerance(
+              consistencyNoiseBound(noiseParameters(ctx), challenges),
+              0,
+              challenges,
+              64,
+            );
+            return Math.abs(decryptSlots(residual)[0]) <= tolerance;
+          },
+        },
+        kernel,
+        map,
+        workers: 0,
+      });
+      expect(checked).to.deep.equal([[0, 1, 2, 3], [0], [1], [2], [3]]);
+      expect(result.inconsistent).to.deep.equal([1]);
+      expect(result.seconds.projection).to.be.above(0);
+      const phi = Array.from(readScores(decryptSlots(result.scores), map));
+      expect(relativeError(phi, referenceShapley(problem).phi)).to.be.below(1e-6);
+    });
+
+    it("the fallback projection is byte-identical on 0 and 2 worker threads", async () => {
+      const models = problem.models.map((w) => encryptModel(ctx, w, bundle.encryptor));
+      const run = (workers: number) =>
+        computeEncryptedScores({ parameterSetId: "deep-v1", bundle: bundleBytes, models, kernel, map, workers });
+      const [embedded, threads] = [await run(0), await run(2)];
+      expect(Buffer.from(threads.scores).equals(Buffer.from(embedded.scores))).to.equal(true);
+      const phi = Array.from(readScores(decryptSlots(embedded.scores), map));
+      expect(relativeError(phi, referenceShapley(problem).phi)).to.be.below(1e-6);
     });
   });
 

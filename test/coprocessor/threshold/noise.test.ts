@@ -14,6 +14,7 @@ import { modelUpdateFromArray } from "@ciphershare/protocol/formats/model-update
 import { exactCoefficientMap } from "@ciphershare/coprocessor/shapley/coefficients";
 import { encryptModel, generateShapleyKeys } from "@ciphershare/coprocessor/shapley/encrypted/client";
 import { matvecPlan } from "@ciphershare/coprocessor/shapley/encrypted/layout";
+import { projectionKeySwitches } from "@ciphershare/coprocessor/shapley/encrypted/rotations";
 import { computeEncryptedScores } from "@ciphershare/coprocessor/shapley/encrypted/pipeline";
 import { validationKernel } from "@ciphershare/coprocessor/shapley/gram";
 import { coefficientsToNtt, roundedGaussian } from "@ciphershare/coprocessor/threshold/smudging";
@@ -142,12 +143,57 @@ describe("threshold: error bounds and flooding", function () {
       r: kernel.r,
       xty: kernel.xty,
       map,
-      giantRotations: matvecPlan(kernel.r, 3, ctx.slotCount).giantSteps.length,
+      projectionKeySwitches: { babyMax: 1, giantTotal: matvecPlan(kernel.r, 3, ctx.slotCount).giantSteps.length },
       modelNormBound: Math.max(...norms),
     });
     this.test!.title += ` [${describeBound(measured, bound)}]`;
     expect(measured).to.be.below(bound.l2);
     expect(bound.scale).to.be.closeTo(2 ** 100, 2 ** 90);
+  });
+
+  it("Enc(φ) with the 'submitted' key set, every client projected by composed rotations: still under the bound", async function () {
+    const ctx = await sharedContext("deep-v2");
+    const problem = randomProblem({ n: 3, d: 6, c: 3, rows: 25, seed: 21 });
+    const kernel = validationKernel(problem.x, problem.y, problem.base);
+    const map = exactCoefficientMap(problem.sampleCounts, kernel);
+    const plan = matvecPlan(kernel.r, 3, ctx.slotCount);
+    let steps: readonly number[] = [];
+    const measured = await measuredL2(
+      ctx,
+      async (keys) => {
+        steps = keys.bundle.galoisSteps;
+        const bundle = await loadPublicBundle(ctx, keys.bundle);
+        const models = problem.models.map((w) => encryptModel(ctx, w, bundle.encryptor));
+        bundle.dispose();
+        const { scores } = await computeEncryptedScores({
+          parameterSetId: "deep-v2",
+          bundle: serializePublicBundle(keys.bundle),
+          models,
+          kernel,
+          map,
+          workers: 0,
+        });
+        return scores;
+      },
+      (c) => generateShapleyKeys(c, kernel.r, 3, "submitted"),
+    );
+    const norms = problem.models.map((w) => Math.sqrt(w.data.reduce((sum, v) => sum + v * v, 0)));
+    const boundWith = (switches: { babyMax: number; giantTotal: number }) =>
+      shapleyNoiseBound(noiseParameters(ctx), {
+        r: kernel.r,
+        xty: kernel.xty,
+        map,
+        projectionKeySwitches: switches,
+        modelNormBound: Math.max(...norms),
+      });
+    // Baby steps 3 = 1 + 2 and 6 = 2 + 4, giant step 9 = 1 + 8: two key switches where one was.
+    const switches = projectionKeySwitches(plan, steps);
+    expect(switches).to.deep.equal({ babyMax: 2, giantTotal: 2 });
+    const bound = boundWith(switches);
+    this.test!.title += ` [${describeBound(measured, bound)}]`;
+    expect(measured).to.be.below(bound.l2);
+    expect(bound.l2).to.be.above(boundWith({ babyMax: 1, giantTotal: 1 }).l2);
+    expect(() => boundWith({ babyMax: 0, giantTotal: 1 })).to.throw(/babyMax 0/);
   });
 
   it("sizes σ by the rule log2 σ = log2 B + s/2 + ½·log2(64τ), and refuses weaker settings", () => {

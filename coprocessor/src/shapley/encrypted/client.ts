@@ -3,11 +3,20 @@ import { generateKeys, type GeneratedKeys } from "@ciphershare/protocol/ckks/key
 import type { Encryptor } from "@ciphershare/protocol/ckks/seal";
 import type { Matrix } from "@ciphershare/protocol/linalg/matrix";
 import { projectModel } from "./consistency";
-import { matvecPlan, packModel, requiredGaloisSteps } from "./layout";
+import { shapleyGaloisSteps, type ProjectionKeyProfile } from "./key-profile";
+import { matvecPlan, packModel } from "./layout";
 
-/** Custodian: keys whose Galois steps cover the projection by R (d×d) for c outputs and the slot sums. */
-export function generateShapleyKeys(ctx: CkksContext, r: Matrix, c: number): GeneratedKeys {
-  return generateKeys(ctx, { galoisSteps: requiredGaloisSteps(matvecPlan(r, c, ctx.slotCount)) });
+/**
+ * Custodian: keys for the encrypted valuation of d×c models projected by R (d×d). "computed" (default): a key for each
+ * step of the projection plus the slot sums; "submitted": only the positive powers of two (`key-profile.ts`).
+ */
+export function generateShapleyKeys(
+  ctx: CkksContext,
+  r: Matrix,
+  c: number,
+  profile: ProjectionKeyProfile = "computed",
+): GeneratedKeys {
+  return generateKeys(ctx, { galoisSteps: shapleyGaloisSteps(matvecPlan(r, c, ctx.slotCount), profile) });
 }
 
 /** Client: the fresh ciphertext of vec(w) (row-major d×c in the first d·c slots), serialized. */

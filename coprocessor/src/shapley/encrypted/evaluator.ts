@@ -25,7 +25,8 @@ import {
 } from "./layout";
 import type { ProjectionChallenge } from "./consistency";
 import { imaginaryUnit } from "./imaginary-unit";
-import { rotateAndAddInplace, sumSlotsInplace } from "./slots";
+import { rotateAndAddInplace, rotateComposed, sumSlotsInplace } from "./slots";
+import { rotationSchedule } from "./rotations";
 
 /** The plaintext side of the computation: the validation kernel's R and XᵀY, and the coefficient map. */
 export interface EvaluatorSetup {
@@ -68,10 +69,13 @@ export class EncryptedShapleyEvaluator {
   private xtyForBias: Plaintext | undefined;
   /** J per level (coefficient modulus size): level 1 for the pair products, level 2 for biases and the masks. */
   private readonly units = new Map<number, Plaintext>();
+  /** Per rotation step of the projection, the key switches that perform it with the loaded keys (`rotations.ts`). */
+  private readonly schedules = new Map<number, number[]>();
 
+  /** `keys.galoisSteps`: the steps the Galois keys hold; a projection step without its own key is composed. */
   constructor(
     private readonly ctx: CkksContext,
-    private readonly keys: { relinKeys: RelinKeys; galoisKeys: GaloisKeys },
+    private readonly keys: { relinKeys: RelinKeys; galoisKeys: GaloisKeys; galoisSteps: readonly number[] },
     private readonly setup: EvaluatorSetup,
   ) {
     if (ctx.parameterSet.multiplicativeDepth < 3) {
@@ -80,6 +84,9 @@ export class EncryptedShapleyEvaluator {
       });
     }
     this.plan = matvecPlan(setup.r, setup.xty.cols, ctx.slotCount);
+    // Refuse a key set that cannot project at all now, not in the middle of a fallback projection.
+    for (const step of [...this.plan.babySteps, ...this.plan.giantSteps])
+      this.schedules.set(step, rotationSchedule(step, keys.galoisSteps));
     if (setup.map) assertMapFits(setup.map, ctx.slotCount);
     const primes = dataPrimes(ctx);
     const last = primes.length - 1;
@@ -424,6 +431,12 @@ export class EncryptedShapleyEvaluator {
     }
   }
 
+  private schedule(step: number): readonly number[] {
+    const schedule = this.schedules.get(step);
+    if (!schedule) throw new CkksError("Internal: a projection step outside the plan.", { details: `step ${step}` });
+    return schedule;
+  }
+
   private bsgs(w: Ciphertext, diagonals: Plaintext[][]): Ciphertext {
     const { evaluator, seal } = this.ctx;
     const { c } = this.plan;
@@ -440,8 +453,9 @@ export class EncryptedShapleyEvaluator {
           if (!rotated) {
             const fresh = new seal.Ciphertext();
             babies.set(diagonal.baby, fresh);
-            sealCall("rotate a model (baby step)", () =>
-              evaluator.rotateVector(w, c * diagonal.baby, this.keys.galoisKeys, fresh),
+            const step = c * diagonal.baby;
+            sealCall(`rotate a model (baby step ${step})`, () =>
+              rotateComposed(this.ctx, this.keys.galoisKeys, this.schedule(step), w, fresh),
             );
             rotated = fresh;
           }
@@ -456,8 +470,9 @@ export class EncryptedShapleyEvaluator {
           innerStarted = true;
         });
         if (giant.giant > 0) {
-          sealCall("rotate a partial sum (giant step)", () =>
-            evaluator.rotateVectorInplace(inner, c * this.plan.babySize * giant.giant, this.keys.galoisKeys),
+          const step = c * this.plan.babySize * giant.giant;
+          sealCall(`rotate a partial sum (giant step ${step})`, () =>
+            rotateComposed(this.ctx, this.keys.galoisKeys, this.schedule(step), inner, inner),
           );
         }
         sealCall("accumulate a giant step", () => {

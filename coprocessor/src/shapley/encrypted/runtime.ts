@@ -73,7 +73,11 @@ export class ShapleyRuntime {
         }
         this.evaluator = new EncryptedShapleyEvaluator(
           this.ctx,
-          { relinKeys: this.bundle.relinKeys, galoisKeys: this.bundle.galoisKeys },
+          {
+            relinKeys: this.bundle.relinKeys,
+            galoisKeys: this.bundle.galoisKeys,
+            galoisSteps: this.bundle.galoisSteps,
+          },
           request.setup,
         );
         this.setup = request.setup;

@@ -1,4 +1,5 @@
 import type { CkksContext } from "@ciphershare/protocol/ckks/context";
+import { CkksError } from "@ciphershare/protocol/ckks/errors";
 import { sealCall, type Ciphertext, type GaloisKeys } from "@ciphershare/protocol/ckks/seal";
 import { slotSumSteps } from "./layout";
 
@@ -28,4 +29,21 @@ export function rotateAndAddInplace(
   } finally {
     rotated.delete();
   }
+}
+
+/**
+ * destination ← rot(source, Σ schedule): one rotation per entry of the schedule (`rotationSchedule`), in its order, so
+ * the bytes are the same on every worker. `destination` may be `source` (rotated in place).
+ */
+export function rotateComposed(
+  ctx: CkksContext,
+  galoisKeys: GaloisKeys,
+  schedule: readonly number[],
+  source: Ciphertext,
+  destination: Ciphertext,
+): void {
+  if (schedule.length === 0) throw new CkksError("A composed rotation needs at least one step.");
+  if (source === destination) ctx.evaluator.rotateVectorInplace(destination, schedule[0], galoisKeys);
+  else ctx.evaluator.rotateVector(source, schedule[0], galoisKeys, destination);
+  for (const step of schedule.slice(1)) ctx.evaluator.rotateVectorInplace(destination, step, galoisKeys);
 }
