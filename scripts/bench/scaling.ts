@@ -36,6 +36,13 @@ export interface Scaling {
   readonly termSpeedup: number | null;
   readonly coprocessorSpeedup: number | null;
   readonly endToEndSpeedup: number | null;
+  /**
+   * Per arm: mean seconds one projection (term) job took inside its worker. Equal across arms when each worker process
+   * had a core of its own; growing with the workers when they competed for the cores (a loaded machine), which is
+   * what then bounds the speedup, not the queue.
+   */
+  readonly projectionSecondsPerJob: readonly (number | null)[];
+  readonly termSecondsPerJob: readonly (number | null)[];
   /** Per arm, per run: projection jobs each worker ran, most first (20 jobs on 2 workers: [10, 10] when even). */
   readonly projectionJobsPerWorker: readonly (readonly (readonly number[])[])[];
   /** Per arm, per run: term jobs (the `finish` job apart) each worker ran, most first. */
@@ -75,6 +82,13 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
+/** Mean seconds of one job of this type inside its worker, over every worker; null when none ran. */
+export function secondsPerJob(run: ScalingRun, type: string): number | null {
+  const tallies = Object.values(run.jobs[type] ?? {});
+  const jobs = tallies.reduce((sum, tally) => sum + tally.jobs, 0);
+  return jobs === 0 ? null : tallies.reduce((sum, tally) => sum + tally.seconds, 0) / jobs;
+}
+
 /** Jobs of one type per worker, most first. */
 export function jobsPerWorker(run: ScalingRun, type: string): number[] {
   return Object.values(run.jobs[type] ?? {})
@@ -108,6 +122,11 @@ export function summarizeScaling(workers: readonly number[], runs: readonly Scal
   const coprocessorSeconds = per(coprocessor);
   const encryptedSeconds = per((run) => run.encryptedSeconds);
   const projected = runs.some((run) => jobsPerWorker(run, "project").length > 0);
+  const perJob = (type: string) =>
+    arms.map((arm) => {
+      const means = arm.map((run) => secondsPerJob(run, type)).filter((mean): mean is number => mean !== null);
+      return means.length === 0 ? null : round(median(means));
+    });
   return {
     workers: [...workers],
     repeats,
@@ -121,6 +140,8 @@ export function summarizeScaling(workers: readonly number[], runs: readonly Scal
     termSpeedup: speedup(termSeconds, true),
     coprocessorSpeedup: speedup(coprocessorSeconds, true),
     endToEndSpeedup: speedup(encryptedSeconds, true),
+    projectionSecondsPerJob: perJob("project"),
+    termSecondsPerJob: perJob("terms"),
     projectionJobsPerWorker: arms.map((arm) => arm.map((run) => jobsPerWorker(run, "project"))),
     termJobsPerWorker: arms.map((arm) => arm.map((run) => jobsPerWorker(run, "terms"))),
   };

@@ -287,7 +287,8 @@ async function main() {
       log(
         `n=${n} scaling ${SCALING.join(" → ")} workers (median of ${REPEAT}): projection ${scaling.projectionSeconds.join(" → ")} s ` +
           `(×${scaling.projectionSpeedup}), terms ${scaling.termSeconds.join(" → ")} s (×${scaling.termSpeedup}), ` +
-          `setup ${scaling.setupSeconds.join(" → ")} s, end to end ×${scaling.endToEndSpeedup}; ` +
+          `setup ${scaling.setupSeconds.join(" → ")} s, end to end ×${scaling.endToEndSpeedup}; one projection job ` +
+          `${scaling.projectionSecondsPerJob.join(" → ")} s inside its worker (grows if the workers shared cores); ` +
           `load ${before.map((v) => v.toFixed(2)).join(" ")} before, ${scaling.loadAverage.after.map((v) => v.toFixed(2)).join(" ")} after`,
       );
     } else {

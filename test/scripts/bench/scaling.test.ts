@@ -39,6 +39,8 @@ describe("bench:shapley --scaling", () => {
     expect(scaling.coprocessorSpeedup).to.equal(1.656);
     expect(scaling.endToEndSpeedup).to.equal(1.4);
     expect(scaling.projectionJobsPerWorker).to.deep.equal([[[20]], [[10, 10]]]);
+    expect(scaling.projectionSecondsPerJob).to.deep.equal([1.5, 1.5]);
+    expect(scaling.termSecondsPerJob).to.deep.equal([0.8, 0.8]);
     expect(scaling.termJobsPerWorker).to.deep.equal([[[1]], [[1, 1]]]);
   });
 
@@ -58,6 +60,7 @@ describe("bench:shapley --scaling", () => {
   it("has no projection ratio when no projection job ran (clients submitted theirs)", () => {
     const scaling = summarizeScaling([1, 2], [run(1, 0.01, 14, []), run(2, 0.02, 7, [])]);
     expect(scaling.projectionSpeedup).to.equal(null);
+    expect(scaling.projectionSecondsPerJob).to.deep.equal([null, null]);
     expect(scaling.termSpeedup).to.equal(2);
   });
 
