@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { PublishedBundleParts } from "@ciphershare/protocol/ckks/keys";
 import type { RunningChild } from "@ciphershare/coprocessor/process/child";
-import { queueBackend } from "@ciphershare/coprocessor/queue/backend";
+import { queueBackend, type QueueJobDone } from "@ciphershare/coprocessor/queue/backend";
 import { startRedisServer, type RunningRedis } from "@ciphershare/coprocessor/queue/redis-server";
 import type { ValuationBackend } from "@ciphershare/coprocessor/shapley/encrypted/backend";
 import type { BlobStore } from "@ciphershare/coprocessor/storage/blob-store";
@@ -17,7 +17,15 @@ export interface BenchQueue {
   readonly url: string;
   /** The blob store the workers share (FedAvg jobs name their envelopes in it). */
   readonly store: BlobStore;
-  backend(keys: PublishedBundleParts): Promise<ValuationBackend>;
+  /** Worker processes running now. */
+  readonly workers: number;
+  /**
+   * Stops the running worker processes and starts `count` fresh ones on the same Redis and store: nothing loaded, so
+   * each loads the keys by hash again, as a newly started production worker does (`--scaling` runs one set per arm).
+   */
+  restartWorkers(count: number): Promise<void>;
+  /** `onJob`: every finished job, with the worker that ran it (which worker did how much, per phase). */
+  backend(keys: PublishedBundleParts, onJob?: (job: QueueJobDone) => void): Promise<ValuationBackend>;
   stop(): Promise<void>;
 }
 
@@ -27,15 +35,20 @@ export async function startQueue(queue: string, workers: number, log: (line: str
   const url = redis?.url ?? queue;
   const home = mkdtempSync(join(tmpdir(), "ciphershare-bench-queue-"));
   const store = new LocalDirectoryBlobStore(join(home, "blobs"));
-  const children: RunningChild[] = [];
+  let children: RunningChild[] = [];
+  const stopWorkers = async () => {
+    const running = children;
+    children = [];
+    await Promise.all(running.map((child) => child.stop()));
+  };
   const stop = async () => {
-    await Promise.all(children.map((child) => child.stop()));
+    await stopWorkers();
     await redis?.stop();
     rmSync(home, { recursive: true, force: true });
   };
-  try {
+  const startWorkers = async (count: number) => {
     await Promise.all(
-      Array.from({ length: workers }, async () => {
+      Array.from({ length: count }, async () => {
         let onReady: () => void = () => {};
         const ready = new Promise<void>((resolve) => (onReady = resolve));
         const child = startCiphershareRole(home, ["coprocessor", "worker", "--queue", url], {
@@ -52,15 +65,26 @@ export async function startQueue(queue: string, workers: number, log: (line: str
         ]);
       }),
     );
+    log(`${count} BullMQ worker process(es) on ${url}`);
+  };
+  try {
+    await startWorkers(workers);
   } catch (error) {
     await stop();
     throw error;
   }
-  log(`${workers} BullMQ worker process(es) on ${url}`);
   return {
     url,
     store,
-    backend: async (keys) => queueBackend({ queue: url, store, bundleHash: await publishBundleParts(store, keys) }),
+    get workers() {
+      return children.length;
+    },
+    restartWorkers: async (count) => {
+      await stopWorkers();
+      await startWorkers(count);
+    },
+    backend: async (keys, onJob) =>
+      queueBackend({ queue: url, store, bundleHash: await publishBundleParts(store, keys), onJob }),
     stop,
   };
 }

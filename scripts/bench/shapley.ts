@@ -19,18 +19,28 @@
  * own) N `ciphershare coprocessor worker` processes on BullMQ running the encrypted jobs. Every row reports `workers`
  * and `plaintextRatio` (encrypted seconds / plaintext seconds of the same run).
  * By default the simulated clients submit their projection R·w_i encrypted and the coprocessor checks it (the `check`
- * phase of `encryptedBreakdown`), and the custodian generates the "submitted" key set (13 power-of-two Galois keys and the conjugation at
- * N = 16384); `--computed-projections` makes it project every client instead (`projection`) with the "computed" key
- * set (a key per projection step, 68); `--key-profile submitted|computed` overrides the key set alone (e.g. submitted
- * projections with the 68 keys, the path before the small key set). Rows report `keyProfile`, `galoisKeys` and
- * `evaluationBundleBytes`.
+ * phase of `encryptedBreakdown`), and the custodian generates the "submitted" key set (13 power-of-two Galois keys and the
+ * conjugation at N = 16384); `--computed-projections` makes it project every client instead (`projection`) with the
+ * "computed" key set (a key per projection step, 69); `--key-profile submitted|computed` overrides the key set alone
+ * (e.g. submitted projections with the 69 keys). Rows report `keyProfile`, `galoisKeys` and `evaluationBundleBytes`.
+ * `--scaling 1,2` (n = 20 unless `--sizes`; `--queue local` unless given): the encrypted part of each n on 1, then on 2
+ * fresh `ciphershare coprocessor worker` processes against one Redis (each set loads the keys by hash, as in
+ * production), the phases side by side and their ratios in the row's `scaling` field; `--repeat K` runs the arms K
+ * times in alternating order (1,2 then 2,1, …) and reports each phase's median. With `--computed-projections` the
+ * projection phase is the n projection jobs (the issue's "≥ 1.8× on the n = 20 projections"); the workers' setup (keys,
+ * diagonals, models) is its own phase.
  */
 import { Command } from "commander";
 import { matrix } from "@ciphershare/protocol/linalg/matrix";
 import { C, clients, D, validationSet, VALIDATION_ROWS } from "./mnist-clients";
 
 import { exactCoefficientMap, MAX_EXACT_CLIENTS } from "@ciphershare/coprocessor/shapley/coefficients";
-import { SHAPLEY_PARAMETER_SET, valueContributions } from "@ciphershare/coprocessor/shapley/valuation";
+import {
+  SHAPLEY_PARAMETER_SET,
+  valueContributions,
+  type Valuation,
+  type ValuationOptions,
+} from "@ciphershare/coprocessor/shapley/valuation";
 import { referenceShapley, type ValuationProblem, members } from "@ciphershare/coprocessor/shapley/utility";
 import { validationKernel } from "@ciphershare/coprocessor/shapley/gram";
 import { CkksContext } from "@ciphershare/protocol/ckks/context";
@@ -41,7 +51,9 @@ import {
   type ProjectionKeyProfile,
 } from "@ciphershare/coprocessor/shapley/encrypted/key-profile";
 import { computeCoalitionUtilities } from "@ciphershare/coprocessor/shapley/encrypted/pipeline";
+import { loadavg } from "node:os";
 import { startQueue, type BenchQueue } from "./queue";
+import { parseScalingArgument, summarizeScaling, tallyJob, type Scaling, type ScalingRun } from "./scaling";
 
 const flags = new Command()
   .name("npm run bench:shapley --")
@@ -60,6 +72,8 @@ const flags = new Command()
     "the custodian's Galois key set: submitted (13 powers of two + conjugation) or computed (69); default submitted, computed with --computed-projections",
   )
   .option("--queue <redis-url>", "run the encrypted jobs on BullMQ worker processes (redis://HOST:PORT, or local)")
+  .option("--scaling <list>", "the encrypted part on each count of fresh worker processes, side by side (e.g. 1,2)")
+  .option("--repeat <k>", "with --scaling: run the arms k times, alternating their order; medians reported", "1")
   .parse(process.argv)
   .opts<{
     json?: boolean;
@@ -71,6 +85,8 @@ const flags = new Command()
     plaintextSizes?: string;
     workers: string;
     queue?: string;
+    scaling?: string;
+    repeat: string;
   }>();
 const json = flags.json === true;
 const large = flags.large === true;
@@ -79,7 +95,14 @@ const sizesArgument = (list: string | undefined) => list?.split(",").map(Number)
 const chosenPlaintextSizes = sizesArgument(flags.plaintextSizes);
 const plaintextSizes = chosenPlaintextSizes ?? (large ? [300] : []);
 // `--plaintext-sizes` alone runs no encrypted row.
-const sizes = sizesArgument(flags.sizes) ?? (chosenPlaintextSizes ? [] : large ? [5, 10, 20, 50, 100] : [5, 10, 20]);
+const SCALING = flags.scaling === undefined ? undefined : parseScalingArgument(flags.scaling);
+const REPEAT = Number(flags.repeat);
+if (!Number.isInteger(REPEAT) || REPEAT < 1) throw new Error(`--repeat must be an integer ≥ 1 (got ${flags.repeat})`);
+// The scaling target is the issue's n = 20.
+const defaultSizes = SCALING ? [20] : large ? [5, 10, 20, 50, 100] : [5, 10, 20];
+const sizes = sizesArgument(flags.sizes) ?? (chosenPlaintextSizes ? [] : defaultSizes);
+// --scaling always runs on queue worker processes: its own Redis unless one is given.
+const QUEUE = flags.queue ?? (SCALING ? "local" : undefined);
 const SAMPLED = { method: "sampled", permutations: 2000, batches: 10, seed: 7 } as const;
 const KEY_PROFILE: ProjectionKeyProfile =
   flags.keyProfile !== undefined
@@ -136,6 +159,8 @@ interface Row {
   /** Sampled rows: max_k ‖se(Ā_k)‖/‖Ā_k‖ of the public coefficients, what the encrypted run reports. */
   maxRelativeCoefficientStandardError?: number;
   flagged: number[];
+  /** `--scaling`: the same n on each count of worker processes; the row's other fields are the last arm's last run. */
+  scaling?: Scaling & { readonly loadAverage: { readonly before: number[]; readonly after: number[] } };
 }
 
 /** A plaintext-only row: no HE, for sizes whose encrypted run would take hours. */
@@ -201,7 +226,9 @@ async function main() {
   });
   const rows: (Row | PlaintextRow)[] = [];
   let baselinePerCoalition = 0;
-  queue = flags.queue === undefined || sizes.length === 0 ? undefined : await startQueue(flags.queue, WORKERS, log);
+  // With --scaling the first arm's processes start here, fresh; every later run restarts them.
+  queue = QUEUE === undefined || sizes.length === 0 ? undefined : await startQueue(QUEUE, SCALING?.[0] ?? WORKERS, log);
+  let workersUsed = false;
   const all = sizes.length > 0 ? clients(Math.max(...sizes)) : undefined;
   for (const n of sizes) {
     const problem = problemOf(n, all!);
@@ -216,21 +243,81 @@ async function main() {
       const gap = Math.max(...explicit.map((v, k) => Math.abs(v - plain.phi[k]))) / Math.max(...explicit.map(Math.abs));
       log(`n=5: Gram method vs explicit coalition models: max relative gap ${gap.toExponential(2)}`);
     }
-    let lastPhase = "";
-    const encrypted = await valueContributions(problem, {
-      ...options,
-      workers: WORKERS,
-      backend: queue?.backend,
-      keepUnflooded: true,
-      submitProjections: flags.computedProjections !== true,
-      keyProfile: KEY_PROFILE,
-      onProgress: (phase, done, total) => {
-        if (phase !== lastPhase || done === total) log(`  n=${n} ${phase} ${done}/${total}`);
-        lastPhase = phase;
-      },
-    });
     const scale = Math.max(...plain.phi.map(Math.abs));
-    const maxRelError = Math.max(...encrypted.unflooded!.map((v, k) => Math.abs(v - plain.phi[k]))) / scale;
+    const relError = (valuation: Valuation) =>
+      Math.max(...valuation.unflooded!.map((v, k) => Math.abs(v - plain.phi[k]))) / scale;
+    const encryptedRun = (backend?: ValuationOptions["backend"]) => {
+      let lastPhase = "";
+      return valueContributions(problem, {
+        ...options,
+        workers: WORKERS,
+        backend,
+        keepUnflooded: true,
+        submitProjections: flags.computedProjections !== true,
+        keyProfile: KEY_PROFILE,
+        onProgress: (phase, done, total) => {
+          if (phase !== lastPhase || done === total) log(`  n=${n} ${phase} ${done}/${total}`);
+          lastPhase = phase;
+        },
+      });
+    };
+    let encrypted: Valuation;
+    let maxRelError: number;
+    let workers = WORKERS;
+    let scaling: Row["scaling"];
+    if (SCALING && queue) {
+      const benchQueue = queue;
+      const before = loadavg();
+      const runs: ScalingRun[] = [];
+      let last: Valuation | undefined;
+      maxRelError = 0;
+      for (let repeat = 0; repeat < REPEAT; repeat++) {
+        // Alternating the order (1,2 then 2,1) keeps a drift in the machine's load from favouring one arm.
+        for (const count of repeat % 2 === 0 ? SCALING : [...SCALING].reverse()) {
+          if (workersUsed || benchQueue.workers !== count) await benchQueue.restartWorkers(count);
+          workersUsed = true;
+          const jobs: Record<string, Record<string, { jobs: number; seconds: number }>> = {};
+          const valuation = await encryptedRun(async (keys) => {
+            const backend = await benchQueue.backend(keys, (job) => tallyJob(jobs, job));
+            if (backend.parallelism !== count) {
+              await backend.close();
+              throw new Error(`--scaling: ${backend.parallelism} workers on the queue, expected ${count}`);
+            }
+            return backend;
+          });
+          const he = valuation.heSeconds!;
+          const run: ScalingRun = { workers: count, phases: he, encryptedSeconds: valuation.seconds, jobs };
+          runs.push(run);
+          maxRelError = Math.max(maxRelError, relError(valuation));
+          log(
+            `n=${n} on ${count} worker process(es): encrypted ${round(valuation.seconds)} s, setup ${round(he.setup)}, ` +
+              `check ${round(he.check)}, projection ${round(he.projection)}, terms ${round(he.terms)} s; ` +
+              `jobs per worker ${JSON.stringify(Object.fromEntries(Object.entries(jobs).map(([type, byWorker]) => [type, Object.values(byWorker).map((t) => t.jobs)])))}` +
+              `; max rel error ${relError(valuation).toExponential(2)}; load ${loadavg()[0].toFixed(2)}`,
+          );
+          // A worker that got no warm-up job loads the keys inside its first projection: that run's split is unfair.
+          const warmed = Object.values(jobs.prepare ?? {}).map((tally) => tally.jobs);
+          if (warmed.length !== count || warmed.some((jobCount) => jobCount !== 1))
+            log(
+              `  warning: warm-up jobs per worker ${JSON.stringify(warmed)}, not one each: a worker set up mid-phase`,
+            );
+          if (count === SCALING[SCALING.length - 1]) last = valuation;
+        }
+      }
+      encrypted = last!;
+      workers = SCALING[SCALING.length - 1];
+      scaling = { ...summarizeScaling(SCALING, runs), loadAverage: { before, after: loadavg() } };
+      log(
+        `n=${n} scaling ${SCALING.join(" → ")} workers (median of ${REPEAT}): projection ${scaling.projectionSeconds.join(" → ")} s ` +
+          `(×${scaling.projectionSpeedup}), terms ${scaling.termSeconds.join(" → ")} s (×${scaling.termSpeedup}), ` +
+          `setup ${scaling.setupSeconds.join(" → ")} s, end to end ×${scaling.endToEndSpeedup}; one projection job ` +
+          `${scaling.projectionSecondsPerJob.join(" → ")} s inside its worker (grows if the workers shared cores); ` +
+          `load ${before.map((v) => v.toFixed(2)).join(" ")} before, ${scaling.loadAverage.after.map((v) => v.toFixed(2)).join(" ")} after`,
+      );
+    } else {
+      encrypted = await encryptedRun(queue?.backend);
+      maxRelError = relError(encrypted);
+    }
     let baselineSeconds: number;
     if (n === 5) {
       log(`n=5: per-coalition HE baseline, ${2 ** n - 1} coalitions on ${WORKERS} workers…`);
@@ -244,7 +331,7 @@ async function main() {
     const row: Row = {
       n,
       method: encrypted.method,
-      workers: WORKERS,
+      workers,
       queue: queue !== undefined,
       submittedProjections: flags.computedProjections !== true,
       keyProfile: encrypted.keys?.profile ?? "",
@@ -258,8 +345,8 @@ async function main() {
       maxRelError,
       speedupVsBaseline: round(baselineSeconds / encrypted.seconds),
       encryptedBreakdown: Object.fromEntries(Object.entries(encrypted.heSeconds ?? {}).map(([k, v]) => [k, round(v)])),
-      projectionCoreSecondsPerClient: round(((encrypted.heSeconds?.projection ?? 0) * WORKERS) / n),
-      termCoreSecondsPerEntry: round(((encrypted.heSeconds?.terms ?? 0) * WORKERS) / ((n * (n + 1)) / 2 + n)),
+      projectionCoreSecondsPerClient: round(((encrypted.heSeconds?.projection ?? 0) * workers) / n),
+      termCoreSecondsPerEntry: round(((encrypted.heSeconds?.terms ?? 0) * workers) / ((n * (n + 1)) / 2 + n)),
       permutations: encrypted.permutations,
       coefficientSeconds: round(encrypted.coefficientSeconds),
       ...(encrypted.method === "exact" ? await sampledBeside(problem, plain.phi) : {}),
@@ -269,6 +356,7 @@ async function main() {
       maxRelativeCoefficientStandardError: encrypted.coefficientStandardError?.maxRelative,
       flagged: encrypted.phi.flatMap((v, k) => (v <= 0 ? [k] : [])),
       projectionChecks: encrypted.projectionChecks,
+      ...(scaling ? { scaling } : {}),
     };
     rows.push(row);
     log(
@@ -303,7 +391,10 @@ async function main() {
   }
   await queue?.stop();
   if (json) process.stdout.write(`${JSON.stringify(rows)}\n`);
-  else console.table(rows.map((row) => ({ ...row, encryptedBreakdown: undefined, flagged: undefined })));
+  else
+    console.table(
+      rows.map((row) => ({ ...row, encryptedBreakdown: undefined, flagged: undefined, scaling: undefined })),
+    );
 }
 
 const round = (value: number) => Math.round(value * 1000) / 1000;

@@ -25,6 +25,17 @@ export interface QueueBackendOptions {
   readonly round?: bigint;
   /** Signs the workers' read grants for the round's blobs (with `round`); none: workers read as the coprocessor. */
   readonly grants?: ReadGrantIssuer;
+  /** Called as each job's result arrives: which worker ran it and for how long (benchmarks tally the split). */
+  readonly onJob?: (job: QueueJobDone) => void;
+}
+
+/** A finished job as its worker reported it. */
+export interface QueueJobDone {
+  readonly type: HeJobData["task"]["type"];
+  /** The worker's host:pid. */
+  readonly worker: string;
+  /** Time inside the worker, loading what the job names included. */
+  readonly milliseconds: number;
 }
 
 /**
@@ -69,6 +80,7 @@ export async function queueBackend(options: QueueBackendOptions): Promise<Valuat
     return Promise.all(
       jobs.map(async (job, index) => {
         const result = (await job.waitUntilFinished(events)) as HeJobResult;
+        options.onJob?.({ type: tasks[index].task.type, worker: result.worker, milliseconds: result.milliseconds });
         const bytes = await options.store.get(result.hash);
         onDone(index);
         return bytes;

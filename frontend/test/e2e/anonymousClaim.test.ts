@@ -3,13 +3,13 @@
 // roles would (no CKKS: junk contributions published as included, shares settled by the custodian account); then,
 // with nothing but the fresh key, the page claims through the app server's relayer (a fixed-time batch), decrypts the
 // fresh address's balance by its own signature, transfers and unwraps by signature through the forwarder.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { concat, encodeFunctionData, getAddress, keccak256, toHex, type Address, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import type { Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { anonymousPayoutsAbi, royaltyTokenAbi } from "@ciphershare/protocol/chain/abis";
 import { forwardRequestTypedData } from "@ciphershare/protocol/chain/forwarder";
 import type { Deployment } from "@ciphershare/protocol/chain/deployment";
@@ -24,18 +24,22 @@ import {
   type ChainSigner,
 } from "@ciphershare/coprocessor/chain/clients";
 import { contractsFor, readRound } from "@ciphershare/coprocessor/chain/contracts";
-import { deployWithSigner } from "@ciphershare/coprocessor/chain/deploy";
 import { FhevmClient } from "@ciphershare/coprocessor/chain/fhevmClient";
-import { freeLoopbackPort } from "@ciphershare/coprocessor/process/ports";
-import { closeRound, createProgram, finalizeRound, fundPool } from "@ciphershare/coprocessor/roles/network";
+import { closeRound, finalizeRound, fundPool } from "@ciphershare/coprocessor/roles/network";
 import { FORWARD_RELAY_PATH } from "@ciphershare/coprocessor/roles/relay-client";
-import { serveWebApp, type ServedWebApp } from "@ciphershare/scripts/app/webServer";
+import type { ServedWebApp } from "@ciphershare/scripts/app/webServer";
 import { devAccount } from "../../src/wallet/devAccounts";
 import { vaultStorageKey } from "../../src/royalties/anonymous/payoutVault";
-import { launchChromium, type Browser } from "../support/browser";
-import { REPO_ROOT } from "../support/repo";
+import type { Browser } from "../support/browser";
+import {
+  ARTIFACTS,
+  connectDevelopmentWallet,
+  deployWithOpenRound,
+  openChromiumPage,
+  serveAppFor,
+  stopAtFirstFailure,
+} from "../support/e2e";
 
-const ARTIFACTS = join(REPO_ROOT, "test-artifacts", "frontend");
 /** The browser contributor: a development-wallet account no other browser test sends from. */
 const BROWSER_ACCOUNT_INDEX = 6;
 /** Accounts 12…16 of the node: this file's network, coprocessor, custodian, relayer and second contributor. */
@@ -57,7 +61,7 @@ describe("Claim anonymously (My royalties) in Chromium", { timeout: 300_000 }, (
   let browser: Browser;
   let page: Page;
   let payTo: Address;
-  const pageErrors: string[] = [];
+  let pageErrors: string[] = [];
   const signer = (index: number) => chainSigner(reader, roleAccount(index));
 
   const textOf = async (testId: string) => (await page.getByTestId(testId).textContent()) ?? "";
@@ -72,26 +76,16 @@ describe("Claim anonymously (My royalties) in Chromium", { timeout: 300_000 }, (
   };
 
   beforeAll(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
     reader = chainReader(rpcUrl, 31337);
     const network = signer(NETWORK);
-    deployment = await deployWithSigner(network);
-    await createProgram(
-      deployment,
-      network,
-      {
-        coprocessor: roleAccount(COPROCESSOR).address,
-        custodian: roleAccount(CUSTODIAN).address,
-        publicBundleHash: `0x${"b1".repeat(32)}`,
-      },
-      { minContributors: 2 },
-    );
-    await mined(reader, contractsFor(deployment, signer(CUSTODIAN)).rounds.write.acceptProgram([1n]));
-    const { timestamp } = await reader.getBlock();
-    await mined(
+    deployment = await deployWithOpenRound({
       reader,
-      contractsFor(deployment, network).rounds.write.openRound([1n, `0x${"ba".repeat(32)}`, timestamp + 120n, 120, 60]),
-    );
+      network,
+      custodian: signer(CUSTODIAN),
+      parties: { coprocessor: roleAccount(COPROCESSOR).address, publicBundleHash: `0x${"b1".repeat(32)}` },
+      minContributors: 2,
+      seed: `0x${"ba".repeat(32)}`,
+    });
     // Both contributors register and commit (the browser account too: sealing is what the page does).
     contributors = [chainSigner(reader, devAccount(BROWSER_ACCOUNT_INDEX)), signer(OTHER)];
     for (const [i, contributor] of contributors.entries()) {
@@ -99,46 +93,26 @@ describe("Claim anonymously (My royalties) in Chromium", { timeout: 300_000 }, (
       await mined(reader, rounds.write.register([`anon-test:${i}`]));
       await mined(reader, rounds.write.commitContribution([1n, sealOf(junk(i), contributor.address), 10n]));
     }
-    const webDeploymentFile = join(home, "web-deployment.json");
-    writeFileSync(
-      webDeploymentFile,
-      JSON.stringify({
-        contracts: {
-          RoundManager: deployment.rounds,
-          RoyaltyDistributor: deployment.distributor,
-          RoyaltyToken: deployment.token,
-          AnonymousPayouts: deployment.anonymousPayouts,
-          CipherShareForwarder: deployment.forwarder,
-        },
-      }),
+    app = await serveAppFor(
+      rpcUrl,
+      deployment,
+      {
+        RoundManager: deployment.rounds,
+        RoyaltyDistributor: deployment.distributor,
+        RoyaltyToken: deployment.token,
+        AnonymousPayouts: deployment.anonymousPayouts,
+        CipherShareForwarder: deployment.forwarder,
+      },
+      { home, outDir },
+      { relayer: roleAccount(RELAYER), relayIntervalMs: 2_000 },
     );
-    const port = await freeLoopbackPort();
-    app = await serveWebApp({ rpcUrl, blobUrl: rpcUrl, deployment, webDeploymentFile, ws: { home } }, port, outDir, {
-      relayer: roleAccount(RELAYER),
-      relayIntervalMs: 2_000,
+    ({ browser, page, pageErrors } = await openChromiumPage());
+    await connectDevelopmentWallet(page, app.url, BROWSER_ACCOUNT_INDEX, {
+      then: { nav: "#/royalties", ready: "anon" },
     });
-    browser = await launchChromium();
-    page = await browser.context.newPage();
-    page.on("pageerror", (error) => pageErrors.push(error.message));
-    page.on("console", (message) => {
-      if (message.type() === "error") pageErrors.push(message.text());
-    });
-    await page.goto(`${app.url}/#/connect`);
-    await page.getByTestId("dev-account-select").selectOption(String(BROWSER_ACCOUNT_INDEX));
-    await page.getByRole("button", { name: "Connect development wallet" }).click();
-    await page.locator('nav a[href="#/royalties"]').click();
-    await page.getByTestId("anon").waitFor();
   }, 300_000);
 
-  let failed = false;
-  beforeEach(() => {
-    if (failed) throw new Error("an earlier step failed");
-  });
-  afterEach(async (context) => {
-    if (context.task.result?.state !== "fail" || failed) return;
-    failed = true;
-    await page?.screenshot({ path: join(ARTIFACTS, "anon-failed.png"), fullPage: true }).catch(() => {});
-  });
+  stopAtFirstFailure("anon", () => page);
 
   afterAll(async () => {
     await browser?.close();

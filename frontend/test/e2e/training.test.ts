@@ -3,7 +3,7 @@
 // n_k and, in the reveal phase, reveals and uploads it — the coprocessor's own check accepts the upload and the program
 // key decrypts it to the files' statistics; the buyer page decrypts a model envelope with a keystore sealed by the
 // CLI's code, and no request of the tab carries the passphrase or the keystore.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -39,10 +39,10 @@ import { appChain } from "../../src/chain/chain";
 import { DEFAULT_RUNTIME_CONFIG } from "../../src/config/runtime";
 import { devAccount } from "../../src/wallet/devAccounts";
 import { buildAndServeApp, type ServedApp } from "../support/app";
-import { launchChromium, type Browser } from "../support/browser";
+import type { Browser } from "../support/browser";
+import { ARTIFACTS, connectDevelopmentWallet, openChromiumPage } from "../support/e2e";
 import { REPO_ROOT } from "../support/repo";
 
-const ARTIFACTS = join(REPO_ROOT, "test-artifacts", "frontend");
 const HUB_ARTIFACT = join(REPO_ROOT, "artifacts/contracts/rounds/RoundManager.sol/RoundManager.json");
 /** The page's account (development account 0: no other browser test uses it); node accounts 17 and 18 (network, custodian) sign in Node. */
 const BROWSER_ACCOUNT = 0;
@@ -71,7 +71,7 @@ describe("training pages in headless Chromium", () => {
     SHAPE.outputs,
     Float64Array.from({ length: 24 }, (_, i) => (i - 11) / 13),
   );
-  const pageErrors: string[] = [];
+  let pageErrors: string[] = [];
   /** Every request the browser context made (page and workers): URL and body. */
   const requests: string[] = [];
   let ctx: CkksContext;
@@ -88,7 +88,6 @@ describe("training pages in headless Chromium", () => {
   const mined = async (hash: Hex) => publicClient.waitForTransactionReceipt({ hash });
 
   beforeAll(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
     const { bytecode } = JSON.parse(readFileSync(HUB_ARTIFACT, "utf8")) as { abi: Abi; bytecode: Hex };
     const network = createWalletClient({ account: roleAccount(NETWORK), chain, transport: http(rpcUrl) });
     hub = getAddress((await mined(await network.deployContract({ abi: roundManagerAbi, bytecode }))).contractAddress!);
@@ -162,13 +161,9 @@ describe("training pages in headless Chromium", () => {
     app = await buildAndServeApp(rpcUrl, { html: "index.html", outDir: join(outDir, "dist") });
     blobServer = await startBlobServer(store, { allowedOrigins: [app.url] });
     process.env.CIPHERSHARE_COPROCESSOR_URL = blobServer.url;
-    browser = await launchChromium();
-    browser.context.on("request", (request) => requests.push(`${request.url()} ${request.postData() ?? ""}`));
-    page = await browser.context.newPage();
-    page.on("pageerror", (error) => pageErrors.push(error.message));
-    page.on("console", (message) => {
-      if (message.type() === "error") pageErrors.push(message.text());
-    });
+    ({ browser, page, pageErrors } = await openChromiumPage({
+      onRequest: (request) => requests.push(`${request.url()} ${request.postData() ?? ""}`),
+    }));
   }, 600_000);
 
   afterAll(async () => {
@@ -182,12 +177,10 @@ describe("training pages in headless Chromium", () => {
   });
 
   it("a provider checks its files, encrypts its statistics in the worker and commits them with n_k", async () => {
-    await page.goto(`${app.url}/#/connect`);
-    await page.getByTestId("dev-account-select").selectOption(String(BROWSER_ACCOUNT));
-    await page.getByRole("button", { name: "Connect development wallet" }).click();
-    await page.getByTestId("account-address").filter({ hasText: account }).waitFor();
-    await page.locator('nav a[href="#/provide"]').click();
-    await page.getByTestId("page-provide").waitFor();
+    await connectDevelopmentWallet(page, app.url, BROWSER_ACCOUNT, {
+      address: account,
+      then: { nav: "#/provide", ready: "page-provide" },
+    });
     await page.getByTestId("step-1").getByRole("button", { name: "Register" }).click();
     await page.getByTestId("registered").waitFor({ timeout: 60_000 });
     await page.getByTestId("training-terms-ok").waitFor({ timeout: 30_000 });

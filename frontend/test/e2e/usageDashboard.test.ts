@@ -3,13 +3,13 @@
 // 2,500 generations, run through the chain as the roles would (no CKKS: a junk report published as included; the
 // custodian seals the artists' totals and settles shares directly). The page shows the period's public facts as they
 // change, and the connected artist decrypts its own usage total and royalty, each by one EIP-712 signature.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { keccak256, parseEther, toHex, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import type { Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Deployment } from "@ciphershare/protocol/chain/deployment";
 import { usageTermsConfig, usageTermsHash, type UsageTermsConfig } from "@ciphershare/protocol/chain/usage-terms";
 import { sealOf } from "@ciphershare/protocol/round/inputs";
@@ -23,17 +23,21 @@ import {
   type ChainSigner,
 } from "@ciphershare/coprocessor/chain/clients";
 import { contractsFor, readRound } from "@ciphershare/coprocessor/chain/contracts";
-import { deployWithSigner } from "@ciphershare/coprocessor/chain/deploy";
 import { FhevmClient } from "@ciphershare/coprocessor/chain/fhevmClient";
 import { setUsageTerms } from "@ciphershare/coprocessor/chain/usage-terms";
-import { freeLoopbackPort } from "@ciphershare/coprocessor/process/ports";
-import { closeRound, createProgram, finalizeRound, fundPool } from "@ciphershare/coprocessor/roles/network";
-import { serveWebApp, type ServedWebApp } from "@ciphershare/scripts/app/webServer";
+import { closeRound, finalizeRound, fundPool } from "@ciphershare/coprocessor/roles/network";
+import type { ServedWebApp } from "@ciphershare/scripts/app/webServer";
 import { devAccount } from "../../src/wallet/devAccounts";
-import { launchChromium, type Browser } from "../support/browser";
-import { REPO_ROOT } from "../support/repo";
+import type { Browser } from "../support/browser";
+import {
+  ARTIFACTS,
+  connectDevelopmentWallet,
+  deployWithOpenRound,
+  openChromiumPage,
+  serveAppFor,
+  stopAtFirstFailure,
+} from "../support/e2e";
 
-const ARTIFACTS = join(REPO_ROOT, "test-artifacts", "frontend");
 /** The browser artist: it only signs decryption requests (no transaction), so any development account will do. */
 const ARTIST_INDEX = 3;
 /** The node account that funds this file's fresh role accounts (no other browser test sends from it). */
@@ -58,14 +62,13 @@ describe("Usage periods (Network dashboard) in Chromium", { timeout: 300_000 }, 
   let app: ServedWebApp;
   let browser: Browser;
   let page: Page;
-  const pageErrors: string[] = [];
+  let pageErrors: string[] = [];
 
   const textOf = async (testId: string) => (await page.getByTestId(testId).textContent()) ?? "";
   const waitForText = (testId: string, text: string) =>
     page.getByTestId(testId).filter({ hasText: text }).waitFor({ timeout: 60_000 });
 
   beforeAll(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
     reader = chainReader(rpcUrl, 31337);
     // Fresh accounts for the roles, funded by one node account: no nonce is shared with the other browser tests.
     const funder = chainSigner(reader, roleAccount(FUNDER));
@@ -75,69 +78,44 @@ describe("Usage periods (Network dashboard) in Chromium", { timeout: 300_000 }, 
       return chainSigner(reader, account);
     };
     [network, coprocessor, custodian, operator] = [await fresh(), await fresh(), await fresh(), await fresh()];
-    deployment = await deployWithSigner(network);
     const other = privateKeyToAccount(generatePrivateKey()).address;
     terms = usageTermsConfig({ operator: operator.address, artists: [artist, other], minGenerations: 100 });
-    await createProgram(
-      deployment,
+    deployment = await deployWithOpenRound({
+      reader,
       network,
-      {
+      custodian,
+      parties: {
         coprocessor: coprocessor.address,
-        custodian: custodian.address,
         publicBundleHash: `0x${"b2".repeat(32)}`,
         usage: { termsHash: usageTermsHash(terms) },
       },
-      { minContributors: 1 },
-    );
-    await setUsageTerms(deployment, network, 1n, terms);
-    await mined(reader, contractsFor(deployment, custodian).rounds.write.acceptProgram([1n]));
-    const { timestamp } = await reader.getBlock();
-    await mined(
-      reader,
-      contractsFor(deployment, network).rounds.write.openRound([1n, `0x${"bb".repeat(32)}`, timestamp + 120n, 120, 60]),
-    );
+      minContributors: 1,
+      seed: `0x${"bb".repeat(32)}`,
+      configure: (deployed) => setUsageTerms(deployed, network, 1n, terms),
+    });
     const { rounds } = contractsFor(deployment, operator);
     await mined(reader, rounds.write.register(["usage-dashboard-test:operator"]));
     await mined(reader, rounds.write.commitContribution([1n, sealOf(junk, operator.address), GENERATIONS]));
 
-    const webDeploymentFile = join(home, "web-deployment.json");
-    writeFileSync(
-      webDeploymentFile,
-      JSON.stringify({
-        contracts: {
-          RoundManager: deployment.rounds,
-          RoyaltyDistributor: deployment.distributor,
-          RoyaltyToken: deployment.token,
-          UsageTerms: deployment.usageTerms,
-        },
-      }),
+    app = await serveAppFor(
+      rpcUrl,
+      deployment,
+      {
+        RoundManager: deployment.rounds,
+        RoyaltyDistributor: deployment.distributor,
+        RoyaltyToken: deployment.token,
+        UsageTerms: deployment.usageTerms,
+      },
+      { home, outDir },
+      { relayer: network.account },
     );
-    const port = await freeLoopbackPort();
-    app = await serveWebApp({ rpcUrl, blobUrl: rpcUrl, deployment, webDeploymentFile, ws: { home } }, port, outDir, {
-      relayer: network.account,
+    ({ browser, page, pageErrors } = await openChromiumPage());
+    await connectDevelopmentWallet(page, app.url, ARTIST_INDEX, {
+      then: { nav: "#/dashboard", ready: "usage-periods" },
     });
-    browser = await launchChromium();
-    page = await browser.context.newPage();
-    page.on("pageerror", (error) => pageErrors.push(error.message));
-    page.on("console", (message) => {
-      if (message.type() === "error") pageErrors.push(message.text());
-    });
-    await page.goto(`${app.url}/#/connect`);
-    await page.getByTestId("dev-account-select").selectOption(String(ARTIST_INDEX));
-    await page.getByRole("button", { name: "Connect development wallet" }).click();
-    await page.locator('nav a[href="#/dashboard"]').click();
-    await page.getByTestId("usage-periods").waitFor();
   }, 300_000);
 
-  let failed = false;
-  beforeEach(() => {
-    if (failed) throw new Error("an earlier step failed");
-  });
-  afterEach(async (context) => {
-    if (context.task.result?.state !== "fail" || failed) return;
-    failed = true;
-    await page?.screenshot({ path: join(ARTIFACTS, "usage-failed.png"), fullPage: true }).catch(() => {});
-  });
+  stopAtFirstFailure("usage", () => page);
 
   afterAll(async () => {
     await browser?.close();

@@ -7,7 +7,7 @@ import { loadPublicBundle, publicBundleParts, serializePublicBundle } from "@cip
 import { loadSecretKey, powerOfTwoSteps } from "@ciphershare/protocol/ckks/keys";
 import type { Hex } from "@ciphershare/protocol/hex";
 import { QueueUrlError } from "@ciphershare/coprocessor/queue/errors";
-import { queueBackend } from "@ciphershare/coprocessor/queue/backend";
+import { queueBackend, type QueueJobDone } from "@ciphershare/coprocessor/queue/backend";
 import { redisConnection } from "@ciphershare/coprocessor/queue/jobs";
 import { startRedisServer, type RunningRedis } from "@ciphershare/coprocessor/queue/redis-server";
 import { startQueueWorker } from "@ciphershare/coprocessor/queue/worker";
@@ -70,7 +70,7 @@ describe("queue: the encrypted valuation on BullMQ workers (Redis)", function ()
   let embedded: Uint8Array;
   const children: RunningChild[] = [];
 
-  const viaQueue = async () =>
+  const viaQueue = async (onJob?: (job: QueueJobDone) => void) =>
     (
       await computeEncryptedScores({
         parameterSetId: "deep-v2",
@@ -78,7 +78,7 @@ describe("queue: the encrypted valuation on BullMQ workers (Redis)", function ()
         models,
         kernel,
         map,
-        backend: await queueBackend({ queue: redis.url, store, bundleHash }),
+        backend: await queueBackend({ queue: redis.url, store, bundleHash, onJob }),
       })
     ).scores;
 
@@ -129,9 +129,19 @@ describe("queue: the encrypted valuation on BullMQ workers (Redis)", function ()
   it("two worker processes share the jobs and give the same bytes", async () => {
     const workers = [await startWorker(home, redis.url), await startWorker(home, redis.url)];
     children.push(...workers.map((w) => w.child));
-    const scores = await viaQueue();
+    const done: QueueJobDone[] = [];
+    const scores = await viaQueue((job) => done.push(job));
     expect(Buffer.from(scores).equals(Buffer.from(embedded))).to.equal(true);
     for (const worker of workers) expect(worker.jobs()).to.be.greaterThan(0);
+    // The coordinator hears of every job and who ran it (bench:shapley --scaling tallies the split from this): one
+    // warm-up per connected worker (with keys this small one worker may take both), n projections, the term jobs and
+    // one finish.
+    const ran = (type: string) => done.filter((job) => job.type === type);
+    expect(ran("prepare")).to.have.length(2);
+    expect(ran("project")).to.have.length(problem.models.length);
+    expect(ran("finish")).to.have.length(1);
+    expect(new Set(done.map((job) => job.worker)).size).to.equal(2);
+    for (const job of done) expect(job.milliseconds).to.be.at.least(0);
   });
 
   it("a worker SIGKILLed mid-job: the job is retried on the other worker, the output is unchanged", async () => {
