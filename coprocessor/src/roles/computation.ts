@@ -3,6 +3,7 @@
 // the included envelopes and encrypted exact Shapley values of the same envelopes, both under the program's bundle.
 import type { CkksContext } from "@ciphershare/protocol/ckks/context";
 import { EnvelopeKind, parseEnvelope, type ParsedEnvelope } from "@ciphershare/protocol/ckks/envelope";
+import { modelEnvelope } from "@ciphershare/protocol/round/contribution";
 import type { KeyGenerationOptions } from "@ciphershare/protocol/ckks/keys";
 import type { Hex } from "@ciphershare/protocol/hex";
 import { oneHotLabels, type Dataset } from "@ciphershare/protocol/records/dataset";
@@ -102,16 +103,25 @@ export interface RoundComputationInput {
   readonly onProgress?: (phase: string, done: number, total: number) => void;
 }
 
-/** FedAvg aggregate envelope of the included inputs (deterministic bytes, embedded or on the queue alike). */
+/**
+ * FedAvg aggregate envelope of the included inputs' models (deterministic bytes, embedded or on the queue alike); a
+ * submitted projection is left out (`modelEnvelope`), so the aggregate is the same whichever layout each input used.
+ */
 export async function computeAggregate(input: RoundComputationInput): Promise<Uint8Array> {
-  if (input.fedAvgQueue) {
-    return queueFedAvg(input.ctx, input.inputs, { ...input.fedAvgQueue, publicBundleHash: input.bundleHash });
+  const models: IncludedInput[] = [];
+  for (const i of input.inputs) {
+    const parsed = await parseEnvelope(i.envelope, { kind: EnvelopeKind.Contribution });
+    models.push({ envelope: await modelEnvelope(i.envelope, parsed, layoutOf(input)), sampleCount: i.sampleCount });
   }
-  return fedAvgEncrypted(
-    input.ctx,
-    input.inputs.map((i) => ({ envelope: i.envelope, sampleCount: i.sampleCount })),
-    { publicBundleHash: input.bundleHash },
-  );
+  if (input.fedAvgQueue) {
+    return queueFedAvg(input.ctx, models, { ...input.fedAvgQueue, publicBundleHash: input.bundleHash });
+  }
+  return fedAvgEncrypted(input.ctx, models, { publicBundleHash: input.bundleHash });
+}
+
+/** The round's model shape and slot count, as the contribution layouts need them. */
+function layoutOf(input: RoundComputationInput) {
+  return { dimension: input.base.dimension, classes: input.base.classes, parameterSet: input.ctx.parameterSet };
 }
 
 /**
