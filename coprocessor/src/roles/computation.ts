@@ -3,7 +3,8 @@
 // the included envelopes and encrypted exact Shapley values of the same envelopes, both under the program's bundle.
 import type { CkksContext } from "@ciphershare/protocol/ckks/context";
 import { EnvelopeKind, parseEnvelope, type ParsedEnvelope } from "@ciphershare/protocol/ckks/envelope";
-import { modelEnvelope } from "@ciphershare/protocol/round/contribution";
+import { modelEnvelope, roundContribution } from "@ciphershare/protocol/round/contribution";
+import { ROUND_MODEL_NORM_BOUND } from "@ciphershare/protocol/round/config";
 import type { KeyGenerationOptions } from "@ciphershare/protocol/ckks/keys";
 import type { Hex } from "@ciphershare/protocol/hex";
 import { oneHotLabels, type Dataset } from "@ciphershare/protocol/records/dataset";
@@ -21,8 +22,11 @@ import {
 } from "../shapley/coefficients";
 import type { ValuationBackend } from "../shapley/encrypted/backend";
 import { matvecPlan, requiredGaloisSteps } from "../shapley/encrypted/layout";
-import { computeEncryptedScores } from "../shapley/encrypted/pipeline";
-import { scoreEnvelope } from "../shapley/encrypted/release";
+import { consistencyTolerance, projectionChallenge } from "../shapley/encrypted/consistency";
+import { computeEncryptedScores, inconsistentProjections } from "../shapley/encrypted/pipeline";
+import { residualEnvelope, scoreEnvelope } from "../shapley/encrypted/release";
+import { consistencyRelease } from "../threshold/release-bounds";
+import type { OutputRelease } from "../threshold/release-bounds";
 import { validationKernel, type ValidationKernel } from "../shapley/gram";
 
 export function modelMatrix(model: LinearModel): Matrix {
@@ -156,4 +160,123 @@ export async function computeScores(input: RoundComputationInput): Promise<Uint8
     onProgress: input.onProgress,
   });
   return scoreEnvelope(input.ctx, input.bundleHash, result.scores, map);
+}
+
+/** The round's check of submitted projections: its public seed and how a residual envelope gets released. */
+export interface RoundProjectionCheck {
+  /** `roundChallengeSeed(inputs hash, hash of the block that closed the round)`: unknown when envelopes were fixed. */
+  readonly seed: Hex;
+  /**
+   * Has the custodian release a residual envelope (`residualEnvelope`, tensor `projection-residual` [1, 1]) under
+   * `release` (its error bound): the flooded value and the flooding's standard deviation. The auditor answers with the
+   * published release instead, after comparing the envelope with the published one.
+   */
+  readonly release: (envelope: Uint8Array, release: OutputRelease) => Promise<{ value: number; floodingSigma: number }>;
+}
+
+/** One released residual: which contributors (positions among the included inputs), its value and tolerance. */
+export interface RoundProjectionResidual {
+  readonly positions: readonly number[];
+  readonly residual: number;
+  readonly tolerance: number;
+}
+
+/** A contributor left out of the valuation because its submitted projection is not R·w of its model. */
+export interface ProjectionExclusion {
+  /** Position among the included inputs (commit order). */
+  readonly position: number;
+  readonly reason: "projection-inconsistent";
+  /** Its own released residual and tolerance (|residual| > tolerance). */
+  readonly residual: number;
+  readonly tolerance: number;
+}
+
+export interface CheckedScores {
+  /** Enc(φ) over the inputs that remain, in their order (as `computeScores` would give for exactly those). */
+  readonly scores: Uint8Array;
+  /** Positions valued, in order: φ_k is position `valued[k]`'s. */
+  readonly valued: readonly number[];
+  readonly excluded: readonly ProjectionExclusion[];
+  readonly residuals: readonly RoundProjectionResidual[];
+}
+
+/**
+ * Enc(φ) using the projections the inputs submitted (layout 2), after the round's consistency check: all submitted
+ * projections are checked together (one released residual), and if that fails each alone; a contributor whose own
+ * residual exceeds its tolerance is excluded from the valuation ("projection-inconsistent", never re-projected: its
+ * w and z disagree, so neither is trusted), and the coefficient map is recomputed over the others. Layout-1 inputs are
+ * projected by the workers. Deterministic: the residual envelopes and Enc(φ) are the same bytes for the auditor.
+ */
+export async function computeCheckedScores(
+  input: RoundComputationInput,
+  check: RoundProjectionCheck,
+): Promise<CheckedScores> {
+  const layout = layoutOf(input);
+  const contributions = [];
+  for (const i of input.inputs) {
+    const parsed = await parseEnvelope(i.envelope, {
+      kind: EnvelopeKind.Contribution,
+      parameterSetId: input.ctx.parameterSet.id,
+      publicBundleHash: input.bundleHash,
+    });
+    contributions.push(roundContribution(parsed, layout));
+  }
+  const kernel = roundKernel(input.validation, input.base);
+  const counts = input.inputs.map((i) => i.sampleCount);
+  const slotCount = input.ctx.slotCount;
+  const residuals: RoundProjectionResidual[] = [];
+  const released = async (residual: Uint8Array, positions: readonly number[]) => {
+    const envelope = await residualEnvelope(input.ctx, input.bundleHash, residual);
+    const challenges = positions.map((i) => projectionChallenge(check.seed, i, kernel.r, layout.classes, slotCount));
+    const release = consistencyRelease(input.ctx, challenges);
+    const { value, floodingSigma } = await check.release(envelope, release);
+    const tolerance = consistencyTolerance(release.errorBound, floodingSigma, challenges, ROUND_MODEL_NORM_BOUND);
+    residuals.push({ positions: [...positions], residual: value, tolerance });
+    return Math.abs(value) <= tolerance;
+  };
+  const models = contributions.map((c) => Uint8Array.from(c.model));
+  const projections = contributions.map((c) => (c.projection ? Uint8Array.from(c.projection) : undefined));
+  let failed: number[] = [];
+  if (projections.some((z) => z !== undefined)) {
+    failed = await inconsistentProjections({
+      parameterSetId: input.ctx.parameterSet.id,
+      bundle: input.bundleBytes,
+      models,
+      projections,
+      kernel,
+      map: roundCoefficientMap(counts, kernel),
+      workers: input.workers,
+      backend: input.backend ? await input.backend() : undefined,
+      consistency: { seed: check.seed, accepts: released },
+    });
+  }
+  const excluded = failed.map((position): ProjectionExclusion => {
+    const own = residuals.find((r) => r.positions.length === 1 && r.positions[0] === position)!;
+    return { position, reason: "projection-inconsistent", residual: own.residual, tolerance: own.tolerance };
+  });
+  const valued = [...input.inputs.keys()].filter((i) => !failed.includes(i));
+  const map = roundCoefficientMap(
+    valued.map((i) => counts[i]),
+    kernel,
+  );
+  const result = await computeEncryptedScores({
+    parameterSetId: input.ctx.parameterSet.id,
+    bundle: input.bundleBytes,
+    models: valued.map((i) => models[i]),
+    projections: valued.map((i) => projections[i]),
+    kernel,
+    map,
+    workers: input.workers,
+    backend: input.backend ? await input.backend() : undefined,
+    // Every projection left was accepted by a released residual above (the combined one, or its own): nothing is
+    // released twice, so this answers from that verdict (positions k here are valued[k] above).
+    consistency: { seed: check.seed, accepts: async (_residual, indices) => indices.every((k) => valued[k] !== undefined) },
+    onProgress: input.onProgress,
+  });
+  return {
+    scores: await scoreEnvelope(input.ctx, input.bundleHash, result.scores, map),
+    valued,
+    excluded,
+    residuals,
+  };
 }

@@ -41,7 +41,7 @@ describe("coprocessor input checks: one test per exclusion reason", () => {
     ctx = await CkksContext.create(ROUND_PARAMETER_SET_ID);
     const programKeys = generateKeys(ctx);
     const otherKeys = generateKeys(ctx);
-    const encryptUnder = async (keys: typeof programKeys, values: Float64Array, tensors: TensorSpec[]) => {
+    const encryptUnder = async (keys: typeof programKeys, values: Float64Array, tensors: readonly TensorSpec[]) => {
       const bundle = await loadPublicBundle(ctx, keys.bundle);
       try {
         const envelope = await encryptModelUpdate(ctx, bundle, { tensors, values });

@@ -118,6 +118,43 @@ export async function computeEncryptedScores(request: EncryptedValuationRequest)
   }
 }
 
+/**
+ * The consistency check alone (no Gram terms): which clients' submitted projections fail it, by the same rule as
+ * `computeEncryptedScores` (all together, then each alone if that fails). A round uses it to exclude those clients
+ * before the valuation instead of projecting them; the backend is closed at the end.
+ */
+export async function inconsistentProjections(
+  request: Omit<EncryptedValuationRequest, "onProgress">,
+): Promise<number[]> {
+  const backend = request.backend ?? threadBackend(request.workers ?? 2);
+  if (!backend.check) {
+    await backend.close();
+    throw new InvalidInputError("This valuation backend cannot check submitted projections.");
+  }
+  const ctx = await CkksContext.create(request.parameterSetId);
+  try {
+    const { kernel } = request;
+    await backend.open({
+      parameterSetId: request.parameterSetId,
+      bundle: request.bundle,
+      setup: {
+        r: kernel.r,
+        xty: kernel.xty,
+        map: request.map,
+        normalizer: kernel.normalizer,
+        yNormSquared: kernel.yNormSquared,
+      },
+      models: request.models,
+      prepareProjection: false,
+    });
+    const accepted = await checkedProjections(ctx, backend, request);
+    return [...accepted.keys()].filter((i) => request.projections?.[i] !== undefined && accepted[i] === undefined);
+  } finally {
+    await backend.close();
+    ctx.dispose();
+  }
+}
+
 export interface CoalitionUtilityResult {
   /** Enc(U(S)) per coalition (every slot holds the value), in the order given. */
   readonly utilities: Uint8Array[];
