@@ -1,14 +1,14 @@
 import { expect } from "chai";
 import { randomBytes } from "node:crypto";
 import { CkksContext } from "@ciphershare/protocol/ckks/context";
-import { envelopeCommitment, EnvelopeError } from "@ciphershare/protocol/ckks/envelope";
+import { buildEnvelope, envelopeCommitment, EnvelopeError, EnvelopeKind } from "@ciphershare/protocol/ckks/envelope";
 import { loadPublicBundle, type LoadedPublicBundle } from "@ciphershare/protocol/ckks/keys";
 import { encryptModelUpdate } from "@ciphershare/protocol/ckks/update";
 import type { Hex } from "@ciphershare/protocol/hex";
 import { matrix, type Matrix } from "@ciphershare/protocol/linalg/matrix";
 import type { Dataset } from "@ciphershare/protocol/records/dataset";
 import { modelTensors, ROUND_PARAMETER_SET_ID } from "@ciphershare/protocol/round/config";
-import { withProjection } from "@ciphershare/protocol/round/contribution";
+import { projectionTensors, withProjection } from "@ciphershare/protocol/round/contribution";
 import {
   computeCheckedScores,
   roundKeyOptions,
@@ -183,6 +183,47 @@ describe("round valuation with submitted projections: check, exclusion, determin
     expect(result.residuals.map((x) => x.positions)).to.deep.equal([[0, 1, 2], [0], [1], [2]]);
     expect(result.residuals.map((x) => Math.abs(x.residual) > x.tolerance)).to.deep.equal([true, false, false, true]);
     close(await phiOf(result, [counts[0], counts[1], counts[3]]), await plainPhi([0, 1, 3]));
+  });
+
+  it("what the attacker cannot do: hide values past the d·c slots of its projection (unchecked there) to move φ", async () => {
+    const honest = models.map((w) => projectModel(r(), w));
+    const encrypted = (values: Float64Array) => {
+      const ciphertext = ctx.encrypt(values, bundle.encryptor);
+      try {
+        return ctx.saveCiphertext(ciphertext);
+      } finally {
+        ciphertext.delete();
+      }
+    };
+    const slots = (data: Float64Array, extra = 0) => {
+      const out = new Float64Array(ctx.slotCount);
+      out.set(data);
+      out[d * c + 3] = extra;
+      return out;
+    };
+    // Contributor 1's projection is R·w_1 in slots 0…d·c−1 (so the check passes) and 50 in slot d·c + 3.
+    const forged = await buildEnvelope(
+      {
+        kind: EnvelopeKind.Contribution,
+        parameterSet: ctx.parameterSet,
+        publicBundleHash: bundleHash,
+        scale: ctx.scale,
+        coeffModulusSize: ctx.freshCoeffModulusSize,
+        ciphertextSize: 2,
+        tensors: projectionTensors({ dimension: d, classes: c, parameterSet: ctx.parameterSet }),
+      },
+      [encrypted(slots(models[1].data)), encrypted(slots(honest[1].data, 50))],
+    );
+    const inputs = await Promise.all(
+      models.map(async (w, i) => ({
+        envelope: i === 1 ? forged : await envelopeOf(w, honest[i]),
+        sampleCount: counts[i],
+      })),
+    );
+    const result = await computeCheckedScores(computationOf(inputs), await custodianCheck([]));
+    expect(result.excluded).to.deep.equal([]);
+    // The hidden slot is masked away before the Gram products: φ is the honest round's.
+    close(await phiOf(result, counts), await plainPhi([0, 1, 2, 3]));
   });
 
   it("a malformed projection chunk is a clear envelope error, before any homomorphic work", async () => {

@@ -4,6 +4,7 @@ import { InvalidInputError } from "@ciphershare/protocol/errors";
 import type { Hex } from "@ciphershare/protocol/hex";
 import type { CoefficientMap } from "../coefficients";
 import type { ValidationKernel } from "../gram";
+import { noiseParameters } from "../../threshold/noise-bound";
 import { constantMask } from "./layout";
 import { ciphertextOf, termJobs, threadBackend, type ValuationBackend } from "./backend";
 import { openRuntimes, runJobs, type RuntimeHandle } from "./pool";
@@ -253,18 +254,38 @@ async function checkedProjections(
     for (const client of indices) if (await check([client])) accepted.push(client);
   }
   request.onProgress?.("check", 1, 1);
-  for (const client of accepted) out[client] = levelOneProjection(ctx, given[client]!);
+  const size = request.kernel.r.rows * request.kernel.xty.cols;
+  for (const client of accepted) out[client] = levelOneProjection(ctx, given[client]!, size);
   return out;
 }
 
-/** A fresh Enc(vec(z)) switched down one prime: level 1 at scale Δ, like (R⊗I)·Enc(w) after its rescale. */
-function levelOneProjection(ctx: CkksContext, fresh: Uint8Array): Uint8Array {
+/**
+ * A fresh Enc(vec(z)) brought to level 1 at scale Δ, like (R⊗I)·Enc(w) after its rescale, keeping only its first d·c
+ * slots: the check constrains those (ρ_i is zero beyond), but the Gram sums run over every slot, so a client could
+ * otherwise hide anything past d·c in its submission and move its own G_ii. The 0/1 mask is encoded at scale q_L, the
+ * prime the rescale drops, so the scale returns to Δ (up to the last bits of the double SEAL keeps, snapped back).
+ */
+function levelOneProjection(ctx: CkksContext, fresh: Uint8Array, size: number): Uint8Array {
   const ciphertext = ctx.loadCiphertext(fresh, { coeffModulusSize: ctx.freshCoeffModulusSize, scale: ctx.scale });
+  const primes = noiseParameters(ctx).dataPrimes;
+  const mask = ctx.encode(new Float64Array(ctx.slotCount).fill(1, 0, size), {
+    scale: primes[primes.length - 1],
+    levelOf: ciphertext,
+  });
   try {
-    sealCall("switch a submitted projection to level 1", () => ctx.evaluator.cipherModSwitchToNextInplace(ciphertext));
+    sealCall("mask a submitted projection to its d·c slots", () => {
+      ctx.evaluator.multiplyPlain(ciphertext, mask, ciphertext);
+      ctx.evaluator.rescaleToNextInplace(ciphertext);
+    });
+    if (Math.abs(ciphertext.scale() / ctx.scale - 1) > 1e-12) {
+      throw new InvalidInputError("A masked projection did not land at the scale of a computed one.", {
+        details: `2^${Math.log2(ciphertext.scale())} vs 2^${Math.log2(ctx.scale)}`,
+      });
+    }
+    ciphertext.setScale(ctx.scale);
     return ctx.saveCiphertext(ciphertext);
   } finally {
-    ciphertext.delete();
+    deleteAll(mask, ciphertext);
   }
 }
 
