@@ -270,7 +270,10 @@ export async function computeCheckedScores(
     backend: input.backend ? await input.backend() : undefined,
     // Every projection left was accepted by a released residual above (the combined one, or its own): nothing is
     // released twice, so this answers from that verdict (positions k here are valued[k] above).
-    consistency: { seed: check.seed, accepts: async (_residual, indices) => indices.every((k) => valued[k] !== undefined) },
+    consistency: {
+      seed: check.seed,
+      accepts: async (_residual, indices) => indices.every((k) => valued[k] !== undefined),
+    },
     onProgress: input.onProgress,
   });
   return {

@@ -17,7 +17,9 @@ export const ROUND_PROJECTION_TENSOR = "projection";
 /** Zeros between the model and the projection, so the projection starts a ciphertext. */
 export const ROUND_PADDING_TENSOR = "padding";
 
-type LayoutConfig = Pick<RoundConfig, "dimension" | "classes"> & { readonly parameterSet: { readonly slotCount: number } };
+type LayoutConfig = Pick<RoundConfig, "dimension" | "classes"> & {
+  readonly parameterSet: { readonly slotCount: number };
+};
 
 /** The tensor manifest of a contribution that carries its projection (layout 2). */
 export function projectionTensors(config: LayoutConfig): TensorSpec[] {
@@ -78,7 +80,9 @@ export function roundContribution(envelope: ParsedEnvelope, config: LayoutConfig
     projection
       ? "the projection tensor is not where the round's layout puts it."
       : "the tensors are not the round's model.",
-    { details: `tensors ${describeTensors(tensors)}; the round takes ${describeTensors(model)} or ${describeTensors(withZ)}` },
+    {
+      details: `tensors ${describeTensors(tensors)}; the round takes ${describeTensors(model)} or ${describeTensors(withZ)}`,
+    },
   );
 }
 

@@ -66,7 +66,10 @@ describe("coprocessor input checks: one test per exclusion reason", () => {
     withZ = await encryptUnder(programKeys, layout2.values, layout2.tensors);
     // The projection right after the model (no padding): it would straddle two ciphertexts.
     const values = new Float64Array(2 * d * c).fill(0.01);
-    misplacedZ = await encryptUnder(programKeys, values, [...modelTensors(d, c), { name: "projection", shape: [d, c] }]);
+    misplacedZ = await encryptUnder(programKeys, values, [
+      ...modelTensors(d, c),
+      { name: "projection", shape: [d, c] },
+    ]);
   });
 
   after(() => {
@@ -107,9 +110,16 @@ describe("coprocessor input checks: one test per exclusion reason", () => {
   });
 
   it("a contribution with its projection (layout 2) enters a round that published R, and only that layout", async () => {
-    const withR = { ...rules, projectionTensors: projectionTensors({ dimension: d, classes: c, parameterSet: ctx.parameterSet }) };
-    expect((await checkContribution(store, { ciphertextHash: withZ, sampleCount: 100 }, withR)).included).to.equal(true);
-    expect((await checkContribution(store, { ciphertextHash: valid, sampleCount: 100 }, withR)).included).to.equal(true);
+    const withR = {
+      ...rules,
+      projectionTensors: projectionTensors({ dimension: d, classes: c, parameterSet: ctx.parameterSet }),
+    };
+    expect((await checkContribution(store, { ciphertextHash: withZ, sampleCount: 100 }, withR)).included).to.equal(
+      true,
+    );
+    expect((await checkContribution(store, { ciphertextHash: valid, sampleCount: 100 }, withR)).included).to.equal(
+      true,
+    );
     const misplaced = await checkContribution(store, { ciphertextHash: misplacedZ, sampleCount: 100 }, withR);
     expect(misplaced).to.include({ included: false, reason: ExclusionReason.Malformed });
     expect(misplaced.included === false && misplaced.detail).to.match(

@@ -40,7 +40,9 @@ describe("round contributions with their projection R·w", () => {
     it("round-trips the upper triangle bit for bit, at d(d+1)/2 float64s", () => {
       const r = upperTriangularFactor(x);
       const bytes = encodeProjectionFactor(r);
-      expect(bytes.length).to.equal(projectionFactorBytes(4)).and.equal(8 + 10 * 8);
+      expect(bytes.length)
+        .to.equal(projectionFactorBytes(4))
+        .and.equal(8 + 10 * 8);
       expect(Buffer.from(decodeProjectionFactor(bytes, 4).data.buffer).equals(Buffer.from(r.data.buffer))).to.equal(
         true,
       );
@@ -86,7 +88,8 @@ describe("round contributions with their projection R·w", () => {
   });
 
   describe("the envelope layouts", () => {
-    const chunk = (fill: number) => new Uint8Array(ciphertextByteLength(set, set.coeffModulusBits.length - 1)).fill(fill);
+    const chunk = (fill: number) =>
+      new Uint8Array(ciphertextByteLength(set, set.coeffModulusBits.length - 1)).fill(fill);
     const envelope = (tensors: TensorSpec[], chunks: Uint8Array[]) =>
       buildEnvelope(
         {
