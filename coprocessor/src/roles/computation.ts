@@ -2,7 +2,12 @@
 // auditor (which re-runs it from the same public inputs and must get byte-identical outputs): encrypted FedAvg of
 // the included envelopes and encrypted exact Shapley values of the same envelopes, both under the program's bundle.
 import type { CkksContext } from "@ciphershare/protocol/ckks/context";
-import { EnvelopeKind, parseEnvelope, type ParsedEnvelope } from "@ciphershare/protocol/ckks/envelope";
+import {
+  envelopeCommitment,
+  EnvelopeKind,
+  parseEnvelope,
+  type ParsedEnvelope,
+} from "@ciphershare/protocol/ckks/envelope";
 import { modelEnvelope, roundContribution } from "@ciphershare/protocol/round/contribution";
 import { ROUND_MODEL_NORM_BOUND } from "@ciphershare/protocol/round/config";
 import type { KeyGenerationOptions } from "@ciphershare/protocol/ckks/keys";
@@ -176,8 +181,12 @@ export interface RoundProjectionCheck {
 
 /** One released residual: which contributors (positions among the included inputs), its value and tolerance. */
 export interface RoundProjectionResidual {
+  /** keccak256 of the residual envelope released (what the custodian's policy and the auditor match). */
+  readonly envelope: Hex;
   readonly positions: readonly number[];
   readonly residual: number;
+  /** The released flooding's standard deviation (the tolerance's flooding term). */
+  readonly floodingSigma: number;
   readonly tolerance: number;
 }
 
@@ -231,7 +240,13 @@ export async function computeCheckedScores(
     const release = consistencyRelease(input.ctx, challenges);
     const { value, floodingSigma } = await check.release(envelope, release);
     const tolerance = consistencyTolerance(release.errorBound, floodingSigma, challenges, ROUND_MODEL_NORM_BOUND);
-    residuals.push({ positions: [...positions], residual: value, tolerance });
+    residuals.push({
+      envelope: await envelopeCommitment(envelope),
+      positions: [...positions],
+      residual: value,
+      floodingSigma,
+      tolerance,
+    });
     return Math.abs(value) <= tolerance;
   };
   const models = contributions.map((c) => Uint8Array.from(c.model));

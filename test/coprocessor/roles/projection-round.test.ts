@@ -18,6 +18,7 @@ import {
   type RoundComputationInput,
 } from "@ciphershare/coprocessor/roles/computation";
 import { KeyCustodian } from "@ciphershare/coprocessor/keys/key-custodian";
+import { ProjectionAuditError, replayedCheck } from "@ciphershare/coprocessor/roles/projection-audit";
 import { InMemoryRoundCommitments } from "@ciphershare/coprocessor/keys/policy";
 import { projectModel, roundChallengeSeed } from "@ciphershare/coprocessor/shapley/encrypted/consistency";
 import { scoresFromRelease } from "@ciphershare/coprocessor/shapley/encrypted/release";
@@ -183,6 +184,25 @@ describe("round valuation with submitted projections: check, exclusion, determin
     expect(result.residuals.map((x) => x.positions)).to.deep.equal([[0, 1, 2], [0], [1], [2]]);
     expect(result.residuals.map((x) => Math.abs(x.residual) > x.tolerance)).to.deep.equal([true, false, false, true]);
     close(await phiOf(result, [counts[0], counts[1], counts[3]]), await plainPhi([0, 1, 3]));
+    // The auditor: the same inputs and seed, the released residuals replayed (each recomputed envelope must be the
+    // released one) → the same exclusion and the same Enc(φ) bytes.
+    const published = result.residuals.map((x) => ({
+      envelope: x.envelope,
+      value: x.residual,
+      floodingSigma: x.floodingSigma,
+    }));
+    const audit = await computeCheckedScores(computationOf(inputs), replayedCheck(await seedOf(), published));
+    expect(audit.excluded).to.deep.equal(result.excluded);
+    expect(Buffer.from(audit.scores).equals(Buffer.from(result.scores))).to.equal(true);
+    // Released residuals that are not the recomputed ones (here: another seed's) are refused, naming both hashes.
+    let error: unknown;
+    try {
+      await computeCheckedScores(computationOf(inputs), replayedCheck(`0x${"77".repeat(32)}`, published));
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).to.be.instanceOf(ProjectionAuditError);
+    expect((error as ProjectionAuditError).details).to.match(/residual 0: recomputed 0x[0-9a-f]{64}, released 0x/);
   });
 
   it("what the attacker cannot do: hide values past the d·c slots of its projection (unchecked there) to move φ", async () => {

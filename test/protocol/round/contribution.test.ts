@@ -1,5 +1,4 @@
 import { expect } from "chai";
-import { ValuationMethod } from "@ciphershare/protocol/chain/constants";
 import {
   buildEnvelope,
   ciphertextByteLength,
@@ -16,8 +15,7 @@ import {
   projectionFactorBytes,
   validationFactor,
 } from "@ciphershare/protocol/records/projection-factor";
-import { decodeRoundManifest, type RoundManifest } from "@ciphershare/protocol/records/round-manifest";
-import { modelTensors, ROUND_PARAMETER_SET_ID, roundConfig } from "@ciphershare/protocol/round/config";
+import { modelTensors, ROUND_PARAMETER_SET_ID } from "@ciphershare/protocol/round/config";
 import {
   modelEnvelope,
   projectionTensors,
@@ -62,28 +60,6 @@ describe("round contributions with their projection R·w", () => {
       expect(() => decodeProjectionFactor(bad, 4)).to.throw(/non-finite[\s\S]*R\[0\]\[1\]/);
       const lower = matrix(2, 2, [1, 0, 3, 1]);
       expect(() => encodeProjectionFactor(lower)).to.throw(/upper-triangular[\s\S]*R\[1\]\[0\] = 3/);
-    });
-
-    it("is named by the manifest (a 32-byte hash) and carried into the round's configuration", () => {
-      const manifest: RoundManifest = {
-        kind: "ciphershare.round",
-        version: 1,
-        baseModel: `0x${"11".repeat(32)}`,
-        validation: `0x${"22".repeat(32)}`,
-        parameterSet: ROUND_PARAMETER_SET_ID,
-        dimension: 785,
-        classes: 10,
-        projectionFactor: `0x${"33".repeat(32)}`,
-      };
-      const bytes = new TextEncoder().encode(JSON.stringify(manifest));
-      const config = roundConfig(decodeRoundManifest(bytes), ValuationMethod.ExactShapley);
-      expect(config.projectionFactor).to.equal(manifest.projectionFactor);
-      const { projectionFactor, ...without } = manifest;
-      expect(projectionFactor).to.be.a("string");
-      const old = roundConfig(without, ValuationMethod.ExactShapley);
-      expect(old.projectionFactor).to.equal(undefined);
-      const broken = new TextEncoder().encode(JSON.stringify({ ...manifest, projectionFactor: "0x12" }));
-      expect(() => decodeRoundManifest(broken)).to.throw(/projectionFactor must be a 32-byte hash/);
     });
   });
 

@@ -65,20 +65,7 @@ export async function computeEncryptedScores(request: EncryptedValuationRequest)
   const backend = request.backend ?? threadBackend(request.workers ?? 2);
   const ctx = await CkksContext.create(request.parameterSetId);
   try {
-    const { kernel } = request;
-    await backend.open({
-      parameterSetId: request.parameterSetId,
-      bundle: request.bundle,
-      setup: {
-        r: kernel.r,
-        xty: kernel.xty,
-        map: request.map,
-        normalizer: kernel.normalizer,
-        yNormSquared: kernel.yNormSquared,
-      },
-      models: request.models,
-      prepareProjection: !request.projections?.every((z) => z !== undefined),
-    });
+    await openBackend(backend, request, !request.projections?.every((z) => z !== undefined));
     request.onProgress?.("setup", 1, 1);
     const setupDone = performance.now();
 
@@ -134,26 +121,35 @@ export async function inconsistentProjections(
   }
   const ctx = await CkksContext.create(request.parameterSetId);
   try {
-    const { kernel } = request;
-    await backend.open({
-      parameterSetId: request.parameterSetId,
-      bundle: request.bundle,
-      setup: {
-        r: kernel.r,
-        xty: kernel.xty,
-        map: request.map,
-        normalizer: kernel.normalizer,
-        yNormSquared: kernel.yNormSquared,
-      },
-      models: request.models,
-      prepareProjection: false,
-    });
+    await openBackend(backend, request, false);
     const accepted = await checkedProjections(ctx, backend, request);
     return [...accepted.keys()].filter((i) => request.projections?.[i] !== undefined && accepted[i] === undefined);
   } finally {
     await backend.close();
     ctx.dispose();
   }
+}
+
+/** Opens the backend on the request's keys, kernel, map and models (the projection's diagonals only if needed). */
+async function openBackend(
+  backend: ValuationBackend,
+  request: Omit<EncryptedValuationRequest, "onProgress">,
+  prepareProjection: boolean,
+): Promise<void> {
+  const { kernel } = request;
+  await backend.open({
+    parameterSetId: request.parameterSetId,
+    bundle: request.bundle,
+    setup: {
+      r: kernel.r,
+      xty: kernel.xty,
+      map: request.map,
+      normalizer: kernel.normalizer,
+      yNormSquared: kernel.yNormSquared,
+    },
+    models: request.models,
+    prepareProjection,
+  });
 }
 
 export interface CoalitionUtilityResult {
