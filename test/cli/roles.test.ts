@@ -19,6 +19,9 @@ describe("cli: role commands", function () {
     expect(audit.stdout).to.contain("--round").and.to.contain("--json");
     const submit = await run(["contributor", "submit", "--help"]);
     expect(submit.stdout).to.contain("--update").and.to.contain("--behaviour").and.to.contain("--reveal");
+    expect(submit.stdout).to.contain("--no-projection");
+    const open = await run(["network", "open-round", "--help"]);
+    expect(open.stdout).to.contain("--no-projection-factor");
     const reveal = await run(["contributor", "reveal", "--help"]);
     expect(reveal.stdout).to.contain("--round").and.to.contain("--advance-time");
     const accept = await run(["custodian", "accept", "--help"]);

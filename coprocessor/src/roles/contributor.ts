@@ -19,6 +19,10 @@ import { isBytes32Hex, sameHash, type Hex } from "@ciphershare/protocol/hex";
 import { decodeModel, type LinearModel } from "@ciphershare/protocol/records/model";
 import { decodeRoundManifest } from "@ciphershare/protocol/records/round-manifest";
 import { roundConfig, toRoundLayout, type RoundConfig } from "@ciphershare/protocol/round/config";
+import { withProjection } from "@ciphershare/protocol/round/contribution";
+import { matrix } from "@ciphershare/protocol/linalg/matrix";
+import { decodeProjectionFactor } from "@ciphershare/protocol/records/projection-factor";
+import { projectModel } from "../shapley/encrypted/consistency";
 import { sealOf } from "@ciphershare/protocol/round/inputs";
 import { latestTimestamp, mined, type ChainSigner } from "../chain/clients";
 import { contractsFor, readProgram, readRound } from "../chain/contracts";
@@ -142,22 +146,40 @@ function pendingPaths(localDir: string, roundId: bigint) {
  * Encrypts the update under the verified bundle and commits only the seal of its hash, with the round's deposit,
  * during the commit phase; the envelope stays in `localDir` until the reveal (uploading it now would let anyone
  * commit a copy). The update is taken in the round's layout (`toRoundLayout`): a file's single d×c tensor is the
- * round's model whatever its name.
+ * round's model whatever its name. When the round published its validation factor R (and `projection` is not false),
+ * the envelope also carries z = R·w (layout 2), computed here in plaintext from the R the manifest pins, so the
+ * coprocessor checks z instead of computing it; `projection: false` submits the model alone.
  */
 export async function submitContribution(
   deployment: Deployment,
   contributor: ChainSigner,
   store: BlobStore,
-  options: { roundId: bigint; update: ModelUpdate; sampleCount: number; localDir: string; cacheDir: string },
-): Promise<SubmittedContribution> {
+  options: {
+    roundId: bigint;
+    update: ModelUpdate;
+    sampleCount: number;
+    localDir: string;
+    cacheDir: string;
+    /** Default true: include the projection R·w when the round published R. */
+    projection?: boolean;
+  },
+): Promise<SubmittedContribution & { readonly projection: boolean }> {
   const context = await readRoundContext(deployment, contributor.reader, store, options.roundId);
-  const update = toRoundLayout(options.update, context.config);
-  const ctx = await CkksContext.create(context.config.parameterSet);
+  let update = toRoundLayout(options.update, context.config);
+  const { config } = context;
+  const projection = options.projection !== false && config.projectionFactor !== undefined;
+  if (projection) {
+    // store.get checks the bytes against the hash the chain-pinned manifest names.
+    const r = decodeProjectionFactor(await store.get(config.projectionFactor!), config.dimension);
+    const z = projectModel(r, matrix(config.dimension, config.classes, update.values));
+    update = withProjection(update, z.data, config);
+  }
+  const ctx = await CkksContext.create(config.parameterSet);
   try {
     const bundle = await verifiedBundle(ctx, store, context.publicBundleHash, options.cacheDir);
     try {
       const envelope = await encryptModelUpdate(ctx, bundle, update);
-      return await keepAndCommit(deployment, contributor, { ...options, bytes: envelope });
+      return { ...(await keepAndCommit(deployment, contributor, { ...options, bytes: envelope })), projection };
     } finally {
       bundle.dispose();
     }

@@ -32,6 +32,7 @@ import { decodeDataset } from "@ciphershare/protocol/records/dataset";
 import { decodeModel } from "@ciphershare/protocol/records/model";
 import { decodeRoundManifest } from "@ciphershare/protocol/records/round-manifest";
 import { roundConfig, type RoundConfig } from "@ciphershare/protocol/round/config";
+import { projectionTensors } from "@ciphershare/protocol/round/contribution";
 import { inputsHash, publicationReasons, type RoundCommitment } from "@ciphershare/protocol/round/inputs";
 import type { ChainSigner } from "../chain/clients";
 import { readProgram, readRound } from "../chain/contracts";
@@ -76,11 +77,21 @@ export interface InputRules {
   readonly publicBundleHash: Hex;
   /** The tensor manifest every contribution must carry (names and shapes): the round config's `tensors`. */
   readonly tensors: readonly TensorSpec[];
+  /**
+   * The manifest of a contribution that also carries its projection R·w (`round/contribution.ts`, layout 2), accepted
+   * besides `tensors` when the round published R; absent: models only.
+   */
+  readonly projectionTensors?: readonly TensorSpec[];
 }
 
 /** The rules a round's inputs are checked by: its configuration under its program's bundle. */
 export function inputRules(config: RoundConfig, publicBundleHash: Hex): InputRules {
-  return { parameterSetId: config.parameterSet.id, publicBundleHash, tensors: config.tensors };
+  return {
+    parameterSetId: config.parameterSet.id,
+    publicBundleHash,
+    tensors: config.tensors,
+    ...(config.projectionFactor === undefined ? {} : { projectionTensors: projectionTensors(config) }),
+  };
 }
 
 /**
@@ -112,11 +123,14 @@ export async function checkContribution(
       parameterSetId: rules.parameterSetId,
       publicBundleHash: rules.publicBundleHash,
     });
-    if (!sameTensorLayout(envelope.header.tensors, rules.tensors)) {
+    const layouts = [rules.tensors, ...(rules.projectionTensors ? [rules.projectionTensors] : [])];
+    if (!layouts.some((tensors) => sameTensorLayout(envelope.header.tensors, tensors))) {
       return {
         included: false,
         reason: ExclusionReason.Malformed,
-        detail: `tensors ${describeTensors(envelope.header.tensors)}, the round's model is ${describeTensors(rules.tensors)}`,
+        detail: `tensors ${describeTensors(envelope.header.tensors)}, the round's model is ${describeTensors(rules.tensors)}${
+          rules.projectionTensors ? ` (or with its projection: ${describeTensors(rules.projectionTensors)})` : ""
+        }`,
       };
     }
   } catch (error) {
@@ -177,7 +191,7 @@ export function fetchFailure(error: unknown, rules: InputRules): Extract<InputVe
 
 /** The exact size of a contribution envelope under these rules: the cap of every contribution download. */
 export function expectedEnvelopeBytes(rules: InputRules): number {
-  return contributionEnvelopeBytes(getParameterSet(rules.parameterSetId), rules.tensors);
+  return contributionEnvelopeBytes(getParameterSet(rules.parameterSetId), rules.projectionTensors ?? rules.tensors);
 }
 
 /** 60 s for one contribution (a few MB): a store that has not answered by then is not serving it. */

@@ -20,6 +20,7 @@ import { encodeDataset, type Dataset } from "@ciphershare/protocol/records/datas
 import { ProgramKind } from "@ciphershare/protocol/chain/constants";
 import { encodeJsonRecord } from "@ciphershare/protocol/records/json";
 import { encodeModel, type LinearModel } from "@ciphershare/protocol/records/model";
+import { encodeProjectionFactor, validationFactor } from "@ciphershare/protocol/records/projection-factor";
 import type { RoundManifest, ScoreRelease } from "@ciphershare/protocol/records/round-manifest";
 import { ROUND_PARAMETER_SET_ID, roundConfig } from "@ciphershare/protocol/round/config";
 import { latestTimestamp, mined, type ChainSigner } from "../chain/clients";
@@ -76,7 +77,10 @@ export async function setInputAuditors(
   await mined(network.reader, rounds.write.setInputAuditors([programId, [...auditors]]));
 }
 
-/** Publishes the base model, the validation set and the manifest; opens the round with the manifest's hash. */
+/**
+ * Publishes the base model, the validation set, its factor R (for contributors' submitted projections; d(d+1)/2
+ * float64s) and the manifest; opens the round with the manifest's hash.
+ */
 export async function openRound(
   deployment: Deployment,
   network: ChainSigner,
@@ -91,6 +95,8 @@ export async function openRound(
     disputeWindow: number;
     /** Default `"private"`: the release record carries only Σφ. */
     scoreRelease?: ScoreRelease;
+    /** Default true: publish R so contributors can submit their projection R·w (false: models only, as before). */
+    projectionFactor?: boolean;
   },
 ): Promise<{ roundId: bigint; manifestHash: Hex }> {
   const manifest: RoundManifest = {
@@ -102,6 +108,9 @@ export async function openRound(
     dimension: options.base.dimension,
     classes: options.base.classes,
     ...(options.scoreRelease === "public" ? { scoreRelease: "public" as const } : {}),
+    ...(options.projectionFactor === false
+      ? {}
+      : { projectionFactor: await store.put(encodeProjectionFactor(validationFactor(options.validation))) }),
   };
   // Refuse here what every role would refuse later: a model that does not fit the round's parameter set.
   roundConfig(manifest, ValuationMethod.ExactShapley);

@@ -1,5 +1,5 @@
 import { InvalidInputError } from "../errors";
-import type { Hex } from "../hex";
+import { isBytes32Hex, type Hex } from "../hex";
 import { parseJsonRecord } from "./json";
 
 /**
@@ -21,6 +21,12 @@ export interface RoundManifest {
    * absent). Pinned by the manifest's on-chain hash, so the custodian cannot choose it after seeing the scores.
    */
   readonly scoreRelease?: ScoreRelease;
+  /**
+   * Hash of the validation factor R's blob (`encodeProjectionFactor`, the R of the validation set's QR): what a
+   * contributor needs to submit its projection R·w. Absent in rounds opened without it (contributors then submit the
+   * model alone). Every computing role checks it is the R of `validation` before using it.
+   */
+  readonly projectionFactor?: Hex;
 }
 
 /** A round's score release policy: public φ + a public pool = public royalties, so `"private"` is the default. */
@@ -38,6 +44,11 @@ export function decodeRoundManifest(bytes: Uint8Array): RoundManifest {
   if (value.scoreRelease !== undefined && value.scoreRelease !== "private" && value.scoreRelease !== "public") {
     throw new InvalidInputError('A round manifest\'s scoreRelease must be "private" or "public".', {
       details: JSON.stringify(value.scoreRelease),
+    });
+  }
+  if (value.projectionFactor !== undefined && !isBytes32Hex(String(value.projectionFactor))) {
+    throw new InvalidInputError("A round manifest's projectionFactor must be a 32-byte hash.", {
+      details: JSON.stringify(value.projectionFactor).slice(0, 120),
     });
   }
   return value as RoundManifest;

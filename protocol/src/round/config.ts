@@ -44,6 +44,8 @@ export interface RoundConfig {
   /** Blob hashes of the base model and of the validation set. */
   readonly baseModel: Hex;
   readonly validation: Hex;
+  /** Blob hash of the validation factor R (`records/projection-factor.ts`), when the round published it. */
+  readonly projectionFactor?: Hex;
 }
 
 /** The tensor manifest of a d×c model: one `weights` tensor. */
@@ -95,6 +97,7 @@ export function roundConfig(manifest: RoundManifest, valuationMethod: number): R
     scoreRelease: scoreReleaseOf(manifest),
     baseModel: manifest.baseModel,
     validation: manifest.validation,
+    ...(manifest.projectionFactor === undefined ? {} : { projectionFactor: manifest.projectionFactor }),
   };
 }
 

@@ -138,6 +138,10 @@ export function register(program: Command): void {
     .option("--data-seed <n>", "demo data: seed of the MNIST split", String(DEMO_DATA_SEED))
     .option("--reveal", "then wait for the reveal phase, reveal and upload (as `contributor reveal`)")
     .option("--advance-time", "with --reveal, dev chain only: move the clock past the commit deadline")
+    .option(
+      "--no-projection",
+      "submit the model alone, without its projection R·w by the round's published validation factor (the coprocessor then projects it)",
+    )
     .action(async (options: Options) => {
       const ctx = contributorContext(options);
       const say = reporter(options);
@@ -190,9 +194,10 @@ export function register(program: Command): void {
         sampleCount,
         localDir,
         cacheDir: localDir,
+        projection: options.projection !== false,
       });
       say.say(
-        `committed the seal of ${submitted.ciphertextHash} (${submitted.bytes} bytes, ${sampleCount} samples, deposit ${submitted.deposit} wei)`,
+        `committed the seal of ${submitted.ciphertextHash} (${submitted.bytes} bytes${submitted.projection ? ", with its projection R·w" : ""}, ${sampleCount} samples, deposit ${submitted.deposit} wei)`,
       );
       if (options.reveal !== true) {
         say.result(

@@ -343,7 +343,7 @@ export function register(program: Command): void {
   withCommonOptions(
     network
       .command("open-round")
-      .description("Publish the base model and validation set, then open a round.")
+      .description("Publish the base model, the validation set and its factor R, then open a round.")
       .requiredOption("--program <id>", "program id")
       .option("--base <model>", "base model: `zero`, a blob hash, or a file written by encodeModel", "zero")
       .option(
@@ -354,7 +354,11 @@ export function register(program: Command): void {
       .option("--commit-period <seconds>", "seconds contributors have to commit (sealed hashes only)", "3600")
       .option("--reveal-window <seconds>", "seconds after the commit deadline to reveal and upload", "1800")
       .option("--dispute-window <seconds>", "seconds auditors have to challenge published results", "600")
-      .option("--public-scores", "release φ per contributor and the flagged ones (default: only Σφ)"),
+      .option("--public-scores", "release φ per contributor and the flagged ones (default: only Σφ)")
+      .option(
+        "--no-projection-factor",
+        "do not publish the validation factor R (2.5 MB at d = 785): contributors then submit their model alone",
+      ),
     ROLE_ACCOUNT.network,
   ).action(async (options: Options) => {
     const ctx = roleContext(options);
@@ -368,6 +372,7 @@ export function register(program: Command): void {
       revealWindow: parseInteger(options.revealWindow as string, "--reveal-window", 1),
       disputeWindow: parseInteger(options.disputeWindow as string, "--dispute-window", 1),
       scoreRelease: options.publicScores === true ? "public" : "private",
+      projectionFactor: options.projectionFactor !== false,
     });
     reporter(options).result({ roundId, manifestHash }, `round ${roundId} open (manifest ${manifestHash})`);
   });

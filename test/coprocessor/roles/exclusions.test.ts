@@ -11,6 +11,7 @@ import { hexToBytes, type Address, type Hex } from "@ciphershare/protocol/hex";
 import type { RoundCommitment } from "@ciphershare/protocol/round/inputs";
 import type { TensorSpec } from "@ciphershare/protocol/formats/model-update";
 import { modelTensors, ROUND_PARAMETER_SET_ID } from "@ciphershare/protocol/round/config";
+import { projectionTensors, withProjection } from "@ciphershare/protocol/round/contribution";
 import {
   checkContribution,
   MAX_SAMPLES_PER_CONTRIBUTION,
@@ -31,6 +32,8 @@ describe("coprocessor input checks: one test per exclusion reason", () => {
   let otherBundle: Hex;
   let wrongShape: Hex;
   let wrongLayout: Hex;
+  let withZ: Hex;
+  let misplacedZ: Hex;
 
   before(async () => {
     directory = mkdtempSync(join(tmpdir(), "ciphershare-exclusions-"));
@@ -38,7 +41,7 @@ describe("coprocessor input checks: one test per exclusion reason", () => {
     ctx = await CkksContext.create(ROUND_PARAMETER_SET_ID);
     const programKeys = generateKeys(ctx);
     const otherKeys = generateKeys(ctx);
-    const encryptUnder = async (keys: typeof programKeys, values: Float64Array, tensors: TensorSpec[]) => {
+    const encryptUnder = async (keys: typeof programKeys, values: Float64Array, tensors: readonly TensorSpec[]) => {
       const bundle = await loadPublicBundle(ctx, keys.bundle);
       try {
         const envelope = await encryptModelUpdate(ctx, bundle, { tensors, values });
@@ -57,6 +60,16 @@ describe("coprocessor input checks: one test per exclusion reason", () => {
     wrongShape = await encryptUnder(programKeys, new Float64Array(10 * c), modelTensors(10, c));
     // The same number of values under another name and shape: a browser once sent `model[d·c]`.
     wrongLayout = await encryptUnder(programKeys, new Float64Array(d * c), [{ name: "model", shape: [d * c] }]);
+    const layout = { dimension: d, classes: c, parameterSet: ctx.parameterSet };
+    const w = new Float64Array(d * c).fill(0.01);
+    const layout2 = withProjection({ tensors: modelTensors(d, c), values: w }, w, layout);
+    withZ = await encryptUnder(programKeys, layout2.values, layout2.tensors);
+    // The projection right after the model (no padding): it would straddle two ciphertexts.
+    const values = new Float64Array(2 * d * c).fill(0.01);
+    misplacedZ = await encryptUnder(programKeys, values, [
+      ...modelTensors(d, c),
+      { name: "projection", shape: [d, c] },
+    ]);
   });
 
   after(() => {
@@ -94,6 +107,27 @@ describe("coprocessor input checks: one test per exclusion reason", () => {
       expect(verdict).to.include({ included: false, reason: ExclusionReason.Malformed });
       expect(verdict.included === false && verdict.detail).to.match(problem);
     }
+  });
+
+  it("a contribution with its projection (layout 2) enters a round that published R, and only that layout", async () => {
+    const withR = {
+      ...rules,
+      projectionTensors: projectionTensors({ dimension: d, classes: c, parameterSet: ctx.parameterSet }),
+    };
+    expect((await checkContribution(store, { ciphertextHash: withZ, sampleCount: 100 }, withR)).included).to.equal(
+      true,
+    );
+    expect((await checkContribution(store, { ciphertextHash: valid, sampleCount: 100 }, withR)).included).to.equal(
+      true,
+    );
+    const misplaced = await checkContribution(store, { ciphertextHash: misplacedZ, sampleCount: 100 }, withR);
+    expect(misplaced).to.include({ included: false, reason: ExclusionReason.Malformed });
+    expect(misplaced.included === false && misplaced.detail).to.match(
+      /tensors weights\[785×10\], projection\[785×10\], the round's model is weights\[785×10\] \(or with its projection: weights\[785×10\], padding\[\d+\], projection\[785×10\]\)/,
+    );
+    // A round without R takes no projection: nothing could check it.
+    const old = await checkContribution(store, { ciphertextHash: withZ, sampleCount: 100 }, rules);
+    expect(old).to.include({ included: false, reason: ExclusionReason.Malformed });
   });
 
   it("Policy: a sample count of 0 or above the program's cap", async () => {

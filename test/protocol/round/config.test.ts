@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { ValuationMethod } from "@ciphershare/protocol/chain/constants";
 import { InvalidInputError } from "@ciphershare/protocol/errors";
-import type { RoundManifest } from "@ciphershare/protocol/records/round-manifest";
+import { decodeRoundManifest, type RoundManifest } from "@ciphershare/protocol/records/round-manifest";
 import {
   modelTensors,
   ROUND_MODEL_TENSOR,
@@ -29,6 +29,20 @@ describe("round/config: one validated configuration per round", () => {
     expect(config.scoreRelease).to.equal("public");
     expect(roundConfig(manifest, ValuationMethod.ExactShapley).scoreRelease).to.equal("private");
     expect(config).to.include({ baseModel: manifest.baseModel, validation: manifest.validation });
+  });
+
+  it("carries the validation factor R's hash when the manifest names one (a 32-byte hash), none otherwise", () => {
+    const factor = `0x${"33".repeat(32)}` as const;
+    const encoded = (value: object) => new TextEncoder().encode(JSON.stringify(value));
+    const config = roundConfig(
+      decodeRoundManifest(encoded({ ...manifest, projectionFactor: factor })),
+      ValuationMethod.ExactShapley,
+    );
+    expect(config.projectionFactor).to.equal(factor);
+    expect(roundConfig(manifest, ValuationMethod.ExactShapley).projectionFactor).to.equal(undefined);
+    expect(() => decodeRoundManifest(encoded({ ...manifest, projectionFactor: "0x12" }))).to.throw(
+      /projectionFactor must be a 32-byte hash/,
+    );
   });
 
   it("refuses, naming the value, what no role could run", () => {

@@ -4,6 +4,7 @@ import { InvalidInputError } from "@ciphershare/protocol/errors";
 import type { Hex } from "@ciphershare/protocol/hex";
 import type { CoefficientMap } from "../coefficients";
 import type { ValidationKernel } from "../gram";
+import { noiseParameters } from "../../threshold/noise-bound";
 import { constantMask, packedTermCount } from "./layout";
 import { ciphertextOf, termJobs, threadBackend, type ValuationBackend } from "./backend";
 import { openRuntimes, runJobs, type RuntimeHandle } from "./pool";
@@ -64,20 +65,7 @@ export async function computeEncryptedScores(request: EncryptedValuationRequest)
   const backend = request.backend ?? threadBackend(request.workers ?? 2);
   const ctx = await CkksContext.create(request.parameterSetId);
   try {
-    const { kernel } = request;
-    await backend.open({
-      parameterSetId: request.parameterSetId,
-      bundle: request.bundle,
-      setup: {
-        r: kernel.r,
-        xty: kernel.xty,
-        map: request.map,
-        normalizer: kernel.normalizer,
-        yNormSquared: kernel.yNormSquared,
-      },
-      models: request.models,
-      prepareProjection: !request.projections?.every((z) => z !== undefined),
-    });
+    await openBackend(backend, request, !request.projections?.every((z) => z !== undefined));
     request.onProgress?.("setup", 1, 1);
     const setupDone = performance.now();
 
@@ -116,6 +104,52 @@ export async function computeEncryptedScores(request: EncryptedValuationRequest)
     await backend.close();
     ctx.dispose();
   }
+}
+
+/**
+ * The consistency check alone (no Gram terms): which clients' submitted projections fail it, by the same rule as
+ * `computeEncryptedScores` (all together, then each alone if that fails). A round uses it to exclude those clients
+ * before the valuation instead of projecting them; the backend is closed at the end.
+ */
+export async function inconsistentProjections(
+  request: Omit<EncryptedValuationRequest, "onProgress">,
+): Promise<number[]> {
+  const backend = request.backend ?? threadBackend(request.workers ?? 2);
+  if (!backend.check) {
+    await backend.close();
+    throw new InvalidInputError("This valuation backend cannot check submitted projections.");
+  }
+  const ctx = await CkksContext.create(request.parameterSetId);
+  try {
+    await openBackend(backend, request, false);
+    const accepted = await checkedProjections(ctx, backend, request);
+    return [...accepted.keys()].filter((i) => request.projections?.[i] !== undefined && accepted[i] === undefined);
+  } finally {
+    await backend.close();
+    ctx.dispose();
+  }
+}
+
+/** Opens the backend on the request's keys, kernel, map and models (the projection's diagonals only if needed). */
+async function openBackend(
+  backend: ValuationBackend,
+  request: Omit<EncryptedValuationRequest, "onProgress">,
+  prepareProjection: boolean,
+): Promise<void> {
+  const { kernel } = request;
+  await backend.open({
+    parameterSetId: request.parameterSetId,
+    bundle: request.bundle,
+    setup: {
+      r: kernel.r,
+      xty: kernel.xty,
+      map: request.map,
+      normalizer: kernel.normalizer,
+      yNormSquared: kernel.yNormSquared,
+    },
+    models: request.models,
+    prepareProjection,
+  });
 }
 
 export interface CoalitionUtilityResult {
@@ -216,18 +250,38 @@ async function checkedProjections(
     for (const client of indices) if (await check([client])) accepted.push(client);
   }
   request.onProgress?.("check", 1, 1);
-  for (const client of accepted) out[client] = levelOneProjection(ctx, given[client]!);
+  const size = request.kernel.r.rows * request.kernel.xty.cols;
+  for (const client of accepted) out[client] = levelOneProjection(ctx, given[client]!, size);
   return out;
 }
 
-/** A fresh Enc(vec(z)) switched down one prime: level 1 at scale Δ, like (R⊗I)·Enc(w) after its rescale. */
-function levelOneProjection(ctx: CkksContext, fresh: Uint8Array): Uint8Array {
+/**
+ * A fresh Enc(vec(z)) brought to level 1 at scale Δ, like (R⊗I)·Enc(w) after its rescale, keeping only its first d·c
+ * slots: the check constrains those (ρ_i is zero beyond), but the Gram sums run over every slot, so a client could
+ * otherwise hide anything past d·c in its submission and move its own G_ii. The 0/1 mask is encoded at scale q_L, the
+ * prime the rescale drops, so the scale returns to Δ (up to the last bits of the double SEAL keeps, snapped back).
+ */
+function levelOneProjection(ctx: CkksContext, fresh: Uint8Array, size: number): Uint8Array {
   const ciphertext = ctx.loadCiphertext(fresh, { coeffModulusSize: ctx.freshCoeffModulusSize, scale: ctx.scale });
+  const primes = noiseParameters(ctx).dataPrimes;
+  const mask = ctx.encode(new Float64Array(ctx.slotCount).fill(1, 0, size), {
+    scale: primes[primes.length - 1],
+    levelOf: ciphertext,
+  });
   try {
-    sealCall("switch a submitted projection to level 1", () => ctx.evaluator.cipherModSwitchToNextInplace(ciphertext));
+    sealCall("mask a submitted projection to its d·c slots", () => {
+      ctx.evaluator.multiplyPlain(ciphertext, mask, ciphertext);
+      ctx.evaluator.rescaleToNextInplace(ciphertext);
+    });
+    if (Math.abs(ciphertext.scale() / ctx.scale - 1) > 1e-12) {
+      throw new InvalidInputError("A masked projection did not land at the scale of a computed one.", {
+        details: `2^${Math.log2(ciphertext.scale())} vs 2^${Math.log2(ctx.scale)}`,
+      });
+    }
+    ciphertext.setScale(ctx.scale);
     return ctx.saveCiphertext(ciphertext);
   } finally {
-    ciphertext.delete();
+    deleteAll(mask, ciphertext);
   }
 }
 
