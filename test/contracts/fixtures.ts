@@ -284,3 +284,12 @@ export async function settledSealedRound(
   if (complete) await s.distributor.connect(s.custodian).completeSettlement(roundId);
   return roundId;
 }
+
+/**
+ * The block time a reverted call saw, for `withArgs`: at least `now` (read before the call) and at most a few seconds
+ * later. Hardhat's next block time follows the wall clock once `evm_increaseTime` has run, so on a loaded machine the
+ * call may see `now + 2` or more, and reading the latest block after the call races with it.
+ */
+export function blockTimeFrom(now: bigint): (seen: bigint) => boolean {
+  return (seen) => seen >= now && seen <= now + 30n;
+}

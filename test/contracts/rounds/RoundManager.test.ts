@@ -13,6 +13,7 @@ import {
 } from "@ciphershare/scripts/lib/chain";
 import {
   BASE_MODEL_HASH,
+  blockTimeFrom,
   CancelReason,
   COMMIT_PERIOD,
   DISPUTE_WINDOW,
@@ -185,9 +186,10 @@ describe("RoundManager", () => {
       const deadline = (await s.rounds.round(roundId)).commitDeadline;
       await startReveal(s, roundId);
       expect((await s.rounds.round(roundId)).phase).to.equal(BigInt(Phase.Reveal));
+      const now = await latestTimestamp();
       await expect(s.rounds.connect(alice).commitContribution(roundId, sealOf(hash, alice.address), 1))
         .to.be.revertedWithCustomError(s.rounds, "CommitDeadlinePassed")
-        .withArgs(roundId, deadline, (await latestTimestamp()) + 1n);
+        .withArgs(roundId, deadline, blockTimeFrom(now));
       await closeRound(s, roundId);
       await expect(s.rounds.connect(alice).commitContribution(roundId, sealOf(hash, alice.address), 1))
         .to.be.revertedWithCustomError(s.rounds, "RoundWrongPhase")
@@ -284,9 +286,10 @@ describe("RoundManager", () => {
     it("reverts after the reveal deadline", async () => {
       const revealDeadline = (await s.rounds.round(roundId)).revealDeadline;
       await advanceTo(revealDeadline + 1n);
+      const now = await latestTimestamp();
       await expect(s.rounds.connect(alice).revealContribution(roundId, hashes[0], STORE_URI))
         .to.be.revertedWithCustomError(s.rounds, "RevealDeadlinePassed")
-        .withArgs(roundId, revealDeadline, (await latestTimestamp()) + 1n);
+        .withArgs(roundId, revealDeadline, blockTimeFrom(now));
     });
 
     it("reverts on a hash other than the sealed one, a zero hash, a second reveal or a non-committer", async () => {
@@ -338,9 +341,10 @@ describe("RoundManager", () => {
       const roundId = await openRound(s);
       await contribute(s, roundId, [alice]);
       const revealDeadline = (await s.rounds.round(roundId)).revealDeadline;
+      const now = await latestTimestamp();
       await expect(s.rounds.closeRound(roundId))
         .to.be.revertedWithCustomError(s.rounds, "RevealDeadlineNotReached")
-        .withArgs(roundId, revealDeadline, (await latestTimestamp()) + 1n);
+        .withArgs(roundId, revealDeadline, blockTimeFrom(now));
       await closeRound(s, roundId);
       await expect(s.rounds.closeRound(roundId))
         .to.be.revertedWithCustomError(s.rounds, "RoundWrongPhase")
@@ -512,9 +516,10 @@ describe("RoundManager", () => {
 
     it("finalizes after the dispute window, callable by anyone, and starts the settlement deadline", async () => {
       const disputeDeadline = (await s.rounds.round(roundId)).disputeDeadline;
+      const now = await latestTimestamp();
       await expect(s.rounds.finalizeRound(roundId))
         .to.be.revertedWithCustomError(s.rounds, "DisputeWindowOpen")
-        .withArgs(roundId, disputeDeadline, (await latestTimestamp()) + 1n);
+        .withArgs(roundId, disputeDeadline, blockTimeFrom(now));
       await advanceTo(disputeDeadline + 1n);
       await expect(s.rounds.connect(s.outsider).finalizeRound(roundId))
         .to.emit(s.rounds, "RoundFinalized")
@@ -558,9 +563,10 @@ describe("RoundManager", () => {
     it("reverts a challenge after the dispute window", async () => {
       const disputeDeadline = (await s.rounds.round(roundId)).disputeDeadline;
       await advanceTo(disputeDeadline + 1n);
+      const now = await latestTimestamp();
       await expect(s.rounds.connect(s.auditor).challengeResults(roundId, EVIDENCE, ""))
         .to.be.revertedWithCustomError(s.rounds, "DisputeWindowClosed")
-        .withArgs(roundId, disputeDeadline, (await latestTimestamp()) + 1n);
+        .withArgs(roundId, disputeDeadline, blockTimeFrom(now));
     });
 
     /** The auditor challenges, the network resolves; returns the round afterwards. */
@@ -633,9 +639,10 @@ describe("RoundManager", () => {
 
     it("cancels a round not finalized by its expiry; anyone may call", async () => {
       const expiresAt = (await s.rounds.round(roundId)).expiresAt;
+      const now = await latestTimestamp();
       await expect(s.rounds.expireRound(roundId))
         .to.be.revertedWithCustomError(s.rounds, "RoundNotExpired")
-        .withArgs(roundId, expiresAt, (await latestTimestamp()) + 1n);
+        .withArgs(roundId, expiresAt, blockTimeFrom(now));
       await advanceTo(expiresAt + 1n);
       await expect(s.rounds.connect(s.outsider).expireRound(roundId))
         .to.emit(s.rounds, "RoundCancelled")
