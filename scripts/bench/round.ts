@@ -28,11 +28,15 @@ import { zeroModel } from "@ciphershare/protocol/records/model";
 import { modelTensors, ROUND_PARAMETER_SET_ID } from "@ciphershare/protocol/round/config";
 import { fedAvgEncrypted } from "@ciphershare/coprocessor/fedavg/homomorphic";
 import { queueFedAvg } from "@ciphershare/coprocessor/queue/fedavg";
-import { roundCoefficientMap, roundKernel } from "@ciphershare/coprocessor/roles/computation";
+import {
+  modelMatrix,
+  roundCoefficientMap,
+  roundKernel,
+  validationMatrices,
+} from "@ciphershare/coprocessor/roles/computation";
 import { settlementBatches } from "@ciphershare/coprocessor/roles/custodian";
 import { largestRemainderShares } from "@ciphershare/coprocessor/payouts/shares";
-import { applyCoefficientMap } from "@ciphershare/coprocessor/shapley/coefficients";
-import { gramVector } from "@ciphershare/coprocessor/shapley/gram";
+import { roundChallengeSeed } from "@ciphershare/coprocessor/shapley/encrypted/consistency";
 import {
   advanceTo,
   createAcceptedProgram,
@@ -46,8 +50,9 @@ import {
   sealOf,
 } from "../lib/chain";
 import { clients as mnistClients, validationDataset } from "./mnist-clients";
-import { startQueue } from "./queue";
+import { startQueue, type BenchQueue } from "./queue";
 import { roundLedger } from "./round-ledger";
+import { valueRound } from "./round-valuation";
 
 const { ethers, fhevm } = hre;
 const options = new Command()
@@ -55,9 +60,18 @@ const options = new Command()
   .option("--json", "the last stdout line is one JSON object")
   .option("--contributors <n>", "contributors in the round", "200")
   .option("--queue <redis-url>", "also run FedAvg on BullMQ worker processes (redis://HOST:PORT, or local)")
-  .option("--workers <n>", "worker processes with --queue", "2")
+  .option("--workers <n>", "worker threads of the encrypted valuation, or worker processes with --queue", "2")
+  .option("--encrypted-valuation", "value the round under encryption (submitted projections, custodian release)")
+  .option("--plaintext-valuation", "apply the round's coefficient map to the plaintext Gram vector instead")
   .parse(process.argv)
-  .opts<{ json?: boolean; contributors: string; queue?: string; workers: string }>();
+  .opts<{
+    json?: boolean;
+    contributors: string;
+    queue?: string;
+    workers: string;
+    encryptedValuation?: boolean;
+    plaintextValuation?: boolean;
+  }>();
 const json = options.json === true;
 const log = (line: string): void => console.log(json ? `# ${line}` : line);
 const contributors = Number(options.contributors);
@@ -68,6 +82,11 @@ if (!Number.isSafeInteger(contributors) || contributors < 3 || !Number.isSafeInt
   );
   process.exit(2);
 }
+if (options.encryptedValuation && options.plaintextValuation) {
+  console.error("bench:round: --encrypted-valuation and --plaintext-valuation exclude each other");
+  process.exit(2);
+}
+const encryptedValuation = options.encryptedValuation === true;
 
 const PHASE_SECONDS = 3_600;
 const DISPUTE_WINDOW = 600;
@@ -225,11 +244,12 @@ async function main(): Promise<void> {
       { publicBundleHash: bundle.hash },
     ),
   );
+  queue = options.queue === undefined ? undefined : await startQueue(options.queue, workers, log);
   const queued =
-    options.queue === undefined
+    queue === undefined
       ? undefined
       : await fedAvgOnQueue(
-          options.queue,
+          queue,
           ctx,
           envelopes.map((envelope, i) => ({ envelope, sampleCount: sampleCounts[i] })),
           bundle.hash,
@@ -239,20 +259,42 @@ async function main(): Promise<void> {
   }
   const kernel = roundKernel(validation, base);
   const map = await timed("coefficient map", phases, async () => roundCoefficientMap(sampleCounts, kernel));
-  const phi = await timed("valuation (plaintext Gram)", phases, async () =>
-    Array.from(applyCoefficientMap(map, gramVector(kernel, models))),
+  // The consistency check's public seed: fixed after submissions close, from the included inputs and a later block.
+  const laterBlock = (await ethers.provider.getBlock("latest"))!.hash! as Hex;
+  const valued = await timed(`valuation (${encryptedValuation ? "encrypted" : "plaintext Gram"})`, phases, async () =>
+    valueRound({
+      kernel,
+      ...validationMatrices(validation),
+      base: modelMatrix(base),
+      models,
+      sampleCounts,
+      map,
+      encrypted: encryptedValuation,
+      workers,
+      backend: queue?.backend,
+      challengeSeed: await roundChallengeSeed(publication.inputsHash as Hex, laterBlock),
+      log,
+    }),
   );
-  const scoresHash = await keccak256(new Uint8Array(Float64Array.from(phi).buffer));
+  await queue?.stop();
+  queue = undefined;
+  const phi = valued.phi;
   await sent(
     d.rounds
       .connect(coprocessor)
-      .publishResults(roundId, await keccak256(aggregate), scoresHash, publication.inputsHash, publication.reasons),
+      .publishResults(
+        roundId,
+        await keccak256(aggregate),
+        valued.scoresHash,
+        publication.inputsHash,
+        publication.reasons,
+      ),
   );
 
   // Finalization, the custodian's release and settlement, the claims.
   await advanceTo((await d.rounds.round(roundId)).disputeDeadline + 1n);
   await sent(d.rounds.finalizeRound(roundId));
-  await sent(d.rounds.connect(custodian).anchorRelease(roundId, scoresHash));
+  await sent(d.rounds.connect(custodian).anchorRelease(roundId, valued.releaseHash));
   await fundPool(d, roundId, network, POOL);
   const { shares } = largestRemainderShares(POOL, phi);
   const batches = settlementBatches(contributors, SHARES_PER_SETTLEMENT);
@@ -302,7 +344,21 @@ async function main(): Promise<void> {
     transactions: costs.length,
     pool: Number(ledger.pool),
     claimed: Number(ledger.claimed),
-    valuation: map.method,
+    valuation: valued.valuation,
+    valuationMethod: map.method,
+    valuationSeconds: valued.valuationSeconds,
+    valuationMaxRelError: valued.valuationMaxRelError,
+    ...(valued.valuation === "encrypted"
+      ? {
+          valuationMaxRelErrorUnflooded: valued.valuationMaxRelErrorUnflooded,
+          valuationBreakdown: valued.valuationBreakdown,
+          valuationWorkers: options.queue === undefined ? `${workers} threads` : `${workers} queue processes`,
+          floodingSigma: valued.floodingSigma,
+          inconsistentProjections: valued.inconsistentProjections,
+          consistencyChecks: valued.consistencyChecks,
+          valuationTerms: map.entries,
+        }
+      : {}),
     ...(queued === undefined
       ? {}
       : { fedAvgQueueWorkers: workers, fedAvgQueueSeconds: queued.seconds, fedAvgQueueBytesIdentical: true }),
@@ -316,23 +372,21 @@ async function main(): Promise<void> {
   if (ledger.lost !== 0n) process.exitCode = 1;
 }
 
+/** The BullMQ queue of --queue while it runs (FedAvg, then the encrypted valuation), stopped on the way out. */
+let queue: BenchQueue | undefined;
+
 /** FedAvg of the same envelopes on `workers` BullMQ worker processes: its output and its wall-clock seconds. */
 async function fedAvgOnQueue(
-  queue: string,
+  running: BenchQueue,
   ctx: CkksContext,
   clients: readonly { envelope: Uint8Array; sampleCount: number }[],
   publicBundleHash: Hex,
 ): Promise<{ aggregate: Uint8Array; seconds: number }> {
-  const running = await startQueue(queue, workers, log);
-  try {
-    const started = performance.now();
-    const aggregate = await queueFedAvg(ctx, clients, { queue: running.url, store: running.store, publicBundleHash });
-    const seconds = Number(((performance.now() - started) / 1000).toFixed(1));
-    log(`  fedavg on ${workers} queue worker process(es): ${seconds} s, the embedded bytes`);
-    return { aggregate, seconds };
-  } finally {
-    await running.stop();
-  }
+  const started = performance.now();
+  const aggregate = await queueFedAvg(ctx, clients, { queue: running.url, store: running.store, publicBundleHash });
+  const seconds = Number(((performance.now() - started) / 1000).toFixed(1));
+  log(`  fedavg on ${workers} queue worker process(es): ${seconds} s, the embedded bytes`);
+  return { aggregate, seconds };
 }
 
 async function fundPool(
@@ -352,7 +406,9 @@ async function fundPool(
   await sent(d.distributor.connect(funder).fundPool(roundId, input.handle, input.inputProof));
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+main()
+  .catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  })
+  .finally(() => queue?.stop());
