@@ -49,6 +49,7 @@ export interface RoundValuation {
   readonly consistencyChecks?: number;
 }
 
+const HEARTBEAT_MS = 60_000;
 const round = (seconds: number): number => Number(seconds.toFixed(1));
 
 /** max_k |a_k − b_k| / max_k |b_k|. */
@@ -104,6 +105,15 @@ export async function valueRound(input: RoundValuationInput): Promise<RoundValua
   }
   const plainSeconds = (performance.now() - started) / 1000;
   input.log(`  valuation under encryption: ${input.models.length} models and projections, ${input.map.entries} terms`);
+  // The pipeline reports the terms per finished job (4 per worker), minutes apart at n = 200: a heartbeat in between
+  // shows the run is alive.
+  const progress = progressLogger(input.log);
+  let current = { phase: "keys, encryption and setup", done: 0, total: 1, since: performance.now() };
+  const heartbeat = setInterval(() => {
+    const seconds = ((performance.now() - current.since) / 1000).toFixed(0);
+    input.log(`    … ${current.phase} ${current.done}/${current.total}, running for ${seconds} s`);
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
   const encrypted = await valueContributions(
     { x: input.x, y: input.y, base: input.base, models: input.models, sampleCounts: input.sampleCounts },
     {
@@ -112,9 +122,13 @@ export async function valueRound(input: RoundValuationInput): Promise<RoundValua
       backend: input.backend,
       keepUnflooded: true,
       challengeSeed: input.challengeSeed,
-      onProgress: progressLogger(input.log),
+      onProgress: (phase, done, total) => {
+        if (phase !== current.phase) current = { phase, done, total, since: performance.now() };
+        current = { ...current, done, total };
+        progress(phase, done, total);
+      },
     },
-  );
+  ).finally(() => clearInterval(heartbeat));
   const breakdown = Object.fromEntries(Object.entries(encrypted.heSeconds ?? {}).map(([k, v]) => [k, round(v)]));
   return {
     valuation: "encrypted",
