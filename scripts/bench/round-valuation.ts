@@ -108,10 +108,10 @@ export async function valueRound(input: RoundValuationInput): Promise<RoundValua
   // The pipeline reports the terms per finished job (4 per worker), minutes apart at n = 200: a heartbeat in between
   // shows the run is alive.
   const progress = progressLogger(input.log);
-  let current = { phase: "keys, encryption and setup", done: 0, total: 1, since: performance.now() };
+  let current = { phase: "the start (keys, encryption, setup)", done: 0, total: 1, since: performance.now() };
   const heartbeat = setInterval(() => {
     const seconds = ((performance.now() - current.since) / 1000).toFixed(0);
-    input.log(`    … ${current.phase} ${current.done}/${current.total}, running for ${seconds} s`);
+    input.log(`    … still running, ${seconds} s since ${current.phase} ${current.done}/${current.total}`);
   }, HEARTBEAT_MS);
   heartbeat.unref();
   const encrypted = await valueContributions(
@@ -123,8 +123,7 @@ export async function valueRound(input: RoundValuationInput): Promise<RoundValua
       keepUnflooded: true,
       challengeSeed: input.challengeSeed,
       onProgress: (phase, done, total) => {
-        if (phase !== current.phase) current = { phase, done, total, since: performance.now() };
-        current = { ...current, done, total };
+        current = { phase, done, total, since: performance.now() };
         progress(phase, done, total);
       },
     },

@@ -1,18 +1,24 @@
-// `npm run bench:round [-- --json] [-- --contributors N] [-- --queue local|redis://… --workers N]`: one royalty round of N contributors (default 200) end to end
-// on the embedded chain (the in-process Hardhat network with the fhEVM mock, as `bench:chain`): registration, sealed
+// `npm run bench:round [-- --json] [-- --contributors N] [-- --encrypted-valuation | --plaintext-valuation]
+// [-- --queue local|redis://… --workers N]`: one royalty round of N contributors (default 200) end to end on the
+// embedded chain (the in-process Hardhat network with the fhEVM mock, as `bench:chain`): registration, sealed
 // commitments with deposits, reveals, close, the coprocessor's work (every envelope checked against its revealed
-// hash, encrypted FedAvg, the round's Shapley coefficient map applied to the Gram vector), publication, finalization,
-// the release anchored, the pool funded, settlement in batches of SHARES_PER_SETTLEMENT, completion, every claim.
+// hash, encrypted FedAvg, the valuation by the round's Shapley coefficient map), publication, finalization, the
+// release anchored, the pool funded, settlement in batches of SHARES_PER_SETTLEMENT, completion, every claim.
 // The bench decrypts every claim with the mock's debugger and prints the books: `lost` is computed, not assumed.
-// With --json the last stdout line is `{contributors, seconds, settleTransactions, maxGasPerTx, maxHcuPerTx, lost, …}`.
-// With --queue the same FedAvg also runs on N `ciphershare coprocessor worker` processes (BullMQ; `local` starts a
-// Redis of its own) and must give the embedded bytes (`fedAvgQueueSeconds`, `fedAvgQueueBytesIdentical`).
+// With --json the last stdout line is `{contributors, seconds, settleTransactions, maxGasPerTx, maxHcuPerTx, lost,
+// valuation, valuationSeconds, valuationMaxRelError, …}`. With --queue the same FedAvg also runs on N
+// `ciphershare coprocessor worker` processes (BullMQ; `local` starts a Redis of its own) and must give the embedded
+// bytes (`fedAvgQueueSeconds`, `fedAvgQueueBytesIdentical`); the encrypted valuation then runs on them too.
 //
-// What is and is not encrypted here (docs/runtime.md, "A large round"): contributions are real CKKS envelopes under
-// a round key (deep-v2, the MNIST shape 785 × 10) and FedAvg runs on them homomorphically; φ is the round's own
-// coefficient map (`roundCoefficientMap`: exact up to 300 contributions, sampled above) applied to the plaintext Gram
-// vector of the same models. The encrypted Shapley pipeline at n = 200 (200 projections, 20,300 Gram terms) is hours
-// of core time on this machine; its cost is extrapolated from measured per-job costs, not run.
+// What is encrypted (docs/runtime.md, "A large round"): contributions are real CKKS envelopes under a round key
+// (deep-v2, the MNIST shape 785 × 10) and FedAvg runs on them homomorphically. The valuation uses the round's own
+// coefficient map (`roundCoefficientMap`: exact up to 300 contributions, sampled above). With --encrypted-valuation
+// it runs under encryption end to end (`round-valuation.ts` → `valueContributions`): the custodian's epoch keys
+// (with the Galois keys the valuation needs, which the round's FedAvg key lacks), each simulated contributor encrypts
+// its model and its projection R·w_i, the coprocessor checks the projections (one flooded residual, seed from the
+// included inputs and a later block) and computes Enc(φ) on worker threads (or the queue), the custodian releases
+// only the residual and Enc(φ), flooded, and the round publishes Enc(φ)'s commitment and settles by the released φ.
+// With --plaintext-valuation the same map is applied to the plaintext Gram vector (minutes less at n = 200).
 import { Command } from "commander";
 import type { Interface, Signer, TransactionReceipt, TransactionResponse } from "ethers";
 import hre from "hardhat";

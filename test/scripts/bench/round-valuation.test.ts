@@ -48,7 +48,13 @@ describe("bench:round's valuation under encryption", function () {
     expect(encrypted.valuationMaxRelError).to.equal(maxRelativeError(encrypted.phi, plain.phi));
     expect(encrypted.valuationMaxRelError).to.be.below(1e-6);
     expect(encrypted.scoresHash).to.not.equal(encrypted.releaseHash);
-    expect(Object.keys(encrypted.valuationBreakdown!)).to.include.members(["keygen", "encrypt", "setup", "check", "terms"]);
+    expect(Object.keys(encrypted.valuationBreakdown!)).to.include.members([
+      "keygen",
+      "encrypt",
+      "setup",
+      "check",
+      "terms",
+    ]);
   });
 
   it("a round of 8 contributors valued under encryption settles by the released φ and loses nothing", async () => {
