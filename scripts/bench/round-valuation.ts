@@ -25,6 +25,8 @@ export interface RoundValuationInput {
   /** Worker threads of the encrypted jobs (ignored with `backend`). */
   readonly workers: number;
   readonly backend?: ValuationOptions["backend"];
+  /** The epoch's Galois keys (`ValuationOptions.galoisKeys`): "sums" saves memory, and the fallback projections. */
+  readonly galoisKeys?: ValuationOptions["galoisKeys"];
   /** The public seed of the projections' consistency check (a round derives it after submissions close). */
   readonly challengeSeed?: Hex;
   readonly log: (line: string) => void;
@@ -120,6 +122,7 @@ export async function valueRound(input: RoundValuationInput): Promise<RoundValua
       map: input.map,
       workers: input.workers,
       backend: input.backend,
+      galoisKeys: input.galoisKeys,
       keepUnflooded: true,
       challengeSeed: input.challengeSeed,
       onProgress: (phase, done, total) => {

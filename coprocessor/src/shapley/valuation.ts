@@ -28,7 +28,7 @@ import { projectModel, projectionChallenge, consistencyTolerance } from "./encry
 import type { ProjectionConsistency } from "./encrypted/pipeline";
 import { bytesToHex, type Hex } from "@ciphershare/protocol/hex";
 import type { Matrix } from "@ciphershare/protocol/linalg/matrix";
-import { matvecPlan, requiredGaloisSteps } from "./encrypted/layout";
+import { matvecPlan, requiredGaloisSteps, slotSumSteps } from "./encrypted/layout";
 import { computeEncryptedScores } from "./encrypted/pipeline";
 import { decryptScores, residualEnvelope, scoreEnvelope, scoresFromRelease } from "./encrypted/release";
 import { consistencyRelease, scoresRelease } from "../threshold/release-bounds";
@@ -70,6 +70,13 @@ export interface ValuationOptions {
    * (default true); false: the coprocessor projects every client (the path of envelopes without a projection).
    */
   readonly submitProjections?: boolean;
+  /**
+   * Galois keys of the epoch: "projection" (default) those of the projection by R and the slot sums, so the workers
+   * can project a client whose submission fails its check; "sums" the slot sums' only (13 of 68 keys at d = 785, c =
+   * 10: ~0.4 GB less per copy of the keys, and every worker thread holds one). With "sums", every client must submit a
+   * projection that passes its check: one that fails cannot be projected and the valuation throws.
+   */
+  readonly galoisKeys?: "projection" | "sums";
   /** The public challenge seed of the consistency check (default: fresh random bytes). */
   readonly challengeSeed?: Hex;
   /** What client i submits as its projection, given the honest R·w_i (default: that): attack tests only. */
@@ -195,7 +202,14 @@ export async function valueContributions(
   try {
     // Custodian: ephemeral epoch keys with the Galois steps of the projection and the slot sums.
     const keygenStarted = performance.now();
-    const galoisSteps = requiredGaloisSteps(matvecPlan(kernel.r, problem.y.cols, ctx.slotCount));
+    const submit = options.submitProjections ?? true;
+    if (options.galoisKeys === "sums" && !submit) {
+      throw new InvalidInputError('galoisKeys "sums" needs submitted projections (the workers cannot project).');
+    }
+    const galoisSteps =
+      options.galoisKeys === "sums"
+        ? slotSumSteps(ctx.slotCount)
+        : requiredGaloisSteps(matvecPlan(kernel.r, problem.y.cols, ctx.slotCount));
     const epoch = await KeyCustodian.generateEpochKeys(ctx, passphrase, { galoisSteps });
     custodian = await KeyCustodian.open(ctx, epoch.keystore, passphrase, { commitments });
     bundle = await loadPublicBundle(ctx, epoch.bundleBytes);
@@ -204,7 +218,6 @@ export async function valueContributions(
     const encryptor = bundle.encryptor;
     const models = problem.models.map((w) => encryptModel(ctx, w, encryptor));
     // ... and, unless told otherwise, their projection R·w_i by the public R (the coprocessor checks it).
-    const submit = options.submitProjections ?? true;
     const projections = submit
       ? problem.models.map((w, i) =>
           options.projectionOf
