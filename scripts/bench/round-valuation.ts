@@ -61,8 +61,9 @@ export function maxRelativeError(actual: readonly number[], expected: readonly n
 }
 
 /**
- * Progress lines for the long phases: every phase's start and end, and within it at most one line per 10 % or per
- * 30 s, with the elapsed time and a linear estimate of what is left.
+ * Progress lines for the long phases: every phase's first report and end, and within it at most one line per 10 % or
+ * per 30 s, with the time since the phase began (the previous phase's last report: the pipeline reports a job when it
+ * ends, not when it starts) and a linear estimate of what is left.
  */
 export function progressLogger(
   log: (line: string) => void,
@@ -72,14 +73,16 @@ export function progressLogger(
   let phaseStarted = 0;
   let lastLine = 0;
   let lastTenth = -1;
+  let lastReport: number | undefined;
   return (current, done, total) => {
     const t = now();
     if (current !== phase) {
       phase = current;
-      phaseStarted = t;
+      phaseStarted = lastReport ?? t;
       lastLine = 0;
       lastTenth = -1;
     }
+    lastReport = t;
     const tenth = Math.floor((10 * done) / total);
     if (done !== total && tenth === lastTenth && t - lastLine < 30_000) return;
     lastTenth = tenth;
