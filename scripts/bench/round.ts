@@ -1,18 +1,25 @@
-// `npm run bench:round [-- --json] [-- --contributors N] [-- --queue local|redis://… --workers N]`: one royalty round of N contributors (default 200) end to end
-// on the embedded chain (the in-process Hardhat network with the fhEVM mock, as `bench:chain`): registration, sealed
+// `npm run bench:round [-- --json] [-- --contributors N] [-- --encrypted-valuation | --plaintext-valuation]
+// [-- --queue local|redis://… --workers N]`: one royalty round of N contributors (default 200) end to end on the
+// embedded chain (the in-process Hardhat network with the fhEVM mock, as `bench:chain`): registration, sealed
 // commitments with deposits, reveals, close, the coprocessor's work (every envelope checked against its revealed
-// hash, encrypted FedAvg, the round's Shapley coefficient map applied to the Gram vector), publication, finalization,
-// the release anchored, the pool funded, settlement in batches of SHARES_PER_SETTLEMENT, completion, every claim.
+// hash, encrypted FedAvg, the valuation by the round's Shapley coefficient map), publication, finalization, the
+// release anchored, the pool funded, settlement in batches of SHARES_PER_SETTLEMENT, completion, every claim.
 // The bench decrypts every claim with the mock's debugger and prints the books: `lost` is computed, not assumed.
-// With --json the last stdout line is `{contributors, seconds, settleTransactions, maxGasPerTx, maxHcuPerTx, lost, …}`.
-// With --queue the same FedAvg also runs on N `ciphershare coprocessor worker` processes (BullMQ; `local` starts a
-// Redis of its own) and must give the embedded bytes (`fedAvgQueueSeconds`, `fedAvgQueueBytesIdentical`).
+// With --json the last stdout line is `{contributors, seconds, settleTransactions, maxGasPerTx, maxHcuPerTx, lost,
+// valuation, valuationSeconds, valuationMaxRelError, …}`. With --queue the same FedAvg also runs on N
+// `ciphershare coprocessor worker` processes (BullMQ; `local` starts a Redis of its own) and must give the embedded
+// bytes (`fedAvgQueueSeconds`, `fedAvgQueueBytesIdentical`); the encrypted valuation then runs on them too.
 //
-// What is and is not encrypted here (docs/runtime.md, "A large round"): contributions are real CKKS envelopes under
-// a round key (deep-v2, the MNIST shape 785 × 10) and FedAvg runs on them homomorphically; φ is the round's own
-// coefficient map (`roundCoefficientMap`: exact up to 300 contributions, sampled above) applied to the plaintext Gram
-// vector of the same models. The encrypted Shapley pipeline at n = 200 (200 projections, 20,300 Gram terms) is hours
-// of core time on this machine; its cost is extrapolated from measured per-job costs, not run.
+// What is encrypted (docs/runtime.md, "A large round"): contributions are real CKKS envelopes under a round key
+// (deep-v2, the MNIST shape 785 × 10) and FedAvg runs on them homomorphically. The valuation uses the round's own
+// coefficient map (`roundCoefficientMap`: exact up to 300 contributions, sampled above). By default
+// (--encrypted-valuation) it runs under encryption end to end (`round-valuation.ts` → `valueContributions`): the custodian's epoch keys
+// (with the Galois keys the valuation needs, which the round's FedAvg key lacks), each simulated contributor encrypts
+// its model and its projection R·w_i, the coprocessor checks the projections (one flooded residual, seed from the
+// included inputs and a later block) and computes Enc(φ) on worker threads (or the queue), the custodian releases
+// only the residual and Enc(φ), flooded, and the round publishes Enc(φ)'s commitment and settles by the released φ.
+// With --plaintext-valuation the same map is applied to the plaintext Gram vector instead: ~1.5 min for the whole
+// round at n = 200 instead of ~16 min on a quiet 2-core machine (20,300 encrypted Gram terms at 0.06–0.08 core-s).
 import { Command } from "commander";
 import type { Interface, Signer, TransactionReceipt, TransactionResponse } from "ethers";
 import hre from "hardhat";
@@ -28,11 +35,16 @@ import { zeroModel } from "@ciphershare/protocol/records/model";
 import { modelTensors, ROUND_PARAMETER_SET_ID } from "@ciphershare/protocol/round/config";
 import { fedAvgEncrypted } from "@ciphershare/coprocessor/fedavg/homomorphic";
 import { queueFedAvg } from "@ciphershare/coprocessor/queue/fedavg";
-import { roundCoefficientMap, roundKernel } from "@ciphershare/coprocessor/roles/computation";
+import {
+  modelMatrix,
+  roundCoefficientMap,
+  roundKernel,
+  validationMatrices,
+} from "@ciphershare/coprocessor/roles/computation";
 import { settlementBatches } from "@ciphershare/coprocessor/roles/custodian";
+import { parseProjectionKeyProfile } from "@ciphershare/coprocessor/shapley/encrypted/key-profile";
 import { largestRemainderShares } from "@ciphershare/coprocessor/payouts/shares";
-import { applyCoefficientMap } from "@ciphershare/coprocessor/shapley/coefficients";
-import { gramVector } from "@ciphershare/coprocessor/shapley/gram";
+import { roundChallengeSeed } from "@ciphershare/coprocessor/shapley/encrypted/consistency";
 import {
   advanceTo,
   createAcceptedProgram,
@@ -46,8 +58,9 @@ import {
   sealOf,
 } from "../lib/chain";
 import { clients as mnistClients, validationDataset } from "./mnist-clients";
-import { startQueue } from "./queue";
+import { startQueue, type BenchQueue } from "./queue";
 import { roundLedger } from "./round-ledger";
+import { valueRound } from "./round-valuation";
 
 const { ethers, fhevm } = hre;
 const options = new Command()
@@ -55,19 +68,40 @@ const options = new Command()
   .option("--json", "the last stdout line is one JSON object")
   .option("--contributors <n>", "contributors in the round", "200")
   .option("--queue <redis-url>", "also run FedAvg on BullMQ worker processes (redis://HOST:PORT, or local)")
-  .option("--workers <n>", "worker processes with --queue", "2")
+  .option("--workers <n>", "worker threads of the encrypted valuation, or worker processes with --queue", "2")
+  .option("--encrypted-valuation", "value the round under encryption (the default: submitted projections, release)")
+  .option("--plaintext-valuation", "apply the round's coefficient map to the plaintext Gram vector instead")
+  .option(
+    "--key-profile <profile>",
+    "the valuation's Galois key set: submitted (powers of two + conjugation, the default) or computed (a key per projection step)",
+    "submitted",
+  )
   .parse(process.argv)
-  .opts<{ json?: boolean; contributors: string; queue?: string; workers: string }>();
+  .opts<{
+    json?: boolean;
+    contributors: string;
+    queue?: string;
+    workers: string;
+    encryptedValuation?: boolean;
+    plaintextValuation?: boolean;
+    keyProfile: string;
+  }>();
 const json = options.json === true;
 const log = (line: string): void => console.log(json ? `# ${line}` : line);
 const contributors = Number(options.contributors);
 const workers = Number(options.workers);
+const keyProfile = parseProjectionKeyProfile(options.keyProfile);
 if (!Number.isSafeInteger(contributors) || contributors < 3 || !Number.isSafeInteger(workers) || workers < 1) {
   console.error(
     `bench:round: --contributors must be an integer ≥ 3 and --workers ≥ 1 (got "${options.contributors}", "${options.workers}")`,
   );
   process.exit(2);
 }
+if (options.encryptedValuation && options.plaintextValuation) {
+  console.error("bench:round: --encrypted-valuation and --plaintext-valuation exclude each other");
+  process.exit(2);
+}
+const encryptedValuation = options.plaintextValuation !== true;
 
 const PHASE_SECONDS = 3_600;
 const DISPUTE_WINDOW = 600;
@@ -225,11 +259,12 @@ async function main(): Promise<void> {
       { publicBundleHash: bundle.hash },
     ),
   );
+  queue = options.queue === undefined ? undefined : await startQueue(options.queue, workers, log);
   const queued =
-    options.queue === undefined
+    queue === undefined
       ? undefined
       : await fedAvgOnQueue(
-          options.queue,
+          queue,
           ctx,
           envelopes.map((envelope, i) => ({ envelope, sampleCount: sampleCounts[i] })),
           bundle.hash,
@@ -237,22 +272,48 @@ async function main(): Promise<void> {
   if (queued !== undefined && !Buffer.from(queued.aggregate).equals(Buffer.from(aggregate))) {
     throw new Error("FedAvg on the queue gave other bytes than the embedded FedAvg");
   }
+  // The envelopes are done with (their hashes are on chain): ~0.5 GB at n = 200 the valuation's workers can use.
+  envelopes.length = 0;
+  parsed.length = 0;
   const kernel = roundKernel(validation, base);
   const map = await timed("coefficient map", phases, async () => roundCoefficientMap(sampleCounts, kernel));
-  const phi = await timed("valuation (plaintext Gram)", phases, async () =>
-    Array.from(applyCoefficientMap(map, gramVector(kernel, models))),
+  // The consistency check's public seed: fixed after submissions close, from the included inputs and a later block.
+  const laterBlock = (await ethers.provider.getBlock("latest"))!.hash! as Hex;
+  const valued = await timed(`valuation (${encryptedValuation ? "encrypted" : "plaintext Gram"})`, phases, async () =>
+    valueRound({
+      kernel,
+      ...validationMatrices(validation),
+      base: modelMatrix(base),
+      models,
+      sampleCounts,
+      map,
+      encrypted: encryptedValuation,
+      workers,
+      backend: queue?.backend,
+      keyProfile,
+      challengeSeed: await roundChallengeSeed(publication.inputsHash as Hex, laterBlock),
+      log,
+    }),
   );
-  const scoresHash = await keccak256(new Uint8Array(Float64Array.from(phi).buffer));
+  await queue?.stop();
+  queue = undefined;
+  const phi = valued.phi;
   await sent(
     d.rounds
       .connect(coprocessor)
-      .publishResults(roundId, await keccak256(aggregate), scoresHash, publication.inputsHash, publication.reasons),
+      .publishResults(
+        roundId,
+        await keccak256(aggregate),
+        valued.scoresHash,
+        publication.inputsHash,
+        publication.reasons,
+      ),
   );
 
   // Finalization, the custodian's release and settlement, the claims.
   await advanceTo((await d.rounds.round(roundId)).disputeDeadline + 1n);
   await sent(d.rounds.finalizeRound(roundId));
-  await sent(d.rounds.connect(custodian).anchorRelease(roundId, scoresHash));
+  await sent(d.rounds.connect(custodian).anchorRelease(roundId, valued.releaseHash));
   await fundPool(d, roundId, network, POOL);
   const { shares } = largestRemainderShares(POOL, phi);
   const batches = settlementBatches(contributors, SHARES_PER_SETTLEMENT);
@@ -302,7 +363,22 @@ async function main(): Promise<void> {
     transactions: costs.length,
     pool: Number(ledger.pool),
     claimed: Number(ledger.claimed),
-    valuation: map.method,
+    valuation: valued.valuation,
+    valuationMethod: map.method,
+    valuationSeconds: valued.valuationSeconds,
+    valuationMaxRelError: valued.valuationMaxRelError,
+    ...(valued.valuation === "encrypted"
+      ? {
+          valuationMaxRelErrorUnflooded: valued.valuationMaxRelErrorUnflooded,
+          valuationBreakdown: valued.valuationBreakdown,
+          keyProfile,
+          valuationWorkers: options.queue === undefined ? `${workers} threads` : `${workers} queue processes`,
+          floodingSigma: valued.floodingSigma,
+          inconsistentProjections: valued.inconsistentProjections,
+          consistencyChecks: valued.consistencyChecks,
+          valuationTerms: map.entries,
+        }
+      : {}),
     ...(queued === undefined
       ? {}
       : { fedAvgQueueWorkers: workers, fedAvgQueueSeconds: queued.seconds, fedAvgQueueBytesIdentical: true }),
@@ -316,23 +392,21 @@ async function main(): Promise<void> {
   if (ledger.lost !== 0n) process.exitCode = 1;
 }
 
+/** The BullMQ queue of --queue while it runs (FedAvg, then the encrypted valuation), stopped on the way out. */
+let queue: BenchQueue | undefined;
+
 /** FedAvg of the same envelopes on `workers` BullMQ worker processes: its output and its wall-clock seconds. */
 async function fedAvgOnQueue(
-  queue: string,
+  running: BenchQueue,
   ctx: CkksContext,
   clients: readonly { envelope: Uint8Array; sampleCount: number }[],
   publicBundleHash: Hex,
 ): Promise<{ aggregate: Uint8Array; seconds: number }> {
-  const running = await startQueue(queue, workers, log);
-  try {
-    const started = performance.now();
-    const aggregate = await queueFedAvg(ctx, clients, { queue: running.url, store: running.store, publicBundleHash });
-    const seconds = Number(((performance.now() - started) / 1000).toFixed(1));
-    log(`  fedavg on ${workers} queue worker process(es): ${seconds} s, the embedded bytes`);
-    return { aggregate, seconds };
-  } finally {
-    await running.stop();
-  }
+  const started = performance.now();
+  const aggregate = await queueFedAvg(ctx, clients, { queue: running.url, store: running.store, publicBundleHash });
+  const seconds = Number(((performance.now() - started) / 1000).toFixed(1));
+  log(`  fedavg on ${workers} queue worker process(es): ${seconds} s, the embedded bytes`);
+  return { aggregate, seconds };
 }
 
 async function fundPool(
@@ -352,7 +426,9 @@ async function fundPool(
   await sent(d.distributor.connect(funder).fundPool(roundId, input.handle, input.inputProof));
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+main()
+  .catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  })
+  .finally(() => queue?.stop());

@@ -35,6 +35,7 @@ import { computeEncryptedScores } from "./encrypted/pipeline";
 import { decryptScores, residualEnvelope, scoreEnvelope, scoresFromRelease } from "./encrypted/release";
 import { consistencyRelease, scoresRelease } from "../threshold/release-bounds";
 import { assertValidProblem, type ValuationProblem } from "./utility";
+import { InvalidInputError } from "@ciphershare/protocol/errors";
 import type { ValuationBackend } from "./encrypted/backend";
 
 /** deep-v2: φ lands at scale 2^100 on two primes, room for flooding by the book (docs/ckks.md). */
@@ -50,6 +51,11 @@ export interface ValuationOptions {
   readonly permutations?: number;
   readonly batches?: number;
   readonly seed?: number;
+  /**
+   * A coefficient map built by the caller over the same sample counts and kernel (a round's `roundCoefficientMap`),
+   * used as is instead of building one from method/permutations/batches/seed: so a round values by its own map.
+   */
+  readonly map?: CoefficientMap;
   /** Run under CKKS (default) or with the same Gram method in plaintext float64. */
   readonly encrypted?: boolean;
   readonly workers?: number;
@@ -123,6 +129,8 @@ export interface Valuation {
     readonly galoisKeys: number;
     readonly evaluationBundleBytes: number;
   };
+  /** Encrypted only: the commitment (keccak-256) of the published Enc(φ) envelope, the one output the custodian opened. */
+  readonly scoresCommitment?: Hex;
   /** Encrypted only: clients whose submitted projection failed the consistency check (projected by the workers). */
   readonly inconsistentProjections?: readonly number[];
   /** Encrypted only: every released consistency residual (flooded) and its tolerance, in the order checked. */
@@ -165,7 +173,12 @@ export async function valueContributions(
   const started = performance.now();
   const kernel = validationKernel(problem.x, problem.y, problem.base);
   const mapStarted = performance.now();
-  const map = coefficientMapFor(problem.sampleCounts, kernel, options);
+  const map = options.map ?? coefficientMapFor(problem.sampleCounts, kernel, options);
+  if (map.n !== problem.sampleCounts.length) {
+    throw new InvalidInputError(
+      `The coefficient map is over ${map.n} clients, the problem has ${problem.sampleCounts.length} sample counts.`,
+    );
+  }
   const common = {
     coefficientSeconds: (performance.now() - mapStarted) / 1000,
     utilityEmpty: kernel.utilityEmpty,
@@ -247,7 +260,8 @@ export async function valueContributions(
       onProgress: options.onProgress,
     });
     const envelope = await scoreEnvelope(ctx, epoch.publicBundleHash, result.scores, map);
-    commitments.publishOutput(roundId, await envelopeCommitment(envelope));
+    const scoresCommitment = await envelopeCommitment(envelope);
+    commitments.publishOutput(roundId, scoresCommitment);
     // Custodian: decrypts that envelope only, flooding it by the bound of the computation, releases n values.
     const release = scoresRelease(ctx, kernel, map, normBound, galoisSteps);
     const output = await custodian.decryptOutput(roundId, envelope, release);
@@ -279,6 +293,7 @@ export async function valueContributions(
         galoisKeys: galoisSteps.length,
         evaluationBundleBytes: epoch.parts.evaluation.length,
       },
+      scoresCommitment,
       inconsistentProjections: [...result.inconsistent],
       projectionChecks: checks,
       heSeconds: {
