@@ -109,7 +109,9 @@ export async function valueRound(input: RoundValuationInput): Promise<RoundValua
     };
   }
   const plainSeconds = (performance.now() - started) / 1000;
-  input.log(`  valuation under encryption: ${input.models.length} models and projections, ${input.map.entries} terms`);
+  input.log(
+    `  valuation under encryption: ${input.models.length} models and projections, ${input.map.entries} Gram entries in ${Math.ceil(input.map.entries / 2)} packed terms`,
+  );
   // The pipeline reports the terms per finished job (4 per worker), minutes apart at n = 200: a heartbeat in between
   // shows the run is alive.
   const progress = progressLogger(input.log);
