@@ -8,7 +8,7 @@ import {
   parseEnvelope,
   type ParsedEnvelope,
 } from "@ciphershare/protocol/ckks/envelope";
-import { modelEnvelope, roundContribution } from "@ciphershare/protocol/round/contribution";
+import { modelEnvelope, ROUND_PROJECTION_TENSOR, roundContribution } from "@ciphershare/protocol/round/contribution";
 import { ROUND_MODEL_NORM_BOUND } from "@ciphershare/protocol/round/config";
 import type { KeyGenerationOptions } from "@ciphershare/protocol/ckks/keys";
 import type { Hex } from "@ciphershare/protocol/hex";
@@ -128,7 +128,11 @@ export async function computeAggregate(input: RoundComputationInput): Promise<Ui
   const models: IncludedInput[] = [];
   for (const i of input.inputs) {
     const parsed = await parseEnvelope(i.envelope, { kind: EnvelopeKind.Contribution });
-    models.push({ envelope: await modelEnvelope(i.envelope, parsed, layoutOf(input)), sampleCount: i.sampleCount });
+    // Only an envelope carrying a projection is re-cut (and checked against the round's layout); any other is averaged
+    // as it is, as before layout 2 existed.
+    const withProjection = parsed.header.tensors.some((t) => t.name === ROUND_PROJECTION_TENSOR);
+    const envelope = withProjection ? await modelEnvelope(i.envelope, parsed, layoutOf(input)) : i.envelope;
+    models.push({ envelope, sampleCount: i.sampleCount });
   }
   if (input.fedAvgQueue) {
     return queueFedAvg(input.ctx, models, { ...input.fedAvgQueue, publicBundleHash: input.bundleHash });
